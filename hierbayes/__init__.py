@@ -1,0 +1,47 @@
+"""hierbayes: Bayesian multilevel (hierarchical, mixed-effects) regression on PyMC.
+
+Examples
+--------
+>>> import hierbayes as hb
+>>> sleep = hb.datasets.load("sleepstudy")
+>>> m = hb.Model("Reaction ~ Days + (1 + Days | Subject)", data=sleep)
+>>> fit = m.fit(draws=1000, tune=1000, chains=4, random_seed=1)  # doctest: +SKIP
+>>> fit.summary()  # doctest: +SKIP
+"""
+
+from hierbayes import datasets
+from hierbayes.errors import (
+    ConvergenceWarning,
+    DataError,
+    FamilyError,
+    FormulaSyntaxError,
+    HierbayesError,
+    Level2Error,
+    MissingColumnError,
+    MissingValueError,
+    ModelSpecError,
+    PriorError,
+)
+from hierbayes.fit import Fit
+from hierbayes.model import Model
+from hierbayes.priors import Prior
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ConvergenceWarning",
+    "DataError",
+    "FamilyError",
+    "Fit",
+    "FormulaSyntaxError",
+    "HierbayesError",
+    "Level2Error",
+    "MissingColumnError",
+    "MissingValueError",
+    "Model",
+    "ModelSpecError",
+    "Prior",
+    "PriorError",
+    "__version__",
+    "datasets",
+]

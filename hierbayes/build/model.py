@@ -1,0 +1,168 @@
+"""Build a PyMC model from a :class:`~hierbayes.design.Design` and resolved priors."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pymc as pm
+import pytensor.tensor as pt
+
+from hierbayes.build.groups import PARAMETERIZATIONS, add_group_effects, group_dim
+from hierbayes.build.likelihood import add_likelihood
+from hierbayes.build.priors import prior_rv
+from hierbayes.design import Design
+from hierbayes.errors import ModelSpecError
+from hierbayes.priors import Prior
+
+__all__ = ["FIXED_DIM", "OBS_DIM", "build_model", "resolve_parameterization", "response_name"]
+
+OBS_DIM = "obs"
+FIXED_DIM = "term"
+
+
+def response_name(design: Design) -> str:
+    """Name of the observed variable: the response column, or ``"y"`` for an expression."""
+    name = design.spec.response
+    taken = {"b", "sigma", "Intercept", "Intercept_c", "beta"}
+    if not name.isidentifier() or name in taken or "|" in name:
+        return "y"
+    return name
+
+
+def resolve_parameterization(
+    design: Design, parameterization: str | Mapping[str, str]
+) -> dict[str, str]:
+    """Parameterisation of each group block.
+
+    ``"auto"`` selects ``"noncentered"`` for every block, the robust choice when some groups are
+    small; pass ``"centered"`` (or a dict ``{block: ...}``) when every group has plenty of data.
+    """
+    names = [b.name for b in design.blocks]
+    if isinstance(parameterization, str):
+        return dict.fromkeys(names, _one(parameterization))
+    unknown = [k for k in parameterization if k not in names]
+    if unknown:
+        raise ModelSpecError(
+            f"parameterization names unknown group term(s) {unknown}; this model has {names}."
+        )
+    result = dict.fromkeys(names, "noncentered")
+    for key, value in parameterization.items():
+        result[key] = _one(value)
+    return result
+
+
+def _one(value: str) -> str:
+    choice = "noncentered" if value == "auto" else value
+    if choice not in PARAMETERIZATIONS:
+        raise ModelSpecError(
+            f"Unknown parameterization {value!r}; choose 'auto', "
+            f"{', '.join(repr(p) for p in PARAMETERIZATIONS)}, or a dict by group term."
+        )
+    return choice
+
+
+def _coords(design: Design, obs_index: pd.Index | None) -> dict[str, Any]:
+    coords: dict[str, Any] = {
+        OBS_DIM: np.asarray(obs_index if obs_index is not None else np.arange(design.n_obs)),
+        FIXED_DIM: list(design.fixed_columns),
+    }
+    slopes = [c for c in design.fixed_columns if c != "Intercept"]
+    coords["slope_term"] = slopes
+    for block in design.blocks:
+        coords[group_dim(block)] = list(block.levels)
+        coords[block.term_dim] = list(block.columns)
+        coords[f"{block.term_dim}_bis"] = list(block.columns)
+    return coords
+
+
+def _fixed_effects(design: Design, priors: dict[str, Prior]) -> Any:
+    """Population effects; returns the fixed part of the linear predictor.
+
+    With an intercept, the other columns are centred and the sampled intercept ``Intercept_c`` is
+    the intercept at the means of the predictors; ``b`` holds the coefficients on the original
+    scale (``Intercept = Intercept_c - mean(X) @ beta``).
+    """
+    X = design.X
+    columns = list(design.fixed_columns)
+    has_intercept = "Intercept" in columns
+    slope_idx = [j for j, c in enumerate(columns) if c != "Intercept"]
+    Xs = X[:, slope_idx]
+    means = Xs.mean(axis=0) if has_intercept else np.zeros(len(slope_idx))
+    Xc = Xs - means
+    eta: Any = 0.0
+    beta = None
+    if slope_idx:
+        slope_priors = [priors[f"b|{columns[j]}"] for j in slope_idx]
+        same = len({(p.dist, tuple(k for k, _ in p.params)) for p in slope_priors}) == 1
+        if same:
+            stacked = {
+                k: np.array([np.asarray(p.kwargs[k], dtype=float) for p in slope_priors])
+                for k in slope_priors[0].kwargs
+            }
+            beta = prior_rv(
+                "beta", Prior(slope_priors[0].dist, **stacked), label="b", dims="slope_term"
+            )
+        else:
+            parts = [
+                prior_rv(f"b|{columns[j]}", priors[f"b|{columns[j]}"]) for j in slope_idx
+            ]
+            beta = pm.Deterministic("beta", pt.stack(parts), dims="slope_term")
+        eta = pt.dot(pt.as_tensor(Xc), beta)
+    if has_intercept:
+        intercept_c = prior_rv("Intercept_c", priors["Intercept"], label="Intercept")
+        eta = eta + intercept_c
+        intercept = intercept_c - (pt.dot(means, beta) if beta is not None else 0.0)
+    values = []
+    k = 0
+    for c in columns:
+        if c == "Intercept":
+            values.append(intercept)
+        else:
+            values.append(beta[k])
+            k += 1
+    pm.Deterministic("b", pt.stack(values) if values else pt.zeros(0), dims=FIXED_DIM)
+    return eta
+
+
+def build_model(
+    design: Design,
+    priors: dict[str, Prior],
+    parameterization: str | Mapping[str, str] = "noncentered",
+    obs_index: pd.Index | None = None,
+) -> pm.Model:
+    """Build the PyMC model.
+
+    Parameters
+    ----------
+    design : Design
+    priors : dict
+        Resolved priors (see :func:`hierbayes.priors.resolve_priors`).
+    parameterization : str or dict
+        ``"noncentered"`` (default), ``"centered"``, ``"auto"``, or a dict by group term name.
+    obs_index : Index, optional
+        Labels of the observations (the data's index); positions when omitted.
+
+    Returns
+    -------
+    pymc.Model
+        With variables ``b`` (dims ``term``), ``sd|<term>``, ``cor|<term>``, ``u|<term>``
+        (dims ``(<factor>, <term>__term)``), ``sigma`` (gaussian) and the observed response.
+    """
+    choices = resolve_parameterization(design, parameterization)
+    with pm.Model(coords=_coords(design, obs_index)) as model:
+        eta = _fixed_effects(design, priors)
+        for block in design.blocks:
+            u = add_group_effects(block, priors, choices[block.name])
+            codes = block.codes
+            if block.columns == ("Intercept",):
+                eta = eta + u[codes, 0]
+            else:
+                eta = eta + (pt.as_tensor(block.Z) * u[codes]).sum(axis=1)
+        if design.family.has_sigma:
+            prior_rv("sigma", priors["sigma"])
+        eta = eta + pt.zeros(design.n_obs)
+        add_likelihood(response_name(design), eta, design, OBS_DIM)
+    return model

@@ -1,0 +1,76 @@
+"""Bundled real multilevel data sets.
+
+==================  ======  =========================================================================
+name                rows    contents
+==================  ======  =========================================================================
+``sleepstudy``      180     ``Reaction`` (ms) of 18 ``Subject`` over ``Days`` 0-9 of sleep
+                            deprivation (Belenky et al. 2003; R package lme4).
+``hsb``             7,185   High School and Beyond: math achievement ``mAch`` of students in 160
+                            ``school``; student ``ses``, group-centred ``cses``, ``minrty``, ``sx``;
+                            school-level ``meanses`` and ``sector`` repeated on every row
+                            (Raudenbush & Bryk 2002; R package mlmRev).
+``hsb_schools``     160     One row per ``school``: ``meanses`` (mean SES), ``sector``
+                            (Public/Catholic). Derived from ``hsb``.
+``radon``           919     Minnesota homes: ``log_radon``, ``basement`` (0/1), ``county`` (85),
+                            ``county_name``, county-level ``uranium`` (log soil uranium)
+                            (Gelman & Hill 2007; R package HLMdiag). Columns renamed from R's
+                            ``log.radon`` and ``county.name``.
+``radon_counties``  85      One row per ``county``: ``county_name``, ``uranium``.
+``cbpp``            56      Contagious bovine pleuropneumonia: ``incidence`` new cases out of
+                            ``size`` animals per ``herd`` (15) and ``period`` (1-4) (R package lme4).
+``oxboys``          234     ``height`` (cm) of 26 boys (``Subject``) at standardised ``age`` on
+                            9 ``Occasion`` s (R package mlmRev).
+==================  ======  =========================================================================
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+
+import pandas as pd
+
+__all__ = ["list_datasets", "load"]
+
+_FILES = {
+    "sleepstudy": "sleepstudy.csv",
+    "hsb": "hsb.csv.gz",
+    "radon": "radon.csv",
+    "cbpp": "cbpp.csv",
+    "oxboys": "oxboys.csv",
+}
+_TABLES = {
+    "hsb_schools": ("hsb", "school", ["meanses", "sector"]),
+    "radon_counties": ("radon", "county", ["county_name", "uranium"]),
+}
+
+
+def list_datasets() -> list[str]:
+    """Names accepted by :func:`load`.
+
+    Examples
+    --------
+    >>> "hsb_schools" in list_datasets()
+    True
+    """
+    return sorted([*_FILES, *_TABLES])
+
+
+def load(name: str) -> pd.DataFrame:
+    """Load a bundled data set as a new DataFrame (see the module docstring for each one).
+
+    Examples
+    --------
+    >>> load("sleepstudy").shape
+    (180, 3)
+    >>> load("hsb_schools").columns.tolist()
+    ['school', 'meanses', 'sector']
+    """
+    if name in _TABLES:
+        source, key, columns = _TABLES[name]
+        long = load(source)
+        return long.groupby(key, as_index=False, sort=True)[columns].first()
+    if name not in _FILES:
+        raise ValueError(f"Unknown data set {name!r}; choose one of {', '.join(list_datasets())}.")
+    path = resources.files(__package__).joinpath("data", _FILES[name])
+    with resources.as_file(path) as file:
+        return pd.read_csv(file)

@@ -1,0 +1,300 @@
+"""From a :class:`~hierbayes.spec.ModelSpec` and data to numeric arrays with named coordinates.
+
+The random-effect design is kept per group term as a small dense block ``Z`` (n x q) plus integer
+group codes, never as an n x (J*q) matrix. Formulaic's model specs are kept so new data can be
+encoded exactly as the training data was.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from formulaic import Formula, ModelSpec as FormulaicSpec, model_matrix
+from formulaic.errors import FormulaicError
+
+from hierbayes.design.level2 import Level2Input, merge_level2
+from hierbayes.errors import DataError, FamilyError, MissingColumnError, MissingValueError
+from hierbayes.families import Family, get_family
+from hierbayes.spec import GroupTerm, ModelSpec
+
+__all__ = ["Design", "GroupBlock", "make_design", "required_variables"]
+
+
+@dataclass(frozen=True, eq=False)
+class GroupBlock:
+    """The design of one group term: ``Z`` (n x q), group codes (n,) and their labels.
+
+    Attributes
+    ----------
+    name : str
+        Unique name of the block: the factor name, with ``.2``, ``.3`` appended when a factor has
+        several terms (``(1 | g) + (0 + x | g)``), as lme4 does.
+    factor : str
+        Grouping factor, e.g. ``"school"`` or ``"g1:g2"``.
+    term : GroupTerm
+        The parsed group term.
+    columns : tuple of str
+        Names of the varying coefficients, e.g. ``("Intercept", "cses")``.
+    Z : ndarray, shape (n, q)
+    codes : ndarray of int, shape (n,)
+        Index of each observation's group in ``levels``.
+    levels : tuple of str
+        Group labels.
+    formulaic_spec : formulaic.ModelSpec
+        Encoding state of ``Z``.
+    """
+
+    name: str
+    factor: str
+    term: GroupTerm
+    columns: tuple[str, ...]
+    Z: np.ndarray
+    codes: np.ndarray
+    levels: tuple[str, ...]
+    formulaic_spec: FormulaicSpec
+
+    @property
+    def correlated(self) -> bool:
+        """Whether the block's coefficients have a full covariance matrix."""
+        return self.term.correlated and len(self.columns) > 1
+
+    @property
+    def term_dim(self) -> str:
+        """Name of the dimension that holds this block's coefficient names."""
+        return f"{self.name}__term"
+
+    @property
+    def counts(self) -> np.ndarray:
+        """Number of observations in each group."""
+        return np.bincount(self.codes, minlength=len(self.levels))
+
+
+@dataclass(frozen=True, eq=False)
+class Design:
+    """Numeric design of a multilevel model (see :func:`make_design`)."""
+
+    spec: ModelSpec
+    family: Family
+    y: np.ndarray
+    trials: np.ndarray | None
+    X: np.ndarray
+    fixed_columns: tuple[str, ...]
+    blocks: tuple[GroupBlock, ...]
+    fixed_formulaic_spec: FormulaicSpec
+    level2_columns: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    @property
+    def n_obs(self) -> int:
+        """Number of observations."""
+        return int(self.y.shape[0])
+
+    def block(self, name: str) -> GroupBlock:
+        """The group block called ``name``."""
+        for block in self.blocks:
+            if block.name == name:
+                return block
+        raise KeyError(f"No group term named {name!r}; have {[b.name for b in self.blocks]}.")
+
+
+def required_variables(spec: ModelSpec) -> list[str]:
+    """Data columns a model needs, in a stable order.
+
+    Examples
+    --------
+    >>> from hierbayes.spec import parse_formula
+    >>> required_variables(parse_formula("y | trials(n) ~ np.log(x) + (1 + z | g1/g2)"))
+    ['y', 'n', 'x', 'z', 'g1', 'g2']
+    """
+    names: list[str] = []
+
+    def add(found: object) -> None:
+        for name in sorted(str(v) for v in found):
+            if name not in names:
+                names.append(name)
+
+    add(Formula(spec.fixed.response).required_variables)
+    if spec.fixed.trials is not None:
+        add([spec.fixed.trials])
+    add(Formula(spec.fixed.expr).required_variables)
+    for group in spec.groups:
+        add(Formula(group.expr).required_variables)
+        for name in group.factor:
+            if name not in names:
+                names.append(name)
+    return names
+
+
+def _check_columns(data: pd.DataFrame, names: list[str], level2: dict[str, tuple]) -> None:
+    available = [str(c) for c in data.columns]
+    for name in names:
+        if name not in data.columns:
+            close = difflib.get_close_matches(name, available, n=3)
+            hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+            raise MissingColumnError(
+                f"Column '{name}' used in the formula is not in the data.{hint} "
+                f"Available columns: {', '.join(available[:20])}"
+                + (" ..." if len(available) > 20 else "")
+            )
+    for name in names:
+        missing = data[name].isna().to_numpy()
+        if missing.any():
+            rows = data.index[missing][:5].tolist()
+            where = next((f" (from the level-2 table for '{f}')" for f, c in level2.items()
+                          if name in c), "")
+            raise MissingValueError(
+                f"Column '{name}'{where} has {int(missing.sum())} missing value(s), e.g. at rows "
+                f"{rows}. hierbayes never drops rows silently: drop or impute them before fitting."
+            )
+
+
+def _group_codes(data: pd.DataFrame, factor: tuple[str, ...]) -> tuple[np.ndarray, tuple[str, ...]]:
+    keys = data[list(factor)]
+    grouped = keys.groupby(list(factor), sort=True, observed=True)
+    codes = grouped.ngroup().to_numpy().astype(np.int64)
+    labels = tuple(
+        ":".join(_label(v) for v in (key if isinstance(key, tuple) else (key,)))
+        for key in grouped.groups
+    )
+    return codes, labels
+
+
+def _label(value: object) -> str:
+    if isinstance(value, float | np.floating) and float(value).is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _matrix(expr: str, data: pd.DataFrame, what: str) -> tuple[np.ndarray, tuple[str, ...], FormulaicSpec]:
+    try:
+        mm = model_matrix(expr, data, na_action="raise", output="pandas")
+    except FormulaicError as err:
+        raise DataError(f"Could not build the design of {what} ('{expr}'): {err}") from err
+    except Exception as err:  # errors raised while evaluating user transforms such as np.log(x)
+        raise DataError(f"Could not evaluate {what} ('{expr}'): {err}") from err
+    values = np.asarray(mm.to_numpy(dtype=float))
+    return values, tuple(str(c) for c in mm.columns), mm.model_spec
+
+
+def _response(data: pd.DataFrame, spec: ModelSpec) -> np.ndarray:
+    name = spec.fixed.response
+    if name in data.columns:
+        column = data[name]
+        if column.dtype == bool:
+            return column.to_numpy(dtype=float)
+        if not pd.api.types.is_numeric_dtype(column):
+            raise FamilyError(
+                f"Response '{name}' must be numeric (found {column.dtype}); code a yes/no outcome "
+                "as 0/1 or True/False."
+            )
+        return column.to_numpy(dtype=float)
+    values, columns, _ = _matrix(f"0 + {name}", data, "the response")
+    if values.shape[1] != 1:
+        raise FamilyError(f"Response '{name}' must be a single numeric column, got {columns}.")
+    return values[:, 0]
+
+
+def _check_rank(X: np.ndarray, columns: tuple[str, ...]) -> None:
+    if X.shape[1] == 0 or np.linalg.matrix_rank(X) == X.shape[1]:
+        return
+    for k in range(1, X.shape[1] + 1):
+        if np.linalg.matrix_rank(X[:, :k]) < k:
+            raise DataError(
+                f"The fixed-effect column '{columns[k - 1]}' is a linear combination of the columns "
+                f"before it ({', '.join(columns[: k - 1])}): the model cannot tell their effects "
+                "apart. Remove it or one of those terms."
+            )
+
+
+def make_design(
+    spec: ModelSpec,
+    data: pd.DataFrame,
+    *,
+    level2: Level2Input | None = None,
+    family: str | Family = "gaussian",
+    trials: str | None = None,
+) -> Design:
+    """Encode ``data`` for the model described by ``spec``.
+
+    Parameters
+    ----------
+    spec : ModelSpec
+    data : DataFrame
+        One row per observation.
+    level2 : mapping, optional
+        Group-level tables or declared group-level columns; see
+        :func:`~hierbayes.design.level2.merge_level2`.
+    family : str or Family
+    trials : str, optional
+        Column with binomial trials, when the formula does not name it with ``trials()``.
+
+    Returns
+    -------
+    Design
+
+    Examples
+    --------
+    >>> from hierbayes.spec import parse_formula
+    >>> df = pd.DataFrame({"y": [1.0, 2.0, 2.5, 4.0], "x": [0.0, 1.0, 0.0, 1.0],
+    ...                    "g": ["a", "a", "b", "b"]})
+    >>> d = make_design(parse_formula("y ~ x + (1 | g)"), df)
+    >>> d.fixed_columns, d.blocks[0].levels, d.blocks[0].codes.tolist()
+    (('Intercept', 'x'), ('a', 'b'), [0, 0, 1, 1])
+    """
+    if not isinstance(data, pd.DataFrame):
+        raise TypeError(f"data must be a pandas DataFrame, got {type(data).__name__}.")
+    fam = get_family(family)
+    if trials is not None and spec.fixed.trials is not None and trials != spec.fixed.trials:
+        raise DataError(
+            f"Trials given twice: trials({spec.fixed.trials}) in the formula and "
+            f"trials='{trials}'. Keep one."
+        )
+    trials_name = spec.fixed.trials or trials
+    if trials_name is not None and spec.fixed.trials is None:
+        from dataclasses import replace
+
+        spec = replace(spec, fixed=replace(spec.fixed, trials=trials_name))
+    data, level2_columns = merge_level2(data, level2)
+    needed = required_variables(spec)
+    _check_columns(data, needed, level2_columns)
+    if len(data) == 0:
+        raise DataError("The data has no rows.")
+    data = data.reset_index(drop=True)
+
+    y = _response(data, spec)
+    trials_values = None if trials_name is None else data[trials_name].to_numpy(dtype=float)
+    if trials_name is not None and not fam.needs_trials:
+        raise FamilyError(f"trials({trials_name}) only applies to the binomial family, not {fam.name}.")
+    fam.validate_response(y, trials_values, spec.fixed.response)
+
+    X, fixed_columns, fixed_spec = _matrix(spec.fixed.expr, data, "the fixed effects")
+    _check_rank(X, fixed_columns)
+
+    blocks: list[GroupBlock] = []
+    seen: dict[str, int] = {}
+    for group in spec.groups:
+        seen[group.factor_name] = seen.get(group.factor_name, 0) + 1
+        count = seen[group.factor_name]
+        name = group.factor_name if count == 1 else f"{group.factor_name}.{count}"
+        Z, columns, z_spec = _matrix(group.expr, data, f"the group term {group}")
+        codes, levels = _group_codes(data, group.factor)
+        if len(levels) < 2:
+            raise DataError(
+                f"Grouping factor '{group.factor_name}' has a single level ({levels[0]!r}): a "
+                "group-level variance needs at least two groups. Drop the term."
+            )
+        blocks.append(GroupBlock(name, group.factor_name, group, columns, Z, codes, levels, z_spec))
+
+    return Design(
+        spec=spec,
+        family=fam,
+        y=y,
+        trials=trials_values,
+        X=X,
+        fixed_columns=fixed_columns,
+        blocks=tuple(blocks),
+        fixed_formulaic_spec=fixed_spec,
+        level2_columns=level2_columns,
+    )

@@ -1,0 +1,74 @@
+"""Exceptions and warnings raised by hierbayes.
+
+Every error names the offending column, group, term or prior and says what to do. Errors raised
+while handling another library's exception chain it (``raise ... from err``).
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ConvergenceWarning",
+    "DataError",
+    "FamilyError",
+    "FormulaSyntaxError",
+    "HierbayesError",
+    "Level2Error",
+    "MissingColumnError",
+    "MissingValueError",
+    "ModelSpecError",
+    "PriorError",
+]
+
+
+class HierbayesError(Exception):
+    """Base class of every error hierbayes raises on purpose."""
+
+
+class FormulaSyntaxError(HierbayesError, ValueError):
+    """A model formula could not be parsed.
+
+    The message repeats the formula with a caret under the offending character and says what was
+    expected there.
+    """
+
+    def __init__(self, message: str, formula: str | None = None, position: int | None = None):
+        self.formula = formula
+        self.position = position
+        if formula is not None and position is not None:
+            message = f"{message}\n    {formula}\n    {' ' * position}^"
+        super().__init__(message)
+
+
+class ModelSpecError(HierbayesError, ValueError):
+    """A formula parses but does not describe a valid model (e.g. a term repeated on a factor)."""
+
+
+class DataError(HierbayesError, ValueError):
+    """The data cannot be used with the model as given."""
+
+
+class MissingColumnError(DataError, KeyError):
+    """A variable the model needs is not a column of the data."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0])
+
+
+class MissingValueError(DataError):
+    """A variable the model needs has missing values (NaN/None)."""
+
+
+class Level2Error(DataError):
+    """A group-level (level-2) table or predictor is inconsistent with the data."""
+
+
+class FamilyError(HierbayesError, ValueError):
+    """Unknown family, or a response that the family cannot model."""
+
+
+class PriorError(HierbayesError, ValueError):
+    """Unknown prior name, unknown distribution, or invalid prior parameters."""
+
+
+class ConvergenceWarning(UserWarning):
+    """The sampler's diagnostics (R-hat, ESS, divergences) suggest the draws are not trustworthy."""

@@ -1,0 +1,76 @@
+"""Sampling with NUTS (nutpie by default, or PyMC's own) and storing the pointwise log-likelihood."""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from typing import Any, Literal
+
+import pymc as pm
+import xarray as xr
+
+from hierbayes.errors import HierbayesError
+
+__all__ = ["SAMPLERS", "Sampler", "sample"]
+
+Sampler = Literal["nutpie", "pymc"]
+SAMPLERS: tuple[str, ...] = ("nutpie", "pymc")
+
+
+def sample(
+    model: pm.Model,
+    *,
+    draws: int = 1000,
+    tune: int = 1000,
+    chains: int = 4,
+    cores: int | None = None,
+    random_seed: int | None = None,
+    sampler: str = "nutpie",
+    target_accept: float = 0.8,
+    progressbar: bool = False,
+) -> xr.DataTree:
+    """Draw from the posterior of ``model`` and add its pointwise log-likelihood.
+
+    The same ``random_seed`` gives identical draws (for a given sampler, chain count and machine).
+
+    Returns
+    -------
+    xarray.DataTree
+        With groups ``posterior``, ``sample_stats``, ``observed_data`` and ``log_likelihood``.
+    """
+    if sampler not in SAMPLERS:
+        raise HierbayesError(f"Unknown sampler {sampler!r}; choose one of {', '.join(SAMPLERS)}.")
+    for name, value in (("draws", draws), ("chains", chains)):
+        if not isinstance(value, int) or value < 1:
+            raise HierbayesError(f"{name} must be a positive integer, got {value!r}.")
+    if not isinstance(tune, int) or tune < 0:
+        raise HierbayesError(f"tune must be a non-negative integer, got {tune!r}.")
+    if not 0 < target_accept < 1:
+        raise HierbayesError(f"target_accept must be between 0 and 1, got {target_accept!r}.")
+    kwargs: dict[str, Any] = {}
+    if sampler == "nutpie":
+        kwargs["nuts"] = {"target_accept": target_accept}
+    else:
+        kwargs["target_accept"] = target_accept
+    pymc_logger = logging.getLogger("pymc")
+    level = pymc_logger.level
+    pymc_logger.setLevel(logging.ERROR)
+    try:
+        with model, warnings.catch_warnings():
+            warnings.filterwarnings("ignore", category=RuntimeWarning)
+            warnings.filterwarnings("ignore", message=".*BLAS.*")
+            idata = pm.sample(
+                draws,
+                tune=tune,
+                chains=chains,
+                cores=cores,
+                random_seed=random_seed,
+                nuts_sampler=sampler,
+                progressbar=progressbar,
+                compute_convergence_checks=False,
+                **kwargs,
+            )
+            pm.compute_log_likelihood(idata, model=model, progressbar=False)
+    finally:
+        pymc_logger.setLevel(level)
+    return idata

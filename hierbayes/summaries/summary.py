@@ -1,0 +1,134 @@
+"""An lme4-like printed summary of a fit, for terminals (``str``) and notebooks (HTML)."""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from hierbayes.summaries.stats import DEFAULT_PROB, hdi_columns
+from hierbayes.summaries.tables import fixef, varcorr
+
+if TYPE_CHECKING:
+    from hierbayes.fit import Fit
+
+__all__ = ["Summary", "summary"]
+
+_FAMILY_TITLE = {
+    "gaussian": "Bayesian linear mixed model",
+    "bernoulli": "Bayesian generalized linear mixed model",
+    "binomial": "Bayesian generalized linear mixed model",
+    "poisson": "Bayesian generalized linear mixed model",
+}
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What ``summary(lmer)`` shows, for a Bayesian fit.
+
+    Attributes
+    ----------
+    header : list of (str, str)
+        Model, formula, data and sampling lines.
+    random : DataFrame
+        :func:`~hierbayes.summaries.tables.varcorr` table.
+    fixed : DataFrame
+        :func:`~hierbayes.summaries.tables.fixef` table.
+    diagnostics : list of str
+        Convergence warnings and notes.
+    prob : float
+        HDI probability.
+    """
+
+    header: list[tuple[str, str]]
+    random: pd.DataFrame
+    fixed: pd.DataFrame
+    diagnostics: list[str]
+    prob: float
+
+    def _random_lines(self) -> list[list[str]]:
+        rows = [["Groups", "Name", "Std.Dev.", f"{self.prob:.0%} HDI", "Corr"]]
+        lo, hi = hdi_columns(self.prob)
+        if self.random.empty:
+            return rows
+        for factor, block in self.random.groupby("factor", sort=False):
+            sds = block[block["stat"] == "sd"]
+            cors = block[block["stat"] == "cor"]
+            terms = list(sds["term"])
+            for i, (_, row) in enumerate(sds.iterrows()):
+                corr = []
+                for j in range(i):
+                    match = cors[cors["term"] == f"{terms[j]}:{terms[i]}"]
+                    if len(match):
+                        corr.append(f"{match['mean'].iloc[0]:+.2f}")
+                rows.append([
+                    str(factor) if i == 0 else "",
+                    str(row["term"]),
+                    f"{row['mean']:.4g}",
+                    f"[{row[lo]:.4g}, {row[hi]:.4g}]",
+                    " ".join(corr),
+                ])
+        return rows
+
+    def __str__(self) -> str:
+        width = max(len(k) for k, _ in self.header)
+        lines = [f"{k.rjust(width)}: {v}" if k else v for k, v in self.header]
+        lines += ["", "Random effects (posterior mean and HDI):"]
+        rows = self._random_lines()
+        widths = [max(len(r[c]) for r in rows) for c in range(5)]
+        for r in rows:
+            lines.append(" " + "  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip())
+        lines += ["", "Fixed effects:"]
+        fixed = self.fixed.copy()
+        fixed["ess_bulk"] = fixed["ess_bulk"].round().astype(int)
+        fixed["ess_tail"] = fixed["ess_tail"].round().astype(int)
+        text = fixed.to_string(float_format=lambda v: f"{v:.4g}")
+        lines += [" " + line for line in text.splitlines()]
+        lines += ["", "Diagnostics:"]
+        lines += [f" - {d}" for d in self.diagnostics] or [" - none"]
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        header = "".join(
+            f"<tr><th style='text-align:right'>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>"
+            for k, v in self.header
+        )
+        rows = self._random_lines()
+        random = "<tr>" + "".join(f"<th>{html.escape(c)}</th>" for c in rows[0]) + "</tr>"
+        random += "".join(
+            "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>" for r in rows[1:]
+        )
+        diag = "".join(f"<li>{html.escape(d)}</li>" for d in self.diagnostics) or "<li>none</li>"
+        return (
+            f"<div><table>{header}</table><h4>Random effects</h4><table>{random}</table>"
+            f"<h4>Fixed effects</h4>{self.fixed.to_html(float_format=lambda v: f'{v:.4g}')}"
+            f"<h4>Diagnostics</h4><ul>{diag}</ul></div>"
+        )
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+def summary(fit: Fit, *, prob: float = DEFAULT_PROB) -> Summary:
+    """Summarise a fit like ``summary(lmer)``: formula, data, random and fixed effects, diagnostics."""
+    design = fit.design
+    family = design.family
+    posterior = fit.idata["posterior"]
+    levels = {b.factor: len(b.levels) for b in design.blocks}
+    groups = "; ".join(f"{factor}, {n}" for factor, n in levels.items()) or "none"
+    d = fit.diagnostics
+    header = [
+        ("Model", f"{_FAMILY_TITLE[family.name]} (family: {family.name}, link: {family.link})"),
+        ("Formula", fit.spec.formula or str(fit.spec)),
+        ("Data", f"{design.n_obs} observations; groups: {groups}"),
+        (
+            "Draws",
+            f"{posterior.sizes['chain']} chains x {posterior.sizes['draw']} draws "
+            f"(sampler: {fit.sampler}); {d.divergences} divergent; max R-hat {d.max_rhat:.3f}; "
+            f"min bulk ESS {d.min_ess_bulk:.0f}",
+        ),
+    ]
+    random = varcorr(fit, prob=prob) if (design.blocks or family.has_sigma) else pd.DataFrame()
+    return Summary(header, random, fixef(fit, prob=prob), [*d.warnings, *d.notes], prob)

@@ -1,0 +1,134 @@
+"""lme4-style extractors: ``fixef``, ``ranef``, ``coef`` and ``varcorr`` as tidy DataFrames.
+
+Every table carries labels, never positions: ``term`` names the coefficient (formulaic's column
+name, e.g. ``sector[T.Public]``), ``factor`` the grouping factor and ``group`` the group label.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from hierbayes.build import FIXED_DIM, group_dim
+from hierbayes.summaries.stats import DEFAULT_PROB, summarize
+
+if TYPE_CHECKING:
+    from hierbayes.fit import Fit
+
+__all__ = ["coef", "fixef", "ranef", "varcorr"]
+
+
+def _posterior(fit: Fit) -> xr.Dataset:
+    return fit.idata["posterior"].to_dataset()
+
+
+def fixef(fit: Fit, *, prob: float = DEFAULT_PROB) -> pd.DataFrame:
+    """Population-level (fixed) effects: one row per term.
+
+    Columns: ``mean``, ``sd``, HDI bounds, ``r_hat``, ``ess_bulk``, ``ess_tail``; index ``term``.
+    """
+    table = summarize(_posterior(fit)["b"], prob=prob, diagnostics=True)
+    return table.set_index(FIXED_DIM)
+
+
+def _group_draws(fit: Fit) -> dict[str, xr.DataArray]:
+    """Group deviations by factor: draws with dims (chain, draw, group, term)."""
+    posterior = _posterior(fit)
+    by_factor: dict[str, list[xr.DataArray]] = {}
+    for block in fit.design.blocks:
+        da = posterior[f"u|{block.name}"].rename({group_dim(block): "group", block.term_dim: "term"})
+        by_factor.setdefault(block.factor, []).append(da)
+    return {
+        factor: parts[0] if len(parts) == 1 else xr.concat(parts, dim="term")
+        for factor, parts in by_factor.items()
+    }
+
+
+def _tidy(draws: dict[str, xr.DataArray], prob: float) -> pd.DataFrame:
+    frames = []
+    for factor, da in draws.items():
+        table = summarize(da, prob=prob)
+        table.insert(0, "factor", factor)
+        frames.append(table)
+    return pd.concat(frames, ignore_index=True)
+
+
+def ranef(fit: Fit, *, prob: float = DEFAULT_PROB) -> pd.DataFrame:
+    """Group-level deviations from the population effects (lme4's ``ranef``).
+
+    One row per factor, group and varying term, with columns ``factor``, ``group``, ``term``,
+    ``mean``, ``sd`` and the HDI bounds.
+    """
+    if not fit.design.blocks:
+        raise ValueError("This model has no group-level terms, so it has no random effects.")
+    return _tidy(_group_draws(fit), prob)
+
+
+def coef(fit: Fit, *, prob: float = DEFAULT_PROB) -> pd.DataFrame:
+    """Each group's own coefficients: population effect plus the group's deviation (lme4's ``coef``).
+
+    For every factor, group and term of the fixed part (and any term that varies by group without
+    a population effect), the posterior of ``fixef + ranef``, computed draw by draw. Terms that do
+    not vary by a factor equal their population effect in every group of it.
+    """
+    if not fit.design.blocks:
+        raise ValueError("This model has no group-level terms: coef() would equal fixef().")
+    b = _posterior(fit)["b"]
+    out: dict[str, xr.DataArray] = {}
+    for factor, u in _group_draws(fit).items():
+        terms = list(dict.fromkeys([*b[FIXED_DIM].values.tolist(), *u["term"].values.tolist()]))
+        groups = u["group"]
+        total = xr.DataArray(
+            np.zeros((b.sizes["chain"], b.sizes["draw"], groups.size, len(terms))),
+            dims=("chain", "draw", "group", "term"),
+            coords={"chain": b["chain"], "draw": b["draw"], "group": groups.values, "term": terms},
+        )
+        fixed = b.rename({FIXED_DIM: "term"})
+        fixed_terms = fixed["term"].values.tolist()
+        total.loc[{"term": fixed_terms}] = total.loc[{"term": fixed_terms}] + fixed
+        varying = u["term"].values.tolist()
+        total.loc[{"term": varying}] = total.loc[{"term": varying}] + u.transpose(*total.dims)
+        out[factor] = total
+    return _tidy(out, prob)
+
+
+def varcorr(fit: Fit, *, prob: float = DEFAULT_PROB) -> pd.DataFrame:
+    """Standard deviations and correlations of the group effects, and the residual SD.
+
+    One row per quantity with columns ``factor`` (the group term's name, or ``Residual``),
+    ``term`` (``cses`` for an SD, ``Intercept:cses`` for a correlation), ``stat`` (``sd`` or
+    ``cor``), ``mean``, ``sd``, HDI bounds, ``r_hat``, ``ess_bulk`` and ``ess_tail``.
+    """
+    posterior = _posterior(fit)
+    frames = []
+    for block in fit.design.blocks:
+        sd = summarize(posterior[f"sd|{block.name}"], prob=prob, diagnostics=True)
+        sd = sd.rename(columns={block.term_dim: "term"})
+        sd.insert(0, "stat", "sd")
+        sd.insert(0, "factor", block.name)
+        frames.append(sd)
+        if block.correlated:
+            cor = posterior[f"cor|{block.name}"]
+            columns = list(block.columns)
+            for i in range(len(columns)):
+                for j in range(i + 1, len(columns)):
+                    pair = cor.isel({block.term_dim: i, f"{block.term_dim}_bis": j}, drop=True)
+                    row = summarize(pair, prob=prob, diagnostics=True)
+                    row.insert(0, "term", f"{columns[i]}:{columns[j]}")
+                    row.insert(0, "stat", "cor")
+                    row.insert(0, "factor", block.name)
+                    frames.append(row)
+    if "sigma" in posterior:
+        row = summarize(posterior["sigma"], prob=prob, diagnostics=True)
+        row.insert(0, "term", "")
+        row.insert(0, "stat", "sd")
+        row.insert(0, "factor", "Residual")
+        frames.append(row)
+    if not frames:
+        raise ValueError("This model has neither group-level terms nor a residual SD.")
+    table = pd.concat(frames, ignore_index=True)
+    return table[["factor", "term", "stat", *[c for c in table.columns if c not in
+                                                 ("factor", "term", "stat")]]]
