@@ -139,8 +139,9 @@ def check_convergence(idata: xr.DataTree, *, emit: bool = True) -> Diagnostics:
             if var.startswith("sd|"):
                 q10, q50 = np.quantile(da.values, [0.1, 0.5])
                 if q50 > 0 and q10 / q50 < 0.3:
+                    meaning = describe_parameter(var, coords)
                     notes.append(
-                        f"{describe_parameter(var, coords).capitalize()} piles up at zero: the data "
+                        f"{meaning[0].upper()}{meaning[1:]} piles up at zero: the data "
                         "can hardly tell it apart from 0. If that is plausible, consider dropping "
                         "this varying coefficient."
                     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import pandas as pd
 import pymc as pm
@@ -43,8 +44,10 @@ class Model:
         Overrides of the default priors by the names :attr:`priors` lists, e.g.
         ``{"sd|school": hb.Prior("HalfNormal", sigma=5)}``.
     parameterization : str or dict
-        ``"auto"`` (currently ``"noncentered"`` everywhere), ``"noncentered"``, ``"centered"``, or a
-        dict by group term name.
+        ``"auto"`` (default: centred or non-centred per varying coefficient, chosen from how
+        informative each group's data are), ``"noncentered"``, ``"centered"``, or a dict by group
+        term name (values: one of those, or a dict by coefficient). See
+        :func:`hierbayes.build.resolve_parameterization`.
     trials : str, optional
         Column of binomial trials, instead of ``trials()`` in the formula.
 
@@ -65,7 +68,7 @@ class Model:
         level2: Level2Input | None = None,
         family: str | Family = "gaussian",
         priors: Mapping[str, Prior] | None = None,
-        parameterization: str | Mapping[str, str] = "auto",
+        parameterization: str | Mapping[str, Any] = "auto",
         trials: str | None = None,
     ):
         self.spec = parse_formula(formula)

@@ -1,27 +1,31 @@
-"""Group-level effects of one group term, in every parameterisation.
+"""Group-level effects of one group term, in every parameterisation, and the automatic choice.
 
-All conversions between parameterisations live here:
+All conversions between parameterisations live here. ``L`` is the Cholesky factor of the
+covariance ``T = diag(sd) Ω diag(sd)`` with ``Ω ~ LKJ(eta)`` (correlated terms) or ``diag(sd)``
+(``||`` terms and single coefficients). Each varying coefficient ``k`` of a term is either
 
-* ``noncentered``: ``z ~ Normal(0, 1)``, ``u = z @ L.T`` (correlated) or ``u = z * sd``.
-* ``centered``: ``u ~ MvNormal(0, chol=L)`` (correlated) or ``u ~ Normal(0, sd)``.
+* ``noncentered``: ``z_k ~ Normal(0, 1)`` and ``u_k = m_k + L_kk z_k``, or
+* ``centered``: ``u_k ~ Normal(m_k, L_kk)`` and ``z_k = (u_k - m_k) / L_kk``,
 
-``L`` is the Cholesky factor of the covariance ``T = diag(sd) Ω diag(sd)`` with ``Ω ~ LKJ(eta)``.
+where ``m_k = sum_{l<k} L_kl z_l`` is the conditional mean of ``u_k`` given the earlier
+coefficients. All-non-centred is ``u = z L'``; all-centred is ``u ~ MvNormal(0, chol=L)``. Mixing
+lets a well-informed intercept be centred while a weakly informed slope is not.
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
+import numpy as np
 import pymc as pm
+import pytensor.tensor as pt
 
 from hierbayes.build.priors import prior_dist, prior_rv
-from hierbayes.design import GroupBlock
-from hierbayes.errors import ModelSpecError
+from hierbayes.design import Design, GroupBlock
 from hierbayes.priors import Prior
 
-__all__ = ["PARAMETERIZATIONS", "Parameterization", "add_group_effects", "group_dim"]
+__all__ = ["PARAMETERIZATIONS", "add_group_effects", "choose_parameterization", "group_dim"]
 
-Parameterization = Literal["noncentered", "centered"]
 PARAMETERIZATIONS: tuple[str, ...] = ("noncentered", "centered")
 _RESERVED = {"obs", "term", "chain", "draw"}
 
@@ -31,22 +35,82 @@ def group_dim(block: GroupBlock) -> str:
     return f"{block.factor}__group" if block.factor in _RESERVED else block.factor
 
 
+def choose_parameterization(design: Design, block: GroupBlock) -> tuple[str, ...]:
+    """Pick centred or non-centred for each varying coefficient of ``block`` from the data.
+
+    Centring pays when a typical group's own data pin its coefficient down better than the
+    population distribution does (Papaspiliopoulos, Roberts & Sköld 2007). For gaussian models we
+    compare, per coefficient ``k``, a method-of-moments estimate of its between-group variance
+    ``τ²_k`` with the data precision ``Σ_i z_ik² / σ²`` of each group: centred when the median over
+    groups of ``τ²_k Σ_i z_ik² / σ²`` exceeds 1, non-centred otherwise. ``σ²`` and ``τ²_k`` come
+    from per-group least squares on the residuals of a population-level least-squares fit. Other
+    families get non-centred coefficients, the safe choice.
+
+    Examples
+    --------
+    >>> import hierbayes as hb
+    >>> from hierbayes.design import make_design
+    >>> from hierbayes.spec import parse_formula
+    >>> hsb = hb.datasets.load("hsb")
+    >>> d = make_design(parse_formula("mAch ~ cses * meanses + (1 + cses | school)"), hsb)
+    >>> choose_parameterization(d, d.blocks[0])
+    ('centered', 'noncentered')
+    """
+    q = len(block.columns)
+    if design.family.name != "gaussian":
+        return ("noncentered",) * q
+    beta, *_ = np.linalg.lstsq(design.X, design.y, rcond=None) if design.X.shape[1] else (None,)
+    resid = design.y - (design.X @ beta if beta is not None else 0.0)
+    J = len(block.levels)
+    estimates = np.full((J, q), np.nan)
+    rss, dof = 0.0, 0
+    ztz_diag = np.zeros((J, q))
+    for j in range(J):
+        rows = block.codes == j
+        Zj, rj = block.Z[rows], resid[rows]
+        ztz_diag[j] = (Zj**2).sum(axis=0)
+        if rows.sum() > q and np.linalg.matrix_rank(Zj) == q:
+            coef, *_ = np.linalg.lstsq(Zj, rj, rcond=None)
+            estimates[j] = coef
+            rss += float(((rj - Zj @ coef) ** 2).sum())
+            dof += int(rows.sum()) - q
+    usable = ~np.isnan(estimates).any(axis=1)
+    if dof == 0 or usable.sum() < 3:
+        return ("noncentered",) * q
+    sigma2 = rss / dof
+    choice = []
+    for k in range(q):
+        ok = usable & (ztz_diag[:, k] > 0)
+        if ok.sum() < 3:
+            choice.append("noncentered")
+            continue
+        # sampling variance of each group's estimate, approximated by sigma² / Σ z²
+        sampling_var = sigma2 / ztz_diag[ok, k]
+        tau2 = max(float(np.var(estimates[ok, k], ddof=1) - sampling_var.mean()), 0.0)
+        ratio = np.median(tau2 * ztz_diag[:, k] / sigma2)
+        choice.append("centered" if ratio > 1.0 else "noncentered")
+    return tuple(choice)
+
+
+def _add_coord(name: str, values: list[str]) -> None:
+    model = pm.modelcontext(None)
+    if name not in model.coords:
+        model.add_coord(name, values)
+
+
 def add_group_effects(
-    block: GroupBlock, priors: dict[str, Prior], parameterization: str
+    block: GroupBlock, priors: dict[str, Prior], choice: tuple[str, ...]
 ) -> Any:
     """Add the SDs, correlations and group effects of ``block``; return ``u`` (J x q).
 
     Variables created (``b`` = block name): ``sd|b`` (dims: term), ``cor|b`` (term x term, for
     correlated blocks), ``u|b`` (group x term: each group's deviation from the population), and
-    ``z|b`` (standardised deviations, non-centred only).
+    the sampled ``z|b`` (standardised deviations of the non-centred coefficients) and
+    ``u|b|<term>`` (centred coefficients, when centred and non-centred ones are mixed).
     """
-    if parameterization not in PARAMETERIZATIONS:
-        raise ModelSpecError(
-            f"Unknown parameterization {parameterization!r} for '{block.name}'; choose one of "
-            f"{', '.join(PARAMETERIZATIONS)}."
-        )
     name, term_dim, gdim = block.name, block.term_dim, group_dim(block)
-    q = len(block.columns)
+    columns = list(block.columns)
+    q = len(columns)
     sd_prior = priors[f"sd|{name}"]
     if block.correlated:
         eta = float(priors[f"cor|{name}"].kwargs["eta"])
@@ -56,14 +120,31 @@ def add_group_effects(
         )
         pm.Deterministic(f"sd|{name}", sds, dims=term_dim)
         pm.Deterministic(f"cor|{name}", corr, dims=(term_dim, f"{term_dim}_bis"))
-        if parameterization == "noncentered":
-            z = pm.Normal(f"z|{name}", 0.0, 1.0, dims=(gdim, term_dim))
-            u = pm.Deterministic(f"u|{name}", z @ chol.T, dims=(gdim, term_dim))
+    else:
+        sds = prior_rv(f"sd|{name}", sd_prior, dims=term_dim, shape=q)
+        chol = pt.diag(sds)
+    dims = (gdim, term_dim)
+    if all(c == "noncentered" for c in choice):
+        z = pm.Normal(f"z|{name}", 0.0, 1.0, dims=dims)
+        u = z @ chol.T if block.correlated else z * sds
+        return pm.Deterministic(f"u|{name}", u, dims=dims)
+    if all(c == "centered" for c in choice):
+        if block.correlated:
+            return pm.MvNormal(f"u|{name}", mu=0.0, chol=chol, dims=dims)
+        return pm.Normal(f"u|{name}", 0.0, sds, dims=dims)
+    noncentered = [c for c, how in zip(columns, choice, strict=True) if how == "noncentered"]
+    _add_coord(f"{term_dim}_z", noncentered)
+    z_free = pm.Normal(f"z|{name}", 0.0, 1.0, dims=(gdim, f"{term_dim}_z"))
+    zetas: list[Any] = []
+    us: list[Any] = []
+    for k, (column, how) in enumerate(zip(columns, choice, strict=True)):
+        mean = sum((chol[k, l] * zetas[l] for l in range(k)), start=pt.zeros(len(block.levels)))
+        if how == "centered":
+            u_k = pm.Normal(f"u|{name}|{column}", mean, chol[k, k], dims=gdim)
+            zetas.append((u_k - mean) / chol[k, k])
         else:
-            u = pm.MvNormal(f"u|{name}", mu=0.0, chol=chol, dims=(gdim, term_dim))
-        return u
-    sd = prior_rv(f"sd|{name}", sd_prior, dims=term_dim, shape=q)
-    if parameterization == "noncentered":
-        z = pm.Normal(f"z|{name}", 0.0, 1.0, dims=(gdim, term_dim))
-        return pm.Deterministic(f"u|{name}", z * sd, dims=(gdim, term_dim))
-    return pm.Normal(f"u|{name}", 0.0, sd, dims=(gdim, term_dim))
+            zeta = z_free[:, noncentered.index(column)]
+            u_k = mean + chol[k, k] * zeta
+            zetas.append(zeta)
+        us.append(u_k)
+    return pm.Deterministic(f"u|{name}", pt.stack(us, axis=1), dims=dims)

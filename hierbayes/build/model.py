@@ -10,7 +10,12 @@ import pandas as pd
 import pymc as pm
 import pytensor.tensor as pt
 
-from hierbayes.build.groups import PARAMETERIZATIONS, add_group_effects, group_dim
+from hierbayes.build.groups import (
+    PARAMETERIZATIONS,
+    add_group_effects,
+    choose_parameterization,
+    group_dim,
+)
 from hierbayes.build.likelihood import add_likelihood
 from hierbayes.build.priors import prior_rv
 from hierbayes.design import Design
@@ -33,35 +38,72 @@ def response_name(design: Design) -> str:
 
 
 def resolve_parameterization(
-    design: Design, parameterization: str | Mapping[str, str]
-) -> dict[str, str]:
-    """Parameterisation of each group block.
+    design: Design, parameterization: str | Mapping[str, Any]
+) -> dict[str, tuple[str, ...]]:
+    """Parameterisation of each varying coefficient of each group term.
 
-    ``"auto"`` selects ``"noncentered"`` for every block, the robust choice when some groups are
-    small; pass ``"centered"`` (or a dict ``{block: ...}``) when every group has plenty of data.
+    Parameters
+    ----------
+    parameterization : str or dict
+        ``"auto"`` (chosen per coefficient from the data, see
+        :func:`~hierbayes.build.groups.choose_parameterization`), ``"noncentered"``,
+        ``"centered"``, or a dict by group term name whose values are one of those, a dict by
+        coefficient name or a tuple with one entry per coefficient, e.g. ``{"school": {"Intercept": "centered", "cses": "noncentered"}}``.
+        Terms left out of a dict get ``"auto"``.
+
+    Returns
+    -------
+    dict
+        Group term name -> one of ``"centered"``/``"noncentered"`` per coefficient.
     """
     names = [b.name for b in design.blocks]
     if isinstance(parameterization, str):
-        return dict.fromkeys(names, _one(parameterization))
+        parameterization = dict.fromkeys(names, parameterization)
+    elif not isinstance(parameterization, Mapping):
+        raise ModelSpecError(
+            f"parameterization must be a string or a dict by group term, got "
+            f"{type(parameterization).__name__}."
+        )
     unknown = [k for k in parameterization if k not in names]
     if unknown:
         raise ModelSpecError(
             f"parameterization names unknown group term(s) {unknown}; this model has {names}."
         )
-    result = dict.fromkeys(names, "noncentered")
-    for key, value in parameterization.items():
-        result[key] = _one(value)
+    result = {}
+    for block in design.blocks:
+        value = parameterization.get(block.name, "auto")
+        auto = None
+        if isinstance(value, Mapping):
+            bad = [k for k in value if k not in block.columns]
+            if bad:
+                raise ModelSpecError(
+                    f"parameterization for '{block.name}' names unknown coefficient(s) {bad}; "
+                    f"its coefficients are {list(block.columns)}."
+                )
+            choices = [value.get(c, "auto") for c in block.columns]
+        elif isinstance(value, tuple | list):
+            if len(value) != len(block.columns):
+                raise ModelSpecError(
+                    f"parameterization for '{block.name}' has {len(value)} entries; its "
+                    f"coefficients are {list(block.columns)}."
+                )
+            choices = list(value)
+        else:
+            choices = [value] * len(block.columns)
+        resolved = []
+        for k, choice in enumerate(choices):
+            if choice == "auto":
+                auto = auto or choose_parameterization(design, block)
+                resolved.append(auto[k])
+            elif choice in PARAMETERIZATIONS:
+                resolved.append(choice)
+            else:
+                raise ModelSpecError(
+                    f"Unknown parameterization {choice!r} for '{block.name}'; choose 'auto', "
+                    f"{', '.join(repr(p) for p in PARAMETERIZATIONS)}, or a dict by coefficient."
+                )
+        result[block.name] = tuple(resolved)
     return result
-
-
-def _one(value: str) -> str:
-    choice = "noncentered" if value == "auto" else value
-    if choice not in PARAMETERIZATIONS:
-        raise ModelSpecError(
-            f"Unknown parameterization {value!r}; choose 'auto', "
-            f"{', '.join(repr(p) for p in PARAMETERIZATIONS)}, or a dict by group term."
-        )
-    return choice
 
 
 def _coords(design: Design, obs_index: pd.Index | None) -> dict[str, Any]:
@@ -130,7 +172,7 @@ def _fixed_effects(design: Design, priors: dict[str, Prior]) -> Any:
 def build_model(
     design: Design,
     priors: dict[str, Prior],
-    parameterization: str | Mapping[str, str] = "noncentered",
+    parameterization: str | Mapping[str, Any] = "auto",
     obs_index: pd.Index | None = None,
 ) -> pm.Model:
     """Build the PyMC model.
@@ -141,7 +183,7 @@ def build_model(
     priors : dict
         Resolved priors (see :func:`hierbayes.priors.resolve_priors`).
     parameterization : str or dict
-        ``"noncentered"`` (default), ``"centered"``, ``"auto"``, or a dict by group term name.
+        See :func:`resolve_parameterization`.
     obs_index : Index, optional
         Labels of the observations (the data's index); positions when omitted.
 

@@ -175,7 +175,20 @@ def _matrix(expr: str, data: pd.DataFrame, what: str) -> tuple[np.ndarray, tuple
     except Exception as err:  # errors raised while evaluating user transforms such as np.log(x)
         raise DataError(f"Could not evaluate {what} ('{expr}'): {err}") from err
     values = np.asarray(mm.to_numpy(dtype=float))
-    return values, tuple(str(c) for c in mm.columns), mm.model_spec
+    columns = tuple(str(c) for c in mm.columns)
+    _check_finite(values, columns, what)
+    return values, columns, mm.model_spec
+
+
+def _check_finite(values: np.ndarray, columns: tuple[str, ...], what: str) -> None:
+    bad = ~np.isfinite(values.reshape(len(values), -1))
+    if bad.any():
+        k = int(np.flatnonzero(bad.any(axis=0))[0])
+        rows = np.flatnonzero(bad[:, k])
+        raise DataError(
+            f"Column '{columns[k]}' of {what} has {rows.size} infinite value(s), e.g. at rows "
+            f"{rows[:5].tolist()} (a transform such as np.log(0)?). Fix or drop those rows."
+        )
 
 
 def _response(data: pd.DataFrame, spec: ModelSpec) -> np.ndarray:
@@ -189,7 +202,9 @@ def _response(data: pd.DataFrame, spec: ModelSpec) -> np.ndarray:
                 f"Response '{name}' must be numeric (found {column.dtype}); code a yes/no outcome "
                 "as 0/1 or True/False."
             )
-        return column.to_numpy(dtype=float)
+        values = column.to_numpy(dtype=float)
+        _check_finite(values, (name,), "the response")
+        return values
     values, columns, _ = _matrix(f"0 + {name}", data, "the response")
     if values.shape[1] != 1:
         raise FamilyError(f"Response '{name}' must be a single numeric column, got {columns}.")

@@ -19,8 +19,13 @@ __all__ = ["Level2Input", "check_constant_within", "merge_level2"]
 Level2Input = Mapping[str, pd.DataFrame | Sequence[str]]
 
 
+def _plain(value: object) -> object:
+    """NumPy scalars as Python ones, so messages read ``1`` rather than ``np.int64(1)``."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
 def _show(values: Sequence[object], limit: int = 5) -> str:
-    shown = ", ".join(repr(v.item() if isinstance(v, np.generic) else v) for v in values[:limit])
+    shown = ", ".join(repr(_plain(v)) for v in values[:limit])
     more = len(values) - limit
     return shown + (f" and {more} more" if more > 0 else "")
 
@@ -44,7 +49,7 @@ def check_constant_within(data: pd.DataFrame, factor: str, columns: Sequence[str
         counts = data.groupby(factor, sort=True, observed=True)[column].nunique(dropna=False)
         varying = counts[counts > 1]
         if len(varying):
-            group = varying.index[0]
+            group = _plain(varying.index[0])
             values = pd.unique(data.loc[data[factor] == group, column])
             raise Level2Error(
                 f"Level-2 predictor '{column}' varies within '{factor}' = {group!r}: it takes the "
@@ -156,8 +161,9 @@ def _merge_table(
                 pos = int(np.flatnonzero(~same.to_numpy())[0])
                 raise Level2Error(
                     f"Column '{column}' is in both the data and the level-2 table for '{factor}', "
-                    f"with different values (at '{factor}' = {data[factor].iloc[pos]!r}: "
-                    f"{data[column].iloc[pos]!r} in the data, {values[pos]!r} in the table). "
+                    f"with different values (at '{factor}' = {_plain(data[factor].iloc[pos])!r}: "
+                    f"{_plain(data[column].iloc[pos])!r} in the data, {_plain(values[pos])!r} in "
+                    "the table). "
                     "Drop it from one of them."
                 )
         else:
