@@ -48,8 +48,9 @@ def _parser() -> argparse.ArgumentParser:
         metavar="GROUP=TABLE.csv",
         help="one-row-per-group CSV merged by the GROUP column (repeatable)",
     )
-    fit.add_argument("--family", default="gaussian",
-                     choices=("gaussian", "bernoulli", "binomial", "poisson"))
+    fit.add_argument(
+        "--family", default="gaussian", choices=("gaussian", "bernoulli", "binomial", "poisson")
+    )
     fit.add_argument("--trials", default=None, help="column of binomial trials")
     _sampling_args(fit)
     return parser
@@ -85,14 +86,22 @@ def _run(args: argparse.Namespace) -> int:
         print(f"Fitting {formula} to the bundled sleepstudy data (18 subjects, 180 rows)...")
     else:
         data, formula = _read_csv(args.data, "Data"), args.formula
-        options = {"level2": _level2(args.level2) or None, "family": args.family,
-                   "trials": args.trials}
+        options = {
+            "level2": _level2(args.level2) or None,
+            "family": args.family,
+            "trials": args.trials,
+        }
     start = time.perf_counter()
     model = Model(formula, data, **options)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        fit = model.fit(draws=args.draws, tune=args.tune, chains=args.chains,
-                        random_seed=args.seed, sampler=args.sampler)
+        fit = model.fit(
+            draws=args.draws,
+            tune=args.tune,
+            chains=args.chains,
+            random_seed=args.seed,
+            sampler=args.sampler,
+        )
     elapsed = time.perf_counter() - start
     del caught  # convergence problems are listed under Diagnostics in the summary
     print(fit.summary())

@@ -73,7 +73,11 @@ def describe_parameter(var: str, coords: dict[str, str]) -> str:
     values = list(coords.values())
     if var == "b":
         term = values[0]
-        return "the population Intercept" if term == "Intercept" else f"the population effect of {term}"
+        return (
+            "the population Intercept"
+            if term == "Intercept"
+            else f"the population effect of {term}"
+        )
     if var == "sigma":
         return "the residual SD"
     kind, _, block = var.partition("|")
@@ -133,8 +137,13 @@ def check_convergence(idata: xr.DataTree, *, emit: bool = True) -> Diagnostics:
             tail = float(az.ess(da, method="tail"))
             label = var + ("[" + ", ".join(coords.values()) + "]" if coords else "")
             records.append(
-                {"parameter": label, "meaning": describe_parameter(var, coords), "r_hat": rhat,
-                 "ess_bulk": bulk, "ess_tail": tail}
+                {
+                    "parameter": label,
+                    "meaning": describe_parameter(var, coords),
+                    "r_hat": rhat,
+                    "ess_bulk": bulk,
+                    "ess_tail": tail,
+                }
             )
             if var.startswith("sd|"):
                 q10, q50 = np.quantile(da.values, [0.1, 0.5])
@@ -150,10 +159,15 @@ def check_convergence(idata: xr.DataTree, *, emit: bool = True) -> Diagnostics:
         table = table.set_index("parameter")
         bad_rhat = table[table["r_hat"] > RHAT_MAX]
         for label, row in bad_rhat.iterrows():
+            advice = "Run longer (more tune and draws)"
+            if str(label).startswith(("sd|", "cor|")):
+                advice += (
+                    ", or switch the parameterization of its group term "
+                    "(parameterization='centered' or 'noncentered')"
+                )
             messages.append(
                 f"R-hat is {row['r_hat']:.3f} (> {RHAT_MAX}) for {row['meaning']} ({label}): the "
-                "chains disagree. Run longer (more tune and draws) or try "
-                "parameterization='centered'/'noncentered' for its group term."
+                f"chains disagree. {advice}."
             )
         min_ess = ESS_PER_CHAIN_MIN * chains
         low = table[(table["ess_bulk"] < min_ess) | (table["ess_tail"] < min_ess)]

@@ -1,4 +1,4 @@
-"""Sampling with NUTS (nutpie by default, or PyMC's own) and storing the pointwise log-likelihood."""
+"""Sampling with NUTS (nutpie by default, or PyMC's own), storing the pointwise log-likelihood."""
 
 from __future__ import annotations
 

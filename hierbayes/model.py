@@ -141,4 +141,6 @@ class Model:
         return Fit(idata=idata, model=self, diagnostics=diagnostics, sampler=sampler)
 
     def __repr__(self) -> str:
-        return f"<hierbayes.Model {self.spec.formula} ({self.family.name}, {self.design.n_obs} obs)>"
+        return (
+            f"<hierbayes.Model {self.spec.formula} ({self.family.name}, {self.design.n_obs} obs)>"
+        )

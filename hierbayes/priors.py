@@ -35,8 +35,16 @@ from hierbayes.errors import PriorError
 __all__ = ["POSITIVE_DISTRIBUTIONS", "Prior", "default_priors", "resolve_priors"]
 
 POSITIVE_DISTRIBUTIONS = frozenset(
-    {"HalfNormal", "HalfStudentT", "HalfCauchy", "Exponential", "Gamma", "InverseGamma",
-     "LogNormal", "Weibull"}
+    {
+        "HalfNormal",
+        "HalfStudentT",
+        "HalfCauchy",
+        "Exponential",
+        "Gamma",
+        "InverseGamma",
+        "LogNormal",
+        "Weibull",
+    }
 )
 
 
@@ -65,9 +73,13 @@ class Prior:
 
     def __init__(self, dist: str, **params: Any):
         if not isinstance(dist, str) or not dist:
-            raise PriorError(f"A prior's distribution must be a name such as 'Normal', got {dist!r}.")
+            raise PriorError(
+                f"A prior's distribution must be a name such as 'Normal', got {dist!r}."
+            )
         frozen = tuple(
-            sorted((k, tuple(np.asarray(v).tolist()) if np.ndim(v) else v) for k, v in params.items())
+            sorted(
+                (k, tuple(np.asarray(v).tolist()) if np.ndim(v) else v) for k, v in params.items()
+            )
         )
         object.__setattr__(self, "dist", dist)
         object.__setattr__(self, "params", frozen)
@@ -160,7 +172,8 @@ def resolve_priors(
     unknown = [name for name in overrides if name not in defaults]
     if unknown:
         raise PriorError(
-            f"Unknown prior name(s) {', '.join(repr(u) for u in unknown)}. This model's priors are: "
+            f"Unknown prior name(s) {', '.join(repr(u) for u in unknown)}. "
+            "This model's priors are: "
             f"{', '.join(defaults)}."
         )
     final: dict[str, Prior] = {}
@@ -171,15 +184,21 @@ def resolve_priors(
             prior, source = overrides[name], "user"
             _check_override(name, prior)
         final[name] = prior
-        rows.append({"name": name, "prior": repr(prior), "source": source, "applies to": description})
+        rows.append(
+            {"name": name, "prior": repr(prior), "source": source, "applies to": description}
+        )
     return final, pd.DataFrame(rows).set_index("name")
 
 
 def _check_override(name: str, prior: Any) -> None:
     if not isinstance(prior, Prior):
-        raise PriorError(f"The prior for '{name}' must be a hierbayes.Prior, got {type(prior).__name__}.")
+        raise PriorError(
+            f"The prior for '{name}' must be a hierbayes.Prior, got {type(prior).__name__}."
+        )
     if name.startswith("cor|") and prior.dist != "LKJ":
-        raise PriorError(f"'{name}' is a correlation matrix: its prior must be Prior('LKJ', eta=...).")
+        raise PriorError(
+            f"'{name}' is a correlation matrix: its prior must be Prior('LKJ', eta=...)."
+        )
     if name.startswith("cor|") and set(prior.kwargs) != {"eta"}:
         raise PriorError(f"Prior('LKJ') for '{name}' takes exactly one parameter, eta.")
     if (name.startswith("sd|") or name == "sigma") and prior.dist not in POSITIVE_DISTRIBUTIONS:
@@ -188,4 +207,6 @@ def _check_override(name: str, prior: Any) -> None:
             f"{', '.join(sorted(POSITIVE_DISTRIBUTIONS))}; got {prior.dist}."
         )
     if prior.dist == "LKJ" and not name.startswith("cor|"):
-        raise PriorError(f"Prior('LKJ') only applies to correlation matrices (cor|...), not '{name}'.")
+        raise PriorError(
+            f"Prior('LKJ') only applies to correlation matrices (cor|...), not '{name}'."
+        )

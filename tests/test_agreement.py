@@ -30,8 +30,10 @@ def _check(fit: hb.Fit, reml, names: dict[str, str]) -> None:
     for ours, theirs in names.items():
         row = fixef.loc[ours]
         gap = abs(row["mean"] - reml.fe_params[theirs]) / row["sd"]
-        assert gap < 0.3, f"{ours}: posterior mean {row['mean']:.4g} vs REML " \
-                          f"{reml.fe_params[theirs]:.4g} ({gap:.2f} posterior SDs)"
+        assert gap < 0.3, (
+            f"{ours}: posterior mean {row['mean']:.4g} vs REML "
+            f"{reml.fe_params[theirs]:.4g} ({gap:.2f} posterior SDs)"
+        )
     sigma = fit.varcorr().query("factor == 'Residual'")["mean"].iloc[0]
     assert abs(sigma / reml.scale**0.5 - 1) < 0.05
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import quiet_fit, simulate_correlated
+from helpers import quiet_fit, simulate_correlated
 
 import hierbayes as hb
 
@@ -52,7 +52,10 @@ def test_bernoulli_recovery():
     data = pd.DataFrame({"y": rng.random(g.size) < p, "x": x, "g": g})
     fit = quiet_fit(
         hb.Model("y ~ x + (1 | g)", data=data, family="bernoulli"),
-        draws=500, tune=500, chains=4, random_seed=5,
+        draws=500,
+        tune=500,
+        chains=4,
+        random_seed=5,
     )
     post = fit.idata["posterior"]
     assert _covers(post["b"].sel(term="Intercept").values, b0)
@@ -70,7 +73,10 @@ def test_poisson_recovery():
     data = pd.DataFrame({"y": rng.poisson(np.exp(b0 + b1 * x + u[g])), "x": x, "g": g})
     fit = quiet_fit(
         hb.Model("y ~ x + (1 | g)", data=data, family="poisson"),
-        draws=500, tune=500, chains=4, random_seed=6,
+        draws=500,
+        tune=500,
+        chains=4,
+        random_seed=6,
     )
     post = fit.idata["posterior"]
     assert _covers(post["b"].sel(term="Intercept").values, b0)
@@ -89,11 +95,18 @@ def test_binomial_cbpp_matches_lme4():
     cbpp = hb.datasets.load("cbpp")
     fit = quiet_fit(
         hb.Model("incidence | trials(size) ~ C(period) + (1 | herd)", data=cbpp, family="binomial"),
-        draws=500, tune=500, chains=4, random_seed=9,
+        draws=500,
+        tune=500,
+        chains=4,
+        random_seed=9,
     )
     fixef = fit.fixef()
-    lme4 = {"Intercept": -1.398, "C(period)[T.2]": -0.992, "C(period)[T.3]": -1.128,
-            "C(period)[T.4]": -1.580}
+    lme4 = {
+        "Intercept": -1.398,
+        "C(period)[T.2]": -0.992,
+        "C(period)[T.3]": -1.128,
+        "C(period)[T.4]": -1.580,
+    }
     for term, value in lme4.items():
         row = fixef.loc[term]
         assert abs(row["mean"] - value) < row["sd"], term

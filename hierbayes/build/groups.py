@@ -98,9 +98,7 @@ def _add_coord(name: str, values: list[str]) -> None:
         model.add_coord(name, values)
 
 
-def add_group_effects(
-    block: GroupBlock, priors: dict[str, Prior], choice: tuple[str, ...]
-) -> Any:
+def add_group_effects(block: GroupBlock, priors: dict[str, Prior], choice: tuple[str, ...]) -> Any:
     """Add the SDs, correlations and group effects of ``block``; return ``u`` (J x q).
 
     Variables created (``b`` = block name): ``sd|b`` (dims: term), ``cor|b`` (term x term, for
@@ -138,7 +136,7 @@ def add_group_effects(
     zetas: list[Any] = []
     us: list[Any] = []
     for k, (column, how) in enumerate(zip(columns, choice, strict=True)):
-        mean = sum((chol[k, l] * zetas[l] for l in range(k)), start=pt.zeros(len(block.levels)))
+        mean = sum((chol[k, i] * zetas[i] for i in range(k)), start=pt.zeros(len(block.levels)))
         if how == "centered":
             u_k = pm.Normal(f"u|{name}|{column}", mean, chol[k, k], dims=gdim)
             zetas.append((u_k - mean) / chol[k, k])

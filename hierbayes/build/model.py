@@ -48,7 +48,8 @@ def resolve_parameterization(
         ``"auto"`` (chosen per coefficient from the data, see
         :func:`~hierbayes.build.groups.choose_parameterization`), ``"noncentered"``,
         ``"centered"``, or a dict by group term name whose values are one of those, a dict by
-        coefficient name or a tuple with one entry per coefficient, e.g. ``{"school": {"Intercept": "centered", "cses": "noncentered"}}``.
+        coefficient name or a tuple with one entry per coefficient, e.g.
+        ``{"school": {"Intercept": "centered", "cses": "noncentered"}}``.
         Terms left out of a dict get ``"auto"``.
 
     Returns
@@ -148,9 +149,7 @@ def _fixed_effects(design: Design, priors: dict[str, Prior]) -> Any:
                 "beta", Prior(slope_priors[0].dist, **stacked), label="b", dims="slope_term"
             )
         else:
-            parts = [
-                prior_rv(f"b|{columns[j]}", priors[f"b|{columns[j]}"]) for j in slope_idx
-            ]
+            parts = [prior_rv(f"b|{columns[j]}", priors[f"b|{columns[j]}"]) for j in slope_idx]
             beta = pm.Deterministic("beta", pt.stack(parts), dims="slope_term")
         eta = pt.dot(pt.as_tensor(Xc), beta)
     if has_intercept:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 import pymc as pm
@@ -19,6 +20,20 @@ def _distribution(name: str, prior: Prior) -> type[pm.Distribution]:
             f"The prior for '{name}' names {prior.dist!r}, which is not a PyMC distribution "
             "(e.g. 'Normal', 'StudentT', 'HalfNormal', 'Exponential')."
         )
+    # PyMC swallows unknown keyword arguments, so a misspelt parameter (sgima=...) would silently
+    # leave the distribution's default in place.
+    accepted = [
+        p.name
+        for p in list(inspect.signature(dist.dist).parameters.values())
+        if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and p.name != "cls"
+    ]
+    unknown = [k for k in prior.kwargs if k not in accepted]
+    if unknown:
+        takes = f"takes {', '.join(accepted)}" if accepted else "takes no parameters"
+        raise PriorError(
+            f"The prior for '{name}' gives {prior.dist} the unknown parameter(s) "
+            f"{', '.join(unknown)}; {prior.dist} {takes}."
+        )
     return dist
 
 
@@ -27,7 +42,7 @@ def prior_rv(name: str, prior: Prior, label: str | None = None, **kwargs: Any) -
     dist = _distribution(label or name, prior)
     try:
         return dist(name, **prior.kwargs, **kwargs)
-    except (TypeError, ValueError) as err:
+    except (TypeError, ValueError, NotImplementedError) as err:
         raise PriorError(f"Invalid parameters for the prior of '{label or name}': {err}") from err
 
 
@@ -36,5 +51,5 @@ def prior_dist(name: str, prior: Prior, **kwargs: Any) -> Any:
     dist = _distribution(name, prior)
     try:
         return dist.dist(**prior.kwargs, **kwargs)
-    except (TypeError, ValueError) as err:
+    except (TypeError, ValueError, NotImplementedError) as err:
         raise PriorError(f"Invalid parameters for the prior of '{name}': {err}") from err

@@ -1,8 +1,8 @@
 """Bundled real multilevel data sets.
 
-==================  ======  =========================================================================
+==================  ======  ========================================================================
 name                rows    contents
-==================  ======  =========================================================================
+==================  ======  ========================================================================
 ``sleepstudy``      180     ``Reaction`` (ms) of 18 ``Subject`` over ``Days`` 0-9 of sleep
                             deprivation (Belenky et al. 2003; R package lme4).
 ``hsb``             7,185   High School and Beyond: math achievement ``mAch`` of students in 160
@@ -17,10 +17,10 @@ name                rows    contents
                             ``log.radon`` and ``county.name``.
 ``radon_counties``  85      One row per ``county``: ``county_name``, ``uranium``.
 ``cbpp``            56      Contagious bovine pleuropneumonia: ``incidence`` new cases out of
-                            ``size`` animals per ``herd`` (15) and ``period`` (1-4) (R package lme4).
+                            ``size`` animals per ``herd`` (15) and ``period`` (1-4) (R: lme4).
 ``oxboys``          234     ``height`` (cm) of 26 boys (``Subject``) at standardised ``age`` on
-                            9 ``Occasion`` s (R package mlmRev).
-==================  ======  =========================================================================
+                            9 ``Occasion`` values (R package mlmRev).
+==================  ======  ========================================================================
 """
 
 from __future__ import annotations

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from formulaic import Formula, ModelSpec as FormulaicSpec, model_matrix
+from formulaic import Formula, model_matrix
+from formulaic import ModelSpec as FormulaicSpec
 from formulaic.errors import FormulaicError
 
 from hierbayes.design.level2 import Level2Input, merge_level2
@@ -142,8 +143,9 @@ def _check_columns(data: pd.DataFrame, names: list[str], level2: dict[str, tuple
         missing = data[name].isna().to_numpy()
         if missing.any():
             rows = data.index[missing][:5].tolist()
-            where = next((f" (from the level-2 table for '{f}')" for f, c in level2.items()
-                          if name in c), "")
+            where = next(
+                (f" (from the level-2 table for '{f}')" for f, c in level2.items() if name in c), ""
+            )
             raise MissingValueError(
                 f"Column '{name}'{where} has {int(missing.sum())} missing value(s), e.g. at rows "
                 f"{rows}. hierbayes never drops rows silently: drop or impute them before fitting."
@@ -156,7 +158,7 @@ def _group_codes(data: pd.DataFrame, factor: tuple[str, ...]) -> tuple[np.ndarra
     codes = grouped.ngroup().to_numpy().astype(np.int64)
     labels = tuple(
         ":".join(_label(v) for v in (key if isinstance(key, tuple) else (key,)))
-        for key in grouped.groups
+        for key in grouped.size().index
     )
     return codes, labels
 
@@ -167,7 +169,9 @@ def _label(value: object) -> str:
     return str(value)
 
 
-def _matrix(expr: str, data: pd.DataFrame, what: str) -> tuple[np.ndarray, tuple[str, ...], FormulaicSpec]:
+def _matrix(
+    expr: str, data: pd.DataFrame, what: str
+) -> tuple[np.ndarray, tuple[str, ...], FormulaicSpec]:
     try:
         mm = model_matrix(expr, data, na_action="raise", output="pandas")
     except FormulaicError as err:
@@ -217,7 +221,8 @@ def _check_rank(X: np.ndarray, columns: tuple[str, ...]) -> None:
     for k in range(1, X.shape[1] + 1):
         if np.linalg.matrix_rank(X[:, :k]) < k:
             raise DataError(
-                f"The fixed-effect column '{columns[k - 1]}' is a linear combination of the columns "
+                f"The fixed-effect column '{columns[k - 1]}' is a linear combination of the "
+                "columns "
                 f"before it ({', '.join(columns[: k - 1])}): the model cannot tell their effects "
                 "apart. Remove it or one of those terms."
             )
@@ -281,7 +286,9 @@ def make_design(
     y = _response(data, spec)
     trials_values = None if trials_name is None else data[trials_name].to_numpy(dtype=float)
     if trials_name is not None and not fam.needs_trials:
-        raise FamilyError(f"trials({trials_name}) only applies to the binomial family, not {fam.name}.")
+        raise FamilyError(
+            f"trials({trials_name}) only applies to the binomial family, not {fam.name}."
+        )
     fam.validate_response(y, trials_values, spec.fixed.response)
 
     X, fixed_columns, fixed_spec = _matrix(spec.fixed.expr, data, "the fixed effects")

@@ -39,7 +39,8 @@ def check_constant_within(data: pd.DataFrame, factor: str, columns: Sequence[str
     >>> check_constant_within(df, "g", ["w"])
     Traceback (most recent call last):
     ...
-    hierbayes.errors.Level2Error: Level-2 predictor 'w' varies within 'g' = 1: it takes the values 0.5, 0.7 there. ...
+    hierbayes.errors.Level2Error: Level-2 predictor 'w' varies within 'g' = 1: it takes the
+    values 0.5, 0.7 there. ...
     """
     for column in columns:
         if column not in data.columns:

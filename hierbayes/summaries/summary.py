@@ -63,13 +63,15 @@ class Summary:
                     match = cors[cors["term"] == f"{terms[j]}:{terms[i]}"]
                     if len(match):
                         corr.append(f"{match['mean'].iloc[0]:+.2f}")
-                rows.append([
-                    str(factor) if i == 0 else "",
-                    str(row["term"]),
-                    f"{row['mean']:.4g}",
-                    f"[{row[lo]:.4g}, {row[hi]:.4g}]",
-                    " ".join(corr),
-                ])
+                rows.append(
+                    [
+                        str(factor) if i == 0 else "",
+                        str(row["term"]),
+                        f"{row['mean']:.4g}",
+                        f"[{row[lo]:.4g}, {row[hi]:.4g}]",
+                        " ".join(corr),
+                    ]
+                )
         return rows
 
     def __str__(self) -> str:
@@ -79,7 +81,9 @@ class Summary:
         rows = self._random_lines()
         widths = [max(len(r[c]) for r in rows) for c in range(5)]
         for r in rows:
-            lines.append(" " + "  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip())
+            lines.append(
+                " " + "  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip()
+            )
         lines += ["", "Fixed effects:"]
         fixed = self.fixed.copy()
         fixed["ess_bulk"] = fixed["ess_bulk"].round().astype(int)
@@ -112,7 +116,7 @@ class Summary:
 
 
 def summary(fit: Fit, *, prob: float = DEFAULT_PROB) -> Summary:
-    """Summarise a fit like ``summary(lmer)``: formula, data, random and fixed effects, diagnostics."""
+    """Summarise a fit like ``summary(lmer)``: formula, data, random and fixed effects, checks."""
     design = fit.design
     family = design.family
     posterior = fit.idata["posterior"]

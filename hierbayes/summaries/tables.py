@@ -39,7 +39,9 @@ def _group_draws(fit: Fit) -> dict[str, xr.DataArray]:
     posterior = _posterior(fit)
     by_factor: dict[str, list[xr.DataArray]] = {}
     for block in fit.design.blocks:
-        da = posterior[f"u|{block.name}"].rename({group_dim(block): "group", block.term_dim: "term"})
+        da = posterior[f"u|{block.name}"].rename(
+            {group_dim(block): "group", block.term_dim: "term"}
+        )
         by_factor.setdefault(block.factor, []).append(da)
     return {
         factor: parts[0] if len(parts) == 1 else xr.concat(parts, dim="term")
@@ -68,7 +70,7 @@ def ranef(fit: Fit, *, prob: float = DEFAULT_PROB) -> pd.DataFrame:
 
 
 def coef(fit: Fit, *, prob: float = DEFAULT_PROB) -> pd.DataFrame:
-    """Each group's own coefficients: population effect plus the group's deviation (lme4's ``coef``).
+    """Each group's own coefficients: population effect plus group deviation (lme4's ``coef``).
 
     For every factor, group and term of the fixed part (and any term that varies by group without
     a population effect), the posterior of ``fixef + ranef``, computed draw by draw. Terms that do
@@ -130,5 +132,11 @@ def varcorr(fit: Fit, *, prob: float = DEFAULT_PROB) -> pd.DataFrame:
     if not frames:
         raise ValueError("This model has neither group-level terms nor a residual SD.")
     table = pd.concat(frames, ignore_index=True)
-    return table[["factor", "term", "stat", *[c for c in table.columns if c not in
-                                                 ("factor", "term", "stat")]]]
+    return table[
+        [
+            "factor",
+            "term",
+            "stat",
+            *[c for c in table.columns if c not in ("factor", "term", "stat")],
+        ]
+    ]

@@ -1,0 +1,157 @@
+"""Benchmark hierbayes against its peers on bundled real data, in one run.
+
+Prints, for each model and tool: wall time end to end (build + compile + sample), the sampling
+part of it, the smallest bulk ESS over the population-level parameters (fixed effects, group SDs
+and correlations, residual SD), ESS per second of wall time, and the largest gap between the
+posterior means of the fixed effects and those of hierbayes, in hierbayes posterior SDs.
+statsmodels MixedLM (REML point estimates) is timed for reference.
+
+Usage::
+
+    uv run --group bench python benchmarks/run.py            # 4 chains x 1000 draws
+    uv run --group bench python benchmarks/run.py --quick    # 2 chains x 300 draws
+    uv run --group bench python benchmarks/run.py --no-bambi # hierbayes and statsmodels only
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import platform
+import time
+import warnings
+
+import arviz as az
+import numpy as np
+import pandas as pd
+
+import hierbayes as hb
+
+MODELS = {
+    "sleepstudy": {
+        "formula": "Reaction ~ Days + (1 + Days | Subject)",
+        "data": lambda: hb.datasets.load("sleepstudy"),
+        "level2": lambda: None,
+        "statsmodels": ("Reaction ~ Days", "Subject", "~Days"),
+    },
+    "hsb": {
+        "formula": "mAch ~ cses * (meanses + sector) + (1 + cses | school)",
+        "data": lambda: hb.datasets.load("hsb").drop(columns=["meanses", "sector"]),
+        "level2": lambda: {"school": hb.datasets.load("hsb_schools")},
+        "statsmodels": ("mAch ~ cses * (meanses + sector)", "school", "~cses"),
+    },
+}
+
+
+def _min_ess(posterior, names) -> float:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        values = [float(az.ess(posterior[n]).min()) for n in names if n in posterior]
+    return min(values)
+
+
+def run_hierbayes(spec: dict, draws: int, tune: int, chains: int) -> tuple[dict, hb.Fit]:
+    start = time.perf_counter()
+    model = hb.Model(spec["formula"], data=spec["data"](), level2=spec["level2"]())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", hb.ConvergenceWarning)
+        fit = model.fit(draws=draws, tune=tune, chains=chains, random_seed=1)
+    wall = time.perf_counter() - start
+    post = fit.idata["posterior"]
+    return {
+        "tool": "hierbayes",
+        "wall_s": wall,
+        "sample_s": float(post.attrs.get("sampling_time", np.nan)),
+        "min_bulk_ess": fit.diagnostics.min_ess_bulk,
+        "divergences": fit.diagnostics.divergences,
+        "max_rhat": fit.diagnostics.max_rhat,
+    }, fit
+
+
+def run_bambi(spec: dict, draws: int, tune: int, chains: int, reference: hb.Fit) -> dict:
+    import bambi as bmb
+
+    data = spec["data"]()
+    level2 = spec["level2"]()
+    for factor, table in (level2 or {}).items():
+        data = data.merge(table, on=factor, how="left")
+    start = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = bmb.Model(spec["formula"], data)
+        idata = model.fit(draws=draws, tune=tune, chains=chains, random_seed=1, progressbar=False)
+    wall = time.perf_counter() - start
+    post = idata["posterior"]
+    population = [
+        v
+        for v in post.data_vars
+        if (not v.endswith("_offset") and "|" not in v) or v.endswith("_sigma")
+    ]
+    ess = _min_ess(post, population)
+    means = {}
+    for var in population:
+        da = post[var].mean(("chain", "draw"))
+        if da.ndim == 0:
+            means[var] = float(da)
+        else:  # a categorical term: one value per non-reference level
+            for level, value in zip(da[da.dims[0]].values, da.values.ravel(), strict=True):
+                means[f"{var}[T.{level}]"] = float(value)
+    gaps = [
+        abs(means[term] - row["mean"]) / row["sd"]
+        for term, row in reference.fixef().iterrows()
+        if term in means
+    ]
+    return {
+        "tool": "bambi",
+        "wall_s": wall,
+        "sample_s": np.nan,
+        "min_bulk_ess": ess,
+        "divergences": int(idata.sample_stats["diverging"].sum()),
+        "max_rhat": np.nan,
+        "max_gap_sd": max(gaps) if gaps else np.nan,
+    }
+
+
+def run_statsmodels(spec: dict) -> dict:
+    import statsmodels.formula.api as smf
+
+    formula, group, re_formula = spec["statsmodels"]
+    data = spec["data"]()
+    for factor, table in (spec["level2"]() or {}).items():
+        data = data.merge(table, on=factor, how="left")
+    start = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        smf.mixedlm(formula, data, groups=data[group], re_formula=re_formula).fit(reml=True)
+    return {"tool": "statsmodels REML", "wall_s": time.perf_counter() - start}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="2 chains x 300 draws")
+    parser.add_argument("--no-bambi", action="store_true", help="skip bambi")
+    parser.add_argument("--models", nargs="*", default=list(MODELS), choices=list(MODELS))
+    args = parser.parse_args()
+    draws, tune, chains = (300, 300, 2) if args.quick else (1000, 1000, 4)
+    with_bambi = not args.no_bambi and importlib.util.find_spec("bambi") is not None
+    rows = []
+    for name in args.models:
+        spec = MODELS[name]
+        ours, fit = run_hierbayes(spec, draws, tune, chains)
+        rows.append({"model": name, **ours, "max_gap_sd": 0.0})
+        if with_bambi:
+            rows.append({"model": name, **run_bambi(spec, draws, tune, chains, fit)})
+        rows.append({"model": name, **run_statsmodels(spec)})
+    table = pd.DataFrame(rows)
+    table["ess_per_s"] = table["min_bulk_ess"] / table["wall_s"]
+    print(
+        f"# {chains} chains x {draws} draws (tune {tune}); "
+        f"{platform.processor() or platform.machine()}, "
+        f"{os.cpu_count()} cores, Python {platform.python_version()}"
+    )
+    print(table.to_string(index=False, float_format=lambda v: f"{v:.3g}"))
+
+
+if __name__ == "__main__":
+    main()

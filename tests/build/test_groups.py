@@ -1,0 +1,108 @@
+"""Parameterisations of group effects: all imply u ~ N(0, T); the automatic choice."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pymc as pm
+import pytest
+
+import hierbayes as hb
+from hierbayes.build import build_model, resolve_parameterization
+from hierbayes.build.groups import choose_parameterization
+from hierbayes.design import make_design
+from hierbayes.errors import ModelSpecError
+from hierbayes.priors import resolve_priors
+from hierbayes.spec import parse_formula
+
+
+def _small_design(formula: str = "y ~ x + (1 + x + w | g)"):
+    rng = np.random.default_rng(0)
+    n = 120
+    data = pd.DataFrame(
+        {
+            "y": rng.normal(size=n),
+            "x": rng.normal(size=n),
+            "w": rng.normal(size=n),
+            "g": np.repeat([f"s{j}" for j in range(12)], n // 12),
+        }
+    )
+    return make_design(parse_formula(formula), data)
+
+
+@pytest.mark.parametrize(
+    "choice",
+    [
+        ("noncentered", "noncentered", "noncentered"),
+        ("centered", "centered", "centered"),
+        ("centered", "noncentered", "centered"),
+        ("noncentered", "centered", "noncentered"),
+    ],
+)
+@pytest.mark.parametrize("formula", ["y ~ x + (1 + x + w | g)", "y ~ x + (1 + x + w || g)"])
+def test_every_parameterization_implies_u_given_T_is_standard_normal(choice, formula):
+    """Whitened prior draws L^-1 u must be iid N(0, 1) whatever the parameterisation."""
+    design = _small_design(formula)
+    priors, _ = resolve_priors(design, None)
+    model = build_model(design, priors, {"g": choice})
+    block = design.blocks[0]
+    if block.correlated:
+        sd, cor, u = pm.draw(
+            [model["sd|g"], model["cor|g"], model["u|g"]], draws=400, random_seed=1
+        )
+    else:
+        sd, u = pm.draw([model["sd|g"], model["u|g"]], draws=400, random_seed=1)
+        cor = np.broadcast_to(np.eye(3), (400, 3, 3))
+    cov = sd[:, :, None] * cor * sd[:, None, :]
+    chol = np.linalg.cholesky(cov)
+    white = np.linalg.solve(chol[:, None], u[..., None])[..., 0]  # (draws, groups, terms)
+    flat = white.reshape(-1, 3)
+    n = flat.shape[0]
+    # Mean 0 and covariance I within 4 Monte Carlo standard errors.
+    assert np.all(np.abs(flat.mean(axis=0)) < 4 / np.sqrt(n))
+    assert np.all(np.abs(np.cov(flat.T) - np.eye(3)) < 4 * np.sqrt(2 / n))
+
+
+def test_mixed_parameterization_samples_the_documented_variables():
+    design = _small_design()
+    priors, _ = resolve_priors(design, None)
+    model = build_model(design, priors, {"g": ("centered", "noncentered", "centered")})
+    free = {rv.name for rv in model.free_RVs}
+    assert {"z|g", "u|g|Intercept", "u|g|w"} <= free
+    assert "u|g" in {d.name for d in model.deterministics}
+    assert model.named_vars_to_dims["z|g"] == ("g", "g__term_z")
+    assert list(model.coords["g__term_z"]) == ["x"]
+
+
+def test_auto_centres_informed_and_not_weakly_informed_coefficients():
+    sleep = hb.datasets.load("sleepstudy")
+    design = make_design(parse_formula("Reaction ~ Days + (1 + Days | Subject)"), sleep)
+    assert choose_parameterization(design, design.blocks[0]) == ("centered", "centered")
+    radon = hb.datasets.load("radon")
+    design = make_design(parse_formula("log_radon ~ basement + (1 | county)"), radon)
+    assert choose_parameterization(design, design.blocks[0]) == ("noncentered",)
+
+
+def test_auto_is_noncentered_for_non_gaussian_families():
+    cbpp = hb.datasets.load("cbpp")
+    design = make_design(
+        parse_formula("incidence | trials(size) ~ C(period) + (1 | herd)"), cbpp, family="binomial"
+    )
+    assert choose_parameterization(design, design.blocks[0]) == ("noncentered",)
+
+
+def test_resolve_parameterization_forms_and_errors():
+    design = _small_design()
+    assert resolve_parameterization(design, "centered") == {"g": ("centered",) * 3}
+    by_coef = resolve_parameterization(design, {"g": {"x": "noncentered"}})
+    assert by_coef["g"][1] == "noncentered"
+    with pytest.raises(ModelSpecError, match="Unknown parameterization 'wobbly'"):
+        resolve_parameterization(design, "wobbly")
+    with pytest.raises(ModelSpecError, match="unknown group term"):
+        resolve_parameterization(design, {"school": "centered"})
+    with pytest.raises(ModelSpecError, match="unknown coefficient"):
+        resolve_parameterization(design, {"g": {"z": "centered"}})
+    with pytest.raises(ModelSpecError, match="has 2 entries"):
+        resolve_parameterization(design, {"g": ("centered", "centered")})
+    with pytest.raises(ModelSpecError, match="must be a string or a dict"):
+        resolve_parameterization(design, 3)

@@ -1,0 +1,91 @@
+"""The command line: demo, fit, and one-line errors with exit code 2."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+import hierbayes as hb
+from hierbayes.cli import main
+
+
+@pytest.mark.slow
+def test_demo_exits_zero_and_prints_summary(capsys):
+    assert main(["demo", "--draws", "100", "--tune", "100", "--chains", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "Formula: Reaction ~ Days + (1 + Days | Subject)" in out
+    assert "Wall time:" in out
+
+
+@pytest.mark.slow
+def test_fit_a_csv_with_a_level2_table(tmp_path, capsys):
+    radon = hb.datasets.load("radon").drop(columns=["uranium", "county_name"])
+    counties = hb.datasets.load("radon_counties")
+    radon.to_csv(tmp_path / "radon.csv", index=False)
+    counties.to_csv(tmp_path / "counties.csv", index=False)
+    code = main(
+        [
+            "fit",
+            str(tmp_path / "radon.csv"),
+            "log_radon ~ basement + uranium + (1 | county)",
+            "--level2",
+            f"county={tmp_path / 'counties.csv'}",
+            "--draws",
+            "100",
+            "--tune",
+            "100",
+            "--chains",
+            "2",
+        ]
+    )
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "uranium" in out and "county, 85" in out
+
+
+def _run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "hierbayes", *args], capture_output=True, text=True, timeout=300
+    )
+
+
+def test_missing_file_exits_2_with_one_line(tmp_path):
+    result = _run("fit", str(tmp_path / "nope.csv"), "y ~ x + (1 | g)")
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0
+    assert "nope.csv' does not exist" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_bad_formula_exits_2_with_one_line(tmp_path, capsys):
+    path = tmp_path / "d.csv"
+    path.write_text("y,x,g\n1,2,a\n2,3,b\n")
+    assert main(["fit", str(path), "y ~ x + (1 | g"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("hierbayes: error: Unclosed '('")
+    assert "(at character 9)" in err and err.strip().count("\n") == 0
+
+
+@pytest.mark.parametrize(
+    ("content", "formula", "message"),
+    [
+        ("y,x,g\n1,2,a\n2,3,b\n", "y ~ z + (1 | g)", "Column 'z' used in the formula"),
+        ("y,x,g\n1,,a\n2,3,b\n", "y ~ x + (1 | g)", "Column 'x' has 1 missing value"),
+        ("", "y ~ x", "is not a readable CSV"),
+    ],
+)
+def test_bad_data_exits_2(tmp_path, capsys, content, formula, message):
+    path = tmp_path / "d.csv"
+    path.write_text(content)
+    assert main(["fit", str(path), formula]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.strip().count("\n") == 0
+
+
+def test_bad_level2_argument_exits_2(tmp_path, capsys):
+    path = tmp_path / "d.csv"
+    path.write_text("y,x,g\n1,2,a\n2,3,b\n")
+    assert main(["fit", str(path), "y ~ x + (1 | g)", "--level2", "g"]) == 2
+    assert "--level2 expects GROUP=TABLE.csv" in capsys.readouterr().err

@@ -1,0 +1,152 @@
+"""hb.Model: construction, priors, fitting, reproducibility, several factors."""
+
+from __future__ import annotations
+
+import re
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from helpers import SLEEP_FORMULA, quiet_fit
+
+import hierbayes as hb
+from hierbayes.errors import ConvergenceWarning, HierbayesError, PriorError
+
+
+def test_priors_table_lists_every_prior(sleep):
+    model = hb.Model(SLEEP_FORMULA, data=sleep)
+    table = model.priors
+    assert list(table.index) == ["Intercept", "b|Days", "sd|Subject", "cor|Subject", "sigma"]
+    assert set(table["source"]) == {"default"}
+    assert table.loc["cor|Subject", "prior"] == "LKJ(eta=2)"
+
+
+def test_prior_override_by_name(sleep):
+    model = hb.Model(
+        SLEEP_FORMULA, data=sleep, priors={"sd|Subject": hb.Prior("HalfNormal", sigma=5)}
+    )
+    assert model.priors.loc["sd|Subject", "prior"] == "HalfNormal(sigma=5)"
+    assert model.priors.loc["sd|Subject", "source"] == "user"
+    with pytest.raises(PriorError, match=r"Unknown prior name\(s\) 'sd\|school'.*sd\|Subject"):
+        hb.Model(SLEEP_FORMULA, data=sleep, priors={"sd|school": hb.Prior("HalfNormal", sigma=5)})
+
+
+def test_fit_argument_errors(sleep):
+    model = hb.Model(SLEEP_FORMULA, data=sleep)
+    with pytest.raises(HierbayesError, match="Unknown sampler 'stan'"):
+        model.fit(sampler="stan")
+    with pytest.raises(HierbayesError, match="draws must be a positive integer"):
+        model.fit(draws=0)
+    with pytest.raises(HierbayesError, match="target_accept must be between 0 and 1"):
+        model.fit(target_accept=1.5)
+
+
+@pytest.mark.slow
+def test_same_seed_same_draws_and_different_seed_different_draws(sleep):
+    model = hb.Model(SLEEP_FORMULA, data=sleep, parameterization="noncentered")
+    kwargs = {"draws": 50, "tune": 50, "chains": 2}
+    first = quiet_fit(model, random_seed=42, **kwargs).idata["posterior"]
+    second = quiet_fit(model, random_seed=42, **kwargs).idata["posterior"]
+    third = quiet_fit(model, random_seed=43, **kwargs).idata["posterior"]
+    for var in ["b", "sd|Subject", "u|Subject", "sigma"]:
+        np.testing.assert_array_equal(first[var].values, second[var].values)
+    assert not np.array_equal(first["b"].values, third["b"].values)
+
+
+@pytest.mark.slow
+def test_pymc_sampler_is_reproducible(sleep):
+    model = hb.Model("Reaction ~ Days + (1 | Subject)", data=sleep)
+    kwargs = {"draws": 50, "tune": 50, "chains": 2, "cores": 1, "sampler": "pymc"}
+    first = quiet_fit(model, random_seed=5, **kwargs)
+    second = quiet_fit(model, random_seed=5, **kwargs)
+    np.testing.assert_array_equal(first.idata["posterior"]["b"], second.idata["posterior"]["b"])
+    assert first.sampler == "pymc"
+
+
+@pytest.mark.slow
+def test_noncentered_and_centred_posteriors_agree(sleep, sleep_fit):
+    """The same model in another parameterisation: fixed effects and SDs within MC error."""
+    assert sleep_fit.model.parameterization == {"Subject": ("centered", "centered")}
+    other = quiet_fit(
+        hb.Model(SLEEP_FORMULA, data=sleep, parameterization="noncentered"),
+        draws=500,
+        tune=500,
+        chains=4,
+        random_seed=12,
+    )
+    for table in ("fixef", "varcorr"):
+        a, b = getattr(sleep_fit, table)(), getattr(other, table)()
+        # Monte Carlo SE of each mean is sd / sqrt(ESS); allow 4 combined SEs.
+        se = np.sqrt(a["sd"] ** 2 / a["ess_bulk"] + b["sd"] ** 2 / b["ess_bulk"])
+        assert np.all(np.abs(a["mean"] - b["mean"]) < 4 * se), table
+
+
+@pytest.mark.slow
+def test_crossed_nested_and_repeated_factors_fit_and_label():
+    rng = np.random.default_rng(3)
+    n = 400
+    data = pd.DataFrame(
+        {
+            "school": rng.choice([f"s{j}" for j in range(8)], n),
+            "rater": rng.choice([f"r{j}" for j in range(6)], n),
+            "x": rng.normal(size=n),
+        }
+    )
+    data["class"] = rng.choice(["a", "b", "c"], n)
+    data["y"] = 1 + 0.5 * data["x"] + rng.normal(size=n)
+    model = hb.Model("y ~ x + (1 | school/class) + (1 | rater) + (0 + x | rater)", data=data)
+    assert [b.name for b in model.design.blocks] == ["school", "school:class", "rater", "rater.2"]
+    fit = quiet_fit(model, draws=100, tune=200, chains=2, random_seed=1)
+    ranef = fit.ranef()
+    assert set(ranef["factor"]) == {"school", "school:class", "rater"}
+    rater = ranef[ranef["factor"] == "rater"]
+    assert set(rater["term"]) == {"Intercept", "x"}
+    assert len(rater) == 12
+    nested = ranef[ranef["factor"] == "school:class"]
+    assert nested["group"].str.fullmatch(r"s\d:[abc]").all()
+    coef = fit.coef()
+    row = coef[(coef["factor"] == "rater") & (coef["group"] == "r0") & (coef["term"] == "x")]
+    post = fit.idata["posterior"]
+    expected = post["b"].sel(term="x") + post["u|rater.2"].sel(rater="r0", **{"rater.2__term": "x"})
+    assert row["mean"].iloc[0] == pytest.approx(float(expected.mean()))
+    assert list(fit.varcorr()["factor"]) == [
+        "school",
+        "school:class",
+        "rater",
+        "rater.2",
+        "Residual",
+    ]
+
+
+@pytest.mark.slow
+def test_fit_warns_in_the_models_words_when_draws_are_too_few(sleep):
+    model = hb.Model(SLEEP_FORMULA, data=sleep)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fit = model.fit(draws=20, tune=20, chains=2, random_seed=1)
+    messages = [str(w.message) for w in caught if issubclass(w.category, ConvergenceWarning)]
+    assert messages == list(fit.diagnostics.warnings)
+    assert any(re.search(r"(R-hat|Effective sample size).*across Subject", m) for m in messages)
+    assert not fit.diagnostics.ok
+
+
+@pytest.mark.slow
+def test_model_repr_and_fit_repr(sleep_fit):
+    assert "Reaction ~ Days" in repr(sleep_fit.model)
+    assert "4 chains x 500 draws" in repr(sleep_fit)
+
+
+def test_level2_list_declares_constant_columns(hsb_students):
+    model = hb.Model(
+        "mAch ~ cses * meanses + (1 | school)",
+        data=hsb_students,
+        level2={"school": ["meanses", "sector"]},
+    )
+    assert model.design.level2_columns == {"school": ("meanses", "sector")}
+    students = hsb_students.copy()
+    students.loc[0, "meanses"] = 5.0
+    with pytest.raises(hb.Level2Error, match=r"'meanses' varies within 'school' = 1224"):
+        hb.Model(
+            "mAch ~ cses * meanses + (1 | school)", data=students, level2={"school": ["meanses"]}
+        )
