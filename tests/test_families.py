@@ -1,0 +1,144 @@
+"""Response families: lookup, links and response validation."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+from scipy.special import expit
+
+from hierbayes.errors import FamilyError
+from hierbayes.families import FAMILIES, Family, get_family
+
+
+@pytest.mark.parametrize(
+    ("name", "link", "has_sigma", "needs_trials"),
+    [
+        ("gaussian", "identity", True, False),
+        ("bernoulli", "logit", False, False),
+        ("binomial", "logit", False, True),
+        ("poisson", "log", False, False),
+    ],
+)
+def test_get_family(name, link, has_sigma, needs_trials):
+    family = get_family(name)
+    assert isinstance(family, Family)
+    assert family.name == name
+    assert family.link == link
+    assert family.has_sigma is has_sigma
+    assert family.needs_trials is needs_trials
+    assert get_family(name.upper()) is family
+    assert get_family(family) is family
+    assert FAMILIES[name] is family
+
+
+def test_families_registry():
+    assert sorted(FAMILIES) == ["bernoulli", "binomial", "gaussian", "poisson"]
+
+
+@pytest.mark.parametrize("name", ["gamma", "normal", "", "logistic"])
+def test_unknown_family(name):
+    with pytest.raises(
+        FamilyError,
+        match=rf"Unknown family '{name}'; choose one of bernoulli, binomial, gaussian, poisson\.",
+    ):
+        get_family(name)
+
+
+def test_unknown_family_non_string():
+    with pytest.raises(FamilyError, match=r"Unknown family 3;"):
+        get_family(3)
+
+
+ETA = np.array([-30.0, -2.0, -0.5, 0.0, 0.5, 2.0, 30.0])
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("gaussian", ETA),
+        ("bernoulli", 1 / (1 + np.exp(-ETA))),
+        ("binomial", expit(ETA)),
+        ("poisson", np.exp(ETA)),
+    ],
+)
+def test_inverse_links(name, expected):
+    np.testing.assert_allclose(get_family(name).inverse_link(ETA), expected, rtol=1e-12)
+
+
+def test_logit_inverse_link_is_stable_and_bounded():
+    p = get_family("bernoulli").inverse_link(np.array([-800.0, 0.0, 800.0]))
+    assert np.all(np.isfinite(p))
+    np.testing.assert_allclose(p, [0.0, 0.5, 1.0])
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("gaussian", None),
+        ("poisson", None),
+        ("bernoulli", np.pi**2 / 3),
+        ("binomial", np.pi**2 / 3),
+    ],
+)
+def test_latent_residual_variance(name, expected):
+    value = get_family(name).latent_residual_variance
+    if expected is None:
+        assert value is None
+    else:
+        assert value == pytest.approx(expected)
+
+
+@pytest.mark.parametrize(
+    ("name", "y", "trials"),
+    [
+        ("gaussian", [-1.5, 0.0, 3.2], None),
+        ("bernoulli", [0.0, 1.0, 1.0], None),
+        ("bernoulli", [1.0, 1.0, 1.0], None),
+        ("binomial", [0.0, 3.0, 5.0], [5.0, 3.0, 5.0]),
+        ("binomial", [0.0, 0.0], [0.0, 0.0]),
+        ("poisson", [0.0, 7.0, 120.0], None),
+    ],
+)
+def test_valid_responses(name, y, trials):
+    trials = None if trials is None else np.asarray(trials)
+    assert get_family(name).validate_response(np.asarray(y), trials, "r") is None
+
+
+@pytest.mark.parametrize(
+    ("name", "y", "trials", "match"),
+    [
+        ("bernoulli", [0.0, 1.0, 2.0, 3.0], None,
+         r"Response 'r' does not fit the bernoulli family: a bernoulli response must be 0 or 1 "
+         r"\(or True/False\); found \[2\.0, 3\.0\]\."),
+        ("bernoulli", [-1.0, 0.0], None, r"found \[-1\.0\]"),
+        ("poisson", [0.0, -1.0, 2.0], None,
+         r"Response 'r' does not fit the poisson family: counts must be non-negative integers; "
+         r"found \[-1\.0\]\."),
+        ("poisson", [0.5, 1.0, 2.5], None, r"non-negative integers; found \[0\.5, 2\.5\]"),
+        ("binomial", [0.0, -1.0], [2.0, 2.0], r"binomial family: counts must be non-negative"),
+        ("binomial", [0.0, 1.5], [2.0, 2.0], r"found \[1\.5\]"),
+        ("binomial", [0.0, 1.0], [2.0, -1.0], r"number of trials must be a non-negative integer"),
+        ("binomial", [0.0, 1.0], [2.0, 2.5], r"number of trials must be a non-negative integer"),
+        ("binomial", [0.0, 3.0, 9.0], [2.0, 2.0, 2.0], r"successes exceed trials \(row 1: 3 > 2\)"),
+        ("binomial", [1.0], None,
+         r"The binomial family needs the number of trials: write 'r \| trials\(n\) ~ \.\.\.' or "
+         r"pass trials='n'\."),
+    ],
+)
+def test_invalid_responses(name, y, trials, match):
+    trials = None if trials is None else np.asarray(trials)
+    with pytest.raises(FamilyError, match=match):
+        get_family(name).validate_response(np.asarray(y), trials, "r")
+
+
+def test_bernoulli_lists_at_most_five_bad_values():
+    y = np.arange(2.0, 12.0)
+    with pytest.raises(FamilyError, match=r"found \[2\.0, 3\.0, 4\.0, 5\.0, 6\.0\]\.$"):
+        get_family("bernoulli").validate_response(y, None, "r")
+
+
+def test_family_is_frozen():
+    with pytest.raises(dataclasses.FrozenInstanceError, match=r"cannot assign to field 'link'"):
+        get_family("gaussian").link = "log"
