@@ -183,11 +183,34 @@ def resolve_priors(
         if name in overrides:
             prior, source = overrides[name], "user"
             _check_override(name, prior)
+            _check_length(name, prior, _expected_length(design, name))
         final[name] = prior
         rows.append(
             {"name": name, "prior": repr(prior), "source": source, "applies to": description}
         )
     return final, pd.DataFrame(rows).set_index("name")
+
+
+def _expected_length(design: Design, name: str) -> int:
+    """Number of coefficients a prior covers: a group term's size for ``sd|``, else 1."""
+    if name.startswith("sd|"):
+        return len(design.block(name[3:]).columns)
+    return 1
+
+
+def _check_length(name: str, prior: Prior, size: int) -> None:
+    for key, value in prior.kwargs.items():
+        length = int(np.size(value))
+        if np.ndim(value) > 1 or length not in (1, size):
+            what = (
+                "a single value"
+                if size == 1
+                else f"a single value or {size} values (one per coefficient of the group term, "
+                "in the order the prior table shows)"
+            )
+            raise PriorError(
+                f"Parameter {key} of the prior for '{name}' has {length} values; it takes {what}."
+            )
 
 
 def _check_override(name: str, prior: Any) -> None:

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import hierbayes as hb
 from hierbayes.build import build_model
 from hierbayes.design import make_design
 from hierbayes.errors import PriorError
@@ -321,3 +322,26 @@ def test_prior_is_frozen():
     prior = Prior("Normal", mu=0, sigma=1)
     with pytest.raises(AttributeError, match=r"cannot assign to field 'dist'"):
         prior.dist = "StudentT"
+
+
+@pytest.mark.parametrize(
+    ("name", "prior", "message"),
+    [
+        ("sd|Subject", Prior("HalfNormal", sigma=[1.0, 2.0, 3.0]), r"has 3 values; .* or 2 values"),
+        ("b|Days", Prior("Normal", mu=0.0, sigma=[1.0, 2.0]), r"has 2 values; it takes a single"),
+    ],
+)
+def test_array_parameters_of_the_wrong_length_are_rejected(name, prior, message):
+    sleep = hb.datasets.load("sleepstudy")
+    with pytest.raises(PriorError, match=message):
+        hb.Model("Reaction ~ Days + (Days | Subject)", sleep, priors={name: prior})
+
+
+def test_array_sd_prior_of_the_right_length_is_used():
+    sleep = hb.datasets.load("sleepstudy")
+    model = hb.Model(
+        "Reaction ~ Days + (Days | Subject)",
+        sleep,
+        priors={"sd|Subject": Prior("HalfNormal", sigma=[10.0, 3.0])},
+    )
+    assert model.priors.loc["sd|Subject", "prior"] == "HalfNormal(sigma=[10, 3])"

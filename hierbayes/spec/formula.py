@@ -248,10 +248,17 @@ def _canonical_terms(formula: str, expr: str, pos: int) -> tuple[str, ...]:
 
 
 def _validate(spec: ModelSpec) -> None:
-    seen: dict[tuple[str, str], GroupTerm] = {}
+    seen: dict[tuple[frozenset[str], str], GroupTerm] = {}
     for group in spec.groups:
+        repeated = sorted({name for name in group.factor if group.factor.count(name) > 1})
+        if repeated:
+            raise ModelSpecError(
+                f"Grouping factor '{repeated[0]}' appears twice in '{group.factor_name}' "
+                f"({group}); an interaction or nesting needs distinct variables."
+            )
         for term in group.terms:
-            key = (group.factor_name, term)
+            # 'g:h' and 'h:g' define the same groups
+            key = (frozenset(group.factor), term)
             if key in seen:
                 label = "the intercept" if term == "1" else f"'{term}'"
                 raise ModelSpecError(

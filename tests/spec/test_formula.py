@@ -128,6 +128,8 @@ def test_different_specs(a, b):
 
 # formula -> (exception type, regex the message must match)
 INVALID = [
+    ("y ~ (1 | g:h) + (1 | h:g)", ModelSpecError, r"intercept varies by 'h:g' in two group terms"),
+    ("y ~ (1 | g/g)", ModelSpecError, r"Grouping factor 'g' appears twice in 'g:g'"),
     ("y x", FormulaSyntaxError, r"Expected '~' between the response"),
     ("y ~ x ~ z", FormulaSyntaxError, r"Expected a single '~'"),
     (" ~ x", FormulaSyntaxError, r"Expected a response before '~'"),
