@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import warnings
 from typing import Any, Literal
@@ -13,8 +14,8 @@ from hierbayes.errors import HierbayesError
 
 __all__ = ["SAMPLERS", "Sampler", "sample"]
 
-Sampler = Literal["nutpie", "pymc"]
-SAMPLERS: tuple[str, ...] = ("nutpie", "pymc")
+Sampler = Literal["nutpie", "pymc", "numpyro"]
+SAMPLERS: tuple[str, ...] = ("nutpie", "pymc", "numpyro")
 
 
 def sample(
@@ -33,6 +34,10 @@ def sample(
 
     The same ``random_seed`` gives identical draws (for a given sampler, chain count and machine).
 
+    ``sampler="numpyro"`` runs NUTS in JAX (on a GPU when JAX sees one; chains are vectorised on
+    one device). It needs the optional extra: ``pip install "hierbayes[jax]"`` or
+    ``uv sync --extra jax``.
+
     Returns
     -------
     xarray.DataTree
@@ -50,6 +55,14 @@ def sample(
     kwargs: dict[str, Any] = {}
     if sampler == "nutpie":
         kwargs["nuts"] = {"target_accept": target_accept}
+    elif sampler == "numpyro":
+        missing = [m for m in ("jax", "numpyro") if importlib.util.find_spec(m) is None]
+        if missing:
+            raise HierbayesError(
+                f"sampler='numpyro' needs {' and '.join(missing)}: install the optional extra with "
+                "'pip install \"hierbayes[jax]\"' (or 'uv sync --extra jax')."
+            )
+        kwargs["nuts"] = {"target_accept": target_accept, "chain_method": "vectorized"}
     else:
         kwargs["target_accept"] = target_accept
     pymc_logger = logging.getLogger("pymc")

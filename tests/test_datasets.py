@@ -16,6 +16,7 @@ EXPECTED = {
     "radon_counties": (85, ["county", "county_name", "uranium"]),
     "cbpp": (56, ["herd", "incidence", "size", "period"]),
     "oxboys": (234, ["Subject", "age", "height", "Occasion"]),
+    "insteval": (73421, ["s", "d", "studage", "lectage", "service", "dept", "y"]),
 }
 
 

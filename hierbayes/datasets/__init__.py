@@ -18,6 +18,9 @@ name                rows    contents
 ``radon_counties``  85      One row per ``county``: ``county_name``, ``uranium``.
 ``cbpp``            56      Contagious bovine pleuropneumonia: ``incidence`` new cases out of
                             ``size`` animals per ``herd`` (15) and ``period`` (1-4) (R: lme4).
+``insteval``        73,421  ETH Zurich lecture evaluations: rating ``y`` (1-5) by student
+                            ``s`` (2,972) of lecturer ``d`` (1,128), crossed; ``dept`` (14),
+                            ``service``, ``studage``, ``lectage`` (R package lme4).
 ``oxboys``          234     ``height`` (cm) of 26 boys (``Subject``) at standardised ``age`` on
                             9 ``Occasion`` values (R package mlmRev).
 ==================  ======  ========================================================================
@@ -37,6 +40,7 @@ _FILES = {
     "radon": "radon.csv",
     "cbpp": "cbpp.csv",
     "oxboys": "oxboys.csv",
+    "insteval": "insteval.csv.gz",
 }
 _TABLES = {
     "hsb_schools": ("hsb", "school", ["meanses", "sector"]),
