@@ -1,0 +1,107 @@
+"""Caterpillar plot of the group deviations (lme4's ``dotplot(ranef(fit))``)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from hierbayes.errors import SummaryError
+from hierbayes.plots.layout import COLORS, facet_grid
+from hierbayes.summaries.posterior import factor_blocks
+from hierbayes.summaries.stats import DEFAULT_PROB, hdi_columns
+from hierbayes.summaries.tables import ranef
+
+if TYPE_CHECKING:
+    from hierbayes.fit import Fit
+
+__all__ = ["plot_caterpillar"]
+
+_MAX_LABELS = 100
+
+
+def plot_caterpillar(
+    fit: Fit,
+    *,
+    factor: str | None = None,
+    terms: Sequence[str] | None = None,
+    sort_by: str | None = None,
+    prob: float = DEFAULT_PROB,
+    figsize: tuple[float, float] | None = None,
+) -> tuple[Figure, np.ndarray]:
+    """Group deviations from the population (``ranef``) with their HDIs, sorted.
+
+    One panel per varying coefficient, sharing the vertical axis: each group's posterior mean
+    deviation (dot) and HDI (bar), with a reference line at 0 (the population value). Groups are
+    sorted by the posterior mean of ``sort_by`` (default: the first coefficient), as lme4's
+    ``dotplot`` does, so a row is the same group in every panel. Group labels are shown for up to
+    100 groups.
+
+    Parameters
+    ----------
+    factor : str, optional
+        Grouping factor (required when the model has several).
+    terms : sequence of str, optional
+        Varying coefficients to draw (default: all of the factor's).
+    sort_by : str, optional
+        Coefficient whose posterior mean orders the groups.
+    prob : float
+        HDI probability.
+    figsize : (float, float), optional
+
+    Returns
+    -------
+    (Figure, ndarray of Axes)
+        One axes per coefficient.
+
+    Examples
+    --------
+    >>> fig, axes = fit.plot_caterpillar()  # doctest: +SKIP
+    """
+    fb = factor_blocks(fit.design, factor)
+    terms = list(fb.terms) if terms is None else [terms] if isinstance(terms, str) else list(terms)
+    unknown = [t for t in terms if t not in fb.terms]
+    if unknown or not terms:
+        raise SummaryError(
+            f"terms={terms!r}: choose among the varying coefficients of {fb.factor}: "
+            f"{', '.join(fb.terms)}."
+        )
+    sort_by = terms[0] if sort_by is None else sort_by
+    if sort_by not in fb.terms:
+        raise SummaryError(
+            f"sort_by={sort_by!r} is not a varying coefficient of {fb.factor}; choose one of "
+            f"{', '.join(fb.terms)}."
+        )
+    lo, hi = hdi_columns(prob)
+    table = ranef(fit, prob=prob)
+    table = table[table["factor"] == fb.factor]
+    order = table[table["term"] == sort_by].sort_values("mean")["group"].tolist()  # bottom to top
+    J = len(order)
+    height = max(2.5, 0.16 * J + 1.2) if J <= _MAX_LABELS else 10.0
+    fig, axes = facet_grid(
+        len(terms),
+        ncols=len(terms),
+        panel_size=(3.4, height),
+        figsize=figsize,
+        sharex=False,
+        sharey=True,
+    )
+    for ax, term in zip(axes, terms, strict=True):
+        part = table[table["term"] == term].set_index("group").loc[order]
+        ys = np.arange(J)
+        ax.axvline(0.0, color=COLORS["population"], lw=0.8, ls=":", zorder=0)
+        ax.hlines(ys, part[lo], part[hi], color=COLORS["partial"], lw=1.2, alpha=0.7)
+        ax.scatter(part["mean"], ys, s=14, color=COLORS["partial"], zorder=3)
+        ax.set_title(term, fontsize=10)
+        ax.set_xlabel(f"deviation from population ({prob:.0%} HDI)", fontsize=8)
+        ax.tick_params(labelsize=8)
+    axes[0].set_ylim(-0.8, J - 0.2)
+    if J <= _MAX_LABELS:
+        axes[0].set_yticks(np.arange(J), order, fontsize=min(8.0, max(5.0, 400 / J)))
+    else:
+        axes[0].set_yticks([])
+    axes[0].set_ylabel(f"{fb.factor} (sorted by {sort_by})", fontsize=9)
+    fig.tight_layout()
+    return fig, axes

@@ -1,0 +1,219 @@
+"""Posterior predictive checks: the distribution of the response, and group by group."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import arviz as az
+import numpy as np
+import xarray as xr
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+from scipy.stats import gaussian_kde
+
+from hierbayes.errors import SummaryError
+from hierbayes.plots.layout import COLORS, facet_grid
+from hierbayes.summaries.posterior import factor_blocks, predictive_draws
+from hierbayes.summaries.stats import DEFAULT_PROB
+
+if TYPE_CHECKING:
+    from hierbayes.fit import Fit
+
+__all__ = ["plot_ppc"]
+
+_KINDS = ("density", "group_means")
+_GRID = 200
+_MAX_BARS = 40
+_MAX_TICK_LABELS = 40
+
+
+def _interval(values: np.ndarray, prob: float) -> np.ndarray:
+    """HDI over the first axis, shape (2, ...)."""
+    da = xr.DataArray(
+        values[None], dims=("chain", "draw", *[f"d{i}" for i in range(values.ndim - 1)])
+    )
+    hdi = az.hdi(da, prob=prob)
+    return np.stack([hdi.sel(ci_bound="lower").values, hdi.sel(ci_bound="upper").values])
+
+
+def _density(ax: Axes, y: np.ndarray, yrep: np.ndarray, name: str) -> None:
+    lo = min(y.min(), np.quantile(yrep, 0.001))
+    hi = max(y.max(), np.quantile(yrep, 0.999))
+    grid = np.linspace(lo, hi, _GRID)
+    for rep in yrep:
+        ax.plot(grid, gaussian_kde(rep)(grid), color=COLORS["predicted"], alpha=0.15, lw=0.8)
+    ax.plot(grid, gaussian_kde(y)(grid), color=COLORS["observed"], lw=2)
+    ax.set_xlabel(name)
+    ax.set_ylabel("density")
+    ax.legend(
+        handles=[
+            Line2D([], [], color=COLORS["observed"], lw=2, label=f"observed {name}"),
+            Line2D(
+                [],
+                [],
+                color=COLORS["predicted"],
+                alpha=0.5,
+                label=f"replicated ({len(yrep)} draws)",
+            ),
+        ],
+        fontsize=8,
+        frameon=False,
+        loc="lower center",
+        bbox_to_anchor=(0.5, 1.0),
+        ncol=2,
+    )
+
+
+def _counts(ax: Axes, y: np.ndarray, yrep: np.ndarray, name: str, prob: float) -> None:
+    top = int(max(y.max(), np.quantile(yrep, 0.995)))
+    if top + 1 <= _MAX_BARS:
+        edges = np.arange(top + 2) - 0.5
+    else:
+        edges = np.linspace(-0.5, top + 0.5, _MAX_BARS + 1)
+    centers = (edges[:-1] + edges[1:]) / 2
+    width = edges[1] - edges[0]
+    observed = np.histogram(y, edges)[0] / y.size
+    replicated = np.stack([np.histogram(rep, edges)[0] / rep.size for rep in yrep])
+    interval = _interval(replicated, prob)
+    ax.bar(centers, observed, width=0.8 * width, color=COLORS["data"], alpha=0.6)
+    ax.vlines(centers, interval[0], interval[1], color=COLORS["predicted"], lw=2)
+    ax.scatter(centers, replicated.mean(axis=0), color=COLORS["predicted"], s=16, zorder=3)
+    ax.set_xlabel(name)
+    ax.set_ylabel("proportion of observations")
+    ax.legend(
+        handles=[
+            Patch(color=COLORS["data"], alpha=0.6, label=f"observed {name}"),
+            Line2D(
+                [],
+                [],
+                color=COLORS["predicted"],
+                marker="o",
+                lw=2,
+                label=f"replicated: mean and {prob:.0%} HDI ({len(yrep)} draws)",
+            ),
+        ],
+        fontsize=8,
+        frameon=False,
+        loc="lower center",
+        bbox_to_anchor=(0.5, 1.0),
+        ncol=2,
+    )
+
+
+def _group_means(ax: Axes, fit: Fit, yrep: np.ndarray, factor: str | None, prob: float) -> None:
+    design = fit.design
+    fb = factor_blocks(design, factor)
+    J = len(fb.levels)
+    trials = np.ones(design.n_obs) if design.trials is None else design.trials
+    totals = np.bincount(fb.codes, weights=trials, minlength=J)
+    observed = np.bincount(fb.codes, weights=design.y, minlength=J) / totals
+    replicated = np.stack(
+        [np.bincount(fb.codes, weights=rep, minlength=J) / totals for rep in yrep]
+    )
+    interval = _interval(replicated, prob)
+    order = np.argsort(observed, kind="stable")
+    xs = np.arange(J)
+    ax.vlines(
+        xs, interval[0, order], interval[1, order], color=COLORS["predicted"], lw=1.5, alpha=0.6
+    )
+    ax.scatter(xs, replicated.mean(axis=0)[order], color=COLORS["predicted"], s=12, zorder=3)
+    ax.scatter(xs, observed[order], color=COLORS["observed"], s=14, marker="D", zorder=4)
+    if J <= _MAX_TICK_LABELS:
+        ax.set_xticks(xs, [fb.levels[j] for j in order], rotation=90, fontsize=7)
+    else:
+        ax.set_xticks([])
+    what = "proportion" if design.trials is not None else "mean"
+    ax.set_xlabel(f"{fb.factor}, sorted by observed {what}")
+    ax.set_ylabel(f"group {what} of {design.spec.response}")
+    ax.legend(
+        handles=[
+            Line2D([], [], ls="", marker="D", color=COLORS["observed"], label=f"observed {what}"),
+            Line2D(
+                [],
+                [],
+                color=COLORS["predicted"],
+                marker="o",
+                lw=1.5,
+                label=f"replicated: mean and {prob:.0%} HDI ({len(yrep)} draws)",
+            ),
+        ],
+        fontsize=8,
+        frameon=False,
+        loc="lower center",
+        bbox_to_anchor=(0.5, 1.0),
+        ncol=2,
+    )
+
+
+def plot_ppc(
+    fit: Fit,
+    *,
+    kind: str = "density",
+    factor: str | None = None,
+    n_draws: int = 100,
+    random_seed: int | None = 0,
+    prob: float = DEFAULT_PROB,
+    figsize: tuple[float, float] | None = None,
+) -> tuple[Figure, np.ndarray]:
+    """Posterior predictive check: replicated data sets against the observed one.
+
+    ``n_draws`` posterior draws are picked at random and one data set is simulated from each.
+
+    - ``kind="density"``: the distribution of the response. Gaussian: kernel density of the
+      observed response (black) over those of the replicates. Bernoulli, binomial and poisson:
+      the observed proportion of each count (bars) with the replicates' mean and HDI.
+    - ``kind="group_means"``: per group of ``factor``, the observed mean (binomial: the
+      proportion of successes) and the replicates' mean and HDI, groups sorted by the observed
+      value. Groups whose observed value falls outside their interval are poorly fitted.
+
+    Parameters
+    ----------
+    kind : {"density", "group_means"}
+    factor : str, optional
+        Grouping factor of ``"group_means"`` (required when the model has several).
+    n_draws : int
+        Number of replicated data sets.
+    random_seed : int, optional
+        Seed of the draw selection and the simulation.
+    prob : float
+        HDI probability.
+    figsize : (float, float), optional
+
+    Returns
+    -------
+    (Figure, ndarray of Axes)
+
+    Examples
+    --------
+    >>> fig, axes = fit.plot_ppc(kind="group_means")  # doctest: +SKIP
+    """
+    if kind not in _KINDS:
+        raise SummaryError(f"kind must be one of {', '.join(map(repr, _KINDS))}, got {kind!r}.")
+    if not isinstance(n_draws, int) or n_draws < 1:
+        raise SummaryError(f"n_draws must be a positive integer, got {n_draws!r}.")
+    if kind == "group_means":
+        factor_blocks(fit.design, factor)  # validate before simulating
+    yrep = predictive_draws(fit, n_draws, np.random.default_rng(random_seed))
+    design = fit.design
+    name = design.spec.response
+    if kind == "density":
+        fig, axes = facet_grid(
+            1, panel_size=(6.0, 4.0), figsize=figsize, sharex=False, sharey=False
+        )
+        if design.family.has_sigma:
+            _density(axes[0], design.y, yrep, name)
+        else:
+            _counts(axes[0], design.y, yrep, name, prob)
+        axes[0].set_title("Posterior predictive check", fontsize=10, pad=24)
+    else:
+        J = len(factor_blocks(design, factor).levels)
+        width = min(max(6.0, 0.14 * J + 2), 14.0)
+        fig, axes = facet_grid(
+            1, panel_size=(width, 4.0), figsize=figsize, sharex=False, sharey=False
+        )
+        _group_means(axes[0], fit, yrep, factor, prob)
+        axes[0].set_title("Posterior predictive check by group", fontsize=10, pad=24)
+    fig.tight_layout()
+    return fig, axes
