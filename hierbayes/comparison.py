@@ -1,0 +1,296 @@
+"""Predictive accuracy: PSIS-LOO, model comparison and exact grouped K-fold cross-validation.
+
+PSIS-LOO (:func:`loo`) estimates how well the model predicts a left-out *observation* of a group
+it keeps. "How well does it predict a new school?" is a different question: leave whole groups
+out, refit, and score the held-out groups as new groups (:func:`kfold` with ``by="group"``).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import arviz as az
+import numpy as np
+import pandas as pd
+
+from hierbayes.errors import ConvergenceWarning, DataError, LooWarning, PriorError
+from hierbayes.predict.density import log_predictive_density
+from hierbayes.rebuild import Recipe
+
+if TYPE_CHECKING:
+    from hierbayes.fit import Fit
+
+__all__ = ["KFold", "compare", "kfold", "loo"]
+
+_ARVIZ_PARETO = ".*shape parameter of Pareto distribution.*"
+
+
+def _pareto_message(fit: Fit, bad: np.ndarray, threshold: float, name: str | None) -> str:
+    where = []
+    for block in fit.design.blocks:
+        if block.factor in {w[0] for w in where}:
+            continue
+        counts = pd.Series(np.asarray(block.levels, dtype=object)[block.codes[bad]]).value_counts()
+        shown = ", ".join(f"{label} ({n})" for label, n in counts.head(5).items())
+        more = f" and {len(counts) - 5} more" if len(counts) > 5 else ""
+        where.append((block.factor, f"{block.factor} {shown}{more}"))
+    located = f" They are in {'; '.join(w[1] for w in where)}." if where else ""
+    model = f" of model '{name}'" if name else ""
+    return (
+        f"PSIS-LOO is unreliable for {int(bad.sum())} of {bad.size} observations{model}: "
+        f"leaving one of them out changes the posterior too much (Pareto k above "
+        f"{threshold:.2f}) for importance sampling to estimate its effect.{located} Their "
+        "pointwise values (and the total) may be off: refit without them, or use fit.kfold() "
+        "for an exact answer."
+    )
+
+
+def loo(fit: Fit, *, name: str | None = None) -> Any:
+    """PSIS-LOO cross-validation of the observations (``arviz.loo``), with plain-word warnings.
+
+    Uses the pointwise log-likelihood stored in ``fit.idata``. When some observations have a
+    Pareto k above the reliability threshold (0.7, lower for few draws), warns with
+    :class:`~hierbayes.errors.LooWarning`, saying how many observations and which groups they
+    belong to.
+
+    Returns
+    -------
+    arviz_stats.ELPDData
+        ``elpd`` (expected log pointwise predictive density), ``se``, ``p`` (effective number of
+        parameters), pointwise ``elpd_i`` and ``pareto_k``.
+
+    Examples
+    --------
+    >>> fit.loo()  # doctest: +SKIP
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=_ARVIZ_PARETO, category=UserWarning)
+        result = az.loo(fit.idata, pointwise=True)
+    pareto_k = np.asarray(result.pareto_k).ravel()
+    threshold = float(result.good_k)
+    bad = ~(pareto_k <= threshold)  # a NaN k (the importance ratios overflowed) is bad too
+    if bad.any():
+        warnings.warn(_pareto_message(fit, bad, threshold, name), LooWarning, stacklevel=2)
+    return result
+
+
+def compare(fits: Mapping[str, Fit], *, method: str = "stacking") -> pd.DataFrame:
+    """Compare models by PSIS-LOO: the ``arviz.compare`` table, best model first.
+
+    Parameters
+    ----------
+    fits : dict
+        Model name -> :class:`~hierbayes.Fit`; every model must be fitted to the same
+        observations.
+    method : {"stacking", "BB-pseudo-BMA", "pseudo-BMA"}
+        How the model weights are computed.
+
+    Returns
+    -------
+    DataFrame
+        One row per model: ``rank``, ``elpd``, ``p``, ``elpd_diff`` (to the best model), ``dse``
+        (SE of that difference), ``weight``, ``se`` and the diagnostics columns of arviz.
+
+    Examples
+    --------
+    >>> hb.compare({"varying slopes": fit1, "varying intercepts": fit2})  # doctest: +SKIP
+    """
+    if not isinstance(fits, Mapping) or len(fits) < 2:
+        raise ValueError("compare() needs a dict of at least two fits, e.g. {'m1': f1, 'm2': f2}.")
+    names = list(fits)
+    first = fits[names[0]].design
+    for name in names[1:]:
+        design = fits[name].design
+        if design.n_obs != first.n_obs or not np.array_equal(design.y, first.y):
+            raise DataError(
+                f"Models '{names[0]}' and '{name}' were not fitted to the same observations "
+                f"({first.n_obs} and {design.n_obs} rows, or different responses); LOO values "
+                "are only comparable on the same data."
+            )
+    results = {name: loo(fit, name=name) for name, fit in fits.items()}
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=_ARVIZ_PARETO, category=UserWarning)
+        return az.compare(results, method=method, round_to="none")
+
+
+@dataclass(frozen=True)
+class KFold:
+    """Result of K-fold cross-validation.
+
+    Attributes
+    ----------
+    elpd : float
+        Expected log predictive density of the held-out data: the sum of ``pointwise``.
+    se : float
+        Its standard error. With ``by`` a grouping factor, from the spread of the per-group sums
+        (observations of one held-out group are not independent): ``sqrt(J var(elpd_g))``;
+        with ``by="obs"``, ``sqrt(n var(elpd_i))``.
+    pointwise : DataFrame
+        One row per observation (index: the data's labels): ``fold``, ``group`` (the label it was
+        held out with; the observation label with ``by="obs"``), ``elpd``.
+    folds : DataFrame
+        One row per fold: ``n_obs``, ``n_groups``, ``elpd``.
+    by : str
+        Grouping factor whose groups were held out together, or ``"obs"``.
+    k : int
+        Number of folds.
+    """
+
+    elpd: float
+    se: float
+    pointwise: pd.DataFrame
+    folds: pd.DataFrame
+    by: str
+    k: int
+
+    def __str__(self) -> str:
+        unit = "observations" if self.by == "obs" else f"'{self.by}' groups"
+        return (
+            f"{self.k}-fold cross-validation holding out {unit}: elpd {self.elpd:.2f} "
+            f"(SE {self.se:.2f}) over {len(self.pointwise)} observations."
+        )
+
+
+def _fold_units(fit: Fit, by: str) -> tuple[str, np.ndarray]:
+    design = fit.design
+    factors = list(dict.fromkeys(block.factor for block in design.blocks))
+    if by == "obs":
+        return "obs", np.asarray([str(i) for i in fit.model.obs_index], dtype=object)
+    if by == "group":
+        if len(factors) != 1:
+            raise ValueError(
+                f"by='group' needs a model with one grouping factor; this one has {factors}. "
+                "Pass the factor whose groups to hold out, e.g. by='" + (factors or ["g"])[0] + "'."
+            )
+        by = factors[0]
+    block = next((b for b in design.blocks if b.factor == by), None)
+    if block is None:
+        raise ValueError(
+            f"Unknown by={by!r}; choose 'group', 'obs' or a grouping factor of the model "
+            f"({factors})."
+        )
+    return by, np.asarray(block.levels, dtype=object)[block.codes]
+
+
+def _assign_folds(units: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
+    labels, inverse = np.unique(units.astype(str), return_inverse=True)
+    if not isinstance(k, int | np.integer) or not 2 <= k <= len(labels):
+        raise ValueError(
+            f"k must be an integer between 2 and the number of units to hold out "
+            f"({len(labels)}), got {k!r}."
+        )
+    fold_of_unit = np.empty(len(labels), dtype=np.int64)
+    fold_of_unit[rng.permutation(len(labels))] = np.arange(len(labels)) % k
+    return fold_of_unit[inverse]
+
+
+def _sampler_settings(fit: Fit) -> dict[str, Any]:
+    posterior = fit.idata["posterior"]
+    draws = int(posterior.sizes["draw"])
+    tune = posterior.attrs.get("tuning_steps", draws)
+    return {"draws": draws, "tune": int(tune), "chains": int(posterior.sizes["chain"])}
+
+
+def kfold(
+    fit: Fit,
+    k: int = 10,
+    *,
+    by: str = "group",
+    random_seed: int | None = None,
+    draws: int | None = None,
+    tune: int | None = None,
+    chains: int | None = None,
+    n_effect_draws: int = 20,
+) -> KFold:
+    """Exact K-fold cross-validation: refit the model K times, each time without one fold.
+
+    With ``by="group"`` (or the name of a grouping factor) whole groups are held out, so a fold
+    never splits a group, and the held-out groups are scored as *new* groups: their effects are
+    integrated over the refitted population distribution (exactly for gaussian models, by Monte
+    Carlo otherwise; see :func:`hierbayes.predict.density.log_predictive_density`). This answers
+    "how well does the model predict a new school?", which PSIS-LOO cannot. ``by="obs"`` holds
+    out single observations at random.
+
+    Each refit uses the same formula, family, level-2 predictors, priors (fixed to the full fit's
+    values) and parameterisation, the same sampler, and by default the full fit's numbers of
+    draws, tuning steps and chains.
+
+    Parameters
+    ----------
+    fit : Fit
+    k : int
+        Number of folds (at most the number of groups).
+    by : str
+        ``"group"`` (the model's grouping factor), a grouping factor's name, or ``"obs"``.
+    random_seed : int, optional
+        Seeds the fold assignment, the refits and the Monte Carlo integration.
+    draws, tune, chains : int, optional
+        Override the sampler settings of the refits.
+    n_effect_draws : int
+        Monte Carlo draws of new groups' effects per posterior draw (non-gaussian families).
+
+    Returns
+    -------
+    KFold
+
+    Examples
+    --------
+    >>> cv = fit.kfold(k=10, by="group", random_seed=1)  # doctest: +SKIP
+    >>> print(cv)  # doctest: +SKIP
+    """
+    design = fit.design
+    by, units = _fold_units(fit, by)
+    seeds = np.random.SeedSequence(random_seed)
+    fold_seed, *refit_seeds = seeds.spawn(k + 1)
+    fold = _assign_folds(units, k, np.random.default_rng(fold_seed))
+    settings = _sampler_settings(fit)
+    for key, value in (("draws", draws), ("tune", tune), ("chains", chains)):
+        if value is not None:
+            settings[key] = value
+    recipe = Recipe.of(fit.model)
+    assert design.data is not None
+    data = design.data.set_axis(fit.model.obs_index, axis=0)
+    elpd = np.empty(design.n_obs)
+    for f in range(k):
+        test = fold == f
+        seed = int(refit_seeds[f].generate_state(1)[0])
+        fold_fit = _refit(recipe, data[~test], f, settings, fit.sampler, seed)
+        scored = log_predictive_density(
+            fold_fit, data[test], n_effect_draws=n_effect_draws, random_seed=seed
+        )
+        elpd[test] = scored.to_numpy()
+    pointwise = pd.DataFrame({"fold": fold, "group": units, "elpd": elpd}, index=data.index)
+    folds = pointwise.groupby("fold").agg(
+        n_obs=("elpd", "size"), n_groups=("group", "nunique"), elpd=("elpd", "sum")
+    )
+    per_unit = pointwise.groupby("group", sort=False)["elpd"].sum().to_numpy()
+    se = float(np.sqrt(len(per_unit) * np.var(per_unit, ddof=1)))
+    return KFold(float(elpd.sum()), se, pointwise, folds, by, k)
+
+
+def _refit(
+    recipe: Recipe, train: pd.DataFrame, fold: int, settings: dict, sampler: str, seed: int
+) -> Fit:
+    try:
+        model = recipe.build(train, all_priors=True)
+    except (PriorError, DataError) as err:
+        raise DataError(
+            f"Fold {fold} cannot be refitted without its held-out rows: {err} Use fewer folds or "
+            "hold out other units."
+        ) from err
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        fold_fit = model.fit(sampler=sampler, random_seed=seed, **settings)
+    for warning in caught:
+        if issubclass(warning.category, ConvergenceWarning):
+            warnings.warn(
+                f"Refit of fold {fold}: {warning.message}", ConvergenceWarning, stacklevel=3
+            )
+        else:
+            warnings.warn_explicit(
+                warning.message, warning.category, warning.filename, warning.lineno
+            )
+    return fold_fit

@@ -1,0 +1,116 @@
+"""PSIS-LOO with plain-word warnings, model comparison and grouped K-fold."""
+
+from __future__ import annotations
+
+import warnings
+
+import arviz as az
+import numpy as np
+import pandas as pd
+import pytest
+from fakes import fake_fit
+from helpers import quiet_fit, simulate_correlated
+
+import hierbayes as hb
+from hierbayes.comparison import _assign_folds, _fold_units, kfold, loo
+from hierbayes.errors import DataError, LooWarning
+
+
+def _ll_fit(seed: int, heavy: bool, scale: float = 1.2) -> hb.Fit:
+    rng = np.random.default_rng(seed)
+    data = pd.DataFrame({"y": rng.normal(size=12), "g": np.repeat(list("abcd"), 3)})
+    ll = -1.0 + 0.1 * rng.standard_normal((2, 500, 12))
+    if heavy:
+        # observations 0 and 4 (groups a and b): importance ratios exp(-ll) with a very heavy tail
+        ll[:, :, [0, 4]] = -np.exp(scale * rng.standard_normal((2, 500, 2)))
+    model = hb.Model("y ~ 1 + (1 | g)", data=data)
+    return fake_fit(model, draws=500, log_likelihood=ll)
+
+
+def test_loo_matches_arviz(sleep_fit: hb.Fit) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # LooWarning and arviz's own
+        ours = loo(sleep_fit)
+        theirs = az.loo(sleep_fit.idata, pointwise=True)
+    assert ours.elpd == theirs.elpd
+    assert ours.se == theirs.se
+
+
+def test_high_pareto_k_is_reported_in_plain_words() -> None:
+    fit = _ll_fit(0, heavy=True)
+    with pytest.warns(LooWarning, match=r"unreliable for 2 of 12 observations.*g a \(1\), b \(1\)"):
+        result = fit.loo()
+    assert (np.asarray(result.pareto_k)[[0, 4]] > result.good_k).all()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", LooWarning)
+        _ll_fit(0, heavy=False).loo()
+    # ratios so heavy-tailed that arviz cannot estimate k (NaN) count as unreliable too
+    with pytest.warns(LooWarning, match="unreliable for 2 of 12"):
+        _ll_fit(0, heavy=True, scale=2.5).loo()
+
+
+def test_compare_table() -> None:
+    good, bad = _ll_fit(1, heavy=False), _ll_fit(1, heavy=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", LooWarning)
+        table = hb.compare({"good": good, "bad": bad})
+        elpd_bad = loo(bad).elpd
+    assert list(table.index) == ["good", "bad"]
+    assert table.loc["bad", "elpd"] == pytest.approx(elpd_bad)
+    assert table.loc["bad", "elpd_diff"] == pytest.approx(elpd_bad - loo(good).elpd)
+
+
+def test_compare_needs_the_same_observations() -> None:
+    rng = np.random.default_rng(3)
+    other = pd.DataFrame({"y": rng.normal(size=12), "g": np.repeat(list("abcd"), 3)})
+    mismatched = fake_fit(
+        hb.Model("y ~ 1 + (1 | g)", data=other), draws=500, log_likelihood=np.zeros((2, 500, 12))
+    )
+    with pytest.raises(DataError, match="not fitted to the same observations"):
+        hb.compare({"a": _ll_fit(1, heavy=False), "b": mismatched})
+    with pytest.raises(ValueError, match="at least two fits"):
+        hb.compare({"a": mismatched})
+
+
+def test_folds_never_split_a_group() -> None:
+    units = np.repeat([f"g{j}" for j in range(7)], [1, 2, 3, 4, 5, 6, 7])
+    fold = _assign_folds(units, 3, np.random.default_rng(0))
+    table = pd.DataFrame({"unit": units, "fold": fold})
+    assert table.groupby("unit")["fold"].nunique().eq(1).all()
+    assert sorted(table.groupby("fold")["unit"].nunique()) == [2, 2, 3]
+    with pytest.raises(ValueError, match="between 2 and the number of units"):
+        _assign_folds(units, 8, np.random.default_rng(0))
+
+
+def test_fold_units(sleep_fit: hb.Fit) -> None:
+    by, units = _fold_units(sleep_fit, "group")
+    assert by == "Subject" and units[0] == "308" and len(set(units)) == 18
+    by, units = _fold_units(sleep_fit, "obs")
+    assert by == "obs" and len(set(units)) == 180
+    with pytest.raises(ValueError, match="Unknown by='school'"):
+        _fold_units(sleep_fit, "school")
+
+
+@pytest.mark.slow
+def test_grouped_kfold_on_a_small_model() -> None:
+    data, _ = simulate_correlated(5, n_groups=8, n_per_group=5)
+    fit = quiet_fit(
+        hb.Model("y ~ x + (1 | g)", data=data), draws=100, tune=100, chains=1, random_seed=2
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", hb.ConvergenceWarning)
+        cv = fit.kfold(k=2, random_seed=4)
+    points = cv.pointwise
+    assert cv.by == "g" and cv.k == 2
+    assert list(points.index) == list(data.index)
+    assert points.groupby("group")["fold"].nunique().eq(1).all()  # no group split
+    assert points["group"].tolist() == data["g"].tolist()
+    assert cv.folds["n_groups"].tolist() == [4, 4]
+    assert cv.folds["elpd"].sum() == pytest.approx(cv.elpd)
+    assert cv.elpd == pytest.approx(points["elpd"].sum())
+    per_group = points.groupby("group")["elpd"].sum()
+    assert cv.se == pytest.approx(np.sqrt(8 * per_group.var(ddof=1)))
+    assert np.isfinite(points["elpd"]).all() and (points["elpd"] < 0).all()
+    assert "2-fold cross-validation holding out 'g' groups" in str(cv)
+    with pytest.raises(ValueError, match="between 2 and the number of units"):
+        kfold(fit, k=9)
