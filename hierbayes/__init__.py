@@ -10,19 +10,27 @@ Examples
 """
 
 from hierbayes import datasets
+from hierbayes.comparison import compare
 from hierbayes.errors import (
     ConvergenceWarning,
     DataError,
     FamilyError,
+    FileFormatError,
     FormulaSyntaxError,
     HierbayesError,
     Level2Error,
+    LooWarning,
     MissingColumnError,
     MissingValueError,
     ModelSpecError,
+    PathExistsError,
     PriorError,
+    SummaryError,
+    UnknownGroupError,
+    UnknownLevelError,
 )
 from hierbayes.fit import Fit
+from hierbayes.io import load
 from hierbayes.model import Model
 from hierbayes.priors import Prior
 
@@ -32,16 +40,24 @@ __all__ = [
     "ConvergenceWarning",
     "DataError",
     "FamilyError",
+    "FileFormatError",
     "Fit",
     "FormulaSyntaxError",
     "HierbayesError",
     "Level2Error",
+    "LooWarning",
     "MissingColumnError",
     "MissingValueError",
     "Model",
     "ModelSpecError",
+    "PathExistsError",
     "Prior",
     "PriorError",
+    "SummaryError",
+    "UnknownGroupError",
+    "UnknownLevelError",
     "__version__",
+    "compare",
     "datasets",
+    "load",
 ]

@@ -26,7 +26,7 @@ def _sampling_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--tune", type=int, default=1000, help="tuning steps per chain")
     parser.add_argument("--chains", type=int, default=4, help="number of chains (default 4)")
     parser.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
-    parser.add_argument("--sampler", choices=("nutpie", "pymc"), default="nutpie")
+    parser.add_argument("--sampler", choices=("nutpie", "pymc", "numpyro"), default="nutpie")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -52,6 +52,16 @@ def _parser() -> argparse.ArgumentParser:
         "--family", default="gaussian", choices=("gaussian", "bernoulli", "binomial", "poisson")
     )
     fit.add_argument("--trials", default=None, help="column of binomial trials")
+    fit.add_argument(
+        "--equations",
+        nargs="?",
+        const="rb",
+        default=None,
+        choices=("rb", "gh"),
+        metavar="NOTATION",
+        help="print the model's level and combined equations before fitting "
+        "(rb: Raudenbush & Bryk, the default; gh: Gelman & Hill)",
+    )
     _sampling_args(fit)
     return parser
 
@@ -93,6 +103,9 @@ def _run(args: argparse.Namespace) -> int:
         }
     start = time.perf_counter()
     model = Model(formula, data, **options)
+    if getattr(args, "equations", None):
+        print(model.equations(args.equations))
+        print()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         fit = model.fit(

@@ -10,13 +10,19 @@ __all__ = [
     "ConvergenceWarning",
     "DataError",
     "FamilyError",
+    "FileFormatError",
     "FormulaSyntaxError",
     "HierbayesError",
     "Level2Error",
+    "LooWarning",
     "MissingColumnError",
     "MissingValueError",
     "ModelSpecError",
+    "PathExistsError",
     "PriorError",
+    "SummaryError",
+    "UnknownGroupError",
+    "UnknownLevelError",
 ]
 
 
@@ -68,6 +74,34 @@ class FamilyError(HierbayesError, ValueError):
 
 class PriorError(HierbayesError, ValueError):
     """Unknown prior name, unknown distribution, or invalid prior parameters."""
+
+
+class SummaryError(HierbayesError, ValueError):
+    """A summary or plot cannot be computed as asked.
+
+    Raised for an unknown group, term or predictor, an invalid argument, or a model the summary is
+    not defined for; the message names the offending argument and lists the valid choices.
+    """
+
+
+class UnknownGroupError(DataError):
+    """New data names a group the model was not fitted to, where only known groups are allowed."""
+
+
+class UnknownLevelError(DataError):
+    """New data has a level of a categorical predictor that the training data did not have."""
+
+
+class FileFormatError(HierbayesError, ValueError):
+    """A saved fit cannot be read: a missing or corrupt piece, or a newer format version."""
+
+
+class PathExistsError(HierbayesError, FileExistsError):
+    """Saving would overwrite an existing path; pass ``overwrite=True`` to allow it."""
+
+
+class LooWarning(UserWarning):
+    """PSIS-LOO is unreliable for some observations (high Pareto k)."""
 
 
 class ConvergenceWarning(UserWarning):

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import xarray as xr
@@ -13,8 +14,15 @@ from hierbayes.diagnostics import Diagnostics
 from hierbayes.summaries.stats import DEFAULT_PROB
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
+    import numpy as np
+    from matplotlib.figure import Figure
+
+    from hierbayes.comparison import KFold
     from hierbayes.design import Design
     from hierbayes.model import Model
+    from hierbayes.predict import SimulatedGroups
     from hierbayes.spec import ModelSpec
 
 __all__ = ["Fit"]
@@ -52,9 +60,12 @@ class Fit:
         """The design (arrays, labels and encoding state) the model was fitted to."""
         return self.model.design
 
-    def fixef(self, *, prob: float = DEFAULT_PROB) -> pd.DataFrame:
-        """Population-level effects; see :func:`hierbayes.summaries.fixef`."""
-        return summaries.fixef(self, prob=prob)
+    def fixef(
+        self, *, prob: float = DEFAULT_PROB, by: str | None = None, notation: str = "rb"
+    ) -> pd.DataFrame:
+        """Population-level effects (``by="level"``: by level equation, with their ``γ``
+        symbols); see :func:`hierbayes.summaries.fixef`."""
+        return summaries.fixef(self, prob=prob, by=by, notation=notation)
 
     def ranef(self, *, prob: float = DEFAULT_PROB) -> pd.DataFrame:
         """Group deviations; see :func:`hierbayes.summaries.ranef`."""
@@ -64,13 +75,262 @@ class Fit:
         """Each group's coefficients; see :func:`hierbayes.summaries.coef`."""
         return summaries.coef(self, prob=prob)
 
-    def varcorr(self, *, prob: float = DEFAULT_PROB) -> pd.DataFrame:
-        """SDs, correlations and residual SD; see :func:`hierbayes.summaries.varcorr`."""
-        return summaries.varcorr(self, prob=prob)
+    def varcorr(self, *, prob: float = DEFAULT_PROB, labels: str | None = None) -> pd.DataFrame:
+        """SDs, correlations and residual SD (``labels="rb"``/``"gh"``: with variances,
+        covariances and their symbols); see :func:`hierbayes.summaries.varcorr`."""
+        return summaries.varcorr(self, prob=prob, labels=labels)
 
     def summary(self, *, prob: float = DEFAULT_PROB) -> summaries.Summary:
         """lme4-like summary; see :func:`hierbayes.summaries.summary`."""
         return summaries.summary(self, prob=prob)
+
+    def pooling(self, *, prob: float = DEFAULT_PROB) -> pd.DataFrame:
+        """Pooling estimates per group; see :func:`hierbayes.summaries.pooling`."""
+        return summaries.pooling(self, prob=prob)
+
+    def shrinkage(self, *, prob: float = DEFAULT_PROB) -> pd.DataFrame:
+        """Shrinkage factor per group; see :func:`hierbayes.summaries.shrinkage`."""
+        return summaries.shrinkage(self, prob=prob)
+
+    def icc(
+        self,
+        *,
+        at: pd.DataFrame | Mapping[str, Any] | None = None,
+        prob: float = DEFAULT_PROB,
+    ) -> pd.DataFrame:
+        """Intraclass correlation per grouping factor; see :func:`hierbayes.summaries.icc`."""
+        return summaries.icc(self, at=at, prob=prob)
+
+    def r2(self, *, prob: float = DEFAULT_PROB) -> pd.DataFrame:
+        """Bayesian R², marginal and conditional; see :func:`hierbayes.summaries.r2`."""
+        return summaries.r2(self, prob=prob)
+
+    def group_lines(
+        self,
+        x: str,
+        *,
+        grid: Sequence[float] | None = None,
+        groups: Sequence[Any] | None = None,
+        at: Mapping[str, Any] | None = None,
+        scale: str = "response",
+        prob: float = DEFAULT_PROB,
+    ) -> pd.DataFrame:
+        """Each group's line over ``x``; see :func:`hierbayes.summaries.group_lines`."""
+        return summaries.group_lines(
+            self, x, grid=grid, groups=groups, at=at, scale=scale, prob=prob
+        )
+
+    def plot_group_lines(
+        self,
+        x: str | None = None,
+        *,
+        groups: Sequence[Any] | None = None,
+        max_groups: int = 12,
+        grid: Sequence[float] | None = None,
+        at: Mapping[str, Any] | None = None,
+        prob: float = DEFAULT_PROB,
+        ncols: int | None = None,
+        figsize: tuple[float, float] | None = None,
+    ) -> tuple[Figure, np.ndarray]:
+        """Data and lines per group; see :func:`hierbayes.plots.plot_group_lines`."""
+        from hierbayes import plots
+
+        return plots.plot_group_lines(
+            self,
+            x,
+            groups=groups,
+            max_groups=max_groups,
+            grid=grid,
+            at=at,
+            prob=prob,
+            ncols=ncols,
+            figsize=figsize,
+        )
+
+    def plot_pooling(
+        self,
+        *,
+        terms: Sequence[str] | None = None,
+        kind: str = "1d",
+        order: str = "no_pool",
+        levels: Sequence[float] = (0.5, 0.9),
+        figsize: tuple[float, float] | None = None,
+    ) -> tuple[Figure, np.ndarray]:
+        """The shrinkage plot; see :func:`hierbayes.plots.plot_pooling`."""
+        from hierbayes import plots
+
+        return plots.plot_pooling(
+            self, terms=terms, kind=kind, order=order, levels=levels, figsize=figsize
+        )
+
+    def plot_caterpillar(
+        self,
+        *,
+        factor: str | None = None,
+        terms: Sequence[str] | None = None,
+        sort_by: str | None = None,
+        prob: float = DEFAULT_PROB,
+        figsize: tuple[float, float] | None = None,
+    ) -> tuple[Figure, np.ndarray]:
+        """Sorted group deviations with HDIs; see :func:`hierbayes.plots.plot_caterpillar`."""
+        from hierbayes import plots
+
+        return plots.plot_caterpillar(
+            self, factor=factor, terms=terms, sort_by=sort_by, prob=prob, figsize=figsize
+        )
+
+    def plot_ppc(
+        self,
+        *,
+        kind: str = "density",
+        factor: str | None = None,
+        n_draws: int = 100,
+        random_seed: int | None = 0,
+        prob: float = DEFAULT_PROB,
+        figsize: tuple[float, float] | None = None,
+    ) -> tuple[Figure, np.ndarray]:
+        """Posterior predictive check; see :func:`hierbayes.plots.plot_ppc`."""
+        from hierbayes import plots
+
+        return plots.plot_ppc(
+            self,
+            kind=kind,
+            factor=factor,
+            n_draws=n_draws,
+            random_seed=random_seed,
+            prob=prob,
+            figsize=figsize,
+        )
+
+    def predict(
+        self,
+        newdata: pd.DataFrame | None = None,
+        *,
+        groups: str = "existing",
+        kind: str = "mean",
+        level2: Mapping[str, pd.DataFrame] | None = None,
+        random_seed: int | np.random.Generator | None = None,
+        summary: bool = False,
+        prob: float = DEFAULT_PROB,
+    ) -> xr.DataArray | pd.DataFrame:
+        """Predictions for existing, new or average groups; see
+        :func:`hierbayes.predict.predict`."""
+        from hierbayes.predict import predict
+
+        return predict(
+            self,
+            newdata,
+            groups=groups,
+            kind=kind,
+            level2=level2,
+            random_seed=random_seed,
+            summary=summary,
+            prob=prob,
+        )
+
+    def posterior_predictive(
+        self, *, random_seed: int | np.random.Generator | None = None
+    ) -> xr.DataTree:
+        """``idata`` plus a posterior predictive group for the observed data; see
+        :func:`hierbayes.predict.posterior_predictive`."""
+        from hierbayes.predict import posterior_predictive
+
+        return posterior_predictive(self, random_seed=random_seed)
+
+    def simulate_new_groups(
+        self,
+        n_groups: int = 1000,
+        *,
+        factor: str | None = None,
+        x: pd.DataFrame | None = None,
+        n_per_group: int | None = None,
+        level2: Mapping[str, Any] | pd.DataFrame | str | None = None,
+        observations: bool = False,
+        random_seed: int | np.random.Generator | None = None,
+    ) -> SimulatedGroups:
+        """Simulate whole new groups; see :func:`hierbayes.predict.simulate_new_groups`."""
+        from hierbayes.predict import simulate_new_groups
+
+        return simulate_new_groups(
+            self,
+            n_groups,
+            factor=factor,
+            x=x,
+            n_per_group=n_per_group,
+            level2=level2,
+            observations=observations,
+            random_seed=random_seed,
+        )
+
+    def plot_new_groups(
+        self,
+        x: str | None = None,
+        *,
+        n_groups: int = 100,
+        factor: str | None = None,
+        grid: Sequence[float] | None = None,
+        at: Mapping[str, Any] | None = None,
+        level2: Mapping[str, Any] | None = None,
+        kind: str = "mean",
+        prob: float = DEFAULT_PROB,
+        random_seed: int | None = None,
+        figsize: tuple[float, float] | None = None,
+    ) -> tuple[Figure, np.ndarray]:
+        """Population line and simulated new groups; see
+        :func:`hierbayes.plots.plot_new_groups`."""
+        from hierbayes import plots
+
+        return plots.plot_new_groups(
+            self,
+            x,
+            n_groups=n_groups,
+            factor=factor,
+            grid=grid,
+            at=at,
+            level2=level2,
+            kind=kind,
+            prob=prob,
+            random_seed=random_seed,
+            figsize=figsize,
+        )
+
+    def loo(self) -> Any:
+        """PSIS-LOO with Pareto-k warnings in plain words; see :func:`hierbayes.comparison.loo`."""
+        from hierbayes.comparison import loo
+
+        return loo(self)
+
+    def kfold(
+        self,
+        k: int = 10,
+        *,
+        by: str = "group",
+        random_seed: int | None = None,
+        draws: int | None = None,
+        tune: int | None = None,
+        chains: int | None = None,
+        n_effect_draws: int = 20,
+    ) -> KFold:
+        """Exact (grouped) K-fold cross-validation by refitting; see
+        :func:`hierbayes.comparison.kfold`."""
+        from hierbayes.comparison import kfold
+
+        return kfold(
+            self,
+            k,
+            by=by,
+            random_seed=random_seed,
+            draws=draws,
+            tune=tune,
+            chains=chains,
+            n_effect_draws=n_effect_draws,
+        )
+
+    def save(self, path: str | Path, *, overwrite: bool = False) -> Path:
+        """Save to a folder (zarr + JSON, no pickle); see :func:`hierbayes.io.save`."""
+        from hierbayes.io import save
+
+        return save(self, path, overwrite=overwrite)
 
     def __repr__(self) -> str:
         posterior = self.idata["posterior"]

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import pymc as pm
@@ -17,6 +17,9 @@ from hierbayes.fit import Fit
 from hierbayes.inference import sample
 from hierbayes.priors import Prior, resolve_priors
 from hierbayes.spec import parse_formula
+
+if TYPE_CHECKING:
+    from hierbayes.equations import Equations
 
 __all__ = ["Model"]
 
@@ -113,8 +116,8 @@ class Model:
             Chains run in parallel (default: all cores).
         random_seed : int, optional
             The same seed gives the same draws.
-        sampler : {"nutpie", "pymc"}
-            NUTS implementation.
+        sampler : {"nutpie", "pymc", "numpyro"}
+            NUTS implementation; "numpyro" (JAX, GPU when available) needs the "jax" extra.
         target_accept : float
             Target acceptance rate; raise it (e.g. 0.95) when there are divergences.
         progressbar : bool
@@ -139,6 +142,97 @@ class Model:
         )
         diagnostics = check_convergence(idata)
         return Fit(idata=idata, model=self, diagnostics=diagnostics, sampler=sampler)
+
+    @classmethod
+    def from_levels(
+        cls,
+        level1: str,
+        level2: Mapping[str, str] | None = None,
+        *,
+        random: Sequence[str] | Mapping[str, Sequence[str]] = ("Intercept",),
+        group: str | Sequence[str],
+        data: pd.DataFrame,
+        level2_data: pd.DataFrame | Mapping[str, pd.DataFrame] | None = None,
+        correlated: bool = True,
+        family: str | Family = "gaussian",
+        priors: Mapping[str, Prior] | None = None,
+        parameterization: str | Mapping[str, Any] = "auto",
+        trials: str | None = None,
+    ) -> Model:
+        """A model written as level-1 and level-2 equations (Raudenbush & Bryk's spelling).
+
+        The result is the same model as the equivalent formula (equal specs, designs, priors and,
+        with the same seed, draws); :attr:`spec` ``.formula`` shows that formula. See
+        :mod:`hierbayes.spec.levels` for the rules.
+
+        Parameters
+        ----------
+        level1 : str
+            Level-1 equation without group terms, e.g. ``"mAch ~ 1 + cses"``.
+        level2 : dict, optional
+            Level-2 equation of each level-1 coefficient, by ``"Intercept"`` or the level-1 term:
+            ``{"Intercept": "~ 1 + meanses", "cses": "~ 1 + meanses"}``. Coefficients left out are
+            constant (``"~ 1"``); a coefficient not in ``random`` has no group deviation but may
+            still depend on level-2 predictors.
+        random : list of str or dict, default ``["Intercept"]``
+            Coefficients that vary randomly across groups; with three levels, the same list
+            applies at both upper levels, or a dict by grouping column chooses per level.
+        group : str or list of str
+            Grouping column (``"school"``), or columns from the outermost level in
+            (``["school", "class"]`` or ``"school/class"``: classes nested in schools, as lme4's
+            ``(1 | school/class)``).
+        data : DataFrame
+            One row per observation.
+        level2_data : DataFrame or dict of DataFrame, optional
+            One row per group, merged by the grouping column (a dict by grouping column with
+            several levels). Level-2 predictors may also be columns of ``data``: each must be
+            constant within every group.
+        correlated : bool
+            Whether coefficients varying across the same groups are correlated (``|``) or not
+            (``||``).
+        family, priors, parameterization, trials
+            As for :class:`Model`.
+
+        Examples
+        --------
+        >>> import hierbayes as hb
+        >>> m = hb.Model.from_levels(
+        ...     level1="mAch ~ 1 + cses",
+        ...     level2={"Intercept": "~ 1 + meanses + sector", "cses": "~ 1 + meanses + sector"},
+        ...     random=["Intercept", "cses"], group="school",
+        ...     data=hb.datasets.load("hsb").drop(columns=["meanses", "sector"]),
+        ...     level2_data=hb.datasets.load("hsb_schools"))
+        >>> m.spec.formula
+        'mAch ~ 1 + cses + meanses + sector + cses:meanses + cses:sector + (1 + cses | school)'
+        """
+        from hierbayes.design.levels import level_data
+        from hierbayes.spec.levels import parse_levels
+
+        levels = parse_levels(level1, level2, random=random, group=group, correlated=correlated)
+        merged, declared = level_data(levels, data, level2_data)
+        return cls(
+            levels.formula,
+            merged,
+            level2=declared or None,
+            family=family,
+            priors=priors,
+            parameterization=parameterization,
+            trials=trials,
+        )
+
+    def equations(
+        self, notation: str = "rb", form: str = "both", *, priors: bool = True
+    ) -> Equations:
+        """The model as level-1/level-2 equations and as one combined equation.
+
+        ``notation="rb"`` (Raudenbush & Bryk: ``β_0j``, ``γ_00``, ``u_0j``, ``τ_00``, ``σ²``) or
+        ``"gh"`` (Gelman & Hill: ``α_j``, ``β_j``, ``σ_α``, ``σ_y``); ``form="levels"``,
+        ``"combined"`` or ``"both"``. Plain text with ``print``; LaTeX in notebooks. See
+        :func:`hierbayes.equations.equations`.
+        """
+        from hierbayes.equations import equations
+
+        return equations(self, notation, form, priors=priors)
 
     def __repr__(self) -> str:
         return (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from helpers import HSB_FORMULA, SLEEP_FORMULA, quiet_fit
+from helpers import HSB_FORMULA, SLEEP_FORMULA, quiet_fit, simulate_random_intercept
 
 import hierbayes as hb
 
@@ -34,3 +34,25 @@ def hsb_fit(hsb_students: pd.DataFrame) -> hb.Fit:
         level2={"school": schools},
     )
     return quiet_fit(model, draws=1000, tune=1000, chains=4, random_seed=1)
+
+
+@pytest.fixture(scope="session")
+def radon_fit() -> hb.Fit:
+    """Radon, varying intercepts by county with a county-level predictor (2 x 300 draws)."""
+    model = hb.Model(
+        "log_radon ~ basement + uranium + (1 | county)", data=hb.datasets.load("radon")
+    )
+    return quiet_fit(model, draws=300, tune=300, chains=2, random_seed=5)
+
+
+@pytest.fixture(scope="session")
+def ri_sim() -> tuple[pd.DataFrame, dict[str, float]]:
+    """Simulated random-intercept data: known tau and sigma, 40 groups of 1 to 120 rows."""
+    return simulate_random_intercept(seed=2024)
+
+
+@pytest.fixture(scope="session")
+def ri_sim_fit(ri_sim: tuple[pd.DataFrame, dict[str, float]]) -> hb.Fit:
+    data, _ = ri_sim
+    model = hb.Model("y ~ x + (1 | g)", data=data)
+    return quiet_fit(model, draws=500, tune=500, chains=2, random_seed=3)

@@ -39,3 +39,70 @@ def simulate_correlated(
     y = truth["b0"] + u[g, 0] + (truth["b1"] + u[g, 1]) * x + rng.normal(0, truth["sigma"], g.size)
     data = pd.DataFrame({"y": y, "x": x, "g": [f"g{j:02d}" for j in g]})
     return data, truth
+
+
+def simulate_random_intercept(seed: int) -> tuple[pd.DataFrame, dict[str, float]]:
+    """Simulate y = mu + u_g + beta x + e for 60 groups of very unequal sizes (1 to 120)."""
+    rng = np.random.default_rng(seed)
+    truth = {"mu": 3.0, "beta": 0.5, "tau": 1.0, "sigma": 2.0}
+    sizes = np.round(np.geomspace(1, 120, 60)).astype(int)
+    u = rng.normal(0.0, truth["tau"], size=sizes.size)
+    g = np.repeat(np.arange(sizes.size), sizes)
+    x = rng.normal(size=g.size)
+    e = rng.normal(0.0, truth["sigma"], size=g.size)
+    y = truth["mu"] + u[g] + truth["beta"] * x + e
+    return pd.DataFrame({"y": y, "x": x, "g": [f"g{j:02d}" for j in g]}), truth
+
+
+def synthetic_fit(model: hb.Model, seed: int, chains: int = 2, draws: int = 50) -> hb.Fit:
+    """A Fit whose posterior is random draws of every parameter (no sampling): for checking
+    summaries draw by draw on any model structure and family, in milliseconds."""
+    import xarray as xr
+
+    from hierbayes.build import group_dim
+    from hierbayes.diagnostics import Diagnostics
+
+    rng = np.random.default_rng(seed)
+    design = model.design
+    dims = {"chain": np.arange(chains), "draw": np.arange(draws)}
+    shape = (chains, draws)
+    variables = {
+        "b": xr.DataArray(
+            rng.normal(0.0, 0.5, (*shape, len(design.fixed_columns))),
+            dims=("chain", "draw", "term"),
+            coords={**dims, "term": list(design.fixed_columns)},
+        )
+    }
+    for block in design.blocks:
+        q, J = len(block.columns), len(block.levels)
+        terms = {block.term_dim: list(block.columns)}
+        sd = rng.uniform(0.3, 1.5, (*shape, q))
+        variables[f"sd|{block.name}"] = xr.DataArray(
+            sd, dims=("chain", "draw", block.term_dim), coords={**dims, **terms}
+        )
+        cor = np.broadcast_to(np.eye(q), (*shape, q, q)).copy()
+        if block.correlated:
+            r = rng.uniform(-0.6, 0.6, shape)
+            cor[..., 0, 1] = cor[..., 1, 0] = r
+            variables[f"cor|{block.name}"] = xr.DataArray(
+                cor,
+                dims=("chain", "draw", block.term_dim, f"{block.term_dim}_bis"),
+                coords={**dims, **terms, f"{block.term_dim}_bis": list(block.columns)},
+            )
+        cov = sd[..., :, None] * cor * sd[..., None, :]
+        chol = np.linalg.cholesky(cov)
+        u = np.einsum("cdkl,cdjl->cdjk", chol, rng.normal(size=(*shape, J, q)))
+        gdim = group_dim(block)
+        variables[f"u|{block.name}"] = xr.DataArray(
+            u,
+            dims=("chain", "draw", gdim, block.term_dim),
+            coords={**dims, gdim: list(block.levels), **terms},
+        )
+    if design.family.has_sigma:
+        variables["sigma"] = xr.DataArray(
+            rng.uniform(0.5, 1.5, shape), dims=("chain", "draw"), coords=dims
+        )
+    idata = xr.DataTree.from_dict({"posterior": xr.Dataset(variables)})
+    table = pd.DataFrame(columns=["r_hat", "ess_bulk", "ess_tail"])
+    diagnostics = Diagnostics(table=table, divergences=0)
+    return hb.Fit(idata=idata, model=model, diagnostics=diagnostics, sampler="synthetic")

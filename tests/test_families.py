@@ -109,22 +109,34 @@ def test_valid_responses(name, y, trials):
 @pytest.mark.parametrize(
     ("name", "y", "trials", "match"),
     [
-        ("bernoulli", [0.0, 1.0, 2.0, 3.0], None,
-         r"Response 'r' does not fit the bernoulli family: a bernoulli response must be 0 or 1 "
-         r"\(or True/False\); found \[2\.0, 3\.0\]\."),
+        (
+            "bernoulli",
+            [0.0, 1.0, 2.0, 3.0],
+            None,
+            r"Response 'r' does not fit the bernoulli family: a bernoulli response must be 0 or 1 "
+            r"\(or True/False\); found \[2\.0, 3\.0\]\.",
+        ),
         ("bernoulli", [-1.0, 0.0], None, r"found \[-1\.0\]"),
-        ("poisson", [0.0, -1.0, 2.0], None,
-         r"Response 'r' does not fit the poisson family: counts must be non-negative integers; "
-         r"found \[-1\.0\]\."),
+        (
+            "poisson",
+            [0.0, -1.0, 2.0],
+            None,
+            r"Response 'r' does not fit the poisson family: counts must be non-negative integers; "
+            r"found \[-1\.0\]\.",
+        ),
         ("poisson", [0.5, 1.0, 2.5], None, r"non-negative integers; found \[0\.5, 2\.5\]"),
         ("binomial", [0.0, -1.0], [2.0, 2.0], r"binomial family: counts must be non-negative"),
         ("binomial", [0.0, 1.5], [2.0, 2.0], r"found \[1\.5\]"),
         ("binomial", [0.0, 1.0], [2.0, -1.0], r"number of trials must be a non-negative integer"),
         ("binomial", [0.0, 1.0], [2.0, 2.5], r"number of trials must be a non-negative integer"),
         ("binomial", [0.0, 3.0, 9.0], [2.0, 2.0, 2.0], r"successes exceed trials \(row 1: 3 > 2\)"),
-        ("binomial", [1.0], None,
-         r"The binomial family needs the number of trials: write 'r \| trials\(n\) ~ \.\.\.' or "
-         r"pass trials='n'\."),
+        (
+            "binomial",
+            [1.0],
+            None,
+            r"The binomial family needs the number of trials: write 'r \| trials\(n\) ~ \.\.\.' or "
+            r"pass trials='n'\.",
+        ),
     ],
 )
 def test_invalid_responses(name, y, trials, match):

@@ -132,8 +132,7 @@ def test_glm_defaults(data, formula, family):
         expected = 2.5 / sd(data[column])
         assert priors[f"b|{column}"].kwargs["sigma"] == pytest.approx(expected, abs=1e-4)
     # Group SDs: 2.5 for the intercept, 2.5 / sd(x) for the slope.
-    np.testing.assert_allclose(params(priors["sd|g"])["sigma"], [2.5, 2.5 / sd(data.x)],
-                               atol=1e-4)
+    np.testing.assert_allclose(params(priors["sd|g"])["sigma"], [2.5, 2.5 / sd(data.x)], atol=1e-4)
 
 
 def test_defaults_have_descriptions(data):
@@ -199,29 +198,42 @@ def test_every_positive_distribution_is_accepted_for_sd(data, dist):
 @pytest.mark.parametrize(
     ("overrides", "match"),
     [
-        ({"b|w": Prior("Normal", mu=0, sigma=1)},
-         r"Unknown prior name\(s\) 'b\|w'\. This model's priors are: Intercept, b\|x, sd\|g, "
-         r"cor\|g, sigma\."),
-        ({"sd|h": Prior("HalfNormal", sigma=1), "x": Prior("Normal")},
-         r"Unknown prior name\(s\) 'sd\|h', 'x'"),
+        (
+            {"b|w": Prior("Normal", mu=0, sigma=1)},
+            r"Unknown prior name\(s\) 'b\|w'\. This model's priors are: Intercept, b\|x, sd\|g, "
+            r"cor\|g, sigma\.",
+        ),
+        (
+            {"sd|h": Prior("HalfNormal", sigma=1), "x": Prior("Normal")},
+            r"Unknown prior name\(s\) 'sd\|h', 'x'",
+        ),
         ({"cor|g.2": Prior("LKJ", eta=2)}, r"Unknown prior name\(s\) 'cor\|g\.2'"),
         ({"b|x": 3.0}, r"The prior for 'b\|x' must be a hierbayes\.Prior, got float"),
         ({"Intercept": ("Normal", 0, 1)}, r"The prior for 'Intercept' must be .* got tuple"),
-        ({"sd|g": Prior("Normal", mu=0, sigma=1)},
-         r"'sd\|g' is a standard deviation: its prior must be positive, one of Exponential, "
-         r"Gamma, .*; got Normal\."),
+        (
+            {"sd|g": Prior("Normal", mu=0, sigma=1)},
+            r"'sd\|g' is a standard deviation: its prior must be positive, one of Exponential, "
+            r"Gamma, .*; got Normal\.",
+        ),
         ({"sd|g": Prior("StudentT", nu=3, sigma=1)}, r"'sd\|g' is a standard deviation"),
         ({"sigma": Prior("Cauchy", alpha=0, beta=1)}, r"'sigma' is a standard deviation.*Cauchy"),
         ({"sd|g": Prior("LKJ", eta=2)}, r"'sd\|g' is a standard deviation.* got LKJ"),
-        ({"cor|g": Prior("LKJ", eta=1, n=2)}, r"Prior\('LKJ'\) for 'cor\|g' takes exactly one "
-                                                r"parameter, eta"),
+        (
+            {"cor|g": Prior("LKJ", eta=1, n=2)},
+            r"Prior\('LKJ'\) for 'cor\|g' takes exactly one "
+            r"parameter, eta",
+        ),
         ({"cor|g": Prior("LKJ")}, r"takes exactly one parameter, eta"),
         ({"cor|g": Prior("LKJ", nu=2)}, r"takes exactly one parameter, eta"),
-        ({"b|x": Prior("LKJ", eta=2)},
-         r"Prior\('LKJ'\) only applies to correlation matrices \(cor\|\.\.\.\), not 'b\|x'"),
+        (
+            {"b|x": Prior("LKJ", eta=2)},
+            r"Prior\('LKJ'\) only applies to correlation matrices \(cor\|\.\.\.\), not 'b\|x'",
+        ),
         ({"Intercept": Prior("LKJ", eta=2)}, r"only applies to correlation matrices"),
-        ({"cor|g": Prior("Normal", mu=0, sigma=1)},
-         r"'cor\|g' is a correlation matrix: its prior must be Prior\('LKJ', eta=\.\.\.\)"),
+        (
+            {"cor|g": Prior("Normal", mu=0, sigma=1)},
+            r"'cor\|g' is a correlation matrix: its prior must be Prior\('LKJ', eta=\.\.\.\)",
+        ),
         ({"cor|g": Prior("HalfNormal", sigma=1)}, r"'cor\|g' is a correlation matrix"),
     ],
 )
@@ -243,28 +255,58 @@ def test_unknown_name_for_model_without_sigma(data):
 @pytest.mark.parametrize(
     ("formula", "overrides", "match"),
     [
-        ("y ~ x + (1 | g)", {"b|x": Prior("Normall", mu=0, sigma=1)},
-         r"The prior for 'b' names 'Normall', which is not a PyMC distribution"),
-        ("y ~ x + z", {"b|x": Prior("Normall", mu=0, sigma=1)},
-         r"The prior for 'b\|x' names 'Normall', which is not a PyMC distribution"),
-        ("y ~ x", {"Intercept": Prior("Gaussian", mu=0, sigma=1)},
-         r"The prior for 'Intercept' names 'Gaussian'"),
-        ("y ~ x + (1 | g)", {"Intercept": Prior("Model")},
-         r"names 'Model', which is not a PyMC distribution"),
-        ("y ~ x", {"Intercept": Prior("Normal", mu=0, sgima=1)},
-         r"The prior for 'Intercept' gives Normal the unknown parameter\(s\) sgima; Normal takes "
-         r"mu, sigma, tau\."),
-        ("y ~ x + (1 | g)", {"sd|g": Prior("HalfNormal", scale=1)},
-         r"gives HalfNormal the unknown parameter\(s\) scale"),
-        ("y ~ x + (1 + x | g)", {"sd|g": Prior("Exponential", rate=1)},
-         r"The prior for 'sd\|g' gives Exponential the unknown parameter\(s\) rate"),
+        (
+            "y ~ x + (1 | g)",
+            {"b|x": Prior("Normall", mu=0, sigma=1)},
+            r"The prior for 'b' names 'Normall', which is not a PyMC distribution",
+        ),
+        (
+            "y ~ x + z",
+            {"b|x": Prior("Normall", mu=0, sigma=1)},
+            r"The prior for 'b\|x' names 'Normall', which is not a PyMC distribution",
+        ),
+        (
+            "y ~ x",
+            {"Intercept": Prior("Gaussian", mu=0, sigma=1)},
+            r"The prior for 'Intercept' names 'Gaussian'",
+        ),
+        (
+            "y ~ x + (1 | g)",
+            {"Intercept": Prior("Model")},
+            r"names 'Model', which is not a PyMC distribution",
+        ),
+        (
+            "y ~ x",
+            {"Intercept": Prior("Normal", mu=0, sgima=1)},
+            r"The prior for 'Intercept' gives Normal the unknown parameter\(s\) sgima; "
+            r"Normal takes mu, sigma, tau\.",
+        ),
+        (
+            "y ~ x + (1 | g)",
+            {"sd|g": Prior("HalfNormal", scale=1)},
+            r"gives HalfNormal the unknown parameter\(s\) scale",
+        ),
+        (
+            "y ~ x + (1 + x | g)",
+            {"sd|g": Prior("Exponential", rate=1)},
+            r"The prior for 'sd\|g' gives Exponential the unknown parameter\(s\) rate",
+        ),
         ("y ~ x", {"Intercept": Prior("Flat", mu=0)}, r"Flat takes no parameters"),
-        ("y ~ x", {"b|x": Prior("StudentT", mu=0, sigma=1)},
-         r"Invalid parameters for the prior of 'b'"),
-        ("y ~ x", {"Intercept": Prior("Normal", mu="a", sigma=1)},
-         r"Invalid parameters for the prior of 'Intercept'"),
-        ("y ~ x", {"sigma": Prior("Gamma", alpha=2)},
-         r"Invalid parameters for the prior of 'sigma'"),
+        (
+            "y ~ x",
+            {"b|x": Prior("StudentT", mu=0, sigma=1)},
+            r"Invalid parameters for the prior of 'b'",
+        ),
+        (
+            "y ~ x",
+            {"Intercept": Prior("Normal", mu="a", sigma=1)},
+            r"Invalid parameters for the prior of 'Intercept'",
+        ),
+        (
+            "y ~ x",
+            {"sigma": Prior("Gamma", alpha=2)},
+            r"Invalid parameters for the prior of 'sigma'",
+        ),
     ],
 )
 def test_build_time_prior_errors(data, formula, overrides, match):

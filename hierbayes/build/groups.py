@@ -27,7 +27,8 @@ from hierbayes.priors import Prior
 __all__ = ["PARAMETERIZATIONS", "add_group_effects", "choose_parameterization", "group_dim"]
 
 PARAMETERIZATIONS: tuple[str, ...] = ("noncentered", "centered")
-_RESERVED = {"obs", "term", "chain", "draw"}
+# dimension and variable names of the model that a grouping factor must not take
+_RESERVED = {"obs", "term", "chain", "draw", "slope_term", "b", "beta", "sigma", "Intercept_c"}
 
 
 def group_dim(block: GroupBlock) -> str:

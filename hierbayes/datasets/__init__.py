@@ -11,10 +11,11 @@ name                rows    contents
                             (Raudenbush & Bryk 2002; R package mlmRev).
 ``hsb_schools``     160     One row per ``school``: ``meanses`` (mean SES), ``sector``
                             (Public/Catholic). Derived from ``hsb``.
-``radon``           919     Minnesota homes: ``log_radon``, ``basement`` (0/1), ``county`` (85),
-                            ``county_name``, county-level ``uranium`` (log soil uranium)
-                            (Gelman & Hill 2007; R package HLMdiag). Columns renamed from R's
-                            ``log.radon`` and ``county.name``.
+``radon``           919     Minnesota homes: ``log_radon``; ``basement``, coded as in the source:
+                            0 = measured in the basement, 1 = on the first floor (Gelman & Hill's
+                            ``floor``); ``county`` (85), ``county_name``, county-level
+                            ``uranium`` (log soil uranium) (Gelman & Hill 2007; R package
+                            HLMdiag). Columns renamed from R's ``log.radon`` and ``county.name``.
 ``radon_counties``  85      One row per ``county``: ``county_name``, ``uranium``.
 ``cbpp``            56      Contagious bovine pleuropneumonia: ``incidence`` new cases out of
                             ``size`` animals per ``herd`` (15) and ``period`` (1-4) (R: lme4).

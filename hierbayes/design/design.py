@@ -7,8 +7,10 @@ encoded exactly as the training data was.
 
 from __future__ import annotations
 
+import copy
 import difflib
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -21,7 +23,7 @@ from hierbayes.errors import DataError, FamilyError, MissingColumnError, Missing
 from hierbayes.families import Family, get_family
 from hierbayes.spec import GroupTerm, ModelSpec
 
-__all__ = ["Design", "GroupBlock", "make_design", "required_variables"]
+__all__ = ["Design", "GroupBlock", "encode_like_training", "make_design", "required_variables"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -75,7 +77,11 @@ class GroupBlock:
 
 @dataclass(frozen=True, eq=False)
 class Design:
-    """Numeric design of a multilevel model (see :func:`make_design`)."""
+    """Numeric design of a multilevel model (see :func:`make_design`).
+
+    ``data`` holds the variables the model uses (level-2 columns merged, index reset, one row per
+    row of ``X``), for summaries that evaluate the model at new values of its predictors.
+    """
 
     spec: ModelSpec
     family: Family
@@ -86,6 +92,7 @@ class Design:
     blocks: tuple[GroupBlock, ...]
     fixed_formulaic_spec: FormulaicSpec
     level2_columns: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    data: pd.DataFrame | None = None
 
     @property
     def n_obs(self) -> int:
@@ -228,6 +235,27 @@ def _check_rank(X: np.ndarray, columns: tuple[str, ...]) -> None:
             )
 
 
+def encode_like_training(spec: FormulaicSpec, data: pd.DataFrame, **kwargs: Any) -> pd.DataFrame:
+    """Encode ``data`` with a training encoding ``spec``, leaving ``spec`` untouched.
+
+    formulaic updates a spec's encoder state in place when new data disagree with it (a string
+    column where the training data were numeric turns the variable categorical for every later
+    call), so each encoding works on a copy.
+
+    Examples
+    --------
+    >>> from formulaic import model_matrix
+    >>> spec = model_matrix("1 + x", pd.DataFrame({"x": [0.0, 1.0]})).model_spec
+    >>> encode_like_training(spec, pd.DataFrame({"x": ["a"]}), output="pandas")
+    Traceback (most recent call last):
+    ...
+    formulaic.errors.FactorEncodingError: Term `x` has generated columns that are inconsistent ...
+    >>> encode_like_training(spec, pd.DataFrame({"x": [2.0]}), output="pandas")["x"].tolist()
+    [2.0]
+    """
+    return copy.deepcopy(spec).get_model_matrix(data, **kwargs)
+
+
 def make_design(
     spec: ModelSpec,
     data: pd.DataFrame,
@@ -319,4 +347,5 @@ def make_design(
         blocks=tuple(blocks),
         fixed_formulaic_spec=fixed_spec,
         level2_columns=level2_columns,
+        data=data[needed].copy(),
     )

@@ -1,6 +1,15 @@
 """Model specification: pure description of a multilevel model, no data and no PyMC."""
 
 from hierbayes.spec.formula import parse_formula
+from hierbayes.spec.levels import Level2Equation, LevelSpec, parse_levels
 from hierbayes.spec.terms import FixedTerms, GroupTerm, ModelSpec
 
-__all__ = ["FixedTerms", "GroupTerm", "ModelSpec", "parse_formula"]
+__all__ = [
+    "FixedTerms",
+    "GroupTerm",
+    "Level2Equation",
+    "LevelSpec",
+    "ModelSpec",
+    "parse_formula",
+    "parse_levels",
+]

@@ -94,8 +94,11 @@ class GroupTerm:
 class ModelSpec:
     """A parsed multilevel model: a fixed part and zero or more group-level terms.
 
-    Two specs are equal when they describe the same model, however it was written; the original
-    formula text is kept for display but takes no part in comparisons.
+    Two specs are equal when they describe the same model with its terms in the same order, however
+    it was written (implicit or explicit intercepts, ``a*b`` or ``a + b + a:b``, ``(x | g)`` or
+    ``(1 + x | g)``, a formula or level equations); the order matters because it fixes the order of
+    the design's columns. The original formula text is kept for display but takes no part in
+    comparisons.
 
     Examples
     --------

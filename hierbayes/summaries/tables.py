@@ -25,11 +25,22 @@ def _posterior(fit: Fit) -> xr.Dataset:
     return fit.idata["posterior"].to_dataset()
 
 
-def fixef(fit: Fit, *, prob: float = DEFAULT_PROB) -> pd.DataFrame:
+def fixef(
+    fit: Fit, *, prob: float = DEFAULT_PROB, by: str | None = None, notation: str = "rb"
+) -> pd.DataFrame:
     """Population-level (fixed) effects: one row per term.
 
     Columns: ``mean``, ``sd``, HDI bounds, ``r_hat``, ``ess_bulk``, ``ess_tail``; index ``term``.
+    ``by="level"`` orders the rows by level equation and adds ``symbol``, ``explains``,
+    ``predictor`` and ``label`` (``γ_11: cses slope ~ meanses``) in ``notation`` (``"rb"`` or
+    ``"gh"``); see :func:`hierbayes.equations.fixef_by_level`.
     """
+    if by is not None:
+        if by != "level":
+            raise ValueError(f"Unknown by={by!r}: use by='level' (or leave it out).")
+        from hierbayes.equations import fixef_by_level
+
+        return fixef_by_level(fit, prob=prob, notation=notation)
     table = summarize(_posterior(fit)["b"], prob=prob, diagnostics=True)
     return table.set_index(FIXED_DIM)
 
@@ -97,13 +108,19 @@ def coef(fit: Fit, *, prob: float = DEFAULT_PROB) -> pd.DataFrame:
     return _tidy(out, prob)
 
 
-def varcorr(fit: Fit, *, prob: float = DEFAULT_PROB) -> pd.DataFrame:
+def varcorr(fit: Fit, *, prob: float = DEFAULT_PROB, labels: str | None = None) -> pd.DataFrame:
     """Standard deviations and correlations of the group effects, and the residual SD.
 
     One row per quantity with columns ``factor`` (the group term's name, or ``Residual``),
     ``term`` (``cses`` for an SD, ``Intercept:cses`` for a correlation), ``stat`` (``sd`` or
     ``cor``), ``mean``, ``sd``, HDI bounds, ``r_hat``, ``ess_bulk`` and ``ess_tail``.
+    ``labels="rb"`` (or ``"gh"``) adds variance and covariance rows (``τ_00``, ``τ_01``, ``σ²``)
+    and a ``symbol`` column; see :func:`hierbayes.equations.varcorr_labelled`.
     """
+    if labels is not None:
+        from hierbayes.equations import varcorr_labelled
+
+        return varcorr_labelled(fit, prob=prob, notation=labels)
     posterior = _posterior(fit)
     frames = []
     for block in fit.design.blocks:

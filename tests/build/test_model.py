@@ -49,8 +49,9 @@ def data() -> pd.DataFrame:
     )
 
 
-def make(formula, data, *, family="gaussian", priors=None, parameterization="noncentered",
-         obs_index=None):
+def make(
+    formula, data, *, family="gaussian", priors=None, parameterization="noncentered", obs_index=None
+):
     design = make_design(parse_formula(formula), data, family=family)
     final, _ = resolve_priors(design, priors)
     model = build_model(design, final, parameterization=parameterization, obs_index=obs_index)
@@ -296,14 +297,22 @@ def test_auto_on_hsb_centres_the_intercept():
     ("value", "expected"),
     [
         ({"g": "centered"}, {"g": ("centered", "centered"), "h": ("noncentered",)}),
-        ({"h": "centered", "g": "noncentered"},
-         {"g": ("noncentered", "noncentered"), "h": ("centered",)}),
-        ({"g": {"Intercept": "centered", "x": "noncentered"}, "h": "noncentered"},
-         {"g": ("centered", "noncentered"), "h": ("noncentered",)}),
-        ({"g": ("noncentered", "centered"), "h": "centered"},
-         {"g": ("noncentered", "centered"), "h": ("centered",)}),
-        ({"g": ["centered", "centered"], "h": ["noncentered"]},
-         {"g": ("centered", "centered"), "h": ("noncentered",)}),
+        (
+            {"h": "centered", "g": "noncentered"},
+            {"g": ("noncentered", "noncentered"), "h": ("centered",)},
+        ),
+        (
+            {"g": {"Intercept": "centered", "x": "noncentered"}, "h": "noncentered"},
+            {"g": ("centered", "noncentered"), "h": ("noncentered",)},
+        ),
+        (
+            {"g": ("noncentered", "centered"), "h": "centered"},
+            {"g": ("noncentered", "centered"), "h": ("centered",)},
+        ),
+        (
+            {"g": ["centered", "centered"], "h": ["noncentered"]},
+            {"g": ("centered", "centered"), "h": ("noncentered",)},
+        ),
     ],
 )
 def test_resolve_parameterization_dict(two_blocks, value, expected):
@@ -313,17 +322,24 @@ def test_resolve_parameterization_dict(two_blocks, value, expected):
 @pytest.mark.parametrize(
     ("value", "match"),
     [
-        ("non-centered", r"Unknown parameterization 'non-centered' for 'g'; choose 'auto', "
-                         r"'noncentered', 'centered'"),
+        (
+            "non-centered",
+            r"Unknown parameterization 'non-centered' for 'g'; choose 'auto', "
+            r"'noncentered', 'centered'",
+        ),
         ("", r"Unknown parameterization '' for 'g'"),
         ({"g": "centred"}, r"Unknown parameterization 'centred' for 'g'"),
         ({"h": ("fancy",)}, r"Unknown parameterization 'fancy' for 'h'"),
-        ({"school": "centered"},
-         r"parameterization names unknown group term\(s\) \['school'\]; this model has "
-         r"\['g', 'h'\]"),
-        ({"g": {"slope": "centered"}},
-         r"parameterization for 'g' names unknown coefficient\(s\) \['slope'\]; its coefficients "
-         r"are \['Intercept', 'x'\]"),
+        (
+            {"school": "centered"},
+            r"parameterization names unknown group term\(s\) \['school'\]; this model has "
+            r"\['g', 'h'\]",
+        ),
+        (
+            {"g": {"slope": "centered"}},
+            r"parameterization for 'g' names unknown coefficient\(s\) \['slope'\]; "
+            r"its coefficients are \['Intercept', 'x'\]",
+        ),
         ({"g": ("centered",)}, r"parameterization for 'g' has 1 entries; its coefficients are"),
         (3, r"parameterization must be a string or a dict by group term, got int"),
         (["centered"], r"parameterization must be a string or a dict by group term, got list"),
@@ -361,9 +377,7 @@ def test_initial_logp_is_finite(data, formula, family):
 def test_b_is_on_the_original_scale(data, priors):
     design, model = make("y ~ x + z + (1 | g)", data, priors=priors)
     point = random_point(model, seed=3)
-    b, intercept_c, beta = evaluate(
-        model, [model["b"], model["Intercept_c"], model["beta"]], point
-    )
+    b, intercept_c, beta = evaluate(model, [model["b"], model["Intercept_c"], model["beta"]], point)
     X_slopes = design.X[:, 1:]
     sampled = [point["b|x"], point["b|z"]] if priors else point["beta"]
     np.testing.assert_allclose(beta, sampled)
@@ -378,8 +392,10 @@ def test_parameterizations_define_the_same_density(data):
     _, centered = make(formula, data, parameterization="centered")
     centered_logp = centered.compile_logp(mode=MODE)
     j = 6  # groups
-    for choice, noncentered_idx in [(("centered", "noncentered"), [1]),
-                                    (("noncentered", "noncentered"), [0, 1])]:
+    for choice, noncentered_idx in [
+        (("centered", "noncentered"), [1]),
+        (("noncentered", "noncentered"), [0, 1]),
+    ]:
         _, model = make(formula, data, parameterization={"g": choice})
         point = random_point(model, seed=11)
         logp, u, sd, cor, z = evaluate(

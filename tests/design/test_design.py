@@ -184,8 +184,9 @@ def test_group_labels(df, column, levels):
     assert all(isinstance(level, str) for level in block.levels)
     # Each observation's code points at its own group label.
     rendered = [levels[c] for c in block.codes]
-    expected = [str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)
-                for v in df[column]]
+    expected = [
+        str(int(v)) if isinstance(v, float) and v.is_integer() else str(v) for v in df[column]
+    ]
     assert rendered == expected
 
 
@@ -499,3 +500,18 @@ def test_infinite_values(df, formula, data_change, match):
 def test_transform_producing_nan(df):
     with pytest.raises(DataError, match=r"Could not evaluate the fixed effects \('1 \+ np\.log"):
         design("y ~ np.log(x - 1)", df)
+
+
+def test_encoding_new_data_never_changes_the_training_encoding():
+    from formulaic import model_matrix
+    from formulaic.errors import FactorEncodingError
+
+    from hierbayes.design import encode_like_training
+
+    spec = model_matrix("1 + Days", pd.DataFrame({"Days": [0.0, 1.0, 2.0]})).model_spec
+    before = repr(spec.encoder_state)
+    with pytest.raises(FactorEncodingError, match="Days"):
+        encode_like_training(spec, pd.DataFrame({"Days": ["a"]}))
+    assert repr(spec.encoder_state) == before
+    out = encode_like_training(spec, pd.DataFrame({"Days": [3.0]}), output="pandas")
+    assert out["Days"].tolist() == [3.0]

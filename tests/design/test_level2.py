@@ -212,8 +212,9 @@ def test_check_constant_within_accepts_constant_columns():
 
 
 def test_make_design_with_table(students, schools):
-    d = make_design(parse_formula("y ~ x + size + sector + (1 | school)"), students,
-                    level2={"school": schools})
+    d = make_design(
+        parse_formula("y ~ x + size + sector + (1 | school)"), students, level2={"school": schools}
+    )
     assert d.fixed_columns == ("Intercept", "x", "size", "sector[T.P]")
     np.testing.assert_array_equal(d.X[:, 2], [20.0, 20.0, 30.0, 30.0, 10.0, 10.0])
     np.testing.assert_array_equal(d.X[:, 3], [0, 0, 1, 1, 1, 1])
@@ -225,8 +226,11 @@ def test_make_design_with_declared_columns(students):
     d = make_design(parse_formula("y ~ w + (1 | school)"), students, level2={"school": ["w"]})
     assert d.level2_columns == {"school": ("w",)}
     with pytest.raises(Level2Error, match=r"Level-2 predictor 'w' varies within 'school' = 2"):
-        make_design(parse_formula("y ~ w + (1 | school)"),
-                    students.assign(w=[0.5, 0.5, 0.7, 0.8, 0.9, 0.9]), level2={"school": ["w"]})
+        make_design(
+            parse_formula("y ~ w + (1 | school)"),
+            students.assign(w=[0.5, 0.5, 0.7, 0.8, 0.9, 0.9]),
+            level2={"school": ["w"]},
+        )
 
 
 def test_nan_in_merged_level2_column(students, schools):
@@ -241,15 +245,15 @@ def test_nan_in_merged_level2_column(students, schools):
 
 def test_nan_in_unused_level2_column_is_fine(students, schools):
     table = schools.assign(size=[10.0, np.nan, 30.0])
-    d = make_design(parse_formula("y ~ sector + (1 | school)"), students,
-                    level2={"school": table})
+    d = make_design(parse_formula("y ~ sector + (1 | school)"), students, level2={"school": table})
     assert d.n_obs == 6
 
 
 def test_make_design_level2_errors_propagate(students, schools):
     with pytest.raises(Level2Error, match=r"missing from the level-2 table: 2, 3"):
-        make_design(parse_formula("y ~ size + (1 | school)"), students,
-                    level2={"school": schools.iloc[[1]]})
+        make_design(
+            parse_formula("y ~ size + (1 | school)"), students, level2={"school": schools.iloc[[1]]}
+        )
 
 
 # ---------------------------------------------------------------------------- bundled data
