@@ -23,6 +23,7 @@ from formulaic import Formula
 
 from hierbayes.design import Design, GroupBlock
 from hierbayes.families import Family
+from hierbayes.spec.formula import _top_level_positions
 
 __all__ = [
     "CONSTANT",
@@ -137,17 +138,8 @@ def split_top_level(name: str, sep: str = ":") -> list[str]:
     >>> split_top_level("C(t)[T.a:b]:meanses")
     ['C(t)[T.a:b]', 'meanses']
     """
-    parts, depth, start = [], 0, 0
-    for i, ch in enumerate(name):
-        if ch in "([{":
-            depth += 1
-        elif ch in ")]}":
-            depth -= 1
-        elif ch == sep and depth == 0:
-            parts.append(name[start:i])
-            start = i + 1
-    parts.append(name[start:])
-    return parts
+    bounds = [-1, *_top_level_positions(name, sep), len(name)]
+    return [name[a + 1 : b] for a, b in itertools.pairwise(bounds)]
 
 
 def _variables(factor: str) -> set[str]:

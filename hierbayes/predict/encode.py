@@ -30,7 +30,7 @@ from hierbayes.design import (
     required_variables,
 )
 from hierbayes.design.design import _group_codes
-from hierbayes.design.level2 import _show
+from hierbayes.design.level2 import _key_values, _show
 from hierbayes.errors import (
     DataError,
     Level2Error,
@@ -144,14 +144,7 @@ def _user_table(table: pd.DataFrame, factor: str) -> pd.DataFrame:
             f"level2['{factor}'] must be a DataFrame with one row per group, got "
             f"{type(table).__name__}."
         )
-    if factor in table.columns:
-        return table.reset_index(drop=True)
-    if table.index.name == factor:
-        return table.reset_index()
-    raise MissingColumnError(
-        f"The level-2 table for '{factor}' has no '{factor}' column (nor an index of that name) "
-        "to match groups by."
-    )
+    return _key_values(table, factor)
 
 
 def attach_level2(
