@@ -7,6 +7,7 @@ effects, and say which parameter is in trouble, what that likely means and what 
 
 from __future__ import annotations
 
+import re
 import warnings
 from dataclasses import dataclass, field
 
@@ -81,7 +82,7 @@ def describe_parameter(var: str, coords: dict[str, str]) -> str:
     if var == "sigma":
         return "the residual SD"
     kind, _, block = var.partition("|")
-    factor = block.split(".")[0]
+    factor = re.sub(r"\.\d+$", "", block)  # 'g.2' is the second group term on 'g'; keep 'a.b'
     if kind == "sd":
         return f"the SD of {values[0]} across {factor}"
     if kind == "cor":

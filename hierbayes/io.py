@@ -74,9 +74,15 @@ def _encode_values(series: pd.Series, name: str) -> dict[str, Any]:
     values = series.tolist()
     if all(isinstance(v, str) for v in values):
         return {"kind": "plain", "dtype": str(dtype), "values": values}
+    what = "The data's index" if name == "the index" else f"Column '{name}'"
+    hint = (
+        " Call data.reset_index() before fitting (or give it a plain index)."
+        if name == "the index"
+        else ""
+    )
     raise DataError(
-        f"Column '{name}' has dtype {dtype}, which a saved fit cannot hold; use numbers, strings, "
-        "booleans or a pandas Categorical."
+        f"{what} has dtype {dtype}, which a saved fit cannot hold; use numbers, strings, "
+        f"booleans or a pandas Categorical.{hint}"
     )
 
 

@@ -102,6 +102,8 @@ def test_low_ess_is_reported():
             "the correlation of Intercept and x across school",
         ),
         ("u|rater", {}, "the rater effects"),
+        ("sd|county.id", {"t": "Intercept"}, "the SD of Intercept across county.id"),
+        ("sd|county.id.2", {"t": "x"}, "the SD of x across county.id"),
     ],
 )
 def test_describe_parameter(var, coords, expected):

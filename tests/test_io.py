@@ -203,3 +203,11 @@ def test_corrupt_draws_are_rejected(saved: Path) -> None:
         meta.write_text("not json")
     with pytest.raises(FileFormatError, match="cannot be read"):
         hb.load(saved)
+
+
+def test_an_index_that_cannot_be_saved_is_named_with_the_fix(tmp_path: Path):
+    sleep = hb.datasets.load("sleepstudy")
+    sleep.index = pd.date_range("2024-01-01", periods=len(sleep), freq="h")
+    fit = fake_fit(hb.Model("Reaction ~ Days + (1 | Subject)", sleep), draws=20)
+    with pytest.raises(hb.DataError, match=r"The data's index has dtype .*reset_index\(\)"):
+        fit.save(tmp_path / "fit")

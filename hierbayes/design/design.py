@@ -23,7 +23,15 @@ from hierbayes.errors import DataError, FamilyError, MissingColumnError, Missing
 from hierbayes.families import Family, get_family
 from hierbayes.spec import GroupTerm, ModelSpec
 
-__all__ = ["Design", "GroupBlock", "encode_like_training", "make_design", "required_variables"]
+__all__ = [
+    "Design",
+    "GroupBlock",
+    "categorical_variables",
+    "encode_like_training",
+    "is_continuous",
+    "make_design",
+    "required_variables",
+]
 
 
 @dataclass(frozen=True, eq=False)
@@ -256,6 +264,36 @@ def encode_like_training(spec: FormulaicSpec, data: pd.DataFrame, **kwargs: Any)
     return copy.deepcopy(spec).get_model_matrix(data, **kwargs)
 
 
+def categorical_variables(design: Design) -> frozenset[str]:
+    """Data columns that enter the model through a categorical encoding.
+
+    A string or categorical column, and a numeric column wrapped in ``C()``, are categorical: the
+    model has one coefficient per level, so they cannot be moved along a numeric grid.
+
+    Examples
+    --------
+    >>> from hierbayes.spec import parse_formula
+    >>> df = pd.DataFrame({"y": [1.0, 2.0, 3.0, 4.0], "x": [1, 2, 1, 2], "w": [0.1, 0.5, 0.2, 0.3],
+    ...                    "g": ["a", "a", "b", "b"]})
+    >>> sorted(categorical_variables(make_design(parse_formula("y ~ C(x) + w + (1 | g)"), df)))
+    ['x']
+    """
+    names: set[str] = set()
+    for spec in (design.fixed_formulaic_spec, *(b.formulaic_spec for b in design.blocks)):
+        for expr, (kind, _) in spec.encoder_state.items():
+            if getattr(kind, "value", kind) == "categorical":
+                names |= {str(v) for v in Formula(f"0 + {expr}").required_variables}
+    return frozenset(names)
+
+
+def is_continuous(design: Design, name: str) -> bool:
+    """Whether column ``name`` enters the model as a number (see :func:`categorical_variables`)."""
+    assert design.data is not None
+    column = design.data[name]
+    numeric = column.dtype != bool and pd.api.types.is_numeric_dtype(column)
+    return numeric and name not in categorical_variables(design)
+
+
 def make_design(
     spec: ModelSpec,
     data: pd.DataFrame,
@@ -310,6 +348,10 @@ def make_design(
     if len(data) == 0:
         raise DataError("The data has no rows.")
     data = data.reset_index(drop=True)
+    for name in needed:
+        # levels that never occur (left over from subsetting) would give all-zero columns
+        if isinstance(data[name].dtype, pd.CategoricalDtype):
+            data[name] = data[name].cat.remove_unused_categories()
 
     y = _response(data, spec)
     trials_values = None if trials_name is None else data[trials_name].to_numpy(dtype=float)

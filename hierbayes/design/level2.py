@@ -153,7 +153,9 @@ def _merge_table(
     index = pd.Index(lookup.index).get_indexer(data[factor])
     added = []
     for column in lookup.columns:
-        values = lookup[column].to_numpy()[index]
+        # .array keeps extension dtypes: a Categorical keeps its levels and their order
+        merged = pd.Series(lookup[column].iloc[index].array, index=data.index, name=column)
+        values = merged.to_numpy()
         if column in data.columns:
             same = pd.Series(values, index=data.index).eq(data[column]) | (
                 pd.isna(values) & data[column].isna().to_numpy()
@@ -168,6 +170,6 @@ def _merge_table(
                     "Drop it from one of them."
                 )
         else:
-            data[column] = values
+            data[column] = merged
         added.append(column)
     return data, tuple(added)

@@ -23,7 +23,7 @@ from formulaic import Formula
 
 from hierbayes.design import Design, GroupBlock
 from hierbayes.families import Family
-from hierbayes.spec.formula import _top_level_positions
+from hierbayes.spec.formula import split_top_level
 
 __all__ = [
     "CONSTANT",
@@ -128,18 +128,6 @@ class LevelStructure:
                     counters[prefix[:-1]] = counters.get(prefix[:-1], 0) + 1
                     numbers[prefix] = counters[prefix[:-1]]
         return numbers
-
-
-def split_top_level(name: str, sep: str = ":") -> list[str]:
-    """Split a column name at ``sep`` outside brackets and parentheses.
-
-    Examples
-    --------
-    >>> split_top_level("C(t)[T.a:b]:meanses")
-    ['C(t)[T.a:b]', 'meanses']
-    """
-    bounds = [-1, *_top_level_positions(name, sep), len(name)]
-    return [name[a + 1 : b] for a, b in itertools.pairwise(bounds)]
 
 
 def _variables(factor: str) -> set[str]:

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING
 import pandas as pd
 import xarray as xr
 
-from hierbayes.equations.notation import get_notation
+from hierbayes.equations.notation import Notation, get_notation
+from hierbayes.equations.structure import RandomEntry
 from hierbayes.summaries import tables
 from hierbayes.summaries.stats import DEFAULT_PROB, summarize
 
@@ -65,6 +66,12 @@ def _rows(
     return table
 
 
+def _ordered(nt: Notation, block: str, a: str, b: str) -> tuple[RandomEntry, RandomEntry]:
+    """The two entries of a pair in the order the equations index them (``τ_12``, not ``τ_21``)."""
+    first, second = nt.entry(block, a), nt.entry(block, b)
+    return (first, second) if nt.key(first.path) <= nt.key(second.path) else (second, first)
+
+
 def varcorr_labelled(fit: Fit, *, prob: float = DEFAULT_PROB, notation: str = "rb") -> pd.DataFrame:
     """:func:`~hierbayes.summaries.varcorr` with variances, covariances and symbols.
 
@@ -89,8 +96,7 @@ def varcorr_labelled(fit: Fit, *, prob: float = DEFAULT_PROB, notation: str = "r
                 symbols.append(nt.sd(nt.entry(block.name, term)).text)
             else:
                 a, b = pairs[term]
-                entries = nt.entry(block.name, a), nt.entry(block.name, b)
-                symbols.append(nt.correlation(*entries).text)
+                symbols.append(nt.correlation(*_ordered(nt, block.name, a, b)).text)
         rows.insert(3, "symbol", symbols)
         sd = posterior[f"sd|{block.name}"]
         variance = _rows(sd**2, prob, block.name, "var", None)
@@ -109,8 +115,7 @@ def varcorr_labelled(fit: Fit, *, prob: float = DEFAULT_PROB, notation: str = "r
                         * sd.isel({block.term_dim: j}, drop=True)
                     )
                     row = _rows(draws, prob, block.name, "cov", f"{a}:{b}")
-                    entries = nt.entry(block.name, a), nt.entry(block.name, b)
-                    row.insert(3, "symbol", nt.covariance(*entries).text)
+                    row.insert(3, "symbol", nt.covariance(*_ordered(nt, block.name, a, b)).text)
                     parts.append(row)
         frames += parts
     residual = base[base["factor"] == "Residual"].copy()

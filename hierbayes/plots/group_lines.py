@@ -6,12 +6,11 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from hierbayes.design import Design
+from hierbayes.design import Design, is_continuous
 from hierbayes.errors import SummaryError
 from hierbayes.plots.layout import COLORS, facet_grid
 from hierbayes.summaries.lines import group_lines, line_variables, select_groups
@@ -33,11 +32,11 @@ def default_x(design: Design, fb: FactorBlocks) -> str:
     data = design.data
     variables = line_variables(design)
     for term in fb.terms:
-        if term in variables and pd.api.types.is_numeric_dtype(data[term]):
+        if term in variables and is_continuous(design, term):
             return term
     for v in variables:
         column = data[v]
-        if column.dtype == bool or not pd.api.types.is_numeric_dtype(column):
+        if not is_continuous(design, v):
             continue
         if (column.groupby(fb.codes).nunique() > 1).any():
             return v

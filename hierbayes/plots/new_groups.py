@@ -11,7 +11,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from hierbayes.design import Design
+from hierbayes.design import Design, is_continuous
 from hierbayes.errors import SummaryError
 from hierbayes.plots.layout import COLORS, facet_grid
 from hierbayes.predict.predict import predict
@@ -31,20 +31,16 @@ __all__ = ["plot_new_groups"]
 GRID_SIZE = 25
 
 
-def _numeric(column: pd.Series) -> bool:
-    return column.dtype != bool and pd.api.types.is_numeric_dtype(column)
-
-
-def _typical(column: pd.Series) -> Any:
-    """Mean of a numeric column, most frequent value otherwise."""
-    if _numeric(column):
+def _typical(column: pd.Series, continuous: bool) -> Any:
+    """Mean of a continuous predictor, most frequent value otherwise."""
+    if continuous:
         return float(column.mean())
     return column.value_counts(sort=True).index[0]
 
 
 def _default_x(design: Design, factor: str, candidates: list[str]) -> str:
     assert design.data is not None
-    numeric = [v for v in candidates if _numeric(design.data[v])]
+    numeric = [v for v in candidates if is_continuous(design, v)]
     varying = [t for b in design.blocks if b.factor == factor for t in b.columns]
     for name in [*[t for t in varying if t in numeric], *numeric]:
         return name
@@ -71,7 +67,7 @@ def _level2(design: Design, factor: str, level2: Mapping[str, Any] | None) -> di
             continue
         owner = next(f for f, cols in design.level2_columns.items() if column in cols)
         per_group = design.data.groupby(owner, sort=True, observed=True)[column].first()
-        values[column] = _typical(per_group)
+        values[column] = _typical(per_group, is_continuous(design, column))
     return values
 
 
@@ -142,10 +138,10 @@ def plot_new_groups(
     factor = choose_factor(design, factor)
     level1 = level1_variables(design)
     x = _default_x(design, factor, level1) if x is None else x
-    if x not in level1 or not _numeric(design.data[x]):
+    if x not in level1 or not is_continuous(design, x):
         raise SummaryError(
             f"x={x!r} is not a numeric level-1 predictor of this model; choose among "
-            f"{', '.join(v for v in level1 if _numeric(design.data[v])) or 'none'}."
+            f"{', '.join(v for v in level1 if is_continuous(design, v)) or 'none'}."
         )
     column = design.data[x]
     values = (
@@ -162,7 +158,7 @@ def plot_new_groups(
     rows = pd.DataFrame({x: values})
     for v in level1:
         if v != x:
-            rows[v] = at.get(v, _typical(design.data[v]))
+            rows[v] = at.get(v, _typical(design.data[v], is_continuous(design, v)))
         if isinstance(design.data[v].dtype, pd.CategoricalDtype):
             rows[v] = pd.Categorical(rows[v], categories=design.data[v].cat.categories)
     group_values = _level2(design, factor, level2)

@@ -21,6 +21,7 @@ from hierbayes.errors import DataError, Level2Error, MissingColumnError
 from hierbayes.predict.draws import PosteriorDraws, new_group_effects, posterior_draws
 from hierbayes.predict.encode import block_matrix, encode, predictor_variables
 from hierbayes.predict.response import sample_response
+from hierbayes.summaries.tables import unaligned_terms
 
 if TYPE_CHECKING:
     from hierbayes.fit import Fit
@@ -286,7 +287,12 @@ def _coefficients(
     table = info.loc[info.index.repeat(len(terms))].reset_index(drop=True)
     table["term"] = np.tile(terms, len(info))
     table["effect"] = u.ravel()
-    table["coefficient"] = (base + u).ravel()
+    coefficient = base + u
+    # a term coded unlike the fixed part ((0 + trt | g) beside treatment-coded trt) has no
+    # population counterpart to add its effect to
+    unaligned = unaligned_terms(fixed, terms)
+    coefficient[:, [t in unaligned for t in terms]] = np.nan
+    table["coefficient"] = coefficient.ravel()
     return table
 
 

@@ -8,6 +8,7 @@ understands (categoricals, ``a*b``, ``a:b``, ``C(x)``, ``np.log(x)``, ``0 +``/``
 
 from __future__ import annotations
 
+import itertools
 import re
 
 from formulaic import Formula
@@ -16,7 +17,7 @@ from formulaic.errors import FormulaicError
 from hierbayes.errors import FormulaSyntaxError, ModelSpecError
 from hierbayes.spec.terms import FixedTerms, GroupTerm, ModelSpec
 
-__all__ = ["parse_formula"]
+__all__ = ["parse_formula", "split_top_level"]
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*")
 _TRIALS = re.compile(r"^\s*trials\s*\(\s*([A-Za-z_][A-Za-z0-9_.]*)\s*\)\s*$")
@@ -119,6 +120,18 @@ def _top_level_positions(text: str, char: str) -> list[int]:
         elif ch == char and depth == 0:
             found.append(i)
     return found
+
+
+def split_top_level(name: str, sep: str = ":") -> list[str]:
+    """Split a column name at ``sep`` outside brackets and parentheses.
+
+    Examples
+    --------
+    >>> split_top_level("C(t)[T.a:b]:meanses")
+    ['C(t)[T.a:b]', 'meanses']
+    """
+    bounds = [-1, *_top_level_positions(name, sep), len(name)]
+    return [name[a + 1 : b] for a, b in itertools.pairwise(bounds)]
 
 
 def _parse_lhs(formula: str, lhs: str) -> tuple[str, str | None]:

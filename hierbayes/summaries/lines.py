@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from hierbayes.design import Design, encode_like_training
+from hierbayes.design import Design, encode_like_training, is_continuous
 from hierbayes.errors import SummaryError
 from hierbayes.summaries.nopool import no_pooling
 from hierbayes.summaries.population import population_map
@@ -60,15 +60,11 @@ def _check_x(design: Design, x: str, variables: list[str]) -> pd.Series:
             f"x={x!r} is not a predictor of this model; its predictors are {', '.join(variables)}."
         )
     column = design.data[x]
-    if column.dtype == bool or not pd.api.types.is_numeric_dtype(column):
+    if not is_continuous(design, x):
+        choices = [v for v in variables if is_continuous(design, v)]
         raise SummaryError(
-            f"x={x!r} is categorical; group lines need a numeric predictor. Choose one of "
-            + ", ".join(
-                v
-                for v in variables
-                if pd.api.types.is_numeric_dtype(design.data[v]) and design.data[v].dtype != bool
-            )
-            + "."
+            f"x={x!r} is categorical in this model; group lines need a numeric predictor. "
+            + (f"Choose one of {', '.join(choices)}." if choices else "This model has none.")
         )
     return column
 
@@ -82,11 +78,11 @@ def _grid(column: pd.Series, grid: Sequence[float] | np.ndarray | None) -> np.nd
     return values
 
 
-def _reference(column: pd.Series) -> Any:
-    """Reference value of a predictor: its mean if numeric, else its first (reference) level."""
+def _reference(column: pd.Series, continuous: bool) -> Any:
+    """Reference value of a predictor: its mean if continuous, else its first (reference) level."""
     if column.dtype == bool:
         return False
-    if pd.api.types.is_numeric_dtype(column):
+    if continuous:
         return float(column.mean())
     if isinstance(column.dtype, pd.CategoricalDtype):
         return column.cat.categories[0]
@@ -129,7 +125,7 @@ def line_frame(
         elif (by_group[v].nunique(dropna=False) == 1).all():
             frame[v] = by_group[v].first().to_numpy()[codes]
         else:
-            frame[v] = _reference(data[v])
+            frame[v] = _reference(data[v], is_continuous(design, v))
         if isinstance(data[v].dtype, pd.CategoricalDtype):
             frame[v] = pd.Categorical(frame[v], categories=data[v].cat.categories)
     return frame

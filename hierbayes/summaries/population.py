@@ -29,6 +29,7 @@ import numpy as np
 
 from hierbayes.design import Design
 from hierbayes.summaries.posterior import FactorBlocks
+from hierbayes.summaries.tables import check_aligned
 
 __all__ = ["PopulationMap", "population_map"]
 
@@ -117,6 +118,7 @@ def population_map(design: Design, fb: FactorBlocks) -> PopulationMap:
     >>> pm.weights.shape
     (85, 1, 3)
     """
+    check_aligned(design.fixed_columns, fb.factor, fb.terms)
     X, columns = design.X, design.fixed_columns
     J, q, p = len(fb.levels), len(fb.terms), len(columns)
     codes = fb.codes

@@ -6,6 +6,8 @@ name, e.g. ``sector[T.Public]``), ``factor`` the grouping factor and ``group`` t
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -13,12 +15,14 @@ import pandas as pd
 import xarray as xr
 
 from hierbayes.build import FIXED_DIM, group_dim
+from hierbayes.errors import SummaryError
+from hierbayes.spec.formula import split_top_level
 from hierbayes.summaries.stats import DEFAULT_PROB, summarize
 
 if TYPE_CHECKING:
     from hierbayes.fit import Fit
 
-__all__ = ["coef", "fixef", "ranef", "varcorr"]
+__all__ = ["check_aligned", "coef", "fixef", "ranef", "unaligned_terms", "varcorr"]
 
 
 def _posterior(fit: Fit) -> xr.Dataset:
@@ -80,6 +84,49 @@ def ranef(fit: Fit, *, prob: float = DEFAULT_PROB) -> pd.DataFrame:
     return _tidy(_group_draws(fit), prob)
 
 
+def _column_factors(name: str) -> frozenset[str]:
+    """Factors of a column name: ``"trt[T.b]"`` -> {"trt"}, ``"x:C(k)[T.2]"`` -> {x, C(k)}."""
+    return frozenset(re.sub(r"\[[^\[\]]*\]$", "", part) for part in split_top_level(name))
+
+
+def unaligned_terms(fixed_columns: Sequence[str], varying: Sequence[str]) -> list[str]:
+    """Varying coefficients coded unlike the fixed part (see :func:`check_aligned`).
+
+    Examples
+    --------
+    >>> unaligned_terms(["Intercept", "trt[T.b]"], ["trt[a]", "trt[b]", "x"])
+    ['trt[a]', 'trt[b]']
+    """
+    fixed = set(fixed_columns)
+    fixed_factors = {_column_factors(c) for c in fixed_columns}
+    return [v for v in varying if v not in fixed and _column_factors(v) in fixed_factors]
+
+
+def check_aligned(fixed_columns: Sequence[str], factor: str, varying: Sequence[str]) -> None:
+    """Raise :class:`~hierbayes.errors.SummaryError` when a varying coefficient is coded unlike
+    the fixed part, so that population effect and group deviation cannot be added by name.
+
+    ``y ~ trt + (0 + trt | g)`` codes ``trt`` with treatment contrasts in the fixed part
+    (``trt[T.b]``) and with one column per level in the group term (``trt[b]``); lme4's ``coef``
+    refuses this case too.
+
+    Examples
+    --------
+    >>> check_aligned(["Intercept", "trt[T.b]"], "g", ["trt[a]", "trt[b]"])
+    Traceback (most recent call last):
+    ...
+    hierbayes.errors.SummaryError: The group term on 'g' codes trt[a], trt[b] differently ...
+    """
+    unaligned = unaligned_terms(fixed_columns, varying)
+    if unaligned:
+        raise SummaryError(
+            f"The group term on '{factor}' codes {', '.join(unaligned)} differently from the "
+            "fixed part, so a group's own coefficients are not population effect plus deviation "
+            "term by term. Use ranef() for the deviations, or write the group term with the fixed "
+            "part's coding (e.g. (1 + trt | g) instead of (0 + trt | g))."
+        )
+
+
 def coef(fit: Fit, *, prob: float = DEFAULT_PROB) -> pd.DataFrame:
     """Each group's own coefficients: population effect plus group deviation (lme4's ``coef``).
 
@@ -92,6 +139,7 @@ def coef(fit: Fit, *, prob: float = DEFAULT_PROB) -> pd.DataFrame:
     b = _posterior(fit)["b"]
     out: dict[str, xr.DataArray] = {}
     for factor, u in _group_draws(fit).items():
+        check_aligned(fit.design.fixed_columns, factor, u["term"].values.tolist())
         terms = list(dict.fromkeys([*b[FIXED_DIM].values.tolist(), *u["term"].values.tolist()]))
         groups = u["group"]
         total = xr.DataArray(

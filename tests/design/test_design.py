@@ -515,3 +515,18 @@ def test_encoding_new_data_never_changes_the_training_encoding():
     assert repr(spec.encoder_state) == before
     out = encode_like_training(spec, pd.DataFrame({"Days": [3.0]}), output="pandas")
     assert out["Days"].tolist() == [3.0]
+
+
+def test_unused_categories_are_dropped_not_reported_as_collinear():
+    rng = np.random.default_rng(1)
+    data = pd.DataFrame(
+        {
+            "y": rng.normal(size=40),
+            "x": rng.normal(size=40),
+            "trt": pd.Categorical(rng.choice(["a", "b"], 40), categories=["a", "b", "c"]),
+            "g": np.repeat(list("abcd"), 10),
+        }
+    )
+    design = make_design(parse_formula("y ~ x + trt + (1 | g)"), data)
+    assert design.fixed_columns == ("Intercept", "x", "trt[T.b]")
+    assert design.n_obs == 40

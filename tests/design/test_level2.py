@@ -279,3 +279,26 @@ def test_radon_counties_reproduces_radon_columns():
     merged, _ = merge_level2(radon.drop(columns=["uranium", "county_name"]), {"county": counties})
     pd.testing.assert_series_equal(merged["uranium"], radon["uranium"])
     pd.testing.assert_series_equal(merged["county_name"], radon["county_name"])
+
+
+def test_categorical_level2_column_keeps_its_levels_and_reference():
+    rng = np.random.default_rng(0)
+    students = pd.DataFrame(
+        {"g": np.repeat(np.arange(6), 5), "x": rng.normal(size=30), "y": rng.normal(size=30)}
+    )
+    schools = pd.DataFrame(
+        {
+            "g": np.arange(6),
+            "s": pd.Categorical(["Public", "Catholic"] * 3, categories=["Public", "Catholic"]),
+        }
+    )
+    merged, _ = merge_level2(students, {"g": schools})
+    assert list(merged["s"].cat.categories) == ["Public", "Catholic"]
+    table_design = make_design(
+        parse_formula("y ~ x + s + (1 | g)"), students, level2={"g": schools}
+    )
+    long_design = make_design(
+        parse_formula("y ~ x + s + (1 | g)"), students.merge(schools), level2={"g": ["s"]}
+    )
+    assert table_design.fixed_columns == long_design.fixed_columns
+    assert table_design.fixed_columns[-1] == "s[T.Catholic]"

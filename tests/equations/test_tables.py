@@ -94,3 +94,25 @@ def test_bad_options(sleep_fit: hb.Fit):
         sleep_fit.fixef(by="term")
     with pytest.raises(ValueError, match="Unknown notation 'lme4'"):
         sleep_fit.varcorr(labels="lme4")
+
+
+def test_varcorr_symbols_follow_the_equations_when_terms_are_reordered():
+    import numpy as np
+    import pandas as pd
+    from helpers import synthetic_fit
+
+    rng = np.random.default_rng(0)
+    data = pd.DataFrame(
+        {
+            "y": rng.normal(size=120),
+            "x": rng.normal(size=120),
+            "z": rng.normal(size=120),
+            "g": np.repeat(list("abcdefghij"), 12),
+        }
+    )
+    model = hb.Model("y ~ x + z + (1 + z + x | g)", data)
+    table = synthetic_fit(model, 1).varcorr(labels="rb")
+    cov = table[table["stat"] == "cov"].set_index("term")["symbol"].to_dict()
+    # x is coefficient 1 and z coefficient 2 (fixed-part order), so z:x is τ_12, as in T
+    assert cov == {"Intercept:z": "τ_02", "Intercept:x": "τ_01", "z:x": "τ_12"}
+    assert "τ_12" in str(model.equations())

@@ -120,3 +120,16 @@ def test_group_lines_errors():
         fit.group_lines("x", at={"sector": "Public"})
     with pytest.raises(hb.SummaryError, match="scale must be 'response' or 'link'"):
         fit.group_lines("x", scale="probability")
+
+
+def test_a_numeric_column_used_as_a_category_is_not_a_line_variable():
+    cbpp = hb.datasets.load("cbpp")
+    cbpp["z"] = np.random.default_rng(0).normal(size=len(cbpp))
+    model = hb.Model(
+        "incidence | trials(size) ~ z + C(period) + (1 | herd)", cbpp, family="binomial"
+    )
+    fit = synthetic_fit(model, 1)
+    with pytest.raises(hb.SummaryError, match="'period' is categorical in this model"):
+        fit.group_lines("period")
+    lines = fit.group_lines("z", grid=[0.0, 1.0], groups=["1"])
+    assert lines["period"].tolist() == [1, 1]  # its reference level, not its mean
