@@ -29,7 +29,7 @@ from hierbayes.design import (
     merge_level2,
     required_variables,
 )
-from hierbayes.design.design import _group_codes
+from hierbayes.design.design import _group_codes, _label
 from hierbayes.design.level2 import _key_values, _show
 from hierbayes.errors import (
     DataError,
@@ -147,6 +147,23 @@ def _user_table(table: pd.DataFrame, factor: str) -> pd.DataFrame:
     return _key_values(table, factor)
 
 
+def _as_training_keys(design: Design, data: pd.DataFrame, factor: str) -> pd.DataFrame:
+    """Write the group keys of ``data`` as the training data wrote them.
+
+    Group effects are matched by label (``"1224"`` and ``1224`` are the same school), so the
+    level-2 lookup must match the same way.
+    """
+    if design.data is None or factor not in design.data.columns:
+        return data
+    by_label = {_label(v): v for v in pd.unique(design.data[factor])}
+    keys = data[factor].map(lambda v: by_label.get(_label(v), v))
+    if keys.equals(data[factor]):
+        return data
+    data = data.copy()
+    data[factor] = keys
+    return data
+
+
 def attach_level2(
     design: Design,
     data: pd.DataFrame,
@@ -185,6 +202,7 @@ def attach_level2(
                 f"are not in the new data, and neither is '{factor}' to look them up by group. "
                 "Add the columns (or the group column) to the new data."
             )
+        data = _as_training_keys(design, data, factor)
         table = _training_level2(design, factor, lacking)
         if factor in level2:
             user = _user_table(level2[factor], factor)

@@ -245,3 +245,10 @@ def test_bad_arguments(slopes_fit: hb.Fit) -> None:
         predict(slopes_fit, kind="response")
     with pytest.raises(TypeError, match="newdata must be a pandas DataFrame"):
         predict(slopes_fit, {"x": [1.0]})
+
+
+@pytest.mark.slow
+def test_a_known_group_written_as_a_string_finds_its_level2_values(hsb_fit):
+    as_int = hsb_fit.predict(pd.DataFrame({"cses": [0.0], "school": [1224]}), random_seed=1)
+    as_str = hsb_fit.predict(pd.DataFrame({"cses": [0.0], "school": ["1224"]}), random_seed=1)
+    np.testing.assert_array_equal(as_int.values, as_str.values)
