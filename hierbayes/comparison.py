@@ -15,8 +15,10 @@ from typing import TYPE_CHECKING, Any
 import arviz as az
 import numpy as np
 import pandas as pd
+import xarray as xr
 
 from hierbayes.errors import ConvergenceWarning, DataError, LooWarning, PriorError
+from hierbayes.inference import add_log_likelihood
 from hierbayes.predict.density import log_predictive_density
 from hierbayes.rebuild import Recipe
 
@@ -48,10 +50,17 @@ def _pareto_message(fit: Fit, bad: np.ndarray, threshold: float, name: str | Non
     )
 
 
+def _with_log_likelihood(fit: Fit) -> xr.DataTree:
+    if "log_likelihood" in fit.idata.children:
+        return fit.idata
+    return add_log_likelihood(fit.idata, fit.model.build())
+
+
 def loo(fit: Fit, *, name: str | None = None) -> Any:
     """PSIS-LOO cross-validation of the observations (``arviz.loo``), with plain-word warnings.
 
-    Uses the pointwise log-likelihood stored in ``fit.idata``. When some observations have a
+    Uses the pointwise log-likelihood stored in ``fit.idata``, computing it first for a fit sampled
+    with ``log_likelihood=False``. When some observations have a
     Pareto k above the reliability threshold (0.7, lower for few draws), warns with
     :class:`~hierbayes.errors.LooWarning`, saying how many observations and which groups they
     belong to.
@@ -68,7 +77,7 @@ def loo(fit: Fit, *, name: str | None = None) -> Any:
     """
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=_ARVIZ_PARETO, category=UserWarning)
-        result = az.loo(fit.idata, pointwise=True)
+        result = az.loo(_with_log_likelihood(fit), pointwise=True)
     pareto_k = np.asarray(result.pareto_k).ravel()
     threshold = float(result.good_k)
     bad = ~(pareto_k <= threshold)  # a NaN k (the importance ratios overflowed) is bad too

@@ -12,7 +12,7 @@ import xarray as xr
 
 from hierbayes.errors import HierbayesError
 
-__all__ = ["SAMPLERS", "Sampler", "sample"]
+__all__ = ["SAMPLERS", "Sampler", "add_log_likelihood", "sample"]
 
 Sampler = Literal["nutpie", "pymc", "numpyro"]
 SAMPLERS: tuple[str, ...] = ("nutpie", "pymc", "numpyro")
@@ -29,6 +29,7 @@ def sample(
     sampler: str = "nutpie",
     target_accept: float = 0.8,
     progressbar: bool = False,
+    log_likelihood: bool = True,
 ) -> xr.DataTree:
     """Draw from the posterior of ``model`` and add its pointwise log-likelihood.
 
@@ -83,7 +84,20 @@ def sample(
                 compute_convergence_checks=False,
                 **kwargs,
             )
-            pm.compute_log_likelihood(idata, model=model, progressbar=False)
+            if log_likelihood:
+                pm.compute_log_likelihood(idata, model=model, progressbar=False)
     finally:
         pymc_logger.setLevel(level)
     return idata
+
+
+def add_log_likelihood(idata: xr.DataTree, model: pm.Model) -> xr.DataTree:
+    """A copy of ``idata`` with the pointwise log-likelihood of ``model`` at every draw.
+
+    For fits sampled with ``log_likelihood=False``, whose n x draws table was not kept.
+    """
+    out = idata.copy()
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=RuntimeWarning)
+        pm.compute_log_likelihood(out, model=model, progressbar=False)
+    return out

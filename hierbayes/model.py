@@ -105,6 +105,7 @@ class Model:
         sampler: str = "nutpie",
         target_accept: float = 0.8,
         progressbar: bool = False,
+        log_likelihood: bool = True,
     ) -> Fit:
         """Sample the posterior with NUTS and check convergence.
 
@@ -122,6 +123,9 @@ class Model:
             Target acceptance rate; raise it (e.g. 0.95) when there are divergences.
         progressbar : bool
             Show sampling progress.
+        log_likelihood : bool
+            Store the pointwise log-likelihood (observations x draws numbers) in ``fit.idata``.
+            ``False`` saves that memory on large data; ``fit.loo()`` then computes it when called.
 
         Returns
         -------
@@ -139,6 +143,7 @@ class Model:
             sampler=sampler,
             target_accept=target_accept,
             progressbar=progressbar,
+            log_likelihood=log_likelihood,
         )
         diagnostics = check_convergence(idata)
         return Fit(idata=idata, model=self, diagnostics=diagnostics, sampler=sampler)

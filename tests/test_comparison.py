@@ -8,6 +8,7 @@ import arviz as az
 import numpy as np
 import pandas as pd
 import pytest
+import xarray as xr
 from fakes import fake_fit
 from helpers import quiet_fit, simulate_correlated
 
@@ -114,3 +115,33 @@ def test_grouped_kfold_on_a_small_model() -> None:
     assert "2-fold cross-validation holding out 'g' groups" in str(cv)
     with pytest.raises(ValueError, match="between 2 and the number of units"):
         kfold(fit, k=9)
+
+
+@pytest.mark.slow
+def test_loo_computes_a_log_likelihood_that_was_not_stored(sleep_fit, sleep):
+    from dataclasses import replace
+
+    without = xr.DataTree.from_dict(
+        {
+            name: node.to_dataset()
+            for name, node in sleep_fit.idata.children.items()
+            if name != "log_likelihood"
+        }
+    )
+    light = replace(sleep_fit, idata=without)
+    assert "log_likelihood" not in light.idata.children
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ours, stored = light.loo(), sleep_fit.loo()
+    assert float(ours.elpd) == pytest.approx(float(stored.elpd), rel=1e-10)
+    assert "log_likelihood" not in light.idata.children  # the fit itself is not changed
+
+    fit = quiet_fit(
+        hb.Model("Reaction ~ Days + (1 | Subject)", data=sleep),
+        draws=20,
+        tune=20,
+        chains=1,
+        random_seed=1,
+        log_likelihood=False,
+    )
+    assert "log_likelihood" not in fit.idata.children
