@@ -233,13 +233,9 @@ def predictive_draws(fit: Fit, size: int, rng: np.random.Generator) -> np.ndarra
     chains, draws = n_draws(posterior)
     total = chains * draws
     index = np.sort(rng.choice(total, size=min(size, total), replace=False))
+    from hierbayes.predict.response import sample_response  # predict imports summaries
+
     eta = np.concatenate(list(linear_predictor(fit, draws=index)), axis=0)
-    family = design.family
-    if family.has_sigma:
-        sigma = flatten(posterior["sigma"])[index]
-        return rng.normal(eta, sigma[:, None])
-    mean = family.inverse_link(eta)
-    if family.name == "poisson":
-        return rng.poisson(mean).astype(float)
-    trials = np.ones(design.n_obs) if design.trials is None else design.trials
-    return rng.binomial(trials.astype(np.int64), mean).astype(float)
+    sigma = flatten(posterior["sigma"])[index][:, None] if design.family.has_sigma else None
+    replicated = sample_response(design.family, eta, rng=rng, sigma=sigma, trials=design.trials)
+    return replicated.astype(float)
