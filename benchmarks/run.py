@@ -58,19 +58,32 @@ def _min_ess(posterior, names) -> float:
 
 
 def run_hierbayes(
-    spec: dict, draws: int, tune: int, chains: int, sampler: str = "nutpie"
+    spec: dict,
+    draws: int,
+    tune: int,
+    chains: int,
+    sampler: str = "nutpie",
+    parameterization: str = "auto",
 ) -> tuple[dict, hb.Fit]:
     start = time.perf_counter()
-    model = hb.Model(spec["formula"], data=spec["data"](), level2=spec["level2"]())
+    model = hb.Model(
+        spec["formula"],
+        data=spec["data"](),
+        level2=spec["level2"](),
+        parameterization=parameterization,
+    )
+    how = sorted({c for choice in model.parameterization.values() for c in choice})
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", hb.ConvergenceWarning)
         fit = model.fit(draws=draws, tune=tune, chains=chains, random_seed=1, sampler=sampler)
     wall = time.perf_counter() - start
     post = fit.idata["posterior"]
+    sample_s = float(post.attrs.get("sampling_time", np.nan))
     return {
-        "tool": f"hierbayes ({sampler})",
+        "tool": f"hierbayes ({sampler}, {parameterization}: {'+'.join(how)})",
         "wall_s": wall,
-        "sample_s": float(post.attrs.get("sampling_time", np.nan)),
+        "sample_s": sample_s,
+        "other_s": wall - sample_s,
         "min_bulk_ess": fit.diagnostics.min_ess_bulk,
         "divergences": fit.diagnostics.divergences,
         "max_rhat": fit.diagnostics.max_rhat,
@@ -146,6 +159,13 @@ def main() -> None:
     parser.add_argument(
         "--samplers", nargs="*", default=["nutpie"], choices=["nutpie", "pymc", "numpyro"]
     )
+    parser.add_argument(
+        "--parameterizations",
+        nargs="*",
+        default=["auto"],
+        choices=["auto", "marginal", "centered", "noncentered"],
+        help="hierbayes parameterisations to run (each one a separate fit)",
+    )
     parser.add_argument("--draws", type=int, help="draws (and tuning steps) per chain")
     parser.add_argument("--chains", type=int, help="number of chains")
     args = parser.parse_args()
@@ -158,14 +178,18 @@ def main() -> None:
         spec = MODELS[name]
         fit = None
         for sampler in args.samplers:
-            ours, fit = run_hierbayes(spec, draws, tune, chains, sampler)
-            rows.append({"model": name, **ours})
+            for how in args.parameterizations:
+                ours, this = run_hierbayes(spec, draws, tune, chains, sampler, how)
+                rows.append({"model": name, **ours})
+                fit = fit or this
         if with_bambi and fit is not None:
             rows.append({"model": name, **run_bambi(spec, draws, tune, chains, fit)})
         if not args.no_statsmodels and (reml := run_statsmodels(spec)) is not None:
             rows.append({"model": name, **reml})
     table = pd.DataFrame(rows)
     table["ess_per_s"] = table["min_bulk_ess"] / table["wall_s"]
+    bambi = table[table["tool"].str.startswith("bambi")].set_index("model")["ess_per_s"]
+    table["x_bambi"] = table["ess_per_s"] / table["model"].map(bambi)
     print(
         f"# {chains} chains x {draws} draws (tune {tune}); "
         f"{platform.processor() or platform.machine()}, "

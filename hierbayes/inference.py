@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+import time
 import warnings
 from typing import Any, Literal
 
+import numpy as np
 import pymc as pm
 import xarray as xr
 
+from hierbayes.compile import compile_nutpie
 from hierbayes.errors import HierbayesError
 
 __all__ = ["SAMPLERS", "Sampler", "add_log_likelihood", "sample"]
@@ -73,21 +76,59 @@ def sample(
         with model, warnings.catch_warnings():
             warnings.filterwarnings("ignore", category=RuntimeWarning)
             warnings.filterwarnings("ignore", message=".*BLAS.*")
-            idata = pm.sample(
-                draws,
-                tune=tune,
-                chains=chains,
-                cores=cores,
-                random_seed=random_seed,
-                nuts_sampler=sampler,
-                progressbar=progressbar,
-                compute_convergence_checks=False,
-                **kwargs,
-            )
+            if sampler == "nutpie":
+                idata = _sample_nutpie(
+                    model, draws, tune, chains, cores, random_seed, target_accept, progressbar
+                )
+            else:
+                idata = pm.sample(
+                    draws,
+                    tune=tune,
+                    chains=chains,
+                    cores=cores,
+                    random_seed=random_seed,
+                    nuts_sampler=sampler,
+                    progressbar=progressbar,
+                    compute_convergence_checks=False,
+                    **kwargs,
+                )
             if log_likelihood:
                 pm.compute_log_likelihood(idata, model=model, progressbar=False)
     finally:
         pymc_logger.setLevel(level)
+    return idata
+
+
+def _sample_nutpie(
+    model: pm.Model,
+    draws: int,
+    tune: int,
+    chains: int,
+    cores: int | None,
+    random_seed: int | None,
+    target_accept: float,
+    progressbar: bool,
+) -> xr.DataTree:
+    """nutpie on :func:`hierbayes.compile.compile_nutpie`, returning what ``pm.sample`` would."""
+    import nutpie
+    from pymc.backends.arviz import patch_nutpie_idata
+
+    compiled = compile_nutpie(model)
+    seed = random_seed if random_seed is not None else int(np.random.SeedSequence().entropy % 2**63)
+    extra = {"cores": cores} if cores is not None else {}
+    start = time.time()
+    idata = nutpie.sample(
+        compiled,
+        draws=draws,
+        tune=max(tune, 1),
+        chains=chains,
+        seed=seed,
+        save_warmup=False,
+        progress_bar=progressbar,
+        target_accept=target_accept,
+        **extra,
+    )
+    patch_nutpie_idata(idata, model, sampling_time=time.time() - start)
     return idata
 
 

@@ -9,6 +9,7 @@ import pandas as pd
 import pymc as pm
 
 from hierbayes.build import build_model, resolve_parameterization
+from hierbayes.conditional import complete_marginal, marginal_blocks
 from hierbayes.design import make_design
 from hierbayes.design.level2 import Level2Input
 from hierbayes.diagnostics import check_convergence
@@ -47,10 +48,11 @@ class Model:
         Overrides of the default priors by the names :attr:`priors` lists, e.g.
         ``{"sd|school": hb.Prior("HalfNormal", sigma=5)}``.
     parameterization : str or dict
-        ``"auto"`` (default: centred or non-centred per varying coefficient, chosen from how
-        informative each group's data are), ``"noncentered"``, ``"centered"``, or a dict by group
-        term name (values: one of those, or a dict by coefficient). See
-        :func:`hierbayes.build.resolve_parameterization`.
+        ``"auto"`` (default: a gaussian model with one grouping factor has its group effects
+        integrated out, ``"marginal"``; otherwise centred or non-centred per varying coefficient,
+        chosen from how informative each group's data are), ``"marginal"``, ``"noncentered"``,
+        ``"centered"``, or a dict by group term name (values: one of those, or a dict by
+        coefficient). See :func:`hierbayes.build.resolve_parameterization`.
     trials : str, optional
         Column of binomial trials, instead of ``trials()`` in the formula.
 
@@ -133,8 +135,10 @@ class Model:
             Warns with :class:`~hierbayes.errors.ConvergenceWarning` when R-hat, ESS or divergences
             suggest the draws cannot be trusted, naming the parameter in the model's terms.
         """
+        pm_model = self.build()
+        marginal = bool(marginal_blocks(self.parameterization))
         idata = sample(
-            self.build(),
+            pm_model,
             draws=draws,
             tune=tune,
             chains=chains,
@@ -143,8 +147,18 @@ class Model:
             sampler=sampler,
             target_accept=target_accept,
             progressbar=progressbar,
-            log_likelihood=log_likelihood,
+            log_likelihood=log_likelihood and not marginal,
         )
+        if marginal:
+            idata = complete_marginal(
+                idata,
+                pm_model,
+                self.design,
+                self.parameterization,
+                obs_index=self.obs_index,
+                random_seed=random_seed,
+                log_likelihood=log_likelihood,
+            )
         diagnostics = check_convergence(idata)
         return Fit(idata=idata, model=self, diagnostics=diagnostics, sampler=sampler)
 

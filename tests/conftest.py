@@ -21,6 +21,13 @@ def sleep_fit(sleep: pd.DataFrame) -> hb.Fit:
 
 
 @pytest.fixture(scope="session")
+def sleep_noncentered_fit(sleep: pd.DataFrame) -> hb.Fit:
+    """sleepstudy in the non-centred parameterisation, to compare the others with."""
+    model = hb.Model(SLEEP_FORMULA, data=sleep, parameterization="noncentered")
+    return quiet_fit(model, draws=1000, tune=1000, chains=4, random_seed=3)
+
+
+@pytest.fixture(scope="session")
 def hsb_students() -> pd.DataFrame:
     return hb.datasets.load("hsb")
 

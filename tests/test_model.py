@@ -65,18 +65,18 @@ def test_pymc_sampler_is_reproducible(sleep):
 
 
 @pytest.mark.slow
-def test_noncentered_and_centred_posteriors_agree(sleep, sleep_fit):
+def test_noncentered_and_centred_posteriors_agree(sleep, sleep_noncentered_fit):
     """The same model in another parameterisation: fixed effects and SDs within MC error."""
-    assert sleep_fit.model.parameterization == {"Subject": ("centered", "centered")}
-    other = quiet_fit(
-        hb.Model(SLEEP_FORMULA, data=sleep, parameterization="noncentered"),
+    centred = quiet_fit(
+        hb.Model(SLEEP_FORMULA, data=sleep, parameterization="centered"),
         draws=500,
         tune=500,
         chains=4,
         random_seed=12,
     )
+    assert centred.model.parameterization == {"Subject": ("centered", "centered")}
     for table in ("fixef", "varcorr"):
-        a, b = getattr(sleep_fit, table)(), getattr(other, table)()
+        a, b = getattr(centred, table)(), getattr(sleep_noncentered_fit, table)()
         # Monte Carlo SE of each mean is sd / sqrt(ESS); allow 4 combined SEs.
         se = np.sqrt(a["sd"] ** 2 / a["ess_bulk"] + b["sd"] ** 2 / b["ess_bulk"])
         assert np.all(np.abs(a["mean"] - b["mean"]) < 4 * se), table

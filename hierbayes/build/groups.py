@@ -19,14 +19,21 @@ from typing import Any
 import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
+from pymc.distributions.transforms import CholeskyCorrTransform
 
-from hierbayes.build.priors import prior_dist, prior_rv
+from hierbayes.build.priors import prior_rv
 from hierbayes.design import Design, GroupBlock
 from hierbayes.priors import Prior
 
-__all__ = ["PARAMETERIZATIONS", "add_group_effects", "choose_parameterization", "group_dim"]
+__all__ = [
+    "PARAMETERIZATIONS",
+    "add_covariance",
+    "add_group_effects",
+    "choose_parameterization",
+    "group_dim",
+]
 
-PARAMETERIZATIONS: tuple[str, ...] = ("noncentered", "centered")
+PARAMETERIZATIONS: tuple[str, ...] = ("noncentered", "centered", "marginal")
 # dimension and variable names of the model that a grouping factor must not take
 _RESERVED = {"obs", "term", "chain", "draw", "slope_term", "b", "beta", "sigma", "Intercept_c"}
 
@@ -66,15 +73,18 @@ def choose_parameterization(design: Design, block: GroupBlock) -> tuple[str, ...
     estimates = np.full((J, q), np.nan)
     rss, dof = 0.0, 0
     ztz_diag = np.zeros((J, q))
+    # rows of each group, found once by sorting (a mask per group would cost O(rows x groups))
+    order = np.argsort(block.codes, kind="stable")
+    bounds = np.searchsorted(block.codes[order], np.arange(J + 1))
     for j in range(J):
-        rows = block.codes == j
+        rows = order[bounds[j] : bounds[j + 1]]
         Zj, rj = block.Z[rows], resid[rows]
         ztz_diag[j] = (Zj**2).sum(axis=0)
-        if rows.sum() > q and np.linalg.matrix_rank(Zj) == q:
+        if len(rows) > q and np.linalg.matrix_rank(Zj) == q:
             coef, *_ = np.linalg.lstsq(Zj, rj, rcond=None)
             estimates[j] = coef
             rss += float(((rj - Zj @ coef) ** 2).sum())
-            dof += int(rows.sum()) - q
+            dof += len(rows) - q
     usable = ~np.isnan(estimates).any(axis=1)
     if dof == 0 or usable.sum() < 3:
         return ("noncentered",) * q
@@ -93,10 +103,41 @@ def choose_parameterization(design: Design, block: GroupBlock) -> tuple[str, ...
     return tuple(choice)
 
 
+class _CorrTransform(CholeskyCorrTransform):
+    """PyMC's transform of a correlation Cholesky factor, under a name without underscores.
+
+    ``pymc.util.get_untransformed_name`` drops the last underscore-separated parts of a value
+    variable's name, so the underscore in ``"cholesky_corr"`` breaks
+    ``pm.compute_log_likelihood`` for any model with ``LKJCorr``.
+    """
+
+    name = "cholcorr"
+
+
 def _add_coord(name: str, values: list[str]) -> None:
     model = pm.modelcontext(None)
     if name not in model.coords:
         model.add_coord(name, values)
+
+
+def add_covariance(block: GroupBlock, priors: dict[str, Prior]) -> tuple[Any, Any]:
+    """Add the SDs (``sd|b``) and correlations (``cor|b``) of ``block``; return ``(L, sds)``.
+
+    ``L`` is the lower Cholesky factor of the covariance of the block's group effects.
+    """
+    name, term_dim = block.name, block.term_dim
+    q = len(block.columns)
+    sd_prior = priors[f"sd|{name}"]
+    sds = prior_rv(f"sd|{name}", sd_prior, dims=term_dim, shape=q)
+    if not block.correlated:
+        return pt.diag(sds), sds
+    # Ω ~ LKJ(eta) independently of the SDs: the prior of an LKJCholeskyCov with sd_dist, but
+    # sampled in coordinates where the correlation does not shrink with an SD. (LKJCholeskyCov's
+    # off-diagonal Cholesky entries scale with the SD, a funnel when an SD is near zero.)
+    eta = float(priors[f"cor|{name}"].kwargs["eta"])
+    chol_corr = pm.LKJCorr(f"chol_cor|{name}", n=q, eta=eta, default_transform=_CorrTransform(q))
+    pm.Deterministic(f"cor|{name}", chol_corr @ chol_corr.T, dims=(term_dim, f"{term_dim}_bis"))
+    return sds[:, None] * chol_corr, sds
 
 
 def add_group_effects(block: GroupBlock, priors: dict[str, Prior], choice: tuple[str, ...]) -> Any:
@@ -109,19 +150,7 @@ def add_group_effects(block: GroupBlock, priors: dict[str, Prior], choice: tuple
     """
     name, term_dim, gdim = block.name, block.term_dim, group_dim(block)
     columns = list(block.columns)
-    q = len(columns)
-    sd_prior = priors[f"sd|{name}"]
-    if block.correlated:
-        eta = float(priors[f"cor|{name}"].kwargs["eta"])
-        sd_dist = prior_dist(f"sd|{name}", sd_prior, shape=q)
-        chol, corr, sds = pm.LKJCholeskyCov(
-            f"chol|{name}", eta=eta, n=q, sd_dist=sd_dist, compute_corr=True, store_in_trace=False
-        )
-        pm.Deterministic(f"sd|{name}", sds, dims=term_dim)
-        pm.Deterministic(f"cor|{name}", corr, dims=(term_dim, f"{term_dim}_bis"))
-    else:
-        sds = prior_rv(f"sd|{name}", sd_prior, dims=term_dim, shape=q)
-        chol = pt.diag(sds)
+    chol, sds = add_covariance(block, priors)
     dims = (gdim, term_dim)
     if all(c == "noncentered" for c in choice):
         z = pm.Normal(f"z|{name}", 0.0, 1.0, dims=dims)

@@ -12,11 +12,13 @@ import pytensor.tensor as pt
 
 from hierbayes.build.groups import (
     PARAMETERIZATIONS,
+    add_covariance,
     add_group_effects,
     choose_parameterization,
     group_dim,
 )
 from hierbayes.build.likelihood import add_likelihood
+from hierbayes.build.marginal import add_marginal_likelihood, factor_design
 from hierbayes.build.priors import prior_rv
 from hierbayes.design import Design
 from hierbayes.errors import ModelSpecError
@@ -45,21 +47,37 @@ def resolve_parameterization(
     Parameters
     ----------
     parameterization : str or dict
-        ``"auto"`` (chosen per coefficient from the data, see
-        :func:`~hierbayes.build.groups.choose_parameterization`), ``"noncentered"``,
-        ``"centered"``, or a dict by group term name whose values are one of those, a dict by
-        coefficient name or a tuple with one entry per coefficient, e.g.
+        ``"auto"``: gaussian models with one grouping factor integrate its effects out
+        (``"marginal"``, see :mod:`hierbayes.build.marginal`); otherwise centred or non-centred is
+        chosen per coefficient from the data (see
+        :func:`~hierbayes.build.groups.choose_parameterization`).
+        ``"marginal"`` integrates out the effects of the factor with most groups (gaussian only)
+        and chooses the others as ``"auto"`` does. ``"noncentered"``, ``"centered"``, or a dict by
+        group term name whose values are one of those, a dict by coefficient name or a tuple with
+        one entry per coefficient, e.g.
         ``{"school": {"Intercept": "centered", "cses": "noncentered"}}``.
         Terms left out of a dict get ``"auto"``.
 
     Returns
     -------
     dict
-        Group term name -> one of ``"centered"``/``"noncentered"`` per coefficient.
+        Group term name -> one of ``"centered"``/``"noncentered"``/``"marginal"`` per
+        coefficient (``"marginal"`` covers all coefficients of all terms of one factor).
     """
     names = [b.name for b in design.blocks]
     if isinstance(parameterization, str):
-        parameterization = dict.fromkeys(names, parameterization)
+        marginal = None
+        if parameterization == "marginal":
+            marginal = _largest_factor(design)
+        elif parameterization == "auto":
+            marginal = auto_marginal_factor(design)
+        if marginal is not None:
+            rest = "auto" if parameterization == "marginal" else parameterization
+            parameterization = {
+                b.name: "marginal" if b.factor == marginal else rest for b in design.blocks
+            }
+        else:
+            parameterization = dict.fromkeys(names, parameterization)
     elif not isinstance(parameterization, Mapping):
         raise ModelSpecError(
             f"parameterization must be a string or a dict by group term, got "
@@ -103,8 +121,56 @@ def resolve_parameterization(
                     f"Unknown parameterization {choice!r} for '{block.name}'; choose 'auto', "
                     f"{', '.join(repr(p) for p in PARAMETERIZATIONS)}, or a dict by coefficient."
                 )
+        if "marginal" in resolved and set(resolved) != {"marginal"}:
+            raise ModelSpecError(
+                f"parameterization for '{block.name}' mixes 'marginal' with other choices; a "
+                "group term's effects are integrated out all together or not at all."
+            )
         result[block.name] = tuple(resolved)
+    _check_marginal(design, result)
     return result
+
+
+def _largest_factor(design: Design) -> str | None:
+    if not design.blocks:
+        return None
+    return max(design.blocks, key=lambda b: len(b.levels)).factor
+
+
+def auto_marginal_factor(design: Design) -> str | None:
+    """The grouping factor that ``parameterization="auto"`` integrates out, if any.
+
+    Gaussian models with a single grouping factor get its effects integrated out (see
+    :mod:`hierbayes.build.marginal`): the posterior of the remaining parameters has no funnel and
+    a gradient costs O(groups) instead of O(rows). Other models get None.
+    """
+    if design.family.name != "gaussian":
+        return None
+    factors = {b.factor for b in design.blocks}
+    return next(iter(factors)) if len(factors) == 1 else None
+
+
+def _check_marginal(design: Design, result: dict[str, tuple[str, ...]]) -> None:
+    chosen = [b for b in design.blocks if result[b.name] and result[b.name][0] == "marginal"]
+    if not chosen:
+        return
+    if design.family.name != "gaussian":
+        raise ModelSpecError(
+            f"parameterization 'marginal' needs a gaussian family; this model is "
+            f"{design.family.name}. Use 'auto', 'centered' or 'noncentered'."
+        )
+    factors = sorted({b.factor for b in chosen})
+    if len(factors) > 1:
+        raise ModelSpecError(
+            f"parameterization 'marginal' can integrate out one grouping factor's effects; "
+            f"{factors} were given. Keep it for one of them (the one with most groups pays most)."
+        )
+    left = [b.name for b in design.blocks if b.factor == factors[0] and b not in chosen]
+    if left:
+        raise ModelSpecError(
+            f"parameterization 'marginal' for factor '{factors[0]}' must cover all its group "
+            f"terms; also give it for {left}."
+        )
 
 
 def _coords(design: Design, obs_index: pd.Index | None) -> dict[str, Any]:
@@ -121,8 +187,9 @@ def _coords(design: Design, obs_index: pd.Index | None) -> dict[str, Any]:
     return coords
 
 
-def _fixed_effects(design: Design, priors: dict[str, Prior]) -> Any:
-    """Population effects; returns the fixed part of the linear predictor.
+def _fixed_effects(design: Design, priors: dict[str, Prior]) -> tuple[Any, Any, np.ndarray]:
+    """Population effects; returns the fixed part of the linear predictor ``W @ θ`` as
+    ``(eta, θ, W)``, with ``W = [1, X_c]`` and ``θ = [Intercept_c, β]`` (either part may be absent).
 
     With an intercept, the other columns are centred and the sampled intercept ``Intercept_c`` is
     the intercept at the means of the predictors; ``b`` holds the coefficients on the original
@@ -165,7 +232,12 @@ def _fixed_effects(design: Design, priors: dict[str, Prior]) -> Any:
             values.append(beta[k])
             k += 1
     pm.Deterministic("b", pt.stack(values) if values else pt.zeros(0), dims=FIXED_DIM)
-    return eta
+    parts = ([pt.atleast_1d(intercept_c)] if has_intercept else []) + (
+        [beta] if beta is not None else []
+    )
+    theta = pt.concatenate(parts) if parts else None
+    W = np.column_stack(([np.ones(len(Xc))] if has_intercept else []) + [Xc])
+    return eta, theta, W
 
 
 def build_model(
@@ -191,19 +263,39 @@ def build_model(
     pymc.Model
         With variables ``b`` (dims ``term``), ``sd|<term>``, ``cor|<term>``, ``u|<term>``
         (dims ``(<factor>, <term>__term)``), ``sigma`` (gaussian) and the observed response.
+        When one factor is marginalised, its ``u|<term>`` and the observed response are replaced
+        by the potential ``marginal_loglik``; :func:`hierbayes.conditional.complete_marginal`
+        adds them to the draws after sampling.
     """
     choices = resolve_parameterization(design, parameterization)
+    marginal = [b.name for b in design.blocks if choices[b.name][0] == "marginal"]
     with pm.Model(coords=_coords(design, obs_index)) as model:
-        eta = _fixed_effects(design, priors)
+        fixed, theta, W = _fixed_effects(design, priors)
+        rest: Any = 0.0
+        chols = []
         for block in design.blocks:
+            if block.name in marginal:
+                chols.append(add_covariance(block, priors)[0])
+                continue
             u = add_group_effects(block, priors, choices[block.name])
             codes = block.codes
             if block.columns == ("Intercept",):
-                eta = eta + u[codes, 0]
+                rest = rest + u[codes, 0]
             else:
-                eta = eta + (pt.as_tensor(block.Z) * u[codes]).sum(axis=1)
-        if design.family.has_sigma:
-            prior_rv("sigma", priors["sigma"])
-        eta = eta + pt.zeros(design.n_obs)
-        add_likelihood(response_name(design), eta, design, OBS_DIM)
+                rest = rest + (pt.as_tensor(block.Z) * u[codes]).sum(axis=1)
+        sigma = prior_rv("sigma", priors["sigma"]) if design.family.has_sigma else None
+        if marginal:
+            others = len(marginal) < len(design.blocks)
+            add_marginal_likelihood(
+                design,
+                factor_design(design, marginal),
+                chols,
+                sigma,
+                theta,
+                W,
+                rest + pt.zeros(design.n_obs) if others else None,
+            )
+        else:
+            eta = fixed + rest + pt.zeros(design.n_obs)
+            add_likelihood(response_name(design), eta, design, OBS_DIM)
     return model

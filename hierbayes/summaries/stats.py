@@ -64,5 +64,5 @@ def summarize(
     frame = frame.drop_vars([c for c in frame.coords if c not in rest])
     if not rest:
         return pd.DataFrame({k: [float(v.values)] for k, v in frame.data_vars.items()})
-    out = frame.to_dataframe().reset_index()
+    out = frame.to_dataframe(dim_order=rest).reset_index()
     return out[[*rest, *stats]]

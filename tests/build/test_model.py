@@ -134,7 +134,7 @@ def test_random_intercept_block(data):
     design, model = make("y ~ x + (1 | g)", data)
     assert dims(model, "sd|g") == ("g__term",)
     assert "sd|g" in {v.name for v in model.free_RVs}
-    assert {"cor|g", "chol|g"}.isdisjoint(names(model))
+    assert {"cor|g", "chol_cor|g"}.isdisjoint(names(model))
     assert dims(model, "u|g") == ("g", "g__term")
     assert list(model.coords["g"]) == list(design.blocks[0].levels) == [f"s{j}" for j in range(6)]
     assert list(model.coords["g__term"]) == ["Intercept"]
@@ -142,9 +142,9 @@ def test_random_intercept_block(data):
 
 def test_correlated_block(data):
     _, model = make("y ~ x + (1 + x | g)", data)
-    assert {"sd|g", "cor|g", "chol|g"} <= names(model)
+    assert {"sd|g", "chol_cor|g"} <= {v.name for v in model.free_RVs}
     deterministics = {v.name for v in model.deterministics}
-    assert {"sd|g", "cor|g", "u|g"} <= deterministics
+    assert {"cor|g", "u|g"} <= deterministics
     assert dims(model, "sd|g") == ("g__term",)
     assert dims(model, "cor|g") == ("g__term", "g__term_bis")
     assert dims(model, "u|g") == ("g", "g__term")
@@ -155,7 +155,7 @@ def test_correlated_block(data):
 @pytest.mark.parametrize("formula", ["y ~ x + (x || g)", "y ~ x + (0 + x | g)", "y ~ (1 | g)"])
 def test_no_correlation_without_a_correlated_multi_term_block(data, formula):
     _, model = make(formula, data)
-    assert {"cor|g", "chol|g"}.isdisjoint(names(model))
+    assert {"cor|g", "chol_cor|g"}.isdisjoint(names(model))
     assert "sd|g" in {v.name for v in model.free_RVs}
 
 
@@ -257,7 +257,7 @@ def test_obs_coords(data):
 
 
 def test_parameterizations_constant():
-    assert PARAMETERIZATIONS == ("noncentered", "centered")
+    assert PARAMETERIZATIONS == ("noncentered", "centered", "marginal")
 
 
 @pytest.fixture(scope="module")
@@ -274,7 +274,7 @@ def test_resolve_parameterization_auto(two_blocks):
     result = resolve_parameterization(two_blocks, "auto")
     assert list(result) == ["g", "h"]
     assert len(result["g"]) == 2 and len(result["h"]) == 1
-    assert all(c in PARAMETERIZATIONS for c in (*result["g"], *result["h"]))
+    assert all(c in ("centered", "noncentered") for c in (*result["g"], *result["h"]))
     # Terms left out of a dict get "auto".
     assert resolve_parameterization(two_blocks, {}) == result
     assert resolve_parameterization(two_blocks, {"h": "auto"}) == result
@@ -290,7 +290,9 @@ def test_auto_on_hsb_centres_the_intercept():
 
     formula = "mAch ~ cses * meanses + (1 + cses | school)"
     design = make_design(parse_formula(formula), hb.datasets.load("hsb"))
-    assert resolve_parameterization(design, "auto") == {"school": ("centered", "noncentered")}
+    assert resolve_parameterization(design, {}) == {"school": ("centered", "noncentered")}
+    # the string "auto" integrates a gaussian model's single factor out
+    assert resolve_parameterization(design, "auto") == {"school": ("marginal", "marginal")}
 
 
 @pytest.mark.parametrize(

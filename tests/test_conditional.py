@@ -1,0 +1,113 @@
+"""Exact conditional draws of integrated-out effects; the log-likelihood of marginal fits."""
+
+from __future__ import annotations
+
+import arviz as az
+import numpy as np
+import pandas as pd
+import pymc as pm
+import pytest
+import xarray as xr
+
+from hierbayes.build import build_model
+from hierbayes.build.marginal import factor_design
+from hierbayes.conditional import _draw_effects, gaussian_log_likelihood
+from hierbayes.design import make_design
+from hierbayes.priors import resolve_priors
+from hierbayes.spec import parse_formula
+
+
+@pytest.fixture(scope="module")
+def data() -> pd.DataFrame:
+    rng = np.random.default_rng(5)
+    n = 60
+    g = rng.integers(0, 5, n)
+    h = rng.integers(0, 3, n)
+    x = rng.normal(1.0, 1.0, n)
+    y = 3 + x + rng.normal(0, 1, 5)[g] + rng.normal(0, 0.5, 3)[h] + rng.normal(0, 0.7, n)
+    return pd.DataFrame({"y": y, "x": x, "g": [f"g{j}" for j in g], "h": [f"h{j}" for j in h]})
+
+
+def _posterior(S: int, b, sigma, sd, cor=None, others=None) -> xr.Dataset:
+    """S identical draws, shaped (1 chain, S draws)."""
+
+    def rep(v):
+        v = np.asarray(v, dtype=float)
+        return np.broadcast_to(v, (1, S, *v.shape)).copy()
+
+    variables = {"b": (("chain", "draw", "term"), rep(b)), "sigma": (("chain", "draw"), rep(sigma))}
+    variables["sd|g"] = (("chain", "draw", "t"), rep(sd))
+    if cor is not None:
+        variables["cor|g"] = (("chain", "draw", "t", "t2"), rep(cor))
+    for name, u in (others or {}).items():
+        variables[f"u|{name}"] = (("chain", "draw", "j", "k"), rep(u))
+    return xr.Dataset(variables)
+
+
+@pytest.mark.parametrize("crossed", [False, True])
+def test_conditional_draws_have_the_exact_posterior_moments(data, crossed):
+    formula = "y ~ x + (1 + x | g)" + (" + (1 | h)" if crossed else "")
+    design = make_design(parse_formula(formula), data)
+    g = design.blocks[0]
+    others = list(design.blocks[1:])
+    b, sigma, sd, rho = np.array([2.5, 0.8]), 0.7, np.array([1.2, 0.4]), -0.3
+    cor = np.array([[1.0, rho], [rho, 1.0]])
+    u_h = np.array([[0.4], [-0.2], [0.1]])
+    S = 20_000
+    post = _posterior(S, b, sigma, sd, cor, {"h": u_h} if crossed else None)
+    draws = _draw_effects(
+        post, design, factor_design(design, ["g"]), others, np.random.default_rng(1)
+    )
+    # closed form: precision T⁻¹ + Z'Z/σ², mean Σ Z'r/σ²
+    T = np.outer(sd, sd) * cor
+    r = design.y - design.X @ b
+    if crossed:
+        r = r - u_h[others[0].codes, 0]
+    for j in range(len(g.levels)):
+        Zj, rj = g.Z[g.codes == j], r[g.codes == j]
+        cov = np.linalg.inv(np.linalg.inv(T) + Zj.T @ Zj / sigma**2)
+        mean = cov @ Zj.T @ rj / sigma**2
+        got = draws[:, j, :]
+        se = np.sqrt(np.diag(cov) / S)
+        assert np.all(np.abs(got.mean(axis=0) - mean) < 4 * se)
+        # sampling SD of a variance estimate ≈ var * sqrt(2 / S)
+        assert np.all(np.abs(got.var(axis=0) - np.diag(cov)) < 4 * np.diag(cov) * np.sqrt(2 / S))
+        corr = np.corrcoef(got.T)[0, 1]
+        exact = cov[0, 1] / np.sqrt(cov[0, 0] * cov[1, 1])
+        assert abs(corr - exact) < 4 * (1 - exact**2) / np.sqrt(S)
+
+
+def test_gaussian_log_likelihood_matches_pymc(data):
+    design = make_design(parse_formula("y ~ x + (1 + x | g) + (1 | h)"), data)
+    priors, _ = resolve_priors(design, {})
+    model = build_model(design, priors, "noncentered", obs_index=data.index)
+    prior = pm.sample_prior_predictive(draws=30, model=model, random_seed=2)
+    idata = xr.DataTree.from_dict(
+        {"posterior": prior["prior"].to_dataset(), "observed_data": prior["observed_data"]}
+    )
+    with model:
+        expected = pm.compute_log_likelihood(idata.copy(), progressbar=False)
+    got = gaussian_log_likelihood(idata, design)
+    np.testing.assert_allclose(
+        got["log_likelihood"]["y"].values, expected["log_likelihood"]["y"].values, rtol=1e-10
+    )
+
+
+@pytest.mark.slow
+def test_marginal_and_noncentered_posteriors_agree(sleep_fit, sleep_noncentered_fit):
+    """sleepstudy: every parameter and every group effect within Monte Carlo error."""
+    assert sleep_fit.model.parameterization == {"Subject": ("marginal", "marginal")}
+    other = sleep_noncentered_fit
+    for name in ("b", "sigma", "sd|Subject", "cor|Subject", "u|Subject"):
+        a, c = sleep_fit.idata.posterior[name], other.idata.posterior[name]
+        se = np.sqrt(az.mcse(a, method="mean") ** 2 + az.mcse(c, method="mean") ** 2)
+        diff = np.abs(a.mean(("chain", "draw")) - c.mean(("chain", "draw")))
+        if name == "cor|Subject":
+            off = ~np.eye(2, dtype=bool)
+            diff, se = diff.values[off], se.values[off]
+        assert np.all(np.asarray(diff) < 4.5 * np.asarray(se)), name
+        sd_a, sd_c = a.std(("chain", "draw")), c.std(("chain", "draw"))
+        ratio = np.asarray(sd_a / sd_c).ravel()
+        ratio = ratio[np.isfinite(ratio)]
+        assert np.all(np.abs(ratio - 1) < 0.15), name
+    assert sleep_fit.diagnostics.ok
