@@ -1,8 +1,10 @@
 """Benchmark hierbayes against its peers on bundled real data, in one run.
 
 Prints, for each model and tool: wall time end to end (build + compile + sample), the sampling
-part of it, the smallest bulk ESS over the population-level parameters (fixed effects, group SDs
-and correlations, residual SD), ESS per second of wall time, and the largest gap between the
+part of it (``sample_s``) and the rest (``other_s``: building, compiling, and for hierbayes the
+draws of integrated-out effects and the pointwise log-likelihood), the smallest bulk ESS over the
+population-level parameters (fixed effects, group SDs and correlations, residual SD), ESS per
+second of wall time, its ratio to bambi's (``x_bambi``), and the largest gap between the
 posterior means of the fixed effects and those of hierbayes, in hierbayes posterior SDs.
 statsmodels MixedLM (REML point estimates) is timed for reference.
 
@@ -11,6 +13,7 @@ Usage::
     uv run --group bench python benchmarks/run.py            # 4 chains x 1000 draws
     uv run --group bench python benchmarks/run.py --quick    # 2 chains x 300 draws
     uv run --group bench python benchmarks/run.py --no-bambi # hierbayes and statsmodels only
+    uv run --group bench python benchmarks/run.py --models hsb --parameterizations auto noncentered
 """
 
 from __future__ import annotations

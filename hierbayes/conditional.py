@@ -71,7 +71,14 @@ def _block_diag(chols: list[np.ndarray]) -> np.ndarray:
 
 def _effects_term(block: GroupBlock, u: np.ndarray) -> np.ndarray:
     """Contribution ``Z_i u_{g(i)}`` of one group term, (draws, n), from ``u`` (draws, J, q)."""
-    return np.einsum("nk,snk->sn", block.Z, u[:, block.codes, :])
+    out = np.zeros((u.shape[0], len(block.codes)))
+    for k in range(u.shape[2]):
+        column = block.Z[:, k]
+        part = u[:, block.codes, k]
+        if not np.all(column == 1.0):
+            part *= column
+        out += part
+    return out
 
 
 def _draw_effects(
@@ -195,7 +202,13 @@ def gaussian_log_likelihood(idata: xr.DataTree, design: Design) -> xr.DataTree:
         for blk in design.blocks:
             eta += _effects_term(blk, us[blk.name][part])
         s = sigma[part, None]
-        table[part] = -0.5 * np.log(2.0 * np.pi) - np.log(s) - 0.5 * ((y - eta) / s) ** 2
+        # in place: -log(2π)/2 - log σ - ((y - η)/σ)²/2, without (draws x n) temporaries
+        np.subtract(y, eta, out=eta)
+        eta /= s
+        np.square(eta, out=eta)
+        eta *= -0.5
+        eta -= np.log(s) + 0.5 * np.log(2.0 * np.pi)
+        table[part] = eta
     chains, draws = posterior.sizes["chain"], posterior.sizes["draw"]
     data = xr.DataArray(
         table.reshape(chains, draws, len(y)),

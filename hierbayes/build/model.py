@@ -47,12 +47,12 @@ def resolve_parameterization(
     Parameters
     ----------
     parameterization : str or dict
-        ``"auto"``: gaussian models with one grouping factor integrate its effects out
-        (``"marginal"``, see :mod:`hierbayes.build.marginal`); otherwise centred or non-centred is
-        chosen per coefficient from the data (see
-        :func:`~hierbayes.build.groups.choose_parameterization`).
-        ``"marginal"`` integrates out the effects of the factor with most groups (gaussian only)
-        and chooses the others as ``"auto"`` does. ``"noncentered"``, ``"centered"``, or a dict by
+        ``"auto"``: gaussian models integrate out the effects of one grouping factor (the only
+        one, or the one with the fewest groups; see :func:`auto_marginal_factor` and
+        :mod:`hierbayes.build.marginal`); the other factors' coefficients, and all coefficients
+        of other families, are centred or non-centred as chosen from the data by
+        :func:`~hierbayes.build.groups.choose_parameterization`. ``"marginal"`` is the same for
+        gaussian models and an error for others. ``"noncentered"``, ``"centered"``, or a dict by
         group term name whose values are one of those, a dict by coefficient name or a tuple with
         one entry per coefficient, e.g.
         ``{"school": {"Intercept": "centered", "cses": "noncentered"}}``.
@@ -67,10 +67,10 @@ def resolve_parameterization(
     names = [b.name for b in design.blocks]
     if isinstance(parameterization, str):
         marginal = None
-        if parameterization == "marginal":
-            marginal = _largest_factor(design)
-        elif parameterization == "auto":
-            marginal = auto_marginal_factor(design)
+        if parameterization == "marginal" or (
+            parameterization == "auto" and design.family.name == "gaussian"
+        ):
+            marginal = auto_marginal_factor(design) or _no_factor(design, parameterization)
         if marginal is not None:
             rest = "auto" if parameterization == "marginal" else parameterization
             parameterization = {
@@ -131,23 +131,33 @@ def resolve_parameterization(
     return result
 
 
-def _largest_factor(design: Design) -> str | None:
-    if not design.blocks:
-        return None
-    return max(design.blocks, key=lambda b: len(b.levels)).factor
+def _no_factor(design: Design, parameterization: str) -> None:
+    if parameterization == "marginal" and design.family.name == "gaussian":
+        raise ModelSpecError(
+            "parameterization 'marginal' integrates out group effects, but this model has no "
+            "group terms."
+        )
+    return None
 
 
 def auto_marginal_factor(design: Design) -> str | None:
-    """The grouping factor that ``parameterization="auto"`` integrates out, if any.
+    """The grouping factor whose effects ``"auto"`` and ``"marginal"`` integrate out, if any.
 
-    Gaussian models with a single grouping factor get its effects integrated out (see
-    :mod:`hierbayes.build.marginal`): the posterior of the remaining parameters has no funnel and
-    a gradient costs O(groups) instead of O(rows). Other models get None.
+    Gaussian models get the effects of one factor integrated out (see
+    :mod:`hierbayes.build.marginal`): the factor itself when there is one, otherwise the factor
+    with the fewest groups (the first of them on a tie). With few groups, the centred effects of
+    that factor and the intercept form a ridge that NUTS crosses slowly (on InstEval, 14
+    departments crossed with 2,972 students and 1,128 lecturers, the intercept's bulk ESS was 500
+    and that of the department SD 292; with the departments integrated out, 1,430 and 592), while
+    factors with many groups are handled well by the per-coefficient centred/non-centred choice.
+    Other families get None.
     """
-    if design.family.name != "gaussian":
+    if design.family.name != "gaussian" or not design.blocks:
         return None
-    factors = {b.factor for b in design.blocks}
-    return next(iter(factors)) if len(factors) == 1 else None
+    sizes: dict[str, int] = {}
+    for block in design.blocks:
+        sizes.setdefault(block.factor, len(block.levels))
+    return min(sizes, key=lambda factor: sizes[factor])
 
 
 def _check_marginal(design: Design, result: dict[str, tuple[str, ...]]) -> None:

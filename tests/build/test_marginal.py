@@ -119,19 +119,27 @@ def test_auto_integrates_out_a_single_gaussian_factor(data):
     assert "marginal" not in resolve_parameterization(design, {})["g"]
 
 
-def test_auto_keeps_crossed_and_non_gaussian_models_sampled(data):
-    crossed = _design(data, "y ~ x + (1 | g) + (1 | h)")
-    assert all(v[0] != "marginal" for v in resolve_parameterization(crossed, "auto").values())
-    data = data.assign(yb=(data["y"] > data["y"].median()).astype(int))
-    binary = _design(data, "yb ~ x + (1 | g)", family="bernoulli")
-    assert resolve_parameterization(binary, "auto") == {"g": ("noncentered",)}
-
-
-def test_marginal_string_picks_the_factor_with_most_groups(data):
+def test_auto_integrates_out_the_factor_with_fewest_groups(data):
     crossed = _design(data, "y ~ x + (1 | g) + (1 + x | h)")
-    result = resolve_parameterization(crossed, "marginal")
-    assert result["g"] == ("marginal",)
-    assert result["h"][0] in ("centered", "noncentered")
+    for value in ("auto", "marginal"):
+        result = resolve_parameterization(crossed, value)
+        assert result["h"] == ("marginal", "marginal")  # 4 groups of h, 7 of g
+        assert result["g"][0] in ("centered", "noncentered")
+
+
+def test_auto_keeps_non_gaussian_models_sampled(data):
+    data = data.assign(yb=(data["y"] > data["y"].median()).astype(int))
+    binary = _design(data, "yb ~ x + (1 | g) + (1 | h)", family="bernoulli")
+    assert resolve_parameterization(binary, "auto") == {
+        "g": ("noncentered",),
+        "h": ("noncentered",),
+    }
+
+
+def test_marginal_needs_group_terms(data):
+    with pytest.raises(ModelSpecError, match=r"this model has no group terms"):
+        resolve_parameterization(_design(data, "y ~ x"), "marginal")
+    assert resolve_parameterization(_design(data, "y ~ x"), "auto") == {}
 
 
 def test_marginal_covers_every_term_of_a_factor(data):

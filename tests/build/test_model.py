@@ -271,13 +271,15 @@ def test_resolve_parameterization_string(two_blocks, choice):
 
 
 def test_resolve_parameterization_auto(two_blocks):
-    result = resolve_parameterization(two_blocks, "auto")
+    result = resolve_parameterization(two_blocks, {})
     assert list(result) == ["g", "h"]
     assert len(result["g"]) == 2 and len(result["h"]) == 1
     assert all(c in ("centered", "noncentered") for c in (*result["g"], *result["h"]))
-    # Terms left out of a dict get "auto".
-    assert resolve_parameterization(two_blocks, {}) == result
+    # Terms left out of a dict get "auto" (centred or non-centred per coefficient).
     assert resolve_parameterization(two_blocks, {"h": "auto"}) == result
+    # The string "auto" also integrates out one factor of a gaussian model.
+    whole = resolve_parameterization(two_blocks, "auto")
+    assert [v[0] == "marginal" for v in whole.values()].count(True) == 1
 
 
 def test_auto_is_noncentered_for_non_gaussian(data):
