@@ -8,10 +8,10 @@ seconds of numba type inference and LLVM work without doing anything our models 
   error path numba compiles anew for each wrapper (about 1 s each); an element loop is enough;
 * unpacking shared variables through a record of pointers; a model with its dimensions and data
   frozen (``freeze_dims_and_data``) has none, so the functions take only the parameters;
-* optimising the callbacks at numba's full level, which re-runs LLVM over the whole linked
-  log-density. The functions are compiled (or loaded from numba's on-disk cache) at the usual
-  level first, and the thin callbacks around them are compiled at level 0. This halves the
-  compile time of small models and leaves sampling speed unchanged within noise.
+* LLVM optimisation at numba's full level (3). The callbacks, and the log-density compiled
+  inside them, are built at level 0: on HSB's non-centred model (7,185 rows) this cuts the
+  compile time from 12.3 s to 7.4 s and slows sampling by 2.5% (4.0 s to 4.1 s); on models
+  whose gradient is cheap (the marginal parameterisation) sampling time does not change.
 
 Everything else (graph rewriting, the numba functions themselves, initial points, names and
 shapes of the draws) is nutpie's own. :func:`compile_nutpie` falls back to
@@ -30,6 +30,9 @@ import pymc as pm
 __all__ = ["compile_nutpie"]
 
 _log = logging.getLogger(__name__)
+
+# numba's LLVM optimisation level for the callbacks (see the module docstring)
+_CALLBACK_OPT = 0
 
 
 def _logp_wrapper(n_dim: int, logp_fn: Any) -> Any:
@@ -126,15 +129,10 @@ def compile_nutpie(model: pm.Model) -> Any:
             raise ValueError("the model has shared variables")
         import numba
 
-        # Compile (or load from numba's cache) the functions themselves at numba's usual
-        # optimisation level first; the callbacks around them then need no optimisation.
-        x0 = np.zeros(n_dim)
-        logp_pt.vm.jit_fn(x0)
-        expand_pt.vm.jit_fn(x0)
         opt = numba.core.config.OPT
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", category=Warning)
-            numba.core.config.OPT = 0
+            numba.core.config.OPT = _CALLBACK_OPT
             try:
                 logp_c = _logp_wrapper(n_dim, logp_pt.vm.jit_fn)
                 expand_c = _expand_wrapper(n_dim, n_expanded, expand_pt.vm.jit_fn)

@@ -25,7 +25,10 @@ from hierbayes.build import OBS_DIM, group_dim, response_name
 from hierbayes.build.marginal import FactorDesign, factor_design
 from hierbayes.design import Design, GroupBlock
 
-__all__ = ["complete_marginal", "gaussian_log_likelihood", "marginal_blocks"]
+__all__ = ["CONDITIONAL_DRAWS", "complete_marginal", "gaussian_log_likelihood", "marginal_blocks"]
+
+# attrs["draws"] of effects drawn after sampling from their exact conditional posterior
+CONDITIONAL_DRAWS = "exact conditional"
 
 # numbers held at once per chunk of draws (a few tens of MB)
 _CHUNK_ELEMENTS = 4_000_000
@@ -169,6 +172,7 @@ def complete_marginal(
                 gdim: np.array(list(model.coords[gdim]), dtype=object),
                 tdim: np.array(list(model.coords[tdim]), dtype=object),
             },
+            attrs={"draws": CONDITIONAL_DRAWS},
         )
         k += q
     out = idata.copy()

@@ -33,8 +33,12 @@ def sample(
     target_accept: float = 0.8,
     progressbar: bool = False,
     log_likelihood: bool = True,
+    compiled: Any = None,
 ) -> xr.DataTree:
     """Draw from the posterior of ``model`` and add its pointwise log-likelihood.
+
+    ``compiled`` (nutpie only) is ``compile_nutpie(model)`` from an earlier call, to skip
+    compiling again when the same model is sampled again.
 
     The same ``random_seed`` gives identical draws (for a given sampler, chain count and machine).
 
@@ -78,7 +82,15 @@ def sample(
             warnings.filterwarnings("ignore", message=".*BLAS.*")
             if sampler == "nutpie":
                 idata = _sample_nutpie(
-                    model, draws, tune, chains, cores, random_seed, target_accept, progressbar
+                    compiled if compiled is not None else compile_nutpie(model),
+                    model,
+                    draws,
+                    tune,
+                    chains,
+                    cores,
+                    random_seed,
+                    target_accept,
+                    progressbar,
                 )
             else:
                 idata = pm.sample(
@@ -100,6 +112,7 @@ def sample(
 
 
 def _sample_nutpie(
+    compiled: Any,
     model: pm.Model,
     draws: int,
     tune: int,
@@ -109,11 +122,11 @@ def _sample_nutpie(
     target_accept: float,
     progressbar: bool,
 ) -> xr.DataTree:
-    """nutpie on :func:`hierbayes.compile.compile_nutpie`, returning what ``pm.sample`` would."""
+    """nutpie on a :func:`hierbayes.compile.compile_nutpie` model; returns what ``pm.sample``
+    would."""
     import nutpie
     from pymc.backends.arviz import patch_nutpie_idata
 
-    compiled = compile_nutpie(model)
     seed = random_seed if random_seed is not None else int(np.random.SeedSequence().entropy % 2**63)
     extra = {"cores": cores} if cores is not None else {}
     start = time.time()

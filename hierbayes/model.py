@@ -9,6 +9,7 @@ import pandas as pd
 import pymc as pm
 
 from hierbayes.build import build_model, resolve_parameterization
+from hierbayes.compile import compile_nutpie
 from hierbayes.conditional import complete_marginal, marginal_blocks
 from hierbayes.design import make_design
 from hierbayes.design.level2 import Level2Input
@@ -81,6 +82,7 @@ class Model:
         self.prior_values, self._prior_table = resolve_priors(self.design, dict(priors or {}))
         self.parameterization = resolve_parameterization(self.design, parameterization)
         self.obs_index = data.index if data.index.is_unique else pd.RangeIndex(len(data))
+        self._compiled: tuple[pm.Model, Any] | None = None
 
     @property
     def family(self) -> Family:
@@ -135,10 +137,20 @@ class Model:
             Warns with :class:`~hierbayes.errors.ConvergenceWarning` when R-hat, ESS or divergences
             suggest the draws cannot be trusted, naming the parameter in the model's terms.
         """
-        pm_model = self.build()
+        # A Model's design, priors and parameterisation are fixed, so its compiled log-density
+        # is kept for later fits (more draws, another seed) with nutpie.
+        compiled = None
+        if sampler == "nutpie":
+            if self._compiled is None:
+                pm_model = self.build()
+                self._compiled = (pm_model, compile_nutpie(pm_model))
+            pm_model, compiled = self._compiled
+        else:
+            pm_model = self.build()
         marginal = bool(marginal_blocks(self.parameterization))
         idata = sample(
             pm_model,
+            compiled=compiled,
             draws=draws,
             tune=tune,
             chains=chains,

@@ -11,8 +11,9 @@ import xarray as xr
 
 from hierbayes.build import build_model
 from hierbayes.build.marginal import factor_design
-from hierbayes.conditional import _draw_effects, gaussian_log_likelihood
+from hierbayes.conditional import CONDITIONAL_DRAWS, _draw_effects, gaussian_log_likelihood
 from hierbayes.design import make_design
+from hierbayes.diagnostics import check_convergence
 from hierbayes.priors import resolve_priors
 from hierbayes.spec import parse_formula
 
@@ -111,3 +112,15 @@ def test_marginal_and_noncentered_posteriors_agree(sleep_fit, sleep_noncentered_
         ratio = ratio[np.isfinite(ratio)]
         assert np.all(np.abs(ratio - 1) < 0.15), name
     assert sleep_fit.diagnostics.ok
+
+
+def test_integrated_out_effects_are_marked_and_skip_the_rhat_screen(sleep_fit):
+    idata = sleep_fit.idata.copy()
+    post = idata["posterior"].to_dataset()
+    assert post["u|Subject"].attrs["draws"] == CONDITIONAL_DRAWS
+    shifted = post["u|Subject"] + xr.DataArray([100.0, 0, 0, 0], dims="chain")
+    flagged = "R-hat reaches"
+    for attrs, expect in (({"draws": CONDITIONAL_DRAWS}, False), ({}, True)):
+        idata["posterior"] = xr.DataTree(post.assign({"u|Subject": shifted.assign_attrs(attrs)}))
+        messages = check_convergence(idata, emit=False).warnings
+        assert any(flagged in m for m in messages) is expect

@@ -150,3 +150,27 @@ def test_level2_list_declares_constant_columns(hsb_students):
         hb.Model(
             "mAch ~ cses * meanses + (1 | school)", data=students, level2={"school": ["meanses"]}
         )
+
+
+@pytest.mark.slow
+def test_refitting_a_model_reuses_its_compiled_log_density(sleep, monkeypatch):
+    import hierbayes.model as model_module
+
+    calls = []
+    original = model_module.compile_nutpie
+
+    def counting(pm_model):
+        calls.append(pm_model)
+        return original(pm_model)
+
+    monkeypatch.setattr(model_module, "compile_nutpie", counting)
+    model = hb.Model("Reaction ~ Days + (1 | Subject)", data=sleep)
+    first = quiet_fit(model, draws=50, tune=50, chains=2, random_seed=1)
+    second = quiet_fit(model, draws=60, tune=50, chains=2, random_seed=1)
+    assert len(calls) == 1
+    assert second.idata["posterior"].sizes["draw"] == 60
+    # same seed, same compiled model: the first 50 draws of each chain agree
+    np.testing.assert_array_equal(
+        first.idata["posterior"]["sigma"].values,
+        second.idata["posterior"]["sigma"].values[:, :50],
+    )
