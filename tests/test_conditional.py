@@ -121,6 +121,8 @@ def test_integrated_out_effects_are_marked_and_skip_the_rhat_screen(sleep_fit):
     shifted = post["u|Subject"] + xr.DataArray([100.0, 0, 0, 0], dims="chain")
     flagged = "R-hat reaches"
     for attrs, expect in (({"draws": CONDITIONAL_DRAWS}, False), ({}, True)):
-        idata["posterior"] = xr.DataTree(post.assign({"u|Subject": shifted.assign_attrs(attrs)}))
+        da = shifted.copy()
+        da.attrs = dict(attrs)
+        idata["posterior"] = xr.DataTree(post.assign({"u|Subject": da}))
         messages = check_convergence(idata, emit=False).warnings
         assert any(flagged in m for m in messages) is expect
