@@ -131,6 +131,9 @@ class Model:
             Store the pointwise log-likelihood (observations x draws numbers) in ``fit.idata``.
             ``False`` saves that memory on large data; ``fit.loo()`` then computes it when called.
 
+        With ``sampler="nutpie"`` the compiled log-density is kept on the model, so a later
+        ``fit`` of the same model (more draws, another seed) does not compile again.
+
         Returns
         -------
         Fit
