@@ -61,9 +61,7 @@ def sample(
     if not 0 < target_accept < 1:
         raise HierbayesError(f"target_accept must be between 0 and 1, got {target_accept!r}.")
     kwargs: dict[str, Any] = {}
-    if sampler == "nutpie":
-        kwargs["nuts"] = {"target_accept": target_accept}
-    elif sampler == "numpyro":
+    if sampler == "numpyro":
         missing = [m for m in ("jax", "numpyro") if importlib.util.find_spec(m) is None]
         if missing:
             raise HierbayesError(
@@ -71,7 +69,7 @@ def sample(
                 "'pip install \"hierbayes[jax]\"' (or 'uv sync --extra jax')."
             )
         kwargs["nuts"] = {"target_accept": target_accept, "chain_method": "vectorized"}
-    else:
+    elif sampler == "pymc":
         kwargs["target_accept"] = target_accept
     pymc_logger = logging.getLogger("pymc")
     level = pymc_logger.level
