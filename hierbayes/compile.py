@@ -129,6 +129,7 @@ def compile_nutpie(model: pm.Model) -> Any:
             raise ValueError("the model has shared variables")
         import numba
 
+        # numba reads its optimisation level from process-wide config when it compiles
         opt = numba.core.config.OPT
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", category=Warning)
@@ -156,6 +157,6 @@ def compile_nutpie(model: pm.Model) -> Any:
             expand_func=expand_pt,
             reparameterized_names=renamed,
         )
-    except (AttributeError, ImportError, TypeError, ValueError) as err:
+    except Exception as err:  # nutpie's own compile is the safe fallback
         _log.debug("falling back to nutpie.compile_pymc_model: %s", err)
         return nutpie.compile_pymc_model(model)

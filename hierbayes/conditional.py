@@ -55,9 +55,9 @@ def _cholesky(posterior: xr.Dataset, block: GroupBlock) -> np.ndarray:
     """Cholesky factors of the block's covariance, (draws, q, q)."""
     sd = _stacked(posterior, f"sd|{block.name}")
     if block.correlated:
-        cor = _stacked(posterior, f"cor|{block.name}")
-        T = sd[:, :, None] * cor * sd[:, None, :]
-        return np.linalg.cholesky(T)
+        # L = diag(sd) chol(Ω), from the sampled Cholesky factor of the correlation matrix: valid
+        # even where refactorising sd Ω sd would fail (a correlation of ±1, an SD underflowing)
+        return sd[:, :, None] * _stacked(posterior, f"chol_cor|{block.name}")
     return np.einsum("sk,kl->skl", sd, np.eye(sd.shape[1]))
 
 

@@ -164,8 +164,8 @@ def check_convergence(idata: xr.DataTree, *, emit: bool = True) -> Diagnostics:
             advice = "Run longer (more tune and draws)"
             if str(label).startswith(("sd|", "cor|")):
                 advice += (
-                    ", or switch the parameterization of its group term "
-                    "(parameterization='centered' or 'noncentered')"
+                    ", or switch the parameterization of its group term (parameterization="
+                    "'centered', 'noncentered', or 'marginal' for a gaussian model)"
                 )
             messages.append(
                 f"R-hat is {row['r_hat']:.3f} (> {RHAT_MAX}) for {row['meaning']} ({label}): the "

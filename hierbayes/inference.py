@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+import os
 import time
 import warnings
 from typing import Any, Literal
@@ -126,7 +127,8 @@ def _sample_nutpie(
     from pymc.backends.arviz import patch_nutpie_idata
 
     seed = random_seed if random_seed is not None else int(np.random.SeedSequence().entropy % 2**63)
-    extra = {"cores": cores} if cores is not None else {}
+    # as pm.sample: chains in parallel on up to 4 cores unless told otherwise
+    extra = {"cores": cores if cores is not None else min(4, os.cpu_count() or 1)}
     start = time.time()
     idata = nutpie.sample(
         compiled,

@@ -49,9 +49,10 @@ class Model:
         Overrides of the default priors by the names :attr:`priors` lists, e.g.
         ``{"sd|school": hb.Prior("HalfNormal", sigma=5)}``.
     parameterization : str or dict
-        ``"auto"`` (default: a gaussian model with one grouping factor has its group effects
-        integrated out, ``"marginal"``; otherwise centred or non-centred per varying coefficient,
-        chosen from how informative each group's data are), ``"marginal"``, ``"noncentered"``,
+        ``"auto"`` (default: a gaussian model has the group effects of one factor integrated
+        out, ``"marginal"``: the only factor, or the one with the fewest groups; other
+        coefficients are centred or non-centred, chosen from how informative each group's data
+        are), ``"marginal"``, ``"noncentered"``,
         ``"centered"``, or a dict by group term name (values: one of those, or a dict by
         coefficient). See :func:`hierbayes.build.resolve_parameterization`.
     trials : str, optional
@@ -82,7 +83,7 @@ class Model:
         self.prior_values, self._prior_table = resolve_priors(self.design, dict(priors or {}))
         self.parameterization = resolve_parameterization(self.design, parameterization)
         self.obs_index = data.index if data.index.is_unique else pd.RangeIndex(len(data))
-        self._compiled: tuple[pm.Model, Any] | None = None
+        self._compiled: tuple[str, pm.Model, Any] | None = None
 
     @property
     def family(self) -> Family:
@@ -144,10 +145,11 @@ class Model:
         # is kept for later fits (more draws, another seed) with nutpie.
         compiled = None
         if sampler == "nutpie":
-            if self._compiled is None:
+            key = repr((self.parameterization, sorted(self.prior_values.items()), id(self.design)))
+            if self._compiled is None or self._compiled[0] != key:
                 pm_model = self.build()
-                self._compiled = (pm_model, compile_nutpie(pm_model))
-            pm_model, compiled = self._compiled
+                self._compiled = (key, pm_model, compile_nutpie(pm_model))
+            _, pm_model, compiled = self._compiled
         else:
             pm_model = self.build()
         marginal = bool(marginal_blocks(self.parameterization))

@@ -40,6 +40,7 @@ def _posterior(S: int, b, sigma, sd, cor=None, others=None) -> xr.Dataset:
     variables["sd|g"] = (("chain", "draw", "t"), rep(sd))
     if cor is not None:
         variables["cor|g"] = (("chain", "draw", "t", "t2"), rep(cor))
+        variables["chol_cor|g"] = (("chain", "draw", "t", "t2"), rep(np.linalg.cholesky(cor)))
     for name, u in (others or {}).items():
         variables[f"u|{name}"] = (("chain", "draw", "j", "k"), rep(u))
     return xr.Dataset(variables)

@@ -11,6 +11,7 @@ import pytest
 from helpers import SLEEP_FORMULA, quiet_fit
 
 import hierbayes as hb
+from hierbayes.build import resolve_parameterization
 from hierbayes.errors import ConvergenceWarning, HierbayesError, PriorError
 
 
@@ -169,6 +170,11 @@ def test_refitting_a_model_reuses_its_compiled_log_density(sleep, monkeypatch):
     second = quiet_fit(model, draws=60, tune=50, chains=2, random_seed=1)
     assert len(calls) == 1
     assert second.idata["posterior"].sizes["draw"] == 60
+    # a changed parameterisation is compiled afresh
+    model.parameterization = resolve_parameterization(model.design, "noncentered")
+    third = quiet_fit(model, draws=50, tune=50, chains=2, random_seed=1)
+    assert len(calls) == 2
+    assert "z|Subject" in third.idata["posterior"]
     # same seed, same compiled model: the first 50 draws of each chain agree
     np.testing.assert_array_equal(
         first.idata["posterior"]["sigma"].values,

@@ -165,7 +165,7 @@ def add_marginal_likelihood(
     S = pt.as_tensor(factor.cross(factor.Z))
     if rest is None:
         # Centre y to keep r'r = y'y - 2θ'W'y + θ'W'Wθ free of cancellation.
-        shift = float(y.mean()) if W.shape[1] and np.allclose(W[:, 0], 1.0) else 0.0
+        shift = float(y.mean()) if W.shape[1] and np.all(W[:, 0] == 1.0) else 0.0
         yc = y - shift
         if W.shape[1]:
             th = pt.set_subtensor(theta[0], theta[0] - shift) if shift else theta
