@@ -24,6 +24,7 @@ import xarray as xr
 from hierbayes.build import OBS_DIM, group_dim, response_name
 from hierbayes.build.marginal import FactorDesign, factor_design
 from hierbayes.design import Design, GroupBlock
+from hierbayes.predict.response import log_density
 
 __all__ = ["CONDITIONAL_DRAWS", "complete_marginal", "gaussian_log_likelihood", "marginal_blocks"]
 
@@ -205,14 +206,7 @@ def gaussian_log_likelihood(idata: xr.DataTree, design: Design) -> xr.DataTree:
         eta = b[part] @ design.X.T
         for blk in design.blocks:
             eta += _effects_term(blk, us[blk.name][part])
-        s = sigma[part, None]
-        # in place: -log(2π)/2 - log σ - ((y - η)/σ)²/2, without (draws x n) temporaries
-        np.subtract(y, eta, out=eta)
-        eta /= s
-        np.square(eta, out=eta)
-        eta *= -0.5
-        eta -= np.log(s) + 0.5 * np.log(2.0 * np.pi)
-        table[part] = eta
+        table[part] = log_density(design.family, y, eta, sigma=sigma[part, None])
     chains, draws = posterior.sizes["chain"], posterior.sizes["draw"]
     data = xr.DataArray(
         table.reshape(chains, draws, len(y)),
