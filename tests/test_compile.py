@@ -33,3 +33,21 @@ def test_conjugate_normal_posterior_is_exact(caplog):
     np.testing.assert_allclose(post["twice"].values, 2 * post["mu"].values)
     # sigma has only its prior: HalfNormal(1) has mean sqrt(2/π)
     assert post["sigma"].values.mean() == pytest.approx(np.sqrt(2 / np.pi), abs=0.06)
+
+
+def test_falls_back_to_nutpie_when_the_lean_callbacks_fail(monkeypatch, caplog):
+    import hierbayes.compile as compile_module
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("no such helper")
+
+    monkeypatch.setattr(compile_module, "_logp_wrapper", broken)
+    with pm.Model() as model:
+        pm.Normal("mu", 1.5, 0.5)
+    caplog.set_level(logging.DEBUG, logger="hierbayes.compile")
+    compiled = compile_nutpie(model)
+    assert "falling back to nutpie.compile_pymc_model: no such helper" in caplog.text
+    monkeypatch.undo()
+    idata = nutpie.sample(compiled, draws=1000, tune=300, chains=2, seed=1, progress_bar=False)
+    draws = idata.posterior["mu"].values.ravel()
+    assert abs(draws.mean() - 1.5) < 5 * 0.5 / np.sqrt(500)

@@ -182,3 +182,9 @@ def test_marginal_errors(data, formula, family, value, match):
     design = _design(data, formula, family)
     with pytest.raises(ModelSpecError, match=match):
         resolve_parameterization(design, value)
+
+
+def test_factor_design_refuses_terms_on_different_groups(data):
+    design = make_design(parse_formula("y ~ x + (1 | g) + (1 | h)"), data)
+    with pytest.raises(ModelSpecError, match=r"'g' and 'h' do not share their groups"):
+        factor_design(design, ["g", "h"])
