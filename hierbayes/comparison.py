@@ -17,9 +17,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from hierbayes.conditional import gaussian_log_likelihood, marginal_blocks
 from hierbayes.errors import ConvergenceWarning, DataError, LooWarning, PriorError
-from hierbayes.inference import add_log_likelihood
+from hierbayes.loglik import pointwise_log_likelihood
 from hierbayes.predict.density import log_predictive_density
 from hierbayes.rebuild import Recipe
 
@@ -54,9 +53,7 @@ def _pareto_message(fit: Fit, bad: np.ndarray, threshold: float, name: str | Non
 def _with_log_likelihood(fit: Fit) -> xr.DataTree:
     if "log_likelihood" in fit.idata.children:
         return fit.idata
-    if marginal_blocks(fit.model.parameterization):
-        return gaussian_log_likelihood(fit.idata, fit.model.design)
-    return add_log_likelihood(fit.idata, fit.model.build())
+    return pointwise_log_likelihood(fit.idata, fit.model.design)
 
 
 def loo(fit: Fit, *, name: str | None = None) -> Any:

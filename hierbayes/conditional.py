@@ -1,4 +1,4 @@
-"""Complete the draws of a marginal fit: exact group effects, observed data, log-likelihood.
+"""Complete the draws of a marginal fit with exact draws of its integrated-out group effects.
 
 A model whose gaussian group effects were integrated out (:mod:`hierbayes.build.marginal`)
 samples only the fixed effects, variance components and the other factors' effects. Given those,
@@ -8,31 +8,25 @@ the marginalised effects have a closed-form gaussian posterior: with ``u_j = L v
 
 where ``r_j`` are group ``j``'s residuals after the fixed part and the other factors. One exact
 draw per posterior draw turns the sample into a sample of the full joint posterior, so
-``ranef``, ``coef``, pooling, plots and predictions work as for any other parameterisation. The
-pointwise log-likelihood stored for LOO is the usual one, conditional on the group effects.
+``ranef``, ``coef``, pooling, plots, predictions and the pointwise log-likelihood
+(:mod:`hierbayes.loglik`) work as for any other parameterisation.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
-
 import numpy as np
-import pymc as pm
 import xarray as xr
 
-from hierbayes.build import OBS_DIM, group_dim, response_name
+from hierbayes.build import group_dim
 from hierbayes.build.marginal import FactorDesign, factor_design
+from hierbayes.density.batch import conditional_effects, group_sums
 from hierbayes.design import Design, GroupBlock
-from hierbayes.predict.response import log_density
+from hierbayes.loglik import chunks, effects_term, stacked
 
-__all__ = ["CONDITIONAL_DRAWS", "complete_marginal", "gaussian_log_likelihood", "marginal_blocks"]
+__all__ = ["CONDITIONAL_DRAWS", "complete_marginal", "marginal_blocks"]
 
 # attrs["draws"] of effects drawn after sampling from their exact conditional posterior
 CONDITIONAL_DRAWS = "exact conditional"
-
-# numbers held at once per chunk of draws (a few tens of MB)
-_CHUNK_ELEMENTS = 4_000_000
 
 
 def marginal_blocks(parameterization: dict[str, tuple[str, ...]]) -> list[str]:
@@ -40,25 +34,13 @@ def marginal_blocks(parameterization: dict[str, tuple[str, ...]]) -> list[str]:
     return [name for name, how in parameterization.items() if how and how[0] == "marginal"]
 
 
-def _stacked(posterior: xr.Dataset, name: str) -> np.ndarray:
-    """Draws of ``name`` as (chain * draw, ...)."""
-    values = np.asarray(posterior[name].values, dtype=float)
-    return values.reshape(-1, *values.shape[2:])
-
-
-def _chunks(n_draws: int, per_draw: int) -> Iterator[slice]:
-    size = max(1, _CHUNK_ELEMENTS // max(per_draw, 1))
-    for start in range(0, n_draws, size):
-        yield slice(start, min(start + size, n_draws))
-
-
 def _cholesky(posterior: xr.Dataset, block: GroupBlock) -> np.ndarray:
     """Cholesky factors of the block's covariance, (draws, q, q)."""
-    sd = _stacked(posterior, f"sd|{block.name}")
+    sd = stacked(posterior, f"sd|{block.name}")
     if block.correlated:
         # L = diag(sd) chol(Ω), from the sampled Cholesky factor of the correlation matrix: valid
         # even where refactorising sd Ω sd would fail (a correlation of ±1, an SD underflowing)
-        return sd[:, :, None] * _stacked(posterior, f"chol_cor|{block.name}")
+        return sd[:, :, None] * stacked(posterior, f"chol_cor|{block.name}")
     return np.einsum("sk,kl->skl", sd, np.eye(sd.shape[1]))
 
 
@@ -73,18 +55,6 @@ def _block_diag(chols: list[np.ndarray]) -> np.ndarray:
     return out
 
 
-def _effects_term(block: GroupBlock, u: np.ndarray) -> np.ndarray:
-    """Contribution ``Z_i u_{g(i)}`` of one group term, (draws, n), from ``u`` (draws, J, q)."""
-    out = np.zeros((u.shape[0], len(block.codes)))
-    for k in range(u.shape[2]):
-        column = block.Z[:, k]
-        part = u[:, block.codes, k]
-        if not np.all(column == 1.0):
-            part *= column
-        out += part
-    return out
-
-
 def _draw_effects(
     posterior: xr.Dataset,
     design: Design,
@@ -93,8 +63,8 @@ def _draw_effects(
     rng: np.random.Generator,
 ) -> np.ndarray:
     """One exact conditional draw of the factor's effects per posterior draw: (draws, J, q)."""
-    b = _stacked(posterior, "b")
-    sigma = _stacked(posterior, "sigma")
+    b = stacked(posterior, "b")
+    sigma = stacked(posterior, "sigma")
     L = _block_diag([_cholesky(posterior, blk) for blk in factor.blocks])
     y = np.asarray(design.y, dtype=float)
     S, J, q = len(sigma), factor.n_groups, factor.q
@@ -102,56 +72,41 @@ def _draw_effects(
     if not others:
         Zty = factor.cross(y[:, None])[:, :, 0]
         ZtX = factor.cross(design.X)
-    other_u = {blk.name: _stacked(posterior, f"u|{blk.name}") for blk in others}
+    other_u = {blk.name: stacked(posterior, f"u|{blk.name}") for blk in others}
     out = np.empty((S, J, q))
     per_draw = J * q * q + (len(y) if others else 0)
-    for part in _chunks(S, per_draw):
+    for part in chunks(S, per_draw):
         if others:
-            r = y[None, :] - b[part] @ design.X.T
+            eta = b[part] @ design.X.T
             for blk in others:
-                r -= _effects_term(blk, other_u[blk.name][part])
-            t = np.stack([factor.cross(r_s[:, None])[:, :, 0] for r_s in r])
+                effects_term(blk, other_u[blk.name][part], out=eta)
+            r = y[None, :] - eta
+            t = group_sums(r, factor.codes, factor.Z, J)
         else:
             t = Zty[None] - np.einsum("jkp,sp->sjk", ZtX, b[part])
-        Lp, s2 = L[part], sigma[part] ** 2
-        M = np.einsum("ska,jkl,slb->sjab", Lp, ZtZ, Lp) + s2[:, None, None, None] * np.eye(q)
-        w = np.einsum("ska,sjk->sja", Lp, t)
-        mean = np.linalg.solve(M, w[..., None])[..., 0]
-        C = np.linalg.cholesky(M)
-        eps = rng.standard_normal(mean.shape)
-        noise = np.linalg.solve(np.swapaxes(C, -1, -2), eps[..., None])[..., 0]
-        v = mean + sigma[part, None, None] * noise
-        out[part] = np.einsum("sab,sjb->sja", Lp, v)
+        eps = rng.standard_normal(t.shape)
+        out[part] = conditional_effects(t, ZtZ, np.ascontiguousarray(L[part]), sigma[part], eps)
     return out
 
 
 def complete_marginal(
     idata: xr.DataTree,
-    model: pm.Model,
     design: Design,
     parameterization: dict[str, tuple[str, ...]],
     *,
-    obs_index: Any = None,
     random_seed: int | None = None,
-    log_likelihood: bool = True,
 ) -> xr.DataTree:
-    """Add ``u|<term>`` of the marginalised factor, ``observed_data`` and the log-likelihood.
+    """A copy of ``idata`` with ``u|<term>`` of the integrated-out factor added to the posterior.
 
     Parameters
     ----------
     idata : DataTree
         Draws of a model built with a ``"marginal"`` parameterisation.
-    model : pymc.Model
-        That model (for its coordinates).
     design : Design
     parameterization : dict
         Resolved parameterisation (:func:`hierbayes.build.resolve_parameterization`).
-    obs_index : array-like, optional
-        Labels of the observations.
     random_seed : int, optional
         Seed of the conditional draws (the same seed gives the same draws).
-    log_likelihood : bool
-        Also store the pointwise log-likelihood.
     """
     names = marginal_blocks(parameterization)
     factor = factor_design(design, names)
@@ -170,49 +125,12 @@ def complete_marginal(
             values,
             dims=("chain", "draw", gdim, tdim),
             coords={
-                gdim: np.array(list(model.coords[gdim]), dtype=object),
-                tdim: np.array(list(model.coords[tdim]), dtype=object),
+                gdim: np.array(list(blk.levels), dtype=object),
+                tdim: np.array(list(blk.columns), dtype=object),
             },
             attrs={"draws": CONDITIONAL_DRAWS},
         )
         k += q
     out = idata.copy()
     out["posterior"] = xr.DataTree(posterior.assign(new))
-    name = response_name(design)
-    obs = np.asarray(obs_index if obs_index is not None else np.arange(design.n_obs))
-    observed = xr.Dataset({name: ((OBS_DIM,), np.asarray(design.y))}, coords={OBS_DIM: obs})
-    out["observed_data"] = xr.DataTree(observed)
-    if log_likelihood:
-        out = gaussian_log_likelihood(out, design)
-    return out
-
-
-def gaussian_log_likelihood(idata: xr.DataTree, design: Design) -> xr.DataTree:
-    """A copy of ``idata`` with the pointwise gaussian log-likelihood given all group effects.
-
-    The table (observations x draws) is what ``pm.compute_log_likelihood`` stores for the other
-    parameterisations; the observed data and their labels come from ``idata["observed_data"]``.
-    """
-    posterior = idata["posterior"].to_dataset()
-    observed = idata["observed_data"].to_dataset()
-    name = response_name(design)
-    b = _stacked(posterior, "b")
-    sigma = _stacked(posterior, "sigma")
-    us = {blk.name: _stacked(posterior, f"u|{blk.name}") for blk in design.blocks}
-    y = np.asarray(design.y, dtype=float)
-    S = len(sigma)
-    table = np.empty((S, len(y)))
-    for part in _chunks(S, len(y)):
-        eta = b[part] @ design.X.T
-        for blk in design.blocks:
-            eta += _effects_term(blk, us[blk.name][part])
-        table[part] = log_density(design.family, y, eta, sigma=sigma[part, None])
-    chains, draws = posterior.sizes["chain"], posterior.sizes["draw"]
-    data = xr.DataArray(
-        table.reshape(chains, draws, len(y)),
-        dims=("chain", "draw", OBS_DIM),
-        coords={OBS_DIM: observed[OBS_DIM].values},
-    )
-    out = idata.copy()
-    out["log_likelihood"] = xr.DataTree(xr.Dataset({name: data}))
     return out

@@ -1,4 +1,5 @@
-"""Sampling with NUTS (nutpie by default, or PyMC's own), storing the pointwise log-likelihood."""
+"""Sampling with NUTS: nutpie on the cached compiled log-density (:mod:`hierbayes.density`) by
+default, or nutpie, PyMC or numpyro on the PyMC model of :mod:`hierbayes.build`."""
 
 from __future__ import annotations
 
@@ -14,12 +15,82 @@ import pymc as pm
 import xarray as xr
 
 from hierbayes.compile import compile_nutpie
+from hierbayes.density.sampler import CompiledDensity, sample_density
 from hierbayes.errors import HierbayesError
 
-__all__ = ["SAMPLERS", "Sampler", "add_log_likelihood", "sample"]
+__all__ = ["SAMPLERS", "Sampler", "check_settings", "sample", "sample_compiled"]
 
 Sampler = Literal["nutpie", "pymc", "numpyro"]
 SAMPLERS: tuple[str, ...] = ("nutpie", "pymc", "numpyro")
+
+
+def check_settings(
+    *, sampler: str, draws: int, tune: int, chains: int, target_accept: float
+) -> None:
+    """Raise :class:`~hierbayes.errors.HierbayesError` for settings no sampler accepts."""
+    if sampler not in SAMPLERS:
+        raise HierbayesError(f"Unknown sampler {sampler!r}; choose one of {', '.join(SAMPLERS)}.")
+    for name, value in (("draws", draws), ("chains", chains)):
+        if not isinstance(value, int) or value < 1:
+            raise HierbayesError(f"{name} must be a positive integer, got {value!r}.")
+    if not isinstance(tune, int) or tune < 0:
+        raise HierbayesError(f"tune must be a non-negative integer, got {tune!r}.")
+    if not 0 < target_accept < 1:
+        raise HierbayesError(f"target_accept must be between 0 and 1, got {target_accept!r}.")
+    if sampler == "numpyro":
+        missing = [m for m in ("jax", "numpyro") if importlib.util.find_spec(m) is None]
+        if missing:
+            raise HierbayesError(
+                f"sampler='numpyro' needs {' and '.join(missing)}: install the optional extra with "
+                "'pip install \"hierbayes[jax]\"' (or 'uv sync --extra jax')."
+            )
+
+
+def sample_compiled(
+    compiled: CompiledDensity,
+    *,
+    draws: int = 1000,
+    tune: int = 1000,
+    chains: int = 4,
+    cores: int | None = None,
+    random_seed: int | None = None,
+    target_accept: float = 0.8,
+    progressbar: bool = False,
+) -> xr.DataTree:
+    """Draw from the posterior of a compiled log-density with nutpie.
+
+    The same ``random_seed`` gives identical draws (for a given chain count and machine).
+
+    Returns
+    -------
+    xarray.DataTree
+        With groups ``posterior`` (the model's named variables; ``attrs["sampling_time"]`` in
+        seconds) and ``sample_stats``.
+    """
+    check_settings(
+        sampler="nutpie", draws=draws, tune=tune, chains=chains, target_accept=target_accept
+    )
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=RuntimeWarning)
+        posterior, stats, elapsed = sample_density(
+            compiled,
+            draws=draws,
+            tune=tune,
+            chains=chains,
+            cores=cores,
+            random_seed=random_seed,
+            target_accept=target_accept,
+            progressbar=progressbar,
+        )
+    attrs = {
+        "created_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        "inference_library": "nutpie",
+        "sampling_time": elapsed,
+        "tuning_steps": tune,
+    }
+    posterior.attrs.update(attrs)
+    stats.attrs.update(attrs)
+    return xr.DataTree.from_dict({"posterior": posterior, "sample_stats": stats})
 
 
 def sample(
@@ -33,10 +104,9 @@ def sample(
     sampler: str = "nutpie",
     target_accept: float = 0.8,
     progressbar: bool = False,
-    log_likelihood: bool = True,
     compiled: Any = None,
 ) -> xr.DataTree:
-    """Draw from the posterior of ``model`` and add its pointwise log-likelihood.
+    """Draw from the posterior of the PyMC model ``model``.
 
     ``compiled`` (nutpie only) is ``compile_nutpie(model)`` from an earlier call, to skip
     compiling again when the same model is sampled again.
@@ -50,25 +120,14 @@ def sample(
     Returns
     -------
     xarray.DataTree
-        With groups ``posterior``, ``sample_stats``, ``observed_data`` and ``log_likelihood``.
+        With groups ``posterior`` and ``sample_stats`` (and ``observed_data`` when the model has
+        an observed variable).
     """
-    if sampler not in SAMPLERS:
-        raise HierbayesError(f"Unknown sampler {sampler!r}; choose one of {', '.join(SAMPLERS)}.")
-    for name, value in (("draws", draws), ("chains", chains)):
-        if not isinstance(value, int) or value < 1:
-            raise HierbayesError(f"{name} must be a positive integer, got {value!r}.")
-    if not isinstance(tune, int) or tune < 0:
-        raise HierbayesError(f"tune must be a non-negative integer, got {tune!r}.")
-    if not 0 < target_accept < 1:
-        raise HierbayesError(f"target_accept must be between 0 and 1, got {target_accept!r}.")
+    check_settings(
+        sampler=sampler, draws=draws, tune=tune, chains=chains, target_accept=target_accept
+    )
     kwargs: dict[str, Any] = {}
     if sampler == "numpyro":
-        missing = [m for m in ("jax", "numpyro") if importlib.util.find_spec(m) is None]
-        if missing:
-            raise HierbayesError(
-                f"sampler='numpyro' needs {' and '.join(missing)}: install the optional extra with "
-                "'pip install \"hierbayes[jax]\"' (or 'uv sync --extra jax')."
-            )
         kwargs["nuts"] = {"target_accept": target_accept, "chain_method": "vectorized"}
     elif sampler == "pymc":
         kwargs["target_accept"] = target_accept
@@ -103,8 +162,6 @@ def sample(
                     compute_convergence_checks=False,
                     **kwargs,
                 )
-            if log_likelihood:
-                pm.compute_log_likelihood(idata, model=model, progressbar=False)
     finally:
         pymc_logger.setLevel(level)
     return idata
@@ -143,15 +200,3 @@ def _sample_nutpie(
     )
     patch_nutpie_idata(idata, model, sampling_time=time.time() - start)
     return idata
-
-
-def add_log_likelihood(idata: xr.DataTree, model: pm.Model) -> xr.DataTree:
-    """A copy of ``idata`` with the pointwise log-likelihood of ``model`` at every draw.
-
-    For fits sampled with ``log_likelihood=False``, whose n x draws table was not kept.
-    """
-    out = idata.copy()
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", category=RuntimeWarning)
-        pm.compute_log_likelihood(out, model=model, progressbar=False)
-    return out

@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import pymc as pm
+import xarray as xr
 
 from hierbayes.build import build_model, resolve_parameterization
 from hierbayes.compile import compile_nutpie
 from hierbayes.conditional import complete_marginal, marginal_blocks
+from hierbayes.density.layout import Unsupported, make_layout
+from hierbayes.density.sampler import CompiledDensity, compile_density
 from hierbayes.design import make_design
 from hierbayes.design.level2 import Level2Input
 from hierbayes.diagnostics import check_convergence
 from hierbayes.families import Family
 from hierbayes.fit import Fit
-from hierbayes.inference import sample
+from hierbayes.inference import check_settings, sample, sample_compiled
+from hierbayes.loglik import observed_data, pointwise_log_likelihood
 from hierbayes.priors import Prior, resolve_priors
 from hierbayes.spec import parse_formula
 
@@ -24,6 +29,8 @@ if TYPE_CHECKING:
     from hierbayes.equations import Equations
 
 __all__ = ["Model"]
+
+_log = logging.getLogger("hierbayes")
 
 
 class Model:
@@ -84,6 +91,7 @@ class Model:
         self.parameterization = resolve_parameterization(self.design, parameterization)
         self.obs_index = data.index if data.index.is_unique else pd.RangeIndex(len(data))
         self._compiled: tuple[str, pm.Model, Any] | None = None
+        self._density: tuple[str, CompiledDensity | None] | None = None
 
     @property
     def family(self) -> Family:
@@ -132,8 +140,11 @@ class Model:
             Store the pointwise log-likelihood (observations x draws numbers) in ``fit.idata``.
             ``False`` saves that memory on large data; ``fit.loo()`` then computes it when called.
 
-        With ``sampler="nutpie"`` the compiled log-density is kept on the model, so a later
-        ``fit`` of the same model (more draws, another seed) does not compile again.
+        With ``sampler="nutpie"`` (the default) the model is sampled through hierbayes's own
+        log-density (:mod:`hierbayes.density`), compiled once per machine and cached on disk, so
+        no model compiles anything; a prior it does not evaluate falls back to compiling the
+        PyMC model, which is then kept on the model for later fits. The other samplers run the
+        PyMC model (:meth:`build`).
 
         Returns
         -------
@@ -141,43 +152,61 @@ class Model:
             Warns with :class:`~hierbayes.errors.ConvergenceWarning` when R-hat, ESS or divergences
             suggest the draws cannot be trusted, naming the parameter in the model's terms.
         """
-        # A Model's design, priors and parameterisation are fixed, so its compiled log-density
-        # is kept for later fits (more draws, another seed) with nutpie.
-        compiled = None
-        if sampler == "nutpie":
-            key = repr((self.parameterization, sorted(self.prior_values.items()), id(self.design)))
-            if self._compiled is None or self._compiled[0] != key:
-                pm_model = self.build()
-                self._compiled = (key, pm_model, compile_nutpie(pm_model))
-            _, pm_model, compiled = self._compiled
-        else:
-            pm_model = self.build()
-        marginal = bool(marginal_blocks(self.parameterization))
-        idata = sample(
-            pm_model,
-            compiled=compiled,
-            draws=draws,
-            tune=tune,
-            chains=chains,
-            cores=cores,
-            random_seed=random_seed,
-            sampler=sampler,
-            target_accept=target_accept,
-            progressbar=progressbar,
-            log_likelihood=log_likelihood and not marginal,
+        check_settings(
+            sampler=sampler, draws=draws, tune=tune, chains=chains, target_accept=target_accept
         )
-        if marginal:
+        settings = {
+            "draws": draws,
+            "tune": tune,
+            "chains": chains,
+            "cores": cores,
+            "random_seed": random_seed,
+            "target_accept": target_accept,
+            "progressbar": progressbar,
+        }
+        density = self.compiled_density() if sampler == "nutpie" else None
+        if density is not None:
+            idata = sample_compiled(density, **settings)
+        else:
+            pm_model, compiled = self._pymc_model(sampler)
+            idata = sample(pm_model, sampler=sampler, compiled=compiled, **settings)
+        if marginal_blocks(self.parameterization):
             idata = complete_marginal(
-                idata,
-                pm_model,
-                self.design,
-                self.parameterization,
-                obs_index=self.obs_index,
-                random_seed=random_seed,
-                log_likelihood=log_likelihood,
+                idata, self.design, self.parameterization, random_seed=random_seed
             )
+        idata["observed_data"] = xr.DataTree(observed_data(self.design, self.obs_index))
+        if log_likelihood:
+            idata = pointwise_log_likelihood(idata, self.design)
         diagnostics = check_convergence(idata)
         return Fit(idata=idata, model=self, diagnostics=diagnostics, sampler=sampler)
+
+    def _key(self) -> str:
+        # design, priors and parameterisation fix what is compiled
+        return repr((self.parameterization, sorted(self.prior_values.items()), id(self.design)))
+
+    def compiled_density(self) -> CompiledDensity | None:
+        """The model's log-density packed for the cached kernel, or None when it has a prior
+        the kernel does not evaluate (kept for later fits)."""
+        key = self._key()
+        if self._density is None or self._density[0] != key:
+            try:
+                layout = make_layout(self.design, self.prior_values, self.parameterization)
+                compiled: CompiledDensity | None = compile_density(layout)
+            except Unsupported as reason:
+                _log.info("compiling the PyMC model: the compiled log-density lacks %s", reason)
+                compiled = None
+            self._density = (key, compiled)
+        return self._density[1]
+
+    def _pymc_model(self, sampler: str) -> tuple[pm.Model, Any]:
+        """The PyMC model and, for nutpie, its compiled form (kept for later fits)."""
+        if sampler != "nutpie":
+            return self.build(), None
+        key = self._key()
+        if self._compiled is None or self._compiled[0] != key:
+            pm_model = self.build()
+            self._compiled = (key, pm_model, compile_nutpie(pm_model))
+        return self._compiled[1], self._compiled[2]
 
     @classmethod
     def from_levels(

@@ -1,20 +1,17 @@
-"""Exact conditional draws of integrated-out effects; the log-likelihood of marginal fits."""
+"""Exact conditional draws of integrated-out effects."""
 
 from __future__ import annotations
 
 import arviz as az
 import numpy as np
 import pandas as pd
-import pymc as pm
 import pytest
 import xarray as xr
 
-from hierbayes.build import build_model
 from hierbayes.build.marginal import factor_design
-from hierbayes.conditional import CONDITIONAL_DRAWS, _draw_effects, gaussian_log_likelihood
+from hierbayes.conditional import CONDITIONAL_DRAWS, _draw_effects
 from hierbayes.design import make_design
 from hierbayes.diagnostics import check_convergence
-from hierbayes.priors import resolve_priors
 from hierbayes.spec import parse_formula
 
 
@@ -77,22 +74,6 @@ def test_conditional_draws_have_the_exact_posterior_moments(data, crossed):
         corr = np.corrcoef(got.T)[0, 1]
         exact = cov[0, 1] / np.sqrt(cov[0, 0] * cov[1, 1])
         assert abs(corr - exact) < 4 * (1 - exact**2) / np.sqrt(S)
-
-
-def test_gaussian_log_likelihood_matches_pymc(data):
-    design = make_design(parse_formula("y ~ x + (1 + x | g) + (1 | h)"), data)
-    priors, _ = resolve_priors(design, {})
-    model = build_model(design, priors, "noncentered", obs_index=data.index)
-    prior = pm.sample_prior_predictive(draws=30, model=model, random_seed=2)
-    idata = xr.DataTree.from_dict(
-        {"posterior": prior["prior"].to_dataset(), "observed_data": prior["observed_data"]}
-    )
-    with model:
-        expected = pm.compute_log_likelihood(idata.copy(), progressbar=False)
-    got = gaussian_log_likelihood(idata, design)
-    np.testing.assert_allclose(
-        got["log_likelihood"]["y"].values, expected["log_likelihood"]["y"].values, rtol=1e-10
-    )
 
 
 @pytest.mark.slow

@@ -153,8 +153,20 @@ def test_level2_list_declares_constant_columns(hsb_students):
         )
 
 
+def test_refitting_a_model_reuses_its_packed_log_density(sleep):
+    model = hb.Model("Reaction ~ Days + (1 | Subject)", data=sleep)
+    first = model.compiled_density()
+    assert first is not None and model.compiled_density() is first
+    model.parameterization = resolve_parameterization(model.design, "noncentered")
+    second = model.compiled_density()
+    assert second is not first
+    assert any(bl.effects is not None for bl in second.layout.blocks)
+
+
 @pytest.mark.slow
-def test_refitting_a_model_reuses_its_compiled_log_density(sleep, monkeypatch):
+def test_a_prior_the_kernel_lacks_compiles_the_pymc_model_once(sleep, monkeypatch, caplog):
+    import logging
+
     import hierbayes.model as model_module
 
     calls = []
@@ -165,16 +177,14 @@ def test_refitting_a_model_reuses_its_compiled_log_density(sleep, monkeypatch):
         return original(pm_model)
 
     monkeypatch.setattr(model_module, "compile_nutpie", counting)
-    model = hb.Model("Reaction ~ Days + (1 | Subject)", data=sleep)
+    priors = {"b|Days": hb.Prior("SkewNormal", mu=0.0, sigma=20.0, alpha=1.0)}
+    model = hb.Model("Reaction ~ Days + (1 | Subject)", data=sleep, priors=priors)
+    caplog.set_level(logging.INFO, logger="hierbayes")
     first = quiet_fit(model, draws=50, tune=50, chains=2, random_seed=1)
+    assert "lacks prior SkewNormal of 'b|Days'" in caplog.text
     second = quiet_fit(model, draws=60, tune=50, chains=2, random_seed=1)
     assert len(calls) == 1
     assert second.idata["posterior"].sizes["draw"] == 60
-    # a changed parameterisation is compiled afresh
-    model.parameterization = resolve_parameterization(model.design, "noncentered")
-    third = quiet_fit(model, draws=50, tune=50, chains=2, random_seed=1)
-    assert len(calls) == 2
-    assert "z|Subject" in third.idata["posterior"]
     # same seed, same compiled model: the first 50 draws of each chain agree
     np.testing.assert_array_equal(
         first.idata["posterior"]["sigma"].values,

@@ -1,0 +1,124 @@
+"""numba loops over posterior draws: group effects on each row, per-group sums, exact draws.
+
+What follows sampling repeats small computations for every draw (thousands) and every row or
+group (up to millions); written as NumPy they build large temporaries. These loops are compiled
+once per machine and cached (``cache=True``); this module calls no numba code of other modules,
+so its cache is renewed whenever it changes.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+
+__all__ = ["add_effects", "conditional_effects", "group_sums"]
+
+_JIT = {"cache": True, "nogil": True, "error_model": "numpy"}
+
+
+@numba.njit(**_JIT)
+def add_effects(eta, u, codes, Z):
+    """``eta[s, i] += Z_i · u[s, codes_i]`` for every draw ``s`` and row ``i``.
+
+    ``eta``: (S, n); ``u``: (S, J, q); ``codes``: (n,); ``Z``: (n, q), or (0, q) for a varying
+    intercept (Z = 1).
+    """
+    S, n = eta.shape
+    q = u.shape[2]
+    for s in range(S):
+        if Z.shape[0] == 0:
+            for i in range(n):
+                eta[s, i] += u[s, codes[i], 0]
+        else:
+            for i in range(n):
+                acc = 0.0
+                for k in range(q):
+                    acc += Z[i, k] * u[s, codes[i], k]
+                eta[s, i] += acc
+
+
+@numba.njit(**_JIT)
+def group_sums(r, codes, Z, n_groups):
+    """Per draw and group, ``Σ_{i in group} Z_i r[s, i]``: (S, J, q) from ``r`` (S, n)."""
+    S, n = r.shape
+    q = Z.shape[1]
+    out = np.zeros((S, n_groups, q))
+    for s in range(S):
+        for i in range(n):
+            g = codes[i]
+            for k in range(q):
+                out[s, g, k] += Z[i, k] * r[s, i]
+    return out
+
+
+@numba.njit(**_JIT)
+def _cholesky(A, q, C):
+    for i in range(q):
+        for j in range(i + 1):
+            acc = A[i, j]
+            for k in range(j):
+                acc -= C[i, k] * C[j, k]
+            if i == j:
+                C[i, i] = math.sqrt(acc) if acc > 0.0 else math.nan
+            else:
+                C[i, j] = acc / C[j, j]
+        for j in range(i + 1, q):
+            C[i, j] = 0.0
+
+
+@numba.njit(**_JIT)
+def conditional_effects(t, ZtZ, L, sigma, eps):
+    """One draw of each group's effects from their gaussian conditional posterior, per draw.
+
+    With ``M = σ² I + L' Z_j'Z_j L`` and ``w = L' t_j`` (``t_j = Z_j' r_j``), ``v ~ N(M⁻¹ w,
+    σ² M⁻¹)`` and ``u_j = L v``, using the standard normal ``eps`` (S, J, q). ``t``: (S, J, q);
+    ``ZtZ``: (J, q, q); ``L``: (S, q, q) lower Cholesky factors of the effects' covariance;
+    ``sigma``: (S,).
+    """
+    S, J, q = t.shape
+    out = np.empty((S, J, q))
+    M = np.empty((q, q))
+    C = np.empty((q, q))
+    SL = np.empty((q, q))
+    w = np.empty(q)
+    y = np.empty(q)
+    v = np.empty(q)
+    for s in range(S):
+        s2 = sigma[s] * sigma[s]
+        for j in range(J):
+            for a in range(q):
+                for b in range(q):
+                    acc = 0.0
+                    for k in range(q):
+                        acc += ZtZ[j, a, k] * L[s, k, b]
+                    SL[a, b] = acc
+            for a in range(q):
+                for b in range(q):
+                    acc = 0.0
+                    for k in range(q):
+                        acc += L[s, k, a] * SL[k, b]
+                    M[a, b] = acc + (s2 if a == b else 0.0)
+                acc = 0.0
+                for k in range(q):
+                    acc += L[s, k, a] * t[s, j, k]
+                w[a] = acc
+            _cholesky(M, q, C)
+            # mean: C C' m = w; noise: C' e = eps, so e ~ N(0, M⁻¹)
+            for a in range(q):
+                acc = w[a]
+                for k in range(a):
+                    acc -= C[a, k] * y[k]
+                y[a] = acc / C[a, a]
+            for a in range(q - 1, -1, -1):
+                acc = y[a] + sigma[s] * eps[s, j, a]
+                for k in range(a + 1, q):
+                    acc -= C[k, a] * v[k]
+                v[a] = acc / C[a, a]
+            for a in range(q):
+                acc = 0.0
+                for k in range(a + 1):
+                    acc += L[s, a, k] * v[k]
+                out[s, j, a] = acc
+    return out

@@ -1,0 +1,151 @@
+"""From unconstrained draws of ``x`` to the named, labelled variables of a hierbayes posterior.
+
+The variables and their dimensions are those of the PyMC model of :mod:`hierbayes.build` with
+the same parameterisation: ``Intercept_c`` and ``beta`` (sampled), ``b`` (by ``term``),
+``sd|<term>``, ``chol_cor|<term>`` and ``cor|<term>``, ``z|<term>`` / ``u|<term>`` /
+``u|<term>|<coefficient>`` (sampled effects), ``u|<term>`` (by group and coefficient) and
+``sigma``. Effects of an integrated-out factor are added afterwards by
+:func:`hierbayes.conditional.complete_marginal`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import xarray as xr
+
+from hierbayes.build.groups import group_dim
+from hierbayes.build.model import FIXED_DIM
+from hierbayes.density.layout import BlockLayout, Layout
+
+__all__ = ["correlation_factor", "named_draws", "posterior_dataset"]
+
+
+def correlation_factor(rows: np.ndarray, q: int) -> np.ndarray:
+    """Cholesky factors ``C`` (S, q, q) of correlation matrices from their free rows (S, m).
+
+    Row ``i`` of ``C`` is ``(x_i, 1) / |(x_i, 1)|`` with ``x_i`` the next ``i`` free values.
+
+    Examples
+    --------
+    >>> correlation_factor(np.array([[0.0], [1.0]]), 2).round(3).tolist()
+    [[[1.0, 0.0], [0.0, 1.0]], [[1.0, 0.0], [0.707, 0.707]]]
+    """
+    S = rows.shape[0]
+    C = np.zeros((S, q, q))
+    C[:, 0, 0] = 1.0
+    for i in range(1, q):
+        start = i * (i - 1) // 2
+        a = np.concatenate([rows[:, start : start + i], np.ones((S, 1))], axis=1)
+        C[:, i, : i + 1] = a / np.linalg.norm(a, axis=1, keepdims=True)
+    return C
+
+
+def _effects(bl: BlockLayout, X: np.ndarray, L: np.ndarray) -> tuple[dict, np.ndarray]:
+    """The sampled effect variables of one block and ``u`` (S, J, q)."""
+    block = bl.block
+    assert bl.effects is not None
+    q, J = len(block.columns), len(block.levels)
+    raw = X[:, bl.effects].reshape(len(X), q, J).transpose(0, 2, 1)  # (S, J, q)
+    u = np.empty_like(raw)
+    zeta = np.empty_like(raw)
+    for k, how in enumerate(bl.choice):
+        m = np.einsum("sl,sjl->sj", L[:, k, :k], zeta[:, :, :k])
+        lkk = L[:, k, k][:, None]
+        if how == "centered":
+            u[:, :, k] = raw[:, :, k]
+            zeta[:, :, k] = (raw[:, :, k] - m) / lkk
+        else:
+            zeta[:, :, k] = raw[:, :, k]
+            u[:, :, k] = m + lkk * raw[:, :, k]
+    name = block.name
+    out: dict[str, np.ndarray] = {}
+    if all(c == "noncentered" for c in bl.choice):
+        out[f"z|{name}"] = raw
+    elif all(c == "centered" for c in bl.choice):
+        out[f"u|{name}"] = raw
+    else:
+        nc = [k for k, c in enumerate(bl.choice) if c == "noncentered"]
+        out[f"z|{name}"] = raw[:, :, nc]
+        for k, c in enumerate(bl.choice):
+            if c == "centered":
+                out[f"u|{name}|{block.columns[k]}"] = raw[:, :, k]
+    out[f"u|{name}"] = u
+    return out, u
+
+
+def named_draws(layout: Layout, X: np.ndarray) -> dict[str, np.ndarray]:
+    """The model's variables at each row of ``X`` (S, n_dim), each shaped (S, ...)."""
+    X = np.atleast_2d(np.asarray(X, dtype=float))
+    S = len(X)
+    theta = X[:, layout.theta]
+    out: dict[str, np.ndarray] = {}
+    beta = theta[:, 1:] if layout.has_intercept else theta
+    if beta.shape[1]:
+        out["beta"] = beta
+    if layout.has_intercept:
+        out["Intercept_c"] = theta[:, 0]
+    b = np.empty_like(theta)
+    k = 0
+    for j, column in enumerate(layout.fixed_columns):
+        if column == "Intercept":
+            b[:, j] = theta[:, 0] - beta @ layout.means
+        else:
+            b[:, j] = beta[:, k]
+            k += 1
+    out["b"] = b
+    for bl in layout.blocks:
+        name, q = bl.block.name, len(bl.block.columns)
+        sd = np.exp(X[:, bl.sd])
+        out[f"sd|{name}"] = sd
+        if bl.corr is not None:
+            C = correlation_factor(X[:, bl.corr], q)
+            out[f"chol_cor|{name}"] = C
+            out[f"cor|{name}"] = C @ np.swapaxes(C, 1, 2)
+        else:
+            C = np.broadcast_to(np.eye(q), (S, q, q))
+        if bl.effects is not None:
+            effects, _ = _effects(bl, X, sd[:, :, None] * C)
+            out.update(effects)
+    if layout.sigma is not None:
+        out["sigma"] = np.exp(X[:, layout.sigma])
+    return out
+
+
+def posterior_dataset(layout: Layout, X: np.ndarray, obs_index: object = None) -> xr.Dataset:
+    """The posterior as a labelled Dataset from draws ``X`` (chain, draw, n_dim)."""
+    chains, draws = X.shape[:2]
+    values = named_draws(layout, X.reshape(chains * draws, -1))
+    fixed = list(layout.fixed_columns)
+    slopes = [c for c in fixed if c != "Intercept"]
+    dims: dict[str, tuple[tuple[str, ...], dict[str, list[str]]]] = {
+        "beta": (("slope_term",), {"slope_term": slopes}),
+        "Intercept_c": ((), {}),
+        "b": ((FIXED_DIM,), {FIXED_DIM: fixed}),
+        "sigma": ((), {}),
+    }
+    for bl in layout.blocks:
+        block = bl.block
+        name, tdim, gdim = block.name, block.term_dim, group_dim(block)
+        terms, labels = list(block.columns), list(block.levels)
+        both = {tdim: terms, f"{tdim}_bis": terms}
+        dims[f"sd|{name}"] = ((tdim,), {tdim: terms})
+        dims[f"chol_cor|{name}"] = ((tdim, f"{tdim}_bis"), both)
+        dims[f"cor|{name}"] = ((tdim, f"{tdim}_bis"), both)
+        dims[f"u|{name}"] = ((gdim, tdim), {gdim: labels, tdim: terms})
+        nc = [c for c, how in zip(terms, bl.choice, strict=True) if how == "noncentered"]
+        if len(nc) == len(terms):
+            dims[f"z|{name}"] = ((gdim, tdim), {gdim: labels, tdim: terms})
+        else:
+            dims[f"z|{name}"] = ((gdim, f"{tdim}_z"), {gdim: labels, f"{tdim}_z": nc})
+        for column in terms:
+            dims[f"u|{name}|{column}"] = ((gdim,), {gdim: labels})
+    data = {}
+    for name, value in values.items():
+        var_dims, coords = dims[name]
+        data[name] = xr.DataArray(
+            value.reshape(chains, draws, *value.shape[1:]),
+            dims=("chain", "draw", *var_dims),
+            coords={d: np.array(v, dtype=object) for d, v in coords.items()},
+        )
+    frame = xr.Dataset(coords={"chain": np.arange(chains), "draw": np.arange(draws)})
+    return frame.assign(data)

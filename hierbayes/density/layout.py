@@ -1,0 +1,418 @@
+"""Pack a model into the arrays that :func:`hierbayes.density.kernel.logp_grad` reads.
+
+:func:`make_layout` turns a :class:`~hierbayes.design.Design`, its resolved priors and
+parameterisation into a :class:`Layout`: where each parameter sits in the unconstrained vector
+``x``, the data and prior parameters as flat arrays, and a table of their addresses. Models the
+kernel cannot evaluate (a prior distribution it does not know) raise :class:`Unsupported`, and
+:func:`hierbayes.model.Model.fit` then compiles the PyMC model instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from scipy.special import gammaln
+
+from hierbayes.density import kernel as K
+from hierbayes.design import Design, GroupBlock
+from hierbayes.errors import PriorError
+from hierbayes.priors import Prior
+
+__all__ = ["BlockLayout", "Layout", "Unsupported", "centred_fixed_design", "make_layout"]
+
+
+class Unsupported(Exception):
+    """The compiled log-density cannot evaluate this model (the message says why)."""
+
+
+# PyMC distribution -> (kernel code, parameter names in kernel order, defaults, positive support)
+_REAL = {
+    "Normal": (K.NORMAL, ("mu", "sigma"), {"mu": 0.0, "sigma": 1.0}),
+    "StudentT": (K.STUDENT_T, ("nu", "mu", "sigma"), {"mu": 0.0, "sigma": 1.0}),
+    "Cauchy": (K.CAUCHY, ("alpha", "beta"), {}),
+    "Laplace": (K.LAPLACE, ("mu", "b"), {}),
+    "Flat": (K.FLAT, (), {}),
+}
+_POSITIVE = {
+    "HalfNormal": (K.HALF_NORMAL, ("sigma",), {"sigma": 1.0}),
+    "HalfStudentT": (K.HALF_STUDENT_T, ("nu", "sigma"), {"nu": 1.0, "sigma": 1.0}),
+    "HalfCauchy": (K.HALF_CAUCHY, ("beta",), {}),
+    "Exponential": (K.EXPONENTIAL, ("lam",), {}),
+    "Gamma": (K.GAMMA, ("alpha", "beta"), {}),
+    "InverseGamma": (K.INVERSE_GAMMA, ("alpha", "beta"), {}),
+    "LogNormal": (K.LOG_NORMAL, ("mu", "sigma"), {"mu": 0.0, "sigma": 1.0}),
+    "Weibull": (K.WEIBULL, ("alpha", "beta"), {}),
+    "HalfFlat": (K.HALF_FLAT, (), {}),
+}
+# parameters that may take any finite value (locations); all others must be positive
+_LOCATIONS = {"mu", "Cauchy.alpha"}
+
+
+def _alternatives(dist: str, params: dict[str, Any]) -> dict[str, Any]:
+    """PyMC's alternative parameters (``tau``, ``lam``, ``scale``) as the kernel's."""
+    params = dict(params)
+    if "tau" in params and dist in ("Normal", "HalfNormal", "LogNormal"):
+        params["sigma"] = np.asarray(params.pop("tau"), dtype=float) ** -0.5
+    if "lam" in params and dist in ("StudentT", "HalfStudentT"):
+        params["sigma"] = np.asarray(params.pop("lam"), dtype=float) ** -0.5
+    if "scale" in params and dist == "Exponential":
+        params["lam"] = 1.0 / np.asarray(params.pop("scale"), dtype=float)
+    if dist == "Gamma" and set(params) == {"mu", "sigma"}:
+        mu, sd = (np.asarray(params[k], dtype=float) for k in ("mu", "sigma"))
+        params = {"alpha": mu**2 / sd**2, "beta": mu / sd**2}
+    return params
+
+
+def prior_rows(name: str, prior: Prior, size: int, *, positive: bool) -> np.ndarray:
+    """``size`` rows ``(code, a, b, c)`` of one prior (array parameters give one row each).
+
+    Raises :class:`Unsupported` for a distribution or parameterisation the kernel lacks and
+    :class:`~hierbayes.errors.PriorError` for parameter values outside their range.
+    """
+    table = _POSITIVE if positive else _REAL
+    if prior.dist not in table:
+        raise Unsupported(f"prior {prior.dist} of '{name}'")
+    code, names, defaults = table[prior.dist]
+    params = _alternatives(prior.dist, prior.kwargs)
+    if set(params) - set(names):
+        raise Unsupported(f"parameters {sorted(params)} of the {prior.dist} prior of '{name}'")
+    rows = np.zeros((size, 4))
+    rows[:, 0] = code
+    for k, key in enumerate(names):
+        if key in params:
+            value = np.asarray(params[key], dtype=float)
+        elif key in defaults:
+            value = np.asarray(defaults[key])
+        else:
+            raise Unsupported(f"the {prior.dist} prior of '{name}' without {key}")
+        value = np.broadcast_to(value, (size,)) if value.ndim else np.full(size, float(value))
+        location = key in _LOCATIONS or f"{prior.dist}.{key}" in _LOCATIONS
+        if not np.all(np.isfinite(value)) or (not location and np.any(value <= 0)):
+            raise PriorError(
+                f"Parameter {key} of the {prior.dist} prior of '{name}' must be "
+                f"{'finite' if location else 'positive'}; got {value.tolist()}."
+            )
+        rows[:, 1 + k] = value
+    return rows
+
+
+def centred_fixed_design(design: Design) -> tuple[np.ndarray, np.ndarray, bool]:
+    """The fixed part as the model samples it: ``W = [1, X - mean(X)]`` (or ``X`` without an
+    intercept), the column means, and whether there is an intercept.
+
+    ``θ = [Intercept_c, β]`` multiplies ``W``; ``Intercept = Intercept_c - mean(X) @ β``.
+
+    Examples
+    --------
+    >>> import hierbayes as hb
+    >>> m = hb.Model("Reaction ~ Days + (1 | Subject)", data=hb.datasets.load("sleepstudy"))
+    >>> W, means, has_intercept = centred_fixed_design(m.design)
+    >>> W.shape, means.round(2).tolist(), has_intercept
+    ((180, 2), [4.5], True)
+    """
+    columns = list(design.fixed_columns)
+    has_intercept = "Intercept" in columns
+    slopes = [j for j, c in enumerate(columns) if c != "Intercept"]
+    Xs = design.X[:, slopes]
+    means = Xs.mean(axis=0) if has_intercept else np.zeros(len(slopes))
+    parts = ([np.ones((design.n_obs, 1))] if has_intercept else []) + [Xs - means]
+    return np.ascontiguousarray(np.column_stack(parts), dtype=float), means, has_intercept
+
+
+@dataclass(frozen=True)
+class BlockLayout:
+    """Where one group term's parameters sit in ``x``.
+
+    ``effects`` covers ``q`` consecutive runs of ``J`` values, one per coefficient (centred
+    ``u`` or non-centred ``z`` as ``choice`` says); None when the factor is integrated out.
+    """
+
+    block: GroupBlock
+    sd: slice
+    corr: slice | None
+    effects: slice | None
+    choice: tuple[str, ...]
+
+    @property
+    def marginal(self) -> bool:
+        """Whether the term's effects are integrated out."""
+        return self.effects is None
+
+
+@dataclass(frozen=True)
+class Layout:
+    """A model packed for the kernel.
+
+    Attributes
+    ----------
+    n_dim : int
+        Length of the unconstrained vector ``x``.
+    fixed_columns : tuple of str
+        The design's fixed-effect columns (the order of ``b``).
+    theta : slice
+        ``[Intercept_c, β]`` (or ``β`` alone without an intercept).
+    has_intercept : bool
+    means : ndarray
+        Means of the slope columns (subtracted in ``W``).
+    sigma : int or None
+        Position of ``log σ``.
+    blocks : tuple of BlockLayout
+    table : ndarray of int64
+        Number of arrays, then the address and length of each: what the kernel reads.
+    arrays : tuple of ndarray
+        The arrays the table points to (kept alive with the layout).
+    center : ndarray
+        Centre of the initial points (each chain jitters it by up to ±1).
+    """
+
+    n_dim: int
+    fixed_columns: tuple[str, ...]
+    theta: slice
+    has_intercept: bool
+    means: np.ndarray
+    sigma: int | None
+    blocks: tuple[BlockLayout, ...]
+    table: np.ndarray
+    arrays: tuple[np.ndarray, ...]
+    center: np.ndarray
+
+    def logp_grad(self, x: np.ndarray) -> tuple[float, np.ndarray]:
+        """Log density and gradient at ``x`` (for tests and checks; sampling calls the kernel
+        directly)."""
+        grad = np.empty(self.n_dim)
+        value = K.logp_grad(np.ascontiguousarray(x, dtype=float), self.table, grad)
+        return float(value), grad
+
+
+def _lkj_constant(eta: float, q: int) -> float:
+    """Log normalising constant of LKJ(eta) for q x q correlations (as PyMC's)."""
+    k = np.arange(1, q)
+    return float(
+        (q - 1) * gammaln(eta + 0.5 * (q - 1))
+        - (0.5 * k * np.log(np.pi) + gammaln(eta + 0.5 * (q - 1 - k))).sum()
+    )
+
+
+def _support_point(rows: np.ndarray, *, positive: bool) -> np.ndarray:
+    """A central value of each prior row (on the unconstrained scale): the location of a real
+    prior, the log of a positive prior's scale (or mean)."""
+    out = np.zeros(len(rows))
+    for k, (code, a, b, _) in enumerate(rows):
+        if not positive:
+            out[k] = (
+                b if code == K.STUDENT_T else a if code in (K.NORMAL, K.LAPLACE, K.CAUCHY) else 0.0
+            )
+            continue
+        scale = {
+            K.HALF_NORMAL: a,
+            K.HALF_CAUCHY: a,
+            K.HALF_STUDENT_T: b,
+            K.EXPONENTIAL: 1.0 / a if a > 0 else 1.0,
+            K.GAMMA: a / b if b > 0 else 1.0,
+            K.INVERSE_GAMMA: b / max(a - 1.0, 1.0),
+            K.LOG_NORMAL: np.exp(a),
+            K.WEIBULL: b,
+        }.get(int(code), 1.0)
+        out[k] = np.log(scale)
+    return out
+
+
+def _likelihood_constant(design: Design) -> float:
+    y = np.asarray(design.y, dtype=float)
+    name = design.family.name
+    if name == "gaussian":
+        return -0.5 * len(y) * np.log(2 * np.pi)
+    if name == "binomial":
+        n = np.asarray(design.trials, dtype=float)
+        return float((gammaln(n + 1) - gammaln(y + 1) - gammaln(n - y + 1)).sum())
+    if name == "poisson":
+        return float(-gammaln(y + 1).sum())
+    return 0.0
+
+
+def make_layout(
+    design: Design,
+    priors: dict[str, Prior],
+    parameterization: dict[str, tuple[str, ...]],
+) -> Layout:
+    """Pack the model for :func:`hierbayes.density.kernel.logp_grad`.
+
+    Parameters
+    ----------
+    design : Design
+    priors : dict
+        Resolved priors (:func:`hierbayes.priors.resolve_priors`).
+    parameterization : dict
+        Resolved parameterisation (:func:`hierbayes.build.resolve_parameterization`).
+
+    Raises
+    ------
+    Unsupported
+        When a prior is not one the kernel evaluates.
+    """
+    from hierbayes.build.marginal import factor_design
+
+    family = {"gaussian": K.GAUSSIAN, "bernoulli": K.BERNOULLI}.get(design.family.name)
+    family = {"binomial": K.BINOMIAL, "poisson": K.POISSON}.get(design.family.name, family)
+    if family is None:
+        raise Unsupported(f"the {design.family.name} family")
+    W, means, has_intercept = centred_fixed_design(design)
+    n, p = W.shape
+    y = np.asarray(design.y, dtype=float)
+    # the kernel's row loops add into per-group sums; rows in a random (fixed) order avoid long
+    # runs of additions into the same group, which wait on each other
+    order = np.random.default_rng(0).permutation(n)
+    columns = list(design.fixed_columns)
+    fixed_rows = [
+        prior_rows(
+            "Intercept" if c == "Intercept" else f"b|{c}", priors[_fixed_name(c)], 1, positive=False
+        )
+        for c in (["Intercept"] if has_intercept else []) + [c for c in columns if c != "Intercept"]
+    ]
+    fixed_priors = np.concatenate(fixed_rows) if fixed_rows else np.zeros((0, 4))
+    center: list[np.ndarray] = [_support_point(fixed_priors, positive=False)]
+    pos = p
+    marginal_names = [b.name for b in design.blocks if parameterization[b.name][0] == "marginal"]
+    blocks: list[BlockLayout] = []
+    block_arrays: list[list[np.ndarray]] = []
+    eff_at = cov_at = sd_at = marg_col = 0
+    for block in design.blocks:
+        q, J = len(block.columns), len(block.levels)
+        choice = parameterization[block.name]
+        marginal = block.name in marginal_names
+        sd_rows = prior_rows(f"sd|{block.name}", priors[f"sd|{block.name}"], q, positive=True)
+        sd = slice(pos, pos + q)
+        pos += q
+        center.append(_support_point(sd_rows, positive=True))
+        corr = None
+        lkj = np.zeros(2)
+        if block.correlated:
+            eta = float(priors[f"cor|{block.name}"].kwargs["eta"])
+            if not eta > 0:
+                raise PriorError(f"eta of the LKJ prior of 'cor|{block.name}' must be positive.")
+            lkj = np.array([eta, _lkj_constant(eta, q)])
+            m = q * (q - 1) // 2
+            corr = slice(pos, pos + m)
+            pos += m
+            center.append(np.zeros(m))
+        effects = None
+        if not marginal:
+            effects = slice(pos, pos + J * q)
+            pos += J * q
+            center.append(np.zeros(J * q))
+        ones = q == 1 and bool(np.all(block.Z[:, 0] == 1.0))
+        bmeta = np.zeros(K.B_SIZE, dtype=np.int64)
+        bmeta[K.B_Q], bmeta[K.B_J] = q, J
+        bmeta[K.B_CORRELATED] = int(block.correlated)
+        bmeta[K.B_MARGINAL] = int(marginal)
+        bmeta[K.B_OFF_SD] = sd.start
+        bmeta[K.B_OFF_CORR] = corr.start if corr is not None else -1
+        bmeta[K.B_OFF_EFF] = effects.start if effects is not None else -1
+        bmeta[K.B_MARG_COL] = marg_col if marginal else -1
+        bmeta[K.B_EFF_AT] = eff_at if not marginal else -1
+        bmeta[K.B_COV_AT] = cov_at
+        bmeta[K.B_SD_AT] = sd_at
+        if marginal:
+            marg_col += q
+        else:
+            eff_at += J * q
+        cov_at += q * q
+        sd_at += q
+        block_arrays.append(
+            [
+                bmeta,
+                np.array([1 if c == "centered" else 0 for c in choice], dtype=np.int64),
+                sd_rows.ravel(),
+                lkj,
+                np.ascontiguousarray(block.codes[order], dtype=np.int64),
+                np.zeros(0) if ones else np.ascontiguousarray(block.Z[order].T).ravel(),
+            ]
+        )
+        blocks.append(BlockLayout(block, sd, corr, effects, choice))
+    sigma = None
+    sigma_rows = np.zeros((1, 4))
+    if design.family.has_sigma:
+        sigma_rows = prior_rows("sigma", priors["sigma"], 1, positive=True)
+        sigma = pos
+        pos += 1
+        center.append(_support_point(sigma_rows, positive=True))
+    meta = np.zeros(K.M_SIZE, dtype=np.int64)
+    meta[K.M_NDIM], meta[K.M_FAMILY], meta[K.M_NOBS], meta[K.M_P] = pos, family, n, p
+    meta[K.M_NBLOCKS] = len(design.blocks)
+    meta[K.M_SIGMA] = sigma if sigma is not None else -1
+    meta[K.M_EFF_SIZE], meta[K.M_COV_SIZE], meta[K.M_SD_SIZE] = eff_at, cov_at, sd_at
+    empty = np.zeros(0)
+    suff = {k: empty for k in ("wtw", "wty", "yty", "ztz", "ztw", "zty", "mz")}
+    mcodes = np.zeros(0, dtype=np.int64)
+    if marginal_names:
+        factor = factor_design(design, marginal_names)
+        meta[K.M_MARG_Q], meta[K.M_MARG_J] = factor.q, factor.n_groups
+        alone = len(marginal_names) == len(design.blocks)
+        meta[K.M_SUFFSTAT] = int(alone)
+        suff["ztz"] = factor.cross(factor.Z).ravel()
+        if alone:
+            # centre y on its mean when there is an intercept: r'r = y'y - 2θ'W'y + θ'W'Wθ then
+            # suffers no cancellation (the intercept absorbs the shift)
+            shift = float(y.mean()) if has_intercept else 0.0
+            yc = y - shift
+            suff["wtw"] = (W.T @ W).ravel()
+            suff["wty"] = W.T @ yc
+            suff["yty"] = np.array([yc @ yc, shift])
+            suff["ztw"] = factor.cross(W).ravel()
+            suff["zty"] = factor.cross(yc[:, None]).ravel()
+        else:
+            mcodes = np.ascontiguousarray(factor.codes[order], dtype=np.int64)
+            if not (factor.q == 1 and np.all(factor.Z == 1.0)):
+                suff["mz"] = np.ascontiguousarray(factor.Z[order].T, dtype=float).ravel()
+    trials = (
+        np.asarray(design.trials, dtype=float)[order] if design.trials is not None else np.zeros(0)
+    )
+
+    arrays = [
+        meta,
+        y[order],
+        np.ascontiguousarray(W[order].T).ravel(),
+        fixed_priors.ravel(),
+        sigma_rows.ravel(),
+        trials,
+        np.array([_likelihood_constant(design)]),
+        suff["wtw"],
+        suff["wty"],
+        suff["yty"],
+        suff["ztz"],
+        suff["ztw"],
+        suff["zty"],
+        mcodes,
+        suff["mz"],
+    ]
+    assert len(arrays) == K.N_GLOBAL
+    for extra in block_arrays:
+        assert len(extra) == K.PER_BLOCK
+        arrays.extend(extra)
+    arrays = [np.ascontiguousarray(a) for a in arrays]
+    for a in arrays:
+        a.flags.writeable = False
+    table = np.empty(1 + 2 * len(arrays), dtype=np.int64)
+    table[0] = len(arrays)
+    for k, a in enumerate(arrays):
+        table[1 + 2 * k] = a.ctypes.data
+        table[2 + 2 * k] = a.size
+    table.flags.writeable = False
+    return Layout(
+        n_dim=pos,
+        fixed_columns=tuple(design.fixed_columns),
+        theta=slice(0, p),
+        has_intercept=has_intercept,
+        means=means,
+        sigma=sigma,
+        blocks=tuple(blocks),
+        table=table,
+        arrays=tuple(arrays),
+        center=np.concatenate(center),
+    )
+
+
+def _fixed_name(column: str) -> str:
+    return "Intercept" if column == "Intercept" else f"b|{column}"

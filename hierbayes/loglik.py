@@ -1,0 +1,97 @@
+"""The pointwise log-likelihood of every observation at every posterior draw, for LOO.
+
+Computed in NumPy from the draws of ``b``, the group effects ``u|<term>`` and ``sigma``, so it
+is the same for every parameterisation and sampler (and for integrated-out effects, which are
+drawn afterwards from their exact conditional posterior): the density of each observation given
+all group effects, as ``pymc.compute_log_likelihood`` reports for the model of
+:mod:`hierbayes.build`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+import xarray as xr
+
+from hierbayes.build import OBS_DIM, response_name
+from hierbayes.density.batch import add_effects
+from hierbayes.design import Design, GroupBlock
+from hierbayes.predict.response import log_density
+
+__all__ = ["effects_term", "observed_data", "pointwise_log_likelihood", "stacked"]
+
+# numbers held at once per chunk of draws (a few tens of MB)
+_CHUNK_ELEMENTS = 4_000_000
+
+
+def stacked(posterior: xr.Dataset, name: str) -> np.ndarray:
+    """Draws of ``name`` as (chain * draw, ...)."""
+    values = np.asarray(posterior[name].values, dtype=float)
+    return values.reshape(-1, *values.shape[2:])
+
+
+def chunks(n_draws: int, per_draw: int) -> Iterator[slice]:
+    """Slices of the draws holding about ``_CHUNK_ELEMENTS`` numbers at a time."""
+    size = max(1, _CHUNK_ELEMENTS // max(per_draw, 1))
+    for start in range(0, n_draws, size):
+        yield slice(start, min(start + size, n_draws))
+
+
+def effects_term(block: GroupBlock, u: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """Contribution ``Z_i u_{g(i)}`` of one group term, (draws, n), from ``u`` (draws, J, q);
+    added to ``out`` when given."""
+    if out is None:
+        out = np.zeros((u.shape[0], len(block.codes)))
+    ones = block.Z.shape[1] == 1 and bool(np.all(block.Z == 1.0))
+    Z = np.zeros((0, 1)) if ones else np.ascontiguousarray(block.Z, dtype=float)
+    add_effects(out, np.ascontiguousarray(u, dtype=float), block.codes.astype(np.int64), Z)
+    return out
+
+
+def observed_data(design: Design, obs_index: object = None) -> xr.Dataset:
+    """The response as ``observed_data``, labelled by ``obs_index`` (positions by default)."""
+    obs = np.asarray(obs_index if obs_index is not None else np.arange(design.n_obs))
+    name = response_name(design)
+    return xr.Dataset({name: ((OBS_DIM,), np.asarray(design.y))}, coords={OBS_DIM: obs})
+
+
+def pointwise_log_likelihood(idata: xr.DataTree, design: Design) -> xr.DataTree:
+    """A copy of ``idata`` with its ``log_likelihood`` group: (chain, draw, obs) per observation.
+
+    ``idata`` needs ``posterior`` (``b``, every ``u|<term>``, and ``sigma`` for gaussian
+    models) and ``observed_data`` (whose labels the table takes).
+
+    Examples
+    --------
+    >>> fit.loo()  # computes this when the fit has no log_likelihood group  # doctest: +SKIP
+    """
+    posterior = idata["posterior"].to_dataset()
+    observed = idata["observed_data"].to_dataset()
+    name = response_name(design)
+    b = stacked(posterior, "b")
+    sigma = stacked(posterior, "sigma")[:, None] if design.family.has_sigma else None
+    us = {blk.name: stacked(posterior, f"u|{blk.name}") for blk in design.blocks}
+    y = np.asarray(design.y, dtype=float)
+    S = len(b)
+    table = np.empty((S, len(y)))
+    for part in chunks(S, len(y)):
+        eta = b[part] @ design.X.T
+        for blk in design.blocks:
+            effects_term(blk, us[blk.name][part], out=eta)
+        table[part] = log_density(
+            design.family,
+            y,
+            eta,
+            sigma=sigma[part] if sigma is not None else None,
+            trials=design.trials,
+        )
+    chains, draws = posterior.sizes["chain"], posterior.sizes["draw"]
+    data = xr.DataArray(
+        table.reshape(chains, draws, len(y)),
+        dims=("chain", "draw", OBS_DIM),
+        coords={OBS_DIM: observed[OBS_DIM].values},
+    )
+    out = idata.copy()
+    out["log_likelihood"] = xr.DataTree(xr.Dataset({name: data}))
+    return out

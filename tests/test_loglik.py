@@ -1,0 +1,71 @@
+"""The pointwise log-likelihood computed from the draws equals PyMC's for every family."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pymc as pm
+import pytest
+import xarray as xr
+
+from hierbayes.build import build_model
+from hierbayes.design import make_design
+from hierbayes.loglik import observed_data, pointwise_log_likelihood
+from hierbayes.priors import resolve_priors
+from hierbayes.spec import parse_formula
+
+
+@pytest.fixture(scope="module")
+def data() -> pd.DataFrame:
+    rng = np.random.default_rng(5)
+    n = 60
+    g = rng.integers(0, 5, n)
+    h = rng.integers(0, 3, n)
+    x = rng.normal(1.0, 1.0, n)
+    y = 3 + x + rng.normal(0, 1, 5)[g] + rng.normal(0, 0.5, 3)[h] + rng.normal(0, 0.7, n)
+    return pd.DataFrame(
+        {
+            "y": y,
+            "x": x,
+            "g": [f"g{j}" for j in g],
+            "h": [f"h{j}" for j in h],
+            "yb": (y > 4).astype(int),
+            "k": rng.poisson(2.0, n),
+            "trials": 8,
+            "s": rng.integers(0, 9, n),
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("formula", "family"),
+    [
+        ("y ~ x + (1 + x | g) + (1 | h)", "gaussian"),
+        ("yb ~ x + (1 | g)", "bernoulli"),
+        ("s | trials(trials) ~ x + (1 | g) + (0 + x | h)", "binomial"),
+        ("k ~ x + (x || g)", "poisson"),
+    ],
+)
+def test_pointwise_log_likelihood_matches_pymc(data, formula, family):
+    design = make_design(parse_formula(formula), data, family=family)
+    priors, _ = resolve_priors(design, {})
+    model = build_model(design, priors, "noncentered", obs_index=data.index)
+    prior = pm.sample_prior_predictive(draws=30, model=model, random_seed=2)
+    idata = xr.DataTree.from_dict(
+        {"posterior": prior["prior"].to_dataset(), "observed_data": prior["observed_data"]}
+    )
+    with model:
+        expected = pm.compute_log_likelihood(idata.copy(), progressbar=False)
+    name = next(iter(expected["log_likelihood"].data_vars))
+    got = pointwise_log_likelihood(idata, design)
+    np.testing.assert_allclose(
+        got["log_likelihood"][name].values, expected["log_likelihood"][name].values, rtol=1e-10
+    )
+
+
+def test_observed_data_carries_the_row_labels(data):
+    design = make_design(parse_formula("y ~ x + (1 | g)"), data)
+    labels = pd.Index([f"r{i}" for i in range(len(data))])
+    observed = observed_data(design, labels)
+    assert list(observed["obs"].values[:2]) == ["r0", "r1"]
+    np.testing.assert_array_equal(observed["y"].values, data["y"].values)
