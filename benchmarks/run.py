@@ -1,12 +1,18 @@
 """Benchmark hierbayes against its peers on bundled real data, in one run.
 
 Prints, for each model and tool: wall time end to end (build + compile + sample), the sampling
-part of it (``sample_s``) and the rest (``other_s``: building, compiling, and for hierbayes the
-draws of integrated-out effects and the pointwise log-likelihood), the smallest bulk ESS over the
-population-level parameters (fixed effects, group SDs and correlations, residual SD), ESS per
-second of wall time, its ratio to bambi's (``x_bambi``), and the largest gap between the
-posterior means of the fixed effects and those of hierbayes, in hierbayes posterior SDs.
-statsmodels MixedLM (REML point estimates) is timed for reference.
+part of it (``sample_s``), the compiling part (``compile_s``) and the rest (``other_s``:
+building, and for hierbayes the draws of integrated-out effects, the pointwise log-likelihood and
+the convergence checks), the smallest bulk ESS over the population-level parameters (fixed
+effects, group SDs and correlations, residual SD), ESS per second of wall time, its ratio to
+bambi's (``x_bambi``), and the largest gap between the posterior means of the fixed effects and
+those of hierbayes, in hierbayes posterior SDs. statsmodels MixedLM (REML point estimates) is
+timed for reference.
+
+hierbayes runs its compiled log-density (``engine`` "kernel", numba code cached on disk once per
+machine; the first run on a machine compiles it) and, with ``--engines kernel pymc``, also the
+PyMC model compiled for nutpie by PyTensor's numba backend (``engine`` "pymc", what
+``Model.fit`` falls back to for priors the kernel lacks), to show what the kernel buys.
 
 Usage::
 
@@ -14,6 +20,7 @@ Usage::
     uv run --group bench python benchmarks/run.py --quick    # 2 chains x 300 draws
     uv run --group bench python benchmarks/run.py --no-bambi # hierbayes and statsmodels only
     uv run --group bench python benchmarks/run.py --models hsb --parameterizations auto noncentered
+    uv run --group bench python benchmarks/run.py --models sleepstudy --engines kernel pymc
 """
 
 from __future__ import annotations
@@ -67,7 +74,20 @@ def run_hierbayes(
     chains: int,
     sampler: str = "nutpie",
     parameterization: str = "auto",
+    engine: str = "kernel",
 ) -> tuple[dict, hb.Fit]:
+    import hierbayes.model as model_module
+
+    compile_s = 0.0
+    original = model_module.compile_nutpie
+
+    def timed_compile(pm_model):
+        nonlocal compile_s
+        begin = time.perf_counter()
+        compiled = original(pm_model)
+        compile_s += time.perf_counter() - begin
+        return compiled
+
     start = time.perf_counter()
     model = hb.Model(
         spec["formula"],
@@ -75,18 +95,27 @@ def run_hierbayes(
         level2=spec["level2"](),
         parameterization=parameterization,
     )
+    if engine == "pymc":
+        # what Model.fit does for a prior the kernel lacks: compile the PyMC model
+        model.compiled_density = lambda: None
     how = sorted({c for choice in model.parameterization.values() for c in choice})
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", hb.ConvergenceWarning)
-        fit = model.fit(draws=draws, tune=tune, chains=chains, random_seed=1, sampler=sampler)
+    model_module.compile_nutpie = timed_compile
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", hb.ConvergenceWarning)
+            fit = model.fit(draws=draws, tune=tune, chains=chains, random_seed=1, sampler=sampler)
+    finally:
+        model_module.compile_nutpie = original
     wall = time.perf_counter() - start
     post = fit.idata["posterior"]
     sample_s = float(post.attrs.get("sampling_time", np.nan))
+    label = f"{sampler}, {engine}" if sampler == "nutpie" else sampler
     return {
-        "tool": f"hierbayes ({sampler}, {parameterization}: {'+'.join(how)})",
+        "tool": f"hierbayes ({label}; {parameterization}: {'+'.join(how)})",
         "wall_s": wall,
         "sample_s": sample_s,
-        "other_s": wall - sample_s,
+        "compile_s": compile_s,
+        "other_s": wall - sample_s - compile_s,
         "min_bulk_ess": fit.diagnostics.min_ess_bulk,
         "divergences": fit.diagnostics.divergences,
         "max_rhat": fit.diagnostics.max_rhat,
@@ -169,6 +198,13 @@ def main() -> None:
         choices=["auto", "marginal", "centered", "noncentered"],
         help="hierbayes parameterisations to run (each one a separate fit)",
     )
+    parser.add_argument(
+        "--engines",
+        nargs="*",
+        default=["kernel"],
+        choices=["kernel", "pymc"],
+        help="with nutpie: hierbayes's compiled kernel, or the PyMC model compiled by PyTensor",
+    )
     parser.add_argument("--draws", type=int, help="draws (and tuning steps) per chain")
     parser.add_argument("--chains", type=int, help="number of chains")
     args = parser.parse_args()
@@ -181,10 +217,12 @@ def main() -> None:
         spec = MODELS[name]
         fit = None
         for sampler in args.samplers:
+            engines = args.engines if sampler == "nutpie" else ["pymc"]
             for how in args.parameterizations:
-                ours, this = run_hierbayes(spec, draws, tune, chains, sampler, how)
-                rows.append({"model": name, **ours})
-                fit = fit or this
+                for engine in engines:
+                    ours, this = run_hierbayes(spec, draws, tune, chains, sampler, how, engine)
+                    rows.append({"model": name, **ours})
+                    fit = fit or this
         if with_bambi and fit is not None:
             rows.append({"model": name, **run_bambi(spec, draws, tune, chains, fit)})
         if not args.no_statsmodels and (reml := run_statsmodels(spec)) is not None:

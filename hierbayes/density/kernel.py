@@ -28,7 +28,9 @@ differences, and the log-density against the PyMC model of :mod:`hierbayes.build
 
 from __future__ import annotations
 
+import functools
 import math
+from typing import Any
 
 import numba
 import numpy as np
@@ -795,8 +797,7 @@ def _user_table(user_data):
     return numba.carray(user_data, (1 + 2 * head[0],), np.int64)
 
 
-@numba.cfunc(_LOGP_SIG, cache=True, nogil=True)
-def logp_callback(dim, x_, out_, logp_, user_data):  # pragma: no cover - called by nutpie
+def _logp_callback(dim, x_, out_, logp_, user_data):  # pragma: no cover - called by nutpie
     table = _user_table(user_data)
     if dim != iarr(table, A_META)[M_NDIM]:
         return -1
@@ -812,10 +813,19 @@ def logp_callback(dim, x_, out_, logp_, user_data):  # pragma: no cover - called
     return 0
 
 
-@numba.cfunc(_EXPAND_SIG, cache=True, nogil=True)
-def expand_callback(dim, expanded, x_, out_, user_data):  # pragma: no cover - called by nutpie
+def _expand_callback(dim, expanded, x_, out_, user_data):  # pragma: no cover - called by nutpie
     if dim != expanded:
         return -1
     for i in range(dim):
         out_[i] = x_[i]
     return 0
+
+
+@functools.cache
+def callbacks() -> tuple[Any, Any]:
+    """nutpie's log-density and expand callbacks (compiled, or loaded from numba's cache, on the
+    first call rather than on import)."""
+    return (
+        numba.cfunc(_LOGP_SIG, cache=True, nogil=True)(_logp_callback),
+        numba.cfunc(_EXPAND_SIG, cache=True, nogil=True)(_expand_callback),
+    )

@@ -19,7 +19,7 @@ import numpy as np
 import xarray as xr
 
 from hierbayes.density.draws import posterior_dataset
-from hierbayes.density.kernel import expand_callback, logp_callback
+from hierbayes.density.kernel import callbacks
 from hierbayes.density.layout import Layout
 
 __all__ = ["CompiledDensity", "compile_density", "sample_density"]
@@ -52,6 +52,7 @@ def compile_density(layout: Layout) -> CompiledDensity:
 
     n = layout.n_dim
     center = layout.center
+    logp_callback, expand_callback = callbacks()
 
     def initial_point(seed: int) -> np.ndarray:
         # as PyMC's default: the prior's centre, jittered by up to ±1 on the unconstrained scale
