@@ -11,11 +11,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import expit
+from scipy.special import expit, gammaln
 
 from hierbayes.errors import FamilyError
 
-__all__ = ["FAMILIES", "Family", "get_family"]
+__all__ = ["FAMILIES", "Family", "get_family", "log_density_constant"]
 
 
 def _check_gaussian(y: np.ndarray, trials: np.ndarray | None) -> str | None:
@@ -108,3 +108,25 @@ def get_family(family: str | Family) -> Family:
             f"Unknown family {family!r}; choose one of {', '.join(sorted(FAMILIES))}."
         )
     return FAMILIES[key]
+
+
+def log_density_constant(family: Family, y: np.ndarray, trials: np.ndarray | None) -> np.ndarray:
+    """The part of each observation's log density that involves no parameter.
+
+    ``-log(2π)/2`` for gaussian, the log binomial coefficient for binomial, ``-log(y!)`` for
+    poisson, 0 for bernoulli.
+
+    Examples
+    --------
+    >>> log_density_constant(get_family("poisson"), np.array([0.0, 2.0]), None).round(4).tolist()
+    [-0.0, -0.6931]
+    """
+    y = np.asarray(y, dtype=float)
+    if family.name == "gaussian":
+        return np.full(y.shape, -0.5 * np.log(2 * np.pi))
+    if family.name == "binomial":
+        n = np.asarray(trials, dtype=float)
+        return gammaln(n + 1) - gammaln(y + 1) - gammaln(n - y + 1)
+    if family.name == "poisson":
+        return -gammaln(y + 1)
+    return np.zeros(y.shape)

@@ -15,9 +15,9 @@ import numpy as np
 import xarray as xr
 
 from hierbayes.build import OBS_DIM, response_name
-from hierbayes.density.batch import add_effects
+from hierbayes.density.batch import FAMILY_CODES, add_effects, log_density_rows
 from hierbayes.design import Design, GroupBlock
-from hierbayes.predict.response import log_density
+from hierbayes.families import log_density_constant
 
 __all__ = ["effects_term", "observed_data", "pointwise_log_likelihood", "stacked"]
 
@@ -73,18 +73,23 @@ def pointwise_log_likelihood(idata: xr.DataTree, design: Design) -> xr.DataTree:
     sigma = stacked(posterior, "sigma")[:, None] if design.family.has_sigma else None
     us = {blk.name: stacked(posterior, f"u|{blk.name}") for blk in design.blocks}
     y = np.asarray(design.y, dtype=float)
+    trials = np.asarray(design.trials if design.trials is not None else np.zeros(0), dtype=float)
+    const = log_density_constant(design.family, y, design.trials)
     S = len(b)
     table = np.empty((S, len(y)))
+    X = np.ascontiguousarray(design.X.T)
     for part in chunks(S, len(y)):
-        eta = b[part] @ design.X.T
+        eta = table[part]
+        np.matmul(b[part], X, out=eta)
         for blk in design.blocks:
             effects_term(blk, us[blk.name][part], out=eta)
-        table[part] = log_density(
-            design.family,
-            y,
+        log_density_rows(
             eta,
-            sigma=sigma[part] if sigma is not None else None,
-            trials=design.trials,
+            y,
+            FAMILY_CODES[design.family.name],
+            sigma[part, 0] if sigma is not None else np.zeros(0),
+            trials,
+            const,
         )
     chains, draws = posterior.sizes["chain"], posterior.sizes["draw"]
     data = xr.DataArray(

@@ -59,7 +59,10 @@ def test_pointwise_log_likelihood_matches_pymc(data, formula, family):
     name = next(iter(expected["log_likelihood"].data_vars))
     got = pointwise_log_likelihood(idata, design)
     np.testing.assert_allclose(
-        got["log_likelihood"][name].values, expected["log_likelihood"][name].values, rtol=1e-10
+        got["log_likelihood"][name].values,
+        expected["log_likelihood"][name].values,
+        rtol=1e-10,
+        atol=1e-12,
     )
 
 

@@ -122,3 +122,49 @@ def conditional_effects(t, ZtZ, L, sigma, eps):
                     acc += L[s, a, k] * v[k]
                 out[s, j, a] = acc
     return out
+
+
+GAUSSIAN, BERNOULLI, BINOMIAL, POISSON = 0, 1, 2, 3
+FAMILY_CODES = {
+    "gaussian": GAUSSIAN,
+    "bernoulli": BERNOULLI,
+    "binomial": BINOMIAL,
+    "poisson": POISSON,
+}
+
+
+@numba.njit(**_JIT)
+def _log1pexp(v):
+    if v > 0.0:
+        return v + math.log1p(math.exp(-v))
+    return math.log1p(math.exp(v))
+
+
+@numba.njit(**_JIT)
+def log_density_rows(eta, y, family, sigma, trials, const):
+    """Turn the linear predictors ``eta`` (S, n) into log densities of ``y``, in place.
+
+    ``family``: 0 gaussian (``sigma``: (S,)), 1 bernoulli, 2 binomial (``trials``: (n,)),
+    3 poisson; ``const``: (n,) the parameter-free part of each row's log density
+    (:func:`hierbayes.families.log_density_constant`).
+    """
+    S, n = eta.shape
+    for s in range(S):
+        if family == GAUSSIAN:
+            scale = sigma[s]
+            shift = -math.log(scale)
+            for i in range(n):
+                z = (y[i] - eta[s, i]) / scale
+                eta[s, i] = const[i] + shift - 0.5 * z * z
+        elif family == BERNOULLI:
+            for i in range(n):
+                e = eta[s, i]
+                eta[s, i] = const[i] + y[i] * e - _log1pexp(e)
+        elif family == BINOMIAL:
+            for i in range(n):
+                e = eta[s, i]
+                eta[s, i] = const[i] + y[i] * e - trials[i] * _log1pexp(e)
+        else:
+            for i in range(n):
+                e = eta[s, i]
+                eta[s, i] = const[i] + y[i] * e - math.exp(e)

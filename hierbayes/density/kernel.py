@@ -80,7 +80,7 @@ A_SS_WTW = 7  # W'W (p x p), sufficient statistics
 A_SS_WTY = 8  # W'(y - shift) (p)
 A_SS_YTY = 9  # [(y - shift)'(y - shift), shift]
 A_SS_ZTZ = 10  # per group Z'Z of the integrated-out factor (J x q x q)
-A_SS_ZTW = 11  # per group Z'W (J x q x p)
+A_SS_ZTW = 11  # per group Z'W, column by column (p x J q)
 A_SS_ZTY = 12  # per group Z'(y - shift) (J x q)
 A_MCODES = 13  # group codes of the integrated-out factor (n)
 A_MZ = 14  # its design columns, column by column (q x n; empty for a varying intercept)
@@ -428,26 +428,85 @@ def _effects_backward(table, meta, grad, L, U, Zeta, Ubar, Lbar):
 
 
 @numba.njit(**_JIT)
-def _marginal(table, meta, L, sigma2, t, rr, Lbar, tbar):
-    """Marginal gaussian log-likelihood with the factor's effects integrated out.
+def _groups_q1(S, t, lf, sigma2, J, tbar):
+    """Per-group terms of :func:`_marginal` for one coefficient: returns
+    ``(Σ log|M_j| - w_j'M_j⁻¹w_j / σ², d/dσ² of it, d/dL of it)``."""
+    F = 0.0
+    s2bar = 0.0
+    lbar = 0.0
+    prod = 1.0  # Σ log m_j as the log of running products: one log per many groups
+    for g in range(J):
+        s = S[g]
+        m = sigma2 + lf * lf * s
+        a = lf * t[g] / m
+        quad = lf * t[g] * a
+        G = 1.0 / m + a * a / sigma2
+        prod *= m
+        if not 1e-150 < prod < 1e150:
+            F += math.log(prod)
+            prod = 1.0
+        F -= quad / sigma2
+        s2bar -= 0.5 * (G + quad / (sigma2 * sigma2))
+        lbar -= s * lf * G - t[g] * a / sigma2
+        tbar[g] = lf * a / sigma2
+    return F + math.log(prod), s2bar, lbar
 
-    ``t`` (J x q): per-group ``Z_j' r_j``; ``rr``: ``r'r``. Adds ``d/dL`` to ``Lbar`` (lower
-    blocks of each marginal term) and writes ``d/dt`` into ``tbar``; returns ``(log-likelihood,
-    d/dσ², d/d rr)``.
-    """
-    n = meta[M_NOBS]
-    q, J = meta[M_MARG_Q], meta[M_MARG_J]
-    S = farr(table, A_SS_ZTZ)
-    # the factor's L: block-diagonal from its terms
-    LF = np.zeros((q, q))
-    for b in range(meta[M_NBLOCKS]):
-        bm = iarr(table, N_GLOBAL + b * PER_BLOCK + P_META)
-        if bm[B_MARGINAL] == 1:
-            qb, c0, cov = bm[B_Q], bm[B_MARG_COL], bm[B_COV_AT]
-            for i in range(qb):
-                for j in range(qb):
-                    LF[c0 + i, c0 + j] = L[cov + i * qb + j]
-    LFbar = np.zeros((q, q))
+
+@numba.njit(**_JIT)
+def _groups_q2(S, t, LF, sigma2, J, tbar, LFbar):
+    """Per-group terms of :func:`_marginal` for two coefficients, in closed form."""
+    l11, l21, l22 = LF[0, 0], LF[1, 0], LF[1, 1]
+    F = 0.0
+    s2bar = 0.0
+    b11 = b21 = b22 = 0.0
+    inv = 1.0 / sigma2
+    prod = 1.0  # Σ log det M_j as the log of running products: one log per many groups
+    for g in range(J):
+        s11, s12, s22 = S[4 * g], S[4 * g + 1], S[4 * g + 3]
+        t1, t2 = t[2 * g], t[2 * g + 1]
+        # SL = S L
+        sl11 = s11 * l11 + s12 * l21
+        sl12 = s12 * l22
+        sl21 = s12 * l11 + s22 * l21
+        sl22 = s22 * l22
+        # M = L'SL + σ² I
+        m11 = l11 * sl11 + l21 * sl21 + sigma2
+        m12 = l11 * sl12 + l21 * sl22
+        m22 = l22 * sl22 + sigma2
+        det = m11 * m22 - m12 * m12
+        if not det > 0.0:
+            return -math.inf, 0.0
+        idet = 1.0 / det
+        i11, i12, i22 = m22 * idet, -m12 * idet, m11 * idet
+        w1 = l11 * t1 + l21 * t2
+        w2 = l22 * t2
+        a1 = i11 * w1 + i12 * w2
+        a2 = i12 * w1 + i22 * w2
+        quad = w1 * a1 + w2 * a2
+        g11 = i11 + a1 * a1 * inv
+        g12 = i12 + a1 * a2 * inv
+        g22 = i22 + a2 * a2 * inv
+        prod *= det
+        if not 1e-150 < prod < 1e150:
+            F += math.log(prod)
+            prod = 1.0
+        F -= quad * inv
+        s2bar -= 0.5 * (g11 + g22 + quad * inv * inv)
+        # d loglik / d L = -(S L G - t a' / σ²), lower entries
+        b11 -= sl11 * g11 + sl12 * g12 - t1 * a1 * inv
+        b21 -= sl21 * g11 + sl22 * g12 - t2 * a1 * inv
+        b22 -= sl21 * g12 + sl22 * g22 - t2 * a2 * inv
+        tbar[2 * g] = (l11 * a1) * inv
+        tbar[2 * g + 1] = (l21 * a1 + l22 * a2) * inv
+    LFbar[0, 0] += b11
+    LFbar[1, 0] += b21
+    LFbar[1, 1] += b22
+    return F + math.log(prod), s2bar
+
+
+@numba.njit(**_JIT)
+def _groups_general(S, t, LF, sigma2, q, J, tbar, LFbar):
+    """Per-group terms of :func:`_marginal` for any number of coefficients (Cholesky)."""
     SL = np.empty((q, q))
     M = np.empty((q, q))
     Ch = np.empty((q, q))
@@ -477,7 +536,7 @@ def _marginal(table, meta, L, sigma2, t, rr, Lbar, tbar):
                 acc += LF[k, i] * t[g * q + k]
             w[i] = acc
         if not _cholesky(M, q, Ch):
-            return -math.inf, 0.0, 0.0
+            return -math.inf, 0.0
         logdet = 0.0
         for i in range(q):
             logdet += 2.0 * math.log(Ch[i, i])
@@ -507,6 +566,39 @@ def _marginal(table, meta, L, sigma2, t, rr, Lbar, tbar):
             for k in range(q):
                 acc += LF[i, k] * a[k]
             tbar[g * q + i] = acc / sigma2
+    return F, s2bar
+
+
+@numba.njit(**_JIT)
+def _marginal(table, meta, L, sigma2, t, rr, Lbar, tbar):
+    """Marginal gaussian log-likelihood with the factor's effects integrated out.
+
+    ``t`` (J x q): per-group ``Z_j' r_j``; ``rr``: ``r'r``. Adds ``d/dL`` to ``Lbar`` (lower
+    blocks of each marginal term) and writes ``d/dt`` into ``tbar``; returns ``(log-likelihood,
+    d/dσ², d/d rr)``.
+    """
+    n = meta[M_NOBS]
+    q, J = meta[M_MARG_Q], meta[M_MARG_J]
+    S = farr(table, A_SS_ZTZ)
+    # the factor's L: block-diagonal from its terms
+    LF = np.zeros((q, q))
+    for b in range(meta[M_NBLOCKS]):
+        bm = iarr(table, N_GLOBAL + b * PER_BLOCK + P_META)
+        if bm[B_MARGINAL] == 1:
+            qb, c0, cov = bm[B_Q], bm[B_MARG_COL], bm[B_COV_AT]
+            for i in range(qb):
+                for j in range(qb):
+                    LF[c0 + i, c0 + j] = L[cov + i * qb + j]
+    LFbar = np.zeros((q, q))
+    if q == 1:
+        F, s2bar, lbar = _groups_q1(S, t, LF[0, 0], sigma2, J, tbar)
+        LFbar[0, 0] = lbar
+    elif q == 2:
+        F, s2bar = _groups_q2(S, t, LF, sigma2, J, tbar, LFbar)
+    else:
+        F, s2bar = _groups_general(S, t, LF, sigma2, q, J, tbar, LFbar)
+    if not math.isfinite(F):
+        return -math.inf, 0.0, 0.0
     dof = n - J * q
     loglik = -0.5 * (n * _LOG_2PI + dof * math.log(sigma2) + F + rr / sigma2)
     s2bar -= 0.5 * (dof / sigma2 - rr / (sigma2 * sigma2))
@@ -661,25 +753,22 @@ def _marginal_suffstat(x, table, meta, L, sigma2, grad, Lbar):
         for d in range(p):
             acc += WtW[c * p + d] * th[d]
         rr += th[c] * acc - 2.0 * th[c] * Wty[c]
-    t = np.empty(J * q)
-    for g in range(J):
-        for k in range(q):
-            acc = Zty[g * q + k]
-            for c in range(p):
-                acc -= ZtW[(g * q + k) * p + c] * th[c]
-            t[g * q + k] = acc
-    tbar = np.empty(J * q)
+    m = J * q
+    t = np.empty(m)
+    for r in range(m):
+        t[r] = Zty[r]
+    for c in range(p):  # ZtW is stored column by column: (p, J q)
+        tc = th[c]
+        off = c * m
+        for r in range(m):
+            t[r] -= ZtW[off + r] * tc
+    tbar = np.empty(m)
     loglik, s2bar, rrbar = _marginal(table, meta, L, sigma2, t, rr, Lbar, tbar)
     for c in range(p):
         acc = 0.0
         for d in range(p):
             acc += WtW[c * p + d] * th[d]
-        grad[c] += rrbar * (2.0 * acc - 2.0 * Wty[c])
-    for g in range(J):
-        for k in range(q):
-            tb = tbar[g * q + k]
-            for c in range(p):
-                grad[c] -= ZtW[(g * q + k) * p + c] * tb
+        grad[c] += rrbar * (2.0 * acc - 2.0 * Wty[c]) - _dot(ZtW, c * m, tbar, m)
     return loglik, s2bar
 
 

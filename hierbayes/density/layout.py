@@ -18,6 +18,7 @@ from scipy.special import gammaln
 from hierbayes.density import kernel as K
 from hierbayes.design import Design, GroupBlock
 from hierbayes.errors import PriorError
+from hierbayes.families import log_density_constant
 from hierbayes.priors import Prior
 
 __all__ = ["BlockLayout", "Layout", "Unsupported", "centred_fixed_design", "make_layout"]
@@ -219,19 +220,6 @@ def _support_point(rows: np.ndarray, *, positive: bool) -> np.ndarray:
     return out
 
 
-def _likelihood_constant(design: Design) -> float:
-    y = np.asarray(design.y, dtype=float)
-    name = design.family.name
-    if name == "gaussian":
-        return -0.5 * len(y) * np.log(2 * np.pi)
-    if name == "binomial":
-        n = np.asarray(design.trials, dtype=float)
-        return float((gammaln(n + 1) - gammaln(y + 1) - gammaln(n - y + 1)).sum())
-    if name == "poisson":
-        return float(-gammaln(y + 1).sum())
-    return 0.0
-
-
 def make_layout(
     design: Design,
     priors: dict[str, Prior],
@@ -360,7 +348,7 @@ def make_layout(
             suff["wtw"] = (W.T @ W).ravel()
             suff["wty"] = W.T @ yc
             suff["yty"] = np.array([yc @ yc, shift])
-            suff["ztw"] = factor.cross(W).ravel()
+            suff["ztw"] = np.ascontiguousarray(factor.cross(W).reshape(-1, p).T).ravel()
             suff["zty"] = factor.cross(yc[:, None]).ravel()
         else:
             mcodes = np.ascontiguousarray(factor.codes[order], dtype=np.int64)
@@ -377,7 +365,7 @@ def make_layout(
         fixed_priors.ravel(),
         sigma_rows.ravel(),
         trials,
-        np.array([_likelihood_constant(design)]),
+        np.array([log_density_constant(design.family, y, design.trials).sum()]),
         suff["wtw"],
         suff["wty"],
         suff["yty"],
