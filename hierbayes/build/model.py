@@ -144,20 +144,34 @@ def auto_marginal_factor(design: Design) -> str | None:
     """The grouping factor whose effects ``"auto"`` and ``"marginal"`` integrate out, if any.
 
     Gaussian models get the effects of one factor integrated out (see
-    :mod:`hierbayes.build.marginal`): the factor itself when there is one, otherwise the factor
-    with the fewest groups (the first of them on a tie). With few groups, the centred effects of
-    that factor and the intercept form a ridge that NUTS crosses slowly (on InstEval, 14
-    departments crossed with 2,972 students and 1,128 lecturers, the intercept's bulk ESS was 500
-    and that of the department SD 292; with the departments integrated out, 1,430 and 592), while
-    factors with many groups are handled well by the per-coefficient centred/non-centred choice.
-    Other families get None.
+    :mod:`hierbayes.build.marginal`): the factor itself when there is one. With several, a factor
+    nested in another (each of its groups inside one group of the other, as lecturers in
+    departments or classes in schools) is preferred, the one with the fewest groups among them;
+    without nesting, the factor with the fewest groups (the first of them on a tie). Other
+    families get None.
+
+    Why: sampled effects of a nested factor and the SD of the factor it is nested in form a
+    funnel (the parent's effect trades off against its children's average), which integrating
+    the children out removes; and with crossed factors only, the centred effects of a factor
+    with few groups form a slow ridge with the intercept. On InstEval (1,128 lecturers nested in
+    14 departments, crossed with 2,972 students) the smallest bulk ESS of a population-level
+    parameter in 4 x 1000 draws was 517 with the departments integrated out and 1,095 with the
+    lecturers.
     """
     if design.family.name != "gaussian" or not design.blocks:
         return None
-    sizes: dict[str, int] = {}
+    codes: dict[str, tuple[np.ndarray, int]] = {}
     for block in design.blocks:
-        sizes.setdefault(block.factor, len(block.levels))
-    return min(sizes, key=lambda factor: sizes[factor])
+        codes.setdefault(block.factor, (block.codes, len(block.levels)))
+    nested = [
+        a
+        for a, (ca, ja) in codes.items()
+        if any(
+            b != a and jb < ja and np.unique(ca * jb + cb).size == ja
+            for b, (cb, jb) in codes.items()
+        )
+    ]
+    return min(nested or list(codes), key=lambda factor: codes[factor][1])
 
 
 def _check_marginal(design: Design, result: dict[str, tuple[str, ...]]) -> None:

@@ -46,6 +46,9 @@ def _effects(bl: BlockLayout, X: np.ndarray, L: np.ndarray) -> tuple[dict, np.nd
     assert bl.effects is not None
     q, J = len(block.columns), len(block.levels)
     raw = X[:, bl.effects].reshape(len(X), q, J).transpose(0, 2, 1)  # (S, J, q)
+    if bl.intercept_shift:
+        raw = raw.copy()
+        raw[:, :, 0] -= X[:, 0][:, None]  # sampled as Intercept_c + u
     u = np.empty_like(raw)
     zeta = np.empty_like(raw)
     for k, how in enumerate(bl.choice):

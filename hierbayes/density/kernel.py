@@ -12,7 +12,10 @@ Unconstrained parameters ``x`` (see :class:`hierbayes.density.layout.Layout` for
 * per group term: ``log sd`` (q values); for correlated terms the rows of the correlation's
   Cholesky factor (row ``i`` holds ``i`` free values ``x_i``; ``C_i = (x_i, 1) / |(x_i, 1)|``);
   and unless the term's factor is integrated out, its group effects, coefficient by coefficient,
-  each either centred (``u``) or non-centred (``z``);
+  each either centred (``u``) or non-centred (``z``). The centred intercepts of one term may be
+  sampled as ``Intercept_c + u`` (hierarchical centring, see
+  :func:`hierbayes.density.layout.make_layout`), which takes the ridge between the intercept and
+  the effects of a factor with few groups out of the sampler's way;
 * ``log σ`` (gaussian).
 
 With ``L = diag(sd) C``, coefficient ``k`` of a group has conditional mean
@@ -66,7 +69,8 @@ B_MARG_COL = 7  # first column of the block within the integrated-out factor
 B_EFF_AT = 8  # offset of the block's effects in the effects scratch
 B_COV_AT = 9  # offset of the block's q x q matrices in the covariance scratch
 B_SD_AT = 10  # offset of the block's SDs in the SD scratch
-B_SIZE = 11
+B_HC = 11  # 1: its intercepts are sampled as Intercept_c + u (hierarchical centring)
+B_SIZE = 12
 
 # arrays of the table (index k: address at 1 + 2k, length at 2 + 2k)
 A_META = 0  # int64 global header
@@ -376,6 +380,8 @@ def _effects_forward(x, table, meta, L, U, Zeta):
                     m += L[cov + k * q + j2] * Zeta[at + j * q + j2]
                 value = x[off + k * J + j]
                 if centred:
+                    if k == 0 and bm[B_HC] == 1:
+                        value -= x[0]  # the free value is Intercept_c + u
                     zeta = (value - m) / lkk
                     U[at + j * q + k] = value
                     lp -= log_lkk
@@ -410,7 +416,10 @@ def _effects_backward(table, meta, grad, L, U, Zeta, Ubar, Lbar):
                 zbar[k] -= zeta  # standard normal density of ζ
                 if choice[k] == 1:
                     # ζ = (u - m) / L_kk, density also has -log L_kk
-                    grad[off + k * J + j] += ubar + zbar[k] / lkk
+                    d = ubar + zbar[k] / lkk
+                    grad[off + k * J + j] += d
+                    if k == 0 and bm[B_HC] == 1:
+                        grad[0] -= d  # u = free value - Intercept_c
                     mbar = -zbar[k] / lkk
                     Lbar[cov + k * q + k] += -zbar[k] * zeta / lkk - 1.0 / lkk
                 else:

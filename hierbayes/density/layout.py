@@ -127,7 +127,8 @@ class BlockLayout:
     """Where one group term's parameters sit in ``x``.
 
     ``effects`` covers ``q`` consecutive runs of ``J`` values, one per coefficient (centred
-    ``u`` or non-centred ``z`` as ``choice`` says); None when the factor is integrated out.
+    ``u`` or non-centred ``z`` as ``choice`` says); None when the factor is integrated out. With
+    ``intercept_shift`` the first run holds ``Intercept_c + u`` rather than ``u``.
     """
 
     block: GroupBlock
@@ -135,6 +136,7 @@ class BlockLayout:
     corr: slice | None
     effects: slice | None
     choice: tuple[str, ...]
+    intercept_shift: bool = False
 
     @property
     def marginal(self) -> bool:
@@ -263,6 +265,7 @@ def make_layout(
     center: list[np.ndarray] = [_support_point(fixed_priors, positive=False)]
     pos = p
     marginal_names = [b.name for b in design.blocks if parameterization[b.name][0] == "marginal"]
+    shifted = _hierarchically_centred(design, parameterization) if has_intercept else None
     blocks: list[BlockLayout] = []
     block_arrays: list[list[np.ndarray]] = []
     eff_at = cov_at = sd_at = marg_col = 0
@@ -289,7 +292,10 @@ def make_layout(
         if not marginal:
             effects = slice(pos, pos + J * q)
             pos += J * q
-            center.append(np.zeros(J * q))
+            start = np.zeros(J * q)
+            if block.name == shifted:
+                start[:J] = center[0][0]  # the intercept's centre
+            center.append(start)
         ones = q == 1 and bool(np.all(block.Z[:, 0] == 1.0))
         bmeta = np.zeros(K.B_SIZE, dtype=np.int64)
         bmeta[K.B_Q], bmeta[K.B_J] = q, J
@@ -302,6 +308,7 @@ def make_layout(
         bmeta[K.B_EFF_AT] = eff_at if not marginal else -1
         bmeta[K.B_COV_AT] = cov_at
         bmeta[K.B_SD_AT] = sd_at
+        bmeta[K.B_HC] = int(block.name == shifted)
         if marginal:
             marg_col += q
         else:
@@ -318,7 +325,7 @@ def make_layout(
                 np.zeros(0) if ones else np.ascontiguousarray(block.Z[order].T).ravel(),
             ]
         )
-        blocks.append(BlockLayout(block, sd, corr, effects, choice))
+        blocks.append(BlockLayout(block, sd, corr, effects, choice, block.name == shifted))
     sigma = None
     sigma_rows = np.zeros((1, 4))
     if design.family.has_sigma:
@@ -400,6 +407,30 @@ def make_layout(
         arrays=tuple(arrays),
         center=np.concatenate(center),
     )
+
+
+def _hierarchically_centred(
+    design: Design, parameterization: dict[str, tuple[str, ...]]
+) -> str | None:
+    """The group term whose intercepts are sampled as ``Intercept_c + u``, if any.
+
+    When a term's varying intercepts are centred (each group's data pin its intercept down),
+    the population intercept is only pinned down through the average of the group effects: the
+    two form a ridge along which NUTS moves slowly, the narrower the fewer the groups.
+    Sampling ``μ_j = Intercept_c + u_j`` instead (Gelfand, Sahu & Carlin 1995) takes the
+    intercept out of the likelihood, which then sees only ``μ_j``. It applies to one term: the
+    one with the fewest groups among the sampled terms with a centred, all-ones intercept.
+    """
+    candidates = [
+        b
+        for b in design.blocks
+        if parameterization[b.name][0] == "centered"
+        and b.columns[0] == "Intercept"
+        and bool(np.all(b.Z[:, 0] == 1.0))
+    ]
+    if not candidates:
+        return None
+    return min(candidates, key=lambda b: len(b.levels)).name
 
 
 def _fixed_name(column: str) -> str:

@@ -71,10 +71,14 @@ def test_named_draws_invert_the_group_effect_parameterisations(df):
         draws[how] = (layout, named_draws(layout, layout.center[None] + 0.3))
     layout_nc, nc = draws["noncentered"]
     # feed the centred layout the u of the non-centred draw: it must give back the same u and sd
+    # (its intercepts are sampled as Intercept_c + u)
     layout_c, _ = draws["centered"]
+    assert layout_c.blocks[0].intercept_shift
     x = layout_c.center.copy() + 0.3
     u = nc["u|g"][0]  # (J, q)
-    x[layout_c.blocks[0].effects] = u.T.ravel()
+    free = u.copy()
+    free[:, 0] += x[0]
+    x[layout_c.blocks[0].effects] = free.T.ravel()
     back = named_draws(layout_c, x[None])
     np.testing.assert_allclose(back["u|g"][0], u)
     np.testing.assert_allclose(back["cor|g"], nc["cor|g"])
