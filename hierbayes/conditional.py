@@ -19,7 +19,7 @@ import xarray as xr
 
 from hierbayes.build import group_dim
 from hierbayes.build.marginal import FactorDesign, factor_design
-from hierbayes.density.batch import conditional_effects, group_sums
+from hierbayes.density.batch import conditional_effects, fixed_residual_sums, group_sums
 from hierbayes.design import Design, GroupBlock
 from hierbayes.loglik import chunks, effects_term, stacked
 
@@ -70,22 +70,26 @@ def _draw_effects(
     S, J, q = len(sigma), factor.n_groups, factor.q
     ZtZ = factor.cross(factor.Z)
     if not others:
-        Zty = factor.cross(y[:, None])[:, :, 0]
-        ZtX = factor.cross(design.X)
+        Zty = np.ascontiguousarray(factor.cross(y[:, None])[:, :, 0])
+        ZtX = np.ascontiguousarray(factor.cross(design.X))
     other_u = {blk.name: stacked(posterior, f"u|{blk.name}") for blk in others}
     out = np.empty((S, J, q))
     per_draw = J * q * q + (len(y) if others else 0)
+    size = next(chunks(S, per_draw)).stop
+    eps = np.empty((size, J, q))  # reused by every chunk
+    t = np.empty((size, J, q)) if not others else None
     for part in chunks(S, per_draw):
+        n = part.stop - part.start
         if others:
             eta = b[part] @ design.X.T
             for blk in others:
                 effects_term(blk, other_u[blk.name][part], out=eta)
             r = y[None, :] - eta
-            t = group_sums(r, factor.codes, factor.Z, J)
+            tp = group_sums(r, factor.codes, factor.Z, J)
         else:
-            t = Zty[None] - np.einsum("jkp,sp->sjk", ZtX, b[part])
-        eps = rng.standard_normal(t.shape)
-        out[part] = conditional_effects(t, ZtZ, np.ascontiguousarray(L[part]), sigma[part], eps)
+            tp = fixed_residual_sums(Zty, ZtX, np.ascontiguousarray(b[part]), t[:n])
+        rng.standard_normal(out=eps[:n])
+        conditional_effects(tp, ZtZ, np.ascontiguousarray(L[part]), sigma[part], eps[:n], out[part])
     return out
 
 

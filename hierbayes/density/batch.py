@@ -13,7 +13,7 @@ import math
 import numba
 import numpy as np
 
-__all__ = ["add_effects", "conditional_effects", "group_sums"]
+__all__ = ["add_effects", "conditional_effects", "fixed_residual_sums", "group_sums"]
 
 _JIT = {"cache": True, "nogil": True, "error_model": "numpy"}
 
@@ -54,6 +54,24 @@ def group_sums(r, codes, Z, n_groups):
 
 
 @numba.njit(**_JIT)
+def fixed_residual_sums(Zty, ZtX, b, out):
+    """``out[s, j] = Z_j'y - Z_j'X b_s``: per draw and group, Z' times the fixed-part residuals.
+
+    ``Zty``: (J, q); ``ZtX``: (J, q, p); ``b``: (S, p); ``out``: (S, J, q), returned.
+    """
+    S, p = b.shape
+    J, q = Zty.shape
+    for s in range(S):
+        for j in range(J):
+            for k in range(q):
+                acc = Zty[j, k]
+                for c in range(p):
+                    acc -= ZtX[j, k, c] * b[s, c]
+                out[s, j, k] = acc
+    return out
+
+
+@numba.njit(**_JIT)
 def _cholesky(A, q, C):
     for i in range(q):
         for j in range(i + 1):
@@ -69,16 +87,51 @@ def _cholesky(A, q, C):
 
 
 @numba.njit(**_JIT)
-def conditional_effects(t, ZtZ, L, sigma, eps):
+def _conditional_small(t, ZtZ, L, sigma, eps, s, out):
+    """:func:`conditional_effects` of draw ``s`` in closed form for one or two coefficients."""
+    J, q = t.shape[1], t.shape[2]
+    sg = sigma[s]
+    s2 = sg * sg
+    if q == 1:
+        l00 = L[s, 0, 0]
+        for j in range(J):
+            c = math.sqrt(l00 * l00 * ZtZ[j, 0, 0] + s2)
+            out[s, j, 0] = l00 * ((l00 * t[s, j, 0] / c + sg * eps[s, j, 0]) / c)
+        return
+    l00, l10, l11 = L[s, 0, 0], L[s, 1, 0], L[s, 1, 1]
+    for j in range(J):
+        a00, a01, a11 = ZtZ[j, 0, 0], ZtZ[j, 0, 1], ZtZ[j, 1, 1]
+        al00 = a00 * l00 + a01 * l10
+        al10 = a01 * l00 + a11 * l10
+        al11 = a11 * l11
+        m00 = l00 * al00 + l10 * al10 + s2
+        m01 = l11 * al10
+        m11 = l11 * al11 + s2
+        t0, t1 = t[s, j, 0], t[s, j, 1]
+        w0 = l00 * t0 + l10 * t1
+        w1 = l11 * t1
+        c00 = math.sqrt(m00)
+        c10 = m01 / c00
+        d = m11 - c10 * c10
+        c11 = math.sqrt(d) if d > 0.0 else math.nan
+        y0 = w0 / c00
+        y1 = (w1 - c10 * y0) / c11
+        v1 = (y1 + sg * eps[s, j, 1]) / c11
+        v0 = (y0 + sg * eps[s, j, 0] - c10 * v1) / c00
+        out[s, j, 0] = l00 * v0
+        out[s, j, 1] = l10 * v0 + l11 * v1
+
+
+@numba.njit(**_JIT)
+def conditional_effects(t, ZtZ, L, sigma, eps, out):
     """One draw of each group's effects from their gaussian conditional posterior, per draw.
 
     With ``M = σ² I + L' Z_j'Z_j L`` and ``w = L' t_j`` (``t_j = Z_j' r_j``), ``v ~ N(M⁻¹ w,
     σ² M⁻¹)`` and ``u_j = L v``, using the standard normal ``eps`` (S, J, q). ``t``: (S, J, q);
     ``ZtZ``: (J, q, q); ``L``: (S, q, q) lower Cholesky factors of the effects' covariance;
-    ``sigma``: (S,).
+    ``sigma``: (S,). The draws are written to ``out`` (S, J, q), which is returned.
     """
     S, J, q = t.shape
-    out = np.empty((S, J, q))
     M = np.empty((q, q))
     C = np.empty((q, q))
     SL = np.empty((q, q))
@@ -87,6 +140,9 @@ def conditional_effects(t, ZtZ, L, sigma, eps):
     v = np.empty(q)
     for s in range(S):
         s2 = sigma[s] * sigma[s]
+        if q <= 2:
+            _conditional_small(t, ZtZ, L, sigma, eps, s, out)
+            continue
         for j in range(J):
             for a in range(q):
                 for b in range(q):
