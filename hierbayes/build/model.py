@@ -155,8 +155,8 @@ def auto_marginal_factor(design: Design) -> str | None:
     the children out removes; and with crossed factors only, the centred effects of a factor
     with few groups form a slow ridge with the intercept. On InstEval (1,128 lecturers nested in
     14 departments, crossed with 2,972 students) the smallest bulk ESS of a population-level
-    parameter in 4 x 1000 draws was 517 with the departments integrated out and 1,095 with the
-    lecturers.
+    parameter in 4 x 1000 draws was 517 with the departments integrated out and 1,050 with the
+    lecturers (``benchmarks/run.py --models insteval``).
     """
     if design.family.name != "gaussian" or not design.blocks:
         return None
