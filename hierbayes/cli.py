@@ -94,6 +94,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "demo":
         data, formula, options = datasets.load("sleepstudy"), DEMO_FORMULA, {}
         print(f"Fitting {formula} to the bundled sleepstudy data (18 subjects, 180 rows)...")
+        print("(The first fit on a machine compiles hierbayes's numba code once: about 30 s.)")
     else:
         data, formula = _read_csv(args.data, "Data"), args.formula
         options = {
