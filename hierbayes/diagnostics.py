@@ -189,10 +189,13 @@ def check_convergence(idata: xr.DataTree, *, emit: bool = True) -> Diagnostics:
     for var in u_vars:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
-            # screen thousands of effects with the plain split R-hat (vectorised), then take the
+            # screen thousands of effects with the plain split R-hat of the draws (location) and
+            # of their distance from the median (spread), both vectorised, then take the
             # rank-normalised R-hat of those it flags, as for the population-level parameters
-            split = az.rhat(posterior[var], method="split")
-            flagged = posterior[var].where(split > RHAT_MAX, drop=True)
+            draws = posterior[var]
+            folded = abs(draws - draws.median(("chain", "draw")))
+            split = np.fmax(az.rhat(draws, method="split"), az.rhat(folded, method="split"))
+            flagged = draws.where(split > RHAT_MAX, drop=True)
             worst = float(az.rhat(flagged).max()) if flagged.size else float(split.max())
         if worst > RHAT_MAX:
             messages.append(

@@ -28,7 +28,7 @@ _CHUNK_ELEMENTS = 4_000_000
 def stacked(posterior: xr.Dataset, name: str) -> np.ndarray:
     """Draws of ``name`` as (chain * draw, ...)."""
     values = np.asarray(posterior[name].values, dtype=float)
-    return values.reshape(-1, *values.shape[2:])
+    return values.reshape(values.shape[0] * values.shape[1], *values.shape[2:])
 
 
 def chunks(n_draws: int, per_draw: int) -> Iterator[slice]:

@@ -91,6 +91,21 @@ def test_low_ess_is_reported():
 
 
 @pytest.mark.parametrize(
+    ("shift", "scale"), [(1.0, 1.0), (0.0, 3.0)], ids=["one chain elsewhere", "one chain wider"]
+)
+def test_group_effects_whose_chains_disagree_are_reported(shift, scale):
+    rng = np.random.default_rng(6)
+    tree = _tree(0.5 + 0.05 * rng.normal(size=(4, 500)))
+    u = tree["posterior"]["u|school"].values.copy()
+    u[0] = shift + scale * u[0]  # the first chain: moved, or as centred but wider
+    tree["posterior"] = xr.DataTree(
+        tree["posterior"].to_dataset().assign({"u|school": (tree["posterior"]["u|school"].dims, u)})
+    )
+    with pytest.warns(ConvergenceWarning, match=r"R-hat reaches .* among the school effects"):
+        assert not check_convergence(tree).ok
+
+
+@pytest.mark.parametrize(
     ("var", "coords", "expected"),
     [
         ("b", {"term": "cses"}, "the population effect of cses"),

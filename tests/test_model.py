@@ -190,3 +190,40 @@ def test_a_prior_the_kernel_lacks_compiles_the_pymc_model_once(sleep, monkeypatc
         first.idata["posterior"]["sigma"].values,
         second.idata["posterior"]["sigma"].values[:, :50],
     )
+
+
+@pytest.mark.parametrize("parameterization", ["auto", "noncentered"])
+def test_a_model_without_fixed_effects_fits_and_scores(parameterization):
+    rng = np.random.default_rng(1)
+    g = rng.integers(0, 8, 120)
+    df = pd.DataFrame(
+        {"y": rng.normal(0, 1, 8)[g] + rng.normal(0, 0.5, 120), "g": [f"g{j}" for j in g]}
+    )
+    model = hb.Model("y ~ 0 + (1 | g)", data=df, parameterization=parameterization)
+    fit = quiet_fit(model, draws=50, tune=50, chains=2, random_seed=1)
+    post = fit.idata["posterior"]
+    assert post.sizes["term"] == 0
+    assert list(post["u|g"].coords["g"].values) == [f"g{j}" for j in range(8)]
+    assert fit.idata["log_likelihood"]["y"].shape == (2, 50, 120)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", hb.LooWarning)  # 100 draws: Pareto k is high
+        assert np.isfinite(fit.loo()["elpd"])
+
+
+def test_the_pointwise_log_likelihood_is_stored_up_to_the_cap(sleep, monkeypatch):
+    import hierbayes.model as model_module
+
+    model = hb.Model("Reaction ~ Days + (1 | Subject)", data=sleep)
+    monkeypatch.setattr(model_module, "LOG_LIKELIHOOD_MAX_SIZE", 180 * 2 * 20)
+    assert "log_likelihood" in quiet_fit(model, draws=20, tune=20, chains=2).idata.children
+    monkeypatch.setattr(model_module, "LOG_LIKELIHOOD_MAX_SIZE", 180 * 2 * 20 - 1)
+    fit = quiet_fit(model, draws=20, tune=20, chains=2)
+    assert "log_likelihood" not in fit.idata.children
+    # asked for, it is stored whatever the size; loo computes it when it is missing
+    assert (
+        "log_likelihood"
+        in quiet_fit(model, draws=20, tune=20, chains=2, log_likelihood=True).idata.children
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", hb.LooWarning)
+        assert np.isfinite(fit.loo()["elpd"])

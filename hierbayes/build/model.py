@@ -48,15 +48,16 @@ def resolve_parameterization(
     ----------
     parameterization : str or dict
         ``"auto"``: gaussian models integrate out the effects of one grouping factor (the only
-        one, or the one with the fewest groups; see :func:`auto_marginal_factor` and
-        :mod:`hierbayes.build.marginal`); the other factors' coefficients, and all coefficients
-        of other families, are centred or non-centred as chosen from the data by
-        :func:`~hierbayes.build.groups.choose_parameterization`. ``"marginal"`` is the same for
-        gaussian models and an error for others. ``"noncentered"``, ``"centered"``, or a dict by
-        group term name whose values are one of those, a dict by coefficient name or a tuple with
-        one entry per coefficient, e.g.
-        ``{"school": {"Intercept": "centered", "cses": "noncentered"}}``.
-        Terms left out of a dict get ``"auto"``.
+        one; with several, a nested one or else the one with the fewest groups; see
+        :func:`auto_marginal_factor` and :mod:`hierbayes.build.marginal`); the other factors'
+        coefficients, and all coefficients of other families, are centred or non-centred as
+        chosen from the data by :func:`~hierbayes.build.groups.choose_parameterization`.
+        ``"marginal"`` is the same for gaussian models and an error for others.
+        ``"noncentered"``, ``"centered"``, or a dict by group term name whose values are one of
+        those, a dict by coefficient name or a tuple with one entry per coefficient, e.g.
+        ``{"school": {"Intercept": "centered", "cses": "noncentered"}}``. Inside a dict,
+        ``"auto"`` (also the value of terms left out) chooses centred or non-centred per
+        coefficient and integrates nothing out: name ``"marginal"`` for that.
 
     Returns
     -------
@@ -146,9 +147,9 @@ def auto_marginal_factor(design: Design) -> str | None:
     Gaussian models get the effects of one factor integrated out (see
     :mod:`hierbayes.build.marginal`): the factor itself when there is one. With several, a factor
     nested in another (each of its groups inside one group of the other, as lecturers in
-    departments or classes in schools) is preferred, the one with the fewest groups among them;
-    without nesting, the factor with the fewest groups (the first of them on a tie). Other
-    families get None.
+    departments or classes in schools) is preferred, the one with the fewest groups among them
+    (a factor with one row per group nests in any other and does not count); without nesting,
+    the factor with the fewest groups (the first of them on a tie). Other families get None.
 
     Why: sampled effects of a nested factor and the SD of the factor it is nested in form a
     funnel (the parent's effect trades off against its children's average), which integrating
@@ -166,7 +167,8 @@ def auto_marginal_factor(design: Design) -> str | None:
     nested = [
         a
         for a, (ca, ja) in codes.items()
-        if any(
+        if ja < design.n_obs  # one row per group (an observation-level effect) nests in anything
+        and any(
             b != a and jb < ja and np.unique(ca * jb + cb).size == ja
             for b, (cb, jb) in codes.items()
         )
@@ -187,7 +189,8 @@ def _check_marginal(design: Design, result: dict[str, tuple[str, ...]]) -> None:
     if len(factors) > 1:
         raise ModelSpecError(
             f"parameterization 'marginal' can integrate out one grouping factor's effects; "
-            f"{factors} were given. Keep it for one of them (the one with most groups pays most)."
+            f"{factors} were given. Keep it for one of them, or use 'auto', which picks a "
+            "nested factor, else the one with the fewest groups."
         )
     left = [b.name for b in design.blocks if b.factor == factors[0] and b not in chosen]
     if left:

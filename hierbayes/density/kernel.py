@@ -127,6 +127,11 @@ _LOG_2 = math.log(2.0)
 
 _JIT = {"cache": True, "nogil": True, "error_model": "numpy"}
 
+# the two-coefficient closed form rejects a point whose rounding could move the log-density by
+# more than QUAD_TOL (a bound: float64's epsilon times the terms of each quadratic form)
+QUAD_EPS = 2.220446049250313e-16
+QUAD_TOL = 1e-3
+
 
 # --- reading the table ------------------------------------------------------------------------
 
@@ -470,6 +475,7 @@ def _groups_q2(S, t, LF, sigma2, J, tbar, LFbar):
     b11 = b21 = b22 = 0.0
     inv = 1.0 / sigma2
     prod = 1.0  # Σ log det M_j as the log of running products: one log per many groups
+    err = 0.0
     for g in range(J):
         s11, s12, s22 = S[4 * g], S[4 * g + 1], S[4 * g + 3]
         t1, t2 = t[2 * g], t[2 * g + 1]
@@ -478,11 +484,16 @@ def _groups_q2(S, t, LF, sigma2, J, tbar, LFbar):
         sl12 = s12 * l22
         sl21 = s12 * l11 + s22 * l21
         sl22 = s22 * l22
-        # M = L'SL + σ² I
-        m11 = l11 * sl11 + l21 * sl21 + sigma2
+        # M = L'SL + σ² I; det M = σ²(σ² + tr L'SL) + det(L)² det(S), a sum of terms of one
+        # sign, stays exact where m11 m22 - m12² loses every digit: S (nearly) singular (one
+        # row, or a slope constant within the group) and SDs that dwarf σ.
+        e11 = l11 * sl11 + l21 * sl21
         m12 = l11 * sl12 + l21 * sl22
-        m22 = l22 * sl22 + sigma2
-        det = m11 * m22 - m12 * m12
+        e22 = l22 * sl22
+        m11, m22 = e11 + sigma2, e22 + sigma2
+        dl = l11 * l22
+        det_s = max(s11 * s22 - s12 * s12, 0.0)
+        det = sigma2 * (sigma2 + e11 + e22) + dl * dl * det_s
         if not det > 0.0:
             return -math.inf, 0.0
         idet = 1.0 / det
@@ -492,6 +503,8 @@ def _groups_q2(S, t, LF, sigma2, J, tbar, LFbar):
         a1 = i11 * w1 + i12 * w2
         a2 = i12 * w1 + i22 * w2
         quad = w1 * a1 + w2 * a2
+        # rounding bound of quad = (m22 w1² - 2 m12 w1 w2 + m11 w2²) / det
+        err += (m22 * w1 * w1 + 2.0 * abs(m12 * w1 * w2) + m11 * w2 * w2) * idet
         g11 = i11 + a1 * a1 * inv
         g12 = i12 + a1 * a2 * inv
         g22 = i22 + a2 * a2 * inv
@@ -507,6 +520,10 @@ def _groups_q2(S, t, LF, sigma2, J, tbar, LFbar):
         b22 -= sl21 * g12 + sl22 * g22 - t2 * a2 * inv
         tbar[2 * g] = (l11 * a1) * inv
         tbar[2 * g + 1] = (l21 * a1 + l22 * a2) * inv
+    if 0.5 * QUAD_EPS * err * inv > QUAD_TOL:
+        # far in the tails (σ tiny next to the SDs, with singular groups) the quadratic forms
+        # cancel beyond float precision: a point the sampler must reject, not a wrong value
+        return -math.inf, 0.0
     LFbar[0, 0] += b11
     LFbar[1, 0] += b21
     LFbar[1, 1] += b22

@@ -38,7 +38,7 @@ _REAL = {
 }
 _POSITIVE = {
     "HalfNormal": (K.HALF_NORMAL, ("sigma",), {"sigma": 1.0}),
-    "HalfStudentT": (K.HALF_STUDENT_T, ("nu", "sigma"), {"nu": 1.0, "sigma": 1.0}),
+    "HalfStudentT": (K.HALF_STUDENT_T, ("nu", "sigma"), {"sigma": 1.0}),
     "HalfCauchy": (K.HALF_CAUCHY, ("beta",), {}),
     "Exponential": (K.EXPONENTIAL, ("lam",), {}),
     "Gamma": (K.GAMMA, ("alpha", "beta"), {}),
@@ -51,9 +51,18 @@ _POSITIVE = {
 _LOCATIONS = {"mu", "Cauchy.alpha"}
 
 
-def _alternatives(dist: str, params: dict[str, Any]) -> dict[str, Any]:
-    """PyMC's alternative parameters (``tau``, ``lam``, ``scale``) as the kernel's."""
+def _alternatives(dist: str, params: dict[str, Any], name: str) -> dict[str, Any]:
+    """PyMC's alternative parameters (``tau``, ``lam``, ``scale``) as the kernel's.
+
+    Both forms of one parameter at once (``sigma`` and ``tau``, ...) is an error, as in PyMC.
+    """
     params = dict(params)
+    for alt, main in (("tau", "sigma"), ("lam", "sigma"), ("scale", "lam")):
+        if alt in params and main in params:
+            raise PriorError(
+                f"The {dist} prior of '{name}' has both {main} and {alt}, two forms of one "
+                "parameter; give one of them."
+            )
     if "tau" in params and dist in ("Normal", "HalfNormal", "LogNormal"):
         params["sigma"] = np.asarray(params.pop("tau"), dtype=float) ** -0.5
     if "lam" in params and dist in ("StudentT", "HalfStudentT"):
@@ -76,7 +85,7 @@ def prior_rows(name: str, prior: Prior, size: int, *, positive: bool) -> np.ndar
     if prior.dist not in table:
         raise Unsupported(f"prior {prior.dist} of '{name}'")
     code, names, defaults = table[prior.dist]
-    params = _alternatives(prior.dist, prior.kwargs)
+    params = _alternatives(prior.dist, prior.kwargs, name)
     if set(params) - set(names):
         raise Unsupported(f"parameters {sorted(params)} of the {prior.dist} prior of '{name}'")
     rows = np.zeros((size, 4))
@@ -355,7 +364,9 @@ def make_layout(
             suff["wtw"] = (W.T @ W).ravel()
             suff["wty"] = W.T @ yc
             suff["yty"] = np.array([yc @ yc, shift])
-            suff["ztw"] = np.ascontiguousarray(factor.cross(W).reshape(-1, p).T).ravel()
+            suff["ztw"] = np.ascontiguousarray(
+                factor.cross(W).reshape(factor.n_groups * factor.q, p).T
+            ).ravel()
             suff["zty"] = factor.cross(yc[:, None]).ravel()
         else:
             mcodes = np.ascontiguousarray(factor.codes[order], dtype=np.int64)

@@ -127,7 +127,7 @@ def flatten(da: xr.DataArray) -> np.ndarray:
     """Values of ``da`` with dims ``(chain, draw, *rest)`` as an array of shape ``(S, *rest)``."""
     da = da.transpose("chain", "draw", ...)
     values = np.asarray(da.values, dtype=float)
-    return values.reshape(-1, *values.shape[2:])
+    return values.reshape(values.shape[0] * values.shape[1], *values.shape[2:])
 
 
 def n_draws(posterior: xr.Dataset) -> tuple[int, int]:

@@ -16,6 +16,7 @@ from hierbayes.build import (
     resolve_parameterization,
     response_name,
 )
+from hierbayes.build.model import auto_marginal_factor
 from hierbayes.design import make_design
 from hierbayes.errors import ModelSpecError
 from hierbayes.priors import Prior, resolve_priors
@@ -421,3 +422,47 @@ def test_parameterizations_define_the_same_density(data):
         logp_centered = centered_logp({**shared, "u|g": u})
         jacobian = j * sum(np.log(chol[k, k]) for k in noncentered_idx)
         np.testing.assert_allclose(logp - logp_centered, jacobian, rtol=1e-8)
+
+
+# ---------------------------------------------------------------------------- auto_marginal_factor
+
+
+def _groupings(n_schools=4, classes_per=3, per_class=5, seed=3) -> pd.DataFrame:
+    """Classes nested in schools, and students crossed with both."""
+    rng = np.random.default_rng(seed)
+    n = n_schools * classes_per * per_class
+    cls = np.repeat(np.arange(n_schools * classes_per), per_class)
+    return pd.DataFrame(
+        {
+            "y": rng.normal(size=n),
+            "x": rng.normal(size=n),
+            "school": [f"s{c // classes_per}" for c in cls],
+            "cls": [f"c{c}" for c in cls],
+            "twin": [f"t{c}" for c in cls],  # the same grouping as cls, another name
+            "rater": [f"r{j}" for j in rng.integers(0, 8, n)],
+            "obs": [f"o{i}" for i in range(n)],
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("formula", "expected"),
+    [
+        ("y ~ x + (1 + x | school)", "school"),  # the only factor
+        ("y ~ x + (1 | school) + (1 | cls)", "cls"),  # nested: the children
+        ("y ~ x + (1 | cls) + (1 | school) + (1 | rater)", "cls"),  # nested beats fewest groups
+        ("y ~ x + (1 | school) + (1 | rater)", "school"),  # crossed: the fewest groups
+        ("y ~ x + (1 | rater) + (1 | school)", "school"),
+        ("y ~ x + (1 | cls) + (1 | twin)", "cls"),  # same grouping: no nesting, first on a tie
+        ("y ~ x + (1 | school) + (1 | obs)", "school"),  # one row per group never counts
+        ("y ~ x + (1 | school/cls)", "school:cls"),
+    ],
+)
+def test_auto_marginal_factor(formula, expected):
+    design = make_design(parse_formula(formula), _groupings())
+    assert auto_marginal_factor(design) == expected
+
+
+def test_auto_marginal_factor_is_none_for_other_families(data):
+    design = make_design(parse_formula("yb ~ x + (1 | g)"), data, family="bernoulli")
+    assert auto_marginal_factor(design) is None
