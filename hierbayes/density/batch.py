@@ -104,16 +104,20 @@ def _conditional_small(t, ZtZ, L, sigma, eps, s, out):
         al00 = a00 * l00 + a01 * l10
         al10 = a01 * l00 + a11 * l10
         al11 = a11 * l11
-        m00 = l00 * al00 + l10 * al10 + s2
+        e00 = l00 * al00 + l10 * al10
+        e11 = l11 * al11
+        m00 = e00 + s2
         m01 = l11 * al10
-        m11 = l11 * al11 + s2
         t0, t1 = t[s, j, 0], t[s, j, 1]
         w0 = l00 * t0 + l10 * t1
         w1 = l11 * t1
         c00 = math.sqrt(m00)
         c10 = m01 / c00
-        d = m11 - c10 * c10
-        c11 = math.sqrt(d) if d > 0.0 else math.nan
+        # c11² = det M / m00, with det M = σ²(σ² + tr L'AL) + det(L)² det(A) free of the
+        # cancellation of m11 - c10² when A is singular (one row) and the SDs dwarf σ
+        dl = l00 * l11
+        det = s2 * (s2 + e00 + e11) + dl * dl * max(a00 * a11 - a01 * a01, 0.0)
+        c11 = math.sqrt(det / m00)
         y0 = w0 / c00
         y1 = (w1 - c10 * y0) / c11
         v1 = (y1 + sg * eps[s, j, 1]) / c11
