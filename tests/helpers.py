@@ -106,3 +106,25 @@ def synthetic_fit(model: hb.Model, seed: int, chains: int = 2, draws: int = 50) 
     table = pd.DataFrame(columns=["r_hat", "ess_bulk", "ess_tail"])
     diagnostics = Diagnostics(table=table, divergences=0)
     return hb.Fit(idata=idata, model=model, diagnostics=diagnostics, sampler="synthetic")
+
+
+def crossed_data(seed: int = 5, n: int = 60) -> pd.DataFrame:
+    """Small gaussian data with two crossed factors (g: 5 groups, h: 3), plus columns for the
+    other families (yb bernoulli, k poisson, trials) and an integer column s."""
+    rng = np.random.default_rng(seed)
+    g = rng.integers(0, 5, n)
+    h = rng.integers(0, 3, n)
+    x = rng.normal(1.0, 1.0, n)
+    y = 3 + x + rng.normal(0, 1, 5)[g] + rng.normal(0, 0.5, 3)[h] + rng.normal(0, 0.7, n)
+    return pd.DataFrame(
+        {
+            "y": y,
+            "x": x,
+            "g": [f"g{j}" for j in g],
+            "h": [f"h{j}" for j in h],
+            "yb": (y > 4).astype(int),
+            "k": rng.poisson(2.0, n),
+            "trials": 8,
+            "s": rng.integers(0, 9, n),
+        }
+    )

@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import xarray as xr
+from helpers import crossed_data
 
 from hierbayes.build.marginal import factor_design
 from hierbayes.conditional import CONDITIONAL_DRAWS, _draw_effects
@@ -17,13 +18,7 @@ from hierbayes.spec import parse_formula
 
 @pytest.fixture(scope="module")
 def data() -> pd.DataFrame:
-    rng = np.random.default_rng(5)
-    n = 60
-    g = rng.integers(0, 5, n)
-    h = rng.integers(0, 3, n)
-    x = rng.normal(1.0, 1.0, n)
-    y = 3 + x + rng.normal(0, 1, 5)[g] + rng.normal(0, 0.5, 3)[h] + rng.normal(0, 0.7, n)
-    return pd.DataFrame({"y": y, "x": x, "g": [f"g{j}" for j in g], "h": [f"h{j}" for j in h]})
+    return crossed_data()
 
 
 def _posterior(S: int, b, sigma, sd, cor=None, others=None) -> xr.Dataset:
@@ -74,6 +69,47 @@ def test_conditional_draws_have_the_exact_posterior_moments(data, crossed):
         corr = np.corrcoef(got.T)[0, 1]
         exact = cov[0, 1] / np.sqrt(cov[0, 0] * cov[1, 1])
         assert abs(corr - exact) < 4 * (1 - exact**2) / np.sqrt(S)
+
+
+def test_draws_varying_per_draw_are_exact_across_chunk_boundaries(data, monkeypatch):
+    """Parameters differing in every draw, split into chunks of 3 draws: each draw is
+    u = L v, v = M⁻¹ L't + σ C'⁻¹ ε (M = σ²I + L'Z'ZL = CC'), with the generator's normals
+    taken in order."""
+    import hierbayes.loglik as loglik
+
+    design = make_design(parse_formula("y ~ x + (1 + x | g) + (1 | h)"), data)
+    g, h = design.blocks
+    S, J, q = 7, len(g.levels), 2
+    rng = np.random.default_rng(4)
+    b = rng.normal(size=(S, 2))
+    sigma = rng.uniform(0.5, 1.5, S)
+    sd = rng.uniform(0.3, 2.0, (S, q))
+    rho = rng.uniform(-0.8, 0.8, S)
+    cor = np.stack([[[1.0, r], [r, 1.0]] for r in rho])
+    u_h = rng.normal(size=(S, len(h.levels), 1))
+    post = xr.Dataset(
+        {
+            "b": (("chain", "draw", "term"), b[None]),
+            "sigma": (("chain", "draw"), sigma[None]),
+            "sd|g": (("chain", "draw", "t"), sd[None]),
+            "cor|g": (("chain", "draw", "t", "t2"), cor[None]),
+            "chol_cor|g": (("chain", "draw", "t", "t2"), np.linalg.cholesky(cor)[None]),
+            "u|h": (("chain", "draw", "j", "k"), u_h[None]),
+        }
+    )
+    monkeypatch.setattr(loglik, "_CHUNK_ELEMENTS", 3 * (J * q * q + design.n_obs))
+    assert [p.stop for p in loglik.chunks(S, J * q * q + design.n_obs)] == [3, 6, 7]
+    draws = _draw_effects(post, design, factor_design(design, ["g"]), [h], np.random.default_rng(1))
+    eps = np.random.default_rng(1).standard_normal((S, J, q))
+    for s in range(S):
+        L = sd[s][:, None] * np.linalg.cholesky(cor[s])
+        r = design.y - design.X @ b[s] - u_h[s, h.codes, 0]
+        for j in range(J):
+            Zj, rj = g.Z[g.codes == j], r[g.codes == j]
+            M = sigma[s] ** 2 * np.eye(q) + L.T @ Zj.T @ Zj @ L
+            C = np.linalg.cholesky(M)
+            v = np.linalg.solve(M, L.T @ Zj.T @ rj) + sigma[s] * np.linalg.solve(C.T, eps[s, j])
+            np.testing.assert_allclose(draws[s, j], L @ v, rtol=1e-9, atol=1e-12)
 
 
 @pytest.mark.slow

@@ -7,6 +7,7 @@ import pandas as pd
 import pymc as pm
 import pytest
 import xarray as xr
+from helpers import crossed_data
 
 from hierbayes.build import build_model
 from hierbayes.design import make_design
@@ -17,24 +18,7 @@ from hierbayes.spec import parse_formula
 
 @pytest.fixture(scope="module")
 def data() -> pd.DataFrame:
-    rng = np.random.default_rng(5)
-    n = 60
-    g = rng.integers(0, 5, n)
-    h = rng.integers(0, 3, n)
-    x = rng.normal(1.0, 1.0, n)
-    y = 3 + x + rng.normal(0, 1, 5)[g] + rng.normal(0, 0.5, 3)[h] + rng.normal(0, 0.7, n)
-    return pd.DataFrame(
-        {
-            "y": y,
-            "x": x,
-            "g": [f"g{j}" for j in g],
-            "h": [f"h{j}" for j in h],
-            "yb": (y > 4).astype(int),
-            "k": rng.poisson(2.0, n),
-            "trials": 8,
-            "s": rng.integers(0, 9, n),
-        }
-    )
+    return crossed_data()
 
 
 @pytest.mark.parametrize(
@@ -64,6 +48,24 @@ def test_pointwise_log_likelihood_matches_pymc(data, formula, family):
         rtol=1e-10,
         atol=1e-12,
     )
+
+
+def test_chunks_of_draws_give_the_same_table(data, monkeypatch):
+    import hierbayes.loglik as loglik
+
+    design = make_design(parse_formula("y ~ x + (1 + x | g) + (1 | h)"), data)
+    priors, _ = resolve_priors(design, {})
+    model = build_model(design, priors, "noncentered", obs_index=data.index)
+    prior = pm.sample_prior_predictive(draws=7, model=model, random_seed=3)
+    idata = xr.DataTree.from_dict(
+        {"posterior": prior["prior"].to_dataset(), "observed_data": prior["observed_data"]}
+    )
+    whole = pointwise_log_likelihood(idata, design)["log_likelihood"]["y"].values
+    monkeypatch.setattr(loglik, "_CHUNK_ELEMENTS", 3 * len(data))  # chunks of 3, 3 and 1 draws
+    chunked = pointwise_log_likelihood(idata, design)["log_likelihood"]["y"].values
+    # equal up to the matrix products' summation order, which depends on the chunk's shape
+    np.testing.assert_allclose(chunked, whole, rtol=1e-12, atol=1e-12)
+    assert len(np.unique(whole[0, :, 0])) == 7  # the draws differ
 
 
 def test_observed_data_carries_the_row_labels(data):
