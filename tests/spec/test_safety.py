@@ -166,9 +166,9 @@ def test_caret_points_at_the_culprit():
 
 
 def test_non_string_is_a_typed_error():
-    with pytest.raises(FormulaSyntaxError, match="must be a string .* got int"):
+    with pytest.raises(FormulaSyntaxError, match=r"must be a string .* got int"):
         check_formula(123)
-    with pytest.raises(FormulaSyntaxError, match="must be a string .* got bytes"):
+    with pytest.raises(FormulaSyntaxError, match=r"must be a string .* got bytes"):
         check_expression(b"x")
 
 
