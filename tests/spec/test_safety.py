@@ -98,7 +98,7 @@ CODE = [
     ("y ~ numpy.log(x)", FSE, r"'numpy\.log' is not an allowed .* Did you mean np\.log\?"),
     ("y ~ math.log(x)", FSE, r"'math\.log' is not an allowed .* Did you mean np\.log\?"),
     ("y ~ 'x'", FSE, r"\"'x'\" is not a term"),
-    ("y ~ x + \"abc\"", FSE, r"'\"abc\"' is not a term"),
+    ('y ~ x + "abc"', FSE, r"'\"abc\"' is not a term"),
     ("y ~ I('a' * 10)", FSE, r"'a' cannot be used here: only numbers"),
     ("y ~ I(b'x' + x)", FSE, r"b'x' cannot be used here"),
     ("y ~ trials(n)", FSE, r"trials\(\.\.\.\) names the binomial trials column"),
