@@ -21,6 +21,7 @@ from formulaic.errors import FormulaicError
 from hierbayes.design.level2 import Level2Input, merge_level2
 from hierbayes.errors import DataError, FamilyError, MissingColumnError, MissingValueError
 from hierbayes.families import Family, get_family
+from hierbayes.linalg import first_dependent_column
 from hierbayes.spec import GroupTerm, ModelSpec
 
 __all__ = [
@@ -231,16 +232,17 @@ def _response(data: pd.DataFrame, spec: ModelSpec) -> np.ndarray:
 
 
 def _check_rank(X: np.ndarray, columns: tuple[str, ...]) -> None:
-    if X.shape[1] == 0 or np.linalg.matrix_rank(X) == X.shape[1]:
+    k = first_dependent_column(X)  # scale-aware: see hierbayes.linalg
+    if k is None:
         return
-    for k in range(1, X.shape[1] + 1):
-        if np.linalg.matrix_rank(X[:, :k]) < k:
-            raise DataError(
-                f"The fixed-effect column '{columns[k - 1]}' is a linear combination of the "
-                "columns "
-                f"before it ({', '.join(columns[: k - 1])}): the model cannot tell their effects "
-                "apart. Remove it or one of those terms."
-            )
+    before = ", ".join(columns[:k])
+    raise DataError(
+        f"The fixed-effect column '{columns[k]}' is a linear combination of the columns before "
+        f"it ({before}): the model cannot tell their effects apart. Remove it or one of those "
+        "terms."
+        if k
+        else f"The fixed-effect column '{columns[k]}' is zero on every row. Remove it."
+    )
 
 
 def encode_like_training(spec: FormulaicSpec, data: pd.DataFrame, **kwargs: Any) -> pd.DataFrame:
