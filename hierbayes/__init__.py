@@ -12,6 +12,7 @@ Examples
 from hierbayes import datasets
 from hierbayes.comparison import compare
 from hierbayes.errors import (
+    ArgumentError,
     ConvergenceWarning,
     DataError,
     FamilyError,
@@ -37,6 +38,7 @@ from hierbayes.priors import Prior
 __version__ = "0.1.0"
 
 __all__ = [
+    "ArgumentError",
     "ConvergenceWarning",
     "DataError",
     "FamilyError",

@@ -24,6 +24,7 @@ from hierbayes.inference import check_settings, sample, sample_compiled
 from hierbayes.loglik import observed_data, pointwise_log_likelihood
 from hierbayes.priors import Prior, resolve_priors
 from hierbayes.spec import parse_formula
+from hierbayes.validate import check_fit_arguments
 
 if TYPE_CHECKING:
     from hierbayes.equations import Equations
@@ -157,18 +158,26 @@ class Model:
             Warns with :class:`~hierbayes.errors.ConvergenceWarning` when R-hat, ESS or divergences
             suggest the draws cannot be trusted, naming the parameter in the model's terms.
         """
-        check_settings(
-            sampler=sampler, draws=draws, tune=tune, chains=chains, target_accept=target_accept
+        settings = check_fit_arguments(
+            draws=draws,
+            tune=tune,
+            chains=chains,
+            cores=cores,
+            random_seed=random_seed,
+            sampler=sampler,
+            target_accept=target_accept,
+            progressbar=progressbar,
+            log_likelihood=log_likelihood,
         )
-        settings = {
-            "draws": draws,
-            "tune": tune,
-            "chains": chains,
-            "cores": cores,
-            "random_seed": random_seed,
-            "target_accept": target_accept,
-            "progressbar": progressbar,
-        }
+        draws, chains, random_seed = settings["draws"], settings["chains"], settings["random_seed"]
+        check_settings(
+            sampler=sampler,
+            draws=draws,
+            tune=settings["tune"],
+            chains=chains,
+            target_accept=settings["target_accept"],
+        )
+        settings["progressbar"] = progressbar
         density = self.compiled_density() if sampler == "nutpie" else None
         if density is not None:
             idata = sample_compiled(density, **settings)
