@@ -35,6 +35,7 @@ from hierbayes.errors import (
 from hierbayes.families import Family, get_family
 from hierbayes.linalg import first_dependent_column
 from hierbayes.spec import GroupTerm, ModelSpec
+from hierbayes.spec.safety import FORMULA_CONTEXT, check_expression
 
 __all__ = [
     "Design",
@@ -201,8 +202,11 @@ def _label(value: object) -> str:
 def _matrix(
     expr: str, data: pd.DataFrame, what: str
 ) -> tuple[np.ndarray, tuple[str, ...], FormulaicSpec]:
+    check_expression(expr)
     try:
-        mm = model_matrix(expr, data, na_action="raise", output="pandas")
+        mm = model_matrix(
+            expr, data, na_action="raise", output="pandas", context=FORMULA_CONTEXT
+        )
     except FormulaicError as err:
         raise DataError(f"Could not build the design of {what} ('{expr}'): {err}") from err
     except Exception as err:  # errors raised while evaluating user transforms such as np.log(x)
@@ -276,7 +280,8 @@ def encode_like_training(spec: FormulaicSpec, data: pd.DataFrame, **kwargs: Any)
     >>> encode_like_training(spec, pd.DataFrame({"x": [2.0]}), output="pandas")["x"].tolist()
     [2.0]
     """
-    return copy.deepcopy(spec).get_model_matrix(data, **kwargs)
+    check_expression(str(spec.formula))
+    return copy.deepcopy(spec).get_model_matrix(data, context=FORMULA_CONTEXT, **kwargs)
 
 
 def categorical_variables(design: Design) -> frozenset[str]:

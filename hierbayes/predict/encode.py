@@ -38,6 +38,7 @@ from hierbayes.errors import (
     MissingValueError,
     UnknownLevelError,
 )
+from hierbayes.spec.safety import FORMULA_CONTEXT, check_expression
 
 __all__ = [
     "Encoded",
@@ -368,7 +369,10 @@ def encode(
         else:
             variables = sorted(str(v) for v in Formula(name).required_variables)
             _check_present(data, variables, "the response")
-            mm = Formula(f"0 + {name}").get_model_matrix(data, output="pandas")
+            check_expression(f"0 + {name}")
+            mm = Formula(f"0 + {name}").get_model_matrix(
+                data, output="pandas", context=FORMULA_CONTEXT
+            )
             y = mm.to_numpy(dtype=float)[:, 0]
     trials_values = None
     if trials and design.spec.fixed.trials is not None:

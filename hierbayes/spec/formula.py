@@ -15,6 +15,7 @@ from formulaic import Formula
 from formulaic.errors import FormulaicError
 
 from hierbayes.errors import FormulaSyntaxError, ModelSpecError
+from hierbayes.spec.safety import check_expression, check_formula
 from hierbayes.spec.terms import FixedTerms, GroupTerm, ModelSpec
 
 __all__ = ["parse_formula", "split_top_level"]
@@ -65,6 +66,7 @@ def parse_formula(formula: str) -> ModelSpec:
         raise FormulaSyntaxError("Expected a single '~' in the formula.", formula, tilde[1])
     lhs_text, rhs_text = formula[: tilde[0]], formula[tilde[0] + 1 :]
     response, trials = _parse_lhs(formula, lhs_text)
+    check_formula(formula)
 
     fixed_parts: list[str] = []
     groups: list[GroupTerm] = []
@@ -251,6 +253,7 @@ def _parse_factor(formula: str, text: str, pos: int) -> list[tuple[str, ...]]:
 
 
 def _canonical_terms(formula: str, expr: str, pos: int) -> tuple[str, ...]:
+    check_expression(expr, formula, pos)
     try:
         parsed = Formula(expr)
     except FormulaicError as err:
