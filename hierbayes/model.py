@@ -11,6 +11,7 @@ import pymc as pm
 import xarray as xr
 
 from hierbayes.build import build_model, resolve_parameterization
+from hierbayes.build.priors import check_user_priors
 from hierbayes.compile import compile_nutpie
 from hierbayes.conditional import complete_marginal, marginal_blocks
 from hierbayes.density.layout import Unsupported, make_layout
@@ -91,7 +92,9 @@ class Model:
     ):
         self.spec = parse_formula(formula)
         self.design = make_design(self.spec, data, level2=level2, family=family, trials=trials)
-        self.prior_values, self._prior_table = resolve_priors(self.design, dict(priors or {}))
+        self.prior_values, self._prior_table = resolve_priors(
+            self.design, check_user_priors(priors)
+        )
         self.parameterization = resolve_parameterization(self.design, parameterization)
         self.obs_index = data.index if data.index.is_unique else pd.RangeIndex(len(data))
         self._compiled: tuple[str, pm.Model, Any] | None = None

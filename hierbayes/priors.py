@@ -23,6 +23,7 @@ brms's recommendation; ``eta = 1`` is uniform).
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass
 from typing import Any
 
@@ -76,6 +77,8 @@ class Prior:
             raise PriorError(
                 f"A prior's distribution must be a name such as 'Normal', got {dist!r}."
             )
+        for key, value in params.items():
+            _check_parameter(dist, key, value)
         frozen = tuple(
             sorted(
                 (k, tuple(np.asarray(v).tolist()) if np.ndim(v) else v) for k, v in params.items()
@@ -101,6 +104,22 @@ class Prior:
 def _sd(values: np.ndarray) -> float:
     sd = float(np.std(values, ddof=1)) if values.size > 1 else 0.0
     return sd if np.isfinite(sd) and sd > 0 else 1.0
+
+
+def _check_parameter(dist: str, key: str, value: Any) -> None:
+    """A prior parameter is a finite real number or a flat list of them."""
+    values = np.asarray(value, dtype=object).ravel() if np.ndim(value) else [value]
+    ok = np.ndim(value) <= 1 and len(values) > 0
+    for v in values if ok else []:
+        real = isinstance(v, numbers.Real) and not isinstance(v, bool | np.bool_)
+        if not real or not np.isfinite(float(v)):
+            ok = False
+            break
+    if not ok:
+        raise PriorError(
+            f"Parameter {key} of Prior({dist!r}) must be a finite number (or a list of numbers, "
+            f"one per coefficient), got {value!r}."
+        )
 
 
 def _round(value: float) -> float:
