@@ -21,6 +21,7 @@ __all__ = [
     "ModelSpecError",
     "PathExistsError",
     "PriorError",
+    "SavedFitNotFoundError",
     "SummaryError",
     "UnknownGroupError",
     "UnknownLevelError",
@@ -104,6 +105,10 @@ class PathExistsError(HierbayesError, FileExistsError):
 class ArgumentError(HierbayesError, ValueError, TypeError):
     """An argument has the wrong type or an invalid value (``draws=True``, ``cores=0``,
     ``random_seed="abc"``, ``kind="means"``); the message names the argument and what it takes."""
+
+
+class SavedFitNotFoundError(HierbayesError, FileNotFoundError):
+    """Nothing exists at the path given to :func:`hierbayes.load`."""
 
 
 class LooWarning(UserWarning):

@@ -36,7 +36,13 @@ import xarray as xr
 
 from hierbayes.design import Design
 from hierbayes.diagnostics import check_convergence
-from hierbayes.errors import DataError, FileFormatError, HierbayesError, PathExistsError
+from hierbayes.errors import (
+    DataError,
+    FileFormatError,
+    HierbayesError,
+    PathExistsError,
+    SavedFitNotFoundError,
+)
 from hierbayes.priors import Prior
 from hierbayes.rebuild import Recipe
 from hierbayes.schema import check_data_json, check_model_json, check_zarr_store
@@ -381,7 +387,7 @@ def load(path: str | Path) -> Fit:
 
     path = Path(path)
     if not path.exists():
-        raise FileNotFoundError(f"No saved fit at '{path}'.")
+        raise SavedFitNotFoundError(f"No saved fit at '{path}'.")
     meta = _read_json(path / MODEL_FILE, "the model description")
     if not isinstance(meta, dict) or not isinstance(meta.get("format_version"), int):
         raise FileFormatError(f"{path / MODEL_FILE} is corrupt: it has no format_version.")

@@ -80,8 +80,8 @@ def check_cores(cores: Any) -> int | None:
     return int(cores)
 
 
-def check_seed(random_seed: Any, name: str = "random_seed") -> int | None:
-    """``None`` or an integer in [0, 2**63).
+def check_seed(random_seed: Any, name: str = "random_seed", *, generator: bool = False) -> Any:
+    """``None`` or an integer in [0, 2**63) (or, with ``generator=True``, a NumPy Generator).
 
     Examples
     --------
@@ -90,9 +90,12 @@ def check_seed(random_seed: Any, name: str = "random_seed") -> int | None:
     """
     if random_seed is None:
         return None
+    if generator and isinstance(random_seed, np.random.Generator):
+        return random_seed
     if not _is_integer(random_seed) or not 0 <= int(random_seed) <= _MAX_SEED:
+        also = ", a numpy Generator" if generator else ""
         raise ArgumentError(
-            f"{name} must be a non-negative integer (below 2**63) or None, got "
+            f"{name} must be a non-negative integer (below 2**63){also} or None, got "
             f"{_show(random_seed)}."
         )
     return int(random_seed)

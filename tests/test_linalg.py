@@ -1,4 +1,4 @@
-"""The shared rank rule: exact confounding is found, near confounding is not, units do not matter."""
+"""The shared rank rule: exact confounding is found, near confounding is not, at any scale."""
 
 from __future__ import annotations
 

@@ -366,7 +366,8 @@ def make_design(
     data, level2_columns = merge_level2(data, level2)
     needed = required_variables(spec)
     _check_columns(data, needed, level2_columns)
-    check_used_columns(data, needed, [f for g in spec.groups for f in g.factor])
+    predictors = [n for n in needed if n != spec.fixed.response]
+    check_used_columns(data, predictors, [f for g in spec.groups for f in g.factor])
     if len(data) == 0:
         raise DataError("The data has no rows.")
     data = data.reset_index(drop=True)

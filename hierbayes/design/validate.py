@@ -6,11 +6,17 @@ what to do.
 
 Scale limits (float64, justified where they are defined):
 
-* a gaussian response must satisfy ``max|y| * sqrt(n) <= 1e150`` and, when it varies,
-  ``sd(y) >= 1e-150``: the residual sum of squares, ``sd(y)`` for the default priors and the
-  kernel's sufficient statistics square the response; past ``sqrt(1.8e308) = 1.3e154`` the
-  squares overflow (and below ``1e-154`` they underflow to 0), and the default prior scales then
-  silently fall back to 1. The 1e4 margin covers the quadratic forms with prior scale factors.
+* a gaussian response must satisfy ``max|y| * sqrt(n) <= 1e150``: the residual sum of squares,
+  ``sd(y)`` for the default priors and the kernel's sufficient statistics square the response;
+  past ``sqrt(1.8e308) = 1.3e154`` the squares overflow, and the default prior scales then
+  silently fell back to 1. The 1e4 margin covers the quadratic forms with prior scale factors.
+* and, when it varies, ``1e-10 <= sd(y) <= 1e12``. Long before anything overflows, the sampler
+  fails: its parameters are in the response's units, and nutpie starts at unit scale (initial
+  points jittered by ±1, unit mass matrix). Measured on 10 groups x 10 rows, y = 10**k x
+  (1 + u_g + 0.5 x + e), 2 chains x 200 draws after 300 tuning steps: k from -10 to 10 sample
+  well (R-hat <= 1.02, no divergences), k = 12 is marginal (R-hat 1.05), k = 14, 16, 18, 20, 50,
+  100, 150 stall (R-hat 1.5 to 2.5, the slope's mean 1e8 times too small at k = 100), and
+  k = -15 and -30 diverge on every draw.
 * counts (poisson, binomial successes and trials) must satisfy
   ``eps * sum(y * log(y)) <= 0.01``: the log-likelihood of a count ``y`` is a difference of
   terms of size ``y log y`` (``y * eta - exp(eta) - lgamma(y + 1)``), so its rounding error is
@@ -33,6 +39,7 @@ from hierbayes.errors import DataError, FamilyError
 __all__ = [
     "COUNT_ROUNDING_LIMIT",
     "GAUSSIAN_SCALE_LIMIT",
+    "GAUSSIAN_SD_RANGE",
     "check_frame",
     "check_group_labels",
     "check_response_scale",
@@ -40,6 +47,7 @@ __all__ = [
 ]
 
 GAUSSIAN_SCALE_LIMIT = 1e150
+GAUSSIAN_SD_RANGE = (1e-10, 1e12)
 COUNT_ROUNDING_LIMIT = 0.01
 
 
@@ -141,6 +149,17 @@ def check_group_labels(factor: Sequence[str], keys: pd.Index, labels: Sequence[s
         seen[label] = key
 
 
+def _robust_sd(y: np.ndarray) -> float:
+    """Sample SD without overflow or underflow of the squares."""
+    if y.size < 2:
+        return 0.0
+    dev = y - np.mean(y)
+    top = float(np.max(np.abs(dev)))
+    if top == 0 or not np.isfinite(top):
+        return 0.0 if top == 0 else float("inf")
+    return top * float(np.std(dev / top, ddof=1))
+
+
 def check_response_scale(
     y: np.ndarray, family: str, name: str, trials: np.ndarray | None = None
 ) -> None:
@@ -162,12 +181,16 @@ def check_response_scale(
                 f"(max|y| x sqrt(n) must stay below {GAUSSIAN_SCALE_LIMIT:.0e}). Rescale it, "
                 f"e.g. divide by 10**{int(np.floor(np.log10(top)))} or model np.log({name})."
             )
-        spread = float(np.max(y) - np.min(y)) if np.size(y) else 0.0
-        if 0 < spread < 1 / GAUSSIAN_SCALE_LIMIT:
+        sd = _robust_sd(np.asarray(y, dtype=float))
+        low, high = GAUSSIAN_SD_RANGE
+        if sd > 0 and not low <= sd <= high:
+            factor = int(np.floor(np.log10(sd)))
+            how = f"divide by 10**{factor}" if sd > high else f"multiply by 10**{-factor}"
             raise FamilyError(
-                f"Response '{name}' varies by only {spread:.3g}: its squared deviations "
-                "underflow float64, and the default priors would lose its scale. Rescale it, "
-                f"e.g. multiply by 10**{int(-np.floor(np.log10(spread)))}."
+                f"Response '{name}' has standard deviation {sd:.3g}, outside "
+                f"[{low:.0e}, {high:.0e}], where the sampler, which starts at unit scale, "
+                f"fails (it stalls or every draw diverges). Rescale it, e.g. {how}, and scale "
+                "the results back."
             )
         return
     counts = [(f"Response '{name}'", np.asarray(y, dtype=float))]

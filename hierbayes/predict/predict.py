@@ -183,7 +183,7 @@ def predict(
             groups=groups != "population",
             trials=needs_trials,
         )
-    rng = np.random.default_rng(check_seed(random_seed))
+    rng = np.random.default_rng(check_seed(random_seed, generator=True))
     draws = posterior_draws(fit)
     values = _values(fit, draws, encoded, groups, kind, rng)
     da = xr.DataArray(

@@ -238,7 +238,7 @@ def simulate_new_groups(
         raise ValueError("Give x (rows shared by every group) or n_per_group, not both.")
     design = fit.design
     factor = choose_factor(design, factor)
-    rng = np.random.default_rng(check_seed(random_seed))
+    rng = np.random.default_rng(check_seed(random_seed, generator=True))
     draws = posterior_draws(fit)
     n_chain, n_draw = draws.shape
     flat = rng.integers(0, n_chain * n_draw, size=n_groups)
