@@ -68,10 +68,14 @@ def _parser() -> argparse.ArgumentParser:
 
 def _read_csv(path: str, what: str) -> pd.DataFrame:
     file = Path(path)
+    if file.is_dir():
+        raise HierbayesError(f"{what} file '{path}' is a folder; give the path of a CSV file.")
     if not file.is_file():
         raise HierbayesError(f"{what} file '{path}' does not exist.")
     try:
         return pd.read_csv(file)
+    except OSError as err:
+        raise HierbayesError(f"{what} file '{path}' cannot be read: {err.strerror}.") from err
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise HierbayesError(f"{what} file '{path}' is not a readable CSV: {first}") from err

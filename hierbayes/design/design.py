@@ -204,9 +204,7 @@ def _matrix(
 ) -> tuple[np.ndarray, tuple[str, ...], FormulaicSpec]:
     check_expression(expr)
     try:
-        mm = model_matrix(
-            expr, data, na_action="raise", output="pandas", context=FORMULA_CONTEXT
-        )
+        mm = model_matrix(expr, data, na_action="raise", output="pandas", context=FORMULA_CONTEXT)
     except FormulaicError as err:
         raise DataError(f"Could not build the design of {what} ('{expr}'): {err}") from err
     except Exception as err:  # errors raised while evaluating user transforms such as np.log(x)

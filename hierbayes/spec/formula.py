@@ -15,12 +15,14 @@ from formulaic import Formula
 from formulaic.errors import FormulaicError
 
 from hierbayes.errors import FormulaSyntaxError, ModelSpecError
+from hierbayes.spec.rules import check_removals, check_response_use, check_slash_typo
 from hierbayes.spec.safety import check_expression, check_formula
 from hierbayes.spec.terms import FixedTerms, GroupTerm, ModelSpec
 
 __all__ = ["parse_formula", "split_top_level"]
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*")
+_WORD = re.compile(r"[^\W\d][\w.]*")
 _TRIALS = re.compile(r"^\s*trials\s*\(\s*([A-Za-z_][A-Za-z0-9_.]*)\s*\)\s*$")
 
 
@@ -69,6 +71,7 @@ def parse_formula(formula: str) -> ModelSpec:
     check_formula(formula)
 
     fixed_parts: list[str] = []
+    fixed_pieces: list[tuple[str, str, int]] = []
     groups: list[GroupTerm] = []
     offset = tilde[0] + 1
     for sign, piece, start in _split_terms(formula, rhs_text, offset):
@@ -88,8 +91,11 @@ def parse_formula(formula: str) -> ModelSpec:
                     formula,
                     lead + bars[0],
                 )
+            check_slash_typo(formula, stripped, lead)
+            fixed_pieces.append((sign, piece, start))
             fixed_parts.append(f"{sign} {stripped}" if fixed_parts or sign == "-" else stripped)
 
+    check_removals(formula, fixed_pieces)
     fixed_expr = " ".join(fixed_parts) if fixed_parts else "1"
     if fixed_expr.startswith("-"):
         fixed_expr = "1 " + fixed_expr
@@ -214,6 +220,7 @@ def _parse_group_term(formula: str, piece: str, pos: int) -> list[GroupTerm]:
         )
     factors = _parse_factor(formula, factor_text, pos + 1 + bar + (1 if correlated else 2))
     terms = _canonical_terms(formula, expr, pos + 1)
+    check_removals(formula, _split_terms(formula, expr, pos + 1))
     if not terms:
         raise FormulaSyntaxError(
             "This group term has no varying coefficient: '0' or '-1' removed the intercept and no "
@@ -260,10 +267,19 @@ def _canonical_terms(formula: str, expr: str, pos: int) -> tuple[str, ...]:
         raise FormulaSyntaxError(
             f"Could not parse {expr.strip()!r}: {str(err).splitlines()[0]}", formula, pos
         ) from err
-    return tuple(str(term) for term in parsed)
+    return tuple(":".join(_quoted(f) for f in term.factors) for term in parsed)
+
+
+def _quoted(factor: object) -> str:
+    """A factor as formula text: a column name that is not a plain word keeps its backquotes."""
+    expr = str(factor)
+    if getattr(getattr(factor, "eval_method", None), "value", "") != "lookup":
+        return expr
+    return expr if _WORD.fullmatch(expr) else f"`{expr}`"
 
 
 def _validate(spec: ModelSpec) -> None:
+    check_response_use(spec)
     seen: dict[tuple[frozenset[str], str], GroupTerm] = {}
     for group in spec.groups:
         repeated = sorted({name for name in group.factor if group.factor.count(name) > 1})

@@ -119,7 +119,7 @@ def check_python_term(source: str, text: str, start: int) -> None:
         at = start + (column - 1 if isinstance(column, int) and 0 < column <= len(text) else 0)
         reason = getattr(err, "msg", None) or str(err)
         raise FormulaSyntaxError(
-            f"Could not read the term {text!r}: {reason}. A term is a column, a number, or an "
+            f"Could not read the term '{text}': {reason}. A term is a column, a number, or an "
             f"allowed transform of a column ({_allowed_list()}).",
             source,
             at,
@@ -128,9 +128,17 @@ def check_python_term(source: str, text: str, start: int) -> None:
 
 
 def uses_column(text: str) -> bool:
-    """Whether a (checked) Python term reads a column, rather than being a constant."""
+    """Whether a (checked) Python term reads a column, rather than being a constant.
+
+    Examples
+    --------
+    >>> uses_column("np.log(y)"), uses_column("np.log(2)")
+    (True, False)
+    """
     tree = ast.parse(_BACKQUOTED.sub("B", text), mode="eval")
-    callees = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
+    callees = {
+        id(sub) for n in ast.walk(tree) if isinstance(n, ast.Call) for sub in ast.walk(n.func)
+    }
     return any(isinstance(n, ast.Name) and id(n) not in callees for n in ast.walk(tree))
 
 
@@ -140,7 +148,7 @@ def _allowed_list() -> str:
 
 def not_allowed(name: str, hint: str = "") -> str:
     return (
-        f"{name!r} is not an allowed function in a formula.{hint} A formula is data, not code: "
+        f"'{name}' is not an allowed function in a formula.{hint} A formula is data, not code: "
         f"it may call only {_allowed_list()}."
     )
 
@@ -242,7 +250,7 @@ class _Checker:
         if not (ok_exponent and ok_base):
             raise self.fail(
                 node,
-                f"The power {self.snippet(node)!r} is not allowed: a power needs a column or a "
+                f"The power '{self.snippet(node)}' is not allowed: a power needs a column or a "
                 f"number as its base and a column or a number up to {_MAX_POWER} as its exponent.",
             )
 
@@ -269,8 +277,7 @@ class _Checker:
             )
         most, keywords = _TRANSFORMS[name]
         if name == "Q":
-            self.arguments(node, name, 1, ())
-            argument = node.args[0]
+            argument = node.args[0] if len(node.args) == 1 and not node.keywords else node
             if not (isinstance(argument, ast.Constant) and isinstance(argument.value, str)):
                 raise self.fail(argument, "Q(...) takes a column name in quotes: Q('my col').")
             return
@@ -333,7 +340,7 @@ class _Checker:
             return
         raise self.fail(
             node,
-            f"{self.snippet(node)!r} is not a literal: a transform's extra arguments must be "
+            f"'{self.snippet(node)}' is not a literal: a transform's extra arguments must be "
             "numbers, strings, True/False/None or lists of them.",
         )
 
@@ -347,7 +354,7 @@ class _Checker:
             allowed = ", ".join([*CONTRASTS, *(f"contr.{a}" for a in CONTR_ATTRIBUTES)])
             raise self.fail(
                 node,
-                f"{self.snippet(target)!r} is not a contrast coding; C(x, ...) takes one of "
+                f"'{self.snippet(target)}' is not a contrast coding; C(x, ...) takes one of "
                 f"{allowed} (e.g. C(x, Treatment('b')) or C(x, contr.sum)).",
             )
         if isinstance(node, ast.Call):
@@ -366,11 +373,11 @@ class _Checker:
         if isinstance(node, ast.Attribute):
             dotted = _dotted(node) or self.snippet(node)
             return (
-                f"The attribute {dotted!r} is not allowed in a formula: a formula may call only "
+                f"The attribute '{dotted}' is not allowed in a formula: a formula may call only "
                 f"{_allowed_list()}."
             )
         kind = type(node).__name__
         return (
-            f"{self.snippet(node)!r} is not allowed in a formula (Python {kind}): a term is a "
+            f"'{self.snippet(node)}' is not allowed in a formula (Python {kind}): a term is a "
             f"column, a number, arithmetic inside I(...), or one of {_allowed_list()}."
         )
