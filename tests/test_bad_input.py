@@ -688,7 +688,13 @@ def test_no_attack_ran() -> None:
 
 def census() -> dict[str, list[str]]:
     """Sort the cases into typed / untyped / silently accepted for the code that is imported."""
-    out: dict[str, list[str]] = {"typed": [], "untyped": [], "accepted": [], "hang": []}
+    out: dict[str, list[str]] = {
+        "typed": [],
+        "untyped": [],
+        "accepted": [],
+        "hang": [],
+        "ran code": [],
+    }
     for case in CASES:
         if case.hangs_on_main and not hasattr(errors, "ArgumentError"):
             out["hang"].append(case.id)
@@ -707,10 +713,14 @@ def census() -> dict[str, list[str]]:
             )
         else:
             out["accepted"].append(case.id)
+        for marker in WORK.glob("pwned-*"):
+            out["ran code"].append(f"{case.id}: created {marker.name}")
+            marker.unlink()
     return out
 
 
 if __name__ == "__main__":
+    print(f"hierbayes from {hb.__file__}, {len(CASES)} cases")
     result = census()
     for kind, items in result.items():
         print(f"{kind}: {len(items)}")
