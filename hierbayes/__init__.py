@@ -12,6 +12,7 @@ Examples
 from hierbayes import datasets
 from hierbayes.comparison import compare
 from hierbayes.errors import (
+    ArgumentError,
     ConvergenceWarning,
     DataError,
     FamilyError,
@@ -25,6 +26,7 @@ from hierbayes.errors import (
     ModelSpecError,
     PathExistsError,
     PriorError,
+    SavedFitNotFoundError,
     SummaryError,
     UnknownGroupError,
     UnknownLevelError,
@@ -37,6 +39,7 @@ from hierbayes.priors import Prior
 __version__ = "0.1.0"
 
 __all__ = [
+    "ArgumentError",
     "ConvergenceWarning",
     "DataError",
     "FamilyError",
@@ -53,6 +56,7 @@ __all__ = [
     "PathExistsError",
     "Prior",
     "PriorError",
+    "SavedFitNotFoundError",
     "SummaryError",
     "UnknownGroupError",
     "UnknownLevelError",

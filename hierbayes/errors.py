@@ -7,6 +7,7 @@ while handling another library's exception chain it (``raise ... from err``).
 from __future__ import annotations
 
 __all__ = [
+    "ArgumentError",
     "ConvergenceWarning",
     "DataError",
     "FamilyError",
@@ -20,6 +21,7 @@ __all__ = [
     "ModelSpecError",
     "PathExistsError",
     "PriorError",
+    "SavedFitNotFoundError",
     "SummaryError",
     "UnknownGroupError",
     "UnknownLevelError",
@@ -98,6 +100,15 @@ class FileFormatError(HierbayesError, ValueError):
 
 class PathExistsError(HierbayesError, FileExistsError):
     """Saving would overwrite an existing path; pass ``overwrite=True`` to allow it."""
+
+
+class ArgumentError(HierbayesError, ValueError, TypeError):
+    """An argument has the wrong type or an invalid value (``draws=True``, ``cores=0``,
+    ``random_seed="abc"``, ``kind="means"``); the message names the argument and what it takes."""
+
+
+class SavedFitNotFoundError(HierbayesError, FileNotFoundError):
+    """Nothing exists at the path given to :func:`hierbayes.load`."""
 
 
 class LooWarning(UserWarning):

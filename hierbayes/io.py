@@ -36,9 +36,16 @@ import xarray as xr
 
 from hierbayes.design import Design
 from hierbayes.diagnostics import check_convergence
-from hierbayes.errors import DataError, FileFormatError, HierbayesError, PathExistsError
+from hierbayes.errors import (
+    DataError,
+    FileFormatError,
+    HierbayesError,
+    PathExistsError,
+    SavedFitNotFoundError,
+)
 from hierbayes.priors import Prior
 from hierbayes.rebuild import Recipe
+from hierbayes.schema import check_data_json, check_model_json, check_zarr_store
 
 if TYPE_CHECKING:
     from hierbayes.fit import Fit
@@ -171,13 +178,24 @@ def _none_as_empty(tree: xr.DataTree) -> tuple[xr.DataTree, list[str]]:
 
 
 def _check_target(path: Path, overwrite: bool) -> None:
-    if not path.exists():
+    for parent in path.absolute().parents:
+        if parent.exists() and not parent.is_dir():
+            raise PathExistsError(
+                f"'{parent}' is a file, so the folder '{path}' cannot be created inside it. "
+                "Choose another path."
+            )
+    if not path.exists() and not path.is_symlink():
         return
     if not overwrite:
         raise PathExistsError(
             f"'{path}' already exists; pass overwrite=True to replace it, or choose another path."
         )
-    if path.is_dir() and any(path.iterdir()) and not (path / MODEL_FILE).exists():
+    if path.is_symlink() or not path.is_dir():
+        raise PathExistsError(
+            f"'{path}' is a file, not a saved fit; hierbayes only replaces a folder holding a "
+            "saved fit, even with overwrite=True. Choose another path."
+        )
+    if any(path.iterdir()) and not (path / MODEL_FILE).is_file():
         raise PathExistsError(
             f"'{path}' is a folder that does not hold a saved fit; hierbayes will not replace it "
             "even with overwrite=True. Choose another path."
@@ -248,12 +266,19 @@ def save(fit: Fit, path: str | Path, *, overwrite: bool = False) -> Path:
         raise
     # the old save is only removed once the new one is complete
     old = None
-    if path.exists():
-        old = path.with_name(f".{path.name}.{uuid.uuid4().hex}.old")
-        path.rename(old)
-    staging.rename(path)
+    try:
+        if path.exists():
+            old = path.with_name(f".{path.name}.{uuid.uuid4().hex}.old")
+            path.rename(old)
+        staging.rename(path)
+    except BaseException:
+        if old is not None and not path.exists():
+            old.rename(path)  # the old fit back in place
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
     if old is not None:
-        shutil.rmtree(old) if old.is_dir() else old.unlink()
+        # the new fit is in place: a leftover copy of the old one is not a failure of the save
+        shutil.rmtree(old, ignore_errors=True)
     return path
 
 
@@ -362,7 +387,7 @@ def load(path: str | Path) -> Fit:
 
     path = Path(path)
     if not path.exists():
-        raise FileNotFoundError(f"No saved fit at '{path}'.")
+        raise SavedFitNotFoundError(f"No saved fit at '{path}'.")
     meta = _read_json(path / MODEL_FILE, "the model description")
     if not isinstance(meta, dict) or not isinstance(meta.get("format_version"), int):
         raise FileFormatError(f"{path / MODEL_FILE} is corrupt: it has no format_version.")
@@ -372,6 +397,7 @@ def load(path: str | Path) -> Fit:
             f"{meta.get('hierbayes_version', '?')}); this hierbayes ({_version()}) reads format "
             f"versions up to {FORMAT_VERSION}. Upgrade hierbayes to load it."
         )
+    check_model_json(meta, str(path / MODEL_FILE))
     try:
         recipe = Recipe(
             formula=meta["formula"],
@@ -388,6 +414,9 @@ def load(path: str | Path) -> Fit:
     except (KeyError, TypeError, AttributeError, HierbayesError) as err:
         raise FileFormatError(f"{path / MODEL_FILE} is corrupt: missing or bad {err}.") from err
     data_json = _read_json(path / DATA_FILE, "the training data")
+    check_data_json(data_json, str(path / DATA_FILE))
+    if (path / IDATA_DIR).is_dir():
+        check_zarr_store(path / IDATA_DIR)  # before anything is built or decoded
     try:
         data = pd.DataFrame(
             {name: _decode_values(spec) for name, spec in data_json["columns"].items()}

@@ -11,6 +11,7 @@ import pymc as pm
 import xarray as xr
 
 from hierbayes.build import build_model, resolve_parameterization
+from hierbayes.build.priors import check_user_priors
 from hierbayes.compile import compile_nutpie
 from hierbayes.conditional import complete_marginal, marginal_blocks
 from hierbayes.density.layout import Unsupported, make_layout
@@ -24,6 +25,7 @@ from hierbayes.inference import check_settings, sample, sample_compiled
 from hierbayes.loglik import observed_data, pointwise_log_likelihood
 from hierbayes.priors import Prior, resolve_priors
 from hierbayes.spec import parse_formula
+from hierbayes.validate import check_fit_arguments
 
 if TYPE_CHECKING:
     from hierbayes.equations import Equations
@@ -90,7 +92,9 @@ class Model:
     ):
         self.spec = parse_formula(formula)
         self.design = make_design(self.spec, data, level2=level2, family=family, trials=trials)
-        self.prior_values, self._prior_table = resolve_priors(self.design, dict(priors or {}))
+        self.prior_values, self._prior_table = resolve_priors(
+            self.design, check_user_priors(priors)
+        )
         self.parameterization = resolve_parameterization(self.design, parameterization)
         self.obs_index = data.index if data.index.is_unique else pd.RangeIndex(len(data))
         self._compiled: tuple[str, pm.Model, Any] | None = None
@@ -157,18 +161,26 @@ class Model:
             Warns with :class:`~hierbayes.errors.ConvergenceWarning` when R-hat, ESS or divergences
             suggest the draws cannot be trusted, naming the parameter in the model's terms.
         """
-        check_settings(
-            sampler=sampler, draws=draws, tune=tune, chains=chains, target_accept=target_accept
+        settings = check_fit_arguments(
+            draws=draws,
+            tune=tune,
+            chains=chains,
+            cores=cores,
+            random_seed=random_seed,
+            sampler=sampler,
+            target_accept=target_accept,
+            progressbar=progressbar,
+            log_likelihood=log_likelihood,
         )
-        settings = {
-            "draws": draws,
-            "tune": tune,
-            "chains": chains,
-            "cores": cores,
-            "random_seed": random_seed,
-            "target_accept": target_accept,
-            "progressbar": progressbar,
-        }
+        draws, chains, random_seed = settings["draws"], settings["chains"], settings["random_seed"]
+        check_settings(
+            sampler=sampler,
+            draws=draws,
+            tune=settings["tune"],
+            chains=chains,
+            target_accept=settings["target_accept"],
+        )
+        settings["progressbar"] = progressbar
         density = self.compiled_density() if sampler == "nutpie" else None
         if density is not None:
             idata = sample_compiled(density, **settings)

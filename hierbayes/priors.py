@@ -23,6 +23,7 @@ brms's recommendation; ``eta = 1`` is uniform).
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass
 from typing import Any
 
@@ -76,6 +77,8 @@ class Prior:
             raise PriorError(
                 f"A prior's distribution must be a name such as 'Normal', got {dist!r}."
             )
+        for key, value in params.items():
+            _check_parameter(dist, key, value)
         frozen = tuple(
             sorted(
                 (k, tuple(np.asarray(v).tolist()) if np.ndim(v) else v) for k, v in params.items()
@@ -103,6 +106,34 @@ def _sd(values: np.ndarray) -> float:
     return sd if np.isfinite(sd) and sd > 0 else 1.0
 
 
+def _check_parameter(dist: str, key: str, value: Any) -> None:
+    """A prior parameter is a finite real number or a flat list of them."""
+    values = np.asarray(value, dtype=object).ravel() if np.ndim(value) else [value]
+    ok = np.ndim(value) <= 1 and len(values) > 0
+    for v in values if ok else []:
+        real = isinstance(v, numbers.Real) and not isinstance(v, bool | np.bool_)
+        if not real or not np.isfinite(float(v)):
+            ok = False
+            break
+    if not ok:
+        raise PriorError(
+            f"Parameter {key} of Prior({dist!r}) must be a finite number (or a list of numbers, "
+            f"one per coefficient), got {value!r}."
+        )
+
+
+def _round(value: float) -> float:
+    """Four decimals, as printed; four significant digits for values below 0.01, which four
+    decimals would round to 0 (a response measured in units of 1e-5 had a prior scale of 0).
+
+    >>> _round(3.14159), _round(2.5e-5), _round(0.0)
+    (3.1416, 2.5e-05, 0.0)
+    """
+    if value == 0 or abs(value) >= 0.01 or not np.isfinite(value):
+        return round(value, 4)
+    return float(f"{value:.4g}")
+
+
 def default_priors(design: Design) -> dict[str, tuple[Prior, str]]:
     """Data-scaled default priors, each with a short description of what it applies to.
 
@@ -123,13 +154,13 @@ def default_priors(design: Design) -> dict[str, tuple[Prior, str]]:
         if column == "Intercept":
             mu = float(np.mean(design.y)) if gaussian else 0.0
             priors["Intercept"] = (
-                Prior("Normal", mu=round(mu, 4), sigma=round(2.5 * s_y, 4)),
+                Prior("Normal", mu=_round(mu), sigma=_round(2.5 * s_y)),
                 "population intercept (at the means of the predictors)",
             )
         else:
             scale = 2.5 * s_y / _sd(design.X[:, j])
             priors[f"b|{column}"] = (
-                Prior("Normal", mu=0.0, sigma=round(scale, 4)),
+                Prior("Normal", mu=0.0, sigma=_round(scale)),
                 f"population effect of {column}",
             )
     for block in design.blocks:
@@ -138,7 +169,7 @@ def default_priors(design: Design) -> dict[str, tuple[Prior, str]]:
             s_group if c == "Intercept" else s_group / _sd(block.Z[:, k])
             for k, c in enumerate(block.columns)
         ]
-        sigma: float | list[float] = [round(s, 4) for s in scales]
+        sigma: float | list[float] = [_round(s) for s in scales]
         if len(scales) == 1:
             sigma = sigma[0]
         terms = ", ".join(block.columns)
@@ -152,7 +183,7 @@ def default_priors(design: Design) -> dict[str, tuple[Prior, str]]:
                 f"correlations of {terms} across {block.factor}",
             )
     if design.family.has_sigma:
-        priors["sigma"] = (Prior("HalfStudentT", nu=3.0, sigma=round(s_y, 4)), "residual SD")
+        priors["sigma"] = (Prior("HalfStudentT", nu=3.0, sigma=_round(s_y)), "residual SD")
     return priors
 
 

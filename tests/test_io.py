@@ -211,3 +211,52 @@ def test_an_index_that_cannot_be_saved_is_named_with_the_fix(tmp_path: Path):
     fit = fake_fit(hb.Model("Reaction ~ Days + (1 | Subject)", sleep), draws=20)
     with pytest.raises(hb.DataError, match=r"The data's index has dtype .*reset_index\(\)"):
         fit.save(tmp_path / "fit")
+
+
+def test_overwrite_never_replaces_a_regular_file(level2_fit: hb.Fit, tmp_path: Path) -> None:
+    table = tmp_path / "results.csv"
+    table.write_text("a,b\n1,2\n")
+    with pytest.raises(PathExistsError, match=r"results\.csv' is a file, not a saved fit"):
+        level2_fit.save(table, overwrite=True)
+    assert table.read_text() == "a,b\n1,2\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["results.csv"]
+
+
+def test_failed_overwrite_rolls_back(
+    level2_fit: hb.Fit, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = level2_fit.save(tmp_path / "fit")
+    before = (path / MODEL_FILE).read_text()
+    rename = Path.rename
+
+    def failing(self: Path, target: Path) -> Path:
+        if self.name.endswith(".partial"):  # the final step: the new fit into place
+            raise OSError("disk unplugged")
+        return rename(self, target)
+
+    monkeypatch.setattr(Path, "rename", failing)
+    with pytest.raises(OSError, match="disk unplugged"):
+        level2_fit.save(path, overwrite=True)
+    monkeypatch.undo()
+    assert (path / MODEL_FILE).read_text() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["fit"]  # no hidden pieces left
+    hb.load(path)
+
+
+def test_successful_overwrite_survives_a_leftover_old_copy(
+    level2_fit: hb.Fit, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = level2_fit.save(tmp_path / "fit")
+    remove = shutil.rmtree
+
+    def stubborn(target, ignore_errors: bool = False, **kwargs) -> None:
+        if str(target).endswith(".old"):
+            if not ignore_errors:
+                raise PermissionError("in use")
+            return
+        remove(target, ignore_errors=ignore_errors, **kwargs)
+
+    monkeypatch.setattr(shutil, "rmtree", stubborn)
+    assert level2_fit.save(path, overwrite=True) == path
+    monkeypatch.undo()
+    hb.load(path)

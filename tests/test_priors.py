@@ -299,11 +299,6 @@ def test_unknown_name_for_model_without_sigma(data):
         ),
         (
             "y ~ x",
-            {"Intercept": Prior("Normal", mu="a", sigma=1)},
-            r"Invalid parameters for the prior of 'Intercept'",
-        ),
-        (
-            "y ~ x",
             {"sigma": Prior("Gamma", alpha=2)},
             r"Invalid parameters for the prior of 'sigma'",
         ),
@@ -317,6 +312,12 @@ def test_build_time_prior_errors(data, formula, overrides, match):
 
 
 # ---------------------------------------------------------------------------- the Prior type
+
+
+def test_prior_parameters_are_numbers_when_the_prior_is_made():
+    # once a build-time error; tests/test_bad_input.py has the other non-numbers
+    with pytest.raises(PriorError, match=r"Parameter mu of Prior\('Normal'\).*got 'a'"):
+        Prior("Normal", mu="a", sigma=1)
 
 
 def test_prior_equality_and_hash():

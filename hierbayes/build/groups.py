@@ -23,6 +23,7 @@ from pymc.distributions.transforms import CholeskyCorrTransform
 
 from hierbayes.build.priors import prior_rv
 from hierbayes.design import Design, GroupBlock
+from hierbayes.linalg import numerical_rank, scaled_lstsq
 from hierbayes.priors import Prior
 
 __all__ = [
@@ -67,7 +68,7 @@ def choose_parameterization(design: Design, block: GroupBlock) -> tuple[str, ...
     q = len(block.columns)
     if design.family.name != "gaussian":
         return ("noncentered",) * q
-    beta, *_ = np.linalg.lstsq(design.X, design.y, rcond=None) if design.X.shape[1] else (None,)
+    beta = scaled_lstsq(design.X, design.y) if design.X.shape[1] else None
     resid = design.y - (design.X @ beta if beta is not None else 0.0)
     J = len(block.levels)
     estimates = np.full((J, q), np.nan)
@@ -80,8 +81,8 @@ def choose_parameterization(design: Design, block: GroupBlock) -> tuple[str, ...
         rows = order[bounds[j] : bounds[j + 1]]
         Zj, rj = block.Z[rows], resid[rows]
         ztz_diag[j] = (Zj**2).sum(axis=0)
-        if len(rows) > q and np.linalg.matrix_rank(Zj) == q:
-            coef, *_ = np.linalg.lstsq(Zj, rj, rcond=None)
+        if len(rows) > q and numerical_rank(Zj) == q:
+            coef = scaled_lstsq(Zj, rj)
             estimates[j] = coef
             rss += float(((rj - Zj @ coef) ** 2).sum())
             dof += len(rows) - q

@@ -19,8 +19,21 @@ from formulaic import ModelSpec as FormulaicSpec
 from formulaic.errors import FormulaicError
 
 from hierbayes.design.level2 import Level2Input, merge_level2
-from hierbayes.errors import DataError, FamilyError, MissingColumnError, MissingValueError
+from hierbayes.design.validate import (
+    check_frame,
+    check_group_labels,
+    check_response_scale,
+    check_used_columns,
+)
+from hierbayes.errors import (
+    ArgumentError,
+    DataError,
+    FamilyError,
+    MissingColumnError,
+    MissingValueError,
+)
 from hierbayes.families import Family, get_family
+from hierbayes.linalg import first_dependent_column
 from hierbayes.spec import GroupTerm, ModelSpec
 from hierbayes.spec.safety import FORMULA_CONTEXT, check_expression
 
@@ -172,10 +185,11 @@ def _group_codes(data: pd.DataFrame, factor: tuple[str, ...]) -> tuple[np.ndarra
     keys = data[list(factor)]
     grouped = keys.groupby(list(factor), sort=True, observed=True)
     codes = grouped.ngroup().to_numpy().astype(np.int64)
+    keys = grouped.size().index
     labels = tuple(
-        ":".join(_label(v) for v in (key if isinstance(key, tuple) else (key,)))
-        for key in grouped.size().index
+        ":".join(_label(v) for v in (key if isinstance(key, tuple) else (key,))) for key in keys
     )
+    check_group_labels(factor, keys, labels)
     return codes, labels
 
 
@@ -233,16 +247,17 @@ def _response(data: pd.DataFrame, spec: ModelSpec) -> np.ndarray:
 
 
 def _check_rank(X: np.ndarray, columns: tuple[str, ...]) -> None:
-    if X.shape[1] == 0 or np.linalg.matrix_rank(X) == X.shape[1]:
+    k = first_dependent_column(X)  # scale-aware: see hierbayes.linalg
+    if k is None:
         return
-    for k in range(1, X.shape[1] + 1):
-        if np.linalg.matrix_rank(X[:, :k]) < k:
-            raise DataError(
-                f"The fixed-effect column '{columns[k - 1]}' is a linear combination of the "
-                "columns "
-                f"before it ({', '.join(columns[: k - 1])}): the model cannot tell their effects "
-                "apart. Remove it or one of those terms."
-            )
+    before = ", ".join(columns[:k])
+    raise DataError(
+        f"The fixed-effect column '{columns[k]}' is a linear combination of the columns before "
+        f"it ({before}): the model cannot tell their effects apart. Remove it or one of those "
+        "terms."
+        if k
+        else f"The fixed-effect column '{columns[k]}' is zero on every row. Remove it."
+    )
 
 
 def encode_like_training(spec: FormulaicSpec, data: pd.DataFrame, **kwargs: Any) -> pd.DataFrame:
@@ -333,7 +348,8 @@ def make_design(
     (('Intercept', 'x'), ('a', 'b'), [0, 0, 1, 1])
     """
     if not isinstance(data, pd.DataFrame):
-        raise TypeError(f"data must be a pandas DataFrame, got {type(data).__name__}.")
+        raise ArgumentError(f"data must be a pandas DataFrame, got {type(data).__name__}.")
+    check_frame(data)
     fam = get_family(family)
     if trials is not None and spec.fixed.trials is not None and trials != spec.fixed.trials:
         raise DataError(
@@ -348,6 +364,8 @@ def make_design(
     data, level2_columns = merge_level2(data, level2)
     needed = required_variables(spec)
     _check_columns(data, needed, level2_columns)
+    predictors = [n for n in needed if n != spec.fixed.response]
+    check_used_columns(data, predictors, [f for g in spec.groups for f in g.factor])
     if len(data) == 0:
         raise DataError("The data has no rows.")
     data = data.reset_index(drop=True)
@@ -363,6 +381,7 @@ def make_design(
             f"trials({trials_name}) only applies to the binomial family, not {fam.name}."
         )
     fam.validate_response(y, trials_values, spec.fixed.response)
+    check_response_scale(y, fam.name, spec.fixed.response, trials_values)
 
     X, fixed_columns, fixed_spec = _matrix(spec.fixed.expr, data, "the fixed effects")
     _check_rank(X, fixed_columns)

@@ -41,6 +41,7 @@ from hierbayes.predict.draws import PosteriorDraws, new_group_effects, posterior
 from hierbayes.predict.encode import Encoded, encode, encode_training
 from hierbayes.predict.response import sample_response
 from hierbayes.summaries.stats import DEFAULT_PROB, summarize
+from hierbayes.validate import check_choice, check_seed
 
 if TYPE_CHECKING:
     from hierbayes.fit import Fit
@@ -54,10 +55,7 @@ KINDS: tuple[str, ...] = ("mean", "linear", "pps")
 
 
 def _check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
-    if value not in choices:
-        raise ValueError(
-            f"{name} must be one of {', '.join(repr(c) for c in choices)}, got {value!r}."
-        )
+    check_choice(name, value, choices)  # ArgumentError (a ValueError) naming the argument
 
 
 def linear_predictor(
@@ -185,7 +183,7 @@ def predict(
             groups=groups != "population",
             trials=needs_trials,
         )
-    rng = np.random.default_rng(random_seed)
+    rng = np.random.default_rng(check_seed(random_seed, generator=True))
     draws = posterior_draws(fit)
     values = _values(fit, draws, encoded, groups, kind, rng)
     da = xr.DataArray(

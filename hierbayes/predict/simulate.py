@@ -22,6 +22,7 @@ from hierbayes.predict.draws import PosteriorDraws, new_group_effects, posterior
 from hierbayes.predict.encode import block_matrix, encode, predictor_variables
 from hierbayes.predict.response import sample_response
 from hierbayes.summaries.tables import unaligned_terms
+from hierbayes.validate import check_count, check_seed
 
 if TYPE_CHECKING:
     from hierbayes.fit import Fit
@@ -232,14 +233,12 @@ def simulate_new_groups(
     ...                               random_seed=1)  # doctest: +SKIP
     >>> sim.coefficients.groupby("term")["coefficient"].std()  # doctest: +SKIP
     """
-    if not isinstance(n_groups, int | np.integer) or n_groups < 1:
-        raise ValueError(f"n_groups must be a positive integer, got {n_groups!r}.")
-    n_groups = int(n_groups)
+    n_groups = check_count("n_groups", n_groups)
     if x is not None and n_per_group is not None:
         raise ValueError("Give x (rows shared by every group) or n_per_group, not both.")
     design = fit.design
     factor = choose_factor(design, factor)
-    rng = np.random.default_rng(random_seed)
+    rng = np.random.default_rng(check_seed(random_seed, generator=True))
     draws = posterior_draws(fit)
     n_chain, n_draw = draws.shape
     flat = rng.integers(0, n_chain * n_draw, size=n_groups)

@@ -32,6 +32,7 @@ from scipy.special import expit, logit
 from hierbayes.design import Design
 from hierbayes.errors import SummaryError
 from hierbayes.families import Family
+from hierbayes.linalg import column_scale, numerical_rank, scaled_lstsq
 from hierbayes.summaries.population import PopulationMap
 from hierbayes.summaries.posterior import FactorBlocks
 
@@ -152,14 +153,14 @@ def _wls(
     beta = np.zeros(W.shape[1])
     if W.shape[1]:
         A = Wt * sw[:, None]
-        rank = np.linalg.matrix_rank(A)
-        if rank < W.shape[1]:
+        # what the within-group projection leaves of each column, relative to the column
+        if numerical_rank(A, scale=column_scale(Wr * sw[:, None])) < W.shape[1]:
             raise SummaryError(
                 "The common coefficients of the no-pooling fit are not identified from the "
                 f"variation within groups (columns {', '.join(shared_names)}): their effect is "
                 "confounded with the groups' own coefficients."
             )
-        beta = np.linalg.lstsq(A, zt * sw, rcond=None)[0]
+        beta = scaled_lstsq(A, zt * sw)
     fitted = W @ beta
     if Z is not None:
         resid = zr - Wr @ beta
@@ -240,7 +241,7 @@ def no_pooling(design: Design, fb: FactorBlocks, pmap: PopulationMap) -> NoPooli
         rows = codes == j
         if counts[j] < q:
             reasons[j] = f"{counts[j]} observation(s) for {q} coefficients"
-        elif np.linalg.matrix_rank(fb.Z[rows]) < q:
+        elif numerical_rank(fb.Z[rows]) < q:
             reasons[j] = (
                 "the group's data cannot separate its coefficients (a predictor does not vary "
                 "within it)"

@@ -1,0 +1,153 @@
+"""Scale-aware rank decisions: one rule for every identifiability check in hierbayes.
+
+Whether a column is a linear combination of others must not depend on the units of the data, nor
+on the last bits of a BLAS library. NumPy's ``matrix_rank`` and ``lstsq(rcond=None)`` compare
+singular values with the *largest* one, so a predictor measured in units 1e-16 times those of the
+intercept is declared collinear with it, and a column that is exactly confounded but whose
+rounding residue happens to be large relative to a tiny matrix is not.
+
+The rule here: divide every column by a reference norm (by default its own Euclidean norm, so a
+column's scale cannot matter; callers that project columns first, such as the within-group fit of
+:mod:`hierbayes.summaries.nopool`, pass the norms *before* projecting, so a column that the
+projection annihilates is seen as such), then take a QR decomposition with column pivoting. A
+column counts as independent when its diagonal entry of ``R`` exceeds :func:`rank_tolerance`
+times the largest one. The tolerance is relative (units do not matter) and far above rounding
+(a column confounded exactly leaves a residue of about 1e-16 on unit-norm columns, whatever the
+machine), and far below the residue of any column the data can tell apart: a column whose part
+outside the span of the others is under 1e-9 of its norm has a condition number above 1e9, and
+its coefficient is not identified in any useful sense.
+
+Examples
+--------
+>>> import numpy as np
+>>> x = np.array([1.0, 2.0, 3.0, 4.0])
+>>> X = np.column_stack([np.ones(4), 1e-16 * x])
+>>> np.linalg.matrix_rank(X), numerical_rank(X)
+(np.int64(1), 2)
+>>> first_dependent_column(np.column_stack([np.ones(4), x, 2 * x - 1]))
+2
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.linalg
+
+__all__ = [
+    "RANK_RTOL",
+    "column_scale",
+    "first_dependent_column",
+    "numerical_rank",
+    "rank_tolerance",
+    "scaled_lstsq",
+]
+
+RANK_RTOL = 1e-9
+
+
+def rank_tolerance(n_rows: int, n_columns: int) -> float:
+    """Relative threshold on the pivoted-QR diagonal: ``max(1e-9, 10 eps max(n, p))``.
+
+    The second term only matters beyond ~450,000 rows, where accumulated rounding in a column
+    norm can approach 1e-9.
+
+    Examples
+    --------
+    >>> rank_tolerance(100, 3)
+    1e-09
+    """
+    return max(RANK_RTOL, 10.0 * float(np.finfo(float).eps) * max(n_rows, n_columns))
+
+
+def column_scale(A: np.ndarray) -> np.ndarray:
+    """Euclidean norm of each column of ``A`` (the default reference scale).
+
+    Examples
+    --------
+    >>> column_scale(np.array([[3.0, 0.0], [4.0, 0.0]])).tolist()
+    [5.0, 0.0]
+    """
+    return np.sqrt(np.einsum("ij,ij->j", A, A)) if A.size else np.zeros(A.shape[1])
+
+
+def _standardized(A: np.ndarray, scale: np.ndarray | None) -> np.ndarray:
+    A = np.asarray(A, dtype=float)
+    if A.ndim != 2:
+        raise ValueError(f"expected a 2-d matrix, got shape {A.shape}")
+    ref = column_scale(A) if scale is None else np.asarray(scale, dtype=float)
+    out = np.zeros_like(A)
+    usable = (ref > 0) & np.isfinite(ref)
+    # a column with a zero reference norm is all zeros: dependent on anything
+    out[:, usable] = A[:, usable] / ref[usable]
+    return out
+
+
+def numerical_rank(A: np.ndarray, *, scale: np.ndarray | None = None) -> int:
+    """Rank of ``A`` after scaling each column by ``scale`` (default: its own norm).
+
+    Parameters
+    ----------
+    A : ndarray, shape (n, p)
+    scale : ndarray, shape (p,), optional
+        Reference norm of each column. Pass the norms of the columns before a projection to
+        ask whether the projection left anything of them.
+
+    Examples
+    --------
+    >>> x = np.array([1.0, 2.0, 4.0])
+    >>> numerical_rank(np.column_stack([np.ones(3), 1e16 * x]))
+    2
+    >>> numerical_rank(np.column_stack([x, x]))
+    1
+    """
+    As = _standardized(A, scale)
+    n, p = As.shape
+    if p == 0 or n == 0:
+        return 0
+    R = scipy.linalg.qr(As, mode="r", pivoting=True)[0]
+    # unit reference norms: the largest diagonal is 1 unless a projection shrank every column
+    diag = np.abs(np.diag(R))
+    return int(np.sum(diag > rank_tolerance(n, p)))
+
+
+def first_dependent_column(A: np.ndarray, *, scale: np.ndarray | None = None) -> int | None:
+    """Index of the first column of ``A`` that is a linear combination of the columns before it.
+
+    ``None`` when ``A`` has full column rank (by :func:`numerical_rank`).
+
+    Examples
+    --------
+    >>> first_dependent_column(np.eye(3)) is None
+    True
+    >>> first_dependent_column(np.array([[1.0, 0.0, 2.0], [1.0, 0.0, 2.0]]))
+    1
+    """
+    A = np.asarray(A, dtype=float)
+    p = A.shape[1]
+    ref = column_scale(A) if scale is None else np.asarray(scale, dtype=float)
+    if numerical_rank(A, scale=ref) == p:
+        return None
+    for k in range(1, p + 1):
+        if numerical_rank(A[:, :k], scale=ref[:k]) < k:
+            return k - 1
+    return None  # pragma: no cover - a deficient matrix has a deficient prefix
+
+
+def scaled_lstsq(A: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Least-squares coefficients of ``b`` on ``A``, insensitive to the columns' units.
+
+    Solves on unit-norm columns with the relative cutoff of :func:`rank_tolerance` (a column
+    confounded with the others gets the minimum-norm share) and rescales.
+
+    Examples
+    --------
+    >>> A = np.column_stack([np.ones(4), 1e-14 * np.arange(4.0)])
+    >>> np.round(scaled_lstsq(A, 1.0 + 2.0 * np.arange(4.0)) * [1, 1e-14], 6).tolist()
+    [1.0, 2.0]
+    """
+    A = np.asarray(A, dtype=float)
+    ref = column_scale(A)
+    ref = np.where((ref > 0) & np.isfinite(ref), ref, 1.0)
+    n, p = A.shape
+    coef = np.linalg.lstsq(A / ref, b, rcond=rank_tolerance(n, p))[0]
+    return coef / (ref if coef.ndim == 1 else ref[:, None])

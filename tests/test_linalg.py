@@ -1,0 +1,91 @@
+"""The shared rank rule: exact confounding is found, near confounding is not, at any scale."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from hierbayes.design import make_design
+from hierbayes.errors import DataError
+from hierbayes.linalg import (
+    first_dependent_column,
+    numerical_rank,
+    rank_tolerance,
+    scaled_lstsq,
+)
+from hierbayes.spec import parse_formula
+
+RNG = np.random.default_rng(14)
+N = 200
+X1 = RNG.normal(size=N)
+X2 = RNG.normal(size=N)
+ONES = np.ones(N)
+
+
+@pytest.mark.parametrize("scale", [1e-14, 1e-8, 1.0, 1e8, 1e16])
+def test_rescaled_predictors_keep_full_rank(scale: float) -> None:
+    X = np.column_stack([ONES, scale * X1, X2 / scale])
+    assert numerical_rank(X) == 3
+    assert first_dependent_column(X) is None
+
+
+@pytest.mark.parametrize("scale", [1e-14, 1.0, 1e16])
+def test_exact_confounding_is_found_at_every_scale(scale: float) -> None:
+    X = np.column_stack([ONES, scale * X1, X2, scale * (3.0 * X1) - 2.0 * scale * ONES])
+    assert numerical_rank(X) == 3
+    assert first_dependent_column(X) == 3
+
+
+@pytest.mark.parametrize("gap", [1e-6, 1e-4, 1e-2])
+def test_nearly_but_not_confounded_is_full_rank(gap: float) -> None:
+    # the third column's part outside the span of the first two is `gap` of its norm
+    X = np.column_stack([ONES, X1, X1 + gap * np.linalg.norm(X1) * _unit_orthogonal()])
+    assert numerical_rank(X) == 3
+
+
+def _unit_orthogonal() -> np.ndarray:
+    Q, _ = np.linalg.qr(np.column_stack([ONES, X1, X2]))
+    return Q[:, 2]
+
+
+def test_rounding_residue_below_the_tolerance_is_dependent() -> None:
+    gap = rank_tolerance(N, 3) / 100
+    X = np.column_stack([ONES, X1, X1 + gap * np.linalg.norm(X1) * _unit_orthogonal()])
+    assert numerical_rank(X) == 2
+
+
+def test_a_projection_that_annihilates_a_column_is_judged_against_the_original_norm() -> None:
+    # residue of exact confounding after projecting out (1, x1): ~1e-16 of the original norm,
+    # which is the largest column left, so only the reference scale can tell it is zero
+    x = 5.0 * X1 + 3.0
+    Q, _ = np.linalg.qr(np.column_stack([ONES, X1]))
+    residue = (x - Q @ (Q.T @ x))[:, None]
+    assert numerical_rank(residue) == 1
+    assert numerical_rank(residue, scale=np.array([np.linalg.norm(x)])) == 0
+
+
+def test_zero_columns_are_dependent() -> None:
+    assert numerical_rank(np.zeros((4, 2))) == 0
+    assert first_dependent_column(np.column_stack([np.ones(4), np.zeros(4)])) == 1
+
+
+def test_scaled_lstsq_recovers_coefficients_in_any_units() -> None:
+    y = 1.0 + 2.0 * X1 - 0.5 * X2
+    for scale in (1e-14, 1.0, 1e16):
+        coef = scaled_lstsq(np.column_stack([ONES, scale * X1, X2]), y)
+        np.testing.assert_allclose(coef * [1.0, scale, 1.0], [1.0, 2.0, -0.5], rtol=1e-9)
+
+
+@pytest.mark.parametrize("scale", [1e-14, 1e16])
+def test_design_accepts_predictors_in_tiny_or_huge_units(scale: float) -> None:
+    df = pd.DataFrame({"y": X2, "x": scale * X1, "g": np.repeat(["a", "b", "c", "d"], N // 4)})
+    design = make_design(parse_formula("y ~ x + (1 | g)"), df)
+    assert design.fixed_columns == ("Intercept", "x")
+
+
+def test_design_refuses_an_exact_copy_in_other_units() -> None:
+    df = pd.DataFrame({"y": X2, "x": X1, "g": np.repeat(["a", "b"], N // 2)})
+    df["x_milli"] = 1e-3 * df["x"]
+    with pytest.raises(DataError, match="column 'x_milli' is a linear combination"):
+        make_design(parse_formula("y ~ x + x_milli + (1 | g)"), df)

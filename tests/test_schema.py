@@ -1,0 +1,86 @@
+"""The saved-fit schema: a real save passes; every field missing or of the wrong type is named."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import pytest
+from fakes import fake_fit
+
+import hierbayes as hb
+from hierbayes.errors import FileFormatError
+from hierbayes.io import DATA_FILE, IDATA_DIR, MODEL_FILE
+from hierbayes.schema import MODEL_KEYS, check_data_json, check_model_json, check_zarr_store
+
+
+@pytest.fixture(scope="module")
+def saved(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    sleep = hb.datasets.load("sleepstudy")
+    model = hb.Model(
+        "Reaction ~ Days + (1 + Days | Subject)",
+        sleep,
+        priors={"sigma": hb.Prior("HalfStudentT", nu=4, sigma=40)},
+    )
+    return fake_fit(model, draws=10).save(tmp_path_factory.mktemp("schema") / "fit.hb")
+
+
+@pytest.fixture
+def meta(saved: Path) -> dict:
+    return json.loads((saved / MODEL_FILE).read_text())
+
+
+def test_a_real_save_passes(saved: Path, meta: dict) -> None:
+    check_model_json(meta, "model.json")
+    check_data_json(json.loads((saved / DATA_FILE).read_text()), "data.json")
+    check_zarr_store(saved / IDATA_DIR)
+
+
+@pytest.mark.parametrize("key", sorted(MODEL_KEYS))
+def test_every_missing_field_is_named(meta: dict, key: str) -> None:
+    del meta[key]
+    with pytest.raises(FileFormatError, match=rf"missing or bad '{key}' \(missing\)"):
+        check_model_json(meta, "model.json")
+
+
+@pytest.mark.parametrize("key", sorted(MODEL_KEYS))
+def test_every_field_of_the_wrong_type_is_named(meta: dict, key: str) -> None:
+    meta[key] = {"nested": [1]} if not isinstance(meta[key], dict) else [1]
+    with pytest.raises(FileFormatError, match=rf"missing or bad '{key}'"):
+        check_model_json(meta, "model.json")
+
+
+@pytest.mark.parametrize(
+    ("formula", "culprit"),
+    [
+        ("Reaction ~ Days + __import__('os').system('x') + (1 | Subject)", "__import__"),
+        ("Reaction ~ Days + np.f2py.os.system('x') + (1 | Subject)", "np.f2py.os.system"),
+        ("Reaction ~ Days + open('/etc/passwd') + (1 | Subject)", "open"),
+    ],
+)
+def test_a_stored_formula_outside_the_whitelist_is_refused(
+    meta: dict, formula: str, culprit: str
+) -> None:
+    meta["formula"] = formula
+    with pytest.raises(FileFormatError, match=rf"'formula'.*{culprit}"):
+        check_model_json(meta, "model.json")
+
+
+def test_families_come_from_the_registry(meta: dict, monkeypatch: pytest.MonkeyPatch) -> None:
+    from hierbayes import families
+
+    meta["family"] = "newfamily"
+    with pytest.raises(FileFormatError, match="unknown family 'newfamily'"):
+        check_model_json(copy.deepcopy(meta), "model.json")
+    monkeypatch.setitem(families.FAMILIES, "newfamily", families.FAMILIES["gaussian"])
+    check_model_json(meta, "model.json")
+
+
+def test_priors_come_from_pymcs_registry(meta: dict) -> None:
+    meta["priors"]["sigma"]["dist"] = "Weibull"
+    meta["priors"]["sigma"]["params"] = {"alpha": 2.0, "beta": 30.0}
+    check_model_json(meta, "model.json")
+    meta["priors"]["sigma"]["dist"] = "Weibul"
+    with pytest.raises(FileFormatError, match=r"'priors\.sigma\.dist'.*unknown distribution"):
+        check_model_json(meta, "model.json")
