@@ -332,6 +332,13 @@ class Fit:
 
         return save(self, path, overwrite=overwrite)
 
+    def hypothesis(self, hypotheses: str | Sequence[str], **kwargs: Any) -> pd.DataFrame:
+        """Posterior probabilities, evidence ratios, Savage-Dickey Bayes factors; see
+        :func:`hierbayes.summaries.hypothesis.hypothesis`."""
+        from hierbayes.summaries.hypothesis import hypothesis
+
+        return hypothesis(self, hypotheses, **kwargs)
+
     def __repr__(self) -> str:
         posterior = self.idata["posterior"]
         return (

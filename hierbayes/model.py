@@ -306,9 +306,7 @@ class Model:
 
         return equations(self, notation, form, priors=priors)
 
-    def prior_predictive(
-        self, draws: int = 500, *, random_seed: int | None = 1
-    ) -> xr.DataTree:
+    def prior_predictive(self, draws: int = 500, *, random_seed: int | None = 1) -> xr.DataTree:
         """Draws from the priors and of the response; see
         :func:`hierbayes.predict.prior.prior_predictive`."""
         from hierbayes.predict.prior import prior_predictive

@@ -270,7 +270,8 @@ def log_prior(design: Design, priors: dict[str, Prior], draws: xr.Dataset) -> xr
     is on), the others at the draws of ``b``, ``sd|<term>``, ``cor|<term>`` and ``sigma``,
     summed over the coefficients a prior covers. Group effects are not scored: as in brms's
     ``lprior``, the population distribution of the effects is part of the model, not of its
-    priors. These are the values power-scaling sensitivity scales (:mod:`hierbayes.summaries.sensitivity`).
+    priors. Power-scaling sensitivity scales these values
+    (:mod:`hierbayes.summaries.sensitivity`).
     """
     chain, draw = draws["chain"].values, draws["draw"].values
     columns = list(design.fixed_columns)
