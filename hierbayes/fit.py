@@ -339,6 +339,19 @@ class Fit:
 
         return hypothesis(self, hypotheses, **kwargs)
 
+    def conditional_effects(self, x: str, **kwargs: Any) -> pd.DataFrame:
+        """Population-level effect of ``x`` with its HDI; see
+        :func:`hierbayes.summaries.effects.conditional_effects`."""
+        from hierbayes.summaries.effects import conditional_effects
+
+        return conditional_effects(self, x, **kwargs)
+
+    def plot_effects(self, x: str, **kwargs: Any) -> tuple[Figure, np.ndarray]:
+        """Plot of a conditional effect; see :func:`hierbayes.plots.plot_effects`."""
+        from hierbayes.plots.effects import plot_effects
+
+        return plot_effects(self, x, **kwargs)
+
     def __repr__(self) -> str:
         posterior = self.idata["posterior"]
         return (
