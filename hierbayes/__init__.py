@@ -33,6 +33,7 @@ from hierbayes.fit import Fit
 from hierbayes.io import load
 from hierbayes.model import Model
 from hierbayes.priors import Prior
+from hierbayes.summaries.modeltable import model_table as table
 
 __version__ = "0.1.0"
 
@@ -60,4 +61,5 @@ __all__ = [
     "compare",
     "datasets",
     "load",
+    "table",
 ]
