@@ -352,6 +352,26 @@ class Fit:
 
         return plot_effects(self, x, **kwargs)
 
+    def predictions(self, newdata: pd.DataFrame | None = None, **kwargs: Any) -> pd.DataFrame:
+        """Average predictions over the data; see :func:`hierbayes.predict.average.predictions`."""
+        from hierbayes.predict.average import predictions
+
+        return predictions(self, newdata, **kwargs)
+
+    def comparisons(self, variable: str, **kwargs: Any) -> pd.DataFrame:
+        """Average differences between values of a predictor; see
+        :func:`hierbayes.predict.average.comparisons`."""
+        from hierbayes.predict.average import comparisons
+
+        return comparisons(self, variable, **kwargs)
+
+    def slopes(self, variable: str, **kwargs: Any) -> pd.DataFrame:
+        """Average derivative in a numeric predictor; see
+        :func:`hierbayes.predict.average.slopes`."""
+        from hierbayes.predict.average import slopes
+
+        return slopes(self, variable, **kwargs)
+
     def __repr__(self) -> str:
         posterior = self.idata["posterior"]
         return (
