@@ -372,6 +372,13 @@ class Fit:
 
         return slopes(self, variable, **kwargs)
 
+    def sensitivity(self, **kwargs: Any) -> pd.DataFrame:
+        """Prior and likelihood power-scaling sensitivity; see
+        :func:`hierbayes.summaries.sensitivity.sensitivity`."""
+        from hierbayes.summaries.sensitivity import sensitivity
+
+        return sensitivity(self, **kwargs)
+
     def __repr__(self) -> str:
         posterior = self.idata["posterior"]
         return (
