@@ -9,11 +9,12 @@ As brms's ``hypothesis()``: a hypothesis ``lhs <op> rhs`` is evaluated draw by d
 * Point (``=``): the Savage–Dickey density ratio (Wagenmakers et al. 2010),
   ``BF01 = p(d = 0 | y) / p(d = 0)``, the Bayes factor of the model restricted to ``d = 0``
   against the full model, for a restriction the priors make nested. The posterior density at 0
-  is a Gaussian kernel density estimate of the draws of ``d``; the prior density at 0 is exact
-  when ``d`` is linear in population-level effects whose priors are all Normal (the prior of a
-  linear combination of independent normals is normal; ``b[Intercept]``'s prior is induced by
-  ``Intercept_c``'s and the slopes', which is accounted for), otherwise a kernel density
-  estimate of 20,000 draws of ``d`` from the priors of the prior table. The posterior
+  is a Gaussian kernel density estimate of the draws of ``d`` (reflected at the edge of its
+  support for a hypothesis on one SD or sigma, e.g. ``sd|school[cses] = 0.5``). The prior
+  density at 0 is exact when ``d`` is linear in population-level effects whose priors are all
+  Normal (a linear combination of independent normals is normal; ``b[Intercept]``'s prior is
+  induced by ``Intercept_c``'s and the slopes', which is accounted for), otherwise a kernel
+  density estimate of 20,000 draws of ``d`` from the priors of the prior table. The posterior
   probability of the point hypothesis is ``BF01 / (1 + BF01)`` (equal prior odds).
 
 Parameters are named as in the tables: population-level terms by their name
@@ -46,7 +47,15 @@ from hierbayes.summaries.stats import DEFAULT_PROB, hdi_columns
 if TYPE_CHECKING:
     from hierbayes.fit import Fit
 
-__all__ = ["PRIOR_DRAWS", "hypothesis", "hypothesis_parameters", "savage_dickey"]
+__all__ = [
+    "PRIOR_DRAWS",
+    "hypothesis",
+    "hypothesis_parameters",
+    "kernel_density",
+    "linear_normal_prior",
+    "savage_dickey",
+    "support_edge",
+]
 
 PRIOR_DRAWS = 20_000
 
@@ -85,7 +94,10 @@ def _draws(design: Design, dataset: xr.Dataset, names: Sequence[str]) -> dict[st
 
 
 def savage_dickey(
-    posterior: np.ndarray, prior_density: float, point: float = 0.0
+    posterior: np.ndarray,
+    prior_density: float,
+    point: float = 0.0,
+    boundary: float | None = None,
 ) -> tuple[float, float]:
     """``(BF01, posterior density at point)`` from draws of ``d`` and the prior density of ``d``
     at ``point``.
@@ -98,18 +110,53 @@ def savage_dickey(
     >>> round(bf, 1)
     2.0
     """
-    values = np.asarray(posterior, dtype=float)
-    values = values[np.isfinite(values)]
-    if values.size < 2 or np.ptp(values) == 0:
-        return float("nan"), float("nan")
-    density = float(stats.gaussian_kde(values)(point)[0])
+    density = kernel_density(posterior, point, boundary)
     return density / prior_density, density
 
 
-def _normal_prior_density(
-    hyp: Hypothesis, design: Design, priors: dict[str, Prior], point: float
-) -> float | None:
-    """Exact prior density of a linear ``d`` of population effects with Normal priors."""
+def kernel_density(draws: np.ndarray, point: float, boundary: float | None = None) -> float:
+    """Gaussian kernel density estimate of ``draws`` at ``point`` (Scott's bandwidth),
+    reflected at ``boundary`` when given (the edge of the support, e.g. an SD's 0), so that the
+    mass the kernel would put beyond it is not lost near the edge.
+
+    Examples
+    --------
+    >>> sd = np.abs(np.random.default_rng(0).normal(0.0, 1.0, 50_000))  # HalfNormal(1)
+    >>> round(kernel_density(sd, 0.1, boundary=0.0) / float(stats.halfnorm.pdf(0.1)), 1)
+    1.0
+    """
+    values = np.asarray(draws, dtype=float)
+    values = values[np.isfinite(values)]
+    if values.size < 2 or np.ptp(values) == 0:
+        return float("nan")
+    kde = stats.gaussian_kde(values)
+    density = float(kde(point)[0])
+    if boundary is not None:
+        density += float(kde(2 * boundary - point)[0])
+    return density
+
+
+def support_edge(hyp: Hypothesis, design: Design) -> float | None:
+    """The edge of ``d``'s support when it is linear in one positive parameter (an SD or
+    sigma): its value where that parameter is 0."""
+    if len(hyp.parameters) != 1 or not hyp.is_linear():
+        return None
+    (name,) = hyp.parameters
+    if name in design.fixed_columns:
+        return None
+    return float(hyp.evaluate({name: np.zeros(1)})[0])
+
+
+def linear_normal_prior(
+    hyp: Hypothesis, design: Design, priors: dict[str, Prior]
+) -> tuple[float, float] | None:
+    """Mean and SD of the prior of ``d`` when it is linear in population effects whose priors
+    are all Normal (None otherwise).
+
+    ``b = A θ`` with ``θ = [Intercept_c, β]`` independent (``b[Intercept] = Intercept_c -
+    mean(X) @ β``), so ``d = c' b + d0`` is normal with mean ``c' A μ + d0`` and variance
+    ``Σ_k (c' A)_k² σ_k²``.
+    """
     columns = list(design.fixed_columns)
     if not hyp.is_linear() or any(p not in columns for p in hyp.parameters):
         return None
@@ -121,7 +168,6 @@ def _normal_prior_density(
         if name in hyp.parameters:
             unit = {k: np.array([1.0 if k == name else 0.0]) for k in hyp.parameters}
             c[j] = float(hyp.evaluate(unit)[0]) - offset
-    # b = A θ, θ = [Intercept_c, slopes...] independent
     _, means, has_intercept = centred_fixed_design(design)
     slopes = [j for j, name in enumerate(columns) if name != "Intercept"]
     thetas = (["Intercept"] if has_intercept else []) + [f"b|{columns[j]}" for j in slopes]
@@ -146,16 +192,14 @@ def _normal_prior_density(
         var += (w * float(kwargs.get("sigma", 1.0))) ** 2
     if var == 0:
         return None
-    return float(stats.norm(mean, np.sqrt(var)).pdf(point))
+    return mean, float(np.sqrt(var))
 
 
 def _prior_density(hyp: Hypothesis, fit: Fit, prior_values: dict[str, np.ndarray]) -> float:
-    exact = _normal_prior_density(hyp, fit.design, fit.model.prior_values, 0.0)
+    exact = linear_normal_prior(hyp, fit.design, fit.model.prior_values)
     if exact is not None:
-        return exact
-    d = hyp.evaluate(prior_values)
-    d = d[np.isfinite(d)]
-    return float(stats.gaussian_kde(d)(0.0)[0])
+        return float(stats.norm(*exact).pdf(0.0))
+    return kernel_density(hyp.evaluate(prior_values), 0.0, support_edge(hyp, fit.design))
 
 
 def _prior_draws(fit: Fit, random_seed: int | None) -> xr.Dataset:
@@ -221,12 +265,12 @@ def hypothesis(
             hi: hdi[1],
         }
         if hyp.point:
-            needs_draws = _normal_prior_density(hyp, design, fit.model.prior_values, 0.0) is None
+            needs_draws = linear_normal_prior(hyp, design, fit.model.prior_values) is None
             if needs_draws and prior is None:
                 prior = _prior_draws(fit, random_seed)
             prior_values = _draws(design, prior, hyp.parameters) if needs_draws else {}
             prior_density = _prior_density(hyp, fit, prior_values)
-            bf, post_density = savage_dickey(d, prior_density)
+            bf, post_density = savage_dickey(d, prior_density, 0.0, support_edge(hyp, design))
             row.update(
                 post_prob=bf / (1 + bf) if np.isfinite(bf) else np.nan,
                 evid_ratio=bf,

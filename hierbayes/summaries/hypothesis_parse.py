@@ -32,6 +32,19 @@ _COMPARISONS: dict[type, str] = {
 }
 _BINARY = (ast.Add, ast.Sub, ast.Mult, ast.Div)
 _UNARY = (ast.UAdd, ast.USub)
+_SYMBOLS: dict[type, str] = {
+    ast.Pow: "**",
+    ast.Mod: "%",
+    ast.FloorDiv: "//",
+    ast.MatMult: "@",
+    ast.BitAnd: "&",
+    ast.BitOr: "|",
+    ast.BitXor: "^",
+    ast.LShift: "<<",
+    ast.RShift: ">>",
+    ast.Not: "not",
+    ast.Invert: "~",
+}
 # characters that may follow a parameter name (the end of a token)
 _BOUNDARY = set(" \t+-*/()<>=!")
 _MAX_LENGTH = 1000
@@ -173,6 +186,8 @@ def _check(node: ast.AST, text: str, names: Mapping[str, str], valid: Sequence[s
         if isinstance(child, _BINARY + _UNARY):
             continue
         what = type(child).__name__
+        if isinstance(child, ast.BinOp | ast.UnaryOp):
+            what = f"the operator {_SYMBOLS.get(type(child.op), type(child.op).__name__)}"
         raise SummaryError(
             f"Hypothesis {text!r} contains {what}, which a hypothesis cannot use: write "
             "parameters, numbers, + - * / and parentheses on each side of one comparison "

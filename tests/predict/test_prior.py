@@ -6,6 +6,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
@@ -215,6 +216,7 @@ def test_draws_must_be_positive(model: hb.Model) -> None:
 
 def test_plot_prior_predictive(model: hb.Model, prior) -> None:
     fig, axes = model.plot_prior_predictive(prior)
+    plt.close(fig)
     assert len(axes) == 2
     assert "inside the observed range" in axes[0].get_title()
     with pytest.raises(SummaryError, match="Unknown factor 'school'"):
