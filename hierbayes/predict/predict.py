@@ -186,6 +186,10 @@ def predict(
     """
     _check_choice("groups", groups, GROUPS)
     _check_choice("kind", kind, KINDS)
+    if groups == "marginal" and kind == "pps":
+        from hierbayes.predict.marginal import NO_PPS
+
+        raise ValueError(NO_PPS)
     design = fit.design
     needs_trials = kind == "pps" and design.family.needs_trials
     if newdata is None:
