@@ -35,6 +35,7 @@ from hierbayes.fit import Fit
 from hierbayes.io import load
 from hierbayes.model import Model
 from hierbayes.priors import Prior
+from hierbayes.summaries.modeltable import model_table as table
 
 __version__ = "0.1.0"
 
@@ -64,4 +65,5 @@ __all__ = [
     "compare",
     "datasets",
     "load",
+    "table",
 ]

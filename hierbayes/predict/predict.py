@@ -19,6 +19,11 @@ Three questions a multilevel model answers differently:
     average group. The marginal prediction is ``kind="mean", groups="new"`` averaged over many new
     groups (see :func:`hierbayes.predict.simulate_new_groups`).
 
+``groups="marginal"``
+    The *population-averaged* prediction: the expected response averaged over new groups'
+    effects, integrated by quadrature (:mod:`hierbayes.predict.marginal`); ``kind="mean"`` or
+    ``"linear"`` (the latter equals ``"population"``'s).
+
 ``kind="linear"`` is the linear predictor, ``kind="mean"`` its inverse link (the expected response;
 for binomial models the success probability), ``kind="pps"`` adds observation noise from the
 family (a posterior predictive draw of the response).
@@ -48,9 +53,9 @@ if TYPE_CHECKING:
 
 __all__ = ["GROUPS", "KINDS", "linear_predictor", "posterior_predictive", "predict"]
 
-Groups = Literal["existing", "new", "population"]
+Groups = Literal["existing", "new", "population", "marginal"]
 Kind = Literal["mean", "linear", "pps"]
-GROUPS: tuple[str, ...] = ("existing", "new", "population")
+GROUPS: tuple[str, ...] = ("existing", "new", "population", "marginal")
 KINDS: tuple[str, ...] = ("mean", "linear", "pps")
 
 
@@ -103,9 +108,19 @@ def _sigma(draws: PosteriorDraws) -> np.ndarray | None:
 
 
 def _values(
-    fit: Fit, draws: PosteriorDraws, encoded: Encoded, groups: str, kind: str, rng
+    fit: Fit,
+    draws: PosteriorDraws,
+    encoded: Encoded,
+    groups: str,
+    kind: str,
+    rng,
+    newdata: pd.DataFrame | None = None,
 ) -> np.ndarray:
     design = fit.design
+    if groups == "marginal":
+        from hierbayes.predict.marginal import marginal_values
+
+        return marginal_values(fit, draws, encoded, kind, newdata)
     eta = linear_predictor(draws, design, encoded, groups, rng)
     if kind == "linear":
         return eta
@@ -136,8 +151,8 @@ def predict(
         categorical levels, contrasts and transforms; an unseen level of a categorical predictor
         is an error naming it. Level-2 predictors may be left out: groups the model was fitted to
         take their training values, new groups those of ``level2``. Default: the training data.
-    groups : {"existing", "new", "population"}
-        Which group effects enter the prediction.
+    groups : {"existing", "new", "population", "marginal"}
+        Which group effects enter the prediction (``"marginal"``: averaged over new groups).
     kind : {"mean", "linear", "pps"}
         Expected response (inverse link of the linear predictor), the linear predictor, or a
         posterior predictive draw with the family's observation noise (binomial needs the trials
@@ -169,6 +184,10 @@ def predict(
     """
     _check_choice("groups", groups, GROUPS)
     _check_choice("kind", kind, KINDS)
+    if groups == "marginal" and kind == "pps":
+        from hierbayes.predict.marginal import NO_PPS
+
+        raise ValueError(NO_PPS)
     design = fit.design
     needs_trials = kind == "pps" and design.family.needs_trials
     if newdata is None:
@@ -180,12 +199,12 @@ def predict(
             design,
             newdata,
             level2=level2,
-            groups=groups != "population",
+            groups=groups not in ("population", "marginal"),
             trials=needs_trials,
         )
     rng = np.random.default_rng(check_seed(random_seed, generator=True))
     draws = posterior_draws(fit)
-    values = _values(fit, draws, encoded, groups, kind, rng)
+    values = _values(fit, draws, encoded, groups, kind, rng, newdata)
     da = xr.DataArray(
         values,
         dims=("chain", "draw", OBS_DIM),
