@@ -24,6 +24,12 @@ name                rows    contents
                             ``service``, ``studage``, ``lectage`` (R package lme4).
 ``oxboys``          234     ``height`` (cm) of 26 boys (``Subject``) at standardised ``age`` on
                             9 ``Occasion`` values (R package mlmRev).
+``grouseticks``     403     Counts of ``TICKS`` on the heads of red grouse chicks: one ``INDEX`` per
+                            chick (403, the observation level), ``BROOD`` (118) nested in
+                            ``LOCATION`` (63), ``HEIGHT`` above sea level (m), ``YEAR`` (95-97).
+                            ``INDEX``, ``BROOD``, ``LOCATION`` and ``YEAR`` load as text, as R's
+                            factors (Elston et al. 2001, Parasitology 122: 563-569; R package
+                            lme4, GPL; R's derived ``cHEIGHT`` column left out).
 ==================  ======  ========================================================================
 """
 
@@ -42,7 +48,10 @@ _FILES = {
     "cbpp": "cbpp.csv",
     "oxboys": "oxboys.csv",
     "insteval": "insteval.csv.gz",
+    "grouseticks": "grouseticks.csv",
 }
+# columns read as text: R factors whose labels are numbers
+_FACTORS = {"grouseticks": ["INDEX", "BROOD", "LOCATION", "YEAR"]}
 _TABLES = {
     "hsb_schools": ("hsb", "school", ["meanses", "sector"]),
     "radon_counties": ("radon", "county", ["county_name", "uranium"]),
@@ -78,4 +87,4 @@ def load(name: str) -> pd.DataFrame:
         raise ValueError(f"Unknown data set {name!r}; choose one of {', '.join(list_datasets())}.")
     path = resources.files(__package__).joinpath("data", _FILES[name])
     with resources.as_file(path) as file:
-        return pd.read_csv(file)
+        return pd.read_csv(file, dtype=dict.fromkeys(_FACTORS.get(name, []), str))

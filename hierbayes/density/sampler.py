@@ -21,6 +21,7 @@ import xarray as xr
 from hierbayes.density.draws import posterior_dataset
 from hierbayes.density.kernel import callbacks
 from hierbayes.density.layout import Layout
+from hierbayes.density.start import starting_points
 
 __all__ = ["CompiledDensity", "compile_density", "sample_density"]
 
@@ -51,13 +52,9 @@ def compile_density(layout: Layout) -> CompiledDensity:
     from nutpie.compile_pymc import CompiledPyMCModel
 
     n = layout.n_dim
-    center = layout.center
     logp_callback, expand_callback = callbacks()
-
-    def initial_point(seed: int) -> np.ndarray:
-        # as PyMC's default: the prior's centre, jittered by up to ±1 on the unconstrained scale
-        rng = np.random.default_rng(seed)
-        return center + rng.uniform(-1.0, 1.0, n)
+    # the population part at its penalised mode, jittered on its own scale (hierbayes.density.start)
+    initial_point = starting_points(layout).draw
 
     model = CompiledPyMCModel(
         dims={_RAW: (f"{_RAW}dim",)},
