@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -49,6 +49,7 @@ class Fit:
     model: Model
     diagnostics: Diagnostics
     sampler: str
+    _cache: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def spec(self) -> ModelSpec:
@@ -295,7 +296,8 @@ class Fit:
         )
 
     def loo(self) -> Any:
-        """PSIS-LOO with Pareto-k warnings in plain words; see :func:`hierbayes.comparison.loo`."""
+        """PSIS-LOO with Pareto-k warnings in plain words, cached on the fit (the same object on
+        every call); see :func:`hierbayes.comparison.loo`."""
         from hierbayes.comparison import loo
 
         return loo(self)
