@@ -332,7 +332,7 @@ def _refit(
         ) from err
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)
-        fold_fit = model.fit(sampler=sampler, random_seed=seed, **settings)
+        fold_fit = model.fit(sampler=sampler, random_seed=seed, progressbar=False, **settings)
     for warning in caught:
         if not issubclass(warning.category, ConvergenceWarning):  # summarised by kfold()
             warnings.warn_explicit(

@@ -23,6 +23,7 @@ from hierbayes.fit import Fit
 from hierbayes.inference import check_settings, sample, sample_compiled
 from hierbayes.loglik import observed_data, pointwise_log_likelihood
 from hierbayes.priors import Prior, resolve_priors
+from hierbayes.progress import resolve_progressbar
 from hierbayes.spec import parse_formula
 
 if TYPE_CHECKING:
@@ -120,7 +121,7 @@ class Model:
         *,
         sampler: str = "nutpie",
         target_accept: float = 0.8,
-        progressbar: bool = False,
+        progressbar: bool | None = None,
         log_likelihood: bool | None = None,
     ) -> Fit:
         """Sample the posterior with NUTS and check convergence.
@@ -137,8 +138,10 @@ class Model:
             NUTS implementation; "numpyro" (JAX, GPU when available) needs the "jax" extra.
         target_accept : float
             Target acceptance rate; raise it (e.g. 0.95) when there are divergences.
-        progressbar : bool
-            Show sampling progress.
+        progressbar : bool, optional
+            Show sampling progress. By default shown in interactive sessions (a Jupyter kernel,
+            or a terminal) and hidden when standard output is not a terminal or the ``CI``
+            environment variable is set.
         log_likelihood : bool, optional
             Store the pointwise log-likelihood (observations x draws numbers) in ``fit.idata``.
             By default it is stored when that table holds at most 50 million numbers (400 MB;
@@ -167,7 +170,7 @@ class Model:
             "cores": cores,
             "random_seed": random_seed,
             "target_accept": target_accept,
-            "progressbar": progressbar,
+            "progressbar": resolve_progressbar(progressbar),
         }
         density = self.compiled_density() if sampler == "nutpie" else None
         if density is not None:
