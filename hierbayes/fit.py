@@ -335,8 +335,11 @@ class Fit:
         return save(self, path, overwrite=overwrite)
 
     def __repr__(self) -> str:
-        posterior = self.idata["posterior"]
-        return (
-            f"<hierbayes.Fit {self.spec.formula or self.spec}: {posterior.sizes['chain']} chains x "
-            f"{posterior.sizes['draw']} draws>"
-        )
+        from hierbayes.reprs import fit_text
+
+        return fit_text(self)
+
+    def _repr_html_(self) -> str:
+        from hierbayes.reprs import fit_html
+
+        return fit_html(self)

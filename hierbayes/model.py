@@ -310,6 +310,11 @@ class Model:
         return equations(self, notation, form, priors=priors)
 
     def __repr__(self) -> str:
-        return (
-            f"<hierbayes.Model {self.spec.formula} ({self.family.name}, {self.design.n_obs} obs)>"
-        )
+        from hierbayes.reprs import model_text
+
+        return model_text(self)
+
+    def _repr_html_(self) -> str:
+        from hierbayes.reprs import model_html
+
+        return model_html(self)

@@ -61,6 +61,11 @@ class SimulatedGroups:
     groups: pd.DataFrame
     data: pd.DataFrame | None
 
+    def __repr__(self) -> str:
+        from hierbayes.reprs import simulated_groups_text
+
+        return simulated_groups_text(self)
+
 
 def level2_variables(design: Design) -> list[str]:
     """Level-2 columns the model's predictors use, in the order of the level-2 tables."""
