@@ -72,9 +72,11 @@ class Fit:
         """Group deviations; see :func:`hierbayes.summaries.ranef`."""
         return summaries.ranef(self, prob=prob)
 
-    def coef(self, *, prob: float = DEFAULT_PROB) -> pd.DataFrame:
-        """Each group's coefficients; see :func:`hierbayes.summaries.coef`."""
-        return summaries.coef(self, prob=prob)
+    def coef(self, *, prob: float = DEFAULT_PROB, kind: str = "lme4") -> pd.DataFrame:
+        """Each group's coefficients: lme4's fixef + ranef of every term (non-varying terms
+        repeated), or ``kind="level"``: the level-equation coefficients ``β_qj`` including
+        level-2 predictors; see :func:`hierbayes.summaries.coef`."""
+        return summaries.coef(self, prob=prob, kind=kind)
 
     def varcorr(self, *, prob: float = DEFAULT_PROB, labels: str | None = None) -> pd.DataFrame:
         """SDs, correlations and residual SD (``labels="rb"``/``"gh"``: with variances,
