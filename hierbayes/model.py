@@ -20,6 +20,7 @@ from hierbayes.design.level2 import Level2Input
 from hierbayes.diagnostics import check_convergence
 from hierbayes.families import Family
 from hierbayes.fit import Fit
+from hierbayes.frames import as_pandas, level2_as_pandas
 from hierbayes.inference import check_settings, sample, sample_compiled
 from hierbayes.loglik import observed_data, pointwise_log_likelihood
 from hierbayes.priors import Prior, resolve_priors
@@ -89,6 +90,7 @@ class Model:
         parameterization: str | Mapping[str, Any] = "auto",
         trials: str | None = None,
     ):
+        data, level2 = as_pandas(data), level2_as_pandas(level2)  # polars & co. -> pandas
         self.spec = parse_formula(formula)
         self.design = make_design(self.spec, data, level2=level2, family=family, trials=trials)
         self.prior_values, self._prior_table = resolve_priors(self.design, dict(priors or {}))
@@ -284,6 +286,7 @@ class Model:
         from hierbayes.spec.levels import parse_levels
 
         levels = parse_levels(level1, level2, random=random, group=group, correlated=correlated)
+        data, level2_data = as_pandas(data), level2_as_pandas(level2_data)
         merged, declared = level_data(levels, data, level2_data)
         return cls(
             levels.formula,
