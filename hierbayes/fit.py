@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -49,6 +49,7 @@ class Fit:
     model: Model
     diagnostics: Diagnostics
     sampler: str
+    _cache: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def spec(self) -> ModelSpec:
@@ -71,9 +72,11 @@ class Fit:
         """Group deviations; see :func:`hierbayes.summaries.ranef`."""
         return summaries.ranef(self, prob=prob)
 
-    def coef(self, *, prob: float = DEFAULT_PROB) -> pd.DataFrame:
-        """Each group's coefficients; see :func:`hierbayes.summaries.coef`."""
-        return summaries.coef(self, prob=prob)
+    def coef(self, *, prob: float = DEFAULT_PROB, kind: str = "lme4") -> pd.DataFrame:
+        """Each group's coefficients: lme4's fixef + ranef of every term (non-varying terms
+        repeated), or ``kind="level"``: the level-equation coefficients ``β_qj`` including
+        level-2 predictors; see :func:`hierbayes.summaries.coef`."""
+        return summaries.coef(self, prob=prob, kind=kind)
 
     def varcorr(self, *, prob: float = DEFAULT_PROB, labels: str | None = None) -> pd.DataFrame:
         """SDs, correlations and residual SD (``labels="rb"``/``"gh"``: with variances,
@@ -295,7 +298,8 @@ class Fit:
         )
 
     def loo(self) -> Any:
-        """PSIS-LOO with Pareto-k warnings in plain words; see :func:`hierbayes.comparison.loo`."""
+        """PSIS-LOO with Pareto-k warnings in plain words, cached on the fit (the same object on
+        every call); see :func:`hierbayes.comparison.loo`."""
         from hierbayes.comparison import loo
 
         return loo(self)
@@ -380,8 +384,11 @@ class Fit:
         return sensitivity(self, **kwargs)
 
     def __repr__(self) -> str:
-        posterior = self.idata["posterior"]
-        return (
-            f"<hierbayes.Fit {self.spec.formula or self.spec}: {posterior.sizes['chain']} chains x "
-            f"{posterior.sizes['draw']} draws>"
-        )
+        from hierbayes.reprs import fit_text
+
+        return fit_text(self)
+
+    def _repr_html_(self) -> str:
+        from hierbayes.reprs import fit_html
+
+        return fit_html(self)

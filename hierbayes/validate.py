@@ -166,7 +166,7 @@ def check_fit_arguments(
     50
     """
     check_choice("sampler", sampler, SAMPLERS)
-    _check_flag("progressbar", progressbar)
+    _check_flag("progressbar", progressbar, optional=True)
     _check_flag("log_likelihood", log_likelihood, optional=True)
     return {
         "draws": check_count("draws", draws),

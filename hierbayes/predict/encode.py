@@ -39,6 +39,7 @@ from hierbayes.errors import (
     UnknownLevelError,
 )
 from hierbayes.spec.safety import FORMULA_CONTEXT, check_expression
+from hierbayes.frames import as_pandas, level2_as_pandas
 
 __all__ = [
     "Encoded",
@@ -338,6 +339,7 @@ def encode(
     >>> enc.X.tolist(), enc.blocks[0].labels.tolist()
     ([[1.0, 3.0]], ['c'])
     """
+    newdata, level2 = as_pandas(newdata), level2_as_pandas(level2)  # polars & co. -> pandas
     if not isinstance(newdata, pd.DataFrame):
         raise TypeError(f"newdata must be a pandas DataFrame, got {type(newdata).__name__}.")
     if len(newdata) == 0:
