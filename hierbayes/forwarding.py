@@ -97,7 +97,7 @@ def forwards(target: str) -> Callable[[F], F]:
     ...     def shrinkage(self):
     ...         pass
     >>> Result.shrinkage.__doc__.splitlines()[0]
-    'Posterior of the shrinkage (pooling) factor of each group and varying coefficient.'
+    "Posterior of each group's shrinkage (pooling) factor, and its empirical counterpart."
     """
 
     def decorate(method: F) -> F:
