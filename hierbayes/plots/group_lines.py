@@ -40,9 +40,7 @@ def default_x(design: Design, fb: FactorBlocks) -> str:
             return term
     if usable:
         return usable[0]
-    level2 = [
-        v for v in line_variables(design) if is_continuous(design, v) and v not in usable
-    ]
+    level2 = [v for v in line_variables(design) if is_continuous(design, v) and v not in usable]
     raise SummaryError(
         f"This model has no numeric predictor that varies within {fb.factor}s (a level-1 "
         "predictor) to draw group lines over"
