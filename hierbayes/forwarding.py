@@ -87,8 +87,8 @@ def forwards(target: str) -> Callable[[F], F]:
     Returns
     -------
     callable
-        A decorator that sets the method's ``__doc__`` and returns the method itself (its
-        signature is unchanged).
+        A decorator that sets the method's ``__doc__`` (and ``__forwards__``, the target) and
+        returns the method itself (its signature is unchanged).
 
     Examples
     --------
@@ -101,6 +101,7 @@ def forwards(target: str) -> Callable[[F], F]:
     """
 
     def decorate(method: F) -> F:
+        method.__forwards__ = target  # type: ignore[attr-defined]
         try:
             method.__doc__ = forwarded_docstring(target)
         except (OSError, SyntaxError, ValueError):

@@ -84,6 +84,10 @@ def plot_caterpillar(
 
     Examples
     --------
+    >>> import hierbayes as hb
+    >>> sleep = hb.datasets.load("sleepstudy")
+    >>> model = hb.Model("Reaction ~ Days + (1 + Days | Subject)", data=sleep)
+    >>> fit = model.fit(draws=500, tune=500, chains=2, random_seed=1)  # doctest: +SKIP
     >>> fig, axes = fit.plot_caterpillar()  # doctest: +SKIP
     """
     fb = factor_blocks(fit.design, factor)

@@ -91,6 +91,8 @@ def plot_group_lines(
 
     Parameters
     ----------
+    fit : Fit
+        A fitted model.
     x : str, optional
         Predictor on the horizontal axis (default: the first varying slope, else the first
         numeric predictor that varies within groups).
@@ -113,6 +115,10 @@ def plot_group_lines(
 
     Examples
     --------
+    >>> import hierbayes as hb
+    >>> sleep = hb.datasets.load("sleepstudy")
+    >>> model = hb.Model("Reaction ~ Days + (1 + Days | Subject)", data=sleep)
+    >>> fit = model.fit(draws=500, tune=500, chains=2, random_seed=1)  # doctest: +SKIP
     >>> fig, axes = fit.plot_group_lines("Days", groups=["308", "309"])  # doctest: +SKIP
     """
     design = fit.design

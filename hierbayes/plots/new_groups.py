@@ -250,8 +250,19 @@ def plot_new_groups(
 
     Examples
     --------
+    >>> import hierbayes as hb
+    >>> sleep = hb.datasets.load("sleepstudy")
+    >>> model = hb.Model("Reaction ~ Days + (1 + Days | Subject)", data=sleep)
+    >>> fit = model.fit(draws=500, tune=500, chains=2, random_seed=1)  # doctest: +SKIP
     >>> fig, axes = fit.plot_new_groups("Days", n_groups=1000, random_seed=1)  # doctest: +SKIP
-    >>> fig, axes = hsb_fit.plot_new_groups("cses", by="sector")  # doctest: +SKIP
+
+    New schools of the High School and Beyond data, their level-2 predictors sampled from the
+    fitted schools and coloured by sector:
+
+    >>> hsb = hb.Model("mAch ~ cses * (meanses + sector) + (1 + cses | school)",
+    ...                data=hb.datasets.load("hsb"))
+    >>> hsb_fit = hsb.fit(random_seed=1)  # doctest: +SKIP
+    >>> fig, axes = hsb_fit.plot_new_groups("cses", by="sector", n_groups=300)  # doctest: +SKIP
     """
     if kind not in ("mean", "linear"):
         raise SummaryError(f"kind must be 'mean' or 'linear', got {kind!r}.")

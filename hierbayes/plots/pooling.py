@@ -315,6 +315,8 @@ def plot_pooling(
 
     Parameters
     ----------
+    fit : Fit
+        A fitted model.
     terms : sequence of str, optional
         Varying coefficients to draw (default: all for ``"1d"``, the first two for ``"2d"``).
     kind : {"1d", "2d"}
@@ -330,6 +332,10 @@ def plot_pooling(
 
     Examples
     --------
+    >>> import hierbayes as hb
+    >>> sleep = hb.datasets.load("sleepstudy")
+    >>> model = hb.Model("Reaction ~ Days + (1 + Days | Subject)", data=sleep)
+    >>> fit = model.fit(draws=500, tune=500, chains=2, random_seed=1)  # doctest: +SKIP
     >>> fig, axes = fit.plot_pooling(kind="2d")  # doctest: +SKIP
     """
     if kind not in ("1d", "2d"):

@@ -206,6 +206,8 @@ def group_lines(
 
     Parameters
     ----------
+    fit : Fit
+        A fitted model.
     x : str
         A numeric predictor of the model (``"cses"``, ``"Days"``).
     grid : sequence of float, optional
@@ -235,6 +237,10 @@ def group_lines(
 
     Examples
     --------
+    >>> import hierbayes as hb
+    >>> sleep = hb.datasets.load("sleepstudy")
+    >>> model = hb.Model("Reaction ~ Days + (1 + Days | Subject)", data=sleep)
+    >>> fit = model.fit(draws=500, tune=500, chains=2, random_seed=1)  # doctest: +SKIP
     >>> fit.group_lines("Days", grid=[0, 9], groups=["308", "309"])  # doctest: +SKIP
     """
     if scale not in ("response", "link"):
