@@ -12,7 +12,6 @@ from __future__ import annotations
 import ast
 import importlib
 import inspect
-import re
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
@@ -53,12 +52,34 @@ def _target_docstring(target: str) -> str:
     return docs[name]
 
 
-_FIT_PARAMETER = re.compile(r"^fit : [^\n]*\n(?:(?:    [^\n]*)?\n)*?(?=\S)", re.MULTILINE)
+def _drop_parameters(doc: str, keep: set[str] | None) -> str:
+    """Leave out of the Parameters section the entries (name line and indented description)
+    of ``fit`` and, when ``keep`` is given, of every parameter not in it."""
+    lines = doc.splitlines()
+    out: list[str] = []
+    in_parameters = dropping = False
+    for i, line in enumerate(lines):
+        if line == "Parameters" and i + 1 < len(lines) and lines[i + 1].startswith("---"):
+            in_parameters = True
+        elif in_parameters and line and not line.startswith(" ") and i + 1 < len(lines):
+            if lines[i + 1].startswith("---") and line != "Parameters":
+                in_parameters = dropping = False
+            elif " : " in line or line.strip().isidentifier() or "," in line:
+                names = {n.strip() for n in line.split(" : ")[0].split(",")}
+                dropping = "fit" in names or (keep is not None and not names & keep)
+        elif in_parameters and not line:
+            dropping = dropping and i + 1 < len(lines) and lines[i + 1].startswith(" ")
+        if not dropping:
+            out.append(line)
+    text = "\n".join(out)
+    # a Parameters section left empty goes too
+    return text.replace("Parameters\n----------\n\n", "")
 
 
-def forwarded_docstring(target: str) -> str:
+def forwarded_docstring(target: str, parameters: set[str] | None = None) -> str:
     """The docstring of ``target`` (``"hierbayes.summaries.pooling:shrinkage"``) as a method's:
-    its ``fit`` parameter (the method's ``self``) left out, and a line naming the function.
+    its ``fit`` parameter (the method's ``self``) and, when ``parameters`` is given, those the
+    method does not take left out, and a line naming the function.
 
     Examples
     --------
@@ -66,8 +87,7 @@ def forwarded_docstring(target: str) -> str:
     >>> "Examples" in doc and "fit : Fit" not in doc
     True
     """
-    doc = _target_docstring(target)
-    doc = _FIT_PARAMETER.sub("", doc + "\n").rstrip() + "\n"
+    doc = _drop_parameters(_target_docstring(target), parameters).rstrip() + "\n"
     module, _, name = target.partition(":")
     public = module.rsplit(".", 1)[0] if module.count(".") > 1 else module
     summary, _, rest = doc.partition("\n\n")
@@ -103,7 +123,8 @@ def forwards(target: str) -> Callable[[F], F]:
     def decorate(method: F) -> F:
         method.__forwards__ = target  # type: ignore[attr-defined]
         try:
-            method.__doc__ = forwarded_docstring(target)
+            parameters = set(list(inspect.signature(method).parameters)[1:])
+            method.__doc__ = forwarded_docstring(target, parameters)
         except (OSError, SyntaxError, ValueError):
             # the target moved: keep the method's own docstring (a test compares the two)
             pass

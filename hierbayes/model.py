@@ -159,6 +159,12 @@ class Model:
     ) -> Fit:
         """Sample the posterior with NUTS and check convergence.
 
+        With ``sampler="nutpie"`` (the default) the model is sampled through hierbayes's own
+        log-density (:mod:`hierbayes.density`), compiled once per machine and cached on disk, so
+        no model compiles anything; a prior it does not evaluate falls back to compiling the
+        PyMC model, which is then kept on the model for later fits. The other samplers run the
+        PyMC model (:meth:`build`).
+
         Parameters
         ----------
         draws, tune, chains : int
@@ -178,12 +184,6 @@ class Model:
             By default it is stored when that table holds at most 50 million numbers (400 MB;
             e.g. 12,500 observations with 4,000 draws); ``fit.loo()`` computes it when called on
             a fit that did not store it.
-
-        With ``sampler="nutpie"`` (the default) the model is sampled through hierbayes's own
-        log-density (:mod:`hierbayes.density`), compiled once per machine and cached on disk, so
-        no model compiles anything; a prior it does not evaluate falls back to compiling the
-        PyMC model, which is then kept on the model for later fits. The other samplers run the
-        PyMC model (:meth:`build`).
 
         Returns
         -------
