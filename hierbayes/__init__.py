@@ -9,8 +9,12 @@ Examples
 >>> fit.summary()  # doctest: +SKIP
 """
 
-from hierbayes import datasets
-from hierbayes.comparison import compare
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from typing import TYPE_CHECKING, Any
+
 from hierbayes.errors import (
     ConvergenceWarning,
     DataError,
@@ -29,10 +33,42 @@ from hierbayes.errors import (
     UnknownGroupError,
     UnknownLevelError,
 )
-from hierbayes.fit import Fit
-from hierbayes.io import load
-from hierbayes.model import Model
-from hierbayes.priors import Prior
+
+if TYPE_CHECKING:
+    from hierbayes import datasets
+    from hierbayes.comparison import compare
+    from hierbayes.fit import Fit
+    from hierbayes.io import load
+    from hierbayes.model import Model
+    from hierbayes.priors import Prior
+
+# Imported on first use, so that ``import hierbayes`` stays fast and does not load PyMC,
+# matplotlib, ArviZ or numba until a model, a fit or a plot needs them.
+_LAZY = {
+    "Fit": ("hierbayes.fit", "Fit"),
+    "Model": ("hierbayes.model", "Model"),
+    "Prior": ("hierbayes.priors", "Prior"),
+    "compare": ("hierbayes.comparison", "compare"),
+    "datasets": ("hierbayes.datasets", None),
+    "load": ("hierbayes.io", "load"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        if not name.startswith("_") and importlib.util.find_spec(f"hierbayes.{name}"):
+            return importlib.import_module(f"hierbayes.{name}")  # a subpackage, e.g. hb.plots
+        raise AttributeError(f"module 'hierbayes' has no attribute {name!r}")
+    module_name, attribute = _LAZY[name]
+    module = importlib.import_module(module_name)
+    value = module if attribute is None else getattr(module, attribute)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
+
 
 __version__ = "0.1.0"
 

@@ -27,12 +27,21 @@ def _sampling_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--chains", type=int, default=4, help="number of chains (default 4)")
     parser.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     parser.add_argument("--sampler", choices=("nutpie", "pymc", "numpyro"), default="nutpie")
+    parser.add_argument(
+        "--output",
+        metavar="DIR",
+        default=None,
+        help="save the fit (DIR/fit, for hierbayes.load) and its tables as CSV in DIR",
+    )
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="hierbayes", description="Bayesian multilevel regression on PyMC."
     )
+    from hierbayes import __version__
+
+    parser.add_argument("--version", action="version", version=f"hierbayes {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser(
         "demo", help=f"fit {DEMO_FORMULA} on the bundled sleepstudy data and print its summary"
@@ -94,7 +103,10 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "demo":
         data, formula, options = datasets.load("sleepstudy"), DEMO_FORMULA, {}
         print(f"Fitting {formula} to the bundled sleepstudy data (18 subjects, 180 rows)...")
-        print("(The first fit on a machine compiles hierbayes's numba code once: about 30 s.)")
+        from hierbayes.density.cache import kernel_cached
+
+        if not kernel_cached():
+            print("(The first fit on a machine compiles hierbayes's numba code once: about 30 s.)")
     else:
         data, formula = _read_csv(args.data, "Data"), args.formula
         options = {
@@ -102,6 +114,10 @@ def _run(args: argparse.Namespace) -> int:
             "family": args.family,
             "trials": args.trials,
         }
+    if getattr(args, "output", None):
+        from hierbayes.cli_output import check_output
+
+        check_output(args.output)
     start = time.perf_counter()
     model = Model(formula, data, **options)
     if getattr(args, "equations", None):
@@ -120,6 +136,11 @@ def _run(args: argparse.Namespace) -> int:
     del caught  # convergence problems are listed under Diagnostics in the summary
     print(fit.summary())
     print(f"\nWall time: {elapsed:.1f} s (build, compile and sample).")
+    if getattr(args, "output", None):
+        from hierbayes.cli_output import write_output
+
+        folder = write_output(fit, args.output)
+        print(f"Saved the fit and its tables to {folder}")
     return 0
 
 

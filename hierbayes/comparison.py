@@ -60,7 +60,8 @@ def loo(fit: Fit, *, name: str | None = None) -> Any:
     """PSIS-LOO cross-validation of the observations (``arviz.loo``), with plain-word warnings.
 
     Uses the pointwise log-likelihood stored in ``fit.idata``, computing it first for a fit sampled
-    with ``log_likelihood=False``. When some observations have a
+    with ``log_likelihood=False``. The result is cached on the fit: later calls (and
+    :func:`compare`) return the same object without recomputing it. When some observations have a
     Pareto k above the reliability threshold (0.7, lower for few draws), warns with
     :class:`~hierbayes.errors.LooWarning`, saying how many observations and which groups they
     belong to.
@@ -86,9 +87,14 @@ def loo(fit: Fit, *, name: str | None = None) -> Any:
     >>> fit = model.fit(draws=500, tune=500, chains=2, random_seed=1)  # doctest: +SKIP
     >>> fit.loo()  # doctest: +SKIP
     """
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=_ARVIZ_PARETO, category=UserWarning)
-        result = az.loo(_with_log_likelihood(fit), pointwise=True)
+    cache = getattr(fit, "_cache", None)
+    result = cache.get("loo") if cache is not None else None
+    if result is None:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=_ARVIZ_PARETO, category=UserWarning)
+            result = az.loo(_with_log_likelihood(fit), pointwise=True)
+        if cache is not None:
+            cache["loo"] = result
     pareto_k = np.asarray(result.pareto_k).ravel()
     threshold = float(result.good_k)
     bad = ~(pareto_k <= threshold)  # a NaN k (the importance ratios overflowed) is bad too
@@ -97,29 +103,57 @@ def loo(fit: Fit, *, name: str | None = None) -> Any:
     return result
 
 
-def compare(fits: Mapping[str, Fit], *, method: str = "stacking") -> pd.DataFrame:
-    """Compare models by PSIS-LOO: the ``arviz.compare`` table, best model first.
+def compare(fits: Mapping[str, Fit | KFold], *, method: str = "stacking") -> pd.DataFrame:
+    """Compare models by PSIS-LOO or by exact K-fold cross-validation, best model first.
+
+    The first columns are what to read: ``elpd_diff``, the expected log predictive density
+    (ELPD) of each model minus that of the best, and ``dse``, the standard error of that
+    difference, computed pointwise (pairing the same observations, or the same held-out groups);
+    as in ``arviz.compare``. A difference within about two ``dse`` of zero does not separate the
+    models.
+
+    The ``weight`` column (``method="stacking"``, the default) holds stacking weights (Yao et al.
+    2018): the weights of the mixture of the models' predictive distributions that best predicts
+    the left-out data. They are not probabilities that a model is the true one: of two models
+    that predict alike, one may get all the weight; a model with a lower ELPD can still get
+    weight when it predicts some observations better than the others do. The table's display
+    ends with these notes.
 
     Parameters
     ----------
     fits : dict
-        Model name -> :class:`~hierbayes.Fit`; every model must be fitted to the same
-        observations.
+        Model name -> :class:`~hierbayes.Fit` (compared by PSIS-LOO, :func:`loo`, cached on
+        each fit) or model name -> :class:`KFold` (``fit.kfold(...)`` of each model, with the
+        same ``by``; the same ``k`` and ``random_seed`` make the folds identical). A mix of fits
+        and K-fold results is an error: LOO and K-fold ELPDs estimate different things.
     method : {"stacking", "BB-pseudo-BMA", "pseudo-BMA"}
-        How the model weights are computed.
+        How the model weights are computed (K-fold results: stacking only).
 
     Returns
     -------
     DataFrame
-        One row per model: ``rank``, ``elpd``, ``p``, ``elpd_diff`` (to the best model), ``dse``
-        (SE of that difference), ``weight``, ``se`` and the diagnostics columns of arviz.
+        One row per model, best first: ``rank``, ``elpd_diff``, ``dse``, ``p_worse`` (normal
+        approximation of the probability that the model predicts worse than the best), then
+        LOO's diagnostics columns (``diag_diff``, ``diag_elpd``) and ``p`` (effective number of
+        parameters), ``elpd``, ``se``, ``weight``; for K-fold, ``elpd``, ``se``, ``weight`` and
+        ``k``. A :class:`~hierbayes.elpd_table.ComparisonTable`: a DataFrame with ``notes``.
 
     Examples
     --------
     >>> hb.compare({"varying slopes": fit1, "varying intercepts": fit2})  # doctest: +SKIP
+    >>> c5, d5 = c.kfold(k=5, random_seed=1), d.kfold(k=5, random_seed=1)  # doctest: +SKIP
+    >>> hb.compare({"c": c5, "d": d5})  # doctest: +SKIP
     """
+    from hierbayes.elpd_table import check_kinds, compare_kfold, with_notes
+
     if not isinstance(fits, Mapping) or len(fits) < 2:
         raise ValueError("compare() needs a dict of at least two fits, e.g. {'m1': f1, 'm2': f2}.")
+    if check_kinds(fits):
+        if method != "stacking":
+            raise ValueError(
+                f"K-fold results are compared with stacking weights only, not method={method!r}."
+            )
+        return compare_kfold(fits)  # type: ignore[arg-type]
     names = list(fits)
     first = fits[names[0]].design
     for name in names[1:]:
@@ -133,7 +167,8 @@ def compare(fits: Mapping[str, Fit], *, method: str = "stacking") -> pd.DataFram
     results = {name: loo(fit, name=name) for name, fit in fits.items()}
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=_ARVIZ_PARETO, category=UserWarning)
-        return az.compare(results, method=method, round_to="none")
+        table = az.compare(results, method=method, round_to="none")
+    return with_notes(table)
 
 
 @dataclass(frozen=True)
@@ -278,10 +313,13 @@ def kfold(
     assert design.data is not None
     data = design.data.set_axis(fit.model.obs_index, axis=0)
     elpd = np.empty(design.n_obs)
+    troubled: dict[int, Fit] = {}
     for f in range(k):
         test = fold == f
         seed = int(refit_seeds[f].generate_state(1)[0])
         fold_fit = _refit(recipe, data[~test], f, settings, fit.sampler, seed)
+        if not fold_fit.diagnostics.ok:
+            troubled[f] = fold_fit
         scored = log_predictive_density(
             fold_fit, data[test], n_effect_draws=n_effect_draws, random_seed=seed
         )
@@ -292,6 +330,8 @@ def kfold(
     )
     per_unit = pointwise.groupby("group", sort=False)["elpd"].sum().to_numpy()
     se = float(np.sqrt(len(per_unit) * np.var(per_unit, ddof=1)))
+    if troubled:
+        _warn_folds(troubled, k)
     return KFold(float(elpd.sum()), se, pointwise, folds, by, k)
 
 
@@ -307,14 +347,27 @@ def _refit(
         ) from err
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)
-        fold_fit = model.fit(sampler=sampler, random_seed=seed, **settings)
+        fold_fit = model.fit(sampler=sampler, random_seed=seed, progressbar=False, **settings)
     for warning in caught:
-        if issubclass(warning.category, ConvergenceWarning):
-            warnings.warn(
-                f"Refit of fold {fold}: {warning.message}", ConvergenceWarning, stacklevel=3
-            )
-        else:
+        if not issubclass(warning.category, ConvergenceWarning):  # summarised by kfold()
             warnings.warn_explicit(
                 warning.message, warning.category, warning.filename, warning.lineno
             )
     return fold_fit
+
+
+def _warn_folds(troubled: Mapping[int, Fit], k: int) -> None:
+    """One :class:`~hierbayes.errors.ConvergenceWarning` for every refit with problems."""
+    from hierbayes.diagnostics import problem_table, warn_convergence
+
+    rows = [
+        (str(f), p.parameter, p.problem, p.value, p.advice)
+        for f, fold_fit in troubled.items()
+        for p in fold_fit.diagnostics.problems
+    ]
+    folds = ", ".join(str(f) for f in troubled)
+    warn_convergence(
+        f"The refits of {len(troubled)} of {k} folds ({folds}) have convergence problems; their "
+        "held-out scores, and so the elpd, are imprecise. Raise draws= and tune= of kfold().\n"
+        + problem_table(rows, ("fold", "parameter", "problem", "value", "what to try"))
+    )

@@ -7,8 +7,10 @@ effects, and say which parameter is in trouble, what that likely means and what 
 
 from __future__ import annotations
 
+import os
 import re
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import arviz as az
@@ -19,10 +21,35 @@ import xarray as xr
 from hierbayes.conditional import CONDITIONAL_DRAWS
 from hierbayes.errors import ConvergenceWarning
 
-__all__ = ["Diagnostics", "check_convergence", "describe_parameter"]
+__all__ = ["Diagnostics", "Problem", "check_convergence", "describe_parameter"]
 
 RHAT_MAX = 1.01
 ESS_PER_CHAIN_MIN = 100
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One convergence problem: a row of the warning's table.
+
+    Attributes
+    ----------
+    parameter : str
+        The parameter's label (``sd|school[cses]``) or ``sampler`` for divergences.
+    meaning : str
+        The parameter in words (``the SD of cses across school``).
+    problem : str
+        What is wrong, e.g. ``R-hat > 1.01``.
+    value : str
+        The offending value, formatted.
+    advice : str
+        What to try, in a few words.
+    """
+
+    parameter: str
+    meaning: str
+    problem: str
+    value: str
+    advice: str
 
 
 @dataclass(frozen=True)
@@ -36,15 +63,19 @@ class Diagnostics:
     divergences : int
         Divergent transitions after tuning.
     warnings : tuple of str
-        Convergence problems (also emitted as :class:`~hierbayes.errors.ConvergenceWarning`).
+        Convergence problems in full sentences (summarised in one
+        :class:`~hierbayes.errors.ConvergenceWarning` per fit).
     notes : tuple of str
         Observations that are not failures, e.g. a group SD piling up at zero.
+    problems : tuple of Problem
+        The problems of ``warnings`` as table rows: parameter, problem, value, what to try.
     """
 
     table: pd.DataFrame
     divergences: int
     warnings: tuple[str, ...] = field(default=())
     notes: tuple[str, ...] = field(default=())
+    problems: tuple[Problem, ...] = field(default=())
 
     @property
     def ok(self) -> bool:
@@ -131,6 +162,7 @@ def check_convergence(idata: xr.DataTree, *, emit: bool = True) -> Diagnostics:
     posterior = idata["posterior"].to_dataset()
     chains = posterior.sizes["chain"]
     records, messages, notes = [], [], []
+    problems: list[Problem] = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         for var, coords, da in _rows(posterior):
@@ -162,11 +194,18 @@ def check_convergence(idata: xr.DataTree, *, emit: bool = True) -> Diagnostics:
         bad_rhat = table[table["r_hat"] > RHAT_MAX]
         for label, row in bad_rhat.iterrows():
             advice = "Run longer (more tune and draws)"
+            short = "more tune and draws"
             if str(label).startswith(("sd|", "cor|")):
                 advice += (
                     ", or switch the parameterization of its group term (parameterization="
                     "'centered', 'noncentered', or 'marginal' for a gaussian model)"
                 )
+                short += "; or another parameterization"
+            problems.append(
+                Problem(
+                    str(label), row["meaning"], f"R-hat > {RHAT_MAX}", f"{row['r_hat']:.3f}", short
+                )
+            )
             messages.append(
                 f"R-hat is {row['r_hat']:.3f} (> {RHAT_MAX}) for {row['meaning']} ({label}): the "
                 f"chains disagree. {advice}."
@@ -174,6 +213,10 @@ def check_convergence(idata: xr.DataTree, *, emit: bool = True) -> Diagnostics:
         min_ess = ESS_PER_CHAIN_MIN * chains
         low = table[(table["ess_bulk"] < min_ess) | (table["ess_tail"] < min_ess)]
         for label, row in low.iterrows():
+            value = f"bulk {row['ess_bulk']:.0f}, tail {row['ess_tail']:.0f}"
+            problems.append(
+                Problem(str(label), row["meaning"], f"ESS < {min_ess}", value, "more draws")
+            )
             messages.append(
                 f"Effective sample size is low for {row['meaning']} ({label}): bulk "
                 f"{row['ess_bulk']:.0f}, tail {row['ess_tail']:.0f} (want >= {min_ess}). Its "
@@ -198,6 +241,15 @@ def check_convergence(idata: xr.DataTree, *, emit: bool = True) -> Diagnostics:
             flagged = draws.where(split > RHAT_MAX, drop=True)
             worst = float(az.rhat(flagged).max()) if flagged.size else float(split.max())
         if worst > RHAT_MAX:
+            problems.append(
+                Problem(
+                    var,
+                    describe_parameter(var, {}),
+                    f"R-hat > {RHAT_MAX}",
+                    f"{worst:.3f}",
+                    "more tune and draws; or another parameterization",
+                )
+            )
             messages.append(
                 f"R-hat reaches {worst:.3f} among {describe_parameter(var, {})} ({var}). Run "
                 "longer or change the group term's parameterization."
@@ -207,6 +259,15 @@ def check_convergence(idata: xr.DataTree, *, emit: bool = True) -> Diagnostics:
         divergences = int(idata["sample_stats"]["diverging"].sum())
     if divergences:
         total = posterior.sizes["chain"] * posterior.sizes["draw"]
+        problems.append(
+            Problem(
+                "sampler",
+                "the NUTS trajectories",
+                "divergences",
+                f"{divergences} of {total}",
+                "target_accept=0.95; or another parameterization",
+            )
+        )
         messages.append(
             f"{divergences} of {total} draws ended in a divergent transition: the sampler met "
             "curvature it could not follow, usually a funnel between a group SD and its group "
@@ -214,8 +275,60 @@ def check_convergence(idata: xr.DataTree, *, emit: bool = True) -> Diagnostics:
             "group term whose SD is smallest ('noncentered' for small groups, 'centered' for "
             "large ones)."
         )
-    diagnostics = Diagnostics(table, divergences, tuple(messages), tuple(notes))
-    if emit:
-        for message in messages:
-            warnings.warn(message, ConvergenceWarning, stacklevel=3)
+    diagnostics = Diagnostics(table, divergences, tuple(messages), tuple(notes), tuple(problems))
+    if emit and problems:
+        warn_convergence(convergence_message(problems))
     return diagnostics
+
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+MAX_ROWS = 12
+
+
+def problem_table(rows: Sequence[Sequence[str]], header: Sequence[str]) -> str:
+    """A plain-text table, columns padded to their widest cell (at most ``MAX_ROWS`` rows).
+
+    Examples
+    --------
+    >>> print(problem_table([("b[x]", "R-hat > 1.01", "1.100")], ("parameter", "problem", "value")))
+      parameter  problem       value
+      b[x]       R-hat > 1.01  1.100
+    """
+    shown = [tuple(header), *[tuple(r) for r in rows[:MAX_ROWS]]]
+    widths = [max(len(r[i]) for r in shown) for i in range(len(header))]
+    lines = [
+        "  " + "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in shown
+    ]
+    if len(rows) > MAX_ROWS:
+        lines.append(f"  ... and {len(rows) - MAX_ROWS} more (see fit.diagnostics.warnings)")
+    return "\n".join(lines)
+
+
+def convergence_message(problems: Sequence[Problem]) -> str:
+    """The text of the one warning a fit with convergence problems emits.
+
+    Examples
+    --------
+    >>> problem = Problem("sigma", "the residual SD", "R-hat > 1.01", "1.020", "more draws")
+    >>> print(convergence_message([problem]))
+    1 convergence problem: the draws below cannot be trusted yet.
+      parameter  meaning          problem       value  what to try
+      sigma      the residual SD  R-hat > 1.01  1.020  more draws
+    Details: fit.diagnostics.warnings; the summary() lists them in words.
+    """
+    n = len(problems)
+    rows = [(p.parameter, p.meaning, p.problem, p.value, p.advice) for p in problems]
+    return (
+        f"{n} convergence problem{'s' if n > 1 else ''}: the draws below cannot be trusted yet.\n"
+        + problem_table(rows, ("parameter", "meaning", "problem", "value", "what to try"))
+        + "\nDetails: fit.diagnostics.warnings; the summary() lists them in words."
+    )
+
+
+def warn_convergence(message: str) -> None:
+    """Emit one :class:`~hierbayes.errors.ConvergenceWarning` located at the user's line.
+
+    Every frame inside the hierbayes package is skipped, so the warning names the line of the
+    notebook cell or script that called ``fit()`` (or ``kfold()``), not hierbayes's own code.
+    """
+    warnings.warn(message, ConvergenceWarning, skip_file_prefixes=(_PACKAGE_DIR,))

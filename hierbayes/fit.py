@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -50,6 +50,7 @@ class Fit:
     model: Model
     diagnostics: Diagnostics
     sampler: str
+    _cache: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def spec(self) -> ModelSpec:
@@ -75,9 +76,11 @@ class Fit:
         return summaries.ranef(self, prob=prob)
 
     @forwards("hierbayes.summaries.tables:coef")
-    def coef(self, *, prob: float = DEFAULT_PROB) -> pd.DataFrame:
-        """Each group's coefficients; see :func:`hierbayes.summaries.coef`."""
-        return summaries.coef(self, prob=prob)
+    def coef(self, *, prob: float = DEFAULT_PROB, kind: str = "lme4") -> pd.DataFrame:
+        """Each group's coefficients: lme4's fixef + ranef of every term (non-varying terms
+        repeated), or ``kind="level"``: the level-equation coefficients ``β_qj`` including
+        level-2 predictors; see :func:`hierbayes.summaries.coef`."""
+        return summaries.coef(self, prob=prob, kind=kind)
 
     @forwards("hierbayes.summaries.tables:varcorr")
     def varcorr(self, *, prob: float = DEFAULT_PROB, labels: str | None = None) -> pd.DataFrame:
@@ -317,7 +320,8 @@ class Fit:
 
     @forwards("hierbayes.comparison:loo")
     def loo(self) -> Any:
-        """PSIS-LOO with Pareto-k warnings in plain words; see :func:`hierbayes.comparison.loo`."""
+        """PSIS-LOO with Pareto-k warnings in plain words, cached on the fit (the same object on
+        every call); see :func:`hierbayes.comparison.loo`."""
         from hierbayes.comparison import loo
 
         return loo(self)
@@ -357,8 +361,11 @@ class Fit:
         return save(self, path, overwrite=overwrite)
 
     def __repr__(self) -> str:
-        posterior = self.idata["posterior"]
-        return (
-            f"<hierbayes.Fit {self.spec.formula or self.spec}: {posterior.sizes['chain']} chains x "
-            f"{posterior.sizes['draw']} draws>"
-        )
+        from hierbayes.reprs import fit_text
+
+        return fit_text(self)
+
+    def _repr_html_(self) -> str:
+        from hierbayes.reprs import fit_html
+
+        return fit_html(self)

@@ -20,9 +20,11 @@ from hierbayes.design.level2 import Level2Input
 from hierbayes.diagnostics import check_convergence
 from hierbayes.families import Family
 from hierbayes.fit import Fit
+from hierbayes.frames import as_pandas, level2_as_pandas
 from hierbayes.inference import check_settings, sample, sample_compiled
 from hierbayes.loglik import observed_data, pointwise_log_likelihood
 from hierbayes.priors import Prior, resolve_priors
+from hierbayes.progress import resolve_progressbar
 from hierbayes.spec import parse_formula
 
 if TYPE_CHECKING:
@@ -88,6 +90,7 @@ class Model:
         parameterization: str | Mapping[str, Any] = "auto",
         trials: str | None = None,
     ):
+        data, level2 = as_pandas(data), level2_as_pandas(level2)  # polars & co. -> pandas
         self.spec = parse_formula(formula)
         self.design = make_design(self.spec, data, level2=level2, family=family, trials=trials)
         self.prior_values, self._prior_table = resolve_priors(self.design, dict(priors or {}))
@@ -154,7 +157,7 @@ class Model:
         *,
         sampler: str = "nutpie",
         target_accept: float = 0.8,
-        progressbar: bool = False,
+        progressbar: bool | None = None,
         log_likelihood: bool | None = None,
     ) -> Fit:
         """Sample the posterior with NUTS and check convergence.
@@ -177,8 +180,10 @@ class Model:
             NUTS implementation; "numpyro" (JAX, GPU when available) needs the "jax" extra.
         target_accept : float
             Target acceptance rate; raise it (e.g. 0.95) when there are divergences.
-        progressbar : bool
-            Show sampling progress.
+        progressbar : bool, optional
+            Show sampling progress. By default shown in interactive sessions (a Jupyter kernel,
+            or a terminal) and hidden when standard output is not a terminal or the ``CI``
+            environment variable is set.
         log_likelihood : bool, optional
             Store the pointwise log-likelihood (observations x draws numbers) in ``fit.idata``.
             By default it is stored when that table holds at most 50 million numbers (400 MB;
@@ -209,7 +214,7 @@ class Model:
             "cores": cores,
             "random_seed": random_seed,
             "target_accept": target_accept,
-            "progressbar": progressbar,
+            "progressbar": resolve_progressbar(progressbar),
         }
         density = self.compiled_density() if sampler == "nutpie" else None
         if density is not None:
@@ -342,6 +347,7 @@ class Model:
         from hierbayes.spec.levels import parse_levels
 
         levels = parse_levels(level1, level2, random=random, group=group, correlated=correlated)
+        data, level2_data = as_pandas(data), level2_as_pandas(level2_data)
         merged, declared = level_data(levels, data, level2_data)
         return cls(
             levels.formula,
@@ -393,6 +399,11 @@ class Model:
         return equations(self, notation, form, priors=priors)
 
     def __repr__(self) -> str:
-        return (
-            f"<hierbayes.Model {self.spec.formula} ({self.family.name}, {self.design.n_obs} obs)>"
-        )
+        from hierbayes.reprs import model_text
+
+        return model_text(self)
+
+    def _repr_html_(self) -> str:
+        from hierbayes.reprs import model_html
+
+        return model_html(self)

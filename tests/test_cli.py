@@ -5,18 +5,53 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import numpy as np
+import pandas as pd
 import pytest
 
 import hierbayes as hb
 from hierbayes.cli import main
+from hierbayes.cli_output import OUTPUT_FILES
 
 
 @pytest.mark.slow
-def test_demo_exits_zero_and_prints_summary(capsys):
-    assert main(["demo", "--draws", "100", "--tune", "100", "--chains", "2"]) == 0
+def test_demo_exits_zero_and_prints_summary(capsys, tmp_path):
+    out_dir = tmp_path / "out"
+    args = ["demo", "--draws", "100", "--tune", "100", "--chains", "2", "--output", str(out_dir)]
+    assert main(args) == 0
     out = capsys.readouterr().out
     assert "Formula: Reaction ~ Days + (1 + Days | Subject)" in out
     assert "Wall time:" in out
+    assert f"Saved the fit and its tables to {out_dir}" in out
+    assert sorted(p.name for p in out_dir.iterdir()) == sorted(OUTPUT_FILES)
+    saved = hb.load(out_dir / "fit")
+    fixef = pd.read_csv(out_dir / "fixef.csv", index_col="term")
+    np.testing.assert_allclose(fixef["mean"], saved.fixef()["mean"], rtol=1e-12)
+    assert (out_dir / "summary.txt").read_text().startswith("  Model: Bayesian linear mixed")
+    assert len(pd.read_csv(out_dir / "coef.csv")) == 18 * 2
+    # an existing output is refused before fitting, in one line
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "already holds fit, summary.txt" in err and err.strip().count("\n") == 0
+
+
+def test_version(capsys):
+    with pytest.raises(SystemExit, match="0"):
+        main(["--version"])
+    assert capsys.readouterr().out.strip() == f"hierbayes {hb.__version__}"
+
+
+@pytest.mark.parametrize("cached", [True, False])
+def test_demo_mentions_compiling_only_when_the_kernel_is_not_cached(cached, capsys, monkeypatch):
+    def stop(*args, **kwargs):
+        raise hb.HierbayesError("stopped before sampling")
+
+    monkeypatch.setattr("hierbayes.density.cache.kernel_cached", lambda: cached)
+    monkeypatch.setattr("hierbayes.model.Model.fit", stop)
+    assert main(["demo"]) == 2
+    out = capsys.readouterr().out
+    assert out.startswith("Fitting Reaction ~ Days")
+    assert ("compiles hierbayes's numba code once" in out) is not cached
 
 
 @pytest.mark.slow

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import warnings
 
 import arviz as az
@@ -13,7 +14,7 @@ from fakes import fake_fit
 from helpers import quiet_fit, simulate_correlated
 
 import hierbayes as hb
-from hierbayes.comparison import _assign_folds, _fold_units, kfold, loo
+from hierbayes.comparison import KFold, _assign_folds, _fold_units, kfold, loo
 from hierbayes.errors import DataError, LooWarning
 
 
@@ -98,9 +99,18 @@ def test_grouped_kfold_on_a_small_model() -> None:
     fit = quiet_fit(
         hb.Model("y ~ x + (1 | g)", data=data), draws=100, tune=100, chains=1, random_seed=2
     )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", hb.ConvergenceWarning)
-        cv = fit.kfold(k=2, random_seed=4)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        cv = fit.kfold(k=2, random_seed=4, draws=30, tune=20)  # too few draws: both folds warn
+    convergence = [w for w in caught if issubclass(w.category, hb.ConvergenceWarning)]
+    assert len(convergence) == 1  # one for the kfold() call, not one per fold or parameter
+    assert convergence[0].filename == __file__
+    assert re.match(
+        r"The refits of 2 of 2 folds \(0, 1\) have convergence", str(convergence[0].message)
+    )
+    assert re.search(
+        r"\n  fold +parameter +problem +value +what to try\n  0 ", str(convergence[0].message)
+    )
     points = cv.pointwise
     assert cv.by == "g" and cv.k == 2
     assert list(points.index) == list(data.index)
@@ -145,3 +155,58 @@ def test_loo_computes_a_log_likelihood_that_was_not_stored(sleep_fit, sleep):
         log_likelihood=False,
     )
     assert "log_likelihood" not in fit.idata.children
+
+
+def test_loo_is_cached_on_the_fit() -> None:
+    fit = _ll_fit(1, heavy=False)
+    first = fit.loo()
+    assert fit.loo() is first and loo(fit) is first
+    table = hb.compare({"a": fit, "b": _ll_fit(1, heavy=False)})
+    assert table.loc["a", "elpd"] == first.elpd
+    assert fit.loo() is first
+
+
+def _kfold(elpd: np.ndarray, groups: np.ndarray, k: int = 2) -> KFold:
+    pointwise = pd.DataFrame({"fold": np.arange(len(elpd)) % k, "group": groups, "elpd": elpd})
+    per_group = pointwise.groupby("group")["elpd"].sum()
+    se = float(np.sqrt(len(per_group) * per_group.var(ddof=1)))
+    folds = pointwise.groupby("fold").agg(elpd=("elpd", "sum"))
+    return KFold(float(elpd.sum()), se, pointwise, folds, "g", k)
+
+
+def test_compare_kfold_results_difference_and_its_se_by_hand() -> None:
+    rng = np.random.default_rng(8)
+    groups = np.repeat([f"g{j}" for j in range(6)], 3)
+    a = -1.0 + 0.3 * rng.standard_normal(18)
+    b = a - 0.4 + 0.5 * rng.standard_normal(18)
+    table = hb.compare({"b": _kfold(b, groups), "a": _kfold(a, groups)})
+    assert list(table.index) == ["a", "b"]  # best first
+    assert list(table.columns[:4]) == ["rank", "elpd_diff", "dse", "p_worse"]
+    # the difference by held-out group: six pairs of group sums
+    d = pd.Series(b - a).groupby(groups).sum()
+    assert d.shape == (6,)
+    assert table.loc["b", "elpd_diff"] == pytest.approx(b.sum() - a.sum(), rel=1e-12)
+    assert table.loc["b", "dse"] == pytest.approx(np.sqrt(6 * d.var(ddof=1)), rel=1e-12)
+    assert table.loc["a", "elpd_diff"] == 0 and table.loc["a", "dse"] == 0
+    assert table.loc["b", "elpd"] == pytest.approx(b.sum())
+    diff, dse = table.loc["b", "elpd_diff"], table.loc["b", "dse"]
+    from scipy.stats import norm
+
+    assert table.loc["b", "p_worse"] == pytest.approx(norm.cdf(-diff / dse))
+    assert table["weight"].sum() == pytest.approx(1.0)
+    assert "weight (stacking)" in repr(table) and "dse" in table._repr_html_()
+
+
+def test_compare_refuses_kfold_results_of_other_data_and_mixes() -> None:
+    groups = np.repeat(["a", "b", "c"], 2)
+    one = _kfold(np.full(6, -1.0), groups)
+    other = _kfold(np.full(6, -1.0), np.repeat(["a", "b", "d"], 2))
+    with pytest.raises(DataError, match="hold out different units of 'g'"):
+        hb.compare({"one": one, "other": other})
+    shorter = _kfold(np.full(4, -1.0), groups[:4])
+    with pytest.raises(DataError, match="do not score the same held-out data"):
+        hb.compare({"one": one, "shorter": shorter})
+    with pytest.raises(hb.HierbayesError, match=r"got K-fold results \(one\) and fits \(fit\)"):
+        hb.compare({"one": one, "fit": _ll_fit(1, heavy=False)})
+    with pytest.raises(ValueError, match="stacking weights only"):
+        hb.compare({"one": one, "two": one}, method="pseudo-BMA")

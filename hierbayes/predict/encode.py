@@ -38,6 +38,7 @@ from hierbayes.errors import (
     MissingValueError,
     UnknownLevelError,
 )
+from hierbayes.frames import as_pandas, level2_as_pandas
 
 __all__ = [
     "Encoded",
@@ -336,6 +337,7 @@ def encode(
     >>> enc.X.tolist(), enc.blocks[0].labels.tolist()
     ([[1.0, 3.0]], ['c'])
     """
+    newdata, level2 = as_pandas(newdata), level2_as_pandas(level2)  # polars & co. -> pandas
     if not isinstance(newdata, pd.DataFrame):
         raise TypeError(f"newdata must be a pandas DataFrame, got {type(newdata).__name__}.")
     if len(newdata) == 0:

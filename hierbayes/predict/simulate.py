@@ -18,6 +18,7 @@ import pandas as pd
 from hierbayes.build import response_name
 from hierbayes.design import Design, GroupBlock
 from hierbayes.errors import DataError, Level2Error, MissingColumnError
+from hierbayes.frames import as_pandas
 from hierbayes.predict.draws import PosteriorDraws, new_group_effects, posterior_draws
 from hierbayes.predict.encode import block_matrix, encode, predictor_variables
 from hierbayes.predict.response import sample_response
@@ -60,6 +61,11 @@ class SimulatedGroups:
     coefficients: pd.DataFrame
     groups: pd.DataFrame
     data: pd.DataFrame | None
+
+    def __repr__(self) -> str:
+        from hierbayes.reprs import simulated_groups_text
+
+        return simulated_groups_text(self)
 
 
 def level2_variables(design: Design) -> list[str]:
@@ -240,6 +246,7 @@ def simulate_new_groups(
     if not isinstance(n_groups, int | np.integer) or n_groups < 1:
         raise ValueError(f"n_groups must be a positive integer, got {n_groups!r}.")
     n_groups = int(n_groups)
+    x, level2 = as_pandas(x), as_pandas(level2)  # polars & co. -> pandas
     if x is not None and n_per_group is not None:
         raise ValueError("Give x (rows shared by every group) or n_per_group, not both.")
     design = fit.design

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from hierbayes.summaries.format import decimals_for, format_estimates, format_number
 from hierbayes.summaries.stats import DEFAULT_PROB, hdi_columns
 from hierbayes.summaries.tables import fixef, varcorr
 
@@ -63,12 +64,14 @@ class Summary:
                     match = cors[cors["term"] == f"{terms[j]}:{terms[i]}"]
                     if len(match):
                         corr.append(f"{match['mean'].iloc[0]:+.2f}")
+                places = decimals_for(float(row["sd"]))
                 rows.append(
                     [
                         str(factor) if i == 0 else "",
                         str(row["term"]),
-                        f"{row['mean']:.4g}",
-                        f"[{row[lo]:.4g}, {row[hi]:.4g}]",
+                        format_number(float(row["mean"]), places),
+                        f"[{format_number(float(row[lo]), places)}, "
+                        f"{format_number(float(row[hi]), places)}]",
                         " ".join(corr),
                     ]
                 )
@@ -85,10 +88,7 @@ class Summary:
                 " " + "  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip()
             )
         lines += ["", "Fixed effects:"]
-        fixed = self.fixed.copy()
-        fixed["ess_bulk"] = fixed["ess_bulk"].round().astype(int)
-        fixed["ess_tail"] = fixed["ess_tail"].round().astype(int)
-        text = fixed.to_string(float_format=lambda v: f"{v:.4g}")
+        text = format_estimates(self.fixed).to_string()
         lines += [" " + line for line in text.splitlines()]
         lines += ["", "Diagnostics:"]
         lines += [f" - {d}" for d in self.diagnostics] or [" - none"]
@@ -107,7 +107,7 @@ class Summary:
         diag = "".join(f"<li>{html.escape(d)}</li>" for d in self.diagnostics) or "<li>none</li>"
         return (
             f"<div><table>{header}</table><h4>Random effects</h4><table>{random}</table>"
-            f"<h4>Fixed effects</h4>{self.fixed.to_html(float_format=lambda v: f'{v:.4g}')}"
+            f"<h4>Fixed effects</h4>{format_estimates(self.fixed).to_html()}"
             f"<h4>Diagnostics</h4><ul>{diag}</ul></div>"
         )
 
@@ -158,7 +158,7 @@ def summary(fit: Fit, *, prob: float = DEFAULT_PROB) -> Summary:
         (
             "Draws",
             f"{posterior.sizes['chain']} chains x {posterior.sizes['draw']} draws "
-            f"(sampler: {fit.sampler}); {d.divergences} divergent; max R-hat {d.max_rhat:.3f}; "
+            f"(sampler: {fit.sampler}); {d.divergences} divergent; max R-hat {d.max_rhat:.2f}; "
             f"min bulk ESS {d.min_ess_bulk:.0f}",
         ),
     ]

@@ -177,12 +177,21 @@ def check_aligned(fixed_columns: Sequence[str], factor: str, varying: Sequence[s
         )
 
 
-def coef(fit: Fit, *, prob: float = DEFAULT_PROB) -> pd.DataFrame:
-    """Each group's own coefficients: population effect plus group deviation (lme4's ``coef``).
+def coef(fit: Fit, *, prob: float = DEFAULT_PROB, kind: str = "lme4") -> pd.DataFrame:
+    """Each group's own coefficients.
 
-    For every factor, group and term of the fixed part (and any term that varies by group without
-    a population effect), the posterior of ``fixef + ranef``, computed draw by draw. Terms that do
-    not vary by a factor equal their population effect in every group of it.
+    ``kind="lme4"`` (default) is lme4's ``coef``: for every factor, group and term of the fixed
+    part (and any term that varies by group without a population effect), the posterior of
+    ``fixef + ranef`` of the same term, computed draw by draw. Every term of the fixed part is
+    listed for every group; a term that does not vary by a factor (a level-2 predictor such as
+    ``meanses``, or a non-varying slope) is repeated, equal to its population effect in every
+    group. With level-2 predictors the ``Intercept`` row is therefore ``γ_00 + u_0j``, not the
+    group's intercept ``β_0j``.
+
+    ``kind="level"`` gives Raudenbush & Bryk's level-1 coefficients ``β_qj`` of a two-level
+    model instead: every ``γ`` of the coefficient's level-2 equation times the group's level-2
+    predictor, plus ``u_qj`` (one row per group and level-1 coefficient; see
+    :func:`hierbayes.summaries.level_coef.level_coefficients`).
 
     Parameters
     ----------
@@ -190,6 +199,9 @@ def coef(fit: Fit, *, prob: float = DEFAULT_PROB) -> pd.DataFrame:
         A fitted model with at least one group-level term.
     prob : float
         Probability of the highest-density interval.
+    kind : {"lme4", "level"}
+        lme4's coefficients (fixed effect plus deviation of the same term) or the
+        level-equation coefficients.
 
     Returns
     -------
@@ -203,8 +215,15 @@ def coef(fit: Fit, *, prob: float = DEFAULT_PROB) -> pd.DataFrame:
     >>> sleep = hb.datasets.load("sleepstudy")
     >>> model = hb.Model("Reaction ~ Days + (1 + Days | Subject)", data=sleep)
     >>> fit = model.fit(draws=500, tune=500, chains=2, random_seed=1)  # doctest: +SKIP
-    >>> fit.coef().head()  # doctest: +SKIP
+    >>> fit.coef()  # doctest: +SKIP
+    >>> fit.coef(kind="level").query("group == '1224'")  # doctest: +SKIP
     """
+    if kind == "level":
+        from hierbayes.summaries.level_coef import level_coefficients
+
+        return level_coefficients(fit, prob=prob)
+    if kind != "lme4":
+        raise SummaryError(f"Unknown kind={kind!r}: use 'lme4' (the default) or 'level'.")
     if not fit.design.blocks:
         raise ValueError("This model has no group-level terms: coef() would equal fixef().")
     b = _posterior(fit)["b"]

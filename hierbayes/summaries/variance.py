@@ -230,6 +230,9 @@ def r2(fit: Fit, *, prob: float = DEFAULT_PROB) -> pd.DataFrame:
         for eta in linear_predictor(fit, groups=groups):
             mu = _mean_response(fit, eta)
             var_fit = mu.var(axis=1, ddof=1)
+            # fitted values equal up to rounding (an intercept-only fixed part): exactly 0
+            spread = np.ptp(mu, axis=1)
+            var_fit[spread <= 64 * np.finfo(float).eps * np.abs(mu).max(axis=1)] = 0.0
             var_res = (y - mu).var(axis=1, ddof=1)
             parts.append(var_fit / (var_fit + var_res))
         values[name] = np.concatenate(parts)

@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import xarray as xr
+from fakes import fake_fit
 from helpers import synthetic_fit
 from scipy.special import expit
 
@@ -155,3 +156,15 @@ def test_r2_of_a_binomial_model_uses_expected_counts():
     table = fit.r2()
     assert table.loc["conditional", "mean"] == pytest.approx(expected.mean(), rel=1e-10)
     assert 0 <= table.loc["marginal", "hdi_3%"] <= table.loc["marginal", "hdi_97%"] <= 1
+
+
+def test_r2_of_an_intercept_only_fixed_part_is_exactly_zero():
+    # the fitted values X b are one number per draw, but a matrix product over 7185 rows rounds
+    # some of them differently (R² about 1e-31 before): the variance of a constant is 0
+    hsb = hb.datasets.load("hsb")
+    fit = fake_fit(
+        hb.Model("mAch ~ 1 + (1 | school)", data=hsb), b={"Intercept": 12.637}, draws=100
+    )
+    table = fit.r2()
+    assert table.loc["marginal", "mean"] == 0.0 and table.loc["marginal", "sd"] == 0.0
+    assert table.loc["conditional", "mean"] > 0
