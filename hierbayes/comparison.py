@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import arviz as az
+import arviz_stats as az
 import numpy as np
 import pandas as pd
 import xarray as xr

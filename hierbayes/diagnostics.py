@@ -13,7 +13,7 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-import arviz as az
+import arviz_stats as az
 import numpy as np
 import pandas as pd
 import xarray as xr

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import warnings
 
-import arviz as az
+import arviz_stats as az
 import pandas as pd
 import xarray as xr
 
