@@ -407,9 +407,9 @@ def _title(
             f"{'other ' if held else ''}level-2 predictors sampled from the fitted {factor}s"
         )
     else:
-        return f"{title}\n" + textwrap.fill(f"({_title_values(design, average, held)})", 80)
+        return f"{title}\n" + textwrap.fill(f"({_title_values(design, average, held)})", 70)
     shown = {k: v for k, v in average.items() if k != by and k not in held}
     if shown:
         plural = by is not None and not is_continuous(design, by)
         parts.append(f"average group{'s' if plural else ''}: {_title_values(design, shown, {})}")
-    return f"{title}\n" + textwrap.fill(f"({'; '.join(parts)})", 80)
+    return f"{title}\n" + textwrap.fill(f"({'; '.join(parts)})", 70)
