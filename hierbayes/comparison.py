@@ -66,6 +66,13 @@ def loo(fit: Fit, *, name: str | None = None) -> Any:
     :class:`~hierbayes.errors.LooWarning`, saying how many observations and which groups they
     belong to.
 
+    Parameters
+    ----------
+    fit : Fit
+        A fitted model.
+    name : str, optional
+        Name of the model in the warning message (as in :func:`compare`).
+
     Returns
     -------
     arviz_stats.ELPDData
@@ -74,6 +81,10 @@ def loo(fit: Fit, *, name: str | None = None) -> Any:
 
     Examples
     --------
+    >>> import hierbayes as hb
+    >>> sleep = hb.datasets.load("sleepstudy")
+    >>> model = hb.Model("Reaction ~ Days + (1 + Days | Subject)", data=sleep)
+    >>> fit = model.fit(draws=500, tune=500, chains=2, random_seed=1)  # doctest: +SKIP
     >>> fit.loo()  # doctest: +SKIP
     """
     cache = getattr(fit, "_cache", None)
@@ -282,6 +293,10 @@ def kfold(
 
     Examples
     --------
+    >>> import hierbayes as hb
+    >>> sleep = hb.datasets.load("sleepstudy")
+    >>> model = hb.Model("Reaction ~ Days + (1 + Days | Subject)", data=sleep)
+    >>> fit = model.fit(draws=500, tune=500, chains=2, random_seed=1)  # doctest: +SKIP
     >>> cv = fit.kfold(k=10, by="group", random_seed=1)  # doctest: +SKIP
     >>> print(cv)  # doctest: +SKIP
     """

@@ -11,6 +11,7 @@ import xarray as xr
 
 from hierbayes import summaries
 from hierbayes.diagnostics import Diagnostics
+from hierbayes.forwarding import forwards
 from hierbayes.summaries.stats import DEFAULT_PROB
 
 if TYPE_CHECKING:
@@ -61,6 +62,7 @@ class Fit:
         """The design (arrays, labels and encoding state) the model was fitted to."""
         return self.model.design
 
+    @forwards("hierbayes.summaries.tables:fixef")
     def fixef(
         self, *, prob: float = DEFAULT_PROB, by: str | None = None, notation: str = "rb"
     ) -> pd.DataFrame:
@@ -68,33 +70,40 @@ class Fit:
         symbols); see :func:`hierbayes.summaries.fixef`."""
         return summaries.fixef(self, prob=prob, by=by, notation=notation)
 
+    @forwards("hierbayes.summaries.tables:ranef")
     def ranef(self, *, prob: float = DEFAULT_PROB) -> pd.DataFrame:
         """Group deviations; see :func:`hierbayes.summaries.ranef`."""
         return summaries.ranef(self, prob=prob)
 
+    @forwards("hierbayes.summaries.tables:coef")
     def coef(self, *, prob: float = DEFAULT_PROB, kind: str = "lme4") -> pd.DataFrame:
         """Each group's coefficients: lme4's fixef + ranef of every term (non-varying terms
         repeated), or ``kind="level"``: the level-equation coefficients ``β_qj`` including
         level-2 predictors; see :func:`hierbayes.summaries.coef`."""
         return summaries.coef(self, prob=prob, kind=kind)
 
+    @forwards("hierbayes.summaries.tables:varcorr")
     def varcorr(self, *, prob: float = DEFAULT_PROB, labels: str | None = None) -> pd.DataFrame:
         """SDs, correlations and residual SD (``labels="rb"``/``"gh"``: with variances,
         covariances and their symbols); see :func:`hierbayes.summaries.varcorr`."""
         return summaries.varcorr(self, prob=prob, labels=labels)
 
+    @forwards("hierbayes.summaries.summary:summary")
     def summary(self, *, prob: float = DEFAULT_PROB) -> summaries.Summary:
         """lme4-like summary; see :func:`hierbayes.summaries.summary`."""
         return summaries.summary(self, prob=prob)
 
+    @forwards("hierbayes.summaries.pooling:pooling")
     def pooling(self, *, prob: float = DEFAULT_PROB) -> pd.DataFrame:
         """Pooling estimates per group; see :func:`hierbayes.summaries.pooling`."""
         return summaries.pooling(self, prob=prob)
 
+    @forwards("hierbayes.summaries.pooling:shrinkage")
     def shrinkage(self, *, prob: float = DEFAULT_PROB) -> pd.DataFrame:
         """Shrinkage factor per group; see :func:`hierbayes.summaries.shrinkage`."""
         return summaries.shrinkage(self, prob=prob)
 
+    @forwards("hierbayes.summaries.variance:icc")
     def icc(
         self,
         *,
@@ -104,10 +113,12 @@ class Fit:
         """Intraclass correlation per grouping factor; see :func:`hierbayes.summaries.icc`."""
         return summaries.icc(self, at=at, prob=prob)
 
+    @forwards("hierbayes.summaries.variance:r2")
     def r2(self, *, prob: float = DEFAULT_PROB) -> pd.DataFrame:
         """Bayesian R², marginal and conditional; see :func:`hierbayes.summaries.r2`."""
         return summaries.r2(self, prob=prob)
 
+    @forwards("hierbayes.summaries.lines:group_lines")
     def group_lines(
         self,
         x: str,
@@ -123,6 +134,7 @@ class Fit:
             self, x, grid=grid, groups=groups, at=at, scale=scale, prob=prob
         )
 
+    @forwards("hierbayes.plots.group_lines:plot_group_lines")
     def plot_group_lines(
         self,
         x: str | None = None,
@@ -150,6 +162,7 @@ class Fit:
             figsize=figsize,
         )
 
+    @forwards("hierbayes.plots.pooling:plot_pooling")
     def plot_pooling(
         self,
         *,
@@ -166,6 +179,7 @@ class Fit:
             self, terms=terms, kind=kind, order=order, levels=levels, figsize=figsize
         )
 
+    @forwards("hierbayes.plots.caterpillar:plot_caterpillar")
     def plot_caterpillar(
         self,
         *,
@@ -182,6 +196,7 @@ class Fit:
             self, factor=factor, terms=terms, sort_by=sort_by, prob=prob, figsize=figsize
         )
 
+    @forwards("hierbayes.plots.ppc:plot_ppc")
     def plot_ppc(
         self,
         *,
@@ -205,6 +220,7 @@ class Fit:
             figsize=figsize,
         )
 
+    @forwards("hierbayes.predict.predict:predict")
     def predict(
         self,
         newdata: pd.DataFrame | None = None,
@@ -231,6 +247,7 @@ class Fit:
             prob=prob,
         )
 
+    @forwards("hierbayes.predict.predict:posterior_predictive")
     def posterior_predictive(
         self, *, random_seed: int | np.random.Generator | None = None
     ) -> xr.DataTree:
@@ -240,6 +257,7 @@ class Fit:
 
         return posterior_predictive(self, random_seed=random_seed)
 
+    @forwards("hierbayes.predict.simulate:simulate_new_groups")
     def simulate_new_groups(
         self,
         n_groups: int = 1000,
@@ -265,6 +283,7 @@ class Fit:
             random_seed=random_seed,
         )
 
+    @forwards("hierbayes.plots.new_groups:plot_new_groups")
     def plot_new_groups(
         self,
         x: str | None = None,
@@ -273,7 +292,8 @@ class Fit:
         factor: str | None = None,
         grid: Sequence[float] | None = None,
         at: Mapping[str, Any] | None = None,
-        level2: Mapping[str, Any] | None = None,
+        level2: Mapping[str, Any] | pd.DataFrame | str | None = None,
+        by: str | None = None,
         kind: str = "mean",
         prob: float = DEFAULT_PROB,
         random_seed: int | None = None,
@@ -291,12 +311,14 @@ class Fit:
             grid=grid,
             at=at,
             level2=level2,
+            by=by,
             kind=kind,
             prob=prob,
             random_seed=random_seed,
             figsize=figsize,
         )
 
+    @forwards("hierbayes.comparison:loo")
     def loo(self) -> Any:
         """PSIS-LOO with Pareto-k warnings in plain words, cached on the fit (the same object on
         every call); see :func:`hierbayes.comparison.loo`."""
@@ -304,6 +326,7 @@ class Fit:
 
         return loo(self)
 
+    @forwards("hierbayes.comparison:kfold")
     def kfold(
         self,
         k: int = 10,
@@ -330,6 +353,7 @@ class Fit:
             n_effect_draws=n_effect_draws,
         )
 
+    @forwards("hierbayes.io:save")
     def save(self, path: str | Path, *, overwrite: bool = False) -> Path:
         """Save to a folder (zarr + JSON, no pickle); see :func:`hierbayes.io.save`."""
         from hierbayes.io import save

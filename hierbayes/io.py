@@ -208,6 +208,7 @@ def save(fit: Fit, path: str | Path, *, overwrite: bool = False) -> Path:
     Parameters
     ----------
     fit : Fit
+        A fitted model.
     path : str or Path
         Folder to create, e.g. ``"hsb_fit.hb"``.
     overwrite : bool
@@ -220,6 +221,10 @@ def save(fit: Fit, path: str | Path, *, overwrite: bool = False) -> Path:
 
     Examples
     --------
+    >>> import hierbayes as hb
+    >>> sleep = hb.datasets.load("sleepstudy")
+    >>> model = hb.Model("Reaction ~ Days + (1 + Days | Subject)", data=sleep)
+    >>> fit = model.fit(draws=500, tune=500, chains=2, random_seed=1)  # doctest: +SKIP
     >>> fit.save("sleep_fit.hb")  # doctest: +SKIP
     >>> hb.load("sleep_fit.hb").fixef()  # doctest: +SKIP
     """
@@ -370,6 +375,19 @@ def _compare(saved: dict[str, Any], rebuilt: dict[str, Any], where: str = "") ->
 def load(path: str | Path) -> Fit:
     """Load a fit saved with :meth:`hierbayes.Fit.save`.
 
+    Reading never runs code from the file: the folder holds zarr arrays and JSON, no pickle.
+
+    Parameters
+    ----------
+    path : str or Path
+        The folder :meth:`~hierbayes.Fit.save` wrote.
+
+    Returns
+    -------
+    Fit
+        The fit, with its model, design and encoding state, ready for every summary, plot and
+        prediction.
+
     Raises
     ------
     FileNotFoundError
@@ -382,6 +400,7 @@ def load(path: str | Path) -> Fit:
     --------
     >>> import hierbayes as hb
     >>> fit = hb.load("sleep_fit.hb")  # doctest: +SKIP
+    >>> fit.fixef()  # doctest: +SKIP
     """
     from hierbayes.fit import Fit
 

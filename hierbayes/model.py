@@ -105,16 +105,50 @@ class Model:
 
     @property
     def family(self) -> Family:
-        """The response family."""
+        """The response family (name, link, inverse link).
+
+        Examples
+        --------
+        >>> import hierbayes as hb
+        >>> m = hb.Model("Reaction ~ Days + (1 | Subject)", data=hb.datasets.load("sleepstudy"))
+        >>> m.family.name, m.family.link
+        ('gaussian', 'identity')
+        """
         return self.design.family
 
     @property
     def priors(self) -> pd.DataFrame:
-        """Every prior of the model, defaults included, by the names that ``priors=`` accepts."""
+        """Every prior of the model, defaults included, by the names that ``priors=`` accepts.
+
+        Examples
+        --------
+        >>> import hierbayes as hb
+        >>> m = hb.Model("Reaction ~ Days + (1 | Subject)", data=hb.datasets.load("sleepstudy"))
+        >>> list(m.priors.index)
+        ['Intercept', 'b|Days', 'sd|Subject', 'sigma']
+        """
         return self._prior_table.copy()
 
     def build(self) -> pm.Model:
-        """The PyMC model (a new one on every call)."""
+        """The PyMC model (a new one on every call).
+
+        ``fit()`` samples hierbayes's own compiled log-density by default; this PyMC model is
+        the same model, for PyMC's tools (prior predictive sampling, ``pm.model_to_graphviz``,
+        other samplers).
+
+        Returns
+        -------
+        pymc.Model
+            Variables named as in ``fit.idata`` (``b``, ``sd|<term>``, ``u|<term>``, ``sigma``)
+            with labelled coordinates.
+
+        Examples
+        --------
+        >>> import hierbayes as hb
+        >>> m = hb.Model("Reaction ~ Days + (1 | Subject)", data=hb.datasets.load("sleepstudy"))
+        >>> pm_model = m.build()  # doctest: +SKIP
+        >>> pm_model.coords["Subject"][:3]  # doctest: +SKIP
+        """
         return build_model(self.design, self.prior_values, self.parameterization, self.obs_index)
 
     def fit(
@@ -131,6 +165,12 @@ class Model:
         log_likelihood: bool | None = None,
     ) -> Fit:
         """Sample the posterior with NUTS and check convergence.
+
+        With ``sampler="nutpie"`` (the default) the model is sampled through hierbayes's own
+        log-density (:mod:`hierbayes.density`), compiled once per machine and cached on disk, so
+        no model compiles anything; a prior it does not evaluate falls back to compiling the
+        PyMC model, which is then kept on the model for later fits. The other samplers run the
+        PyMC model (:meth:`build`).
 
         Parameters
         ----------
@@ -154,17 +194,19 @@ class Model:
             e.g. 12,500 observations with 4,000 draws); ``fit.loo()`` computes it when called on
             a fit that did not store it.
 
-        With ``sampler="nutpie"`` (the default) the model is sampled through hierbayes's own
-        log-density (:mod:`hierbayes.density`), compiled once per machine and cached on disk, so
-        no model compiles anything; a prior it does not evaluate falls back to compiling the
-        PyMC model, which is then kept on the model for later fits. The other samplers run the
-        PyMC model (:meth:`build`).
-
         Returns
         -------
         Fit
             Warns with :class:`~hierbayes.errors.ConvergenceWarning` when R-hat, ESS or divergences
             suggest the draws cannot be trusted, naming the parameter in the model's terms.
+
+        Examples
+        --------
+        >>> import hierbayes as hb
+        >>> sleep = hb.datasets.load("sleepstudy")
+        >>> model = hb.Model("Reaction ~ Days + (1 + Days | Subject)", data=sleep)
+        >>> fit = model.fit(draws=500, tune=500, chains=2, random_seed=1)  # doctest: +SKIP
+        >>> fit.summary()  # doctest: +SKIP
         """
         settings = check_fit_arguments(
             draws=draws,
@@ -210,7 +252,21 @@ class Model:
 
     def compiled_density(self) -> CompiledDensity | None:
         """The model's log-density packed for the cached kernel, or None when it has a prior
-        the kernel does not evaluate (kept for later fits)."""
+        the kernel does not evaluate (kept for later fits).
+
+        Returns
+        -------
+        CompiledDensity or None
+            What ``fit(sampler="nutpie")`` samples; ``None`` means ``fit`` compiles the PyMC
+            model instead.
+
+        Examples
+        --------
+        >>> import hierbayes as hb
+        >>> m = hb.Model("Reaction ~ Days + (1 | Subject)", data=hb.datasets.load("sleepstudy"))
+        >>> m.compiled_density() is not None  # doctest: +SKIP
+        True
+        """
         key = self._key()
         if self._density is None or self._density[0] != key:
             try:
@@ -282,6 +338,11 @@ class Model:
         family, priors, parameterization, trials
             As for :class:`Model`.
 
+        Returns
+        -------
+        Model
+            The model, with ``spec.formula`` its formula spelling.
+
         Examples
         --------
         >>> import hierbayes as hb
@@ -315,10 +376,35 @@ class Model:
     ) -> Equations:
         """The model as level-1/level-2 equations and as one combined equation.
 
-        ``notation="rb"`` (Raudenbush & Bryk: ``β_0j``, ``γ_00``, ``u_0j``, ``τ_00``, ``σ²``) or
-        ``"gh"`` (Gelman & Hill: ``α_j``, ``β_j``, ``σ_α``, ``σ_y``); ``form="levels"``,
-        ``"combined"`` or ``"both"``. Plain text with ``print``; LaTeX in notebooks. See
+        Plain text with ``print``; LaTeX in notebooks. See
         :func:`hierbayes.equations.equations`.
+
+        Parameters
+        ----------
+        notation : {"rb", "gh"}
+            Raudenbush & Bryk (``β_0j``, ``γ_00``, ``u_0j``, ``τ_00``, ``σ²``) or Gelman & Hill
+            (``α_j``, ``β_j``, ``σ_α``, ``σ_y``).
+        form : {"both", "levels", "combined"}
+            The level-1 and level-2 equations, the one combined equation, or both.
+        priors : bool
+            Also list the priors.
+
+        Returns
+        -------
+        Equations
+            Prints as text, displays as LaTeX in a notebook.
+
+        Examples
+        --------
+        >>> import hierbayes as hb
+        >>> m = hb.Model("Reaction ~ Days + (1 | Subject)", data=hb.datasets.load("sleepstudy"))
+        >>> print(m.equations(form="levels", priors=False))
+        Level 1 (observation i):
+          Reaction_ij = β_0j + β_1j·Days_ij + r_ij,   r_ij ~ N(0, σ²)
+        Level 2 (Subject j):
+          β_0j = γ_00 + u_0j
+          β_1j = γ_10
+          u_0j ~ N(0, τ_00)
         """
         from hierbayes.equations import equations
 

@@ -61,6 +61,11 @@ _TABLES = {
 def list_datasets() -> list[str]:
     """Names accepted by :func:`load`.
 
+    Returns
+    -------
+    list of str
+        The bundled data sets, sorted.
+
     Examples
     --------
     >>> "hsb_schools" in list_datasets()
@@ -71,6 +76,17 @@ def list_datasets() -> list[str]:
 
 def load(name: str) -> pd.DataFrame:
     """Load a bundled data set as a new DataFrame (see the module docstring for each one).
+
+    Parameters
+    ----------
+    name : str
+        One of :func:`list_datasets`: ``"sleepstudy"``, ``"hsb"``, ``"hsb_schools"``,
+        ``"radon"``, ...
+
+    Returns
+    -------
+    DataFrame
+        A fresh copy: changing it does not change what the next call returns.
 
     Examples
     --------

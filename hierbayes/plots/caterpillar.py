@@ -6,10 +6,11 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
+import pandas as pd
 from matplotlib.figure import Figure
 
 from hierbayes.errors import SummaryError
-from hierbayes.plots.layout import COLORS, facet_grid
+from hierbayes.plots.layout import COLORS, coefficient_label, facet_grid
 from hierbayes.summaries.posterior import factor_blocks
 from hierbayes.summaries.stats import DEFAULT_PROB, hdi_columns
 from hierbayes.summaries.tables import ranef
@@ -20,6 +21,28 @@ if TYPE_CHECKING:
 __all__ = ["plot_caterpillar"]
 
 _MAX_LABELS = 100
+#: With more than _MAX_LABELS groups, this many highest and lowest groups of each panel are named.
+_EXTREMES = 5
+
+
+def _label_extremes(ax, part: pd.DataFrame, lo: str, hi: str) -> None:
+    """Name the ``_EXTREMES`` groups with the highest and the lowest posterior mean, next to
+    the outer end of their interval."""
+    means = part["mean"].to_numpy()
+    ranks = np.argsort(means, kind="stable")
+    k = min(_EXTREMES, len(means) // 2)
+    for position in [*ranks[:k], *ranks[len(ranks) - k :]]:
+        high = means[position] >= np.median(means)
+        ax.annotate(
+            str(part.index[position]),
+            xy=(part[hi].iloc[position] if high else part[lo].iloc[position], position),
+            xytext=(3 if high else -3, 0),
+            textcoords="offset points",
+            ha="left" if high else "right",
+            va="center",
+            fontsize=6,
+            color=COLORS["population"],
+        )
 
 
 def plot_caterpillar(
@@ -37,10 +60,13 @@ def plot_caterpillar(
     deviation (dot) and HDI (bar), with a reference line at 0 (the population value). Groups are
     sorted by the posterior mean of ``sort_by`` (default: the first coefficient), as lme4's
     ``dotplot`` does, so a row is the same group in every panel. Group labels are shown for up to
-    100 groups.
+    100 groups; with more, each panel names its 5 highest and 5 lowest groups next to their
+    intervals, so that the outliers can be identified.
 
     Parameters
     ----------
+    fit : Fit
+        A fitted model with at least one grouping factor.
     factor : str, optional
         Grouping factor (required when the model has several).
     terms : sequence of str, optional
@@ -58,6 +84,10 @@ def plot_caterpillar(
 
     Examples
     --------
+    >>> import hierbayes as hb
+    >>> sleep = hb.datasets.load("sleepstudy")
+    >>> model = hb.Model("Reaction ~ Days + (1 + Days | Subject)", data=sleep)
+    >>> fit = model.fit(draws=500, tune=500, chains=2, random_seed=1)  # doctest: +SKIP
     >>> fig, axes = fit.plot_caterpillar()  # doctest: +SKIP
     """
     fb = factor_blocks(fit.design, factor)
@@ -94,7 +124,9 @@ def plot_caterpillar(
         ax.axvline(0.0, color=COLORS["population"], lw=0.8, ls=":", zorder=0)
         ax.hlines(ys, part[lo], part[hi], color=COLORS["partial"], lw=1.2, alpha=0.7)
         ax.scatter(part["mean"], ys, s=14, color=COLORS["partial"], zorder=3)
-        ax.set_title(term, fontsize=10)
+        ax.set_title(coefficient_label(fit.design, term), fontsize=10)
+        if J > _MAX_LABELS:
+            _label_extremes(ax, part, lo, hi)
         ax.set_xlabel(f"deviation from population ({prob:.0%} HDI)", fontsize=8)
         ax.tick_params(labelsize=8)
     axes[0].set_ylim(-0.8, J - 0.2)

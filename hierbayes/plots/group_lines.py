@@ -13,7 +13,12 @@ from matplotlib.patches import Patch
 from hierbayes.design import Design, is_continuous
 from hierbayes.errors import SummaryError
 from hierbayes.plots.layout import COLORS, facet_grid
-from hierbayes.summaries.lines import group_lines, line_variables, select_groups
+from hierbayes.summaries.lines import (
+    group_lines,
+    line_variables,
+    select_groups,
+    within_group_predictors,
+)
 from hierbayes.summaries.posterior import FactorBlocks, single_factor
 from hierbayes.summaries.stats import DEFAULT_PROB, hdi_columns
 
@@ -26,23 +31,26 @@ DEFAULT_MAX_GROUPS = 12
 
 
 def default_x(design: Design, fb: FactorBlocks) -> str:
-    """The predictor to draw lines over: the first varying slope that is a data column, else the
-    first numeric predictor that varies within groups."""
+    """The predictor to draw lines over: the first varying slope that is a numeric data column
+    varying within groups, else the first numeric predictor that varies within groups."""
     assert design.data is not None
-    data = design.data
-    variables = line_variables(design)
+    usable = within_group_predictors(design, fb)
     for term in fb.terms:
-        if term in variables and is_continuous(design, term):
+        if term in usable:
             return term
-    for v in variables:
-        column = data[v]
-        if not is_continuous(design, v):
-            continue
-        if (column.groupby(fb.codes).nunique() > 1).any():
-            return v
+    if usable:
+        return usable[0]
+    level2 = [v for v in line_variables(design) if is_continuous(design, v) and v not in usable]
     raise SummaryError(
-        "This model has no numeric predictor that varies within groups to draw lines over; "
-        "pass x= explicitly."
+        f"This model has no numeric predictor that varies within {fb.factor}s (a level-1 "
+        "predictor) to draw group lines over"
+        + (
+            f"; {', '.join(level2)} {'is' if len(level2) == 1 else 'are'} constant within every "
+            f"{fb.factor} (level-2)"
+            if level2
+            else ""
+        )
+        + ". Compare the groups with plot_caterpillar() or plot_pooling() instead."
     )
 
 
@@ -83,6 +91,8 @@ def plot_group_lines(
 
     Parameters
     ----------
+    fit : Fit
+        A fitted model.
     x : str, optional
         Predictor on the horizontal axis (default: the first varying slope, else the first
         numeric predictor that varies within groups).
@@ -105,6 +115,10 @@ def plot_group_lines(
 
     Examples
     --------
+    >>> import hierbayes as hb
+    >>> sleep = hb.datasets.load("sleepstudy")
+    >>> model = hb.Model("Reaction ~ Days + (1 + Days | Subject)", data=sleep)
+    >>> fit = model.fit(draws=500, tune=500, chains=2, random_seed=1)  # doctest: +SKIP
     >>> fig, axes = fit.plot_group_lines("Days", groups=["308", "309"])  # doctest: +SKIP
     """
     design = fit.design

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -10,7 +11,10 @@ from matplotlib.figure import Figure
 
 from hierbayes.errors import SummaryError
 
-__all__ = ["COLORS", "facet_grid", "remove_unused"]
+if TYPE_CHECKING:
+    from hierbayes.design import Design
+
+__all__ = ["COLORS", "coefficient_label", "facet_grid", "remove_unused"]
 
 #: Colours of the pooling story, the same in every plot.
 COLORS = {
@@ -61,3 +65,25 @@ def remove_unused(fig: Figure, axes: np.ndarray) -> None:
     """Delete axes that hold no panel."""
     for ax in axes:
         fig.delaxes(ax)
+
+
+def coefficient_label(design: Design, term: str) -> str:
+    """Axis label of a varying coefficient: ``"Intercept"``, ``"cses slope"`` for a numeric
+    predictor, ``"<term> coefficient"`` otherwise (a dummy or an interaction).
+
+    Examples
+    --------
+    >>> import hierbayes as hb
+    >>> m = hb.Model("Reaction ~ Days + (1 + Days | Subject)", hb.datasets.load("sleepstudy"))
+    >>> [coefficient_label(m.design, t) for t in ["Intercept", "Days"]]
+    ['Intercept', 'Days slope']
+    """
+    if term == "Intercept":
+        return term
+    data = design.data
+    if data is not None and term in data.columns:
+        from hierbayes.design import is_continuous
+
+        if is_continuous(design, term):
+            return f"{term} slope"
+    return f"{term} coefficient"

@@ -14,7 +14,7 @@ from matplotlib.patches import Ellipse
 from scipy.stats import chi2
 
 from hierbayes.errors import SummaryError
-from hierbayes.plots.layout import COLORS, facet_grid
+from hierbayes.plots.layout import COLORS, coefficient_label, facet_grid
 from hierbayes.summaries.pooling import pooling
 from hierbayes.summaries.posterior import factor_covariance, single_factor
 
@@ -116,8 +116,14 @@ def _panel_size(n_groups: int) -> tuple[float, float]:
 
 
 def _plot_1d(
-    table: pd.DataFrame, terms: list[str], factor: str, order: str, figsize
+    table: pd.DataFrame,
+    terms: list[str],
+    factor: str,
+    order: str,
+    figsize,
+    labels: dict[str, str] | None = None,
 ) -> tuple[Figure, np.ndarray]:
+    labels = labels or {t: t for t in terms}
     fig, axes = facet_grid(
         len(terms),
         ncols=1,
@@ -130,13 +136,13 @@ def _plot_1d(
     constant = True
     for ax, term in zip(axes, terms, strict=True):
         constant &= _panel_1d(ax, table[table["term"] == term], order, n_max)
-        ax.set_ylabel(term)
+        ax.set_ylabel(labels[term])
         xlabel = f"{factor}, sorted by {_ORDERS[order]}"
         missing = int(table.loc[table["term"] == term, "no_pool"].isna().sum())
         if missing:
             xlabel += f"\n{missing} group(s) without a no-pooling estimate: partial pooling only"
         ax.set_xlabel(xlabel, fontsize=9)
-        ax.set_title(f"{term}: shrinkage toward the population", fontsize=10)
+        ax.set_title(f"{labels[term]}: shrinkage toward the population", fontsize=10)
     population = (
         Line2D([], [], color=COLORS["population"], ls=":", label="population")
         if constant
@@ -220,7 +226,7 @@ def _plot_2d(
                 lw=1,
                 color=COLORS["population"],
                 alpha=0.35 + 0.5 * (1 - level),
-                zorder=0,
+                zorder=4.5,  # outlines above the points, so that no point hides them
             )
         )
     sizes = _sizes(n, n.max())
@@ -243,8 +249,8 @@ def _plot_2d(
     ax.update_datalim(np.vstack([own[finite], partial]))
     ax.autoscale_view()
     suffix = " − population value" if relative else ""
-    ax.set_xlabel(f"{terms[0]}{suffix}")
-    ax.set_ylabel(f"{terms[1]}{suffix}")
+    ax.set_xlabel(f"{coefficient_label(fit.design, terms[0])}{suffix}")
+    ax.set_ylabel(f"{coefficient_label(fit.design, terms[1])}{suffix}")
     ax.set_title(
         f"{factor}: {terms[0]} and {terms[1]}, shrinkage toward the population", fontsize=10
     )
@@ -309,6 +315,8 @@ def plot_pooling(
 
     Parameters
     ----------
+    fit : Fit
+        A fitted model.
     terms : sequence of str, optional
         Varying coefficients to draw (default: all for ``"1d"``, the first two for ``"2d"``).
     kind : {"1d", "2d"}
@@ -324,6 +332,10 @@ def plot_pooling(
 
     Examples
     --------
+    >>> import hierbayes as hb
+    >>> sleep = hb.datasets.load("sleepstudy")
+    >>> model = hb.Model("Reaction ~ Days + (1 + Days | Subject)", data=sleep)
+    >>> fit = model.fit(draws=500, tune=500, chains=2, random_seed=1)  # doctest: +SKIP
     >>> fig, axes = fit.plot_pooling(kind="2d")  # doctest: +SKIP
     """
     if kind not in ("1d", "2d"):
@@ -344,7 +356,8 @@ def plot_pooling(
         )
     table = pooling(fit)
     if kind == "1d":
-        return _plot_1d(table, terms, fb.factor, order, figsize)
+        labels = {t: coefficient_label(fit.design, t) for t in terms}
+        return _plot_1d(table, terms, fb.factor, order, figsize, labels)
     if len(terms) != 2:
         raise SummaryError(
             f"kind='2d' needs two varying coefficients; {fb.factor} has {', '.join(fb.terms)}"

@@ -170,6 +170,8 @@ def plot_ppc(
 
     Parameters
     ----------
+    fit : Fit
+        A fitted model.
     kind : {"density", "group_means"}
     factor : str, optional
         Grouping factor of ``"group_means"`` (required when the model has several).
@@ -187,6 +189,10 @@ def plot_ppc(
 
     Examples
     --------
+    >>> import hierbayes as hb
+    >>> sleep = hb.datasets.load("sleepstudy")
+    >>> model = hb.Model("Reaction ~ Days + (1 + Days | Subject)", data=sleep)
+    >>> fit = model.fit(draws=500, tune=500, chains=2, random_seed=1)  # doctest: +SKIP
     >>> fig, axes = fit.plot_ppc(kind="group_means")  # doctest: +SKIP
     """
     if kind not in _KINDS:

@@ -177,6 +177,7 @@ def predict(
     Examples
     --------
     >>> import hierbayes as hb
+    >>> import pandas as pd
     >>> sleep = hb.datasets.load("sleepstudy")
     >>> fit = hb.Model("Reaction ~ Days + (1 + Days | Subject)", data=sleep).fit()  # doctest: +SKIP
     >>> new = pd.DataFrame({"Days": [0, 5], "Subject": ["new", "new"]})
@@ -227,10 +228,27 @@ def posterior_predictive(
     computed on demand rather than stored at fitting time, because it holds as many numbers as
     observations times draws (7,185 x 4,000 doubles, 230 MB, for HSB).
 
+    Parameters
+    ----------
+    fit : Fit
+        A fitted model.
+    random_seed : int or numpy.random.Generator, optional
+        The same seed gives the same draws.
+
+    Returns
+    -------
+    xarray.DataTree
+        ``fit.idata`` plus a ``posterior_predictive`` group holding the response variable, with
+        the same chains, draws and observation coordinates as the log-likelihood.
+
     Examples
     --------
+    >>> import hierbayes as hb
+    >>> sleep = hb.datasets.load("sleepstudy")
+    >>> model = hb.Model("Reaction ~ Days + (1 + Days | Subject)", data=sleep)
+    >>> fit = model.fit(draws=500, tune=500, chains=2, random_seed=1)  # doctest: +SKIP
     >>> idata = fit.posterior_predictive(random_seed=1)  # doctest: +SKIP
-    >>> import arviz as az; az.plot_ppc_dist(idata)  # doctest: +SKIP
+    >>> idata["posterior_predictive"]  # doctest: +SKIP
     """
     draws = predict(fit, kind="pps", groups="existing", random_seed=random_seed)
     assert isinstance(draws, xr.DataArray)

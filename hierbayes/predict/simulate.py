@@ -235,6 +235,11 @@ def simulate_new_groups(
 
     Examples
     --------
+    >>> import hierbayes as hb
+    >>> import pandas as pd
+    >>> sleep = hb.datasets.load("sleepstudy")
+    >>> model = hb.Model("Reaction ~ Days + (1 + Days | Subject)", data=sleep)
+    >>> fit = model.fit(draws=500, tune=500, chains=2, random_seed=1)  # doctest: +SKIP
     >>> sim = fit.simulate_new_groups(1000, x=pd.DataFrame({"Days": range(10)}),
     ...                               random_seed=1)  # doctest: +SKIP
     >>> sim.coefficients.groupby("term")["coefficient"].std()  # doctest: +SKIP

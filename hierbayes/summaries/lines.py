@@ -18,7 +18,14 @@ from hierbayes.summaries.stats import DEFAULT_PROB, summarize
 if TYPE_CHECKING:
     from hierbayes.fit import Fit
 
-__all__ = ["DEFAULT_GRID_SIZE", "group_lines", "line_variables", "select_groups"]
+__all__ = [
+    "DEFAULT_GRID_SIZE",
+    "group_lines",
+    "line_variables",
+    "select_groups",
+    "varies_within_groups",
+    "within_group_predictors",
+]
 
 DEFAULT_GRID_SIZE = 25
 
@@ -32,6 +39,22 @@ def line_variables(design: Design) -> list[str]:
             if name not in names:
                 names.append(name)
     return names
+
+
+def varies_within_groups(design: Design, fb: FactorBlocks, name: str) -> bool:
+    """Whether predictor ``name`` takes more than one value inside at least one group."""
+    assert design.data is not None
+    return bool((design.data[name].groupby(fb.codes).nunique() > 1).any())
+
+
+def within_group_predictors(design: Design, fb: FactorBlocks) -> list[str]:
+    """Numeric predictors that vary within groups (level-1 predictors): what a line per group
+    can be drawn over."""
+    return [
+        v
+        for v in line_variables(design)
+        if is_continuous(design, v) and varies_within_groups(design, fb, v)
+    ]
 
 
 def select_groups(fb: FactorBlocks, groups: Sequence[object] | None) -> list[int]:
@@ -53,7 +76,7 @@ def select_groups(fb: FactorBlocks, groups: Sequence[object] | None) -> list[int
     return out
 
 
-def _check_x(design: Design, x: str, variables: list[str]) -> pd.Series:
+def _check_x(design: Design, fb: FactorBlocks, x: str, variables: list[str]) -> pd.Series:
     assert design.data is not None
     if x not in variables:
         raise SummaryError(
@@ -65,6 +88,19 @@ def _check_x(design: Design, x: str, variables: list[str]) -> pd.Series:
         raise SummaryError(
             f"x={x!r} is categorical in this model; group lines need a numeric predictor. "
             + (f"Choose one of {', '.join(choices)}." if choices else "This model has none.")
+        )
+    if not varies_within_groups(design, fb, x):
+        usable = within_group_predictors(design, fb)
+        raise SummaryError(
+            f"x={x!r} is constant within every {fb.factor} (a level-2 predictor), so each "
+            f"{fb.factor}'s line over it would be drawn through a single value of {x}. Group "
+            f"lines need a level-1 predictor that varies within {fb.factor}s: "
+            + (
+                f"use one of {', '.join(usable)}."
+                if usable
+                else "this model has none (compare groups with plot_caterpillar() or "
+                "plot_pooling() instead)."
+            )
         )
     return column
 
@@ -170,6 +206,8 @@ def group_lines(
 
     Parameters
     ----------
+    fit : Fit
+        A fitted model.
     x : str
         A numeric predictor of the model (``"cses"``, ``"Days"``).
     grid : sequence of float, optional
@@ -199,6 +237,10 @@ def group_lines(
 
     Examples
     --------
+    >>> import hierbayes as hb
+    >>> sleep = hb.datasets.load("sleepstudy")
+    >>> model = hb.Model("Reaction ~ Days + (1 + Days | Subject)", data=sleep)
+    >>> fit = model.fit(draws=500, tune=500, chains=2, random_seed=1)  # doctest: +SKIP
     >>> fit.group_lines("Days", grid=[0, 9], groups=["308", "309"])  # doctest: +SKIP
     """
     if scale not in ("response", "link"):
@@ -207,7 +249,7 @@ def group_lines(
     fb = single_factor(design, "group_lines()")
     if design.data is None:
         raise SummaryError("This fit does not carry its data; group lines need the predictors.")
-    column = _check_x(design, x, line_variables(design))
+    column = _check_x(design, fb, x, line_variables(design))
     values = _grid(column, grid)
     positions = select_groups(fb, groups)
     frame = line_frame(design, fb, x, values, positions, at)

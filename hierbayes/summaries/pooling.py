@@ -84,11 +84,26 @@ def pooling(fit: Fit, *, prob: float = DEFAULT_PROB) -> pd.DataFrame:
     - ``complete_pool``: the same prediction from one regression that ignores the groups;
     - ``reason``: why ``no_pool`` is missing (empty when it is not).
 
+    Defined for models with one grouping factor (several terms on it are fine).
+
+    Parameters
+    ----------
+    fit : Fit
+        A fitted model with one grouping factor.
+    prob : float
+        Probability of the HDI of the partial-pooling estimate.
+
+    Returns
+    -------
+    DataFrame
+        One row per group and varying coefficient, with the columns above.
+
     Examples
     --------
     >>> import hierbayes as hb
     >>> sleep = hb.datasets.load("sleepstudy")
-    >>> fit = hb.Model("Reaction ~ Days + (1 + Days | Subject)", data=sleep).fit()  # doctest: +SKIP
+    >>> model = hb.Model("Reaction ~ Days + (1 + Days | Subject)", data=sleep)
+    >>> fit = model.fit(draws=500, tune=500, chains=2, random_seed=1)  # doctest: +SKIP
     >>> fit.pooling().head(2)  # doctest: +SKIP
     """
     design = fit.design
@@ -192,8 +207,24 @@ def shrinkage(fit: Fit, *, prob: float = DEFAULT_PROB) -> pd.DataFrame:
     estimate is close to the population value, and it can leave [0, 1] with correlated
     coefficients, where one coefficient's shrinkage also moves the others.
 
+    Parameters
+    ----------
+    fit : Fit
+        A fitted model with one grouping factor.
+    prob : float
+        Probability of the HDI of the shrinkage factor.
+
+    Returns
+    -------
+    DataFrame
+        One row per group and varying coefficient, with the columns above.
+
     Examples
     --------
+    >>> import hierbayes as hb
+    >>> sleep = hb.datasets.load("sleepstudy")
+    >>> model = hb.Model("Reaction ~ Days + (1 + Days | Subject)", data=sleep)
+    >>> fit = model.fit(draws=500, tune=500, chains=2, random_seed=1)  # doctest: +SKIP
     >>> fit.shrinkage().sort_values("n").head()  # doctest: +SKIP
     """
     design = fit.design

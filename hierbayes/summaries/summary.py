@@ -116,7 +116,35 @@ class Summary:
 
 
 def summary(fit: Fit, *, prob: float = DEFAULT_PROB) -> Summary:
-    """Summarise a fit like ``summary(lmer)``: formula, data, random and fixed effects, checks."""
+    """Summarise a fit like ``summary(lmer)``: formula, data, random and fixed effects, checks.
+
+    The header names the family, formula, data size, groups and draws with the sampler's
+    convergence checks (divergences, largest R-hat, smallest bulk ESS); then come the random
+    effects (:func:`varcorr`) and the fixed effects (:func:`fixef`), and any diagnostic
+    warnings in plain words.
+
+    Parameters
+    ----------
+    fit : Fit
+        A fitted model.
+    prob : float
+        Probability of the highest-density intervals in both tables.
+
+    Returns
+    -------
+    Summary
+        Prints as text (``print(fit.summary())``) and displays as HTML in a notebook; its
+        ``random`` and ``fixed`` attributes are the two tables as DataFrames.
+
+    Examples
+    --------
+    >>> import hierbayes as hb
+    >>> sleep = hb.datasets.load("sleepstudy")
+    >>> model = hb.Model("Reaction ~ Days + (1 + Days | Subject)", data=sleep)
+    >>> fit = model.fit(draws=500, tune=500, chains=2, random_seed=1)  # doctest: +SKIP
+    >>> print(fit.summary())  # doctest: +SKIP
+    >>> fit.summary().fixed  # doctest: +SKIP
+    """
     design = fit.design
     family = design.family
     posterior = fit.idata["posterior"]

@@ -38,6 +38,33 @@ def fixef(
     ``by="level"`` orders the rows by level equation and adds ``symbol``, ``explains``,
     ``predictor`` and ``label`` (``γ_11: cses slope ~ meanses``) in ``notation`` (``"rb"`` or
     ``"gh"``); see :func:`hierbayes.equations.fixef_by_level`.
+
+    Parameters
+    ----------
+    fit : Fit
+        A fitted model.
+    prob : float
+        Probability of the highest-density interval (default 0.94: columns ``hdi_3%`` and
+        ``hdi_97%``).
+    by : {None, "level"}
+        ``"level"``: one row per coefficient of a level equation, in the order of the
+        equations, with their symbols.
+    notation : {"rb", "gh"}
+        Symbols of ``by="level"``: Raudenbush & Bryk (``γ_01``) or Gelman & Hill.
+
+    Returns
+    -------
+    DataFrame
+        Posterior summary of each population-level effect, indexed by term.
+
+    Examples
+    --------
+    >>> import hierbayes as hb
+    >>> sleep = hb.datasets.load("sleepstudy")
+    >>> model = hb.Model("Reaction ~ Days + (1 + Days | Subject)", data=sleep)
+    >>> fit = model.fit(draws=500, tune=500, chains=2, random_seed=1)  # doctest: +SKIP
+    >>> fit.fixef()  # doctest: +SKIP
+    >>> fit.fixef(prob=0.9)[["mean", "hdi_5%", "hdi_95%"]]  # doctest: +SKIP
     """
     if by is not None:
         if by != "level":
@@ -77,7 +104,30 @@ def ranef(fit: Fit, *, prob: float = DEFAULT_PROB) -> pd.DataFrame:
     """Group-level deviations from the population effects (lme4's ``ranef``).
 
     One row per factor, group and varying term, with columns ``factor``, ``group``, ``term``,
-    ``mean``, ``sd`` and the HDI bounds.
+    ``mean``, ``sd`` and the HDI bounds. A deviation is the group's coefficient minus its
+    population value (``u_j``), not the coefficient itself: see :func:`coef` for that.
+
+    Parameters
+    ----------
+    fit : Fit
+        A fitted model with at least one group-level term.
+    prob : float
+        Probability of the highest-density interval.
+
+    Returns
+    -------
+    DataFrame
+        Long table of the posterior summaries of the group deviations, labelled by factor,
+        group and term.
+
+    Examples
+    --------
+    >>> import hierbayes as hb
+    >>> sleep = hb.datasets.load("sleepstudy")
+    >>> model = hb.Model("Reaction ~ Days + (1 + Days | Subject)", data=sleep)
+    >>> fit = model.fit(draws=500, tune=500, chains=2, random_seed=1)  # doctest: +SKIP
+    >>> u = fit.ranef()  # doctest: +SKIP
+    >>> u[u["term"] == "Days"].sort_values("mean").head()  # doctest: +SKIP
     """
     if not fit.design.blocks:
         raise ValueError("This model has no group-level terms, so it has no random effects.")
@@ -143,8 +193,28 @@ def coef(fit: Fit, *, prob: float = DEFAULT_PROB, kind: str = "lme4") -> pd.Data
     predictor, plus ``u_qj`` (one row per group and level-1 coefficient; see
     :func:`hierbayes.summaries.level_coef.level_coefficients`).
 
+    Parameters
+    ----------
+    fit : Fit
+        A fitted model with at least one group-level term.
+    prob : float
+        Probability of the highest-density interval.
+    kind : {"lme4", "level"}
+        lme4's coefficients (fixed effect plus deviation of the same term) or the
+        level-equation coefficients.
+
+    Returns
+    -------
+    DataFrame
+        Long table with columns ``factor``, ``group``, ``term``, ``mean``, ``sd`` and the HDI
+        bounds of each group's coefficient.
+
     Examples
     --------
+    >>> import hierbayes as hb
+    >>> sleep = hb.datasets.load("sleepstudy")
+    >>> model = hb.Model("Reaction ~ Days + (1 + Days | Subject)", data=sleep)
+    >>> fit = model.fit(draws=500, tune=500, chains=2, random_seed=1)  # doctest: +SKIP
     >>> fit.coef()  # doctest: +SKIP
     >>> fit.coef(kind="level").query("group == '1224'")  # doctest: +SKIP
     """
@@ -184,6 +254,30 @@ def varcorr(fit: Fit, *, prob: float = DEFAULT_PROB, labels: str | None = None) 
     ``cor``), ``mean``, ``sd``, HDI bounds, ``r_hat``, ``ess_bulk`` and ``ess_tail``.
     ``labels="rb"`` (or ``"gh"``) adds variance and covariance rows (``τ_00``, ``τ_01``, ``σ²``)
     and a ``symbol`` column; see :func:`hierbayes.equations.varcorr_labelled`.
+
+    Parameters
+    ----------
+    fit : Fit
+        A fitted model.
+    prob : float
+        Probability of the highest-density interval.
+    labels : {None, "rb", "gh"}
+        Also give variances and covariances, with their symbols in Raudenbush & Bryk's or
+        Gelman & Hill's notation.
+
+    Returns
+    -------
+    DataFrame
+        One row per SD, correlation (and, with ``labels``, variance and covariance).
+
+    Examples
+    --------
+    >>> import hierbayes as hb
+    >>> sleep = hb.datasets.load("sleepstudy")
+    >>> model = hb.Model("Reaction ~ Days + (1 + Days | Subject)", data=sleep)
+    >>> fit = model.fit(draws=500, tune=500, chains=2, random_seed=1)  # doctest: +SKIP
+    >>> fit.varcorr()  # doctest: +SKIP
+    >>> fit.varcorr(labels="rb")[["symbol", "stat", "mean"]]  # doctest: +SKIP
     """
     if labels is not None:
         from hierbayes.equations import varcorr_labelled

@@ -126,6 +126,16 @@ def icc(fit: Fit, *, at: AtInput | None = None, prob: float = DEFAULT_PROB) -> p
     ``λ = exp(η̄ + Σ_l v_l / 2)``, where ``η̄`` is the mean over the observations of the
     fixed-part linear predictor and ``v_l`` the group variances, per draw.
 
+    Parameters
+    ----------
+    fit : Fit
+        A fitted model with at least one group-level term.
+    at : DataFrame or dict of lists, optional
+        Values of the predictors of the varying slopes at which to compute the ICC (one row
+        of the result per value). Default: averaged over the observed data.
+    prob : float
+        Probability of the highest-density interval.
+
     Returns
     -------
     DataFrame
@@ -133,6 +143,10 @@ def icc(fit: Fit, *, at: AtInput | None = None, prob: float = DEFAULT_PROB) -> p
 
     Examples
     --------
+    >>> import hierbayes as hb
+    >>> sleep = hb.datasets.load("sleepstudy")
+    >>> model = hb.Model("Reaction ~ Days + (1 + Days | Subject)", data=sleep)
+    >>> fit = model.fit(draws=500, tune=500, chains=2, random_seed=1)  # doctest: +SKIP
     >>> fit.icc()  # doctest: +SKIP
     >>> fit.icc(at={"Days": [0, 5, 9]})  # doctest: +SKIP
     """
@@ -188,6 +202,13 @@ def r2(fit: Fit, *, prob: float = DEFAULT_PROB) -> pd.DataFrame:
     - ``marginal``: ``ŷ`` from the fixed part only, ``g⁻¹(X b)``; the group effects then count
       as residual variation (``bayes_R2(re_formula = NA)`` in brms).
 
+    Parameters
+    ----------
+    fit : Fit
+        A fitted model.
+    prob : float
+        Probability of the highest-density interval.
+
     Returns
     -------
     DataFrame
@@ -195,6 +216,10 @@ def r2(fit: Fit, *, prob: float = DEFAULT_PROB) -> pd.DataFrame:
 
     Examples
     --------
+    >>> import hierbayes as hb
+    >>> sleep = hb.datasets.load("sleepstudy")
+    >>> model = hb.Model("Reaction ~ Days + (1 + Days | Subject)", data=sleep)
+    >>> fit = model.fit(draws=500, tune=500, chains=2, random_seed=1)  # doctest: +SKIP
     >>> fit.r2()  # doctest: +SKIP
     """
     posterior = fit.idata["posterior"].to_dataset()

@@ -17,7 +17,7 @@ def test_panels_sorted_by_the_first_coefficient(sleep_fit: hb.Fit, save_png):
     fig, axes = sleep_fit.plot_caterpillar()
     ranef = sleep_fit.ranef()
     intercepts = ranef[ranef["term"] == "Intercept"].sort_values("mean")
-    assert [ax.get_title() for ax in axes] == ["Intercept", "Days"]
+    assert [ax.get_title() for ax in axes] == ["Intercept", "Days slope"]
     labels = [t.get_text() for t in axes[0].get_yticklabels()]
     assert labels == intercepts["group"].tolist()
     for ax, term in zip(axes, ["Intercept", "Days"], strict=True):
@@ -63,3 +63,25 @@ def test_bad_arguments(sleep_fit: hb.Fit):
         sleep_fit.plot_caterpillar(factor="school")
     with pytest.raises(ValueError, match="prob must be between 0 and 1"):
         sleep_fit.plot_caterpillar(prob=1.5)
+
+
+def test_many_groups_label_the_five_highest_and_lowest():
+    from fakes import fake_fit
+
+    rng = np.random.default_rng(5)
+    data = pd.DataFrame(
+        {"y": rng.normal(size=480), "x": rng.normal(size=480), "g": np.repeat(np.arange(160), 3)}
+    )
+    fit = fake_fit(hb.Model("y ~ x + (1 + x | g)", data=data), draws=40)
+    _fig, axes = fit.plot_caterpillar()
+    table = fit.ranef()
+    assert [ax.get_title() for ax in axes] == ["Intercept", "x slope"]
+    assert len(axes[0].get_yticklabels()) == 0  # too many groups for tick labels
+    for ax, term in zip(axes, ["Intercept", "x"], strict=True):
+        means = table[table["term"] == term].sort_values("mean")
+        expected = set(means["group"].head(5)) | set(means["group"].tail(5))
+        assert {t.get_text() for t in ax.texts} == expected
+        # each label sits on its group's row
+        order = table[table["term"] == "Intercept"].sort_values("mean")["group"].tolist()
+        for text in ax.texts:
+            assert text.xy[1] == order.index(text.get_text())

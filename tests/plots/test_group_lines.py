@@ -74,3 +74,44 @@ def test_bad_arguments(sleep_fit: hb.Fit):
         sleep_fit.plot_group_lines("Reaction")
     with pytest.raises(hb.SummaryError, match="ncols must be a positive integer"):
         sleep_fit.plot_group_lines(ncols=0)
+
+
+@pytest.fixture(scope="module")
+def level2_fit() -> hb.Fit:
+    from fakes import fake_fit
+
+    rng = np.random.default_rng(3)
+    school = np.repeat(np.arange(1, 7), 5)
+    students = pd.DataFrame(
+        {"y": rng.normal(size=30), "cses": rng.normal(size=30), "school": school}
+    )
+    schools = pd.DataFrame({"school": np.arange(1, 7), "meanses": np.linspace(-1, 1, 6)})
+    model = hb.Model(
+        "y ~ cses + meanses + (1 + cses | school)", data=students, level2={"school": schools}
+    )
+    return fake_fit(model, draws=50)
+
+
+def test_level2_predictor_is_refused_and_level1_ones_are_named(level2_fit: hb.Fit):
+    message = (
+        r"x='meanses' is constant within every school \(a level-2 predictor\).*"
+        r"level-1 predictor that varies within schools: use one of cses\."
+    )
+    with pytest.raises(hb.SummaryError, match=message):
+        level2_fit.plot_group_lines("meanses")
+    with pytest.raises(hb.SummaryError, match=message):
+        level2_fit.group_lines("meanses")
+    _fig, axes = level2_fit.plot_group_lines(max_groups=2)
+    assert axes[-1].get_xlabel() == "cses"
+
+
+def test_no_level1_predictor_says_so_without_suggesting_x():
+    from fakes import fake_fit
+
+    data = pd.DataFrame(
+        {"y": [1.0, 2.0, 3.0, 2.0, 4.0, 5.0], "z": [0.5] * 3 + [1.5] * 3, "g": list("aaabbb")}
+    )
+    fit = fake_fit(hb.Model("y ~ z + (1 | g)", data=data), draws=20)
+    with pytest.raises(hb.SummaryError, match=r"z is constant within every g \(level-2\)") as err:
+        fit.plot_group_lines()
+    assert "x=" not in str(err.value)

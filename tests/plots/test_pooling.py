@@ -27,8 +27,10 @@ def test_one_dimensional_shrinkage_plot(sleep_fit: hb.Fit, save_png):
     fig, axes = sleep_fit.plot_pooling()
     table = sleep_fit.pooling()
     assert len(axes) == 2
-    for ax, term in zip(axes, ["Intercept", "Days"], strict=True):
-        assert ax.get_ylabel() == term
+    for ax, term, label in zip(
+        axes, ["Intercept", "Days"], ["Intercept", "Days slope"], strict=True
+    ):
+        assert ax.get_ylabel() == label
         assert len(_arrows(ax)) == 18
         own, partial = _points(ax)
         part = table[table["term"] == term].sort_values("no_pool")
@@ -68,7 +70,10 @@ def test_two_dimensional_shrinkage_plot(sleep_fit: hb.Fit, save_png):
     np.testing.assert_allclose(ellipses[0].center, table["mean"], rtol=1e-12)
     widths = [e.width for e in ellipses]
     assert widths == sorted(widths)
-    assert (ax.get_xlabel(), ax.get_ylabel()) == ("Intercept", "Days")
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("Intercept", "Days slope")
+    # the ellipses are outlines drawn above every group's points
+    points = _points(ax)
+    assert min(e.get_zorder() for e in ellipses) > max(p.get_zorder() for p in points[:2])
     save_png(fig)
 
 
