@@ -33,6 +33,7 @@ from hierbayes.fit import Fit
 from hierbayes.io import load
 from hierbayes.model import Model
 from hierbayes.priors import Prior
+from hierbayes.studies import SBC, sbc
 
 __version__ = "0.1.0"
 
@@ -53,6 +54,7 @@ __all__ = [
     "PathExistsError",
     "Prior",
     "PriorError",
+    "SBC",
     "SummaryError",
     "UnknownGroupError",
     "UnknownLevelError",
@@ -60,4 +62,5 @@ __all__ = [
     "compare",
     "datasets",
     "load",
+    "sbc",
 ]
