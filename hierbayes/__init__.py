@@ -38,6 +38,7 @@ from hierbayes.studies import SBC, sbc
 __version__ = "0.1.0"
 
 __all__ = [
+    "SBC",
     "ConvergenceWarning",
     "DataError",
     "FamilyError",
@@ -54,7 +55,6 @@ __all__ = [
     "PathExistsError",
     "Prior",
     "PriorError",
-    "SBC",
     "SummaryError",
     "UnknownGroupError",
     "UnknownLevelError",

@@ -69,7 +69,8 @@ def draw_prior(
     names = [
         v.name
         for v in model.deterministics + model.free_RVs
-        if v.name in ("b", "sigma") or (v.name.startswith(PRIOR_VARIABLES) and v.name.count("|") == 1)
+        if v.name in ("b", "sigma")
+        or (v.name.startswith(PRIOR_VARIABLES) and v.name.count("|") == 1)
     ] + [response]
     seed = random_seed
     if isinstance(seed, np.random.SeedSequence):

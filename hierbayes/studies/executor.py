@@ -70,7 +70,7 @@ def warm_worker() -> bool:
 def _guarded(function: Callable[[Any], Any], index: int, task: Any) -> Any:
     try:
         return function(task)
-    except Exception as err:  # noqa: BLE001 - a failed replicate is reported, not raised
+    except Exception as err:
         return ReplicateFailure(
             index=index,
             error=type(err).__name__,
@@ -148,7 +148,7 @@ def run_replicates(
             i = position[future.key]
             try:
                 results[i] = future.result()
-            except Exception as err:  # noqa: BLE001 - a lost worker is a failed replicate too
+            except Exception as err:
                 results[i] = ReplicateFailure(
                     i, type(err).__name__, str(err), "".join(traceback.format_exception(err))
                 )

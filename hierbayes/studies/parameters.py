@@ -46,9 +46,7 @@ def population_values(design: Design, values: Mapping[str, np.ndarray]) -> dict[
     >>> population_values(m.design, v)["cor|Subject[Intercept, Days]"]
     0.1
     """
-    return {
-        label: float(np.asarray(values[var])[index]) for label, var, index in _labels(design)
-    }
+    return {label: float(np.asarray(values[var])[index]) for label, var, index in _labels(design)}
 
 
 def population_draws(design: Design, posterior: xr.Dataset) -> dict[str, np.ndarray]:
