@@ -213,6 +213,8 @@ def kfold(
     tune: int | None = None,
     chains: int | None = None,
     n_effect_draws: int = 20,
+    client: Any = None,
+    progressbar: bool = False,
 ) -> KFold:
     """Exact K-fold cross-validation: refit the model K times, each time without one fold.
 
@@ -240,6 +242,11 @@ def kfold(
         Override the sampler settings of the refits.
     n_effect_draws : int
         Monte Carlo draws of new groups' effects per posterior draw (non-gaussian families).
+    client : dask.distributed.Client, optional
+        Refit the folds on this client's workers (``pip install hierbayes[dask]``); the same
+        ``random_seed`` gives the same result as refitting here.
+    progressbar : bool
+        Show a progress bar over folds (with ``client``).
 
     Returns
     -------
@@ -262,15 +269,38 @@ def kfold(
     recipe = Recipe.of(fit.model)
     assert design.data is not None
     data = design.data.set_axis(fit.model.obs_index, axis=0)
-    elpd = np.empty(design.n_obs)
-    for f in range(k):
-        test = fold == f
-        seed = int(refit_seeds[f].generate_state(1)[0])
-        fold_fit = _refit(recipe, data[~test], f, settings, fit.sampler, seed)
-        scored = log_predictive_density(
-            fold_fit, data[test], n_effect_draws=n_effect_draws, random_seed=seed
+    tasks = [
+        FoldTask(
+            recipe=recipe,
+            train=data[fold != f],
+            test=data[fold == f],
+            fold=f,
+            settings=settings,
+            sampler=fit.sampler,
+            seed=int(refit_seeds[f].generate_state(1)[0]),
+            n_effect_draws=n_effect_draws,
         )
-        elpd[test] = scored.to_numpy()
+        for f in range(k)
+    ]
+    elpd = np.empty(design.n_obs)
+    if client is None:
+        results = [_fold_elpd(task) for task in tasks]
+    else:
+        from hierbayes.studies.executor import ReplicateFailure, run_replicates
+
+        results = run_replicates(
+            _fold_elpd, tasks, client=client, progressbar=progressbar, label="K-fold"
+        )
+        failed = [r for r in results if isinstance(r, ReplicateFailure)]
+        if failed:
+            raise DataError(
+                "K-fold refits failed on the cluster: "
+                + "; ".join(f"fold {r.index}: {r.error}: {r.message}" for r in failed)
+            )
+    for f, (scored, notes) in enumerate(results):
+        elpd[fold == f] = scored
+        for note in notes:
+            warnings.warn(f"Refit of fold {f}: {note}", ConvergenceWarning, stacklevel=2)
     pointwise = pd.DataFrame({"fold": fold, "group": units, "elpd": elpd}, index=data.index)
     folds = pointwise.groupby("fold").agg(
         n_obs=("elpd", "size"), n_groups=("group", "nunique"), elpd=("elpd", "sum")
@@ -278,6 +308,41 @@ def kfold(
     per_unit = pointwise.groupby("group", sort=False)["elpd"].sum().to_numpy()
     se = float(np.sqrt(len(per_unit) * np.var(per_unit, ddof=1)))
     return KFold(float(elpd.sum()), se, pointwise, folds, by, k)
+
+
+@dataclass(frozen=True)
+class FoldTask:
+    """One K-fold refit: the model's recipe, its training and held-out rows, and a seed."""
+
+    recipe: Recipe
+    train: pd.DataFrame
+    test: pd.DataFrame
+    fold: int
+    settings: dict[str, Any]
+    sampler: str
+    seed: int
+    n_effect_draws: int
+
+
+def _fold_elpd(task: FoldTask) -> tuple[np.ndarray, list[str]]:
+    """Refit without one fold and score it: (elpd of each held-out row, convergence notes)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        fold_fit = _refit(
+            task.recipe, task.train, task.fold, task.settings, task.sampler, task.seed
+        )
+        scored = log_predictive_density(
+            fold_fit, task.test, n_effect_draws=task.n_effect_draws, random_seed=task.seed
+        )
+    notes = []
+    for warning in caught:
+        if issubclass(warning.category, ConvergenceWarning):
+            notes.append(str(warning.message))
+        else:
+            warnings.warn_explicit(
+                warning.message, warning.category, warning.filename, warning.lineno
+            )
+    return scored.to_numpy(), notes
 
 
 def _refit(
@@ -290,16 +355,4 @@ def _refit(
             f"Fold {fold} cannot be refitted without its held-out rows: {err} Use fewer folds or "
             "hold out other units."
         ) from err
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", ConvergenceWarning)
-        fold_fit = model.fit(sampler=sampler, random_seed=seed, **settings)
-    for warning in caught:
-        if issubclass(warning.category, ConvergenceWarning):
-            warnings.warn(
-                f"Refit of fold {fold}: {warning.message}", ConvergenceWarning, stacklevel=3
-            )
-        else:
-            warnings.warn_explicit(
-                warning.message, warning.category, warning.filename, warning.lineno
-            )
-    return fold_fit
+    return model.fit(sampler=sampler, random_seed=seed, **settings)
