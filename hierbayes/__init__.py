@@ -33,7 +33,7 @@ from hierbayes.fit import Fit
 from hierbayes.io import load
 from hierbayes.model import Model
 from hierbayes.priors import Prior
-from hierbayes.studies import SBC, sbc
+from hierbayes.studies import SBC, Power, power, sbc
 
 __version__ = "0.1.0"
 
@@ -53,6 +53,7 @@ __all__ = [
     "Model",
     "ModelSpecError",
     "PathExistsError",
+    "Power",
     "Prior",
     "PriorError",
     "SummaryError",
@@ -62,5 +63,6 @@ __all__ = [
     "compare",
     "datasets",
     "load",
+    "power",
     "sbc",
 ]
