@@ -60,7 +60,12 @@ def replicate_seeds(random_seed: int | None, n: int) -> list[int]:
 
 
 def warm_worker() -> bool:
-    """Load hierbayes's numba kernel in this process (compiled, or read from the disk cache)."""
+    """Load hierbayes's numba kernel in this process (compiled, or read from the disk cache),
+    and the modules a fit imports, so that no replicate pays for them."""
+    import nutpie  # noqa: F401
+    import pymc  # noqa: F401
+
+    import hierbayes.model  # noqa: F401
     from hierbayes.density.kernel import callbacks
 
     callbacks()
