@@ -34,6 +34,7 @@ from hierbayes.io import load
 from hierbayes.model import Model
 from hierbayes.priors import Prior
 from hierbayes.studies import SBC, Power, power, sbc
+from hierbayes.summaries.modeltable import model_table as table
 
 __version__ = "0.1.0"
 
@@ -65,4 +66,5 @@ __all__ = [
     "load",
     "power",
     "sbc",
+    "table",
 ]

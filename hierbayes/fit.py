@@ -334,6 +334,53 @@ class Fit:
 
         return save(self, path, overwrite=overwrite)
 
+    def hypothesis(self, hypotheses: str | Sequence[str], **kwargs: Any) -> pd.DataFrame:
+        """Posterior probabilities, evidence ratios, Savage-Dickey Bayes factors; see
+        :func:`hierbayes.summaries.hypothesis.hypothesis`."""
+        from hierbayes.summaries.hypothesis import hypothesis
+
+        return hypothesis(self, hypotheses, **kwargs)
+
+    def conditional_effects(self, x: str, **kwargs: Any) -> pd.DataFrame:
+        """Population-level effect of ``x`` with its HDI; see
+        :func:`hierbayes.summaries.effects.conditional_effects`."""
+        from hierbayes.summaries.effects import conditional_effects
+
+        return conditional_effects(self, x, **kwargs)
+
+    def plot_effects(self, x: str, **kwargs: Any) -> tuple[Figure, np.ndarray]:
+        """Plot of a conditional effect; see :func:`hierbayes.plots.plot_effects`."""
+        from hierbayes.plots.effects import plot_effects
+
+        return plot_effects(self, x, **kwargs)
+
+    def predictions(self, newdata: pd.DataFrame | None = None, **kwargs: Any) -> pd.DataFrame:
+        """Average predictions over the data; see :func:`hierbayes.predict.average.predictions`."""
+        from hierbayes.predict.average import predictions
+
+        return predictions(self, newdata, **kwargs)
+
+    def comparisons(self, variable: str, **kwargs: Any) -> pd.DataFrame:
+        """Average differences between values of a predictor; see
+        :func:`hierbayes.predict.average.comparisons`."""
+        from hierbayes.predict.average import comparisons
+
+        return comparisons(self, variable, **kwargs)
+
+    def slopes(self, variable: str, **kwargs: Any) -> pd.DataFrame:
+        """Average derivative in a numeric predictor; see
+        :func:`hierbayes.predict.average.slopes`."""
+        from hierbayes.predict.average import slopes
+
+        return slopes(self, variable, **kwargs)
+
+    def sensitivity(self, **kwargs: Any) -> pd.DataFrame:
+        """Prior and likelihood power-scaling sensitivity; see
+        :func:`hierbayes.summaries.sensitivity.sensitivity`."""
+        from hierbayes.summaries.sensitivity import sensitivity
+
+        return sensitivity(self, **kwargs)
+
     def __repr__(self) -> str:
         posterior = self.idata["posterior"]
         return (

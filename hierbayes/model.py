@@ -306,6 +306,19 @@ class Model:
 
         return equations(self, notation, form, priors=priors)
 
+    def prior_predictive(self, draws: int = 500, *, random_seed: int | None = 1) -> xr.DataTree:
+        """Draws from the priors and of the response; see
+        :func:`hierbayes.predict.prior.prior_predictive`."""
+        from hierbayes.predict.prior import prior_predictive
+
+        return prior_predictive(self, draws, random_seed=random_seed)
+
+    def plot_prior_predictive(self, prior: xr.DataTree | None = None, **kwargs: Any) -> Any:
+        """The prior predictive check; see :func:`hierbayes.plots.plot_prior_predictive`."""
+        from hierbayes.plots import plot_prior_predictive
+
+        return plot_prior_predictive(self, prior, **kwargs)
+
     def __repr__(self) -> str:
         return (
             f"<hierbayes.Model {self.spec.formula} ({self.family.name}, {self.design.n_obs} obs)>"

@@ -63,3 +63,24 @@ def ri_sim_fit(ri_sim: tuple[pd.DataFrame, dict[str, float]]) -> hb.Fit:
     data, _ = ri_sim
     model = hb.Model("y ~ x + (1 | g)", data=data)
     return quiet_fit(model, draws=500, tune=500, chains=2, random_seed=3)
+
+
+@pytest.fixture(scope="session")
+def hsb_small_fit() -> hb.Fit:
+    """HSB's cross-level model on every fourth school (40 schools, 1,839 students), 2 x 200
+    draws: the model of the workflow tests (effects, averages, hypotheses, tables)."""
+    students = hb.datasets.load("hsb")
+    schools = sorted(students["school"].unique())[::4]
+    model = hb.Model(HSB_FORMULA, data=students[students["school"].isin(schools)])
+    return quiet_fit(model, draws=200, tune=200, chains=2, random_seed=1)
+
+
+@pytest.fixture(scope="session")
+def cbpp_fit() -> hb.Fit:
+    """cbpp, binomial with a varying intercept by herd (2 x 200 draws)."""
+    model = hb.Model(
+        "incidence | trials(size) ~ C(period) + (1 | herd)",
+        data=hb.datasets.load("cbpp"),
+        family="binomial",
+    )
+    return quiet_fit(model, draws=200, tune=200, chains=2, random_seed=1)

@@ -19,6 +19,11 @@ Three questions a multilevel model answers differently:
     average group. The marginal prediction is ``kind="mean", groups="new"`` averaged over many new
     groups (see :func:`hierbayes.predict.simulate_new_groups`).
 
+``groups="marginal"``
+    The *population-averaged* prediction: the expected response averaged over new groups'
+    effects, integrated by quadrature (:mod:`hierbayes.predict.marginal`); ``kind="mean"`` or
+    ``"linear"`` (the latter equals ``"population"``'s).
+
 ``kind="linear"`` is the linear predictor, ``kind="mean"`` its inverse link (the expected response;
 for binomial models the success probability), ``kind="pps"`` adds observation noise from the
 family (a posterior predictive draw of the response).
@@ -47,9 +52,9 @@ if TYPE_CHECKING:
 
 __all__ = ["GROUPS", "KINDS", "linear_predictor", "posterior_predictive", "predict"]
 
-Groups = Literal["existing", "new", "population"]
+Groups = Literal["existing", "new", "population", "marginal"]
 Kind = Literal["mean", "linear", "pps"]
-GROUPS: tuple[str, ...] = ("existing", "new", "population")
+GROUPS: tuple[str, ...] = ("existing", "new", "population", "marginal")
 KINDS: tuple[str, ...] = ("mean", "linear", "pps")
 
 
@@ -105,9 +110,19 @@ def _sigma(draws: PosteriorDraws) -> np.ndarray | None:
 
 
 def _values(
-    fit: Fit, draws: PosteriorDraws, encoded: Encoded, groups: str, kind: str, rng
+    fit: Fit,
+    draws: PosteriorDraws,
+    encoded: Encoded,
+    groups: str,
+    kind: str,
+    rng,
+    newdata: pd.DataFrame | None = None,
 ) -> np.ndarray:
     design = fit.design
+    if groups == "marginal":
+        from hierbayes.predict.marginal import marginal_values
+
+        return marginal_values(fit, draws, encoded, kind, newdata)
     eta = linear_predictor(draws, design, encoded, groups, rng)
     if kind == "linear":
         return eta
@@ -138,8 +153,8 @@ def predict(
         categorical levels, contrasts and transforms; an unseen level of a categorical predictor
         is an error naming it. Level-2 predictors may be left out: groups the model was fitted to
         take their training values, new groups those of ``level2``. Default: the training data.
-    groups : {"existing", "new", "population"}
-        Which group effects enter the prediction.
+    groups : {"existing", "new", "population", "marginal"}
+        Which group effects enter the prediction (``"marginal"``: averaged over new groups).
     kind : {"mean", "linear", "pps"}
         Expected response (inverse link of the linear predictor), the linear predictor, or a
         posterior predictive draw with the family's observation noise (binomial needs the trials
@@ -182,12 +197,12 @@ def predict(
             design,
             newdata,
             level2=level2,
-            groups=groups != "population",
+            groups=groups not in ("population", "marginal"),
             trials=needs_trials,
         )
     rng = np.random.default_rng(random_seed)
     draws = posterior_draws(fit)
-    values = _values(fit, draws, encoded, groups, kind, rng)
+    values = _values(fit, draws, encoded, groups, kind, rng, newdata)
     da = xr.DataArray(
         values,
         dims=("chain", "draw", OBS_DIM),
