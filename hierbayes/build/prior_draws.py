@@ -9,6 +9,7 @@ asked for.
 
 from __future__ import annotations
 
+import logging
 import warnings
 
 import numpy as np
@@ -75,16 +76,22 @@ def draw_prior(
     seed = random_seed
     if isinstance(seed, np.random.SeedSequence):
         seed = int(seed.generate_state(1)[0])
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        drawn = pm.sample_prior_predictive(
-            draws=draws,
-            model=model,
-            var_names=names,
-            random_seed=seed,
-            return_inferencedata=False,
-            compile_kwargs={"mode": "FAST_COMPILE"},
-        )
+    pymc_log = logging.getLogger("pymc")
+    level = pymc_log.level
+    pymc_log.setLevel(logging.WARNING)  # not "Sampling: [...]" on every call
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            drawn = pm.sample_prior_predictive(
+                draws=draws,
+                model=model,
+                var_names=names,
+                random_seed=seed,
+                return_inferencedata=False,
+                compile_kwargs={"mode": "FAST_COMPILE"},
+            )
+    finally:
+        pymc_log.setLevel(level)
     out = {name: np.asarray(drawn[name]) for name in names if name != response}
     out["y"] = np.asarray(drawn[response])
     return out
