@@ -21,7 +21,7 @@ def plot_power(
     Parameters
     ----------
     table : DataFrame
-        :meth:`hierbayes.studies.power.Power.table`.
+        :meth:`hierbayes.studies.power_study.Power.table`.
     target : str
         The effect, for the title.
     prob : float

@@ -7,7 +7,7 @@ tidy tables; see :mod:`hierbayes.studies.executor`.
 
 from hierbayes.studies.calibration import SBC
 from hierbayes.studies.executor import ReplicateFailure, run_replicates
-from hierbayes.studies.power import Power, power
+from hierbayes.studies.power_study import Power, power
 from hierbayes.studies.sbc_study import sbc
 
 __all__ = ["SBC", "Power", "ReplicateFailure", "power", "run_replicates", "sbc"]

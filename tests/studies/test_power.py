@@ -120,3 +120,42 @@ def test_simulated_data_follow_the_plan():
     means = resid.groupby(data["school"]).mean()
     assert abs(means.mean() - 2.0) < 3 * np.sqrt((1 + 0.25 / 30) / 400)
     assert abs(means.var() - (1.0 + 0.25 / 30)) < 0.2
+
+
+def test_binomial_plan_simulates_the_assumed_probability():
+    plan = PlannedDesign(
+        formula="k | trials(trials) ~ x + (1 | g)",
+        fixed={"Intercept": 0.5, "x": 0.0},
+        sd={"g": 0.0},
+        level1={"x": stats.norm()},
+        family="binomial",
+        trials=5,
+    )
+    data = plan.simulate(200, 10, np.random.default_rng(2))
+    share = data["k"].sum() / data["trials"].sum()
+    p = 1 / (1 + np.exp(-0.5))
+    assert abs(share - p) < 4 * np.sqrt(p * (1 - p) / 10_000)
+    assert data["k"].between(0, 5).all()
+
+
+def test_failed_power_replicates_are_counted_per_size(monkeypatch: pytest.MonkeyPatch):
+    from hierbayes.studies import power_study as power_module
+
+    original = power_module.power_replicate
+
+    def fail_for_small(task):
+        if task.n_groups == 4:
+            raise np.linalg.LinAlgError("simulated failure")
+        return original(task)
+
+    monkeypatch.setattr(power_module, "power_replicate", fail_for_small)
+    with pytest.warns(RuntimeWarning, match=r"3 of 6 power replicates failed"):
+        result = power_module.power(
+            "y ~ x + (1 | g)", **_plan(), n_groups=[4, 6], n_per_group=[4], n=3, **FAST
+        )
+    table = result.table()
+    assert table.loc[(6, 4), "failed"] == 0 and table.loc[(6, 4), "replicates"] == 3
+    assert table.loc[(4, 4), "failed"] == 3 and table.loc[(4, 4), "replicates"] == 0
+    assert np.isnan(table.loc[(4, 4), "power"])
+    assert set(result.failures[i].index for i in range(3)) == {0, 1, 2}
+    assert "simulated failure" in str(result.failures[0])

@@ -101,6 +101,7 @@ class Power:
         ``lower``/``upper``/``width``, ``excludes_null``, ``covers_truth``, first convergence
         ``warning``.
     failures : list of ReplicateFailure
+        Replicates that raised (their ``index`` counts replicates over all sizes).
     target : str
     prob : float
     null : float
@@ -115,16 +116,24 @@ class Power:
     null: float = 0.0
     truth: float = 0.0
     failed_sizes: tuple[tuple[int, int], ...] = ()
+    sizes: tuple[tuple[int, int], ...] = ()
 
     def table(self) -> pd.DataFrame:
         """Per size: ``n_obs``, ``replicates``, ``power`` and ``power_se``, mean interval
         ``width`` and ``width_se``, ``coverage`` (of the assumed value) and ``coverage_se``,
         ``bias`` of the posterior mean, ``failed`` replicates."""
         rows = []
-        for (j, m), part in self.replicates.groupby(["n_groups", "n_per_group"], sort=True):
+        done = self.replicates
+        sizes = sorted(set(self.sizes) | set(self.failed_sizes))
+        if len(done):
+            sizes = sorted(
+                set(sizes) | set(zip(done["n_groups"], done["n_per_group"], strict=True))
+            )
+        for j, m in sizes:
+            part = done[(done["n_groups"] == j) & (done["n_per_group"] == m)] if len(done) else done
             n = len(part)
-            p = float(part["excludes_null"].mean())
-            c = float(part["covers_truth"].mean())
+            p = float(part["excludes_null"].mean()) if n else np.nan
+            c = float(part["covers_truth"].mean()) if n else np.nan
             rows.append(
                 {
                     "n_groups": j,
@@ -133,22 +142,15 @@ class Power:
                     "replicates": n,
                     "power": p,
                     "power_se": _se(p, n),
-                    "width": float(part["width"].mean()),
+                    "width": float(part["width"].mean()) if n else np.nan,
                     "width_se": float(part["width"].std(ddof=1) / np.sqrt(n)) if n > 1 else np.nan,
                     "coverage": c,
                     "coverage_se": _se(c, n),
-                    "bias": float(part["mean"].mean() - self.truth),
+                    "bias": float(part["mean"].mean() - self.truth) if n else np.nan,
+                    "failed": sum(1 for f in self.failed_sizes if f == (j, m)),
                 }
             )
-        table = pd.DataFrame(rows)
-        if not len(table):
-            return table
-        lost = pd.Series([(f[0], f[1]) for f in self.failed_sizes], dtype=object)
-        table["failed"] = [
-            int((lost == (j, m)).sum())
-            for j, m in zip(table["n_groups"], table["n_per_group"], strict=True)
-        ]
-        return table.set_index(["n_groups", "n_per_group"])
+        return pd.DataFrame(rows).set_index(["n_groups", "n_per_group"])
 
     def plot(self, **kwargs: Any) -> tuple[Any, Any]:
         """Power curve and interval width against the number of groups, one line per group
@@ -332,4 +334,5 @@ def power(
         null=null,
         truth=plan.fixed[target],
         failed_sizes=tuple(sizes[f.index // n] for f in failures),
+        sizes=tuple(sizes),
     )
