@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from hierbayes.io import load
     from hierbayes.model import Model
     from hierbayes.priors import Prior
+    from hierbayes.studies import SBC, Power, power, sbc
     from hierbayes.summaries.modeltable import model_table as table
 
 # Imported on first use, so that ``import hierbayes`` stays fast and does not load PyMC,
@@ -50,10 +51,14 @@ if TYPE_CHECKING:
 _LAZY = {
     "Fit": ("hierbayes.fit", "Fit"),
     "Model": ("hierbayes.model", "Model"),
+    "Power": ("hierbayes.studies", "Power"),
     "Prior": ("hierbayes.priors", "Prior"),
+    "SBC": ("hierbayes.studies", "SBC"),
     "compare": ("hierbayes.comparison", "compare"),
     "datasets": ("hierbayes.datasets", None),
     "load": ("hierbayes.io", "load"),
+    "power": ("hierbayes.studies", "power"),
+    "sbc": ("hierbayes.studies", "sbc"),
     "table": ("hierbayes.summaries.modeltable", "model_table"),
 }
 
@@ -77,6 +82,7 @@ def __dir__() -> list[str]:
 __version__ = "0.1.0"
 
 __all__ = [
+    "SBC",
     "ArgumentError",
     "ConvergenceWarning",
     "DataError",
@@ -92,6 +98,7 @@ __all__ = [
     "Model",
     "ModelSpecError",
     "PathExistsError",
+    "Power",
     "Prior",
     "PriorError",
     "SavedFitNotFoundError",
@@ -102,5 +109,7 @@ __all__ = [
     "compare",
     "datasets",
     "load",
+    "power",
+    "sbc",
     "table",
 ]

@@ -259,6 +259,8 @@ def kfold(
     tune: int | None = None,
     chains: int | None = None,
     n_effect_draws: int = 20,
+    client: Any = None,
+    progressbar: bool = False,
 ) -> KFold:
     """Exact K-fold cross-validation: refit the model K times, each time without one fold.
 
@@ -286,6 +288,11 @@ def kfold(
         Override the sampler settings of the refits.
     n_effect_draws : int
         Monte Carlo draws of new groups' effects per posterior draw (non-gaussian families).
+    client : dask.distributed.Client, optional
+        Refit the folds on this client's workers (``pip install hierbayes[dask]``); the same
+        ``random_seed`` gives the same result as refitting here.
+    progressbar : bool
+        Show a progress bar over folds (with ``client``).
 
     Returns
     -------
@@ -312,18 +319,39 @@ def kfold(
     recipe = Recipe.of(fit.model)
     assert design.data is not None
     data = design.data.set_axis(fit.model.obs_index, axis=0)
-    elpd = np.empty(design.n_obs)
-    troubled: dict[int, Fit] = {}
-    for f in range(k):
-        test = fold == f
-        seed = int(refit_seeds[f].generate_state(1)[0])
-        fold_fit = _refit(recipe, data[~test], f, settings, fit.sampler, seed)
-        if not fold_fit.diagnostics.ok:
-            troubled[f] = fold_fit
-        scored = log_predictive_density(
-            fold_fit, data[test], n_effect_draws=n_effect_draws, random_seed=seed
+    tasks = [
+        FoldTask(
+            recipe=recipe,
+            train=data[fold != f],
+            test=data[fold == f],
+            fold=f,
+            settings=settings,
+            sampler=fit.sampler,
+            seed=int(refit_seeds[f].generate_state(1)[0]),
+            n_effect_draws=n_effect_draws,
         )
-        elpd[test] = scored.to_numpy()
+        for f in range(k)
+    ]
+    elpd = np.empty(design.n_obs)
+    if client is None:
+        results = [_fold_elpd(task) for task in tasks]
+    else:
+        from hierbayes.studies.executor import ReplicateFailure, run_replicates
+
+        results = run_replicates(
+            _fold_elpd, tasks, client=client, progressbar=progressbar, label="K-fold"
+        )
+        failed = [r for r in results if isinstance(r, ReplicateFailure)]
+        if failed:
+            raise DataError(
+                "K-fold refits failed on the cluster: "
+                + "; ".join(f"fold {r.index}: {r.error}: {r.message}" for r in failed)
+            )
+    troubled: dict[int, list[tuple[str, str, str, str]]] = {}
+    for f, (scored, problems) in enumerate(results):
+        elpd[fold == f] = scored
+        if problems:
+            troubled[f] = problems
     pointwise = pd.DataFrame({"fold": fold, "group": units, "elpd": elpd}, index=data.index)
     folds = pointwise.groupby("fold").agg(
         n_obs=("elpd", "size"), n_groups=("group", "nunique"), elpd=("elpd", "sum")
@@ -333,6 +361,33 @@ def kfold(
     if troubled:
         _warn_folds(troubled, k)
     return KFold(float(elpd.sum()), se, pointwise, folds, by, k)
+
+
+@dataclass(frozen=True)
+class FoldTask:
+    """One K-fold refit: the model's recipe, its training and held-out rows, and a seed."""
+
+    recipe: Recipe
+    train: pd.DataFrame
+    test: pd.DataFrame
+    fold: int
+    settings: dict[str, Any]
+    sampler: str
+    seed: int
+    n_effect_draws: int
+
+
+def _fold_elpd(task: FoldTask) -> tuple[np.ndarray, list[tuple[str, str, str, str]]]:
+    """Refit without one fold and score it: (elpd of each held-out row, convergence problems as
+    (parameter, problem, value, what to try) rows, empty when the refit converged)."""
+    fold_fit = _refit(task.recipe, task.train, task.fold, task.settings, task.sampler, task.seed)
+    scored = log_predictive_density(
+        fold_fit, task.test, n_effect_draws=task.n_effect_draws, random_seed=task.seed
+    )
+    problems = [
+        (p.parameter, p.problem, p.value, p.advice) for p in fold_fit.diagnostics.problems
+    ]
+    return scored.to_numpy(), problems
 
 
 def _refit(
@@ -356,14 +411,12 @@ def _refit(
     return fold_fit
 
 
-def _warn_folds(troubled: Mapping[int, Fit], k: int) -> None:
+def _warn_folds(troubled: Mapping[int, list[tuple[str, str, str, str]]], k: int) -> None:
     """One :class:`~hierbayes.errors.ConvergenceWarning` for every refit with problems."""
     from hierbayes.diagnostics import problem_table, warn_convergence
 
     rows = [
-        (str(f), p.parameter, p.problem, p.value, p.advice)
-        for f, fold_fit in troubled.items()
-        for p in fold_fit.diagnostics.problems
+        (str(f), *problem) for f, problems in troubled.items() for problem in problems
     ]
     folds = ", ".join(str(f) for f in troubled)
     warn_convergence(

@@ -337,9 +337,10 @@ class Fit:
         tune: int | None = None,
         chains: int | None = None,
         n_effect_draws: int = 20,
+        client: Any = None,
     ) -> KFold:
-        """Exact (grouped) K-fold cross-validation by refitting; see
-        :func:`hierbayes.comparison.kfold`."""
+        """Exact (grouped) K-fold cross-validation by refitting, on a dask ``client``'s
+        workers when given; see :func:`hierbayes.comparison.kfold`."""
         from hierbayes.comparison import kfold
 
         return kfold(
@@ -351,6 +352,7 @@ class Fit:
             tune=tune,
             chains=chains,
             n_effect_draws=n_effect_draws,
+            client=client,
         )
 
     @forwards("hierbayes.io:save")

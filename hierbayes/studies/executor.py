@@ -1,0 +1,178 @@
+"""Run independent replicates in this process or on a ``dask.distributed`` cluster.
+
+A study (SBC, power, K-fold) is a list of small, picklable tasks: a recipe to build a model,
+its data and a seed. :func:`run_replicates` maps one module-level function over them,
+in-process by default or on the workers of a ``dask.distributed`` client, and gathers what
+each returns (a small table, never a fitted model). Each replicate's seed comes from
+``numpy.random.SeedSequence(random_seed).spawn``, so the results do not depend on where or in
+which order replicates run: the same seed gives bit-identical tables serially and on any
+cluster. A replicate that raises is reported as a :class:`ReplicateFailure` (which one, the
+error and its traceback), never dropped.
+
+Before mapping, every worker loads hierbayes's numba kernel once (:func:`warm_worker`); the
+replicates a worker then runs reuse it.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "ReplicateFailure",
+    "failures_table",
+    "replicate_seeds",
+    "run_replicates",
+    "warm_worker",
+]
+
+
+@dataclass(frozen=True)
+class ReplicateFailure:
+    """A replicate that raised: its index, the error's type and message, and the traceback."""
+
+    index: int
+    error: str
+    message: str
+    traceback: str
+
+    def __str__(self) -> str:
+        return f"replicate {self.index} failed: {self.error}: {self.message}"
+
+
+def replicate_seeds(random_seed: int | None, n: int) -> list[int]:
+    """One integer seed per replicate, from ``SeedSequence(random_seed).spawn(n)``.
+
+    Replicate ``i``'s seed does not depend on ``n``.
+
+    Examples
+    --------
+    >>> replicate_seeds(1, 3) == replicate_seeds(1, 5)[:3]
+    True
+    """
+    children = np.random.SeedSequence(random_seed).spawn(n)
+    return [int(child.generate_state(1, dtype=np.uint32)[0]) for child in children]
+
+
+def warm_worker() -> bool:
+    """Load hierbayes's numba kernel in this process (compiled, or read from the disk cache),
+    and the modules a fit imports, so that no replicate pays for them."""
+    import nutpie  # noqa: F401
+    import pymc  # noqa: F401
+
+    import hierbayes.model  # noqa: F401
+    from hierbayes.density.kernel import callbacks
+
+    callbacks()
+    return True
+
+
+def _guarded(function: Callable[[Any], Any], index: int, task: Any) -> Any:
+    try:
+        return function(task)
+    except Exception as err:
+        return ReplicateFailure(
+            index=index,
+            error=type(err).__name__,
+            message=str(err),
+            traceback="".join(traceback.format_exception(err)),
+        )
+
+
+def _progress(total: int, label: str, enabled: bool):
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    progress = Progress(
+        f"[bold]{label}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        disable=not enabled,
+        transient=False,
+    )
+    return progress, progress.add_task(label, total=total)
+
+
+def run_replicates(
+    function: Callable[[Any], Any],
+    tasks: Sequence[Any],
+    *,
+    client: Any = None,
+    progressbar: bool = True,
+    label: str = "replicates",
+) -> list[Any]:
+    """``[function(task) for task in tasks]``, in-process or on a dask cluster.
+
+    Parameters
+    ----------
+    function : callable
+        A module-level function (workers import it by name) of one task.
+    tasks : sequence
+        Picklable tasks.
+    client : dask.distributed.Client, optional
+        Run the tasks on this client's workers; ``None`` runs them here, one after another.
+    progressbar : bool
+        Show a progress bar over replicates.
+    label : str
+        The progress bar's label.
+
+    Returns
+    -------
+    list
+        One entry per task, in the tasks' order: what ``function`` returned, or a
+        :class:`ReplicateFailure` when it raised.
+
+    Examples
+    --------
+    >>> run_replicates(abs, [-1, 2], progressbar=False)
+    [1, 2]
+    >>> run_replicates(int, ["3", "x"], progressbar=False)[1].error
+    'ValueError'
+    """
+    progress, bar = _progress(len(tasks), label, progressbar)
+    results: list[Any] = [None] * len(tasks)
+    with progress:
+        if client is None:
+            for i, task in enumerate(tasks):
+                results[i] = _guarded(function, i, task)
+                progress.advance(bar)
+            return results
+        from distributed import as_completed
+
+        client.run(warm_worker)
+        futures = client.map(
+            _guarded, [function] * len(tasks), range(len(tasks)), tasks, pure=False
+        )
+        position = {future.key: i for i, future in enumerate(futures)}
+        for future in as_completed(futures):
+            i = position[future.key]
+            try:
+                results[i] = future.result()
+            except Exception as err:
+                results[i] = ReplicateFailure(
+                    i, type(err).__name__, str(err), "".join(traceback.format_exception(err))
+                )
+            progress.advance(bar)
+    return results
+
+
+def failures_table(results: Sequence[Any]) -> pd.DataFrame:
+    """The failed replicates of ``results``: ``replicate``, ``error``, ``message``.
+
+    Examples
+    --------
+    >>> failures_table([1, ReplicateFailure(1, "ValueError", "bad", "")])
+       replicate       error message
+    0          1  ValueError     bad
+    """
+    rows = [
+        {"replicate": r.index, "error": r.error, "message": r.message}
+        for r in results
+        if isinstance(r, ReplicateFailure)
+    ]
+    return pd.DataFrame(rows, columns=["replicate", "error", "message"])

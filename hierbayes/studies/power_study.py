@@ -1,0 +1,338 @@
+"""Simulation-based power and precision for a planned multilevel design (as R's simr for lme4).
+
+For each candidate size (number of groups x observations per group) and each of ``n``
+replicates: simulate a data set from the assumed parameter values
+(:class:`~hierbayes.studies.planned.PlannedDesign`), fit the model with its priors, and record
+whether the target effect's central ``prob`` interval excludes ``null``, the interval's width,
+and whether it covers the assumed value. Power is the share of replicates whose interval
+excludes ``null``; its Monte Carlo SE is ``sqrt(p (1 - p) / n)``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from hierbayes.errors import ConvergenceWarning, ModelSpecError
+from hierbayes.priors import Prior
+from hierbayes.studies.executor import (
+    ReplicateFailure,
+    replicate_seeds,
+    run_replicates,
+)
+from hierbayes.studies.planned import PlannedDesign
+
+__all__ = ["Power", "power"]
+
+
+@dataclass(frozen=True)
+class PowerTask:
+    """One replicate: the plan, its size, the target, priors, sampler settings and a seed."""
+
+    index: int
+    plan: PlannedDesign
+    n_groups: int
+    n_per_group: int
+    target: str
+    null: float
+    prob: float
+    priors: dict[str, Prior]
+    settings: dict[str, Any]
+    seed: int
+
+
+def power_replicate(task: PowerTask) -> dict[str, Any]:
+    """Simulate one data set, fit it, and summarise the target's interval (runs on a worker)."""
+    from hierbayes.model import Model
+
+    rng = np.random.default_rng(task.seed)
+    plan = task.plan
+    data = plan.simulate(task.n_groups, task.n_per_group, rng)
+    model = Model(
+        plan.formula,
+        data,
+        level2={plan.factor: list(plan.level2)} if plan.level2 else None,
+        family=plan.family,
+        priors=task.priors,
+        trials="trials" if plan.trials is not None else None,
+    )
+    settings = dict(task.settings)
+    sampler = settings.pop("sampler")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        fit = model.fit(sampler=sampler, random_seed=task.seed, log_likelihood=False, **settings)
+    draws = fit.idata["posterior"]["b"].sel(term=task.target).to_numpy().ravel()
+    tail = (1 - task.prob) / 2
+    lower, upper = np.quantile(draws, [tail, 1 - tail])
+    truth = float(plan.fixed[task.target])
+    notes = [str(w.message) for w in caught if issubclass(w.category, ConvergenceWarning)]
+    return {
+        "replicate": task.index,
+        "n_groups": task.n_groups,
+        "n_per_group": task.n_per_group,
+        "mean": float(draws.mean()),
+        "lower": float(lower),
+        "upper": float(upper),
+        "width": float(upper - lower),
+        "excludes_null": bool(lower > task.null or upper < task.null),
+        "covers_truth": bool(lower <= truth <= upper),
+        "warning": notes[0] if notes else "",
+    }
+
+
+def _se(p: float, n: int) -> float:
+    return float(np.sqrt(p * (1 - p) / n)) if n else np.nan
+
+
+@dataclass(frozen=True)
+class Power:
+    """Result of :func:`hierbayes.power`.
+
+    Attributes
+    ----------
+    replicates : DataFrame
+        One row per successful replicate: size, the target's posterior ``mean``, interval
+        ``lower``/``upper``/``width``, ``excludes_null``, ``covers_truth``, first convergence
+        ``warning``.
+    failures : list of ReplicateFailure
+        Replicates that raised (their ``index`` counts replicates over all sizes).
+    target : str
+    prob : float
+    null : float
+    truth : float
+        The assumed value of the target.
+    """
+
+    replicates: pd.DataFrame
+    failures: list[ReplicateFailure] = field(default_factory=list)
+    target: str = ""
+    prob: float = 0.95
+    null: float = 0.0
+    truth: float = 0.0
+    failed_sizes: tuple[tuple[int, int], ...] = ()
+    sizes: tuple[tuple[int, int], ...] = ()
+
+    def table(self) -> pd.DataFrame:
+        """Per size: ``n_obs``, ``replicates``, ``power`` and ``power_se``, mean interval
+        ``width`` and ``width_se``, ``coverage`` (of the assumed value) and ``coverage_se``,
+        ``bias`` of the posterior mean, ``failed`` replicates."""
+        rows = []
+        done = self.replicates
+        sizes = sorted(set(self.sizes) | set(self.failed_sizes))
+        if len(done):
+            sizes = sorted(
+                set(sizes) | set(zip(done["n_groups"], done["n_per_group"], strict=True))
+            )
+        for j, m in sizes:
+            part = done[(done["n_groups"] == j) & (done["n_per_group"] == m)] if len(done) else done
+            n = len(part)
+            p = float(part["excludes_null"].mean()) if n else np.nan
+            c = float(part["covers_truth"].mean()) if n else np.nan
+            rows.append(
+                {
+                    "n_groups": j,
+                    "n_per_group": m,
+                    "n_obs": j * m,
+                    "replicates": n,
+                    "power": p,
+                    "power_se": _se(p, n),
+                    "width": float(part["width"].mean()) if n else np.nan,
+                    "width_se": float(part["width"].std(ddof=1) / np.sqrt(n)) if n > 1 else np.nan,
+                    "coverage": c,
+                    "coverage_se": _se(c, n),
+                    "bias": float(part["mean"].mean() - self.truth) if n else np.nan,
+                    "failed": sum(1 for f in self.failed_sizes if f == (j, m)),
+                }
+            )
+        return pd.DataFrame(rows).set_index(["n_groups", "n_per_group"])
+
+    def plot(self, **kwargs: Any) -> tuple[Any, Any]:
+        """Power curve and interval width against the number of groups, one line per group
+        size; see :func:`hierbayes.plots.power.plot_power`."""
+        from hierbayes.plots.power import plot_power
+
+        return plot_power(self.table(), target=self.target, prob=self.prob, **kwargs)
+
+    def __str__(self) -> str:
+        return (
+            f"Power for {self.target} (assumed {self.truth:g}): share of {self.prob:.0%} "
+            f"intervals that exclude {self.null:g}, {len(self.replicates)} replicates, "
+            f"{len(self.failures)} failed.\n" + self.table().to_string()
+        )
+
+    def _repr_html_(self) -> str:
+        head = (
+            f"<p>Power for <code>{self.target}</code> (assumed {self.truth:g}): share of "
+            f"{self.prob:.0%} intervals that exclude {self.null:g}; {len(self.failures)} "
+            "replicates failed.</p>"
+        )
+        return head + self.table()._repr_html_()
+
+
+def power(
+    formula: str,
+    *,
+    fixed: Mapping[str, float],
+    sd: Mapping[str, Any],
+    target: str,
+    cor: Mapping[str, Any] | None = None,
+    sigma: float | None = None,
+    n_groups: Sequence[int] = (20, 40, 80),
+    n_per_group: Sequence[int] = (5, 10, 20),
+    level1: Mapping[str, Any] | None = None,
+    level2: Mapping[str, Any] | None = None,
+    family: str = "gaussian",
+    trials: int | None = None,
+    priors: Mapping[str, Prior] | None = None,
+    prob: float = 0.95,
+    null: float = 0.0,
+    n: int = 100,
+    random_seed: int | None = 1,
+    client: Any = None,
+    draws: int = 500,
+    tune: int = 500,
+    chains: int = 2,
+    cores: int | None = 1,
+    sampler: str = "nutpie",
+    progressbar: bool = True,
+) -> Power:
+    """Simulation-based power and precision of a planned two-level design.
+
+    Parameters
+    ----------
+    formula : str
+        The model to fit, with one grouping factor: ``"y ~ x * w + (1 + x | g)"``.
+    fixed : dict
+        Assumed fixed effects by design column, ``{"Intercept": 0, "x": 0.3, "w": 0.2,
+        "x:w": 0.2}`` (categorical columns as the model names them, ``"sector[T.Public]"``).
+    sd : dict
+        Assumed SD of each group term's coefficients: ``{"g": [0.5, 0.2]}`` or
+        ``{"g": {"Intercept": 0.5, "x": 0.2}}``.
+    target : str
+        The fixed effect whose interval is checked (a key of ``fixed``).
+    cor : dict, optional
+        Correlation of a term's two coefficients (``{"g": 0.3}``) or its correlation matrix.
+    sigma : float, optional
+        Residual SD (gaussian).
+    n_groups, n_per_group : list of int
+        Candidate sizes; every combination is simulated.
+    level1, level2 : dict
+        Distribution of each level-1 (per row) and level-2 (per group) predictor: a frozen
+        ``scipy.stats`` distribution, a list of category labels (equal shares, random order),
+        or ``f(rng, size)``.
+    family : str
+    trials : int, optional
+        Binomial trials per observation.
+    priors : dict, optional
+        Prior overrides of the fitted model (defaults: the data-scaled ones).
+    prob : float
+        Probability of the central interval.
+    null : float
+        The value the interval must exclude.
+    n : int
+        Replicates per size.
+    random_seed : int, optional
+        One child seed per replicate via ``numpy.random.SeedSequence.spawn``: the same seed
+        gives the same table serially and on any cluster.
+    client : dask.distributed.Client, optional
+        Fit the replicates on this client's workers; ``None`` fits them here.
+    draws, tune, chains, cores, sampler
+        Sampler settings of each fit.
+    progressbar : bool
+
+    Returns
+    -------
+    Power
+        ``table()`` per size (power with its Monte Carlo SE, interval width, coverage),
+        ``replicates``, ``failures`` and ``plot()``.
+
+    Examples
+    --------
+    >>> from scipy import stats
+    >>> import hierbayes as hb
+    >>> result = hb.power(  # doctest: +SKIP
+    ...     "y ~ x * w + (1 + x | school)", target="x:w",
+    ...     fixed={"Intercept": 0, "x": 0.3, "w": 0.2, "x:w": 0.15},
+    ...     sd={"school": [0.5, 0.1]}, cor={"school": 0.2}, sigma=1.0,
+    ...     level1={"x": stats.norm()}, level2={"w": [0, 1]},
+    ...     n_groups=[20, 40, 80], n_per_group=[10, 20], n=100)
+    >>> result.table()  # doctest: +SKIP
+    >>> result.plot()  # doctest: +SKIP
+    """
+    plan = PlannedDesign(
+        formula=formula,
+        fixed={str(k): float(v) for k, v in fixed.items()},
+        sd=dict(sd),
+        cor=dict(cor or {}),
+        sigma=sigma,
+        level1=dict(level1 or {}),
+        level2=dict(level2 or {}),
+        family=family,
+        trials=trials,
+    )
+    if target not in plan.fixed:
+        raise ModelSpecError(
+            f"target '{target}' is not one of the fixed effects given in fixed=: "
+            f"{list(plan.fixed)}."
+        )
+    if not isinstance(n, int) or n < 1:
+        raise ValueError(f"n (replicates per size) must be a positive integer, got {n!r}.")
+    if not 0 < prob < 1:
+        raise ValueError(f"prob must be between 0 and 1, got {prob!r}.")
+    sizes = list(itertools.product(sorted(set(n_groups)), sorted(set(n_per_group))))
+    if not sizes or min(min(s) for s in sizes) < 1:
+        raise ValueError("n_groups and n_per_group must be non-empty lists of positive sizes.")
+    # check the plan once, on the smallest size, before sending anything out
+    plan.coefficients(plan.design(plan.predictors(*sizes[0], np.random.default_rng(0))))
+    settings = {
+        "draws": draws,
+        "tune": tune,
+        "chains": chains,
+        "cores": cores,
+        "sampler": sampler,
+    }
+    seeds = replicate_seeds(random_seed, len(sizes) * n)
+    tasks = [
+        PowerTask(
+            index=s * n + r,
+            plan=plan,
+            n_groups=size[0],
+            n_per_group=size[1],
+            target=target,
+            null=null,
+            prob=prob,
+            priors=dict(priors or {}),
+            settings=settings,
+            seed=seeds[s * n + r],
+        )
+        for s, size in enumerate(sizes)
+        for r in range(n)
+    ]
+    results = run_replicates(
+        power_replicate, tasks, client=client, progressbar=progressbar, label="power"
+    )
+    rows = [r for r in results if not isinstance(r, ReplicateFailure)]
+    failures = [r for r in results if isinstance(r, ReplicateFailure)]
+    if failures:
+        warnings.warn(
+            f"{len(failures)} of {len(tasks)} power replicates failed ({failures[0]}); see "
+            "result.failures.",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+    return Power(
+        replicates=pd.DataFrame(rows),
+        failures=failures,
+        target=target,
+        prob=prob,
+        null=null,
+        truth=plan.fixed[target],
+        failed_sizes=tuple(sizes[f.index // n] for f in failures),
+        sizes=tuple(sizes),
+    )

@@ -1,0 +1,74 @@
+"""The executor: seeds, failures, and bit-identical results serially and on a dask cluster."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from helpers import quiet_fit
+
+import hierbayes as hb
+from hierbayes.studies.executor import (
+    ReplicateFailure,
+    failures_table,
+    replicate_seeds,
+    run_replicates,
+)
+
+SETTINGS = {"draws": 100, "tune": 100, "chains": 2, "progressbar": False}
+
+
+def _fail_on_three(x: int) -> int:
+    if x == 3:
+        raise ValueError("three is not allowed")
+    return x * x
+
+
+def test_seeds_are_spawned_children_and_do_not_depend_on_n():
+    seeds = replicate_seeds(5, 4)
+    expected = [
+        int(c.generate_state(1, dtype=np.uint32)[0]) for c in np.random.SeedSequence(5).spawn(4)
+    ]
+    assert seeds == expected
+    assert replicate_seeds(5, 10)[:4] == seeds
+    assert len(set(replicate_seeds(5, 100))) == 100
+
+
+def test_a_failed_replicate_is_reported_not_dropped():
+    results = run_replicates(_fail_on_three, [1, 2, 3, 4], progressbar=False)
+    assert results[:2] == [1, 4] and results[3] == 16
+    failure = results[2]
+    assert isinstance(failure, ReplicateFailure)
+    assert failure.index == 2 and failure.error == "ValueError"
+    assert "three is not allowed" in failure.traceback
+    table = failures_table(results)
+    assert table.to_dict("records") == [
+        {"replicate": 2, "error": "ValueError", "message": "three is not allowed"}
+    ]
+
+
+@pytest.mark.slow
+def test_cluster_reports_failures_in_task_order(dask_client):
+    results = run_replicates(_fail_on_three, [3, 1, 2], client=dask_client, progressbar=False)
+    assert isinstance(results[0], ReplicateFailure) and results[0].index == 0
+    assert results[1:] == [1, 4]
+
+
+@pytest.mark.slow
+def test_sbc_is_bit_identical_serially_and_on_a_cluster(gaussian_tiny: hb.Model, dask_client):
+    serial = hb.sbc(gaussian_tiny, n=6, random_seed=11, **SETTINGS)
+    distributed = hb.sbc(gaussian_tiny, n=6, random_seed=11, client=dask_client, **SETTINGS)
+    pd.testing.assert_frame_equal(serial.ranks, distributed.ranks, check_exact=True)
+    pd.testing.assert_frame_equal(serial.truths, distributed.truths, check_exact=True)
+    other = hb.sbc(gaussian_tiny, n=6, random_seed=12, **SETTINGS)
+    assert not np.array_equal(other.ranks["true"], serial.ranks["true"])
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore::hierbayes.errors.ConvergenceWarning")
+def test_kfold_is_bit_identical_serially_and_on_a_cluster(gaussian_tiny: hb.Model, dask_client):
+    fit = quiet_fit(gaussian_tiny, draws=100, tune=100, chains=2, random_seed=1)
+    serial = fit.kfold(k=3, random_seed=4)
+    distributed = fit.kfold(k=3, random_seed=4, client=dask_client)
+    pd.testing.assert_frame_equal(serial.pointwise, distributed.pointwise, check_exact=True)
+    assert serial.elpd == distributed.elpd and serial.se == distributed.se
