@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from hierbayes.errors import FormulaSyntaxError, HierbayesError
+from hierbayes.families import FAMILIES
 
 __all__ = ["main"]
 
@@ -48,9 +49,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="GROUP=TABLE.csv",
         help="one-row-per-group CSV merged by the GROUP column (repeatable)",
     )
-    fit.add_argument(
-        "--family", default="gaussian", choices=("gaussian", "bernoulli", "binomial", "poisson")
-    )
+    fit.add_argument("--family", default="gaussian", choices=tuple(FAMILIES))
     fit.add_argument("--trials", default=None, help="column of binomial trials")
     fit.add_argument(
         "--equations",

@@ -310,7 +310,8 @@ def build_model(
                 rest = rest + u[codes, 0]
             else:
                 rest = rest + (pt.as_tensor(block.Z) * u[codes]).sum(axis=1)
-        sigma = prior_rv("sigma", priors["sigma"]) if design.family.has_sigma else None
+        own = {name: prior_rv(name, priors[name]) for name in design.family.params}
+        sigma = own.get("sigma")
         if marginal:
             others = len(marginal) < len(design.blocks)
             add_marginal_likelihood(

@@ -100,8 +100,9 @@ def linear_predictor(
     return eta
 
 
-def _sigma(draws: PosteriorDraws) -> np.ndarray | None:
-    return None if draws.sigma is None else draws.sigma[:, :, None]
+def _own(draws: PosteriorDraws) -> dict[str, np.ndarray]:
+    """The family's own parameters, shaped (C, D, 1) to broadcast against rows."""
+    return {name: value[:, :, None] for name, value in draws.params.items()}
 
 
 def _values(
@@ -113,7 +114,7 @@ def _values(
         return eta
     if kind == "mean":
         return design.family.inverse_link(eta)
-    return sample_response(design.family, eta, rng=rng, sigma=_sigma(draws), trials=encoded.trials)
+    return sample_response(design.family, eta, rng=rng, params=_own(draws), trials=encoded.trials)
 
 
 def predict(

@@ -325,8 +325,8 @@ def _simulate_rows(
     out["linear"] = eta
     out["mean"] = design.family.inverse_link(eta)
     if observations:
-        sigma = None if draws.sigma is None else draws.sigma[ci, di]
+        own = {name: value[ci, di] for name, value in draws.params.items()}
         out[response_name(design)] = sample_response(
-            design.family, eta, rng=rng, sigma=sigma, trials=encoded.trials
+            design.family, eta, rng=rng, params=own, trials=encoded.trials
         )
     return out

@@ -236,6 +236,6 @@ def predictive_draws(fit: Fit, size: int, rng: np.random.Generator) -> np.ndarra
     from hierbayes.predict.response import sample_response  # predict imports summaries
 
     eta = np.concatenate(list(linear_predictor(fit, draws=index)), axis=0)
-    sigma = flatten(posterior["sigma"])[index][:, None] if design.family.has_sigma else None
-    replicated = sample_response(design.family, eta, rng=rng, sigma=sigma, trials=design.trials)
+    own = {name: flatten(posterior[name])[index][:, None] for name in design.family.params}
+    replicated = sample_response(design.family, eta, rng=rng, params=own, trials=design.trials)
     return replicated.astype(float)
