@@ -52,6 +52,9 @@ def _parser() -> argparse.ArgumentParser:
     fit.add_argument("--family", default="gaussian", choices=tuple(FAMILIES))
     fit.add_argument("--trials", default=None, help="column of binomial trials")
     fit.add_argument(
+        "--offset", default=None, help="column added to the linear predictor (coefficient 1)"
+    )
+    fit.add_argument(
         "--equations",
         nargs="?",
         const="rb",
@@ -100,6 +103,7 @@ def _run(args: argparse.Namespace) -> int:
             "level2": _level2(args.level2) or None,
             "family": args.family,
             "trials": args.trials,
+            "offset": args.offset,
         }
     start = time.perf_counter()
     model = Model(formula, data, **options)

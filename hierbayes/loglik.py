@@ -83,6 +83,8 @@ def pointwise_log_likelihood(idata: xr.DataTree, design: Design) -> xr.DataTree:
     for part in chunks(S, len(y)):
         eta = table[part]
         np.matmul(b[part], X, out=eta)
+        if design.offset is not None:
+            eta += design.offset
         for blk in design.blocks:
             effects_term(blk, us[blk.name][part], out=eta)
         params = theta[part] if theta is not None else np.zeros((len(eta), 0))

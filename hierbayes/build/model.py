@@ -324,6 +324,7 @@ def build_model(
                 rest + pt.zeros(design.n_obs) if others else None,
             )
         else:
-            eta = fixed + rest + pt.zeros(design.n_obs)
+            eta = fixed + rest + (design.offset if design.offset is not None else 0.0)
+            eta = eta + pt.zeros(design.n_obs)
             add_likelihood(response_name(design), eta, design, OBS_DIM)
     return model

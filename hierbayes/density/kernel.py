@@ -94,7 +94,8 @@ A_SS_ZTW = 11  # per group Z'W, column by column (p x J q)
 A_SS_ZTY = 12  # per group Z'(y - shift) (J x q)
 A_MCODES = 13  # group codes of the integrated-out factor (n)
 A_MZ = 14  # its design columns, column by column (q x n; empty for a varying intercept)
-N_GLOBAL = 15
+A_OFFSET = 15  # offsets, summed (n; empty: none)
+N_GLOBAL = 16
 # per block b: N_GLOBAL + b * PER_BLOCK + ...
 P_META = 0  # int64 block header
 P_CHOICE = 1  # int64 per coefficient: 1 centred, 0 non-centred
@@ -644,11 +645,17 @@ def _marginal(table, meta, L, sigma2, t, rr, Lbar, tbar):
 
 @numba.njit(**_JIT)
 def _linear_predictor(x, table, meta, U, eta):
-    """``η = W θ + Σ_b Z_b u_b[codes_b]`` over the sampled group terms, pass by pass."""
+    """``η = offset + W θ + Σ_b Z_b u_b[codes_b]`` over the sampled group terms, pass by
+    pass."""
     n, p = meta[M_NOBS], meta[M_P]
     W = farr(table, A_W)
-    for i in range(n):
-        eta[i] = 0.0
+    offset = farr(table, A_OFFSET)
+    if offset.shape[0] > 0:
+        for i in range(n):
+            eta[i] = offset[i]
+    else:
+        for i in range(n):
+            eta[i] = 0.0
     for c in range(p):
         tc = x[c]
         off = c * n

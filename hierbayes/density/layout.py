@@ -259,6 +259,7 @@ def make_layout(
     W, means, has_intercept = centred_fixed_design(design)
     n, p = W.shape
     y = np.asarray(design.y, dtype=float)
+    offset = design.offset
     # the kernel's row loops add into per-group sums; rows in a random (fixed) order avoid long
     # runs of additions into the same group, which wait on each other
     order = np.random.default_rng(0).permutation(n)
@@ -358,8 +359,10 @@ def make_layout(
         if alone:
             # centre y on its mean when there is an intercept: r'r = y'y - 2θ'W'y + θ'W'Wθ then
             # suffers no cancellation (the intercept absorbs the shift)
-            shift = float(y.mean()) if has_intercept else 0.0
-            yc = y - shift
+            # an offset shifts y (gaussian)
+            y_off = y - offset if offset is not None else y
+            shift = float(y_off.mean()) if has_intercept else 0.0
+            yc = y_off - shift
             suff["wtw"] = (W.T @ W).ravel()
             suff["wty"] = W.T @ yc
             suff["yty"] = np.array([yc @ yc, shift])
@@ -391,6 +394,7 @@ def make_layout(
         suff["zty"],
         mcodes,
         suff["mz"],
+        np.zeros(0) if offset is None else np.asarray(offset, dtype=float)[order],
     ]
     assert len(arrays) == K.N_GLOBAL
     for extra in block_arrays:

@@ -138,6 +138,8 @@ def _observation(nt: Notation, sub: str, terms: list[M]) -> list[Line]:
     s = nt.structure
     family = s.family
     y = var(s.response, sub)
+    # offsets enter the linear predictor with coefficient 1
+    terms = [*terms, *(var(f"offset({o})", sub) for o in s.offsets)]
     if family.name == "gaussian":
         residual = sym(nt.residual, sub)
         law = residual + SIM + normal("0", nt.residual_variance)

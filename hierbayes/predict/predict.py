@@ -74,6 +74,8 @@ def linear_predictor(
     """
     _check_choice("groups", groups, GROUPS)
     eta = np.einsum("cdp,np->cdn", draws.b, encoded.X)
+    if encoded.offset is not None:
+        eta += encoded.offset
     if groups == "population":
         return eta
     for block, rows in zip(design.blocks, encoded.blocks, strict=True):

@@ -317,6 +317,8 @@ def _simulate_rows(
     encoded = encode(design, long, groups=False, trials=observations and design.family.needs_trials)
     ci, di = positions[0][group_of_row], positions[1][group_of_row]
     eta = np.einsum("np,np->n", draws.b[ci, di], encoded.X)
+    if encoded.offset is not None:
+        eta = eta + encoded.offset  # from the given rows
     for block in blocks:
         Z = block_matrix(block, long)
         eta = eta + (Z * effects[block.name][group_of_row]).sum(axis=1)

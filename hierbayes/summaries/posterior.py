@@ -213,7 +213,7 @@ def linear_predictor(
     index = np.arange(b.shape[0]) if draws is None else np.asarray(draws)
     for start in range(0, index.size, chunk):
         sel = index[start : start + chunk]
-        eta = b[sel] @ design.X.T
+        eta = b[sel] @ design.X.T + design.offset_or_zero
         if groups:
             for block in design.blocks:
                 u = us[block.name][sel][:, block.codes, :]  # (s, n, q)
