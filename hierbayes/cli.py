@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from hierbayes.errors import FormulaSyntaxError, HierbayesError
+from hierbayes.families import FAMILIES
 
 __all__ = ["main"]
 
@@ -57,10 +58,11 @@ def _parser() -> argparse.ArgumentParser:
         metavar="GROUP=TABLE.csv",
         help="one-row-per-group CSV merged by the GROUP column (repeatable)",
     )
-    fit.add_argument(
-        "--family", default="gaussian", choices=("gaussian", "bernoulli", "binomial", "poisson")
-    )
+    fit.add_argument("--family", default="gaussian", choices=tuple(FAMILIES))
     fit.add_argument("--trials", default=None, help="column of binomial trials")
+    fit.add_argument(
+        "--offset", default=None, help="column added to the linear predictor (coefficient 1)"
+    )
     fit.add_argument(
         "--equations",
         nargs="?",
@@ -117,6 +119,7 @@ def _run(args: argparse.Namespace) -> int:
             "level2": _level2(args.level2) or None,
             "family": args.family,
             "trials": args.trials,
+            "offset": args.offset,
         }
     if getattr(args, "output", None):
         from hierbayes.cli_output import check_output

@@ -66,7 +66,7 @@ def _draw_effects(
     b = stacked(posterior, "b")
     sigma = stacked(posterior, "sigma")
     L = _block_diag([_cholesky(posterior, blk) for blk in factor.blocks])
-    y = np.asarray(design.y, dtype=float)
+    y = np.asarray(design.y, dtype=float) - design.offset_or_zero  # an offset shifts y
     S, J, q = len(sigma), factor.n_groups, factor.q
     ZtZ = factor.cross(factor.Z)
     if not others:

@@ -144,6 +144,7 @@ def fingerprint(design: Design) -> dict[str, Any]:
         "y": _hash(design.y),
         "X": _hash(design.X),
         "trials": _hash(design.trials),
+        **({"offset": _hash(design.offset)} if design.offset is not None else {}),
     }
 
 
@@ -245,6 +246,7 @@ def save(fit: Fit, path: str | Path, *, overwrite: bool = False) -> Path:
         "formula": recipe.formula,
         "family": recipe.family,
         "trials": recipe.trials,
+        "offset": recipe.offset,
         "level2": {f: list(c) for f, c in recipe.level2.items()},
         "level2_columns": {f: list(c) for f, c in recipe.level2_columns.items()},
         "priors": {name: _prior_json(p) for name, p in recipe.priors.items()},
@@ -427,6 +429,7 @@ def load(path: str | Path) -> Fit:
             priors={n: Prior(p["dist"], **p["params"]) for n, p in meta["priors"].items()},
             user_priors=tuple(meta["user_priors"]),
             parameterization={k: tuple(v) for k, v in meta["parameterization"].items()},
+            offset=_optional_str(meta.get("offset"), "offset"),
         )
         sampler, saved_design = meta["sampler"], meta["design"]
         emptied, order = list(meta["none_as_empty"]), dict(meta["order"])
@@ -461,3 +464,10 @@ def load(path: str | Path) -> Fit:
     idata = _read_idata(path / IDATA_DIR, emptied, order)
     diagnostics = check_convergence(idata, emit=False)
     return Fit(idata=idata, model=model, diagnostics=diagnostics, sampler=sampler)
+
+
+def _optional_str(value: Any, what: str) -> str | None:
+    """A saved text field that may be absent (files written before it existed)."""
+    if value is None or isinstance(value, str):
+        return value
+    raise FileFormatError(f"The saved {what} must be a column name, got {type(value).__name__}.")

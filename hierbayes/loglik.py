@@ -15,9 +15,10 @@ import numpy as np
 import xarray as xr
 
 from hierbayes.build import OBS_DIM, response_name
-from hierbayes.density.batch import FAMILY_CODES, add_effects, log_density_rows
+from hierbayes.density.batch import add_effects
 from hierbayes.design import Design, GroupBlock
 from hierbayes.families import log_density_constant
+from hierbayes.families.dispatch import loglik_rows
 
 __all__ = ["effects_term", "observed_data", "pointwise_log_likelihood", "stacked"]
 
@@ -70,7 +71,8 @@ def pointwise_log_likelihood(idata: xr.DataTree, design: Design) -> xr.DataTree:
     observed = idata["observed_data"].to_dataset()
     name = response_name(design)
     b = stacked(posterior, "b")
-    sigma = stacked(posterior, "sigma")[:, None] if design.family.has_sigma else None
+    own = design.family.params
+    theta = np.stack([stacked(posterior, name) for name in own], axis=1) if own else None
     us = {blk.name: stacked(posterior, f"u|{blk.name}") for blk in design.blocks}
     y = np.asarray(design.y, dtype=float)
     trials = np.asarray(design.trials if design.trials is not None else np.zeros(0), dtype=float)
@@ -81,16 +83,12 @@ def pointwise_log_likelihood(idata: xr.DataTree, design: Design) -> xr.DataTree:
     for part in chunks(S, len(y)):
         eta = table[part]
         np.matmul(b[part], X, out=eta)
+        if design.offset is not None:
+            eta += design.offset
         for blk in design.blocks:
             effects_term(blk, us[blk.name][part], out=eta)
-        log_density_rows(
-            eta,
-            y,
-            FAMILY_CODES[design.family.name],
-            sigma[part, 0] if sigma is not None else np.zeros(0),
-            trials,
-            const,
-        )
+        params = theta[part] if theta is not None else np.zeros((len(eta), 0))
+        loglik_rows(design.family.code, y, eta, trials, np.ascontiguousarray(params), const)
     chains, draws = posterior.sizes["chain"], posterior.sizes["draw"]
     data = xr.DataArray(
         table.reshape(chains, draws, len(y)),

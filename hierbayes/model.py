@@ -71,6 +71,9 @@ class Model:
         coefficient). See :func:`hierbayes.build.resolve_parameterization`.
     trials : str, optional
         Column of binomial trials, instead of ``trials()`` in the formula.
+    offset : str, optional
+        Column added to the linear predictor with coefficient 1, as ``offset(column)`` in the
+        formula (``offset(np.log(expected))`` there takes any expression; offsets add up).
 
     Examples
     --------
@@ -91,10 +94,13 @@ class Model:
         priors: Mapping[str, Prior] | None = None,
         parameterization: str | Mapping[str, Any] = "auto",
         trials: str | None = None,
+        offset: str | None = None,
     ):
         data, level2 = as_pandas(data), level2_as_pandas(level2)  # polars & co. -> pandas
         self.spec = parse_formula(formula)
-        self.design = make_design(self.spec, data, level2=level2, family=family, trials=trials)
+        self.design = make_design(
+            self.spec, data, level2=level2, family=family, trials=trials, offset=offset
+        )
         self.prior_values, self._prior_table = resolve_priors(
             self.design, check_user_priors(priors)
         )

@@ -13,7 +13,9 @@ name                      default
 ``sd|<factor>``           HalfNormal(s_y / sd(z)) per varying coefficient z (sd(z) = 1 for the
                           intercept), with s_y = sd(y) for gaussian and 2.5 otherwise.
 ``cor|<factor>``          LKJ(eta=2): mild pull of correlations toward 0, ruling out ±1.
-``sigma``                 HalfStudentT(nu=3, sigma=sd(y)), gaussian only.
+``sigma``                 HalfStudentT(nu=3, sigma=sd(y)), gaussian only (each family's own
+                          parameters get the defaults of its module in
+                          :mod:`hierbayes.families`).
 ========================  ===================================================================
 
 LKJ's ``eta = 2`` puts a density proportional to (1 - ρ²) on a 2x2 correlation: flat enough to let
@@ -182,8 +184,8 @@ def default_priors(design: Design) -> dict[str, tuple[Prior, str]]:
                 Prior("LKJ", eta=2.0),
                 f"correlations of {terms} across {block.factor}",
             )
-    if design.family.has_sigma:
-        priors["sigma"] = (Prior("HalfStudentT", nu=3.0, sigma=_round(s_y)), "residual SD")
+    for name, (dist, params, what) in design.family.default_priors(design.y, design.trials).items():
+        priors[name] = (Prior(dist, **params), what)
     return priors
 
 

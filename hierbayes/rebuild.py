@@ -42,6 +42,8 @@ class Recipe:
         Names of the priors the user set (the others are data-scaled defaults).
     parameterization : dict
         Group term -> centred/non-centred per coefficient.
+    offset : str or None
+        Offset column given as ``offset=`` (offsets in the formula are part of ``formula``).
     """
 
     formula: str
@@ -52,6 +54,7 @@ class Recipe:
     priors: dict[str, Prior]
     user_priors: tuple[str, ...]
     parameterization: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    offset: str | None = None
 
     @classmethod
     def of(cls, model: Model) -> Recipe:
@@ -77,6 +80,7 @@ class Recipe:
             priors=dict(model.prior_values),
             user_priors=user,
             parameterization={k: tuple(v) for k, v in model.parameterization.items()},
+            offset=_offset_argument(model),
         )
 
     def build(self, data: pd.DataFrame, *, all_priors: bool = False) -> Model:
@@ -102,4 +106,11 @@ class Recipe:
             priors=priors,
             parameterization={k: list(v) for k, v in self.parameterization.items()},
             trials=self.trials,
+            offset=self.offset,
         )
+
+
+def _offset_argument(model: Model) -> str | None:
+    """The ``offset=`` column of ``model`` (the design's offsets beyond the formula's)."""
+    extra = model.design.spec.fixed.offsets[len(model.spec.fixed.offsets) :]
+    return extra[0] if extra else None

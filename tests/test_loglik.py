@@ -28,6 +28,8 @@ def data() -> pd.DataFrame:
         ("yb ~ x + (1 | g)", "bernoulli"),
         ("s | trials(trials) ~ x + (1 | g) + (0 + x | h)", "binomial"),
         ("k ~ x + (x || g)", "poisson"),
+        ("k ~ x + offset(np.log(trials)) + (1 | g)", "poisson"),
+        ("y ~ x + offset(2 * x) + (1 | g)", "gaussian"),
     ],
 )
 def test_pointwise_log_likelihood_matches_pymc(data, formula, family):

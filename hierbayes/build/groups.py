@@ -68,8 +68,9 @@ def choose_parameterization(design: Design, block: GroupBlock) -> tuple[str, ...
     q = len(block.columns)
     if design.family.name != "gaussian":
         return ("noncentered",) * q
-    beta = scaled_lstsq(design.X, design.y) if design.X.shape[1] else None
-    resid = design.y - (design.X @ beta if beta is not None else 0.0)
+    y = design.y - design.offset_or_zero
+    beta = scaled_lstsq(design.X, y) if design.X.shape[1] else None
+    resid = y - (design.X @ beta if beta is not None else 0.0)
     J = len(block.levels)
     estimates = np.full((J, q), np.nan)
     rss, dof = 0.0, 0

@@ -158,7 +158,7 @@ def add_marginal_likelihood(
         Linear predictor of the other grouping factors (None when there are none); the fixed
         part is then handled through sufficient statistics.
     """
-    y = np.asarray(design.y, dtype=float)
+    y = np.asarray(design.y, dtype=float) - design.offset_or_zero  # an offset shifts y
     n, q, J = len(y), factor.q, factor.n_groups
     L = _block_diag(chols)
     sigma2 = sigma**2

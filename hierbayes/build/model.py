@@ -310,7 +310,8 @@ def build_model(
                 rest = rest + u[codes, 0]
             else:
                 rest = rest + (pt.as_tensor(block.Z) * u[codes]).sum(axis=1)
-        sigma = prior_rv("sigma", priors["sigma"]) if design.family.has_sigma else None
+        own = {name: prior_rv(name, priors[name]) for name in design.family.params}
+        sigma = own.get("sigma")
         if marginal:
             others = len(marginal) < len(design.blocks)
             add_marginal_likelihood(
@@ -323,6 +324,7 @@ def build_model(
                 rest + pt.zeros(design.n_obs) if others else None,
             )
         else:
-            eta = fixed + rest + pt.zeros(design.n_obs)
+            eta = fixed + rest + (design.offset if design.offset is not None else 0.0)
+            eta = eta + pt.zeros(design.n_obs)
             add_likelihood(response_name(design), eta, design, OBS_DIM)
     return model

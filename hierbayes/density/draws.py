@@ -109,8 +109,8 @@ def named_draws(layout: Layout, X: np.ndarray) -> dict[str, np.ndarray]:
         if bl.effects is not None:
             effects, _ = _effects(bl, X, sd[:, :, None] * C)
             out.update(effects)
-    if layout.sigma is not None:
-        out["sigma"] = np.exp(X[:, layout.sigma])
+    for name, at in layout.family_params.items():
+        out[name] = np.exp(X[:, at])
     return out
 
 
@@ -124,7 +124,7 @@ def posterior_dataset(layout: Layout, X: np.ndarray, obs_index: object = None) -
         "beta": (("slope_term",), {"slope_term": slopes}),
         "Intercept_c": ((), {}),
         "b": ((FIXED_DIM,), {FIXED_DIM: fixed}),
-        "sigma": ((), {}),
+        **{name: ((), {}) for name in layout.family_params},
     }
     for bl in layout.blocks:
         block = bl.block

@@ -16,7 +16,10 @@ Unconstrained parameters ``x`` (see :class:`hierbayes.density.layout.Layout` for
   sampled as ``Intercept_c + u`` (hierarchical centring, see
   :func:`hierbayes.density.layout.make_layout`), which takes the ridge between the intercept and
   the effects of a factor with few groups out of the sampler's way;
-* ``log σ`` (gaussian).
+* the family's own parameters on the log scale (``log σ`` for gaussian).
+
+The response's log-likelihood and its derivative in the linear predictor come from the family's
+own module, through :func:`hierbayes.families.dispatch.loglik_grad`.
 
 With ``L = diag(sd) C``, coefficient ``k`` of a group has conditional mean
 ``m_k = Σ_{l<k} L_kl ζ_l`` given the earlier ones; centred: ``u_k ~ N(m_k, L_kk)``,
@@ -40,6 +43,8 @@ import numpy as np
 from numba.core import cgutils, types
 from numba.extending import intrinsic
 
+from hierbayes.families.dispatch import loglik_grad
+
 # --- layout of the integer arrays (shared with hierbayes.density.layout) ------------------------
 
 # global integer header (array 0)
@@ -51,11 +56,12 @@ M_NBLOCKS = 4
 M_MARG_Q = 5  # total coefficients of the integrated-out factor (0: none)
 M_MARG_J = 6  # its number of groups
 M_SUFFSTAT = 7  # 1: the integrated-out factor is the only one (sufficient statistics)
-M_SIGMA = 8  # position of log σ in x (-1: no σ)
+M_FPAR = 8  # position of the family's own parameters (log scale) in x (-1: none)
 M_EFF_SIZE = 9  # Σ J q over the sampled (not integrated-out) group terms
 M_COV_SIZE = 10  # Σ q² over all group terms
 M_SD_SIZE = 11  # Σ q over all group terms
-M_SIZE = 12
+M_NFPAR = 12  # number of the family's own parameters
+M_SIZE = 13
 
 # per-block integer header
 B_Q = 0
@@ -77,7 +83,7 @@ A_META = 0  # int64 global header
 A_Y = 1  # response (n)
 A_W = 2  # fixed design [1, X - mean(X)], column by column (p x n)
 A_PRIOR_FIXED = 3  # priors of θ (p x 4: code, a, b, c)
-A_PRIOR_SIGMA = 4  # prior of σ (4)
+A_PRIOR_FPAR = 4  # priors of the family's own parameters (k x 4)
 A_TRIALS = 5  # binomial trials (n)
 A_CONST = 6  # constants: [0] likelihood normalising constant
 A_SS_WTW = 7  # W'W (p x p), sufficient statistics
@@ -88,7 +94,8 @@ A_SS_ZTW = 11  # per group Z'W, column by column (p x J q)
 A_SS_ZTY = 12  # per group Z'(y - shift) (J x q)
 A_MCODES = 13  # group codes of the integrated-out factor (n)
 A_MZ = 14  # its design columns, column by column (q x n; empty for a varying intercept)
-N_GLOBAL = 15
+A_OFFSET = 15  # offsets, summed (n; empty: none)
+N_GLOBAL = 16
 # per block b: N_GLOBAL + b * PER_BLOCK + ...
 P_META = 0  # int64 block header
 P_CHOICE = 1  # int64 per coefficient: 1 centred, 0 non-centred
@@ -97,12 +104,6 @@ P_LKJ = 3  # [eta, log normalising constant]
 P_CODES = 4  # int64 group codes (n)
 P_Z = 5  # design columns, column by column (q x n; empty for a varying intercept)
 PER_BLOCK = 6
-
-# families
-GAUSSIAN = 0
-BERNOULLI = 1
-BINOMIAL = 2
-POISSON = 3
 
 # prior codes: real line
 NORMAL = 0
@@ -643,27 +644,18 @@ def _marginal(table, meta, L, sigma2, t, rr, Lbar, tbar):
 
 
 @numba.njit(**_JIT)
-def _log1pexp(v):
-    if v > 0.0:
-        return v + math.log1p(math.exp(-v))
-    return math.log1p(math.exp(v))
-
-
-@numba.njit(**_JIT)
-def _expit(v):
-    if v >= 0.0:
-        return 1.0 / (1.0 + math.exp(-v))
-    ev = math.exp(v)
-    return ev / (1.0 + ev)
-
-
-@numba.njit(**_JIT)
 def _linear_predictor(x, table, meta, U, eta):
-    """``η = W θ + Σ_b Z_b u_b[codes_b]`` over the sampled group terms, pass by pass."""
+    """``η = offset + W θ + Σ_b Z_b u_b[codes_b]`` over the sampled group terms, pass by
+    pass."""
     n, p = meta[M_NOBS], meta[M_P]
     W = farr(table, A_W)
-    for i in range(n):
-        eta[i] = 0.0
+    offset = farr(table, A_OFFSET)
+    if offset.shape[0] > 0:
+        for i in range(n):
+            eta[i] = offset[i]
+    else:
+        for i in range(n):
+            eta[i] = 0.0
     for c in range(p):
         tc = x[c]
         off = c * n
@@ -722,42 +714,14 @@ def _linear_backward(table, meta, etabar, grad, Ubar):
 
 
 @numba.njit(**_JIT)
-def _family_loglik(table, meta, eta, sigma):
-    """Log-likelihood of the response given ``η``; ``η`` is overwritten with ``d/dη``.
-
-    Returns ``(log-likelihood, d/dσ)``."""
-    n = meta[M_NOBS]
+def _family_loglik(table, meta, eta, theta, tbar):
+    """Log-likelihood of the response given ``η`` (the family's, see
+    :mod:`hierbayes.families.dispatch`); ``η`` is overwritten with ``d/dη``, ``d/dθ`` of the
+    family's own parameters is added to ``tbar``."""
     y = farr(table, A_Y)
-    family = meta[M_FAMILY]
-    lp = farr(table, A_CONST)[0]
-    sbar = 0.0
-    if family == GAUSSIAN:
-        inv2 = 1.0 / (sigma * sigma)
-        rr = 0.0
-        for i in range(n):
-            r = y[i] - eta[i]
-            rr += r * r
-            eta[i] = r * inv2
-        lp += -n * math.log(sigma) - 0.5 * rr * inv2
-        sbar = -n / sigma + rr / (sigma * sigma * sigma)
-    elif family == BERNOULLI:
-        for i in range(n):
-            e = eta[i]
-            lp += y[i] * e - _log1pexp(e)
-            eta[i] = y[i] - _expit(e)
-    elif family == BINOMIAL:
-        trials = farr(table, A_TRIALS)
-        for i in range(n):
-            e = eta[i]
-            lp += y[i] * e - trials[i] * _log1pexp(e)
-            eta[i] = y[i] - trials[i] * _expit(e)
-    else:  # POISSON
-        for i in range(n):
-            e = eta[i]
-            mu = math.exp(e)
-            lp += y[i] * e - mu
-            eta[i] = y[i] - mu
-    return lp, sbar
+    trials = farr(table, A_TRIALS)
+    lp = loglik_grad(meta[M_FAMILY], y, eta, trials, theta, tbar)
+    return farr(table, A_CONST)[0] + lp
 
 
 @numba.njit(**_JIT)
@@ -852,11 +816,14 @@ def logp_grad(x, table, grad):
     fixed_priors = farr(table, A_PRIOR_FIXED)
     for c in range(p):
         lp += _log_prior(fixed_priors, c, x[c], grad, c)
-    sigma = 1.0
-    spos = meta[M_SIGMA]
-    if spos >= 0:
-        lps, sigma = _log_prior_positive(farr(table, A_PRIOR_SIGMA), 0, x[spos], grad, spos)
+    spos = meta[M_FPAR]
+    nf = meta[M_NFPAR]
+    theta = np.empty(nf)
+    fpriors = farr(table, A_PRIOR_FPAR)
+    for k in range(nf):
+        lps, theta[k] = _log_prior_positive(fpriors, k, x[spos + k], grad, spos + k)
         lp += lps
+    sigma = theta[0] if nf > 0 else 1.0  # σ of a gaussian model
     ncov = meta[M_COV_SIZE]
     sd = np.empty(meta[M_SD_SIZE])
     C = np.empty(ncov)
@@ -879,9 +846,10 @@ def logp_grad(x, table, grad):
             loglik, s2bar = _marginal_rows(table, meta, L, sigma * sigma, eta, Lbar)
             grad[spos] += s2bar * 2.0 * sigma * sigma
         else:
-            loglik, sbar = _family_loglik(table, meta, eta, sigma)
-            if spos >= 0:
-                grad[spos] += sbar * sigma
+            tbar = np.zeros(nf)
+            loglik = _family_loglik(table, meta, eta, theta, tbar)
+            for k in range(nf):
+                grad[spos + k] += tbar[k] * theta[k]
         lp += loglik
         _linear_backward(table, meta, eta, grad, Ubar)
     _effects_backward(table, meta, grad, L, U, Zeta, Ubar, Lbar)

@@ -9,7 +9,7 @@ kernel cannot evaluate (a prior distribution it does not know) raise :class:`Uns
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -170,6 +170,8 @@ class Layout:
         Means of the slope columns (subtracted in ``W``).
     sigma : int or None
         Position of ``log σ``.
+    family_params : dict
+        Position of the log of each of the family's own parameters (``sigma``, ...).
     blocks : tuple of BlockLayout
     table : ndarray of int64
         Number of arrays, then the address and length of each: what the kernel reads.
@@ -189,6 +191,7 @@ class Layout:
     table: np.ndarray
     arrays: tuple[np.ndarray, ...]
     center: np.ndarray
+    family_params: dict[str, int] = field(default_factory=dict)
 
     def logp_grad(self, x: np.ndarray) -> tuple[float, np.ndarray]:
         """Log density and gradient at ``x`` (for tests and checks; sampling calls the kernel
@@ -253,13 +256,10 @@ def make_layout(
     """
     from hierbayes.build.marginal import factor_design
 
-    family = {"gaussian": K.GAUSSIAN, "bernoulli": K.BERNOULLI}.get(design.family.name)
-    family = {"binomial": K.BINOMIAL, "poisson": K.POISSON}.get(design.family.name, family)
-    if family is None:
-        raise Unsupported(f"the {design.family.name} family")
     W, means, has_intercept = centred_fixed_design(design)
     n, p = W.shape
     y = np.asarray(design.y, dtype=float)
+    offset = design.offset
     # the kernel's row loops add into per-group sums; rows in a random (fixed) order avoid long
     # runs of additions into the same group, which wait on each other
     order = np.random.default_rng(0).permutation(n)
@@ -335,17 +335,17 @@ def make_layout(
             ]
         )
         blocks.append(BlockLayout(block, sd, corr, effects, choice, block.name == shifted))
-    sigma = None
-    sigma_rows = np.zeros((1, 4))
-    if design.family.has_sigma:
-        sigma_rows = prior_rows("sigma", priors["sigma"], 1, positive=True)
-        sigma = pos
-        pos += 1
-        center.append(_support_point(sigma_rows, positive=True))
+    own = design.family.params
+    own_rows = [prior_rows(name, priors[name], 1, positive=True) for name in own]
+    own_priors = np.concatenate(own_rows) if own_rows else np.zeros((0, 4))
+    family_params = slice(pos, pos + len(own))
+    pos += len(own)
+    center.extend(_support_point(rows, positive=True) for rows in own_rows)
     meta = np.zeros(K.M_SIZE, dtype=np.int64)
-    meta[K.M_NDIM], meta[K.M_FAMILY], meta[K.M_NOBS], meta[K.M_P] = pos, family, n, p
+    meta[K.M_NDIM], meta[K.M_FAMILY], meta[K.M_NOBS], meta[K.M_P] = pos, design.family.code, n, p
     meta[K.M_NBLOCKS] = len(design.blocks)
-    meta[K.M_SIGMA] = sigma if sigma is not None else -1
+    meta[K.M_FPAR] = family_params.start if own else -1
+    meta[K.M_NFPAR] = len(own)
     meta[K.M_EFF_SIZE], meta[K.M_COV_SIZE], meta[K.M_SD_SIZE] = eff_at, cov_at, sd_at
     empty = np.zeros(0)
     suff = {k: empty for k in ("wtw", "wty", "yty", "ztz", "ztw", "zty", "mz")}
@@ -359,8 +359,10 @@ def make_layout(
         if alone:
             # centre y on its mean when there is an intercept: r'r = y'y - 2θ'W'y + θ'W'Wθ then
             # suffers no cancellation (the intercept absorbs the shift)
-            shift = float(y.mean()) if has_intercept else 0.0
-            yc = y - shift
+            # an offset shifts y (gaussian)
+            y_off = y - offset if offset is not None else y
+            shift = float(y_off.mean()) if has_intercept else 0.0
+            yc = y_off - shift
             suff["wtw"] = (W.T @ W).ravel()
             suff["wty"] = W.T @ yc
             suff["yty"] = np.array([yc @ yc, shift])
@@ -381,7 +383,7 @@ def make_layout(
         y[order],
         np.ascontiguousarray(W[order].T).ravel(),
         fixed_priors.ravel(),
-        sigma_rows.ravel(),
+        own_priors.ravel(),
         trials,
         np.array([log_density_constant(design.family, y, design.trials).sum()]),
         suff["wtw"],
@@ -392,6 +394,7 @@ def make_layout(
         suff["zty"],
         mcodes,
         suff["mz"],
+        np.zeros(0) if offset is None else np.asarray(offset, dtype=float)[order],
     ]
     assert len(arrays) == K.N_GLOBAL
     for extra in block_arrays:
@@ -412,11 +415,12 @@ def make_layout(
         theta=slice(0, p),
         has_intercept=has_intercept,
         means=means,
-        sigma=sigma,
+        sigma=family_params.start + own.index("sigma") if "sigma" in own else None,
         blocks=tuple(blocks),
         table=table,
         arrays=tuple(arrays),
         center=np.concatenate(center),
+        family_params=dict(zip(own, range(family_params.start, family_params.stop), strict=True)),
     )
 
 

@@ -32,6 +32,7 @@ from hierbayes.errors import (
     MissingColumnError,
     MissingValueError,
 )
+from hierbayes.design.offset import offset_values
 from hierbayes.families import Family, get_family
 from hierbayes.linalg import first_dependent_column
 from hierbayes.spec import GroupTerm, ModelSpec
@@ -115,6 +116,12 @@ class Design:
     fixed_formulaic_spec: FormulaicSpec
     level2_columns: dict[str, tuple[str, ...]] = field(default_factory=dict)
     data: pd.DataFrame | None = None
+    offset: np.ndarray | None = None
+
+    @property
+    def offset_or_zero(self) -> np.ndarray:
+        """The summed offsets of each row (zeros without offsets)."""
+        return self.offset if self.offset is not None else np.zeros(self.n_obs)
 
     @property
     def n_obs(self) -> int:
@@ -149,6 +156,8 @@ def required_variables(spec: ModelSpec) -> list[str]:
     if spec.fixed.trials is not None:
         add([spec.fixed.trials])
     add(Formula(spec.fixed.expr).required_variables)
+    for offset in spec.fixed.offsets:
+        add(Formula(f"0 + I({offset})").required_variables)
     for group in spec.groups:
         add(Formula(group.expr).required_variables)
         for name in group.factor:
@@ -319,6 +328,7 @@ def make_design(
     level2: Level2Input | None = None,
     family: str | Family = "gaussian",
     trials: str | None = None,
+    offset: str | None = None,
 ) -> Design:
     """Encode ``data`` for the model described by ``spec``.
 
@@ -333,6 +343,9 @@ def make_design(
     family : str or Family
     trials : str, optional
         Column with binomial trials, when the formula does not name it with ``trials()``.
+    offset : str, optional
+        Column added to the linear predictor with coefficient 1 (as ``offset(column)`` in the
+        formula, with which it adds up).
 
     Returns
     -------
@@ -361,6 +374,12 @@ def make_design(
         from dataclasses import replace
 
         spec = replace(spec, fixed=replace(spec.fixed, trials=trials_name))
+    if offset is not None:
+        from dataclasses import replace
+
+        if not isinstance(offset, str):
+            raise TypeError(f"offset must be a column name, got {type(offset).__name__}.")
+        spec = replace(spec, fixed=replace(spec.fixed, offsets=(*spec.fixed.offsets, offset)))
     data, level2_columns = merge_level2(data, level2)
     needed = required_variables(spec)
     _check_columns(data, needed, level2_columns)
@@ -412,4 +431,5 @@ def make_design(
         fixed_formulaic_spec=fixed_spec,
         level2_columns=level2_columns,
         data=data[needed].copy(),
+        offset=offset_values(spec.fixed.offsets, data),
     )

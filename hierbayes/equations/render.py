@@ -138,14 +138,16 @@ def _observation(nt: Notation, sub: str, terms: list[M]) -> list[Line]:
     s = nt.structure
     family = s.family
     y = var(s.response, sub)
+    # offsets enter the linear predictor with coefficient 1
+    terms = [*terms, *(var(f"offset({o})", sub) for o in s.offsets)]
     if family.name == "gaussian":
         residual = sym(nt.residual, sub)
         law = residual + SIM + normal("0", nt.residual_variance)
         return [Equation(y, (*terms, residual), tail=law)]
-    letter = {"logit": M("p", "p"), "log": M("λ", r"\lambda")}.get(family.link, M("μ", r"\mu"))
+    letter = M(*family.mean_symbol)
     mean = sym(letter, sub)
     args = [mean] if s.trials is None else [var(s.trials, sub), mean]
-    name = family.name.capitalize()
+    name = family.law
     law = y + SIM + M(f"{name}(", rf"\operatorname{{{name}}}(") + join(args, ", ") + ")"
     if family.link == "identity":
         return [law, Equation(mean, tuple(terms))]

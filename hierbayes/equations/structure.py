@@ -91,6 +91,8 @@ class LevelStructure:
     random : tuple of RandomEntry
         One per varying column of each block, in design order.
     blocks : tuple of BlockInfo
+    offsets : tuple of str
+        Expressions of the model's offsets (coefficient 1 in the linear predictor).
     """
 
     response: str
@@ -101,6 +103,7 @@ class LevelStructure:
     fixed: tuple[FixedEntry, ...]
     random: tuple[RandomEntry, ...]
     blocks: tuple[BlockInfo, ...]
+    offsets: tuple[str, ...] = ()
 
     @property
     def depth(self) -> int:
@@ -231,6 +234,7 @@ def level_structure(design: Design, *, flat: bool = False) -> LevelStructure:
     return LevelStructure(
         response=spec.response,
         trials=design.spec.fixed.trials,
+        offsets=design.spec.fixed.offsets,
         family=design.family,
         hierarchical=True,
         levels=tuple(labels[b.factor] for b in chain),
@@ -325,6 +329,7 @@ def _flat(design: Design) -> LevelStructure:
     return LevelStructure(
         response=design.spec.response,
         trials=design.spec.fixed.trials,
+        offsets=design.spec.fixed.offsets,
         family=design.family,
         hierarchical=False,
         levels=tuple(factors),

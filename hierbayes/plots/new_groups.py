@@ -376,7 +376,7 @@ def plot_new_groups(
     response = design.spec.response
     if kind == "linear":
         ylabel = f"linear predictor of {response}"
-    elif design.family.name in ("bernoulli", "binomial"):
+    elif design.family.link in ("logit", "probit", "cloglog"):
         ylabel = f"probability ({response})"
     else:
         ylabel = response

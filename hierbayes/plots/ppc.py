@@ -208,7 +208,7 @@ def plot_ppc(
         fig, axes = facet_grid(
             1, panel_size=(6.0, 4.0), figsize=figsize, sharex=False, sharey=False
         )
-        if design.family.has_sigma:
+        if not design.family.discrete:
             _density(axes[0], design.y, yrep, name)
         else:
             _counts(axes[0], design.y, yrep, name, prob)

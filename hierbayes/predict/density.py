@@ -120,7 +120,8 @@ def log_predictive_density(
         total = np.full(encoded.n_obs, -np.inf)
         for _ in range(n_effect_draws):
             eta = linear_predictor(draws, design, encoded, "new", rng)
-            logp = log_density(design.family, y, eta, sigma=sigma, trials=encoded.trials)
+            own = {name: value[:, :, None] for name, value in draws.params.items()}
+            logp = log_density(design.family, y, eta, params=own, trials=encoded.trials)
             total = np.logaddexp(total, logsumexp(logp.reshape(n_samples, -1), axis=0))
         count = n_samples * n_effect_draws
     return pd.Series(total - np.log(count), index=encoded.index, name="elpd")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -36,6 +36,8 @@ class PosteriorDraws:
         correlations.
     sigma : ndarray or None
         Residual SD, shape (C, D), for families that have one.
+    params : dict
+        The family's own parameters (``sigma``, ...) by name, shape (C, D) each.
     """
 
     chain: np.ndarray
@@ -45,6 +47,7 @@ class PosteriorDraws:
     sd: dict[str, np.ndarray]
     cor: dict[str, np.ndarray | None]
     sigma: np.ndarray | None
+    params: dict[str, np.ndarray] = field(default_factory=dict)
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -84,6 +87,7 @@ def posterior_draws(fit: Fit) -> PosteriorDraws:
         sd=sd,
         cor=cor,
         sigma=sigma,
+        params={name: _values(posterior[name]) for name in design.family.params},
     )
 
 

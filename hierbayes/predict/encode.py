@@ -31,6 +31,7 @@ from hierbayes.design import (
 )
 from hierbayes.design.design import _group_codes, _label
 from hierbayes.design.level2 import _key_values, _show
+from hierbayes.design.offset import offset_values
 from hierbayes.errors import (
     DataError,
     Level2Error,
@@ -77,6 +78,8 @@ class Encoded:
         The response, when asked for.
     trials : ndarray or None
         Binomial trials, when asked for.
+    offset : ndarray or None
+        The model's summed offsets on each row (``None`` when the model has none).
     """
 
     X: np.ndarray
@@ -84,6 +87,7 @@ class Encoded:
     index: pd.Index
     y: np.ndarray | None = None
     trials: np.ndarray | None = None
+    offset: np.ndarray | None = None
 
     @property
     def n_obs(self) -> int:
@@ -387,7 +391,8 @@ def encode(
                 f"Column '{name}' (binomial trials) must hold non-negative integers in the new "
                 "data."
             )
-    return Encoded(X, tuple(blocks), index, y, trials_values)
+    offset = offset_values(design.spec.fixed.offsets, data, where="the new data")
+    return Encoded(X, tuple(blocks), index, y, trials_values, offset)
 
 
 def encode_training(design: Design, index: pd.Index) -> Encoded:
@@ -396,4 +401,4 @@ def encode_training(design: Design, index: pd.Index) -> Encoded:
         EncodedBlock(b.name, b.Z, np.asarray(b.levels, dtype=object)[b.codes])
         for b in design.blocks
     )
-    return Encoded(design.X, blocks, pd.Index(index), design.y, design.trials)
+    return Encoded(design.X, blocks, pd.Index(index), design.y, design.trials, design.offset)

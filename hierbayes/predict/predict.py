@@ -77,6 +77,8 @@ def linear_predictor(
     """
     _check_choice("groups", groups, GROUPS)
     eta = np.einsum("cdp,np->cdn", draws.b, encoded.X)
+    if encoded.offset is not None:
+        eta += encoded.offset
     if groups == "population":
         return eta
     for block, rows in zip(design.blocks, encoded.blocks, strict=True):
@@ -103,8 +105,9 @@ def linear_predictor(
     return eta
 
 
-def _sigma(draws: PosteriorDraws) -> np.ndarray | None:
-    return None if draws.sigma is None else draws.sigma[:, :, None]
+def _own(draws: PosteriorDraws) -> dict[str, np.ndarray]:
+    """The family's own parameters, shaped (C, D, 1) to broadcast against rows."""
+    return {name: value[:, :, None] for name, value in draws.params.items()}
 
 
 def _values(
@@ -126,7 +129,7 @@ def _values(
         return eta
     if kind == "mean":
         return design.family.inverse_link(eta)
-    return sample_response(design.family, eta, rng=rng, sigma=_sigma(draws), trials=encoded.trials)
+    return sample_response(design.family, eta, rng=rng, params=_own(draws), trials=encoded.trials)
 
 
 def predict(

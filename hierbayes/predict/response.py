@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-import numpy as np
-from scipy.special import gammaln, log_expit
+from collections.abc import Mapping
+from typing import Any
 
-from hierbayes.errors import DataError
+import numpy as np
+
 from hierbayes.families import Family
 
 __all__ = ["log_density", "sample_response"]
 
 
-def _need(value: np.ndarray | None, what: str, family: Family) -> np.ndarray:
-    if value is None:
-        raise DataError(f"The {family.name} family needs {what} to simulate or score responses.")
-    return value
+def _params(sigma: Any, params: Mapping[str, Any] | None) -> dict[str, Any]:
+    out = dict(params or {})
+    if sigma is not None:
+        out["sigma"] = sigma
+    return out
 
 
 def sample_response(
@@ -24,12 +26,14 @@ def sample_response(
     rng: np.random.Generator,
     sigma: np.ndarray | None = None,
     trials: np.ndarray | None = None,
+    params: Mapping[str, Any] | None = None,
 ) -> np.ndarray:
     """Draw responses given the linear predictor ``eta`` (arrays broadcast against ``eta``).
 
-    gaussian: ``Normal(eta, sigma)``; bernoulli: ``Bernoulli(expit(eta))``; binomial:
-    ``Binomial(trials, expit(eta))``; poisson: ``Poisson(exp(eta))``. Counts come back as
-    integers.
+    The family's own simulator: gaussian ``Normal(eta, sigma)``, bernoulli
+    ``Bernoulli(expit(eta))``, binomial ``Binomial(trials, expit(eta))``, poisson
+    ``Poisson(exp(eta))``, ... ``params`` holds the family's own parameters by name
+    (``sigma=`` is a shorthand for ``params={"sigma": ...}``). Counts come back as integers.
 
     Examples
     --------
@@ -39,17 +43,7 @@ def sample_response(
     >>> round(float(y.mean()), 1), y.dtype.kind
     (3.0, 'i')
     """
-    if family.name == "gaussian":
-        scale = _need(sigma, "the residual SD", family)
-        return eta + scale * rng.standard_normal(eta.shape)
-    if family.name == "bernoulli":
-        return rng.binomial(1, family.inverse_link(eta)).astype(np.int64)
-    if family.name == "binomial":
-        n = np.broadcast_to(_need(trials, "the number of trials", family), eta.shape)
-        return rng.binomial(n.astype(np.int64), family.inverse_link(eta)).astype(np.int64)
-    if family.name == "poisson":
-        return rng.poisson(family.inverse_link(eta)).astype(np.int64)
-    raise DataError(f"Cannot simulate responses of the {family.name} family.")
+    return family.sample(eta, rng, _params(sigma, params), trials)
 
 
 def log_density(
@@ -59,6 +53,7 @@ def log_density(
     *,
     sigma: np.ndarray | None = None,
     trials: np.ndarray | None = None,
+    params: Mapping[str, Any] | None = None,
 ) -> np.ndarray:
     """Log density (or mass) of ``y`` given the linear predictor ``eta``, elementwise.
 
@@ -68,15 +63,4 @@ def log_density(
     >>> float(np.exp(log_density(get_family("bernoulli"), np.array(1.0), np.array(0.0))))
     0.5
     """
-    if family.name == "gaussian":
-        scale = _need(sigma, "the residual SD", family)
-        return -0.5 * ((y - eta) / scale) ** 2 - np.log(scale) - 0.5 * np.log(2 * np.pi)
-    if family.name == "bernoulli":
-        return y * log_expit(eta) + (1 - y) * log_expit(-eta)
-    if family.name == "binomial":
-        n = _need(trials, "the number of trials", family)
-        log_choose = gammaln(n + 1) - gammaln(y + 1) - gammaln(n - y + 1)
-        return log_choose + y * log_expit(eta) + (n - y) * log_expit(-eta)
-    if family.name == "poisson":
-        return y * eta - np.exp(eta) - gammaln(y + 1)
-    raise DataError(f"Cannot score responses of the {family.name} family.")
+    return family.log_density(y, eta, _params(sigma, params), trials)

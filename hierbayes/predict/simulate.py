@@ -328,6 +328,8 @@ def _simulate_rows(
     encoded = encode(design, long, groups=False, trials=observations and design.family.needs_trials)
     ci, di = positions[0][group_of_row], positions[1][group_of_row]
     eta = np.einsum("np,np->n", draws.b[ci, di], encoded.X)
+    if encoded.offset is not None:
+        eta = eta + encoded.offset  # from the given rows
     for block in blocks:
         Z = block_matrix(block, long)
         eta = eta + (Z * effects[block.name][group_of_row]).sum(axis=1)
@@ -336,8 +338,8 @@ def _simulate_rows(
     out["linear"] = eta
     out["mean"] = design.family.inverse_link(eta)
     if observations:
-        sigma = None if draws.sigma is None else draws.sigma[ci, di]
+        own = {name: value[ci, di] for name, value in draws.params.items()}
         out[response_name(design)] = sample_response(
-            design.family, eta, rng=rng, sigma=sigma, trials=encoded.trials
+            design.family, eta, rng=rng, params=own, trials=encoded.trials
         )
     return out

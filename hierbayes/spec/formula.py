@@ -24,6 +24,7 @@ __all__ = ["parse_formula", "split_top_level"]
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*")
 _WORD = re.compile(r"[^\W\d][\w.]*")
 _TRIALS = re.compile(r"^\s*trials\s*\(\s*([A-Za-z_][A-Za-z0-9_.]*)\s*\)\s*$")
+_OFFSET = re.compile(r"^offset\s*\((.*)\)$", re.DOTALL)
 
 
 def parse_formula(formula: str) -> ModelSpec:
@@ -72,6 +73,7 @@ def parse_formula(formula: str) -> ModelSpec:
 
     fixed_parts: list[str] = []
     fixed_pieces: list[tuple[str, str, int]] = []
+    offsets: list[str] = []
     groups: list[GroupTerm] = []
     offset = tilde[0] + 1
     for sign, piece, start in _split_terms(formula, rhs_text, offset):
@@ -91,6 +93,10 @@ def parse_formula(formula: str) -> ModelSpec:
                     formula,
                     lead + bars[0],
                 )
+            found = _OFFSET.match(stripped)
+            if found is not None and _balanced(found.group(1)):
+                offsets.append(_parse_offset(formula, found.group(1), sign, lead))
+                continue
             check_slash_typo(formula, stripped, lead)
             fixed_pieces.append((sign, piece, start))
             fixed_parts.append(f"{sign} {stripped}" if fixed_parts or sign == "-" else stripped)
@@ -100,9 +106,43 @@ def parse_formula(formula: str) -> ModelSpec:
     if fixed_expr.startswith("-"):
         fixed_expr = "1 " + fixed_expr
     fixed_terms = _canonical_terms(formula, fixed_expr, offset)
-    spec = ModelSpec(FixedTerms(response, fixed_terms, trials), tuple(groups), formula=formula)
+    tangled = [t for t in fixed_terms if re.search(r"\boffset\s*\(", t)]
+    if tangled:
+        raise FormulaSyntaxError(
+            f"offset() must be a term of its own, added with '+' (found {tangled[0]!r}).",
+            formula,
+            formula.find("offset"),
+        )
+    fixed = FixedTerms(response, fixed_terms, trials, tuple(offsets))
+    spec = ModelSpec(fixed, tuple(groups), formula=formula)
     _validate(spec)
     return spec
+
+
+def _balanced(text: str) -> bool:
+    """Whether every parenthesis of ``text`` closes within it (``offset(a) + (b)`` is not one
+    call)."""
+    depth = 0
+    for char in text:
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth < 0:
+            return False
+    return depth == 0
+
+
+def _parse_offset(formula: str, inner: str, sign: str, pos: int) -> str:
+    """The expression of ``offset(inner)``, checked to be one formula term."""
+    if sign == "-":
+        raise FormulaSyntaxError(
+            "An offset cannot be subtracted with '-'; write 'offset(-x)' instead.", formula, pos
+        )
+    expr = inner.strip()
+    if not expr:
+        raise FormulaSyntaxError(
+            "offset() needs an expression, as in 'offset(np.log(n))'.", formula, pos
+        )
+    _canonical_terms(formula, f"0 + I({expr})", pos)  # evaluated as arithmetic, as in R
+    return expr
 
 
 def _check_parentheses(formula: str) -> None:

@@ -20,6 +20,9 @@ class FixedTerms:
         ``("1", "cses", "meanses", "cses:meanses")``. ``"1"`` is the intercept.
     trials : str or None
         Column with the number of binomial trials (from ``y | trials(n) ~ ...``).
+    offsets : tuple of str
+        Expressions of the offsets, added to the linear predictor with a fixed coefficient of 1
+        (``offset(np.log(expected))`` in the formula gives ``"np.log(expected)"``).
 
     Examples
     --------
@@ -30,6 +33,7 @@ class FixedTerms:
     response: str
     terms: tuple[str, ...]
     trials: str | None = None
+    offsets: tuple[str, ...] = ()
 
     @property
     def expr(self) -> str:
@@ -125,5 +129,6 @@ class ModelSpec:
         lhs = self.fixed.response
         if self.fixed.trials is not None:
             lhs = f"{lhs} | trials({self.fixed.trials})"
-        rhs = " + ".join([self.fixed.expr, *(str(g) for g in self.groups)])
+        offsets = [f"offset({o})" for o in self.fixed.offsets]
+        rhs = " + ".join([self.fixed.expr, *offsets, *(str(g) for g in self.groups)])
         return f"{lhs} ~ {rhs}"

@@ -181,11 +181,13 @@ def _irls(
 ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray, bool]:
     family, y, trials = design.family, design.y, design.trials
     rows = ok[codes]
+    offset = design.offset_or_zero  # known part of η: regress the working response less it
     eta = _start(family, y, trials)
     converged = family.link == "identity"
     for _ in range(1 if converged else _MAX_ITER):
         z, w = _working(family, eta, y, trials)
-        beta, coef_g, new = _wls(z, w, W, Z, codes, J, rows, shared_names)
+        beta, coef_g, new = _wls(z - offset, w, W, Z, codes, J, rows, shared_names)
+        new = new + offset
         change = np.max(np.abs(new[rows] - eta[rows])) if rows.any() else 0.0
         eta = new
         if not converged and change < 1e-9 * (1.0 + np.max(np.abs(eta[rows]))):

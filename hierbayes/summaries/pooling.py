@@ -169,7 +169,7 @@ def _cross_products(fit: Fit, fb: FactorBlocks) -> np.ndarray:
     else:
         posterior = _posterior(fit)
         b = posterior["b"].mean(("chain", "draw")).sel(term=list(design.fixed_columns)).values
-        eta = design.X @ b
+        eta = design.X @ b + design.offset_or_zero
         for block in design.blocks:
             u = posterior[f"u|{block.name}"].mean(("chain", "draw")).transpose(..., block.term_dim)
             eta = eta + np.einsum("nq,nq->n", block.Z, np.asarray(u.values)[block.codes])

@@ -213,7 +213,7 @@ def linear_predictor(
     index = np.arange(b.shape[0]) if draws is None else np.asarray(draws)
     for start in range(0, index.size, chunk):
         sel = index[start : start + chunk]
-        eta = b[sel] @ design.X.T
+        eta = b[sel] @ design.X.T + design.offset_or_zero
         if groups:
             for block in design.blocks:
                 u = us[block.name][sel][:, block.codes, :]  # (s, n, q)
@@ -236,6 +236,6 @@ def predictive_draws(fit: Fit, size: int, rng: np.random.Generator) -> np.ndarra
     from hierbayes.predict.response import sample_response  # predict imports summaries
 
     eta = np.concatenate(list(linear_predictor(fit, draws=index)), axis=0)
-    sigma = flatten(posterior["sigma"])[index][:, None] if design.family.has_sigma else None
-    replicated = sample_response(design.family, eta, rng=rng, sigma=sigma, trials=design.trials)
+    own = {name: flatten(posterior[name])[index][:, None] for name in design.family.params}
+    replicated = sample_response(design.family, eta, rng=rng, params=own, trials=design.trials)
     return replicated.astype(float)

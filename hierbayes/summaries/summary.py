@@ -17,13 +17,6 @@ if TYPE_CHECKING:
 
 __all__ = ["Summary", "summary"]
 
-_FAMILY_TITLE = {
-    "gaussian": "Bayesian linear mixed model",
-    "bernoulli": "Bayesian generalized linear mixed model",
-    "binomial": "Bayesian generalized linear mixed model",
-    "poisson": "Bayesian generalized linear mixed model",
-}
-
 
 @dataclass(frozen=True)
 class Summary:
@@ -152,7 +145,7 @@ def summary(fit: Fit, *, prob: float = DEFAULT_PROB) -> Summary:
     groups = "; ".join(f"{factor}, {n}" for factor, n in levels.items()) or "none"
     d = fit.diagnostics
     header = [
-        ("Model", f"{_FAMILY_TITLE[family.name]} (family: {family.name}, link: {family.link})"),
+        ("Model", f"{family.title} (family: {family.name}, link: {family.link})"),
         ("Formula", fit.spec.formula or str(fit.spec)),
         ("Data", f"{design.n_obs} observations; groups: {groups}"),
         (

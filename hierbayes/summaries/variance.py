@@ -87,19 +87,23 @@ def _varying_design(fb: FactorBlocks, frame: pd.DataFrame) -> np.ndarray:
 
 
 def _latent_residual(fit: Fit, group_var: np.ndarray) -> np.ndarray:
-    """Residual variance per draw (and point): σ², π²/3, or ln(1 + 1/λ) (poisson)."""
+    """Residual variance per draw (and point) on the latent scale, the family's own rule:
+    σ², π²/3 (logit), ln(1 + 1/λ) (poisson), ..."""
     design = fit.design
     family = design.family
+    if family.latent_variance is None:
+        raise SummaryError(
+            f"No latent-scale residual variance for the {family.name} family "
+            f"(link {family.link}), so no ICC or R² on the latent scale."
+        )
     posterior = fit.idata["posterior"].to_dataset()
-    if family.has_sigma:
-        return (flatten(posterior["sigma"]) ** 2)[:, None] * np.ones_like(group_var)
-    if family.latent_residual_variance is not None:
-        return np.full_like(group_var, family.latent_residual_variance)
-    if family.link == "log":
-        fixed = np.concatenate(list(linear_predictor(fit, groups=False)), axis=0).mean(axis=1)
-        lam = np.exp(fixed[:, None] + group_var / 2)
-        return np.log1p(1.0 / lam)
-    raise SummaryError(f"No latent-scale residual variance for the {family.name} family.")
+    params = {name: flatten(posterior[name]) for name in family.params}
+
+    def fixed() -> np.ndarray:
+        eta = np.concatenate(list(linear_predictor(fit, groups=False)), axis=0)
+        return eta.mean(axis=1)[:, None]
+
+    return family.latent_variance(fixed, group_var, params)
 
 
 def icc(fit: Fit, *, at: AtInput | None = None, prob: float = DEFAULT_PROB) -> pd.DataFrame:

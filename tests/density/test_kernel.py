@@ -108,6 +108,13 @@ MODELS = [
     ("c | trials(n) ~ x + (1 + x | g)", "binomial", "centered"),
     ("c | trials(n) ~ x + (1 | g) + (1 | h)", "binomial", "auto"),
     ("k ~ x + (x || g)", "poisson", "centered"),
+    # offsets: in η for every family; gaussian integrated-out paths see y - offset
+    ("k ~ x + offset(np.log(c + 1)) + offset(0.1 * w) + (1 + x | g)", "poisson", "centered"),
+    ("yb ~ x + offset(w) + (1 | g)", "bernoulli", "noncentered"),
+    ("c | trials(n) ~ x + offset(-w) + (1 | g)", "binomial", "auto"),
+    ("y ~ x + offset(2 * w) + (1 + x | g)", "gaussian", "auto"),  # sufficient statistics
+    ("y ~ x + offset(w) + (1 | g) + (1 | h)", "gaussian", "auto"),  # h integrated out by rows
+    ("y ~ x + offset(w) + (1 + x | g)", "gaussian", "noncentered"),
 ]
 
 

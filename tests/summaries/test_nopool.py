@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -160,3 +162,13 @@ def test_confounded_common_coefficient_is_an_error():
     fb = factor_blocks(design)
     with pytest.raises(hb.SummaryError, match="not identified from the variation within groups"):
         no_pooling(design, fb, population_map(design, fb))
+
+
+def test_complete_pooling_with_an_offset_equals_statsmodels_glm():
+    d = pd.read_csv(Path(__file__).parents[1] / "data" / "mmmec.csv", dtype={"region": str})
+    formula = "deaths ~ uvb + offset(np.log(expected)) + (1 | region)"
+    design = make_design(parse_formula(formula), d, family="poisson")
+    reference = sm.GLM(
+        d.deaths, sm.add_constant(d.uvb), family=sm.families.Poisson(), offset=np.log(d.expected)
+    ).fit()
+    np.testing.assert_allclose(complete_pooling(design), reference.params.values, rtol=1e-8)

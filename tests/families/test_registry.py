@@ -1,4 +1,4 @@
-"""Response families: lookup, links and response validation."""
+"""Response families: the registry, links, latent variances and response validation."""
 
 from __future__ import annotations
 
@@ -73,21 +73,30 @@ def test_logit_inverse_link_is_stable_and_bounded():
     np.testing.assert_allclose(p, [0.0, 0.5, 1.0])
 
 
-@pytest.mark.parametrize(
-    ("name", "expected"),
-    [
-        ("gaussian", None),
-        ("poisson", None),
-        ("bernoulli", np.pi**2 / 3),
-        ("binomial", np.pi**2 / 3),
-    ],
-)
-def test_latent_residual_variance(name, expected):
-    value = get_family(name).latent_residual_variance
-    if expected is None:
-        assert value is None
-    else:
-        assert value == pytest.approx(expected)
+def test_latent_variances():
+    group_var = np.array([[0.5], [1.0]])
+    fixed = np.array([[0.2], [-0.3]])
+    sigma = np.array([2.0, 3.0])
+    gaussian = get_family("gaussian").latent_variance(lambda: fixed, group_var, {"sigma": sigma})
+    np.testing.assert_allclose(gaussian, [[4.0], [9.0]])
+    for name in ("bernoulli", "binomial"):
+        value = get_family(name).latent_variance(lambda: fixed, group_var, {})
+        np.testing.assert_allclose(value, np.pi**2 / 3)
+    # poisson: log(1 + 1/λ), λ = exp(fixed + τ²/2) (Nakagawa, Johnson & Schielzeth 2017)
+    poisson = get_family("poisson").latent_variance(lambda: fixed, group_var, {})
+    np.testing.assert_allclose(poisson, np.log1p(np.exp(-(fixed + group_var / 2))))
+
+
+def test_links_are_looked_up_by_name():
+    assert get_family("bernoulli", link="logit") is FAMILIES["bernoulli"]
+    assert get_family(FAMILIES["poisson"], link="log") is FAMILIES["poisson"]
+    with pytest.raises(FamilyError, match=r"The poisson family has no link 'identity'; choose one"):
+        get_family("poisson", link="identity")
+
+
+def test_codes_are_distinct():
+    codes = [f.code for f in FAMILIES.values()]
+    assert len(set(codes)) == len(codes)
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,70 @@
+"""Response families, one module each, and the registry that every layer looks them up in.
+
+A family module (:mod:`~hierbayes.families.gaussian`, :mod:`~hierbayes.families.bernoulli`,
+:mod:`~hierbayes.families.binomial`, :mod:`~hierbayes.families.poisson`) holds all there is to
+know about its family: compiled log-likelihood and derivatives (reached by the kernel through
+:mod:`hierbayes.families.dispatch`), PyMC likelihood, response simulator and log density, mean,
+response check, default priors of its own parameters, latent-scale variance and notation, in one
+:class:`Family` record. Adding a family is one module, one line in :data:`FAMILIES` and one line
+per function of :mod:`~hierbayes.families.dispatch`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from hierbayes.errors import FamilyError
+from hierbayes.families import bernoulli, binomial, gaussian, poisson
+from hierbayes.families.base import Family
+
+__all__ = ["FAMILIES", "Family", "get_family", "log_density_constant"]
+
+# name -> family with its default link; (name, link) -> family for every link a family offers
+FAMILIES: dict[str, Family] = {
+    f.name: f for f in (gaussian.FAMILY, bernoulli.FAMILY, binomial.FAMILY, poisson.FAMILY)
+}
+_BY_LINK: dict[tuple[str, str], Family] = {(f.name, f.link): f for f in FAMILIES.values()}
+
+
+def get_family(family: str | Family, link: str | None = None) -> Family:
+    """Look up a family by name (and link; ``None``: the family's default link).
+
+    Examples
+    --------
+    >>> get_family("poisson").link
+    'log'
+    >>> get_family("bernoulli", link="logit").name
+    'bernoulli'
+    """
+    if isinstance(family, Family):
+        if link is not None and link != family.link:
+            return get_family(family.name, link)
+        return family
+    key = str(family).lower()
+    if key not in FAMILIES:
+        raise FamilyError(
+            f"Unknown family {family!r}; choose one of {', '.join(sorted(FAMILIES))}."
+        )
+    if link is None:
+        return FAMILIES[key]
+    found = _BY_LINK.get((key, str(link).lower()))
+    if found is None:
+        links = sorted(lk for name, lk in _BY_LINK if name == key)
+        raise FamilyError(
+            f"The {key} family has no link {link!r}; choose one of {', '.join(links)}."
+        )
+    return found
+
+
+def log_density_constant(family: Family, y: np.ndarray, trials: np.ndarray | None) -> np.ndarray:
+    """The part of each observation's log density that involves no parameter.
+
+    ``-log(2π)/2`` for gaussian, the log binomial coefficient for binomial, ``-log(y!)`` for
+    poisson, 0 for bernoulli.
+
+    Examples
+    --------
+    >>> log_density_constant(get_family("poisson"), np.array([0.0, 2.0]), None).round(4).tolist()
+    [-0.0, -0.6931]
+    """
+    return family.constant(np.asarray(y, dtype=float), trials)

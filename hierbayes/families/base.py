@@ -1,0 +1,123 @@
+"""The :class:`Family` record: everything the layers above need to know about a response family.
+
+Each family lives in its own module of :mod:`hierbayes.families` and builds one :class:`Family`
+from its own functions; the compiled kernel reaches the same module's numba functions through
+:mod:`hierbayes.families.dispatch`. Nothing here knows any particular family.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from hierbayes.errors import DataError, FamilyError
+
+__all__ = ["Family", "PriorSpec", "check_counts", "need"]
+
+# a default prior of a family parameter: (distribution, its parameters, what it applies to)
+PriorSpec = tuple[str, dict[str, float], str]
+
+
+def check_counts(y: np.ndarray, trials: np.ndarray | None) -> str | None:
+    """Why ``y`` is not a vector of non-negative integer counts (``None`` when it is)."""
+    if (y < 0).any() or (np.round(y) != y).any():
+        bad = np.unique(y[(y < 0) | (np.round(y) != y)])[:5]
+        return f"counts must be non-negative integers; found {bad.tolist()}"
+    return None
+
+
+def need(value: Any, what: str, family: str) -> Any:
+    """``value``, or a :class:`DataError` saying the family needs ``what``."""
+    if value is None:
+        raise DataError(f"The {family} family needs {what} to simulate or score responses.")
+    return value
+
+
+@dataclass(frozen=True)
+class Family:
+    """A response distribution with its link function.
+
+    Parameters
+    ----------
+    name, link
+        The family's name (``"poisson"``) and link (``"log"``).
+    code
+        The family's number in the compiled kernel (:mod:`hierbayes.families.dispatch`).
+    params
+        Names of the family's own parameters (``("sigma",)`` for gaussian), sampled on the log
+        scale, each with a prior of the same name.
+    needs_trials
+        Whether the response needs a number of trials (binomial).
+    inverse_link
+        Mean of the response given the linear predictor.
+    check
+        ``check(y, trials)``: why the family cannot model ``y``, or ``None``.
+    likelihood
+        ``likelihood(name, eta, y, trials, params, dims)``: adds the observed PyMC variable;
+        ``params`` maps each own parameter to its PyMC variable.
+    sample
+        ``sample(eta, rng, params, trials)``: response draws (arrays broadcast against ``eta``).
+    log_density
+        ``log_density(y, eta, params, trials)``: elementwise log density or mass.
+    constant
+        ``constant(y, trials)``: the part of each row's log density that involves no parameter.
+    default_priors
+        ``default_priors(y, trials)``: the own parameters' data-scaled default priors.
+    latent_variance
+        ``latent_variance(fixed, group_var, params)``: the residual variance on the latent
+        (link) scale for ICC and R² (``fixed()``: (S, 1) mean fixed-part linear predictor,
+        ``group_var``: (S, k) group variances, ``params``: own parameters, (S,) each), or
+        ``None`` where no latent scale is defined.
+    law, mean_symbol
+        The response's law in equations (``"Poisson"``) and the symbol of its mean parameter
+        (plain text, LaTeX).
+    title
+        The kind of model, for summaries.
+    discrete
+        Whether the response is a count (posterior predictive checks show counts, not
+        densities).
+
+    Examples
+    --------
+    >>> from hierbayes.families import get_family
+    >>> fam = get_family("bernoulli")
+    >>> fam.link, float(fam.inverse_link(np.array([0.0]))[0])
+    ('logit', 0.5)
+    """
+
+    name: str
+    link: str
+    code: int
+    params: tuple[str, ...]
+    needs_trials: bool
+    inverse_link: Callable[[np.ndarray], np.ndarray]
+    check: Callable[[np.ndarray, np.ndarray | None], str | None]
+    likelihood: Callable[..., Any]
+    sample: Callable[..., np.ndarray]
+    log_density: Callable[..., np.ndarray]
+    constant: Callable[[np.ndarray, np.ndarray | None], np.ndarray]
+    default_priors: Callable[[np.ndarray, np.ndarray | None], dict[str, PriorSpec]]
+    latent_variance: Callable[..., np.ndarray] | None
+    law: str
+    mean_symbol: tuple[str, str]
+    title: str = "Bayesian generalized linear mixed model"
+    discrete: bool = False
+
+    @property
+    def has_sigma(self) -> bool:
+        """Whether the family has a residual SD ``sigma``."""
+        return "sigma" in self.params
+
+    def validate_response(self, y: np.ndarray, trials: np.ndarray | None, name: str) -> None:
+        """Raise :class:`FamilyError` naming the response when this family cannot model it."""
+        if self.needs_trials and trials is None:
+            raise FamilyError(
+                f"The {self.name} family needs the number of trials: write "
+                f"'{name} | trials(n) ~ ...' or pass trials='n'."
+            )
+        message = self.check(y, trials)
+        if message is not None:
+            raise FamilyError(f"Response '{name}' does not fit the {self.name} family: {message}.")
