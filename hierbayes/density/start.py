@@ -119,7 +119,7 @@ def starting_points(layout: Layout) -> Start:
     return Start(base + A @ theta, layout.theta, chol, scale_jitter)
 
 
-def _laplace_chol(objective, theta: np.ndarray) -> np.ndarray:  # noqa: ANN001
+def _laplace_chol(objective, theta: np.ndarray) -> np.ndarray:
     """Cholesky factor of the inverse Hessian of ``objective`` at ``theta`` (central differences
     of its gradient); a diagonal fallback where that is not positive definite."""
     p = theta.size

@@ -19,6 +19,7 @@ from formulaic import ModelSpec as FormulaicSpec
 from formulaic.errors import FormulaicError
 
 from hierbayes.design.level2 import Level2Input, merge_level2
+from hierbayes.design.offset import offset_values
 from hierbayes.design.validate import (
     check_frame,
     check_group_labels,
@@ -32,7 +33,6 @@ from hierbayes.errors import (
     MissingColumnError,
     MissingValueError,
 )
-from hierbayes.design.offset import offset_values
 from hierbayes.families import Family, get_family
 from hierbayes.linalg import first_dependent_column
 from hierbayes.spec import GroupTerm, ModelSpec

@@ -14,6 +14,7 @@ import pandas as pd
 from formulaic import Formula, model_matrix
 
 from hierbayes.errors import DataError, MissingColumnError
+from hierbayes.spec.safety import FORMULA_CONTEXT, check_expression
 
 __all__ = ["offset_values", "offset_variables"]
 
@@ -51,6 +52,7 @@ def offset_values(
         return None
     total = np.zeros(len(data))
     for expr in offsets:
+        check_expression(expr)  # an offset= argument is text from the user, like a formula
         for name in offset_variables(expr):
             if name not in data.columns:
                 raise MissingColumnError(
@@ -58,7 +60,9 @@ def offset_values(
                     f"offset is part of every prediction, so give '{name}' on every row."
                 )
         try:
-            mm = model_matrix(f"0 + I({expr})", data, na_action="ignore", output="pandas")
+            mm = model_matrix(
+                f"0 + I({expr})", data, na_action="ignore", output="pandas", context=FORMULA_CONTEXT
+            )
             values = mm.to_numpy(dtype=float)
         except Exception as err:  # formulaic's, or the user's transform's (np.log of text)
             raise DataError(f"Could not evaluate the offset offset({expr}): {err}") from err

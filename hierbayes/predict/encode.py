@@ -39,8 +39,8 @@ from hierbayes.errors import (
     MissingValueError,
     UnknownLevelError,
 )
-from hierbayes.spec.safety import FORMULA_CONTEXT, check_expression
 from hierbayes.frames import as_pandas, level2_as_pandas
+from hierbayes.spec.safety import FORMULA_CONTEXT, check_expression
 
 __all__ = [
     "Encoded",
