@@ -157,7 +157,7 @@ def compare(fits: Mapping[str, Fit | KFold], *, method: str = "stacking") -> pd.
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=_ARVIZ_PARETO, category=UserWarning)
         table = az.compare(results, method=method, round_to="none")
-    return with_notes(table)
+    return with_notes(table, method=method)
 
 
 @dataclass(frozen=True)

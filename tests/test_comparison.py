@@ -164,6 +164,9 @@ def test_loo_is_cached_on_the_fit() -> None:
     table = hb.compare({"a": fit, "b": _ll_fit(1, heavy=False)})
     assert table.loc["a", "elpd"] == first.elpd
     assert fit.loo() is first
+    assert any(note.startswith("weight (stacking)") for note in table.notes)
+    bma = hb.compare({"a": fit, "b": _ll_fit(1, heavy=False)}, method="pseudo-BMA")
+    assert any(note.startswith("weight (pseudo-BMA)") for note in bma.notes)
 
 
 def _kfold(elpd: np.ndarray, groups: np.ndarray, k: int = 2) -> KFold:
