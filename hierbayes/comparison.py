@@ -8,7 +8,7 @@ out, refit, and score the held-out groups as new groups (:func:`kfold` with ``by
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +23,7 @@ from hierbayes.predict.density import log_predictive_density
 from hierbayes.rebuild import Recipe
 
 if TYPE_CHECKING:
+    from hierbayes.diagnostics import Problem
     from hierbayes.fit import Fit
 
 __all__ = ["KFold", "compare", "kfold", "loo"]
@@ -298,13 +299,13 @@ def kfold(
     assert design.data is not None
     data = design.data.set_axis(fit.model.obs_index, axis=0)
     elpd = np.empty(design.n_obs)
-    troubled: dict[int, Fit] = {}
+    troubled: dict[int, tuple[Problem, ...]] = {}  # convergence problems of each fold's refit
     for f in range(k):
         test = fold == f
         seed = int(refit_seeds[f].generate_state(1)[0])
         fold_fit = _refit(recipe, data[~test], f, settings, fit.sampler, seed)
-        if not fold_fit.diagnostics.ok:
-            troubled[f] = fold_fit
+        if fold_fit.diagnostics.problems:
+            troubled[f] = fold_fit.diagnostics.problems
         scored = log_predictive_density(
             fold_fit, data[test], n_effect_draws=n_effect_draws, random_seed=seed
         )
@@ -341,14 +342,14 @@ def _refit(
     return fold_fit
 
 
-def _warn_folds(troubled: Mapping[int, Fit], k: int) -> None:
-    """One :class:`~hierbayes.errors.ConvergenceWarning` for every refit with problems."""
+def _warn_folds(troubled: Mapping[int, Sequence[Problem]], k: int) -> None:
+    """One :class:`~hierbayes.errors.ConvergenceWarning` for all refits with problems (by fold)."""
     from hierbayes.diagnostics import problem_table, warn_convergence
 
     rows = [
         (str(f), p.parameter, p.problem, p.value, p.advice)
-        for f, fold_fit in troubled.items()
-        for p in fold_fit.diagnostics.problems
+        for f, problems in troubled.items()
+        for p in problems
     ]
     folds = ", ".join(str(f) for f in troubled)
     warn_convergence(
