@@ -198,6 +198,10 @@ class KFold:
             f"(SE {self.se:.2f}) over {len(self.pointwise)} observations."
         )
 
+    def __repr__(self) -> str:
+        folds = self.folds.to_string(float_format=lambda v: f"{v:.2f}")
+        return f"<KFold> {self}\n" + "\n".join("  " + line for line in folds.splitlines())
+
 
 def _fold_units(fit: Fit, by: str) -> tuple[str, np.ndarray]:
     design = fit.design

@@ -197,6 +197,9 @@ def test_compare_kfold_results_difference_and_its_se_by_hand() -> None:
 
     assert table.loc["b", "p_worse"] == pytest.approx(norm.cdf(-diff / dse))
     assert table["weight"].sum() == pytest.approx(1.0)
+    shown = repr(_kfold(a, groups))
+    assert shown.startswith("<KFold> 2-fold cross-validation holding out 'g' groups: elpd")
+    assert len(shown.splitlines()) == 1 + 1 + 1 + 2  # summary, header, index name, two folds
     assert "weight (stacking)" in repr(table) and "dse" in table._repr_html_()
 
 
