@@ -8,7 +8,7 @@ out, refit, and score the held-out groups as new groups (:func:`kfold` with ``by
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +23,7 @@ from hierbayes.predict.density import log_predictive_density
 from hierbayes.rebuild import Recipe
 
 if TYPE_CHECKING:
+    from hierbayes.diagnostics import Problem
     from hierbayes.fit import Fit
 
 __all__ = ["KFold", "compare", "kfold", "loo"]
@@ -168,7 +169,7 @@ def compare(fits: Mapping[str, Fit | KFold], *, method: str = "stacking") -> pd.
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=_ARVIZ_PARETO, category=UserWarning)
         table = az.compare(results, method=method, round_to="none")
-    return with_notes(table)
+    return with_notes(table, method=method)
 
 
 @dataclass(frozen=True)
@@ -207,6 +208,10 @@ class KFold:
             f"{self.k}-fold cross-validation holding out {unit}: elpd {self.elpd:.2f} "
             f"(SE {self.se:.2f}) over {len(self.pointwise)} observations."
         )
+
+    def __repr__(self) -> str:
+        folds = self.folds.to_string(float_format=lambda v: f"{v:.2f}")
+        return f"<KFold> {self}\n" + "\n".join("  " + line for line in folds.splitlines())
 
 
 def _fold_units(fit: Fit, by: str) -> tuple[str, np.ndarray]:
@@ -347,7 +352,7 @@ def kfold(
                 "K-fold refits failed on the cluster: "
                 + "; ".join(f"fold {r.index}: {r.error}: {r.message}" for r in failed)
             )
-    troubled: dict[int, list[tuple[str, str, str, str]]] = {}
+    troubled: dict[int, tuple[Problem, ...]] = {}  # convergence problems of each fold's refit
     for f, (scored, problems) in enumerate(results):
         elpd[fold == f] = scored
         if problems:
@@ -377,17 +382,14 @@ class FoldTask:
     n_effect_draws: int
 
 
-def _fold_elpd(task: FoldTask) -> tuple[np.ndarray, list[tuple[str, str, str, str]]]:
-    """Refit without one fold and score it: (elpd of each held-out row, convergence problems as
-    (parameter, problem, value, what to try) rows, empty when the refit converged)."""
+def _fold_elpd(task: FoldTask) -> tuple[np.ndarray, tuple[Problem, ...]]:
+    """Refit without one fold and score it: the elpd of each held-out row, and the refit's
+    convergence problems (empty when it converged)."""
     fold_fit = _refit(task.recipe, task.train, task.fold, task.settings, task.sampler, task.seed)
     scored = log_predictive_density(
         fold_fit, task.test, n_effect_draws=task.n_effect_draws, random_seed=task.seed
     )
-    problems = [
-        (p.parameter, p.problem, p.value, p.advice) for p in fold_fit.diagnostics.problems
-    ]
-    return scored.to_numpy(), problems
+    return scored.to_numpy(), fold_fit.diagnostics.problems
 
 
 def _refit(
@@ -411,12 +413,14 @@ def _refit(
     return fold_fit
 
 
-def _warn_folds(troubled: Mapping[int, list[tuple[str, str, str, str]]], k: int) -> None:
-    """One :class:`~hierbayes.errors.ConvergenceWarning` for every refit with problems."""
+def _warn_folds(troubled: Mapping[int, Sequence[Problem]], k: int) -> None:
+    """One :class:`~hierbayes.errors.ConvergenceWarning` for all refits with problems (by fold)."""
     from hierbayes.diagnostics import problem_table, warn_convergence
 
     rows = [
-        (str(f), *problem) for f, problems in troubled.items() for problem in problems
+        (str(f), p.parameter, p.problem, p.value, p.advice)
+        for f, problems in troubled.items()
+        for p in problems
     ]
     folds = ", ".join(str(f) for f in troubled)
     warn_convergence(
