@@ -42,6 +42,7 @@ from hierbayes.spec.whitelist import (
     TRANSFORM_NAMES,
     check_python_term,
     not_allowed,
+    parse_quietly,
     uses_column,
 )
 
@@ -244,7 +245,7 @@ def _check_response(formula: str, tokens: list[Token], tilde: int) -> None:
 
 def _is_trials(text: str) -> bool:
     try:
-        node = ast.parse(text, mode="eval").body
+        node = parse_quietly(text).body
     except SyntaxError:
         return False
     return (

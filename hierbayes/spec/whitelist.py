@@ -20,6 +20,7 @@ from __future__ import annotations
 import ast
 import difflib
 import re
+import warnings
 
 from hierbayes.errors import FormulaSyntaxError
 
@@ -32,6 +33,7 @@ __all__ = [
     "TRANSFORM_NAMES",
     "check_python_term",
     "not_allowed",
+    "parse_quietly",
     "uses_column",
 ]
 
@@ -113,7 +115,7 @@ def check_python_term(source: str, text: str, start: int) -> None:
 
     code = _BACKQUOTED.sub(hide, text)
     try:
-        tree = ast.parse(code, mode="eval")
+        tree = parse_quietly(code)
     except (SyntaxError, ValueError, MemoryError, RecursionError) as err:
         column = getattr(err, "offset", None)
         at = start + (column - 1 if isinstance(column, int) and 0 < column <= len(text) else 0)
@@ -127,6 +129,19 @@ def check_python_term(source: str, text: str, start: int) -> None:
     _Checker(source, text, start, placeholders).term(tree.body)
 
 
+def parse_quietly(code: str) -> ast.Expression:
+    """``ast.parse`` of one expression, without the SyntaxWarnings Python gives for odd text.
+
+    Examples
+    --------
+    >>> type(parse_quietly("np.log(x)").body).__name__
+    'Call'
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return ast.parse(code, mode="eval")
+
+
 def uses_column(text: str) -> bool:
     """Whether a (checked) Python term reads a column, rather than being a constant.
 
@@ -135,7 +150,7 @@ def uses_column(text: str) -> bool:
     >>> uses_column("np.log(y)"), uses_column("np.log(2)")
     (True, False)
     """
-    tree = ast.parse(_BACKQUOTED.sub("B", text), mode="eval")
+    tree = parse_quietly(_BACKQUOTED.sub("B", text))
     callees = {
         id(sub) for n in ast.walk(tree) if isinstance(n, ast.Call) for sub in ast.walk(n.func)
     }

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -379,3 +380,10 @@ def test_evaluation_namespace_blocks_what_the_validator_would(data, tmp_path, ex
     with pytest.raises(Exception, match=match):  # formulaic wraps what the stand-ins raise
         model_matrix("0 + " + expr.format(p=target), data, context=FORMULA_CONTEXT)
     assert not target.exists()
+
+
+def test_odd_text_gives_no_python_warning():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # Python warns of '\ ' in a string it parses
+        with pytest.raises(FormulaSyntaxError, match=r"'a\\ b' cannot be used here"):
+            check_formula(r"y ~ I('a\ b')")
