@@ -268,7 +268,7 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         os.chdir(here)
 
 
-@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=800, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.one_of(mutated, attacked))
 def test_model_raises_only_hierbayes_errors_and_runs_nothing(sandbox, formula):
     global _EVALUATED
