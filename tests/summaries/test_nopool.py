@@ -162,7 +162,7 @@ def test_confounded_common_coefficient_is_an_error():
         no_pooling(design, fb, population_map(design, fb))
 
 
-@pytest.mark.parametrize("scale", [1e-14, 1.0, 1e16])
+@pytest.mark.parametrize("scale", [1e-9, 1.0, 1e9])
 def test_confounding_decision_does_not_depend_on_units(scale: float):
     df = pd.DataFrame(
         {
