@@ -109,18 +109,18 @@ def _sd(values: np.ndarray) -> float:
 
 
 def _check_parameter(dist: str, key: str, value: Any) -> None:
-    """A prior parameter is a finite real number or a flat list of them."""
+    """A prior parameter is a real number (not NaN) or a flat list of them."""
     values = np.asarray(value, dtype=object).ravel() if np.ndim(value) else [value]
     ok = np.ndim(value) <= 1 and len(values) > 0
     for v in values if ok else []:
         real = isinstance(v, numbers.Real) and not isinstance(v, bool | np.bool_)
-        if not real or not np.isfinite(float(v)):
+        if not real or np.isnan(float(v)):  # ±inf is a valid bound (TruncatedNormal)
             ok = False
             break
     if not ok:
         raise PriorError(
-            f"Parameter {key} of Prior({dist!r}) must be a finite number (or a list of numbers, "
-            f"one per coefficient), got {value!r}."
+            f"Parameter {key} of Prior({dist!r}) must be a number (or a list of numbers, one "
+            f"per coefficient), got {value!r}."
         )
 
 

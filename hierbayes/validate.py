@@ -57,7 +57,9 @@ def check_count(name: str, value: Any, *, minimum: int = 1) -> int:
     0
     """
     if not _is_integer(value) or int(value) < minimum:
-        what = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
+        what = {0: "a non-negative integer", 1: "a positive integer"}.get(
+            minimum, f"an integer >= {minimum}"
+        )
         raise ArgumentError(f"{name} must be {what}, got {_show(value)}.")
     return int(value)
 
@@ -114,7 +116,7 @@ def check_probability(name: str, value: Any) -> float:
         or isinstance(value, bool | np.bool_)
         or not 0 < float(value) < 1
     ):
-        raise ArgumentError(f"{name} must be a number between 0 and 1, got {_show(value)}.")
+        raise ArgumentError(f"{name} must be between 0 and 1 (a number), got {_show(value)}.")
     return float(value)
 
 
@@ -165,7 +167,10 @@ def check_fit_arguments(
     ...                     sampler="nutpie", target_accept=0.8)["draws"]
     50
     """
-    check_choice("sampler", sampler, SAMPLERS)
+    if not isinstance(sampler, str) or sampler not in SAMPLERS:
+        raise ArgumentError(
+            f"Unknown sampler {sampler!r}; choose one of {', '.join(SAMPLERS)} (sampler=)."
+        )
     _check_flag("progressbar", progressbar, optional=True)
     _check_flag("log_likelihood", log_likelihood, optional=True)
     return {

@@ -23,6 +23,7 @@ from hierbayes.design.offset import offset_values
 from hierbayes.design.validate import (
     check_frame,
     check_group_labels,
+    check_predictor_scale,
     check_response_scale,
     check_used_columns,
 )
@@ -404,6 +405,7 @@ def make_design(
 
     X, fixed_columns, fixed_spec = _matrix(spec.fixed.expr, data, "the fixed effects")
     _check_rank(X, fixed_columns)
+    check_predictor_scale(X, fixed_columns, y, fam.name)
 
     blocks: list[GroupBlock] = []
     seen: dict[str, int] = {}
@@ -412,6 +414,7 @@ def make_design(
         count = seen[group.factor_name]
         name = group.factor_name if count == 1 else f"{group.factor_name}.{count}"
         Z, columns, z_spec = _matrix(group.expr, data, f"the group term {group}")
+        check_predictor_scale(Z, columns, y, fam.name, f"group term {group}")
         codes, levels = _group_codes(data, group.factor)
         if len(levels) < 2:
             raise DataError(

@@ -66,7 +66,7 @@ def _group_values(x: np.ndarray, codes: np.ndarray, J: int) -> np.ndarray | None
     hi = np.full(J, -np.inf)
     np.minimum.at(lo, codes, x)
     np.maximum.at(hi, codes, x)
-    scale = 1.0 + np.abs(x).max()
+    scale = np.abs(x).max()  # relative: a column's units must not decide its level
     return lo if np.all(hi - lo <= _TOL * scale) else None
 
 
@@ -87,7 +87,7 @@ def _multiplier(
     else:
         w = known
     fitted = np.where(np.isnan(w[codes]), 0.0, w[codes]) * z
-    scale = 1.0 + np.abs(x).max()
+    scale = np.abs(x).max()  # relative: a column's units must not decide its level
     return w if np.all(np.abs(x - fitted) <= _TOL * scale) else None
 
 

@@ -172,3 +172,28 @@ def test_complete_pooling_with_an_offset_equals_statsmodels_glm():
         d.deaths, sm.add_constant(d.uvb), family=sm.families.Poisson(), offset=np.log(d.expected)
     ).fit()
     np.testing.assert_allclose(complete_pooling(design), reference.params.values, rtol=1e-8)
+
+
+@pytest.mark.parametrize("scale", [1e-9, 1.0, 1e9])
+def test_confounding_decision_does_not_depend_on_units(scale: float):
+    df = pd.DataFrame(
+        {
+            "y": [1.0, 2.0, 3.0, 5.0, 4.0, 7.0, 2.0, 6.0, 5.0],
+            "x": [1.0, 2.0, 3.5, 4.0, 5.0, 7.0, 2.0, 3.0, 9.0],
+            "g": ["a", "a", "a", "b", "b", "b", "c", "c", "c"],
+        }
+    )
+    df["x2"] = scale * df["x"]
+    confounded = make_design(parse_formula("y ~ x2 + (1 + x | g)"), df)
+    fb = factor_blocks(confounded)
+    with pytest.raises(hb.SummaryError, match="not identified from the variation within groups"):
+        no_pooling(confounded, fb, population_map(confounded, fb))
+    # a common predictor that varies within groups apart from x is identified at any scale,
+    # with the same coefficient in the units of w
+    def shared(w_scale: float) -> float:
+        df["w"] = w_scale * np.array([0.3, -1.0, 2.0, 0.1, -0.7, 1.1, 0.4, 0.9, -0.2])
+        free = make_design(parse_formula("y ~ w + (1 + x | g)"), df)
+        fb = factor_blocks(free)
+        return float(no_pooling(free, fb, population_map(free, fb)).shared[0]) * w_scale
+
+    np.testing.assert_allclose(shared(scale), shared(1.0), rtol=1e-8)
