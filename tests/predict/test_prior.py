@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import matplotlib
-
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
@@ -15,7 +10,7 @@ from scipy import stats
 import hierbayes as hb
 from hierbayes.density import kernel as K
 from hierbayes.density.layout import centred_fixed_design, prior_rows
-from hierbayes.errors import PriorError, SummaryError
+from hierbayes.errors import PriorError
 from hierbayes.predict.prior import (
     lkj_logpdf,
     log_prior,
@@ -212,14 +207,3 @@ def test_improper_prior_has_no_draws() -> None:
 def test_draws_must_be_positive(model: hb.Model) -> None:
     with pytest.raises(ValueError, match="draws must be a positive number"):
         model.prior_predictive(draws=0)
-
-
-def test_plot_prior_predictive(model: hb.Model, prior) -> None:
-    fig, axes = model.plot_prior_predictive(prior)
-    plt.close(fig)
-    assert len(axes) == 2
-    assert "inside the observed range" in axes[0].get_title()
-    with pytest.raises(SummaryError, match="Unknown factor 'school'"):
-        model.plot_prior_predictive(prior, factor="school")
-    with pytest.raises(SummaryError, match="prior= must be the DataTree"):
-        model.plot_prior_predictive(prior["prior"])
