@@ -345,6 +345,19 @@ class Fit:
 
         return hypothesis(self, hypotheses, prob=prob, random_seed=random_seed)
 
+    def plot_hypothesis(
+        self,
+        hypotheses: str | Sequence[str],
+        *,
+        random_seed: int | None = 1,
+        figsize: tuple[float, float] | None = None,
+    ) -> tuple[Figure, np.ndarray]:
+        """Prior and posterior densities of each hypothesis; see
+        :func:`hierbayes.plots.plot_hypothesis`."""
+        from hierbayes.plots.hypothesis import plot_hypothesis
+
+        return plot_hypothesis(self, hypotheses, random_seed=random_seed, figsize=figsize)
+
     def conditional_effects(
         self,
         x: str,
