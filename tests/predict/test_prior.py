@@ -207,3 +207,15 @@ def test_improper_prior_has_no_draws() -> None:
 def test_draws_must_be_positive(model: hb.Model) -> None:
     with pytest.raises(ValueError, match="draws must be a positive number"):
         model.prior_predictive(draws=0)
+
+
+def test_a_prior_the_kernel_lacks_is_drawn_and_scored_by_pymc() -> None:
+    m = hb.Model(
+        "y ~ x + (1 | g)", data=_data(), priors={"b|x": hb.Prior("Uniform", lower=-5, upper=20)}
+    )
+    draws = m.prior_predictive(draws=2000, random_seed=1)["prior"].to_dataset()
+    slope = draws["b"].sel(term="x").values.ravel()
+    assert slope.min() >= -5 and slope.max() <= 20
+    _within(slope, 7.5, 25 / np.sqrt(12 * slope.size))
+    lp = log_prior(m.design, m.prior_values, draws)
+    assert np.allclose(lp["b|x"].values, -np.log(25.0))
