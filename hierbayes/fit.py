@@ -450,6 +450,19 @@ class Fit:
 
         return sensitivity(self, threshold=threshold, alphas=alphas)
 
+    def plot_sensitivity(
+        self,
+        *,
+        threshold: float = 0.05,
+        alphas: tuple[float, float] = (0.99, 1.01),
+        figsize: tuple[float, float] | None = None,
+    ) -> tuple[Figure, np.ndarray]:
+        """Prior and likelihood sensitivity per parameter; see
+        :func:`hierbayes.plots.plot_sensitivity`."""
+        from hierbayes.plots.sensitivity import plot_sensitivity
+
+        return plot_sensitivity(self, threshold=threshold, alphas=alphas, figsize=figsize)
+
     def __repr__(self) -> str:
         posterior = self.idata["posterior"]
         return (

@@ -14,6 +14,7 @@ from hierbayes.plots.new_groups import plot_new_groups
 from hierbayes.plots.pooling import plot_pooling
 from hierbayes.plots.ppc import plot_ppc
 from hierbayes.plots.prior_predictive import plot_prior_predictive
+from hierbayes.plots.sensitivity import plot_sensitivity
 
 __all__ = [
     "plot_caterpillar",
@@ -24,4 +25,5 @@ __all__ = [
     "plot_pooling",
     "plot_ppc",
     "plot_prior_predictive",
+    "plot_sensitivity",
 ]
