@@ -61,12 +61,13 @@ def plot_sensitivity(
     ax.scatter([], [], marker="o", color="0.3", label="prior")
     ax.scatter([], [], marker="s", facecolor="white", edgecolor="0.3", label="likelihood")
     ax.legend(fontsize=8, frameon=False, loc="lower right")
-    flagged = table[table["diagnosis"] != "-"]
-    title = (
-        "no prior-data conflict or weak likelihood flagged"
-        if flagged.empty
-        else "; ".join(f"{p}: {d}" for p, d in flagged["diagnosis"].items())
-    )
+    counts = table["diagnosis"].value_counts()
+    flagged = [
+        f"{kind} (red): {counts[kind]}" if kind == CONFLICT else f"{kind}: {counts[kind]}"
+        for kind in (CONFLICT, WEAK_LIKELIHOOD)
+        if kind in counts
+    ]
+    title = "; ".join(flagged) if flagged else "nothing flagged"
     ax.set_title(title, fontsize=8)
     fig.tight_layout()
     return fig, np.array([ax])
