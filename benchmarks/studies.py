@@ -11,7 +11,9 @@ Runs ``hb.sbc(model, n=40)`` on sleepstudy's ``Reaction ~ Days + (1 + Days | Sub
 It checks that the ranks are bit-identical across the three, and reports the speed-up of
 ``dask`` over ``serial`` and over ``serial_chains``, and the per-replicate overhead of the
 cluster: ``workers x dask_s / n - serial_s / n`` (what a replicate costs a worker beyond
-running it in-process).
+running it in-process). On a shared machine wall times depend on the other load, so it also
+reports CPU seconds: per replicate in-process and on the workers, and the speed-up the run
+would have if it were CPU-bound (serial CPU / the busiest worker's CPU).
 
 Usage::
 
@@ -23,12 +25,19 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import time
 import warnings
 
 import pandas as pd
 
 import hierbayes as hb
+
+
+def _cpu_seconds() -> float:
+    """CPU time of this process, all threads (user + system)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def main() -> None:
@@ -45,11 +54,12 @@ def main() -> None:
     warnings.simplefilter("ignore")
     hb.sbc(model, n=1, random_seed=0, **settings)  # load the kernel here once, untimed
 
-    times, ranks = {}, {}
+    times, ranks, cpu = {}, {}, {}
     for name, cores in (("serial", 1), ("serial_chains", 2)):
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), _cpu_seconds()
         ranks[name] = hb.sbc(model, n=args.n, random_seed=1, cores=cores, **settings).ranks
         times[name] = time.perf_counter() - start
+        cpu[name] = _cpu_seconds() - cpu_start
 
     start = time.perf_counter()
     with (
@@ -62,9 +72,13 @@ def main() -> None:
 
         client.run(warm_worker)
         times["startup"] = time.perf_counter() - start
-        start = time.perf_counter()
+        before = client.run(_cpu_seconds)
+        start, cpu_start = time.perf_counter(), _cpu_seconds()
         ranks["dask"] = hb.sbc(model, n=args.n, random_seed=1, client=client, **settings).ranks
         times["dask"] = time.perf_counter() - start
+        cpu["dask_client"] = _cpu_seconds() - cpu_start
+        after = client.run(_cpu_seconds)
+        workers = [after[w] - before[w] for w in before]
 
     for name in ("serial_chains", "dask"):
         pd.testing.assert_frame_equal(ranks["serial"], ranks[name], check_exact=True)
@@ -77,7 +91,16 @@ def main() -> None:
     for name, what in (("serial", "cores=1"), ("serial_chains", "cores=2")):
         print(f"  speed-up over {name} ({what}): {times[name] / times['dask']:.2f}x")
     overhead = w * times["dask"] / n - times["serial"] / n
-    print(f"  per-replicate overhead on the cluster:  {overhead * 1000:.0f} ms")
+    print(f"  per-replicate overhead on the cluster (wall): {overhead * 1000:.0f} ms")
+    # CPU accounting: what the run costs, whatever else the machine is doing
+    print(f"  CPU s per replicate, serial (process):         {cpu['serial'] / n:.3f}")
+    print(f"  CPU s per replicate, dask workers (sum/n):     {sum(workers) / n:.3f}")
+    print(f"  CPU s per replicate, dask client side:         {cpu['dask_client'] / n:.3f}")
+    print(f"  CPU s per worker: {', '.join(f'{x:.2f}' for x in workers)}")
+    print(
+        "  speed-up if CPU-bound (serial CPU / busiest worker's CPU): "
+        f"{cpu['serial'] / max(workers):.2f}x"
+    )
     print("  ranks bit-identical serially and on the cluster: yes")
 
 

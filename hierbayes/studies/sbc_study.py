@@ -1,11 +1,11 @@
 """Simulation-based calibration (Talts et al. 2018; Modrák et al. 2023) on a model's own design.
 
-For each replicate: draw every parameter from the model's priors, draw the response for the
-model's predictors and groups given them, fit the same model (same formula, priors fixed to the
-original model's values, same parameterisation and sampler) to the simulated response, and rank
-each population-level parameter's true value among the posterior draws. If the sampler, the
-log-density and the priors agree, each rank is uniform; :class:`~hierbayes.studies.calibration.SBC`
-tests that and plots it.
+For each replicate: draw every parameter from the model's priors and the response for the
+model's predictors and groups given them (:meth:`hierbayes.Model.prior_predictive`), fit the
+same model (same formula, priors fixed to the original model's values, same parameterisation
+and sampler) to the simulated response, and rank each population-level parameter's true value
+among the posterior draws. If the sampler, the log-density and the priors agree, each rank is
+uniform; :class:`~hierbayes.studies.calibration.SBC` tests that and plots it.
 
 Ranks are taken among draws thinned so that they are close to independent: each chain is
 thinned by ``ceil(total draws / smallest bulk ESS)`` of the replicate's ranked parameters
@@ -25,11 +25,11 @@ import numpy as np
 import pandas as pd
 from arviz_stats.base import array_stats
 
-from hierbayes.build.prior_draws import draw_prior
+from hierbayes.build import response_name
 from hierbayes.errors import ConvergenceWarning, ModelSpecError
 from hierbayes.rebuild import Recipe
 from hierbayes.studies.calibration import SBC
-from hierbayes.studies.executor import ReplicateFailure, replicate_seeds, run_replicates
+from hierbayes.studies.executor import ReplicateFailure, run_replicates
 from hierbayes.studies.parameters import population_draws, population_values
 
 if TYPE_CHECKING:
@@ -168,9 +168,9 @@ def sbc(
     n : int
         Number of replicates.
     random_seed : int, optional
-        Seeds the prior draws and each replicate (one child seed per replicate via
-        ``numpy.random.SeedSequence.spawn``): the same seed gives the same table serially and
-        on any cluster.
+        One child of ``numpy.random.SeedSequence(random_seed)`` per replicate seeds its prior
+        draw (:meth:`hierbayes.Model.prior_predictive`) and its refit: the same seed gives the
+        same table serially and on any cluster, and replicate ``i`` does not depend on ``n``.
     client : dask.distributed.Client, optional
         Fit the replicates on this client's workers (``pip install hierbayes[dask]``); ``None``
         fits them here, one after another.
@@ -200,8 +200,6 @@ def sbc(
     recipe = Recipe.of(model)
     assert model.design.data is not None
     base = model.design.data
-    prior_seed, *seeds = replicate_seeds(random_seed, n + 1)
-    prior = draw_prior(model.design, model.prior_values, n, prior_seed)
     settings = {
         "draws": draws,
         "tune": tune,
@@ -210,15 +208,20 @@ def sbc(
         "sampler": sampler,
         "target_accept": target_accept,
     }
+    simulated = response_name(model.design)
     tasks = []
     truths = []
-    for i in range(n):
-        values = {name: array[i] for name, array in prior.items()}
+    for i, child in enumerate(np.random.SeedSequence(random_seed).spawn(n)):
+        prior_seed, fit_seed = child.spawn(2)
+        draw = model.prior_predictive(1, random_seed=np.random.default_rng(prior_seed))
+        prior = draw["prior"].to_dataset()
+        values = {name: prior[name].to_numpy()[0, 0] for name in prior.data_vars}
         truth = population_values(model.design, values)
         data = base.copy()
-        data[response] = values["y"]
+        data[response] = draw["prior_predictive"][simulated].to_numpy()[0, 0]
         truths.append(truth)
-        tasks.append(SBCTask(i, recipe, data, truth, settings, seeds[i]))
+        seed = int(fit_seed.generate_state(1, dtype=np.uint32)[0])
+        tasks.append(SBCTask(i, recipe, data, truth, settings, seed))
     results = run_replicates(
         sbc_replicate, tasks, client=client, progressbar=progressbar, label="SBC"
     )
