@@ -109,5 +109,7 @@ def test_oxboys_contents():
 
 @pytest.mark.parametrize("name", ["sleep", "HSB", "", "hsb.csv.gz"])
 def test_unknown_dataset(name):
-    with pytest.raises(ValueError, match=rf"Unknown data set '{name}'; choose one of cbpp, grouseticks, hsb,"):
+    with pytest.raises(
+        ValueError, match=rf"Unknown data set '{name}'; choose one of cbpp, grouseticks, hsb,"
+    ):
         load(name)
