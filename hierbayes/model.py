@@ -20,7 +20,7 @@ from hierbayes.design.level2 import Level2Input
 from hierbayes.diagnostics import check_convergence
 from hierbayes.families import Family
 from hierbayes.fit import Fit
-from hierbayes.inference import check_settings, sample, sample_compiled
+from hierbayes.inference import DEFAULT_TARGET_ACCEPT, check_settings, sample, sample_compiled
 from hierbayes.loglik import observed_data, pointwise_log_likelihood
 from hierbayes.priors import Prior, resolve_priors
 from hierbayes.spec import parse_formula
@@ -119,7 +119,7 @@ class Model:
         random_seed: int | None = None,
         *,
         sampler: str = "nutpie",
-        target_accept: float = 0.8,
+        target_accept: float | None = None,
         progressbar: bool = False,
         log_likelihood: bool | None = None,
     ) -> Fit:
@@ -135,8 +135,10 @@ class Model:
             The same seed gives the same draws.
         sampler : {"nutpie", "pymc", "numpyro"}
             NUTS implementation; "numpyro" (JAX, GPU when available) needs the "jax" extra.
-        target_accept : float
-            Target acceptance rate; raise it (e.g. 0.95) when there are divergences.
+        target_accept : float, optional
+            Target acceptance rate; raise it (e.g. 0.95) when there are divergences. By default
+            0.8, and with the compiled log-density a run that diverges is run again at 0.95
+            (``fit.summary()`` says so).
         progressbar : bool
             Show sampling progress.
         log_likelihood : bool, optional
@@ -157,6 +159,9 @@ class Model:
             Warns with :class:`~hierbayes.errors.ConvergenceWarning` when R-hat, ESS or divergences
             suggest the draws cannot be trusted, naming the parameter in the model's terms.
         """
+        raise_target = target_accept is None  # the default may be raised after divergences
+        if target_accept is None:
+            target_accept = DEFAULT_TARGET_ACCEPT
         check_settings(
             sampler=sampler, draws=draws, tune=tune, chains=chains, target_accept=target_accept
         )
@@ -171,7 +176,7 @@ class Model:
         }
         density = self.compiled_density() if sampler == "nutpie" else None
         if density is not None:
-            idata = sample_compiled(density, **settings)
+            idata = sample_compiled(density, raise_target=raise_target, **settings)
         else:
             pm_model, compiled = self._pymc_model(sampler)
             idata = sample(pm_model, sampler=sampler, compiled=compiled, **settings)
