@@ -44,16 +44,17 @@ def test_auto_samples_the_observation_level_effect_non_centred():
 
 @pytest.mark.slow
 def test_chains_agree_on_the_fixed_effects_and_the_observation_level_sd(ticks_fit):
-    """With the defaults every chain explores the same posterior: no chain was restarted, and
+    """With the defaults every chain explores the same posterior: no chain had to be restarted,
     the fixed effects and the SD of the observation-level effect have R-hat <= 1.01 and bulk
-    ESS >= 400."""
+    ESS >= 400, and the run (after raising target_accept, if the first diverged) has no
+    divergences."""
     d = ticks_fit.diagnostics
-    assert not any("run again" in note for note in d.notes)
+    assert not any("log-density is far below" in note for note in d.notes)
     rows = [r for r in d.table.index if r.startswith(("b[", "sd|INDEX"))]
     assert len(rows) == 5
     assert d.table.loc[rows, "r_hat"].max() <= 1.01
     assert d.table.loc[rows, "ess_bulk"].min() >= 400
-    assert d.divergences <= 4  # of 4000; see the report of sd|LOCATION in the module docstring
+    assert d.divergences == 0
 
 
 @pytest.mark.slow
