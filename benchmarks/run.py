@@ -59,6 +59,14 @@ MODELS = {
         "level2": lambda: None,
         "statsmodels": None,  # crossed factors: MixedLM has no practical fit for 73k rows
     },
+    "grouseticks": {
+        # Poisson counts with an observation-level effect (INDEX: one row per group)
+        "formula": "TICKS ~ YEAR + HEIGHT + (1 | BROOD) + (1 | INDEX) + (1 | LOCATION)",
+        "family": "poisson",
+        "data": lambda: hb.datasets.load("grouseticks"),
+        "level2": lambda: None,
+        "statsmodels": None,  # MixedLM is gaussian only
+    },
 }
 
 
@@ -96,6 +104,7 @@ def run_hierbayes(
         data=spec["data"](),
         level2=spec["level2"](),
         parameterization=parameterization,
+        family=spec.get("family", "gaussian"),
     )
     if engine == "pymc":
         # what Model.fit does for a prior the kernel lacks: compile the PyMC model
@@ -145,7 +154,7 @@ def run_bambi(spec: dict, draws: int, tune: int, chains: int, reference: hb.Fit)
     start = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        model = bmb.Model(spec["formula"], data)
+        model = bmb.Model(spec["formula"], data, family=spec.get("family", "gaussian"))
         # the same cores as hierbayes: PyMC's default would take half the CPUs (it assumes they
         # are hyperthreads) and run 2-core machines' chains one after another
         idata = model.fit(

@@ -19,6 +19,7 @@ import pandas as pd
 import xarray as xr
 
 from hierbayes.conditional import CONDITIONAL_DRAWS
+from hierbayes.density.rescue import SAMPLING_NOTES
 from hierbayes.errors import ConvergenceWarning
 
 __all__ = ["Diagnostics", "Problem", "check_convergence", "describe_parameter"]
@@ -275,6 +276,8 @@ def check_convergence(idata: xr.DataTree, *, emit: bool = True) -> Diagnostics:
             "group term whose SD is smallest ('noncentered' for small groups, 'centered' for "
             "large ones)."
         )
+    # what sampling did beyond the plain run (a chain run again, ...), never silently
+    notes.extend(str(posterior.attrs.get(SAMPLING_NOTES, "")).splitlines())
     diagnostics = Diagnostics(table, divergences, tuple(messages), tuple(notes), tuple(problems))
     if emit and problems:
         warn_convergence(convergence_message(problems))

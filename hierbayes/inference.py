@@ -15,13 +15,24 @@ import pymc as pm
 import xarray as xr
 
 from hierbayes.compile import compile_nutpie
+from hierbayes.density.rescue import SAMPLING_NOTES
 from hierbayes.density.sampler import CompiledDensity, sample_density
 from hierbayes.errors import HierbayesError
 
-__all__ = ["SAMPLERS", "Sampler", "check_settings", "sample", "sample_compiled"]
+__all__ = [
+    "RAISED_TARGET_ACCEPT",
+    "SAMPLERS",
+    "Sampler",
+    "check_settings",
+    "sample",
+    "sample_compiled",
+]
 
 Sampler = Literal["nutpie", "pymc", "numpyro"]
 SAMPLERS: tuple[str, ...] = ("nutpie", "pymc", "numpyro")
+DEFAULT_TARGET_ACCEPT = 0.8
+# target_accept of the second run when the first, at the default target, diverged
+RAISED_TARGET_ACCEPT = 0.95
 
 
 def check_settings(
@@ -56,10 +67,14 @@ def sample_compiled(
     random_seed: int | None = None,
     target_accept: float = 0.8,
     progressbar: bool = False,
+    raise_target: bool = False,
 ) -> xr.DataTree:
     """Draw from the posterior of a compiled log-density with nutpie.
 
-    The same ``random_seed`` gives identical draws (for a given chain count and machine).
+    The same ``random_seed`` gives identical draws (for a given chain count and machine). With
+    ``raise_target``, a run with divergent transitions is run again with ``target_accept``
+    raised to :data:`RAISED_TARGET_ACCEPT`, and the posterior's ``attrs["sampling_notes"]``
+    says so (``fit.summary()`` shows it).
 
     Returns
     -------
@@ -82,6 +97,32 @@ def sample_compiled(
             target_accept=target_accept,
             progressbar=progressbar,
         )
+    first = int(stats["diverging"].sum()) if "diverging" in stats else 0
+    if raise_target and first and target_accept < RAISED_TARGET_ACCEPT:
+        # smaller steps follow the curvature that diverged; the draws of the first run are
+        # dropped, not mixed in
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", category=RuntimeWarning)
+            posterior, stats, again = sample_density(
+                compiled,
+                draws=draws,
+                tune=tune,
+                chains=chains,
+                cores=cores,
+                random_seed=random_seed,
+                target_accept=RAISED_TARGET_ACCEPT,
+                progressbar=progressbar,
+            )
+        elapsed += again
+        now = int(stats["diverging"].sum())
+        notes = [n for n in [posterior.attrs.get(SAMPLING_NOTES, "")] if n]
+        notes.append(
+            f"The first run had {first} divergent transition{'s' if first > 1 else ''} at "
+            f"target_accept={target_accept}; it was run again with target_accept="
+            f"{RAISED_TARGET_ACCEPT} (smaller steps), with {now} divergent."
+        )
+        posterior.attrs[SAMPLING_NOTES] = "\n".join(notes)
+        target_accept = RAISED_TARGET_ACCEPT
     attrs = {
         "created_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
         "inference_library": "nutpie",

@@ -22,7 +22,7 @@ from hierbayes.diagnostics import check_convergence
 from hierbayes.families import Family
 from hierbayes.fit import Fit
 from hierbayes.frames import as_pandas, level2_as_pandas
-from hierbayes.inference import check_settings, sample, sample_compiled
+from hierbayes.inference import DEFAULT_TARGET_ACCEPT, check_settings, sample, sample_compiled
 from hierbayes.loglik import observed_data, pointwise_log_likelihood
 from hierbayes.priors import Prior, resolve_priors
 from hierbayes.progress import resolve_progressbar
@@ -166,7 +166,7 @@ class Model:
         random_seed: int | None = None,
         *,
         sampler: str = "nutpie",
-        target_accept: float = 0.8,
+        target_accept: float | None = None,
         progressbar: bool | None = None,
         log_likelihood: bool | None = None,
     ) -> Fit:
@@ -188,8 +188,10 @@ class Model:
             The same seed gives the same draws.
         sampler : {"nutpie", "pymc", "numpyro"}
             NUTS implementation; "numpyro" (JAX, GPU when available) needs the "jax" extra.
-        target_accept : float
-            Target acceptance rate; raise it (e.g. 0.95) when there are divergences.
+        target_accept : float, optional
+            Target acceptance rate; raise it (e.g. 0.95) when there are divergences. By default
+            0.8, and with the compiled log-density a run that diverges is run again at 0.95
+            (``fit.summary()`` says so).
         progressbar : bool, optional
             Show sampling progress. By default shown in interactive sessions (a Jupyter kernel,
             or a terminal) and hidden when standard output is not a terminal or the ``CI``
@@ -214,6 +216,9 @@ class Model:
         >>> fit = model.fit(draws=500, tune=500, chains=2, random_seed=1)  # doctest: +SKIP
         >>> fit.summary()  # doctest: +SKIP
         """
+        raise_target = target_accept is None  # the default may be raised after divergences
+        if target_accept is None:
+            target_accept = DEFAULT_TARGET_ACCEPT
         settings = check_fit_arguments(
             draws=draws,
             tune=tune,
@@ -236,7 +241,7 @@ class Model:
         settings["progressbar"] = resolve_progressbar(progressbar)
         density = self.compiled_density() if sampler == "nutpie" else None
         if density is not None:
-            idata = sample_compiled(density, **settings)
+            idata = sample_compiled(density, raise_target=raise_target, **settings)
         else:
             pm_model, compiled = self._pymc_model(sampler)
             idata = sample(pm_model, sampler=sampler, compiled=compiled, **settings)

@@ -17,7 +17,16 @@ EXPECTED = {
     "cbpp": (56, ["herd", "incidence", "size", "period"]),
     "oxboys": (234, ["Subject", "age", "height", "Occasion"]),
     "insteval": (73421, ["s", "d", "studage", "lectage", "service", "dept", "y"]),
+    "grouseticks": (403, ["INDEX", "TICKS", "BROOD", "HEIGHT", "YEAR", "LOCATION"]),
 }
+
+
+def test_grouseticks_factors_load_as_text():
+    """R's factors with numeric labels stay factors: YEAR enters as a categorical predictor."""
+    d = load("grouseticks")
+    assert all(d[c].map(type).eq(str).all() for c in ("INDEX", "BROOD", "LOCATION", "YEAR"))
+    assert sorted(d["YEAR"].unique()) == ["95", "96", "97"]
+    assert (d["BROOD"].nunique(), d["LOCATION"].nunique(), d["TICKS"].sum()) == (118, 63, 2567)
 
 
 def test_list_datasets():
@@ -100,5 +109,7 @@ def test_oxboys_contents():
 
 @pytest.mark.parametrize("name", ["sleep", "HSB", "", "hsb.csv.gz"])
 def test_unknown_dataset(name):
-    with pytest.raises(ValueError, match=rf"Unknown data set '{name}'; choose one of cbpp, hsb,"):
+    with pytest.raises(
+        ValueError, match=rf"Unknown data set '{name}'; choose one of cbpp, grouseticks, hsb,"
+    ):
         load(name)

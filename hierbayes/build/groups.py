@@ -55,6 +55,15 @@ def choose_parameterization(design: Design, block: GroupBlock) -> tuple[str, ...
     from per-group least squares on the residuals of a population-level least-squares fit. Other
     families get non-centred coefficients, the safe choice.
 
+    A factor whose groups hold one row each (an observation-level effect, the usual way to model
+    overdispersion of counts), or too few rows to estimate their own coefficients, gets
+    non-centred coefficients: a group's data cannot tell its effect from the residual noise, so
+    they cannot pin it down better than the population does. For one Poisson count ``y`` the
+    information about its effect is about ``max(y, 1)`` against the population's ``1 / τ²``;
+    on the grouse ticks data (a third of the counts 0, median 2, ``τ ≈ 0.55``) non-centred
+    is the better choice for most rows, and measured so: centring the observation-level effect
+    gave more divergences (5 against 2 of 4000) and no better ESS for the other SDs.
+
     Examples
     --------
     >>> import hierbayes as hb

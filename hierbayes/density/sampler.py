@@ -21,6 +21,7 @@ import xarray as xr
 from hierbayes.density.draws import posterior_dataset
 from hierbayes.density.kernel import callbacks
 from hierbayes.density.layout import Layout
+from hierbayes.density.rescue import SAMPLING_NOTES, fixed_start, rescue
 from hierbayes.density.start import starting_points
 
 __all__ = ["CompiledDensity", "compile_density", "sample_density"]
@@ -88,7 +89,9 @@ def sample_density(
 ) -> tuple[xr.Dataset, xr.Dataset, float]:
     """Run nutpie; return the labelled posterior, the sampler statistics and the sampling time.
 
-    The same ``random_seed`` gives the same draws (for a given chain count and machine).
+    The same ``random_seed`` gives the same draws (for a given chain count and machine). A
+    chain whose log-density stays far below the others' runs again from another chain's state
+    (:mod:`hierbayes.density.rescue`); the posterior's ``attrs["sampling_notes"]`` then says so.
     """
     import nutpie
 
@@ -105,9 +108,39 @@ def sample_density(
         target_accept=target_accept,
         cores=cores if cores is not None else min(4, os.cpu_count() or 1),
     )
+    raw, stats = _raw_and_stats(result)
+
+    def run_chain(start_at: np.ndarray, chain: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        again = nutpie.sample(
+            fixed_start(compiled.nutpie_model, start_at),
+            draws=draws,
+            tune=max(tune, 1),
+            chains=1,
+            seed=(seed + 1 + chain) % 2**63,
+            save_warmup=False,
+            progress_bar=progressbar,
+            target_accept=target_accept,
+            cores=1,
+        )
+        one_raw, one_stats = _raw_and_stats(again)
+        return one_raw[0], {v: one_stats[v].values[0] for v in one_stats.data_vars}
+
+    # a chain trapped far below the others' log-density runs again from a good chain's state
+    raw, new_stats, notes = rescue(raw, stats["logp"].values, run_chain)
+    for chain, values in new_stats.items():
+        for v, column in values.items():
+            if v in stats:
+                stats[v][chain] = column.astype(stats[v].dtype, copy=False)
     elapsed = time.time() - start
-    raw = result["posterior"][_RAW].transpose("chain", "draw", ...).values
     posterior = posterior_dataset(compiled.layout, raw)
+    if notes:
+        posterior.attrs[SAMPLING_NOTES] = "\n".join(notes)
+    return posterior, stats, elapsed
+
+
+def _raw_and_stats(result: Any) -> tuple[np.ndarray, xr.Dataset]:
+    """The unconstrained draws (chains x draws x dimensions) and the per-draw statistics."""
+    raw = result["posterior"][_RAW].transpose("chain", "draw", ...).values
     stats = result["sample_stats"].to_dataset()
     keep = [v for v in stats.data_vars if set(stats[v].dims) <= {"chain", "draw"}]
-    return posterior, stats[keep], elapsed
+    return raw, stats[keep].transpose("chain", "draw").load()

@@ -25,6 +25,7 @@ This works for every family the kernel evaluates and costs a few dozen log-densi
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -119,7 +120,9 @@ def starting_points(layout: Layout) -> Start:
     return Start(base + A @ theta, layout.theta, chol, scale_jitter)
 
 
-def _laplace_chol(objective, theta: np.ndarray) -> np.ndarray:
+def _laplace_chol(
+    objective: Callable[[np.ndarray], tuple[float, np.ndarray]], theta: np.ndarray
+) -> np.ndarray:
     """Cholesky factor of the inverse Hessian of ``objective`` at ``theta`` (central differences
     of its gradient); a diagonal fallback where that is not positive definite."""
     p = theta.size

@@ -91,6 +91,22 @@ def test_auto_is_noncentered_for_non_gaussian_families():
     assert choose_parameterization(design, design.blocks[0]) == ("noncentered",)
 
 
+def test_auto_is_noncentered_for_one_row_groups():
+    """An observation-level factor: no group's own data can pin its effect down, whether the
+    response is a count or gaussian (where the other, informative factor is still centred)."""
+    ticks = hb.datasets.load("grouseticks")
+    design = make_design(
+        parse_formula("TICKS ~ HEIGHT + (1 | BROOD) + (1 | INDEX)"), ticks, family="poisson"
+    )
+    assert [choose_parameterization(design, b) for b in design.blocks] == [("noncentered",)] * 2
+    sleep = hb.datasets.load("sleepstudy").assign(obs=lambda d: [str(i) for i in range(len(d))])
+    design = make_design(parse_formula("Reaction ~ Days + (1 | Subject) + (1 | obs)"), sleep)
+    assert [choose_parameterization(design, b) for b in design.blocks] == [
+        ("centered",),
+        ("noncentered",),
+    ]
+
+
 def test_resolve_parameterization_forms_and_errors():
     design = _small_design()
     assert resolve_parameterization(design, "centered") == {"g": ("centered",) * 3}

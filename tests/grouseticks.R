@@ -1,5 +1,5 @@
 # Reference fits of the grouse ticks Poisson GLMM with an observation-level random effect
-# (tests/test_grouseticks.py). Run from this folder: Rscript grouseticks.R [brms]
+# (tests/test_grouseticks.py). Run: Rscript tests/grouseticks.R [brms]
 # WRITE_DATA=path also writes the data as bundled in hierbayes/datasets/data/grouseticks.csv.
 suppressPackageStartupMessages({library(lme4); library(glmmTMB)})
 data(grouseticks, package = "lme4")
