@@ -8,7 +8,7 @@ out, refit, and score the held-out groups as new groups (:func:`kfold` with ``by
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +23,7 @@ from hierbayes.predict.density import log_predictive_density
 from hierbayes.rebuild import Recipe
 
 if TYPE_CHECKING:
+    from hierbayes.diagnostics import Problem
     from hierbayes.fit import Fit
 
 __all__ = ["KFold", "compare", "kfold", "loo"]
@@ -168,7 +169,7 @@ def compare(fits: Mapping[str, Fit | KFold], *, method: str = "stacking") -> pd.
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=_ARVIZ_PARETO, category=UserWarning)
         table = az.compare(results, method=method, round_to="none")
-    return with_notes(table)
+    return with_notes(table, method=method)
 
 
 @dataclass(frozen=True)
@@ -207,6 +208,10 @@ class KFold:
             f"{self.k}-fold cross-validation holding out {unit}: elpd {self.elpd:.2f} "
             f"(SE {self.se:.2f}) over {len(self.pointwise)} observations."
         )
+
+    def __repr__(self) -> str:
+        folds = self.folds.to_string(float_format=lambda v: f"{v:.2f}")
+        return f"<KFold> {self}\n" + "\n".join("  " + line for line in folds.splitlines())
 
 
 def _fold_units(fit: Fit, by: str) -> tuple[str, np.ndarray]:
@@ -313,13 +318,13 @@ def kfold(
     assert design.data is not None
     data = design.data.set_axis(fit.model.obs_index, axis=0)
     elpd = np.empty(design.n_obs)
-    troubled: dict[int, Fit] = {}
+    troubled: dict[int, tuple[Problem, ...]] = {}  # convergence problems of each fold's refit
     for f in range(k):
         test = fold == f
         seed = int(refit_seeds[f].generate_state(1)[0])
         fold_fit = _refit(recipe, data[~test], f, settings, fit.sampler, seed)
-        if not fold_fit.diagnostics.ok:
-            troubled[f] = fold_fit
+        if fold_fit.diagnostics.problems:
+            troubled[f] = fold_fit.diagnostics.problems
         scored = log_predictive_density(
             fold_fit, data[test], n_effect_draws=n_effect_draws, random_seed=seed
         )
@@ -356,14 +361,14 @@ def _refit(
     return fold_fit
 
 
-def _warn_folds(troubled: Mapping[int, Fit], k: int) -> None:
-    """One :class:`~hierbayes.errors.ConvergenceWarning` for every refit with problems."""
+def _warn_folds(troubled: Mapping[int, Sequence[Problem]], k: int) -> None:
+    """One :class:`~hierbayes.errors.ConvergenceWarning` for all refits with problems (by fold)."""
     from hierbayes.diagnostics import problem_table, warn_convergence
 
     rows = [
         (str(f), p.parameter, p.problem, p.value, p.advice)
-        for f, fold_fit in troubled.items()
-        for p in fold_fit.diagnostics.problems
+        for f, problems in troubled.items()
+        for p in problems
     ]
     folds = ", ".join(str(f) for f in troubled)
     warn_convergence(

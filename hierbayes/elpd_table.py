@@ -75,10 +75,20 @@ class ComparisonTable(pd.DataFrame):
         return f"{table}<ul style='font-size:smaller'>{items}</ul>"
 
 
-def with_notes(table: pd.DataFrame, extra: list[str] | None = None) -> ComparisonTable:
-    """``table`` as a :class:`ComparisonTable` with the notes of the columns it has."""
+def with_notes(
+    table: pd.DataFrame, extra: list[str] | None = None, *, method: str = "stacking"
+) -> ComparisonTable:
+    """``table`` as a :class:`ComparisonTable` with the notes of the columns it has (``method``:
+    how its weights were computed)."""
     out = ComparisonTable(table)
-    out.notes = [note for column, note in COLUMN_NOTES.items() if column in out.columns]
+    notes = dict(COLUMN_NOTES)
+    if method.lower() != "stacking":
+        notes["weight"] = (
+            f"weight ({method}): Akaike-type weights from each model's elpd (pseudo-BMA; the "
+            "BB- variant accounts for the uncertainty of the elpd by the Bayesian bootstrap); "
+            "like stacking weights, not probabilities that a model is true."
+        )
+    out.notes = [note for column, note in notes.items() if column in out.columns]
     out.notes += list(extra or [])
     return out
 

@@ -132,12 +132,16 @@ def model_html(model: Model) -> str:
 def fit_text(fit: Fit) -> str:
     """Compact text display of a :class:`~hierbayes.Fit`: the model's lines, draws, sampling
     time, diagnostics status and the fixed effects."""
-    return _text("<hierbayes.Fit>", _fit_rows(fit), [("fixed effects", _fixed_table(fit))])
+    fixed = _fixed_table(fit)
+    tables = [("fixed effects", fixed)] if len(fixed) else []
+    return _text("<hierbayes.Fit>", _fit_rows(fit), tables)
 
 
 def fit_html(fit: Fit) -> str:
     """HTML display of a :class:`~hierbayes.Fit` (every user string escaped)."""
-    return _html("hierbayes.Fit", _fit_rows(fit), [("Fixed effects", _fixed_table(fit))])
+    fixed = _fixed_table(fit)
+    tables = [("Fixed effects", fixed)] if len(fixed) else []
+    return _html("hierbayes.Fit", _fit_rows(fit), tables)
 
 
 def simulated_groups_text(sim: SimulatedGroups) -> str:

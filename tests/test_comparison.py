@@ -164,6 +164,9 @@ def test_loo_is_cached_on_the_fit() -> None:
     table = hb.compare({"a": fit, "b": _ll_fit(1, heavy=False)})
     assert table.loc["a", "elpd"] == first.elpd
     assert fit.loo() is first
+    assert any(note.startswith("weight (stacking)") for note in table.notes)
+    bma = hb.compare({"a": fit, "b": _ll_fit(1, heavy=False)}, method="pseudo-BMA")
+    assert any(note.startswith("weight (pseudo-BMA)") for note in bma.notes)
 
 
 def _kfold(elpd: np.ndarray, groups: np.ndarray, k: int = 2) -> KFold:
@@ -194,6 +197,9 @@ def test_compare_kfold_results_difference_and_its_se_by_hand() -> None:
 
     assert table.loc["b", "p_worse"] == pytest.approx(norm.cdf(-diff / dse))
     assert table["weight"].sum() == pytest.approx(1.0)
+    shown = repr(_kfold(a, groups))
+    assert shown.startswith("<KFold> 2-fold cross-validation holding out 'g' groups: elpd")
+    assert len(shown.splitlines()) == 1 + 1 + 1 + 2  # summary, header, index name, two folds
     assert "weight (stacking)" in repr(table) and "dse" in table._repr_html_()
 
 

@@ -32,3 +32,10 @@ def test_notebook_runs(path: Path, tmp_path: Path):
         if output.get("output_type") == "error"
     ]
     assert not errors
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            assert "simplefilter" not in cell.source  # notebooks do not hide warnings
+            stderr = "".join(
+                o.get("text", "") for o in cell.get("outputs", []) if o.get("name") == "stderr"
+            )
+            assert stderr.count("ConvergenceWarning") <= cell.source.count(".fit(")

@@ -79,3 +79,9 @@ def test_simulated_groups_repr_is_a_short_summary() -> None:
     assert len(text.splitlines()) == 4
     mean = sim.coefficients.groupby("term")["coefficient"].mean()["Intercept"]
     assert f"Intercept {mean:.3g}" in text
+
+
+def test_a_fit_without_fixed_effects_shows_no_empty_table() -> None:
+    fit = fake_fit(hb.Model("y ~ 0 + (1 | g)", data=_data()))
+    assert "fixed effects" not in repr(fit) and "Fixed effects" not in fit._repr_html_()
+    assert "  groups       g (3 groups)" in repr(fit)

@@ -62,7 +62,7 @@ def level_coefficients(fit: Fit, *, prob: float = DEFAULT_PROB) -> pd.DataFrame:
         nested), or a level-2 predictor enters only in a cross-level interaction.
     """
     from hierbayes.equations.structure import CONSTANT, level_structure
-    from hierbayes.summaries.tables import _group_draws, _posterior, _tidy
+    from hierbayes.summaries.tables import _group_draws, _posterior, _tidy, check_aligned
 
     design = fit.design
     structure = level_structure(design)
@@ -78,6 +78,7 @@ def level_coefficients(fit: Fit, *, prob: float = DEFAULT_PROB) -> pd.DataFrame:
     columns = list(design.fixed_columns)
     b = _posterior(fit)["b"]
     u = _group_draws(fit)[factor]
+    check_aligned(design.fixed_columns, factor, u["term"].values.tolist())
     # one observation of each group, in the order of the draws' group labels
     _, first = np.unique(block.codes, return_index=True)
     position = {str(label): k for k, label in enumerate(block.levels)}

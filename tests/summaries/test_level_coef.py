@@ -69,6 +69,14 @@ def test_level_coefficients_need_two_levels() -> None:
         fit.coef(kind="R&B")
 
 
+def test_level_coefficients_refuse_a_group_term_coded_unlike_the_fixed_part() -> None:
+    data, groups = _two_level()
+    data["trt"] = np.tile(["p", "q"], 12)
+    model = hb.Model("y ~ trt + w + (0 + trt | g)", data=data, level2={"g": groups})
+    with pytest.raises(hb.SummaryError, match="codes trt\\[p\\], trt\\[q\\] differently"):
+        fake_fit(model).coef(kind="level")
+
+
 @pytest.mark.slow
 def test_hsb_school_1224_intercept_is_beta_0j(hsb_fit: hb.Fit) -> None:
     table = hsb_fit.coef(kind="level")
