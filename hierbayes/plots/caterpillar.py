@@ -25,24 +25,48 @@ _MAX_LABELS = 100
 _EXTREMES = 5
 
 
-def _label_extremes(ax, part: pd.DataFrame, lo: str, hi: str) -> None:
+def _spread(rows: list[int], gap: float, upward: bool) -> list[float]:
+    """Label heights at least ``gap`` rows apart, each as close to its row as the others allow,
+    moving away from the panel's edge (``upward``: the bottom group is pushed up)."""
+    heights: list[float] = []
+    for row in sorted(rows, reverse=not upward):
+        if heights:
+            nearest = heights[-1] + gap if upward else heights[-1] - gap
+            row = max(row, nearest) if upward else min(row, nearest)
+        heights.append(float(row))
+    order = sorted(rows, reverse=not upward)
+    by_row = dict(zip(order, heights, strict=True))
+    return [by_row[r] for r in rows]
+
+
+def _label_extremes(ax, part: pd.DataFrame, lo: str, hi: str, gap: float) -> None:
     """Name the ``_EXTREMES`` groups with the highest and the lowest posterior mean, next to
-    the outer end of their interval."""
+    the outer end of their interval, labels kept ``gap`` rows apart (with a leader line when a
+    label had to move off its row)."""
     means = part["mean"].to_numpy()
     ranks = np.argsort(means, kind="stable")
     k = min(_EXTREMES, len(means) // 2)
-    for position in [*ranks[:k], *ranks[len(ranks) - k :]]:
-        high = means[position] >= np.median(means)
-        ax.annotate(
-            str(part.index[position]),
-            xy=(part[hi].iloc[position] if high else part[lo].iloc[position], position),
-            xytext=(3 if high else -3, 0),
-            textcoords="offset points",
-            ha="left" if high else "right",
-            va="center",
-            fontsize=6,
-            color=COLORS["population"],
-        )
+    for positions, high in ((list(ranks[len(ranks) - k :]), True), (list(ranks[:k]), False)):
+        rows = [int(p) for p in positions]
+        # labels of the highest groups sit right of their intervals, of the lowest left; the
+        # rows of the sorted coefficient cluster at the top and bottom: spread them inward
+        upward = np.mean(rows) < len(means) / 2
+        heights = _spread(rows, gap, upward)
+        for row, height in zip(rows, heights, strict=True):
+            x = part[hi].iloc[row] if high else part[lo].iloc[row]
+            ax.annotate(
+                str(part.index[row]),
+                xy=(x, row),
+                xytext=(4 if high else -4, height),
+                textcoords=("offset points", "data"),
+                ha="left" if high else "right",
+                va="center",
+                fontsize=6,
+                color=COLORS["population"],
+                arrowprops=None
+                if height == row
+                else {"arrowstyle": "-", "lw": 0.4, "color": COLORS["data"], "shrinkA": 0},
+            )
 
 
 def plot_caterpillar(
@@ -126,7 +150,8 @@ def plot_caterpillar(
         ax.scatter(part["mean"], ys, s=14, color=COLORS["partial"], zorder=3)
         ax.set_title(coefficient_label(fit.design, term), fontsize=10)
         if J > _MAX_LABELS:
-            _label_extremes(ax, part, lo, hi)
+            # rows are about 0.85 * 10 in / J apart; a 6-point label needs 8 points
+            _label_extremes(ax, part, lo, hi, gap=max(1.0, 8 / (0.85 * 720 / J)))
         ax.set_xlabel(f"deviation from population ({prob:.0%} HDI)", fontsize=8)
         ax.tick_params(labelsize=8)
     axes[0].set_ylim(-0.8, J - 0.2)

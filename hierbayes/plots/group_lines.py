@@ -94,8 +94,9 @@ def plot_group_lines(
     fit : Fit
         A fitted model.
     x : str, optional
-        Predictor on the horizontal axis (default: the first varying slope, else the first
-        numeric predictor that varies within groups).
+        Level-1 predictor on the horizontal axis (default: the first varying slope, else the
+        first numeric predictor that varies within groups). A predictor constant within every
+        group (level-2) is refused, as in :func:`~hierbayes.summaries.group_lines`.
     groups : sequence, optional
         Group labels to show. Default: all groups when there are at most ``max_groups``,
         otherwise ``max_groups`` groups at evenly spaced ranks of size, smallest first.

@@ -209,7 +209,10 @@ def group_lines(
     fit : Fit
         A fitted model.
     x : str
-        A numeric predictor of the model (``"cses"``, ``"Days"``).
+        A numeric level-1 predictor of the model (``"cses"``, ``"Days"``): one that varies
+        within groups. A predictor constant within every group (a level-2 predictor such as
+        ``meanses``) is refused with a :class:`~hierbayes.errors.SummaryError` that names the
+        ones that can be used.
     grid : sequence of float, optional
         Values of ``x`` (default: 25 evenly spaced values over its observed range).
     groups : sequence, optional

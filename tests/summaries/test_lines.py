@@ -52,11 +52,9 @@ def test_other_predictors_at_group_values_or_reference(radon_fit: hb.Fit):
     table = radon_fit.group_lines("basement", grid=[0, 1], groups=counties)
     uranium = radon.groupby("county")["uranium"].first()
     np.testing.assert_allclose(table["uranium"], uranium.loc[[1, 1, 50, 50]].to_numpy())
-    with_basement = radon_fit.group_lines("uranium", grid=[0.0], groups=counties)
-    # basement varies within counties: set at its mean over the data
-    np.testing.assert_allclose(with_basement["basement"], radon["basement"].mean())
-    fixed = radon_fit.group_lines("uranium", grid=[0.0], groups=counties, at={"basement": 0})
-    assert (fixed["basement"] == 0).all()
+    # uranium is a county-level predictor: no line per county over it
+    with pytest.raises(hb.SummaryError, match="x='uranium' is constant within every county"):
+        radon_fit.group_lines("uranium", grid=[0.0], groups=counties)
     post = radon_fit.idata["posterior"]
     b = post["b"]
     u = post["u|county"].sel(county="50", county__term="Intercept")
@@ -65,6 +63,26 @@ def test_other_predictors_at_group_values_or_reference(radon_fit: hb.Fit):
     np.testing.assert_allclose(
         table["mean"].iloc[3], float((expected + b.sel(term="basement")).mean())
     )
+
+
+def test_other_level1_predictor_at_its_mean_or_at():
+    from fakes import fake_fit
+
+    rng = np.random.default_rng(1)
+    data = pd.DataFrame(
+        {
+            "y": rng.normal(size=40),
+            "x": rng.normal(size=40),
+            "z": rng.normal(size=40),
+            "g": np.repeat(np.arange(4), 10),
+        }
+    )
+    fit = fake_fit(hb.Model("y ~ x + z + (1 | g)", data=data), draws=20)
+    # z varies within groups: set at its mean over the data, or at at=
+    table = fit.group_lines("x", grid=[0.0], groups=[0, 1])
+    np.testing.assert_allclose(table["z"], data["z"].mean())
+    fixed = fit.group_lines("x", grid=[0.0], groups=[0, 1], at={"z": 0})
+    assert (fixed["z"] == 0).all()
 
 
 def _categorical_data() -> pd.DataFrame:
