@@ -16,6 +16,7 @@ __all__ = [
     "Level2Error",
     "LooWarning",
     "MissingColumnError",
+    "MissingDataWarning",
     "MissingValueError",
     "ModelSpecError",
     "PathExistsError",
@@ -106,3 +107,7 @@ class LooWarning(UserWarning):
 
 class ConvergenceWarning(UserWarning):
     """The sampler's diagnostics (R-hat, ESS, divergences) suggest the draws are not trustworthy."""
+
+
+class MissingDataWarning(UserWarning):
+    """Rows with missing values were dropped (``missing="drop"``); says how many per column."""
