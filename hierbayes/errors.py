@@ -17,6 +17,7 @@ __all__ = [
     "Level2Error",
     "LooWarning",
     "MissingColumnError",
+    "MissingDataWarning",
     "MissingValueError",
     "ModelSpecError",
     "PathExistsError",
@@ -117,3 +118,7 @@ class LooWarning(UserWarning):
 
 class ConvergenceWarning(UserWarning):
     """The sampler's diagnostics (R-hat, ESS, divergences) suggest the draws are not trustworthy."""
+
+
+class MissingDataWarning(UserWarning):
+    """Rows with missing values were dropped (``missing="drop"``); says how many per column."""

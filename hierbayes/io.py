@@ -145,6 +145,7 @@ def fingerprint(design: Design) -> dict[str, Any]:
         "X": _hash(design.X),
         "trials": _hash(design.trials),
         **({"offset": _hash(design.offset)} if design.offset is not None else {}),
+        **({"weights": _hash(design.weights)} if design.weights is not None else {}),
     }
 
 
@@ -247,6 +248,12 @@ def save(fit: Fit, path: str | Path, *, overwrite: bool = False) -> Path:
         "family": recipe.family,
         "trials": recipe.trials,
         "offset": recipe.offset,
+        "weights": recipe.weights,
+        "missing": {
+            "how": recipe.missing,
+            "dropped": dict(design.dropped),
+            "n_dropped": design.n_dropped,
+        },
         "level2": {f: list(c) for f, c in recipe.level2.items()},
         "level2_columns": {f: list(c) for f, c in recipe.level2_columns.items()},
         "priors": {name: _prior_json(p) for name, p in recipe.priors.items()},
@@ -430,6 +437,8 @@ def load(path: str | Path) -> Fit:
             user_priors=tuple(meta["user_priors"]),
             parameterization={k: tuple(v) for k, v in meta["parameterization"].items()},
             offset=_optional_str(meta.get("offset"), "offset"),
+            weights=_optional_str(meta.get("weights"), "weights column"),
+            missing=str(meta.get("missing", {}).get("how", "raise")),
         )
         sampler, saved_design = meta["sampler"], meta["design"]
         emptied, order = list(meta["none_as_empty"]), dict(meta["order"])
@@ -452,6 +461,14 @@ def load(path: str | Path) -> Fit:
         raise FileFormatError(
             f"The saved data in '{path}' no longer build the saved model: {err}"
         ) from err
+    try:
+        record = meta.get("missing", {})
+        n_dropped = int(record.get("n_dropped", 0))
+        dropped = {str(k): int(v) for k, v in dict(record.get("dropped", {})).items()}
+    except (TypeError, ValueError, AttributeError) as err:
+        raise FileFormatError(f"{path / MODEL_FILE} is corrupt: bad missing record {err}.") from err
+    if n_dropped:  # the saved data holds the kept rows; keep the record of the dropped ones
+        model.design = replace(model.design, dropped=dropped, n_dropped=n_dropped)
     if recipe.level2_columns != model.design.level2_columns:
         # Level-2 columns the formula does not use are not saved; keep their names as fitted.
         model.design = replace(model.design, level2_columns=dict(recipe.level2_columns))

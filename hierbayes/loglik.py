@@ -77,6 +77,7 @@ def pointwise_log_likelihood(idata: xr.DataTree, design: Design) -> xr.DataTree:
     y = np.asarray(design.y, dtype=float)
     trials = np.asarray(design.trials if design.trials is not None else np.zeros(0), dtype=float)
     const = log_density_constant(design.family, y, design.trials)
+    weights = np.zeros(0) if design.weights is None else np.asarray(design.weights, dtype=float)
     S = len(b)
     table = np.empty((S, len(y)))
     X = np.ascontiguousarray(design.X.T)
@@ -88,7 +89,9 @@ def pointwise_log_likelihood(idata: xr.DataTree, design: Design) -> xr.DataTree:
         for blk in design.blocks:
             effects_term(blk, us[blk.name][part], out=eta)
         params = theta[part] if theta is not None else np.zeros((len(eta), 0))
-        loglik_rows(design.family.code, y, eta, trials, np.ascontiguousarray(params), const)
+        loglik_rows(
+            design.family.code, y, eta, trials, weights, np.ascontiguousarray(params), const
+        )
     chains, draws = posterior.sizes["chain"], posterior.sizes["draw"]
     data = xr.DataArray(
         table.reshape(chains, draws, len(y)),

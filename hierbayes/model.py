@@ -51,7 +51,8 @@ class Model:
         ``(0 + x | g)``, nested ``(1 | g1/g2)``, interactions ``(1 | g1:g2)``, crossed
         ``(1 | a) + (1 | b)``. Binomial: ``"k | trials(n) ~ ..."``.
     data : DataFrame
-        One row per observation. Rows are never dropped: missing values are an error.
+        One row per observation. Rows are never dropped silently: missing values are an error
+        unless ``missing="drop"``.
     level2 : dict, optional
         Group-level predictors by grouping factor: a one-row-per-group DataFrame merged by the
         factor's key (``{"school": schools}``), or a list of columns of ``data`` that are constant
@@ -74,6 +75,14 @@ class Model:
     offset : str, optional
         Column added to the linear predictor with coefficient 1, as ``offset(column)`` in the
         formula (``offset(np.log(expected))`` there takes any expression; offsets add up).
+    weights : str, optional
+        Column of likelihood weights (brms's ``weights()``): each row's log-likelihood counts
+        that many times, so aggregated rows with their counts as weights give the posterior of
+        the expanded data.
+    missing : {"raise", "drop"}
+        Rows with a missing value in a column the model uses: an error naming the columns and
+        rows (default), or ``"drop"``: dropped with a warning giving the count per column,
+        recorded in ``fit.summary()`` and saved fits.
 
     Examples
     --------
@@ -95,17 +104,30 @@ class Model:
         parameterization: str | Mapping[str, Any] = "auto",
         trials: str | None = None,
         offset: str | None = None,
+        weights: str | None = None,
+        missing: str = "raise",
     ):
         data, level2 = as_pandas(data), level2_as_pandas(level2)  # polars & co. -> pandas
         self.spec = parse_formula(formula)
+        self.weights_column = weights
+        self.missing = missing
         self.design = make_design(
-            self.spec, data, level2=level2, family=family, trials=trials, offset=offset
+            self.spec,
+            data,
+            level2=level2,
+            family=family,
+            trials=trials,
+            offset=offset,
+            weights=weights,
+            missing=missing,
         )
         self.prior_values, self._prior_table = resolve_priors(
             self.design, check_user_priors(priors)
         )
         self.parameterization = resolve_parameterization(self.design, parameterization)
         self.obs_index = data.index if data.index.is_unique else pd.RangeIndex(len(data))
+        if self.design.kept is not None:  # missing="drop": the rows modelled
+            self.obs_index = self.obs_index[self.design.kept]
         self._compiled: tuple[str, pm.Model, Any] | None = None
         self._density: tuple[str, CompiledDensity | None] | None = None
 

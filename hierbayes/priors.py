@@ -34,6 +34,7 @@ import pandas as pd
 
 from hierbayes.design import Design
 from hierbayes.errors import PriorError
+from hierbayes.families.base import weighted_sd
 
 __all__ = ["POSITIVE_DISTRIBUTIONS", "Prior", "default_priors", "resolve_priors"]
 
@@ -103,9 +104,8 @@ class Prior:
         return f"{self.dist}(" + ", ".join(f"{k}={fmt(v)}" for k, v in self.params) + ")"
 
 
-def _sd(values: np.ndarray) -> float:
-    sd = float(np.std(values, ddof=1)) if values.size > 1 else 0.0
-    return sd if np.isfinite(sd) and sd > 0 else 1.0
+def _sd(values: np.ndarray, weights: np.ndarray | None = None) -> float:
+    return weighted_sd(values, weights)
 
 
 def _check_parameter(dist: str, key: str, value: Any) -> None:
@@ -150,17 +150,18 @@ def default_priors(design: Design) -> dict[str, tuple[Prior, str]]:
     ['Intercept', 'b|x', 'sd|g', 'sigma']
     """
     gaussian = design.family.name == "gaussian"
-    s_y = _sd(design.y) if gaussian else 1.0
+    w = design.weights  # frequency weights count rows (aggregated data = expanded data)
+    s_y = _sd(design.y, w) if gaussian else 1.0
     priors: dict[str, tuple[Prior, str]] = {}
     for j, column in enumerate(design.fixed_columns):
         if column == "Intercept":
-            mu = float(np.mean(design.y)) if gaussian else 0.0
+            mu = float(np.average(design.y, weights=w)) if gaussian else 0.0
             priors["Intercept"] = (
                 Prior("Normal", mu=_round(mu), sigma=_round(2.5 * s_y)),
                 "population intercept (at the means of the predictors)",
             )
         else:
-            scale = 2.5 * s_y / _sd(design.X[:, j])
+            scale = 2.5 * s_y / _sd(design.X[:, j], w)
             priors[f"b|{column}"] = (
                 Prior("Normal", mu=0.0, sigma=_round(scale)),
                 f"population effect of {column}",
@@ -168,7 +169,7 @@ def default_priors(design: Design) -> dict[str, tuple[Prior, str]]:
     for block in design.blocks:
         s_group = s_y if gaussian else 2.5
         scales = [
-            s_group if c == "Intercept" else s_group / _sd(block.Z[:, k])
+            s_group if c == "Intercept" else s_group / _sd(block.Z[:, k], w)
             for k, c in enumerate(block.columns)
         ]
         sigma: float | list[float] = [_round(s) for s in scales]
@@ -184,7 +185,8 @@ def default_priors(design: Design) -> dict[str, tuple[Prior, str]]:
                 Prior("LKJ", eta=2.0),
                 f"correlations of {terms} across {block.factor}",
             )
-    for name, (dist, params, what) in design.family.default_priors(design.y, design.trials).items():
+    own = design.family.default_priors(design.y, design.trials, w)
+    for name, (dist, params, what) in own.items():
         priors[name] = (Prior(dist, **params), what)
     return priors
 

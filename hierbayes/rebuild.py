@@ -44,6 +44,10 @@ class Recipe:
         Group term -> centred/non-centred per coefficient.
     offset : str or None
         Offset column given as ``offset=`` (offsets in the formula are part of ``formula``).
+    weights : str or None
+        Column of likelihood weights.
+    missing : str
+        ``"raise"`` or ``"drop"``.
     """
 
     formula: str
@@ -55,6 +59,8 @@ class Recipe:
     user_priors: tuple[str, ...]
     parameterization: dict[str, tuple[str, ...]] = field(default_factory=dict)
     offset: str | None = None
+    weights: str | None = None
+    missing: str = "raise"
 
     @classmethod
     def of(cls, model: Model) -> Recipe:
@@ -81,6 +87,8 @@ class Recipe:
             user_priors=user,
             parameterization={k: tuple(v) for k, v in model.parameterization.items()},
             offset=_offset_argument(model),
+            weights=model.weights_column,
+            missing=model.missing,
         )
 
     def build(self, data: pd.DataFrame, *, all_priors: bool = False) -> Model:
@@ -107,6 +115,8 @@ class Recipe:
             parameterization={k: list(v) for k, v in self.parameterization.items()},
             trials=self.trials,
             offset=self.offset,
+            weights=self.weights,
+            missing=self.missing,
         )
 
 

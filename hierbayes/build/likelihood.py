@@ -8,7 +8,14 @@ import pymc as pm
 
 from hierbayes.design import Design
 
-__all__ = ["add_likelihood"]
+__all__ = ["WEIGHTS_POTENTIAL", "add_likelihood"]
+
+WEIGHTS_POTENTIAL = "likelihood_weights"
+
+
+def observed_value(rv: Any) -> Any:
+    """The observed data of an observed variable of the current model."""
+    return pm.modelcontext(None).rvs_to_values[rv]
 
 
 def add_likelihood(name: str, eta: Any, design: Design, dims: str) -> Any:
@@ -19,4 +26,10 @@ def add_likelihood(name: str, eta: Any, design: Design, dims: str) -> Any:
     model = pm.modelcontext(None)
     family = design.family
     params = {p: model[p] for p in family.params}
-    return family.likelihood(name, eta, design.y, design.trials, params, dims)
+    observed = family.likelihood(name, eta, design.y, design.trials, params, dims)
+    if design.weights is not None:
+        # likelihood weights: each row's log-likelihood counts w times (w - 1 more than the
+        # observed variable's), as brms's weights(); the observed variable stays for PPC
+        extra = (design.weights - 1.0) * pm.logp(observed, observed_value(observed))
+        pm.Potential(WEIGHTS_POTENTIAL, extra.sum())
+    return observed

@@ -21,6 +21,7 @@ from hierbayes.build.likelihood import add_likelihood
 from hierbayes.build.marginal import add_marginal_likelihood, factor_design
 from hierbayes.build.priors import prior_rv
 from hierbayes.design import Design
+from hierbayes.design.weights import column_means
 from hierbayes.errors import ModelSpecError
 from hierbayes.priors import Prior
 
@@ -133,6 +134,11 @@ def resolve_parameterization(
 
 
 def _no_factor(design: Design, parameterization: str) -> None:
+    if parameterization == "marginal" and design.weights is not None and design.blocks:
+        raise ModelSpecError(
+            "parameterization 'marginal' does not take likelihood weights; use 'auto', "
+            "'centered' or 'noncentered'."
+        )
     if parameterization == "marginal" and design.family.name == "gaussian":
         raise ModelSpecError(
             "parameterization 'marginal' integrates out group effects, but this model has no "
@@ -159,7 +165,7 @@ def auto_marginal_factor(design: Design) -> str | None:
     parameter in 4 x 1000 draws was 517 with the departments integrated out and 1,050 with the
     lecturers (``benchmarks/run.py --models insteval``).
     """
-    if design.family.name != "gaussian" or not design.blocks:
+    if design.family.name != "gaussian" or not design.blocks or design.weights is not None:
         return None
     codes: dict[str, tuple[np.ndarray, int]] = {}
     for block in design.blocks:
@@ -184,6 +190,11 @@ def _check_marginal(design: Design, result: dict[str, tuple[str, ...]]) -> None:
         raise ModelSpecError(
             f"parameterization 'marginal' needs a gaussian family; this model is "
             f"{design.family.name}. Use 'auto', 'centered' or 'noncentered'."
+        )
+    if design.weights is not None:
+        raise ModelSpecError(
+            "parameterization 'marginal' does not take likelihood weights; use 'auto', "
+            "'centered' or 'noncentered'."
         )
     factors = sorted({b.factor for b in chosen})
     if len(factors) > 1:
@@ -227,7 +238,8 @@ def _fixed_effects(design: Design, priors: dict[str, Prior]) -> tuple[Any, Any, 
     has_intercept = "Intercept" in columns
     slope_idx = [j for j, c in enumerate(columns) if c != "Intercept"]
     Xs = X[:, slope_idx]
-    means = Xs.mean(axis=0) if has_intercept else np.zeros(len(slope_idx))
+    # weighted with likelihood weights, as the kernel's centring
+    means = column_means(Xs, design.weights) if has_intercept else np.zeros(len(slope_idx))
     Xc = Xs - means
     eta: Any = 0.0
     beta = None

@@ -95,7 +95,8 @@ A_SS_ZTY = 12  # per group Z'(y - shift) (J x q)
 A_MCODES = 13  # group codes of the integrated-out factor (n)
 A_MZ = 14  # its design columns, column by column (q x n; empty for a varying intercept)
 A_OFFSET = 15  # offsets, summed (n; empty: none)
-N_GLOBAL = 16
+A_WEIGHTS = 16  # likelihood weights (n; empty: none)
+N_GLOBAL = 17
 # per block b: N_GLOBAL + b * PER_BLOCK + ...
 P_META = 0  # int64 block header
 P_CHOICE = 1  # int64 per coefficient: 1 centred, 0 non-centred
@@ -720,7 +721,8 @@ def _family_loglik(table, meta, eta, theta, tbar):
     family's own parameters is added to ``tbar``."""
     y = farr(table, A_Y)
     trials = farr(table, A_TRIALS)
-    lp = loglik_grad(meta[M_FAMILY], y, eta, trials, theta, tbar)
+    weights = farr(table, A_WEIGHTS)
+    lp = loglik_grad(meta[M_FAMILY], y, eta, trials, weights, theta, tbar)
     return farr(table, A_CONST)[0] + lp
 
 

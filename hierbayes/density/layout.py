@@ -17,6 +17,7 @@ from scipy.special import gammaln
 
 from hierbayes.density import kernel as K
 from hierbayes.design import Design, GroupBlock
+from hierbayes.design.weights import column_means
 from hierbayes.errors import PriorError
 from hierbayes.families import log_density_constant
 from hierbayes.priors import Prior
@@ -126,7 +127,8 @@ def centred_fixed_design(design: Design) -> tuple[np.ndarray, np.ndarray, bool]:
     has_intercept = "Intercept" in columns
     slopes = [j for j, c in enumerate(columns) if c != "Intercept"]
     Xs = design.X[:, slopes]
-    means = Xs.mean(axis=0) if has_intercept else np.zeros(len(slopes))
+    # weighted means with likelihood weights, so aggregated and expanded data agree
+    means = column_means(Xs, design.weights) if has_intercept else np.zeros(len(slopes))
     parts = ([np.ones((design.n_obs, 1))] if has_intercept else []) + [Xs - means]
     return np.ascontiguousarray(np.column_stack(parts), dtype=float), means, has_intercept
 
@@ -260,6 +262,7 @@ def make_layout(
     n, p = W.shape
     y = np.asarray(design.y, dtype=float)
     offset = design.offset
+    weights = np.ones(len(y)) if design.weights is None else design.weights
     # the kernel's row loops add into per-group sums; rows in a random (fixed) order avoid long
     # runs of additions into the same group, which wait on each other
     order = np.random.default_rng(0).permutation(n)
@@ -385,7 +388,7 @@ def make_layout(
         fixed_priors.ravel(),
         own_priors.ravel(),
         trials,
-        np.array([log_density_constant(design.family, y, design.trials).sum()]),
+        np.array([(log_density_constant(design.family, y, design.trials) * weights).sum()]),
         suff["wtw"],
         suff["wty"],
         suff["yty"],
@@ -395,6 +398,7 @@ def make_layout(
         mcodes,
         suff["mz"],
         np.zeros(0) if offset is None else np.asarray(offset, dtype=float)[order],
+        np.zeros(0) if design.weights is None else np.asarray(design.weights, dtype=float)[order],
     ]
     assert len(arrays) == K.N_GLOBAL
     for extra in block_arrays:

@@ -19,6 +19,7 @@ from formulaic import ModelSpec as FormulaicSpec
 from formulaic.errors import FormulaicError
 
 from hierbayes.design.level2 import Level2Input, merge_level2
+from hierbayes.design.missing import drop_missing
 from hierbayes.design.offset import offset_values
 from hierbayes.design.validate import (
     check_frame,
@@ -27,6 +28,7 @@ from hierbayes.design.validate import (
     check_response_scale,
     check_used_columns,
 )
+from hierbayes.design.weights import weight_values
 from hierbayes.errors import (
     ArgumentError,
     DataError,
@@ -118,6 +120,10 @@ class Design:
     level2_columns: dict[str, tuple[str, ...]] = field(default_factory=dict)
     data: pd.DataFrame | None = None
     offset: np.ndarray | None = None
+    weights: np.ndarray | None = None
+    dropped: dict[str, int] = field(default_factory=dict)
+    kept: np.ndarray | None = None
+    n_dropped: int = 0
 
     @property
     def offset_or_zero(self) -> np.ndarray:
@@ -330,6 +336,8 @@ def make_design(
     family: str | Family = "gaussian",
     trials: str | None = None,
     offset: str | None = None,
+    weights: str | None = None,
+    missing: str = "raise",
 ) -> Design:
     """Encode ``data`` for the model described by ``spec``.
 
@@ -347,6 +355,14 @@ def make_design(
     offset : str, optional
         Column added to the linear predictor with coefficient 1 (as ``offset(column)`` in the
         formula, with which it adds up).
+    weights : str, optional
+        Column of likelihood weights: each row's log-likelihood counts this many times
+        (brms's ``weights()``; see :mod:`hierbayes.design.weights`).
+    missing : {"raise", "drop"}
+        Missing values in a column the model uses: an error naming the column and rows
+        (default), or drop those rows with a warning (see :mod:`hierbayes.design.missing`);
+        ``dropped`` then holds the missing count per column and ``kept`` the mask of the
+        rows of ``data`` that were modelled.
 
     Returns
     -------
@@ -383,6 +399,11 @@ def make_design(
         spec = replace(spec, fixed=replace(spec.fixed, offsets=(*spec.fixed.offsets, offset)))
     data, level2_columns = merge_level2(data, level2)
     needed = required_variables(spec)
+    if weights is not None:
+        if not isinstance(weights, str) or weights not in data.columns:
+            weight_values(data, weights)  # the error that names it
+        needed = needed + ([weights] if weights not in needed else [])
+    data, kept, dropped = drop_missing(data, needed, missing)
     _check_columns(data, needed, level2_columns)
     predictors = [n for n in needed if n != spec.fixed.response]
     check_used_columns(data, predictors, [f for g in spec.groups for f in g.factor])
@@ -435,4 +456,8 @@ def make_design(
         level2_columns=level2_columns,
         data=data[needed].copy(),
         offset=offset_values(spec.fixed.offsets, data),
+        weights=None if weights is None else weight_values(data, weights),
+        dropped=dropped,
+        kept=kept if dropped else None,
+        n_dropped=int((~kept).sum()),
     )

@@ -15,7 +15,7 @@ import numpy as np
 
 from hierbayes.errors import DataError, FamilyError
 
-__all__ = ["Family", "PriorSpec", "check_counts", "need"]
+__all__ = ["Family", "PriorSpec", "check_counts", "need", "weighted_sd"]
 
 # a default prior of a family parameter: (distribution, its parameters, what it applies to)
 PriorSpec = tuple[str, dict[str, float], str]
@@ -27,6 +27,24 @@ def check_counts(y: np.ndarray, trials: np.ndarray | None) -> str | None:
         bad = np.unique(y[(y < 0) | (np.round(y) != y)])[:5]
         return f"counts must be non-negative integers; found {bad.tolist()}"
     return None
+
+
+def weighted_sd(values: np.ndarray, weights: np.ndarray | None = None) -> float:
+    """Sample SD with frequency weights (``Σ w - 1`` degrees of freedom); 1 when undefined.
+
+    Examples
+    --------
+    >>> weighted_sd(np.array([1.0, 2.0]), np.array([2.0, 1.0])) == float(np.std([1, 1, 2], ddof=1))
+    True
+    """
+    values = np.asarray(values, dtype=float)
+    if weights is None:
+        sd = float(np.std(values, ddof=1)) if values.size > 1 else 0.0
+    else:
+        total = float(weights.sum())
+        mean = float(weights @ values) / total if total > 0 else 0.0
+        sd = float(np.sqrt(weights @ (values - mean) ** 2 / (total - 1))) if total > 1 else 0.0
+    return sd if np.isfinite(sd) and sd > 0 else 1.0
 
 
 def need(value: Any, what: str, family: str) -> Any:
@@ -65,7 +83,8 @@ class Family:
     constant
         ``constant(y, trials)``: the part of each row's log density that involves no parameter.
     default_priors
-        ``default_priors(y, trials)``: the own parameters' data-scaled default priors.
+        ``default_priors(y, trials, weights)``: the own parameters' data-scaled default
+        priors (``weights``: likelihood weights or ``None``).
     latent_variance
         ``latent_variance(fixed, group_var, params)``: the residual variance on the latent
         (link) scale for ICC and R² (``fixed()``: (S, 1) mean fixed-part linear predictor,
@@ -99,7 +118,7 @@ class Family:
     sample: Callable[..., np.ndarray]
     log_density: Callable[..., np.ndarray]
     constant: Callable[[np.ndarray, np.ndarray | None], np.ndarray]
-    default_priors: Callable[[np.ndarray, np.ndarray | None], dict[str, PriorSpec]]
+    default_priors: Callable[..., dict[str, PriorSpec]]
     latent_variance: Callable[..., np.ndarray] | None
     law: str
     mean_symbol: tuple[str, str]

@@ -72,7 +72,9 @@ def _log_density(
     return y * log_expit(eta) + (1 - y) * log_expit(-eta)
 
 
-def _default_priors(y: np.ndarray, trials: np.ndarray | None) -> dict[str, PriorSpec]:
+def _default_priors(
+    y: np.ndarray, trials: np.ndarray | None, weights: np.ndarray | None
+) -> dict[str, PriorSpec]:
     return {}
 
 

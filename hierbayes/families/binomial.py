@@ -83,7 +83,9 @@ def _log_density(
     return log_choose + y * log_expit(eta) + (n - y) * log_expit(-eta)
 
 
-def _default_priors(y: np.ndarray, trials: np.ndarray | None) -> dict[str, PriorSpec]:
+def _default_priors(
+    y: np.ndarray, trials: np.ndarray | None, weights: np.ndarray | None
+) -> dict[str, PriorSpec]:
     return {}
 
 

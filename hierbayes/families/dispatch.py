@@ -12,7 +12,8 @@ A family module's compiled interface (see :mod:`hierbayes.families.gaussian`):
     the row constants (a tuple) from the family's own parameters ``θ`` (natural scale);
 ``row(y, η, n, aux) -> (ℓ, dℓ/dη, dℓ/dθ₀, dℓ/dθ₁)``
     one row's log-likelihood without its parameter-free constant, with ``n`` the row's trials
-    (1 where the family has none); at most two own scalar parameters;
+    (1 where the family has none); at most two own scalar parameters; likelihood weights are
+    applied here, not in the family;
 ``derivs(y, η, n, aux) -> (dℓ/dη, d²ℓ/dη², d³ℓ/dη³)``
     what a per-group Newton solve of a Laplace approximation needs.
 """
@@ -31,18 +32,27 @@ __all__ = ["eta_derivs", "loglik_grad", "loglik_rows"]
 
 
 @numba.njit(**JIT)
-def _grad_loop(prepare, row, y, eta, trials, theta, tbar):
+def _grad_loop(prepare, row, y, eta, trials, weights, theta, tbar):
     aux = prepare(theta)
     has_n = trials.shape[0] > 0
     lp = 0.0
     g0 = 0.0
     g1 = 0.0
-    for i in range(y.shape[0]):
-        ll, d1, a, b = row(y[i], eta[i], trials[i] if has_n else 1.0, aux)
-        lp += ll
-        eta[i] = d1
-        g0 += a
-        g1 += b
+    if weights.shape[0] == 0:
+        for i in range(y.shape[0]):
+            ll, d1, a, b = row(y[i], eta[i], trials[i] if has_n else 1.0, aux)
+            lp += ll
+            eta[i] = d1
+            g0 += a
+            g1 += b
+    else:
+        for i in range(y.shape[0]):
+            ll, d1, a, b = row(y[i], eta[i], trials[i] if has_n else 1.0, aux)
+            w = weights[i]
+            lp += w * ll
+            eta[i] = w * d1
+            g0 += w * a
+            g1 += w * b
     if tbar.shape[0] > 0:
         tbar[0] += g0
     if tbar.shape[0] > 1:
@@ -51,20 +61,20 @@ def _grad_loop(prepare, row, y, eta, trials, theta, tbar):
 
 
 @numba.njit(**JIT)
-def loglik_grad(code, y, eta, trials, theta, tbar):
-    """Σ of the rows' log-likelihoods (without constants) given ``η``.
+def loglik_grad(code, y, eta, trials, weights, theta, tbar):
+    """Σ of the rows' log-likelihoods (without constants) given ``η``, each times its weight.
 
-    ``η`` is overwritten with ``dℓ/dη``; ``dℓ/dθ`` is added to ``tbar``. ``trials``: empty or
-    one per row. An unknown ``code`` gives NaN.
+    ``η`` is overwritten with ``dℓ/dη``; ``dℓ/dθ`` is added to ``tbar``. ``trials`` and
+    ``weights``: empty or one per row. An unknown ``code`` gives NaN.
     """
     if code == gaussian.CODE:
-        return _grad_loop(gaussian.prepare, gaussian.row, y, eta, trials, theta, tbar)
+        return _grad_loop(gaussian.prepare, gaussian.row, y, eta, trials, weights, theta, tbar)
     if code == bernoulli.CODE:
-        return _grad_loop(bernoulli.prepare, bernoulli.row, y, eta, trials, theta, tbar)
+        return _grad_loop(bernoulli.prepare, bernoulli.row, y, eta, trials, weights, theta, tbar)
     if code == binomial.CODE:
-        return _grad_loop(binomial.prepare, binomial.row, y, eta, trials, theta, tbar)
+        return _grad_loop(binomial.prepare, binomial.row, y, eta, trials, weights, theta, tbar)
     if code == poisson.CODE:
-        return _grad_loop(poisson.prepare, poisson.row, y, eta, trials, theta, tbar)
+        return _grad_loop(poisson.prepare, poisson.row, y, eta, trials, weights, theta, tbar)
     return np.nan
 
 
@@ -93,28 +103,31 @@ def eta_derivs(code, y, eta, trials, theta, d1, d2, d3):
 
 
 @numba.njit(**JIT)
-def _rows_loop(prepare, row, y, eta, trials, theta, const):
+def _rows_loop(prepare, row, y, eta, trials, weights, theta, const):
     has_n = trials.shape[0] > 0
+    has_w = weights.shape[0] > 0
     for s in range(eta.shape[0]):
         aux = prepare(theta[s])
         for i in range(y.shape[0]):
-            eta[s, i] = const[i] + row(y[i], eta[s, i], trials[i] if has_n else 1.0, aux)[0]
+            ll = const[i] + row(y[i], eta[s, i], trials[i] if has_n else 1.0, aux)[0]
+            eta[s, i] = weights[i] * ll if has_w else ll
 
 
 @numba.njit(**JIT)
-def loglik_rows(code, y, eta, trials, theta, const):
-    """Turn linear predictors ``η`` (S, n) into the rows' log densities, in place.
+def loglik_rows(code, y, eta, trials, weights, theta, const):
+    """Turn linear predictors ``η`` (S, n) into the rows' log densities, in place (each times
+    its weight, as brms's ``log_lik``; ``weights`` empty: none).
 
     ``theta``: (S, k) own parameters per draw; ``const``: (n,) each row's parameter-free part
     (the family's ``constant``).
     """
     if code == gaussian.CODE:
-        _rows_loop(gaussian.prepare, gaussian.row, y, eta, trials, theta, const)
+        _rows_loop(gaussian.prepare, gaussian.row, y, eta, trials, weights, theta, const)
     elif code == bernoulli.CODE:
-        _rows_loop(bernoulli.prepare, bernoulli.row, y, eta, trials, theta, const)
+        _rows_loop(bernoulli.prepare, bernoulli.row, y, eta, trials, weights, theta, const)
     elif code == binomial.CODE:
-        _rows_loop(binomial.prepare, binomial.row, y, eta, trials, theta, const)
+        _rows_loop(binomial.prepare, binomial.row, y, eta, trials, weights, theta, const)
     elif code == poisson.CODE:
-        _rows_loop(poisson.prepare, poisson.row, y, eta, trials, theta, const)
+        _rows_loop(poisson.prepare, poisson.row, y, eta, trials, weights, theta, const)
     else:
         eta[:, :] = np.nan

@@ -16,7 +16,7 @@ import numba
 import numpy as np
 
 from hierbayes.families._math import JIT
-from hierbayes.families.base import Family, PriorSpec, need
+from hierbayes.families.base import Family, PriorSpec, need, weighted_sd
 
 __all__ = ["CODE", "FAMILY", "derivs", "prepare", "row"]
 
@@ -74,9 +74,10 @@ def _log_density(
     return -0.5 * ((y - eta) / scale) ** 2 - np.log(scale) - 0.5 * _LOG_2PI
 
 
-def _default_priors(y: np.ndarray, trials: np.ndarray | None) -> dict[str, PriorSpec]:
-    sd = float(np.std(y, ddof=1)) if np.size(y) > 1 else 0.0
-    sd = sd if np.isfinite(sd) and sd > 0 else 1.0
+def _default_priors(
+    y: np.ndarray, trials: np.ndarray | None, weights: np.ndarray | None
+) -> dict[str, PriorSpec]:
+    sd = weighted_sd(y, weights)
     return {"sigma": ("HalfStudentT", {"nu": 3.0, "sigma": round(sd, 4)}, "residual SD")}
 
 

@@ -64,7 +64,9 @@ def _log_density(
     return y * eta - np.exp(eta) - gammaln(y + 1)
 
 
-def _default_priors(y: np.ndarray, trials: np.ndarray | None) -> dict[str, PriorSpec]:
+def _default_priors(
+    y: np.ndarray, trials: np.ndarray | None, weights: np.ndarray | None
+) -> dict[str, PriorSpec]:
     return {}
 
 

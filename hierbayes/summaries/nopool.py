@@ -186,6 +186,8 @@ def _irls(
     converged = family.link == "identity"
     for _ in range(1 if converged else _MAX_ITER):
         z, w = _working(family, eta, y, trials)
+        if design.weights is not None:
+            w = w * design.weights  # likelihood weights multiply the working weights
         beta, coef_g, new = _wls(z - offset, w, W, Z, codes, J, rows, shared_names)
         new = new + offset
         change = np.max(np.abs(new[rows] - eta[rows])) if rows.any() else 0.0

@@ -8,11 +8,13 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from hierbayes.design.missing import describe_dropped
 from hierbayes.summaries.format import decimals_for, format_estimates, format_number
 from hierbayes.summaries.stats import DEFAULT_PROB, hdi_columns
 from hierbayes.summaries.tables import fixef, varcorr
 
 if TYPE_CHECKING:
+    from hierbayes.design import Design
     from hierbayes.fit import Fit
 
 __all__ = ["Summary", "summary"]
@@ -148,6 +150,7 @@ def summary(fit: Fit, *, prob: float = DEFAULT_PROB) -> Summary:
         ("Model", f"{family.title} (family: {family.name}, link: {family.link})"),
         ("Formula", fit.spec.formula or str(fit.spec)),
         ("Data", f"{design.n_obs} observations; groups: {groups}"),
+        *([("Missing", _dropped(design))] if design.n_dropped else []),
         (
             "Draws",
             f"{posterior.sizes['chain']} chains x {posterior.sizes['draw']} draws "
@@ -157,3 +160,8 @@ def summary(fit: Fit, *, prob: float = DEFAULT_PROB) -> Summary:
     ]
     random = varcorr(fit, prob=prob) if (design.blocks or family.has_sigma) else pd.DataFrame()
     return Summary(header, random, fixef(fit, prob=prob), [*d.warnings, *d.notes], prob)
+
+
+def _dropped(design: Design) -> str:
+    """What ``missing="drop"`` dropped."""
+    return f"dropped {design.n_dropped} rows: {describe_dropped(design.dropped)}"

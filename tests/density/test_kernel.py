@@ -124,6 +124,22 @@ def test_log_density_and_gradient_match_the_pymc_model(df, formula, family, para
     compare_with_pymc(model)
 
 
+@pytest.mark.parametrize(
+    ("formula", "family"),
+    [
+        ("y ~ x + (1 + x | g)", "gaussian"),
+        ("k ~ x + offset(0.1 * w) + (1 | g) + (1 | h)", "poisson"),
+        ("yb ~ x + (1 | g)", "bernoulli"),
+        ("c | trials(n) ~ x + (1 | g)", "binomial"),
+    ],
+)
+def test_likelihood_weights_match_the_pymc_model(df, formula, family):
+    data = df.assign(wt=np.linspace(0.0, 3.0, len(df)))
+    model = hb.Model(formula, data=data, family=family, weights="wt")
+    assert model.parameterization["g"][0] != "marginal"  # weights are not integrated out
+    compare_with_pymc(model)
+
+
 PRIORS = [
     {
         "Intercept": hb.Prior("Cauchy", alpha=0.0, beta=5.0),

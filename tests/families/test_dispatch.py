@@ -48,7 +48,7 @@ def _arrays(name):
 def _rows(family, y, trials, theta, eta):
     out = np.array(eta, dtype=float)[None].copy()
     t = np.zeros(0) if trials is None else trials
-    loglik_rows(family.code, y, out, t, theta[None].copy(), family.constant(y, trials))
+    loglik_rows(family.code, y, out, t, np.zeros(0), theta[None].copy(), family.constant(y, trials))
     return out[0]
 
 
@@ -56,7 +56,7 @@ def _grad(family, y, trials, theta, eta):
     d1 = np.array(eta, dtype=float).copy()
     tbar = np.zeros(len(theta))
     t = np.zeros(0) if trials is None else trials
-    total = loglik_grad(family.code, y, d1, t, theta, tbar)
+    total = loglik_grad(family.code, y, d1, t, np.zeros(0), theta, tbar)
     return total, d1, tbar
 
 
@@ -111,9 +111,11 @@ def test_derivatives_in_the_own_parameters(name):
 
 def test_an_unknown_code_gives_nan():
     y = np.zeros(2)
-    assert np.isnan(loglik_grad(99, y, np.zeros(2), np.zeros(0), np.zeros(0), np.zeros(0)))
+    assert np.isnan(
+        loglik_grad(99, y, np.zeros(2), np.zeros(0), np.zeros(0), np.zeros(0), np.zeros(0))
+    )
     eta = np.zeros((1, 2))
-    loglik_rows(99, y, eta, np.zeros(0), np.zeros((1, 0)), np.zeros(2))
+    loglik_rows(99, y, eta, np.zeros(0), np.zeros(0), np.zeros((1, 0)), np.zeros(2))
     assert np.isnan(eta).all()
 
 
@@ -136,3 +138,33 @@ def test_simulated_responses_have_the_family_mean(name):
             k, t = k[: int(n) + 1], t[: int(n) + 1]
         mass = np.exp(family.log_density(k, np.full_like(k, 0.3), {}, t))
         assert mass.sum() == pytest.approx(1.0, rel=1e-9)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_weights_multiply_each_rows_log_likelihood_and_derivatives(name):
+    family, y, trials, theta = _arrays(name)
+    t = np.zeros(0) if trials is None else trials
+    w = np.array([0.0, 1.0, 2.0, 0.5, 3.0, 1.0, 4.0])
+    plain = _grad(family, y, trials, theta, ETA)
+    d1 = ETA.copy()
+    tbar = np.zeros(len(theta))
+    total = loglik_grad(family.code, y, d1, t, w, theta, tbar)
+    rows = _rows(family, y, trials, theta, ETA) - family.constant(y, trials)
+    assert total == pytest.approx(w @ rows, rel=1e-12)
+    np.testing.assert_allclose(d1, w * plain[1], rtol=1e-12)
+    if len(theta):
+        each = [
+            _grad(
+                family,
+                y[i : i + 1],
+                None if trials is None else trials[i : i + 1],
+                theta,
+                ETA[i : i + 1],
+            )[2]
+            for i in range(N)
+        ]
+        np.testing.assert_allclose(tbar, w @ np.array(each), rtol=1e-12)
+    out = ETA[None].copy()
+    const = family.constant(y, trials)
+    loglik_rows(family.code, y, out, t, w, theta[None].copy(), const)
+    np.testing.assert_allclose(out[0], w * _rows(family, y, trials, theta, ETA), rtol=1e-12)
