@@ -49,7 +49,12 @@ MODEL_KEYS = {
     "none_as_empty": list,
     "order": dict,
 }
+# fields written only when the model has them (offsets, weights, rows dropped for missing values)
+OPTIONAL_MODEL_KEYS = {"offset": (str, type(None)), "weights": (str, type(None)), "missing": dict}
+MISSING_KEYS = {"how", "dropped", "n_dropped"}
+MISSING_CHOICES = ("raise", "drop")
 DESIGN_KEYS = {"fixed_columns", "blocks", "y", "X", "trials"}
+OPTIONAL_DESIGN_KEYS = {"offset", "weights"}
 BLOCK_KEYS = {"name", "factor", "columns", "levels", "Z", "codes"}
 
 # what hierbayes writes with zarr 3 (see hierbayes.io.save); nothing else is read
@@ -175,8 +180,35 @@ def _priors(check: _Check, priors: dict[str, Any], is_distribution: Callable[[st
             )
 
 
+def _missing(check: _Check, record: Any) -> None:
+    check.keys(record, MISSING_KEYS, "missing")
+    how = record["how"]
+    check.that(
+        how in MISSING_CHOICES,
+        "missing.how",
+        f"expected one of {', '.join(MISSING_CHOICES)}, got {_show(how)}",
+    )
+    n = record["n_dropped"]
+    check.that(
+        isinstance(n, int) and not isinstance(n, bool) and n >= 0,
+        "missing.n_dropped",
+        f"expected a count, got {_show(n)}",
+    )
+    check.that(isinstance(record["dropped"], dict), "missing.dropped", "expected an object")
+    for column, count in record["dropped"].items():
+        check.name(column, "missing.dropped")
+        check.that(
+            isinstance(count, int) and not isinstance(count, bool) and count >= 0,
+            f"missing.dropped.{column}",
+            f"expected a count, got {_show(count)}",
+        )
+
+
 def _design(check: _Check, design: Any) -> None:
-    check.keys(design, DESIGN_KEYS, "design")
+    check.keys(design, DESIGN_KEYS | OPTIONAL_DESIGN_KEYS, "design", required=False)
+    check.keys({k: v for k, v in design.items() if k in DESIGN_KEYS}, DESIGN_KEYS, "design")
+    for key in OPTIONAL_DESIGN_KEYS & set(design):
+        check.digest(design[key], f"design.{key}")
     check.names(design["fixed_columns"], "design.fixed_columns")
     check.digest(design["y"], "design.y")
     check.digest(design["X"], "design.X")
@@ -207,11 +239,19 @@ def check_model_json(meta: Any, where: str) -> None:
     from hierbayes.build.priors import is_distribution
 
     check = _Check(where)
-    check.keys(meta, MODEL_KEYS, "")
-    for key, kind in MODEL_KEYS.items():
+    check.keys(meta, MODEL_KEYS | OPTIONAL_MODEL_KEYS, "", required=False)
+    check.keys({k: v for k, v in meta.items() if k in MODEL_KEYS}, MODEL_KEYS, "")
+    for key, kind in (MODEL_KEYS | OPTIONAL_MODEL_KEYS).items():
+        if key not in meta:
+            continue
         value = meta[key]
         ok = isinstance(value, kind) and not (kind is int and isinstance(value, bool))
         check.that(ok, key, f"expected {getattr(kind, '__name__', 'text or null')}")
+    for key in ("offset", "weights"):
+        if meta.get(key) is not None:
+            check.name(meta[key], key)
+    if "missing" in meta:
+        _missing(check, meta["missing"])
     _formula(check, meta["formula"])
     check.that(
         meta["family"] in FAMILIES,

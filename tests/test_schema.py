@@ -84,3 +84,35 @@ def test_priors_come_from_pymcs_registry(meta: dict) -> None:
     meta["priors"]["sigma"]["dist"] = "Weibul"
     with pytest.raises(FileFormatError, match=r"'priors\.sigma\.dist'.*unknown distribution"):
         check_model_json(meta, "model.json")
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "culprit"),
+    [
+        ("offset", 3, "offset"),
+        ("weights", ["w"], "weights"),
+        ("missing", {"how": "guess", "dropped": {}, "n_dropped": 0}, "missing.how"),
+        ("missing", {"how": "drop", "dropped": {"x": -1}, "n_dropped": 1}, "missing.dropped.x"),
+        ("missing", {"how": "drop", "dropped": {}, "n_dropped": True}, "missing.n_dropped"),
+        ("missing", {"how": "drop", "dropped": {}}, "missing.n_dropped"),
+    ],
+)
+def test_optional_fields_are_checked_when_present(
+    meta: dict, key: str, value: object, culprit: str
+) -> None:
+    meta[key] = value
+    with pytest.raises(FileFormatError, match=rf"missing or bad '{culprit}'"):
+        check_model_json(meta, "model.json")
+
+
+def test_optional_fields_pass_when_well_formed(meta: dict) -> None:
+    meta.update(
+        offset="log_expected",
+        weights="w",
+        missing={"how": "drop", "dropped": {"x": 2}, "n_dropped": 2},
+    )
+    meta["design"]["offset"] = meta["design"]["y"]
+    check_model_json(meta, "model.json")
+    meta["design"]["weights"] = 1.5
+    with pytest.raises(FileFormatError, match="missing or bad 'design.weights'"):
+        check_model_json(meta, "model.json")
