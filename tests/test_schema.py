@@ -114,5 +114,5 @@ def test_optional_fields_pass_when_well_formed(meta: dict) -> None:
     meta["design"]["offset"] = meta["design"]["y"]
     check_model_json(meta, "model.json")
     meta["design"]["weights"] = 1.5
-    with pytest.raises(FileFormatError, match="missing or bad 'design.weights'"):
+    with pytest.raises(FileFormatError, match=r"missing or bad 'design\.weights'"):
         check_model_json(meta, "model.json")
