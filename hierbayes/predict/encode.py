@@ -12,6 +12,7 @@ the training data; for other groups, from a ``level2=`` table. Missing values ar
 
 from __future__ import annotations
 
+import ast
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -236,6 +237,29 @@ def attach_level2(
     return data
 
 
+def _categorised_column(key: str) -> str | None:
+    """The column that ``C(column, ...)`` encodes as it is; None for a computed value.
+
+    Examples
+    --------
+    >>> _categorised_column("C(school, Sum)"), _categorised_column("C(s > 4)")
+    ('school', None)
+    """
+    try:
+        node = ast.parse(key, mode="eval").body
+    except SyntaxError:
+        return None
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id == "C"
+        and node.args
+        and isinstance(node.args[0], ast.Name)
+    ):
+        return node.args[0].id
+    return None
+
+
 def _check_levels(spec: FormulaicSpec, data: pd.DataFrame, what: str) -> None:
     """Raise :class:`UnknownLevelError` for a categorical level the training data did not have."""
     for key, (kind, state) in spec.encoder_state.items():
@@ -245,10 +269,11 @@ def _check_levels(spec: FormulaicSpec, data: pd.DataFrame, what: str) -> None:
             column = key
         else:
             check_expression(key)  # formulaic evaluates transform arguments to find variables
-            variables = [str(v) for v in Formula(key).required_variables]
-            if len(variables) != 1 or variables[0] not in data.columns:
+            column = _categorised_column(key)
+            if column is None or column not in data.columns:
+                # a category of a computed value (``C(s > 4)``): formulaic's encoding below
+                # reports a level it has not seen
                 continue
-            column = variables[0]
         values = data[column]
         categories = list(state["categories"])
         unseen = pd.unique(values[~values.isin(categories)])

@@ -166,3 +166,14 @@ def test_level2_values_given_twice_are_an_error(model: hb.Model, long_data: pd.D
         encode(model.design, new, level2={"school": table})
     with pytest.raises(Level2Error, match="not a grouping factor with level-2 predictors"):
         encode(model.design, new, level2={"klass": table})
+
+
+def test_a_category_of_a_computed_value_encodes_new_data() -> None:
+    sleep = hb.datasets.load("sleepstudy")
+    model = hb.Model("Reaction ~ C(Days > 4) + (1 | Subject)", sleep)
+    new = pd.DataFrame({"Days": [0, 9], "Subject": [308, 308]})
+    enc = encode(model.design, new)
+    assert enc.X[:, model.design.fixed_columns.index("C(Days > 4)[T.True]")].tolist() == [0, 1]
+    model = hb.Model("Reaction ~ C(Days, Sum) + (1 | Subject)", sleep)
+    with pytest.raises(UnknownLevelError, match=r"Column 'Days'.*12"):
+        encode(model.design, new.assign(Days=12))
