@@ -395,7 +395,8 @@ def make_design(
         from dataclasses import replace
 
         if not isinstance(offset, str):
-            raise TypeError(f"offset must be a column name, got {type(offset).__name__}.")
+            raise ArgumentError(f"offset must be a column name, got {type(offset).__name__}.")
+        check_expression(offset)  # text from the caller reaches formulaic below: data, not code
         spec = replace(spec, fixed=replace(spec.fixed, offsets=(*spec.fixed.offsets, offset)))
     data, level2_columns = merge_level2(data, level2)
     needed = required_variables(spec)

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import hierbayes as hb
 from hierbayes.design import make_design
 from hierbayes.design.offset import offset_values
 from hierbayes.errors import DataError, FormulaSyntaxError, MissingColumnError
@@ -38,7 +39,7 @@ def test_offsets_are_parsed_and_kept_apart_from_the_fixed_terms():
     ("formula", "match"),
     [
         ("y ~ x - offset(z)", r"An offset cannot be subtracted with '-'; write 'offset\(-x\)'"),
-        ("y ~ x + offset()", r"offset\(\) needs an expression"),
+        ("y ~ x + offset()", r"offset\(\.\.\.\) needs a column \(expression\)"),
         ("y ~ offset(z) * x", r"offset\(\) must be a term of its own, added with '\+'"),
         ("y ~ x:offset(z)", r"found 'x:offset\(z\)'"),
     ],
@@ -78,3 +79,11 @@ def test_bad_offset_values_are_errors_naming_the_offset(df):
         offset_values(["g"], df)
     with pytest.raises(TypeError, match=r"offset must be a column name"):
         make_design(parse_formula("y ~ x"), df, offset=np.ones(6))
+
+
+def test_an_offset_argument_that_is_code_is_refused_before_it_runs(df, tmp_path):
+    target = tmp_path / "ran"
+    attack = f"center(__import__('os').system('touch {target}'))"
+    with pytest.raises(hb.FormulaSyntaxError, match=r"__import__"):
+        make_design(parse_formula("y ~ x"), df, family="poisson", offset=attack)
+    assert not target.exists()
