@@ -190,20 +190,21 @@ def check_expression(expr: object, formula: str | None = None, offset: int = 0) 
     ...
     hierbayes.errors.FormulaSyntaxError: '__import__' is not an allowed function in a ...
     """
-    tokens = _tokens(expr, "expression")
+    # terms rebuilt from a formula ('x + y' from 'x+y') may be longer than the formula was
+    tokens = _tokens(expr, "expression", 4 * MAX_FORMULA_LENGTH)
     assert isinstance(expr, str)
     source, shift = (expr, 0) if formula is None else (formula, offset)
     _check_tokens(source, _shifted(tokens, shift))
 
 
-def _tokens(text: object, what: str) -> list[Token]:
+def _tokens(text: object, what: str, longest: int = MAX_FORMULA_LENGTH) -> list[Token]:
     if not isinstance(text, str):
         raise FormulaSyntaxError(
             f"A model {what} must be a string such as 'y ~ x + (1 | g)', got {type(text).__name__}."
         )
-    if len(text) > MAX_FORMULA_LENGTH:
+    if len(text) > longest:
         raise FormulaSyntaxError(
-            f"The {what} has {len(text)} characters; the most allowed is {MAX_FORMULA_LENGTH}."
+            f"The {what} has {len(text)} characters; the most allowed is {longest}."
         )
     if "\x00" in text:
         raise FormulaSyntaxError(f"The {what} contains a NUL character.", text, text.index("\x00"))

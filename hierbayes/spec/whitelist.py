@@ -138,12 +138,16 @@ def check_python_term(source: str, text: str, start: int) -> None:
         at = start + (column - 1 if isinstance(column, int) and 0 < column <= len(text) else 0)
         reason = getattr(err, "msg", None) or str(err)
         raise FormulaSyntaxError(
-            f"Could not read the term '{text}': {reason}. A term is a column, a number, or an "
-            f"allowed transform of a column ({_allowed_list()}).",
+            f"Could not read the term '{_shorten(text)}': {reason}. A term is a column, a number, "
+            f"or an allowed transform of a column ({_allowed_list()}).",
             source,
             at,
         ) from None
     _Checker(source, text, code, start).term(tree.body)
+
+
+def _shorten(text: str, most: int = 60) -> str:
+    return text if len(text) <= most else text[: most - 3] + "..."
 
 
 def parse_quietly(code: str) -> ast.Expression:
@@ -226,8 +230,7 @@ class _Checker:
             begin = len(self.encoded[: node.col_offset].decode(errors="ignore"))  # type: ignore[attr-defined]
             end = len(self.encoded[: node.end_col_offset].decode(errors="ignore"))  # type: ignore[attr-defined]
             segment = self.text[begin:end]
-        segment = segment or ast.unparse(node)
-        return segment if len(segment) <= 60 else segment[:57] + "..."
+        return _shorten(segment or ast.unparse(node))
 
     # -- grammar -------------------------------------------------------------------------------
     def term(self, node: ast.expr) -> None:

@@ -420,3 +420,10 @@ def test_interaction_of_a_factor_with_itself_is_refused():
     """The formula side of composite group labels: 'g:g' is one factor written twice."""
     with pytest.raises(ModelSpecError, match=r"Grouping factor 'g' appears twice in 'g:g'"):
         parse_formula("y ~ x + (1 | g:g)")
+
+
+def test_deep_nesting_and_many_terms_are_handled():
+    with pytest.raises(FormulaSyntaxError, match=r"too many nested parentheses"):
+        check_formula("y ~ " + "I(" * 1000 + "x" + ")" * 1000)
+    many = "y ~ " + "+".join(f"x{i}" for i in range(1500))  # its rebuilt terms are longer
+    assert len(parse_formula(many).fixed.terms) == 1501
