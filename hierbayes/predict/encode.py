@@ -239,6 +239,7 @@ def _check_levels(spec: FormulaicSpec, data: pd.DataFrame, what: str) -> None:
         if key in data.columns:
             column = key
         else:
+            check_expression(key)  # formulaic evaluates transform arguments to find variables
             variables = [str(v) for v in Formula(key).required_variables]
             if len(variables) != 1 or variables[0] not in data.columns:
                 continue
@@ -367,9 +368,9 @@ def encode(
             _check_present(data, [name], "the response")
             y = data[name].to_numpy(dtype=float)
         else:
+            check_expression(f"0 + {name}")
             variables = sorted(str(v) for v in Formula(name).required_variables)
             _check_present(data, variables, "the response")
-            check_expression(f"0 + {name}")
             mm = Formula(f"0 + {name}").get_model_matrix(
                 data, output="pandas", context=FORMULA_CONTEXT
             )

@@ -2,6 +2,7 @@
 
 from hierbayes.spec.formula import parse_formula
 from hierbayes.spec.levels import Level2Equation, LevelSpec, parse_levels
+from hierbayes.spec.safety import check_formula
 from hierbayes.spec.terms import FixedTerms, GroupTerm, ModelSpec
 
 __all__ = [
@@ -10,6 +11,7 @@ __all__ = [
     "Level2Equation",
     "LevelSpec",
     "ModelSpec",
+    "check_formula",
     "parse_formula",
     "parse_levels",
 ]

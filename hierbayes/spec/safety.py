@@ -42,6 +42,7 @@ from hierbayes.spec.whitelist import (
     TRANSFORM_NAMES,
     check_python_term,
     not_allowed,
+    parse_quietly,
     uses_column,
 )
 
@@ -147,7 +148,7 @@ def check_formula(formula: object) -> None:
     if tilde > (operator.source_start or 0):  # 'y* ~ x': an operator dangles before '~'
         _response_error(formula, tilde, operator.source_start or 0)
     _check_response(formula, tokens[:split], tilde)
-    _check_tokens(formula, tokens[split + 1 :], lhs=False)
+    _check_tokens(formula, tokens[split + 1 :])
 
 
 def _check_tilde_depth(source: str, depth: int, at: int) -> None:
@@ -189,20 +190,21 @@ def check_expression(expr: object, formula: str | None = None, offset: int = 0) 
     ...
     hierbayes.errors.FormulaSyntaxError: '__import__' is not an allowed function in a ...
     """
-    tokens = _tokens(expr, "expression")
+    # terms rebuilt from a formula ('x + y' from 'x+y') may be longer than the formula was
+    tokens = _tokens(expr, "expression", 4 * MAX_FORMULA_LENGTH)
     assert isinstance(expr, str)
     source, shift = (expr, 0) if formula is None else (formula, offset)
-    _check_tokens(source, _shifted(tokens, shift), lhs=False)
+    _check_tokens(source, _shifted(tokens, shift))
 
 
-def _tokens(text: object, what: str) -> list[Token]:
+def _tokens(text: object, what: str, longest: int = MAX_FORMULA_LENGTH) -> list[Token]:
     if not isinstance(text, str):
         raise FormulaSyntaxError(
             f"A model {what} must be a string such as 'y ~ x + (1 | g)', got {type(text).__name__}."
         )
-    if len(text) > MAX_FORMULA_LENGTH:
+    if len(text) > longest:
         raise FormulaSyntaxError(
-            f"The {what} has {len(text)} characters; the most allowed is {MAX_FORMULA_LENGTH}."
+            f"The {what} has {len(text)} characters; the most allowed is {longest}."
         )
     if "\x00" in text:
         raise FormulaSyntaxError(f"The {what} contains a NUL character.", text, text.index("\x00"))
@@ -228,7 +230,7 @@ def _check_response(formula: str, tokens: list[Token], tilde: int) -> None:
         if where is None:
             where = response[0].source_start if response else tilde
         _response_error(formula, tilde, where or 0)
-    _check_tokens(formula, response, lhs=True)
+    _check_tokens(formula, response)
     if response[0].kind is Token.Kind.PYTHON and not uses_column(response[0].token):
         _response_error(formula, tilde, response[0].source_start or 0)
     if bars:
@@ -244,7 +246,7 @@ def _check_response(formula: str, tokens: list[Token], tilde: int) -> None:
 
 def _is_trials(text: str) -> bool:
     try:
-        node = ast.parse(text, mode="eval").body
+        node = parse_quietly(text).body
     except SyntaxError:
         return False
     return (
@@ -258,7 +260,7 @@ def _is_trials(text: str) -> bool:
     )
 
 
-def _check_tokens(source: str, tokens: list[Token], *, lhs: bool) -> None:
+def _check_tokens(source: str, tokens: list[Token]) -> None:
     depth = 0
     for token in tokens:
         start = token.source_start or 0
@@ -289,7 +291,7 @@ def _check_tokens(source: str, tokens: list[Token], *, lhs: bool) -> None:
 
 def _check_value(source: str, token: Token) -> None:
     try:
-        value = ast.literal_eval(token.token)
+        value = ast.literal_eval(parse_quietly(token.token))
     except (ValueError, SyntaxError, MemoryError, RecursionError):
         value = None
     if isinstance(value, int | float) and not isinstance(value, bool):

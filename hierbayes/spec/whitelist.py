@@ -20,6 +20,7 @@ from __future__ import annotations
 import ast
 import difflib
 import re
+import warnings
 
 from hierbayes.errors import FormulaSyntaxError
 
@@ -32,6 +33,7 @@ __all__ = [
     "TRANSFORM_NAMES",
     "check_python_term",
     "not_allowed",
+    "parse_quietly",
     "uses_column",
 ]
 
@@ -103,28 +105,62 @@ _BACKQUOTED = re.compile(r"`[^`]*`")
 
 
 def check_python_term(source: str, text: str, start: int) -> None:
-    # backquoted names inside a call become placeholders of the same length (offsets stay right)
-    placeholders: set[str] = set()
+    """Refuse one Python term (a formulaic token) that is outside the whitelist.
 
-    def hide(match: re.Match[str]) -> str:
-        name = "B" + "_" * (len(match.group(0)) - 1) if len(match.group(0)) > 1 else "B"
-        placeholders.add(name)
-        return name
+    Parameters
+    ----------
+    source : str
+        The formula the term is part of, for the caret of the error message.
+    text : str
+        The term, e.g. ``"np.log(x)"``.
+    start : int
+        Where ``text`` starts in ``source``.
 
-    code = _BACKQUOTED.sub(hide, text)
+    Raises
+    ------
+    FormulaSyntaxError
+        Naming the first function, attribute or construct that is not allowed.
+
+    Examples
+    --------
+    >>> check_python_term("y ~ C(g, Sum)", "C(g, Sum)", 4)
+    >>> check_python_term("y ~ x.y()", "x.y()", 4)
+    Traceback (most recent call last):
+    ...
+    hierbayes.errors.FormulaSyntaxError: 'x.y' is not an allowed function in a formula. ...
+    """
+    # a backquoted name becomes a placeholder name of the same length (offsets stay right)
+    code = _BACKQUOTED.sub(lambda m: "B" + "_" * (len(m.group(0)) - 1), text)
     try:
-        tree = ast.parse(code, mode="eval")
+        tree = parse_quietly(code)
     except (SyntaxError, ValueError, MemoryError, RecursionError) as err:
         column = getattr(err, "offset", None)
         at = start + (column - 1 if isinstance(column, int) and 0 < column <= len(text) else 0)
         reason = getattr(err, "msg", None) or str(err)
         raise FormulaSyntaxError(
-            f"Could not read the term '{text}': {reason}. A term is a column, a number, or an "
-            f"allowed transform of a column ({_allowed_list()}).",
+            f"Could not read the term '{_shorten(text)}': {reason}. A term is a column, a number, "
+            f"or an allowed transform of a column ({_allowed_list()}).",
             source,
             at,
         ) from None
-    _Checker(source, text, start, placeholders).term(tree.body)
+    _Checker(source, text, code, start).term(tree.body)
+
+
+def _shorten(text: str, most: int = 60) -> str:
+    return text if len(text) <= most else text[: most - 3] + "..."
+
+
+def parse_quietly(code: str) -> ast.Expression:
+    """``ast.parse`` of one expression, without the SyntaxWarnings Python gives for odd text.
+
+    Examples
+    --------
+    >>> type(parse_quietly("np.log(x)").body).__name__
+    'Call'
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return ast.parse(code, mode="eval")
 
 
 def uses_column(text: str) -> bool:
@@ -135,7 +171,7 @@ def uses_column(text: str) -> bool:
     >>> uses_column("np.log(y)"), uses_column("np.log(2)")
     (True, False)
     """
-    tree = ast.parse(_BACKQUOTED.sub("B", text), mode="eval")
+    tree = parse_quietly(_BACKQUOTED.sub("B", text))
     callees = {
         id(sub) for n in ast.walk(tree) if isinstance(n, ast.Call) for sub in ast.walk(n.func)
     }
@@ -175,10 +211,9 @@ def _suggest(name: str) -> str:
 class _Checker:
     """Walks the syntax tree of one Python term; raises at the first node that is not allowed."""
 
-    def __init__(self, source: str, text: str, start: int, placeholders: set[str]) -> None:
+    def __init__(self, source: str, text: str, code: str, start: int) -> None:
         self.source, self.text, self.start = source, text, start
-        self.placeholders = placeholders
-        self.encoded = text.encode()
+        self.encoded = code.encode()  # ast's column offsets count UTF-8 bytes of the parsed code
 
     # -- errors --------------------------------------------------------------------------------
     def where(self, node: ast.AST) -> int:
@@ -189,8 +224,13 @@ class _Checker:
         return FormulaSyntaxError(message, self.source, self.where(node))
 
     def snippet(self, node: ast.AST) -> str:
-        segment = ast.get_source_segment(self.text, node) or ast.unparse(node)
-        return segment if len(segment) <= 60 else segment[:57] + "..."
+        """The original text of ``node`` (shortened), backquoted names as written."""
+        segment = ""
+        if getattr(node, "lineno", 0) == 1 and getattr(node, "end_lineno", 0) == 1:
+            begin = len(self.encoded[: node.col_offset].decode(errors="ignore"))  # type: ignore[attr-defined]
+            end = len(self.encoded[: node.end_col_offset].decode(errors="ignore"))  # type: ignore[attr-defined]
+            segment = self.text[begin:end]
+        return _shorten(segment or ast.unparse(node))
 
     # -- grammar -------------------------------------------------------------------------------
     def term(self, node: ast.expr) -> None:
@@ -371,7 +411,7 @@ class _Checker:
 
     def forbidden(self, node: ast.AST) -> str:
         if isinstance(node, ast.Attribute):
-            dotted = _dotted(node) or self.snippet(node)
+            dotted = self.snippet(node)
             return (
                 f"The attribute '{dotted}' is not allowed in a formula: a formula may call only "
                 f"{_allowed_list()}."

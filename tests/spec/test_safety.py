@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -379,3 +380,50 @@ def test_evaluation_namespace_blocks_what_the_validator_would(data, tmp_path, ex
     with pytest.raises(Exception, match=match):  # formulaic wraps what the stand-ins raise
         model_matrix("0 + " + expr.format(p=target), data, context=FORMULA_CONTEXT)
     assert not target.exists()
+
+
+def test_odd_text_gives_no_python_warning():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # Python warns of '\ ' in a string it parses
+        with pytest.raises(FormulaSyntaxError, match=r"'a\\ b' cannot be used here"):
+            check_formula(r"y ~ I('a\ b')")
+
+
+def test_reencoding_a_tampered_encoding_runs_nothing(data, tmp_path):
+    """Prediction re-encodes new data with the training encoding: its formula is checked too."""
+    from formulaic import Formula
+    from formulaic import ModelSpec as FormulaicSpec
+
+    from hierbayes.design import encode_like_training
+
+    model = hb.Model("y ~ x + (1 | g)", data)
+    trained = model.design.fixed_formulaic_spec
+    np.testing.assert_array_equal(
+        encode_like_training(trained, data, output="pandas").to_numpy()[:, 1], data.x
+    )
+    tampered = FormulaicSpec(formula=Formula(f"1 + x + {_attack(tmp_path)}"))
+    with pytest.raises(FormulaSyntaxError, match=r"'np\.f2py\.os\.system' is not an allowed"):
+        encode_like_training(tampered, data, output="pandas")
+    assert not (tmp_path / "pwned").exists()
+
+
+def test_columns_named_like_builtins_or_transforms_still_work(data):
+    """The evaluation namespace blocks builtins, but data columns come first."""
+    frame = data.assign(sum=data.x, id=data.z, lag=data.x + 1)
+    model = hb.Model("y ~ np.log(sum) + id + I(lag * 2) + (1 | g)", frame)
+    np.testing.assert_allclose(model.design.X[:, 1], np.log(frame["sum"]))
+    np.testing.assert_allclose(model.design.X[:, 2], frame["id"])
+    np.testing.assert_allclose(model.design.X[:, 3], 2 * frame["lag"])
+
+
+def test_interaction_of_a_factor_with_itself_is_refused():
+    """The formula side of composite group labels: 'g:g' is one factor written twice."""
+    with pytest.raises(ModelSpecError, match=r"Grouping factor 'g' appears twice in 'g:g'"):
+        parse_formula("y ~ x + (1 | g:g)")
+
+
+def test_deep_nesting_and_many_terms_are_handled():
+    with pytest.raises(FormulaSyntaxError, match=r"too many nested parentheses"):
+        check_formula("y ~ " + "I(" * 1000 + "x" + ")" * 1000)
+    many = "y ~ " + "+".join(f"x{i}" for i in range(1500))  # its rebuilt terms are longer
+    assert len(parse_formula(many).fixed.terms) == 1501
