@@ -125,14 +125,16 @@ def _check_parameter(dist: str, key: str, value: Any) -> None:
 
 
 def _round(value: float) -> float:
-    """Four decimals, as printed; four significant digits for values below 0.01, which four
-    decimals would round to 0 (a response measured in units of 1e-5 had a prior scale of 0).
+    """Four decimals, as printed (and as saved fits hold them); four significant digits for
+    values that four decimals would round to 0 (a response measured in units of 1e-5 had a
+    prior scale of 0).
 
-    >>> _round(3.14159), _round(2.5e-5), _round(0.0)
-    (3.1416, 2.5e-05, 0.0)
+    >>> _round(3.14159), _round(0.00123), _round(2.5e-5), _round(0.0)
+    (3.1416, 0.0012, 2.5e-05, 0.0)
     """
-    if value == 0 or abs(value) >= 0.01 or not np.isfinite(value):
-        return round(value, 4)
+    rounded = round(value, 4)
+    if rounded != 0 or value == 0 or not np.isfinite(value):
+        return rounded
     return float(f"{value:.4g}")
 
 

@@ -14,6 +14,7 @@ names the culprit, an untyped or unclear error, or are accepted silently::
 
 from __future__ import annotations
 
+import atexit
 import json
 import re
 import shutil
@@ -37,6 +38,7 @@ import hierbayes as hb
 from hierbayes import errors
 
 WORK = Path(tempfile.mkdtemp(prefix="hb-bad-input-"))
+atexit.register(shutil.rmtree, WORK, ignore_errors=True)
 
 
 @dataclass(frozen=True)

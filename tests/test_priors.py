@@ -388,3 +388,18 @@ def test_array_sd_prior_of_the_right_length_is_used():
         priors={"sd|Subject": Prior("HalfNormal", sigma=[10.0, 3.0])},
     )
     assert model.priors.loc["sd|Subject", "prior"] == "HalfNormal(sigma=[10, 3])"
+
+
+def test_default_priors_keep_their_scale_for_tiny_responses():
+    rng = np.random.default_rng(5)
+    df = pd.DataFrame(
+        {
+            "y": 1e-9 * rng.normal(size=40),
+            "x": rng.normal(size=40),
+            "g": np.repeat(list("abcd"), 10),
+        }
+    )
+    m = hb.Model("y ~ x + (1 | g)", df)
+    sd_y = float(np.std(df["y"], ddof=1))
+    assert m.prior_values["sigma"].kwargs["sigma"] == pytest.approx(sd_y, rel=1e-3)
+    assert m.prior_values["sd|g"].kwargs["sigma"] == pytest.approx(sd_y, rel=1e-3)
