@@ -334,52 +334,136 @@ class Fit:
 
         return save(self, path, overwrite=overwrite)
 
-    def hypothesis(self, hypotheses: str | Sequence[str], **kwargs: Any) -> pd.DataFrame:
+    def hypothesis(
+        self,
+        hypotheses: str | Sequence[str],
+        *,
+        prob: float = DEFAULT_PROB,
+        random_seed: int | None = 1,
+    ) -> pd.DataFrame:
         """Posterior probabilities, evidence ratios, Savage-Dickey Bayes factors; see
         :func:`hierbayes.summaries.hypothesis.hypothesis`."""
         from hierbayes.summaries.hypothesis import hypothesis
 
-        return hypothesis(self, hypotheses, **kwargs)
+        return hypothesis(self, hypotheses, prob=prob, random_seed=random_seed)
 
-    def conditional_effects(self, x: str, **kwargs: Any) -> pd.DataFrame:
+    def plot_hypothesis(
+        self,
+        hypotheses: str | Sequence[str],
+        *,
+        random_seed: int | None = 1,
+        figsize: tuple[float, float] | None = None,
+    ) -> tuple[Figure, np.ndarray]:
+        """Prior and posterior densities of each hypothesis; see
+        :func:`hierbayes.plots.plot_hypothesis`."""
+        from hierbayes.plots.hypothesis import plot_hypothesis
+
+        return plot_hypothesis(self, hypotheses, random_seed=random_seed, figsize=figsize)
+
+    def conditional_effects(
+        self,
+        x: str,
+        *,
+        by: str | None = None,
+        at: Mapping[str, Any] | None = None,
+        grid: Sequence[Any] | None = None,
+        scale: str = "response",
+        prob: float = DEFAULT_PROB,
+    ) -> pd.DataFrame:
         """Population-level effect of ``x`` with its HDI; see
         :func:`hierbayes.summaries.effects.conditional_effects`."""
         from hierbayes.summaries.effects import conditional_effects
 
-        return conditional_effects(self, x, **kwargs)
+        return conditional_effects(self, x, by=by, at=at, grid=grid, scale=scale, prob=prob)
 
-    def plot_effects(self, x: str, **kwargs: Any) -> tuple[Figure, np.ndarray]:
+    def plot_effects(
+        self,
+        x: str,
+        *,
+        by: str | None = None,
+        at: Mapping[str, Any] | None = None,
+        grid: Sequence[Any] | None = None,
+        scale: str = "response",
+        prob: float = DEFAULT_PROB,
+        figsize: tuple[float, float] | None = None,
+    ) -> tuple[Figure, np.ndarray]:
         """Plot of a conditional effect; see :func:`hierbayes.plots.plot_effects`."""
         from hierbayes.plots.effects import plot_effects
 
-        return plot_effects(self, x, **kwargs)
+        return plot_effects(
+            self, x, by=by, at=at, grid=grid, scale=scale, prob=prob, figsize=figsize
+        )
 
-    def predictions(self, newdata: pd.DataFrame | None = None, **kwargs: Any) -> pd.DataFrame:
+    def predictions(
+        self,
+        newdata: pd.DataFrame | None = None,
+        *,
+        by: str | Sequence[str] | None = None,
+        groups: str = "existing",
+        scale: str = "response",
+        prob: float = DEFAULT_PROB,
+    ) -> pd.DataFrame:
         """Average predictions over the data; see :func:`hierbayes.predict.average.predictions`."""
         from hierbayes.predict.average import predictions
 
-        return predictions(self, newdata, **kwargs)
+        return predictions(self, newdata, by=by, groups=groups, scale=scale, prob=prob)
 
-    def comparisons(self, variable: str, **kwargs: Any) -> pd.DataFrame:
+    def comparisons(
+        self,
+        variable: str,
+        newdata: pd.DataFrame | None = None,
+        *,
+        by: str | Sequence[str] | None = None,
+        delta: float = 1.0,
+        groups: str = "existing",
+        scale: str = "response",
+        prob: float = DEFAULT_PROB,
+    ) -> pd.DataFrame:
         """Average differences between values of a predictor; see
         :func:`hierbayes.predict.average.comparisons`."""
         from hierbayes.predict.average import comparisons
 
-        return comparisons(self, variable, **kwargs)
+        return comparisons(
+            self, variable, newdata, by=by, delta=delta, groups=groups, scale=scale, prob=prob
+        )
 
-    def slopes(self, variable: str, **kwargs: Any) -> pd.DataFrame:
+    def slopes(
+        self,
+        variable: str,
+        newdata: pd.DataFrame | None = None,
+        *,
+        by: str | Sequence[str] | None = None,
+        groups: str = "existing",
+        scale: str = "response",
+        prob: float = DEFAULT_PROB,
+    ) -> pd.DataFrame:
         """Average derivative in a numeric predictor; see
         :func:`hierbayes.predict.average.slopes`."""
         from hierbayes.predict.average import slopes
 
-        return slopes(self, variable, **kwargs)
+        return slopes(self, variable, newdata, by=by, groups=groups, scale=scale, prob=prob)
 
-    def sensitivity(self, **kwargs: Any) -> pd.DataFrame:
+    def sensitivity(
+        self, *, threshold: float = 0.05, alphas: tuple[float, float] = (0.99, 1.01)
+    ) -> pd.DataFrame:
         """Prior and likelihood power-scaling sensitivity; see
         :func:`hierbayes.summaries.sensitivity.sensitivity`."""
         from hierbayes.summaries.sensitivity import sensitivity
 
-        return sensitivity(self, **kwargs)
+        return sensitivity(self, threshold=threshold, alphas=alphas)
+
+    def plot_sensitivity(
+        self,
+        *,
+        threshold: float = 0.05,
+        alphas: tuple[float, float] = (0.99, 1.01),
+        figsize: tuple[float, float] | None = None,
+    ) -> tuple[Figure, np.ndarray]:
+        """Prior and likelihood sensitivity per parameter; see
+        :func:`hierbayes.plots.plot_sensitivity`."""
+        from hierbayes.plots.sensitivity import plot_sensitivity
+
+        return plot_sensitivity(self, threshold=threshold, alphas=alphas, figsize=figsize)
 
     def __repr__(self) -> str:
         posterior = self.idata["posterior"]

@@ -313,11 +313,22 @@ class Model:
 
         return prior_predictive(self, draws, random_seed=random_seed)
 
-    def plot_prior_predictive(self, prior: xr.DataTree | None = None, **kwargs: Any) -> Any:
-        """The prior predictive check; see :func:`hierbayes.plots.plot_prior_predictive`."""
+    def plot_prior_predictive(
+        self,
+        prior: xr.DataTree | None = None,
+        *,
+        factor: str | None = None,
+        draws: int = 500,
+        random_seed: int | None = 1,
+        figsize: tuple[float, float] | None = None,
+    ) -> tuple[Any, Any]:
+        """The prior predictive check, ``(figure, axes)``; see
+        :func:`hierbayes.plots.plot_prior_predictive`."""
         from hierbayes.plots import plot_prior_predictive
 
-        return plot_prior_predictive(self, prior, **kwargs)
+        return plot_prior_predictive(
+            self, prior, factor=factor, draws=draws, random_seed=random_seed, figsize=figsize
+        )
 
     def __repr__(self) -> str:
         return (

@@ -6,11 +6,14 @@ mean of a row is ``E_u[g⁻¹(η + Σ_k z_k' u_k)]`` with every group term's eff
 of a new group, draw by draw. Whatever the group terms (one factor's intercept, correlated
 slopes, several crossed or nested factors), the random part ``s = Σ_k z_k' u_k`` of one row is a
 single normal variable with variance ``v = Σ_k z_k' T_k z_k``, so the expectation is a
-one-dimensional integral ``∫ g⁻¹(η + √v x) φ(x) dx``, computed by Gauss–Hermite quadrature with
-:data:`NODES` nodes (exact to ~1e-10 for the logit and log links at group SDs up to about 5 on
-the link scale, far beyond what the models fit). No Monte Carlo is involved, so the result does
-not depend on a seed. For the log link the integral has the closed form ``exp(η + v/2)``; for
-the identity link it is ``η``.
+one-dimensional integral ``∫ g⁻¹(η + √v x) φ(x) dx``, computed by Gauss–Hermite quadrature.
+The logistic function's poles at ``±iπ`` slow the quadrature's convergence as ``√v`` grows, so
+the number of nodes grows with the largest ``√v``: :data:`NODES` (40) up to a link-scale SD of
+1.6, then ``25 √v`` up to 200 nodes. Measured against adaptive quadrature (``scipy.integrate.quad``)
+the absolute error is below 1e-12 at SD 1, 1e-9 at SD 2 and 1e-6 at SD 5 (the tests check
+this), far below the Monte Carlo error of the posterior draws. No Monte Carlo is involved, so
+the result does not depend on a seed. For the log link the integral has the closed form
+``exp(η + v/2)``; for the identity link it is ``η``.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "NODES",
+    "NO_PPS",
     "block_designs",
     "integrate_inverse_link",
     "marginal_values",
@@ -37,6 +41,11 @@ __all__ = [
 ]
 
 NODES = 40
+MAX_NODES = 200
+NO_PPS = (
+    "groups='marginal' averages the expected response over new groups; it has no kind='pps'. "
+    "Use groups='new' for draws of the response in new groups."
+)
 
 
 def block_designs(design: Design, newdata: pd.DataFrame | None) -> dict[str, np.ndarray]:
@@ -68,9 +77,10 @@ def random_part_variance(
 
 
 def integrate_inverse_link(
-    family: Family, eta: np.ndarray, variance: np.ndarray, nodes: int = NODES
+    family: Family, eta: np.ndarray, variance: np.ndarray, nodes: int | None = None
 ) -> np.ndarray:
-    """``E[g⁻¹(η + s)]`` for ``s ~ N(0, variance)``, elementwise.
+    """``E[g⁻¹(η + s)]`` for ``s ~ N(0, variance)``, elementwise (``nodes``: quadrature nodes,
+    by default chosen from the largest variance as the module notes say).
 
     Examples
     --------
@@ -84,9 +94,12 @@ def integrate_inverse_link(
         return np.asarray(eta, dtype=float)
     if family.link == "log":
         return np.exp(eta + variance / 2.0)
+    scale = np.sqrt(np.clip(variance, 0.0, None))
+    if nodes is None:
+        largest = float(np.max(scale)) if scale.size else 0.0
+        nodes = int(min(MAX_NODES, max(NODES, np.ceil(25 * largest))))
     x, w = np.polynomial.hermite_e.hermegauss(nodes)
     w = w / np.sqrt(2.0 * np.pi)
-    scale = np.sqrt(np.clip(variance, 0.0, None))
     out = np.zeros(np.broadcast(eta, scale).shape)
     for xi, wi in zip(x, w, strict=True):
         out += wi * family.inverse_link(eta + scale * xi)
@@ -102,10 +115,7 @@ def marginal_values(
 ) -> np.ndarray:
     """Population-averaged predictions of ``predict(groups="marginal")``, (C, D, n)."""
     if kind == "pps":
-        raise ValueError(
-            "groups='marginal' averages the expected response over new groups; it has no "
-            "kind='pps'. Use groups='new' for draws of the response in new groups."
-        )
+        raise ValueError(NO_PPS)
     eta = np.einsum("cdp,np->cdn", draws.b, encoded.X)
     if kind == "linear":
         return eta

@@ -17,7 +17,7 @@ Three questions a multilevel model answers differently:
     are exactly zero). This is not the *population-averaged* (marginal) prediction: with a
     non-identity link the average of group predictions differs from the prediction for the
     average group. The marginal prediction is ``kind="mean", groups="new"`` averaged over many new
-    groups (see :func:`hierbayes.predict.simulate_new_groups`).
+    groups, which ``groups="marginal"`` computes exactly.
 
 ``groups="marginal"``
     The *population-averaged* prediction: the expected response averaged over new groups'
@@ -186,6 +186,10 @@ def predict(
     """
     _check_choice("groups", groups, GROUPS)
     _check_choice("kind", kind, KINDS)
+    if groups == "marginal" and kind == "pps":
+        from hierbayes.predict.marginal import NO_PPS
+
+        raise ValueError(NO_PPS)
     design = fit.design
     needs_trials = kind == "pps" and design.family.needs_trials
     if newdata is None:

@@ -179,7 +179,7 @@ def lkj_logpdf(eta: float, cor: np.ndarray) -> np.ndarray:
 
     Examples
     --------
-    >>> float(np.exp(lkj_logpdf(1.0, np.eye(2))))  # uniform on [-1, 1]
+    >>> round(float(np.exp(lkj_logpdf(1.0, np.eye(2)))), 12)  # uniform on [-1, 1]
     0.5
     """
     q = cor.shape[-1]

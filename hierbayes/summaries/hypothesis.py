@@ -50,6 +50,8 @@ if TYPE_CHECKING:
 __all__ = [
     "PRIOR_DRAWS",
     "hypothesis",
+    "hypothesis_draws",
+    "hypothesis_label",
     "hypothesis_parameters",
     "kernel_density",
     "linear_normal_prior",
@@ -207,6 +209,29 @@ def _prior_draws(fit: Fit, random_seed: int | None) -> xr.Dataset:
 
     rng = np.random.default_rng(random_seed)
     return prior_draws(fit.design, fit.model.prior_values, PRIOR_DRAWS, rng)
+
+
+def hypothesis_draws(
+    fit: Fit, text: str, *, random_seed: int | None = 1
+) -> tuple[Hypothesis, np.ndarray, np.ndarray]:
+    """The parsed hypothesis and the draws of ``d = lhs - rhs`` from the posterior (S,) and
+    from the priors of the prior table (:data:`PRIOR_DRAWS`), for plots.
+
+    Examples
+    --------
+    >>> hyp, post, prior = hypothesis_draws(fit, "cses = 0")  # doctest: +SKIP
+    """
+    design = fit.design
+    hyp = parse_hypothesis(text, hypothesis_parameters(design))
+    posterior = fit.idata["posterior"].to_dataset()
+    d = hyp.evaluate(_draws(design, posterior, hyp.parameters))
+    prior = _prior_draws(fit, random_seed)
+    return hyp, d, hyp.evaluate(_draws(design, prior, hyp.parameters))
+
+
+def hypothesis_label(hyp: Hypothesis) -> str:
+    """The hypothesis as ``lhs - rhs <op> 0`` with the parameter names."""
+    return _label(hyp)
 
 
 def hypothesis(

@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import matplotlib
-
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
@@ -15,7 +10,7 @@ from scipy import stats
 import hierbayes as hb
 from hierbayes.density import kernel as K
 from hierbayes.density.layout import centred_fixed_design, prior_rows
-from hierbayes.errors import PriorError, SummaryError
+from hierbayes.errors import PriorError
 from hierbayes.predict.prior import (
     lkj_logpdf,
     log_prior,
@@ -214,12 +209,13 @@ def test_draws_must_be_positive(model: hb.Model) -> None:
         model.prior_predictive(draws=0)
 
 
-def test_plot_prior_predictive(model: hb.Model, prior) -> None:
-    fig, axes = model.plot_prior_predictive(prior)
-    plt.close(fig)
-    assert len(axes) == 2
-    assert "inside the observed range" in axes[0].get_title()
-    with pytest.raises(SummaryError, match="Unknown factor 'school'"):
-        model.plot_prior_predictive(prior, factor="school")
-    with pytest.raises(SummaryError, match="prior= must be the DataTree"):
-        model.plot_prior_predictive(prior["prior"])
+def test_a_prior_the_kernel_lacks_is_drawn_and_scored_by_pymc() -> None:
+    m = hb.Model(
+        "y ~ x + (1 | g)", data=_data(), priors={"b|x": hb.Prior("Uniform", lower=-5, upper=20)}
+    )
+    draws = m.prior_predictive(draws=2000, random_seed=1)["prior"].to_dataset()
+    slope = draws["b"].sel(term="x").values.ravel()
+    assert slope.min() >= -5 and slope.max() <= 20
+    _within(slope, 7.5, 25 / np.sqrt(12 * slope.size))
+    lp = log_prior(m.design, m.prior_values, draws)
+    assert np.allclose(lp["b|x"].values, -np.log(25.0))

@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-import matplotlib
-
-matplotlib.use("Agg")
-
 import arviz as az
-import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 import xarray as xr
@@ -91,16 +86,3 @@ def test_bad_arguments_are_errors(hsb_small_fit: hb.Fit) -> None:
         hsb_small_fit.conditional_effects("cses", at={"school": 1224})
     with pytest.raises(SummaryError, match="scale must be 'response' or 'link'"):
         hsb_small_fit.conditional_effects("cses", scale="odds")
-
-
-def test_plot_effects(hsb_small_fit: hb.Fit) -> None:
-    fig, axes = hsb_small_fit.plot_effects("cses", by="sector")
-    assert len(axes[0].get_lines()) == 2
-    assert [t.get_text() for t in axes[0].get_legend().get_texts()] == [
-        "sector = Catholic",
-        "sector = Public",
-    ]
-    plt.close(fig)
-    fig, axes = hsb_small_fit.plot_effects("sector")
-    assert [t.get_text() for t in axes[0].get_xticklabels()] == ["Catholic", "Public"]
-    plt.close(fig)
