@@ -32,21 +32,24 @@ def tiny_data(seed: int = 3, n_groups: int = 8, n_per_group: int = 6) -> pd.Data
     )
 
 
-def tiny_model(family: str, formula_rhs: str, parameterization: str) -> hb.Model:
+def tiny_model(
+    family: str, formula_rhs: str, parameterization: str, n_per_group: int = 6
+) -> hb.Model:
     response = {
         "gaussian": "y",
         "bernoulli": "yes",
         "binomial": "k | trials(trials)",
         "poisson": "count",
     }[family]
-    model = hb.Model(f"{response} ~ {formula_rhs}", data=tiny_data(), family=family)
+    data = tiny_data(n_per_group=n_per_group)
+    model = hb.Model(f"{response} ~ {formula_rhs}", data=data, family=family)
     priors = {k: v for k, v in TIGHT.items() if k in model.priors.index}
     for name in model.priors.index:
         if name.startswith("sd|"):
             priors[name] = hb.Prior("HalfNormal", sigma=1.0)
     return hb.Model(
         f"{response} ~ {formula_rhs}",
-        data=tiny_data(),
+        data=data,
         family=family,
         priors=priors,
         parameterization=parameterization,

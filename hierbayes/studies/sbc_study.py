@@ -27,6 +27,7 @@ from arviz_stats.base import array_stats
 
 from hierbayes.build import response_name
 from hierbayes.errors import ConvergenceWarning, ModelSpecError
+from hierbayes.predict.prior import prior_predictive
 from hierbayes.rebuild import Recipe
 from hierbayes.studies.calibration import SBC
 from hierbayes.studies.executor import ReplicateFailure, run_replicates
@@ -213,7 +214,7 @@ def sbc(
     truths = []
     for i, child in enumerate(np.random.SeedSequence(random_seed).spawn(n)):
         prior_seed, fit_seed = child.spawn(2)
-        draw = model.prior_predictive(1, random_seed=np.random.default_rng(prior_seed))
+        draw = prior_predictive(model, 1, random_seed=np.random.default_rng(prior_seed))
         prior = draw["prior"].to_dataset()
         values = {name: prior[name].to_numpy()[0, 0] for name in prior.data_vars}
         truth = population_values(model.design, values)
