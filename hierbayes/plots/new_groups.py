@@ -112,6 +112,11 @@ def _check_by(design: Design, by: str, level2: object) -> None:
             f"by={by!r} is not a level-2 predictor of this model; colour the new groups by one "
             f"of {', '.join(needed) or 'none (this model has no level-2 predictors)'}."
         )
+    if isinstance(level2, pd.DataFrame) and by not in level2.columns:
+        raise SummaryError(
+            f"by={by!r} colours the new groups by their values of {by}, but the level2= table "
+            f"has no column {by!r}: add it, or leave level2= out to sample it."
+        )
     if isinstance(level2, Mapping) and by in level2:
         raise SummaryError(
             f"by={by!r} colours the new groups by their values of {by}, but level2= holds it "
@@ -334,7 +339,13 @@ def plot_new_groups(
         if level is not None:
             count = int((by_values == level).sum())
             handles.append(
-                Line2D([], [], color=colour, lw=2.5, label=f"{by} = {level} ({count} new groups)")
+                Line2D(
+                    [],
+                    [],
+                    color=colour,
+                    lw=2.5,
+                    label=f"{by} = {level} ({count} new group{'' if count == 1 else 's'})",
+                )
             )
     if levels:
         handles.append(

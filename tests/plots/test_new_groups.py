@@ -117,5 +117,19 @@ def test_bad_by_and_level2(schools_fit: hb.Fit) -> None:
         schools_fit.plot_new_groups(by="cses")
     with pytest.raises(SummaryError, match="level2= holds it at 'Public'"):
         schools_fit.plot_new_groups(by="sector", level2={"sector": "Public"})
+    with pytest.raises(SummaryError, match="the level2= table has no column 'sector'"):
+        schools_fit.plot_new_groups(
+            n_groups=2, by="sector", level2=pd.DataFrame({"meanses": [0.0, 1.0]})
+        )
     with pytest.raises(SummaryError, match="level2 must be a dict, a DataFrame or 'sample'"):
         schools_fit.plot_new_groups(level2="all")
+
+
+def test_by_with_a_level2_table(schools_fit: hb.Fit) -> None:
+    table = pd.DataFrame({"meanses": [0.0, 0.5, 1.0], "sector": ["Public", "Public", "Catholic"]})
+    _fig, axes = schools_fit.plot_new_groups(n_groups=3, by="sector", level2=table, random_seed=1)
+    labels = [t.get_text() for t in axes[0].get_legend().get_texts()]
+    assert (
+        "sector = Public (2 new groups)" in labels and "sector = Catholic (1 new group)" in labels
+    )
+    assert "level-2 predictors as given" in axes[0].get_title()
