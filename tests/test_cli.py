@@ -124,3 +124,12 @@ def test_bad_level2_argument_exits_2(tmp_path, capsys):
     path.write_text("y,x,g\n1,2,a\n2,3,b\n")
     assert main(["fit", str(path), "y ~ x + (1 | g)", "--level2", "g"]) == 2
     assert "--level2 expects GROUP=TABLE.csv" in capsys.readouterr().err
+
+
+def test_every_registered_family_and_an_offset_column_are_accepted():
+    from hierbayes.cli import _parser
+    from hierbayes.families import FAMILIES
+
+    for name in FAMILIES:
+        args = _parser().parse_args(["fit", "d.csv", "y ~ x", "--family", name, "--offset", "lo"])
+        assert (args.family, args.offset) == (name, "lo")

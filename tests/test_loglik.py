@@ -30,6 +30,7 @@ def data() -> pd.DataFrame:
         ("k ~ x + (x || g)", "poisson"),
         ("k ~ x + offset(np.log(trials)) + (1 | g)", "poisson"),
         ("y ~ x + offset(2 * x) + (1 | g)", "gaussian"),
+        ("k ~ x + (x || g)", "negativebinomial"),
     ],
 )
 def test_pointwise_log_likelihood_matches_pymc(data, formula, family):

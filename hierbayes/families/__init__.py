@@ -1,7 +1,8 @@
 """Response families, one module each, and the registry that every layer looks them up in.
 
 A family module (:mod:`~hierbayes.families.gaussian`, :mod:`~hierbayes.families.bernoulli`,
-:mod:`~hierbayes.families.binomial`, :mod:`~hierbayes.families.poisson`) holds all there is to
+:mod:`~hierbayes.families.binomial`, :mod:`~hierbayes.families.poisson`,
+:mod:`~hierbayes.families.negativebinomial`) holds all there is to
 know about its family: compiled log-likelihood and derivatives (reached by the kernel through
 :mod:`hierbayes.families.dispatch`), PyMC likelihood, response simulator and log density, mean,
 response check, default priors of its own parameters, latent-scale variance and notation, in one
@@ -14,14 +15,21 @@ from __future__ import annotations
 import numpy as np
 
 from hierbayes.errors import FamilyError
-from hierbayes.families import bernoulli, binomial, gaussian, poisson
+from hierbayes.families import bernoulli, binomial, gaussian, negativebinomial, poisson
 from hierbayes.families.base import Family
 
 __all__ = ["FAMILIES", "Family", "get_family", "log_density_constant"]
 
 # name -> family with its default link; (name, link) -> family for every link a family offers
 FAMILIES: dict[str, Family] = {
-    f.name: f for f in (gaussian.FAMILY, bernoulli.FAMILY, binomial.FAMILY, poisson.FAMILY)
+    f.name: f
+    for f in (
+        gaussian.FAMILY,
+        bernoulli.FAMILY,
+        binomial.FAMILY,
+        poisson.FAMILY,
+        negativebinomial.FAMILY,
+    )
 }
 _BY_LINK: dict[tuple[str, str], Family] = {(f.name, f.link): f for f in FAMILIES.values()}
 

@@ -50,8 +50,8 @@ def log_jacobian(layout: Layout, x: np.ndarray) -> float:
             for i in range(1, len(bl.block.columns)):
                 start = bl.corr.start + i * (i - 1) // 2
                 total -= (i + 2) / 2 * np.log1p((x[start : start + i] ** 2).sum())
-    if layout.sigma is not None:
-        total += x[layout.sigma]
+    for at in layout.family_params.values():  # σ, the NB shape, ...: sampled on the log scale
+        total += x[at]
     return float(total)
 
 
@@ -115,6 +115,8 @@ MODELS = [
     ("y ~ x + offset(2 * w) + (1 + x | g)", "gaussian", "auto"),  # sufficient statistics
     ("y ~ x + offset(w) + (1 | g) + (1 | h)", "gaussian", "auto"),  # h integrated out by rows
     ("y ~ x + offset(w) + (1 + x | g)", "gaussian", "noncentered"),
+    ("k ~ x + (1 + x | g)", "negativebinomial", "centered"),
+    ("k ~ x + offset(0.1 * w) + (1 | g) + (1 | h)", "negativebinomial", "noncentered"),
 ]
 
 

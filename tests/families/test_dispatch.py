@@ -31,6 +31,7 @@ CASES = {
         {},
     ),
     "poisson": (np.array([0.0, 1.0, 4.0, 2.0, 0.0, 9.0, 13.0]), None, {}),
+    "negativebinomial": (np.array([0.0, 1.0, 4.0, 2.0, 0.0, 9.0, 13.0]), None, {"shape": 2.3}),
 }
 
 
@@ -130,13 +131,14 @@ def test_simulated_responses_have_the_family_mean(name):
     se = draws.std(axis=0) / np.sqrt(S)
     assert np.all(np.abs(draws.mean(axis=0) - mean) <= 4.5 * se + 1e-12)
     # and the log density normalises: the poisson/binomial masses sum to one
-    if name in ("poisson", "binomial"):
-        k = np.arange(60.0)
+    if name in ("poisson", "binomial", "negativebinomial"):
+        k = np.arange(400.0)
         n = 9.0 if name == "binomial" else None
         t = None if n is None else np.full_like(k, n)
         if n is not None:
             k, t = k[: int(n) + 1], t[: int(n) + 1]
-        mass = np.exp(family.log_density(k, np.full_like(k, 0.3), {}, t))
+        params = dict(zip(family.params, theta, strict=True))
+        mass = np.exp(family.log_density(k, np.full_like(k, 0.3), params, t))
         assert mass.sum() == pytest.approx(1.0, rel=1e-9)
 
 
@@ -168,3 +170,13 @@ def test_weights_multiply_each_rows_log_likelihood_and_derivatives(name):
     const = family.constant(y, trials)
     loglik_rows(family.code, y, out, t, w, theta[None].copy(), const)
     np.testing.assert_allclose(out[0], w * _rows(family, y, trials, theta, ETA), rtol=1e-12)
+
+
+def test_digamma_matches_scipy():
+    from scipy.special import digamma as reference
+
+    from hierbayes.families._math import digamma
+
+    x = np.array([1e-3, 0.1, 0.5, 1.0, 2.5, 9.99, 10.0, 30.0, 1e3, 1e6])
+    got = np.array([digamma(v) for v in x])
+    np.testing.assert_allclose(got, reference(x), rtol=1e-13, atol=1e-13)

@@ -34,14 +34,15 @@ def test_get_family(name, link, has_sigma, needs_trials):
 
 
 def test_families_registry():
-    assert sorted(FAMILIES) == ["bernoulli", "binomial", "gaussian", "poisson"]
+    assert sorted(FAMILIES) == ["bernoulli", "binomial", "gaussian", "negativebinomial", "poisson"]
 
 
 @pytest.mark.parametrize("name", ["gamma", "normal", "", "logistic"])
 def test_unknown_family(name):
     with pytest.raises(
         FamilyError,
-        match=rf"Unknown family '{name}'; choose one of bernoulli, binomial, gaussian, poisson\.",
+        match=rf"Unknown family '{name}'; choose one of bernoulli, binomial, gaussian, "
+        r"negativebinomial, poisson\.",
     ):
         get_family(name)
 
@@ -85,6 +86,11 @@ def test_latent_variances():
     # poisson: log(1 + 1/λ), λ = exp(fixed + τ²/2) (Nakagawa, Johnson & Schielzeth 2017)
     poisson = get_family("poisson").latent_variance(lambda: fixed, group_var, {})
     np.testing.assert_allclose(poisson, np.log1p(np.exp(-(fixed + group_var / 2))))
+    # negative binomial: log(1 + 1/λ + 1/φ), the same lognormal approximation
+    shape = np.array([2.0, 0.5])
+    nb = get_family("negativebinomial").latent_variance(lambda: fixed, group_var, {"shape": shape})
+    lam = np.exp(fixed + group_var / 2)
+    np.testing.assert_allclose(nb, np.log1p(1 / lam + 1 / shape[:, None]))
 
 
 def test_links_are_looked_up_by_name():
