@@ -21,6 +21,7 @@ import pymc as pm
 import pytensor.tensor as pt
 from pymc.distributions.transforms import CholeskyCorrTransform
 
+from hierbayes.build.nested import nested_child, nested_information_ratio
 from hierbayes.build.priors import prior_rv
 from hierbayes.design import Design, GroupBlock
 from hierbayes.linalg import numerical_rank, scaled_lstsq
@@ -52,8 +53,11 @@ def choose_parameterization(design: Design, block: GroupBlock) -> tuple[str, ...
     compare, per coefficient ``k``, a method-of-moments estimate of its between-group variance
     ``τ²_k`` with the data precision ``Σ_i z_ik² / σ²`` of each group: centred when the median over
     groups of ``τ²_k Σ_i z_ik² / σ²`` exceeds 1, non-centred otherwise. ``σ²`` and ``τ²_k`` come
-    from per-group least squares on the residuals of a population-level least-squares fit. Other
-    families get non-centred coefficients, the safe choice.
+    from per-group least squares on the residuals of a population-level least-squares fit. When
+    another factor is nested in ``block``'s factor and varies the same coefficient, a group's
+    information counts its nested groups rather than its rows
+    (:func:`~hierbayes.build.nested.nested_information_ratio`). Other families get non-centred
+    coefficients, the safe choice.
 
     A factor whose groups hold one row each (an observation-level effect, the usual way to model
     overdispersion of counts), or too few rows to estimate their own coefficients, gets
@@ -102,6 +106,11 @@ def choose_parameterization(design: Design, block: GroupBlock) -> tuple[str, ...
     sigma2 = rss / dof
     choice = []
     for k in range(q):
+        child = nested_child(design, block, k)
+        nested = None if child is None else nested_information_ratio(block, k, child, resid)
+        if nested is not None:  # rows share a nested factor's effects: see build/nested.py
+            choice.append("centered" if nested > 1.0 else "noncentered")
+            continue
         ok = usable & (ztz_diag[:, k] > 0)
         if ok.sum() < 3:
             choice.append("noncentered")
