@@ -59,7 +59,7 @@ class Model:
         within each group (``{"school": ["meanses"]}``), which is checked.
     family : str
         ``"gaussian"`` (identity link), ``"bernoulli"`` and ``"binomial"`` (logit), ``"poisson"``
-        (log).
+        and ``"negativebinomial"`` (log); see :mod:`hierbayes.families`.
     priors : dict, optional
         Overrides of the default priors by the names :attr:`priors` lists, e.g.
         ``{"sd|school": hb.Prior("HalfNormal", sigma=5)}``.
