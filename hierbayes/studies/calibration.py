@@ -83,9 +83,10 @@ class SBC:
         DataFrame
             One row per parameter: ``n`` (replicates), ``p_value`` (pot_c test), ``chi2``,
             ``chi2_p_value``, ``mean_z`` (mean of (posterior mean - true) / posterior sd: near
-            0 when calibrated), ``contraction`` (1 - mean posterior variance / prior variance:
-            how much the data teach), ``calibrated`` (``p_value`` above ``alpha`` divided by the
-            number of parameters, Bonferroni), ``divergent_replicates``.
+            0 for calibrated, roughly symmetric posteriors; an SD whose true values lie near 0
+            has it positive even then), ``contraction`` (1 - mean posterior variance / prior
+            variance: how much the data teach), ``calibrated`` (``p_value`` above ``alpha``
+            divided by the number of parameters, Bonferroni), ``divergent_replicates``.
         """
         rows = []
         names = self.parameters
