@@ -11,6 +11,7 @@ import pymc as pm
 import xarray as xr
 
 from hierbayes.build import build_model, resolve_parameterization
+from hierbayes.build.settings import default_target_accept
 from hierbayes.compile import compile_nutpie
 from hierbayes.conditional import complete_marginal, marginal_blocks
 from hierbayes.density.layout import Unsupported, make_layout
@@ -119,7 +120,7 @@ class Model:
         random_seed: int | None = None,
         *,
         sampler: str = "nutpie",
-        target_accept: float = 0.8,
+        target_accept: float | None = None,
         progressbar: bool = False,
         log_likelihood: bool | None = None,
     ) -> Fit:
@@ -135,8 +136,10 @@ class Model:
             The same seed gives the same draws.
         sampler : {"nutpie", "pymc", "numpyro"}
             NUTS implementation; "numpyro" (JAX, GPU when available) needs the "jax" extra.
-        target_accept : float
-            Target acceptance rate; raise it (e.g. 0.95) when there are divergences.
+        target_accept : float, optional
+            Target acceptance rate; raise it (e.g. 0.95) when there are divergences. Default:
+            0.95 for small data with sampled group effects, else 0.8
+            (:func:`hierbayes.build.settings.default_target_accept`).
         progressbar : bool
             Show sampling progress.
         log_likelihood : bool, optional
@@ -157,6 +160,8 @@ class Model:
             Warns with :class:`~hierbayes.errors.ConvergenceWarning` when R-hat, ESS or divergences
             suggest the draws cannot be trusted, naming the parameter in the model's terms.
         """
+        if target_accept is None:
+            target_accept = default_target_accept(self.design, self.parameterization)
         check_settings(
             sampler=sampler, draws=draws, tune=tune, chains=chains, target_accept=target_accept
         )
