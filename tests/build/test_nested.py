@@ -54,17 +54,22 @@ def test_weak_upper_level_is_noncentered(sd_authority, expected):
     assert chosen == {"authority": (expected,), "school": ("marginal",)}
 
 
-def test_crossed_factor_is_not_a_nested_child():
+def test_no_nested_rule_with_a_crossed_factor():
+    # c nests in a, b is crossed with both: the row-based rule is kept (see nested_child)
     rng = np.random.default_rng(0)
+    a = np.tile(np.arange(10), 20)
     data = pd.DataFrame(
         {
             "y": rng.normal(size=200),
-            "a": np.tile([f"a{i}" for i in range(10)], 20),
+            "a": [f"a{i}" for i in a],
+            "c": [f"c{i}_{j}" for i, j in zip(a, np.arange(200) % 3, strict=True)],
             "b": np.repeat([f"b{i}" for i in range(20)], 10),
         }
     )
-    design = make_design(parse_formula("y ~ 1 + (1 | a) + (1 | b)"), data)
+    design = make_design(parse_formula("y ~ 1 + (1 | a) + (1 | c) + (1 | b)"), data)
     assert all(nested_child(design, block, 0) is None for block in design.blocks)
+    nested_only = make_design(parse_formula("y ~ 1 + (1 | a) + (1 | c)"), data)
+    assert nested_child(nested_only, nested_only.blocks[0], 0).factor == "c"
 
 
 # lme4 REML fit of strength ~ 1 + (1 | batch/cask) to Pastes (tests/build/pastes_lme4.R)
