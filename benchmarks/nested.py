@@ -14,7 +14,9 @@ residual SD).
 Usage::
 
     uv run python benchmarks/nested.py                       # 4 chains x 1000 draws, auto
-    uv run python benchmarks/nested.py --parameterizations upper-centered auto  # before, after
+    # before (old auto: upper level centred, NUTS at 0.8) and after (defaults)
+    uv run python benchmarks/nested.py --parameterizations upper-centered auto --target-accept 0.8
+    uv run python benchmarks/nested.py --models pastes
     uv run python benchmarks/nested.py --models pastes --parameterizations auto centered
 """
 
@@ -86,19 +88,29 @@ def resolve(name: str, parameterization: str) -> str | dict:
     return parameterization
 
 
-def run(name: str, parameterization: str, draws: int, tune: int, chains: int) -> dict:
+def run(
+    name: str,
+    parameterization: str,
+    draws: int,
+    tune: int,
+    chains: int,
+    target_accept: float | None,
+) -> dict:
     formula, data = MODELS[name]
     start = time.perf_counter()
     model = hb.Model(formula, data=data(), parameterization=resolve(name, parameterization))
     chosen = "; ".join(f"{k}: {'/'.join(v)}" for k, v in model.parameterization.items())
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", hb.ConvergenceWarning)
-        fit = model.fit(draws=draws, tune=tune, chains=chains, random_seed=1)
+        fit = model.fit(
+            draws=draws, tune=tune, chains=chains, random_seed=1, target_accept=target_accept
+        )
     table = fit.diagnostics.table
     return {
         "model": name,
         "parameterization": parameterization,
         "chosen": chosen,
+        "target_accept": target_accept or "default",
         "wall_s": round(time.perf_counter() - start, 1),
         "divergences": fit.diagnostics.divergences,
         "max_rhat": round(fit.diagnostics.max_rhat, 3),
@@ -114,11 +126,13 @@ def main() -> None:
     parser.add_argument("--draws", type=int, default=1000)
     parser.add_argument("--tune", type=int, default=1000)
     parser.add_argument("--chains", type=int, default=4)
+    parser.add_argument("--target-accept", type=float, nargs="+", default=[None])
     args = parser.parse_args()
     rows = [
-        run(name, p, args.draws, args.tune, args.chains)
+        run(name, p, args.draws, args.tune, args.chains, ta)
         for name in args.models
         for p in args.parameterizations
+        for ta in args.target_accept
     ]
     with pd.option_context("display.width", 200, "display.max_colwidth", 80):
         print(pd.DataFrame(rows).to_string(index=False))

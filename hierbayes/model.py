@@ -12,6 +12,7 @@ import xarray as xr
 
 from hierbayes.build import build_model, resolve_parameterization
 from hierbayes.build.priors import check_user_priors
+from hierbayes.build.settings import default_target_accept
 from hierbayes.compile import compile_nutpie
 from hierbayes.conditional import complete_marginal, marginal_blocks
 from hierbayes.density.layout import Unsupported, make_layout
@@ -22,7 +23,7 @@ from hierbayes.diagnostics import check_convergence
 from hierbayes.families import Family
 from hierbayes.fit import Fit
 from hierbayes.frames import as_pandas, level2_as_pandas
-from hierbayes.inference import DEFAULT_TARGET_ACCEPT, check_settings, sample, sample_compiled
+from hierbayes.inference import check_settings, sample, sample_compiled
 from hierbayes.loglik import observed_data, pointwise_log_likelihood
 from hierbayes.priors import Prior, resolve_priors
 from hierbayes.progress import resolve_progressbar
@@ -211,9 +212,11 @@ class Model:
         sampler : {"nutpie", "pymc", "numpyro"}
             NUTS implementation; "numpyro" (JAX, GPU when available) needs the "jax" extra.
         target_accept : float, optional
-            Target acceptance rate; raise it (e.g. 0.95) when there are divergences. By default
-            0.8, and with the compiled log-density a run that diverges is run again at 0.95
-            (``fit.summary()`` says so).
+            Target acceptance rate; raise it (e.g. 0.95) when there are divergences. Default:
+            0.95 for small data with sampled group effects, else 0.8
+            (:func:`hierbayes.build.settings.default_target_accept`); with the compiled
+            log-density a default run that diverges is run again at 0.95 (``fit.summary()`` says
+            so).
         progressbar : bool, optional
             Show sampling progress. By default shown in interactive sessions (a Jupyter kernel,
             or a terminal) and hidden when standard output is not a terminal or the ``CI``
@@ -240,7 +243,7 @@ class Model:
         """
         raise_target = target_accept is None  # the default may be raised after divergences
         if target_accept is None:
-            target_accept = DEFAULT_TARGET_ACCEPT
+            target_accept = default_target_accept(self.design, self.parameterization)
         settings = check_fit_arguments(
             draws=draws,
             tune=tune,

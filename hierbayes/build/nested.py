@@ -32,16 +32,26 @@ def nested_child(design: Design, block: GroupBlock, k: int) -> GroupBlock | None
 
     Among factors whose every group lies inside one group of ``block.factor`` (and with fewer
     groups than rows), the one with the fewest groups, i.e. the level just below; None if no
-    such factor has a term with the same design column.
+    such factor has a term with the same design column, or when a factor of the model is
+    crossed with ``block``'s (neither nests in the other).
+
+    Why not with crossed factors: there the intercept is hierarchically centred on the term with
+    the fewest groups among the centred ones (:mod:`hierbayes.density.layout`), and moving a
+    weak upper level off it opens a ridge between the intercept and the other factors' effects.
+    On InstEval (lecturers in 14 departments, crossed with students) the departments' ratio is
+    0.77; non-centred they gave a min bulk ESS of 67 (R-hat 1.03) against 1,238 centred
+    (4 x 1000 draws), so the row-based rule is kept there.
     """
     column = block.Z[:, k]
     ja = len(block.levels)
+    if _crossed(design, block):
+        return None
     children = []
     for other in design.blocks:
         jb = len(other.levels)
         if other.factor == block.factor or not ja < jb < design.n_obs:
             continue
-        if np.unique(other.codes * ja + block.codes).size != jb:
+        if not _nests(other.codes, jb, block.codes, ja):
             continue
         for kb in range(len(other.columns)):
             if np.array_equal(other.Z[:, kb], column):
@@ -50,6 +60,24 @@ def nested_child(design: Design, block: GroupBlock, k: int) -> GroupBlock | None
     if not children:
         return None
     return min(children, key=lambda c: (c[0], c[1]))[2]
+
+
+def _nests(a: np.ndarray, ja: int, b: np.ndarray, jb: int) -> bool:
+    """Whether every group of ``a`` lies inside one group of ``b``."""
+    return bool(np.unique(a.astype(np.int64) * jb + b).size == ja)
+
+
+def _crossed(design: Design, block: GroupBlock) -> bool:
+    ja = len(block.levels)
+    for other in design.blocks:
+        jb = len(other.levels)
+        if other.factor == block.factor or jb >= design.n_obs:
+            continue
+        if not (
+            _nests(block.codes, ja, other.codes, jb) or _nests(other.codes, jb, block.codes, ja)
+        ):
+            return True
+    return False
 
 
 def nested_information_ratio(
