@@ -42,6 +42,7 @@ from hierbayes.errors import (
 )
 from hierbayes.frames import as_pandas, level2_as_pandas
 from hierbayes.spec.safety import FORMULA_CONTEXT, check_expression
+from hierbayes.spec.variables import column_names
 
 __all__ = [
     "Encoded",
@@ -110,7 +111,7 @@ def predictor_variables(design: Design) -> list[str]:
     ['x', 'g']
     """
     skip = {design.spec.fixed.response, design.spec.fixed.trials}
-    response_vars = {str(v) for v in Formula(design.spec.fixed.response).required_variables}
+    response_vars = set(column_names(design.spec.fixed.response))
     return [v for v in required_variables(design.spec) if v not in skip | response_vars]
 
 
@@ -400,7 +401,7 @@ def encode(
             y = data[name].to_numpy(dtype=float)
         else:
             check_expression(f"0 + {name}")
-            variables = sorted(str(v) for v in Formula(name).required_variables)
+            variables = column_names(name)
             _check_present(data, variables, "the response")
             mm = Formula(f"0 + {name}").get_model_matrix(
                 data, output="pandas", context=FORMULA_CONTEXT
