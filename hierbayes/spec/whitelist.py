@@ -185,8 +185,8 @@ def check_python_term(source: str, text: str, start: int) -> None:
             at,
         ) from None
     checker = _Checker(source, text, code, start)
-    checker.reserved(tree)
     checker.term(tree.body)
+    checker.reserved(tree)  # second line: the grammar above already refuses these
 
 
 def is_reserved(name: str) -> bool:
