@@ -266,13 +266,20 @@ class _Checker:
     """Walks the syntax tree of one Python term; raises at the first node that is not allowed."""
 
     def __init__(self, source: str, text: str, code: str, start: int) -> None:
-        self.source, self.text, self.start = source, text, start
+        self.source, self.text, self.start, self.code = source, text, start, code
         self.encoded = code.encode()  # ast's column offsets count UTF-8 bytes of the parsed code
 
     # -- errors --------------------------------------------------------------------------------
     def where(self, node: ast.AST) -> int:
         column = getattr(node, "col_offset", 0) or 0
-        return self.start + len(self.encoded[:column].decode(errors="ignore"))
+        return self.start + self._widen(len(self.encoded[:column].decode(errors="ignore")), -1)
+
+    def _widen(self, at: int, step: int) -> int:
+        """Move ``at`` over the space that stands for a backquote around a placeholder name."""
+        k = at if step > 0 else at - 1
+        if 0 <= k < len(self.text) and self.text[k] == "`" and self.code[k : k + 1] == " ":
+            return at + step
+        return at
 
     def fail(self, node: ast.AST, message: str) -> FormulaSyntaxError:
         return FormulaSyntaxError(message, self.source, self.where(node))
@@ -283,7 +290,7 @@ class _Checker:
         if getattr(node, "lineno", 0) == 1 and getattr(node, "end_lineno", 0) == 1:
             begin = len(self.encoded[: node.col_offset].decode(errors="ignore"))  # type: ignore[attr-defined]
             end = len(self.encoded[: node.end_col_offset].decode(errors="ignore"))  # type: ignore[attr-defined]
-            segment = self.text[begin:end]
+            segment = self.text[self._widen(begin, -1) : self._widen(end, 1)]
         return _shorten(segment or ast.unparse(node))
 
     # -- grammar -------------------------------------------------------------------------------
