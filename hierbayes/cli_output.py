@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING
 
 from hierbayes.errors import PathExistsError
 
@@ -30,7 +32,8 @@ def check_output(directory: str | Path) -> Path:
     folder = Path(directory)
     if folder.exists() and not folder.is_dir():
         raise PathExistsError(f"--output '{folder}' is a file; give a folder.")
-    taken = [name for name in OUTPUT_FILES if (folder / name).exists()]
+    # lexists: a symbolic link counts as taken even when it points nowhere (it is never followed)
+    taken = [name for name in OUTPUT_FILES if os.path.lexists(folder / name)]
     if taken:
         raise PathExistsError(
             f"--output folder '{folder}' already holds {', '.join(taken)}; choose a new folder "
@@ -48,11 +51,23 @@ def write_output(fit: Fit, directory: str | Path) -> Path:
     folder = check_output(directory)
     folder.mkdir(parents=True, exist_ok=True)
     fit.save(folder / "fit")
-    (folder / "summary.txt").write_text(str(fit.summary()) + "\n", encoding="utf-8")
-    fit.fixef().to_csv(folder / "fixef.csv")
-    fit.varcorr().to_csv(folder / "varcorr.csv", index=False)
+    _write(folder, "summary.txt", lambda f: f.write(str(fit.summary()) + "\n"))
+    _write(folder, "fixef.csv", lambda f: fit.fixef().to_csv(f))
+    _write(folder, "varcorr.csv", lambda f: fit.varcorr().to_csv(f, index=False))
     if fit.design.blocks:
-        fit.ranef().to_csv(folder / "ranef.csv", index=False)
-        fit.coef().to_csv(folder / "coef.csv", index=False)
-    fit.diagnostics.table.to_csv(folder / "diagnostics.csv")
+        _write(folder, "ranef.csv", lambda f: fit.ranef().to_csv(f, index=False))
+        _write(folder, "coef.csv", lambda f: fit.coef().to_csv(f, index=False))
+    _write(folder, "diagnostics.csv", lambda f: fit.diagnostics.table.to_csv(f))
     return folder
+
+
+def _write(folder: Path, name: str, write: Callable[[IO[str]], object]) -> None:
+    """Create ``folder/name`` (never through a symbolic link, never over a file) and fill it."""
+    try:
+        with open(folder / name, "x", encoding="utf-8", newline="") as file:
+            write(file)
+    except FileExistsError:
+        raise PathExistsError(
+            f"--output folder '{folder}' already holds {name} (a file or a symbolic link); "
+            "choose a new folder or remove it."
+        ) from None

@@ -45,6 +45,7 @@ from hierbayes.errors import (
 )
 from hierbayes.priors import Prior
 from hierbayes.rebuild import Recipe
+from hierbayes.saved_folder import check_no_links, check_replaceable, read_json
 from hierbayes.schema import check_data_json, check_model_json, check_zarr_store
 
 if TYPE_CHECKING:
@@ -197,11 +198,7 @@ def _check_target(path: Path, overwrite: bool) -> None:
             f"'{path}' is a file, not a saved fit; hierbayes only replaces a folder holding a "
             "saved fit, even with overwrite=True. Choose another path."
         )
-    if any(path.iterdir()) and not (path / MODEL_FILE).is_file():
-        raise PathExistsError(
-            f"'{path}' is a folder that does not hold a saved fit; hierbayes will not replace it "
-            "even with overwrite=True. Choose another path."
-        )
+    check_replaceable(path)  # only a saved fit's own entries (or nothing) are replaced
 
 
 def save(fit: Fit, path: str | Path, *, overwrite: bool = False) -> Path:
@@ -308,10 +305,7 @@ def _read_json(path: Path, what: str) -> Any:
             f"'{path.parent}' has no {path.name} ({what}): it is not a saved hierbayes fit, or "
             "it is incomplete."
         )
-    try:
-        return json.loads(path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise FileFormatError(f"{path} ({what}) is corrupt: {err}") from err
+    return read_json(path, what)
 
 
 def _restore(tree: xr.DataTree, emptied: list[str], order: dict[str, list[str]]) -> xr.DataTree:
@@ -416,6 +410,7 @@ def load(path: str | Path) -> Fit:
     path = Path(path)
     if not path.exists():
         raise SavedFitNotFoundError(f"No saved fit at '{path}'.")
+    check_no_links(path)
     meta = _read_json(path / MODEL_FILE, "the model description")
     if not isinstance(meta, dict) or not isinstance(meta.get("format_version"), int):
         raise FileFormatError(f"{path / MODEL_FILE} is corrupt: it has no format_version.")

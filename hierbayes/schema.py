@@ -24,7 +24,7 @@ import pandas as pd
 
 from hierbayes.errors import FileFormatError, FormulaSyntaxError
 from hierbayes.families import FAMILIES
-from hierbayes.spec.safety import check_formula
+from hierbayes.spec.safety import check_formula, check_offset
 from hierbayes.validate import SAMPLERS
 
 __all__ = ["check_data_json", "check_model_json", "check_zarr_store"]
@@ -162,6 +162,16 @@ def _formula(check: _Check, formula: Any) -> None:
         ) from err
 
 
+def _offset(check: _Check, offset: str) -> None:
+    try:
+        check_offset(offset)
+    except FormulaSyntaxError as err:
+        raise FileFormatError(
+            f"{check.where} is corrupt: bad 'offset': the stored offset is not allowed, so the "
+            f"model is not rebuilt from it. {err}"
+        ) from err
+
+
 def _priors(check: _Check, priors: dict[str, Any], is_distribution: Callable[[str], bool]) -> None:
     for name, prior in priors.items():
         key = f"priors.{name}"
@@ -250,6 +260,8 @@ def check_model_json(meta: Any, where: str) -> None:
     for key in ("offset", "weights"):
         if meta.get(key) is not None:
             check.name(meta[key], key)
+    if meta.get("offset") is not None:
+        _offset(check, meta["offset"])
     if "missing" in meta:
         _missing(check, meta["missing"])
     _formula(check, meta["formula"])
@@ -376,7 +388,12 @@ def check_zarr_store(path: Path) -> None:
         if meta.get("node_type") != "array":
             continue
         check.keys(meta, ZARR_ARRAY_KEYS, "array", required=False)
-        check.that(meta.get("data_type") in ZARR_DATA_TYPES, "data_type", "not a plain type")
+        data_type = meta.get("data_type")
+        check.that(
+            isinstance(data_type, str) and data_type in ZARR_DATA_TYPES,
+            "data_type",
+            "not a plain type",
+        )
         check.that(not meta.get("storage_transformers"), "storage_transformers", "not allowed")
         codecs = meta.get("codecs")
         check.that(isinstance(codecs, list), "codecs", "expected a list")

@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from formulaic import Formula, model_matrix
 from formulaic import ModelSpec as FormulaicSpec
+from formulaic import model_matrix
 from formulaic.errors import FormulaicError
 
 from hierbayes.design.level2 import Level2Input, merge_level2
@@ -39,7 +39,8 @@ from hierbayes.errors import (
 from hierbayes.families import Family, get_family
 from hierbayes.linalg import first_dependent_column
 from hierbayes.spec import GroupTerm, ModelSpec
-from hierbayes.spec.safety import FORMULA_CONTEXT, check_expression
+from hierbayes.spec.safety import FORMULA_CONTEXT, check_expression, check_offset
+from hierbayes.spec.variables import column_names
 
 __all__ = [
     "Design",
@@ -159,14 +160,14 @@ def required_variables(spec: ModelSpec) -> list[str]:
             if name not in names:
                 names.append(name)
 
-    add(Formula(spec.fixed.response).required_variables)
+    add(column_names(spec.fixed.response))
     if spec.fixed.trials is not None:
         add([spec.fixed.trials])
-    add(Formula(spec.fixed.expr).required_variables)
+    add(column_names(spec.fixed.expr))
     for offset in spec.fixed.offsets:
-        add(Formula(f"0 + I({offset})").required_variables)
+        add(column_names(f"0 + I({offset})"))
     for group in spec.groups:
-        add(Formula(group.expr).required_variables)
+        add(column_names(group.expr))
         for name in group.factor:
             if name not in names:
                 names.append(name)
@@ -316,7 +317,7 @@ def categorical_variables(design: Design) -> frozenset[str]:
     for spec in (design.fixed_formulaic_spec, *(b.formulaic_spec for b in design.blocks)):
         for expr, (kind, _) in spec.encoder_state.items():
             if getattr(kind, "value", kind) == "categorical":
-                names |= {str(v) for v in Formula(f"0 + {expr}").required_variables}
+                names |= set(column_names(f"0 + {expr}"))
     return frozenset(names)
 
 
@@ -396,7 +397,7 @@ def make_design(
 
         if not isinstance(offset, str):
             raise ArgumentError(f"offset must be a column name, got {type(offset).__name__}.")
-        check_expression(offset)  # text from the caller reaches formulaic below: data, not code
+        check_offset(offset)  # text from the caller reaches formulaic below: data, not code
         spec = replace(spec, fixed=replace(spec.fixed, offsets=(*spec.fixed.offsets, offset)))
     data, level2_columns = merge_level2(data, level2)
     needed = required_variables(spec)

@@ -11,10 +11,11 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from formulaic import Formula, model_matrix
+from formulaic import model_matrix
 
 from hierbayes.errors import DataError, MissingColumnError
-from hierbayes.spec.safety import FORMULA_CONTEXT, check_expression
+from hierbayes.spec.safety import FORMULA_CONTEXT, check_offset
+from hierbayes.spec.variables import column_names
 
 __all__ = ["offset_values", "offset_variables"]
 
@@ -27,7 +28,7 @@ def offset_variables(expr: str) -> list[str]:
     >>> offset_variables("np.log(expected)")
     ['expected']
     """
-    return sorted(str(v) for v in Formula(f"0 + I({expr})").required_variables)
+    return column_names(f"0 + I({expr})")
 
 
 def offset_values(
@@ -52,7 +53,7 @@ def offset_values(
         return None
     total = np.zeros(len(data))
     for expr in offsets:
-        check_expression(expr)  # an offset= argument is text from the user, like a formula
+        check_offset(expr)  # an offset= argument is text from the user, like a formula
         for name in offset_variables(expr):
             if name not in data.columns:
                 raise MissingColumnError(

@@ -19,11 +19,11 @@ import itertools
 from dataclasses import dataclass
 
 import numpy as np
-from formulaic import Formula
 
 from hierbayes.design import Design, GroupBlock
 from hierbayes.families import Family
 from hierbayes.spec.formula import split_top_level
+from hierbayes.spec.variables import column_names
 
 __all__ = [
     "CONSTANT",
@@ -135,7 +135,7 @@ class LevelStructure:
 
 def _variables(factor: str) -> set[str]:
     try:
-        return {str(v) for v in Formula(factor).required_variables}
+        return set(column_names(factor))
     except Exception:  # a factor formulaic printed but cannot re-read: treat it as its own name
         return {factor}
 

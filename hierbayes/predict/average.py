@@ -174,7 +174,7 @@ def comparisons(
     _variable(design, data, variable)
     pairs: list[tuple[str, pd.DataFrame, pd.DataFrame]] = []
     if is_continuous(design, variable):
-        if not np.isfinite(delta) or delta == 0:
+        if not _is_number(delta) or not np.isfinite(delta) or delta == 0:
             raise SummaryError(f"delta must be a non-zero number, got {delta!r}.")
         high = data.copy()
         high[variable] = data[variable].astype(float) + delta
@@ -248,3 +248,7 @@ def slopes(
     table = _average(derivative, data, names, prob)
     table.insert(0, "term", variable)
     return table
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool)

@@ -30,10 +30,11 @@ from hierbayes.design import (
     merge_level2,
     required_variables,
 )
-from hierbayes.design.design import _group_codes, _label
+from hierbayes.design.design import _group_codes, _label, is_continuous
 from hierbayes.design.level2 import _key_values, _show
 from hierbayes.design.offset import offset_values
 from hierbayes.errors import (
+    ArgumentError,
     DataError,
     Level2Error,
     MissingColumnError,
@@ -42,6 +43,7 @@ from hierbayes.errors import (
 )
 from hierbayes.frames import as_pandas, level2_as_pandas
 from hierbayes.spec.safety import FORMULA_CONTEXT, check_expression
+from hierbayes.spec.variables import column_names
 
 __all__ = [
     "Encoded",
@@ -110,7 +112,7 @@ def predictor_variables(design: Design) -> list[str]:
     ['x', 'g']
     """
     skip = {design.spec.fixed.response, design.spec.fixed.trials}
-    response_vars = {str(v) for v in Formula(design.spec.fixed.response).required_variables}
+    response_vars = set(column_names(design.spec.fixed.response))
     return [v for v in required_variables(design.spec) if v not in skip | response_vars]
 
 
@@ -135,6 +137,23 @@ def _check_present(data: pd.DataFrame, names: list[str], what: str) -> None:
             raise MissingValueError(
                 f"Column '{name}' ({what}) has {int(missing.sum())} missing value(s) in the new "
                 f"data, e.g. at rows {rows}; predictions need a value on every row."
+            )
+
+
+def _check_numeric(design: Design, data: pd.DataFrame, names: list[str]) -> None:
+    """Refuse text in a column that was a number in training (formulaic would misread it)."""
+    if design.data is None:
+        return
+    for name in names:
+        if name not in data.columns or name not in design.data.columns:
+            continue
+        column = data[name]
+        if pd.api.types.is_numeric_dtype(column) and column.dtype != bool:
+            continue
+        if is_continuous(design, name):
+            raise DataError(
+                f"Column '{name}' was numeric in the data the model was fitted to but is "
+                f"{column.dtype} in the new data (e.g. {column.iloc[0]!r}); give numbers."
             )
 
 
@@ -370,7 +389,10 @@ def encode(
     """
     newdata, level2 = as_pandas(newdata), level2_as_pandas(level2)  # polars & co. -> pandas
     if not isinstance(newdata, pd.DataFrame):
-        raise TypeError(f"newdata must be a pandas DataFrame, got {type(newdata).__name__}.")
+        raise ArgumentError(
+            f"newdata must be a pandas DataFrame, got {type(newdata).__name__}: wrap it, as in "
+            "pd.DataFrame(newdata)."
+        )
     if len(newdata) == 0:
         raise DataError("The new data has no rows.")
     index = _row_index(newdata)
@@ -380,6 +402,7 @@ def encode(
 
     fixed_vars = _fixed_variables(design)
     _check_present(data, fixed_vars, "a predictor of the fixed part")
+    _check_numeric(design, data, used)
     _check_levels(design.fixed_formulaic_spec, data, "a predictor of the fixed part")
     X = _matrix(design.fixed_formulaic_spec, data, design.fixed_columns, "the fixed effects")
 
@@ -400,7 +423,7 @@ def encode(
             y = data[name].to_numpy(dtype=float)
         else:
             check_expression(f"0 + {name}")
-            variables = sorted(str(v) for v in Formula(name).required_variables)
+            variables = column_names(name)
             _check_present(data, variables, "the response")
             mm = Formula(f"0 + {name}").get_model_matrix(
                 data, output="pandas", context=FORMULA_CONTEXT

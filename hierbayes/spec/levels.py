@@ -49,6 +49,7 @@ from formulaic import Formula
 from hierbayes.errors import FormulaSyntaxError, ModelSpecError
 from hierbayes.spec.formula import _canonical_terms, _top_level_positions, parse_formula
 from hierbayes.spec.terms import GroupTerm, ModelSpec
+from hierbayes.spec.variables import column_names
 
 __all__ = ["INTERCEPT", "Level2Equation", "LevelSpec", "parse_levels"]
 
@@ -164,7 +165,7 @@ class LevelSpec:
             for term in eq.terms:
                 if term == "1":
                     continue
-                for name in sorted(str(v) for v in Formula(term).required_variables):
+                for name in column_names(term):
                     if name not in names:
                         names.append(name)
         return tuple(names)

@@ -15,6 +15,7 @@ from formulaic.errors import FormulaicError
 
 from hierbayes.errors import FormulaSyntaxError, ModelSpecError
 from hierbayes.spec.terms import ModelSpec
+from hierbayes.spec.variables import column_names
 
 __all__ = ["check_removals", "check_response_use", "check_slash_typo"]
 
@@ -125,10 +126,10 @@ def check_response_use(spec: ModelSpec) -> None:
     ...
     hierbayes.errors.ModelSpecError: The response column 'y' is also a predictor ...
     """
-    response = {str(v) for v in Formula(spec.fixed.response).required_variables}
-    predictors = {str(v) for v in Formula(spec.fixed.expr).required_variables}
+    response = set(column_names(spec.fixed.response))
+    predictors = set(column_names(spec.fixed.expr))
     for group in spec.groups:
-        predictors |= {str(v) for v in Formula(group.expr).required_variables}
+        predictors |= set(column_names(group.expr))
         grouped = sorted(response & set(group.factor))
         if grouped:
             raise ModelSpecError(

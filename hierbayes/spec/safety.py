@@ -41,6 +41,7 @@ from hierbayes.spec.whitelist import (
     NUMPY_FUNCTIONS,
     TRANSFORM_NAMES,
     check_python_term,
+    is_reserved,
     not_allowed,
     parse_quietly,
     uses_column,
@@ -53,6 +54,7 @@ __all__ = [
     "NUMPY_FUNCTIONS",
     "check_expression",
     "check_formula",
+    "check_offset",
 ]
 
 
@@ -83,6 +85,8 @@ def _context() -> Mapping[str, Any]:
         if name in TRANSFORMS
     }
     allowed["contr"] = TRANSFORMS["contr"]
+    # formulaic evaluates with empty globals, where Python would find the real builtins module
+    blocked["__builtins__"] = _Blocked("__builtins__")
     return MappingProxyType({**blocked, **allowed, "np": safe_numpy})
 
 
@@ -197,6 +201,31 @@ def check_expression(expr: object, formula: str | None = None, offset: int = 0) 
     _check_tokens(source, _shifted(tokens, shift))
 
 
+def check_offset(expr: object) -> None:
+    """Refuse an offset expression (``offset="np.log(n)"``) that is anything but data.
+
+    formulaic evaluates an offset as the Python term ``I(<expr>)``, so the whole text is checked as
+    that one term (not token by token): a column, a number, arithmetic or an element-wise
+    function of those.
+
+    Raises
+    ------
+    FormulaSyntaxError
+        Naming what is not allowed; also for text that is not a string or is too long.
+
+    Examples
+    --------
+    >>> check_offset("np.log(expected)")
+    >>> check_offset("chr (111)")
+    Traceback (most recent call last):
+    ...
+    hierbayes.errors.FormulaSyntaxError: 'chr' is not an allowed function in a formula. ...
+    """
+    _tokens(expr, "offset")  # type, length and NUL checks
+    assert isinstance(expr, str)
+    check_python_term(f"I({expr})", f"I({expr})", 0)
+
+
 def _tokens(text: object, what: str, longest: int = MAX_FORMULA_LENGTH) -> list[Token]:
     if not isinstance(text, str):
         raise FormulaSyntaxError(
@@ -262,7 +291,7 @@ def _is_trials(text: str) -> bool:
 
 def _check_tokens(source: str, tokens: list[Token]) -> None:
     depth = 0
-    for token in tokens:
+    for k, token in enumerate(tokens):
         start = token.source_start or 0
         if token.kind is Token.Kind.CONTEXT:
             depth += 1 if token.token in "([" else -1
@@ -278,6 +307,8 @@ def _check_tokens(source: str, tokens: list[Token]) -> None:
                 )
         elif token.kind is Token.Kind.VALUE:
             _check_value(source, token)
+        elif token.kind is Token.Kind.NAME:
+            _check_name(source, token, tokens[k + 1] if k + 1 < len(tokens) else None)
         elif token.kind is Token.Kind.PYTHON:
             if source[start : start + 1] == "{":
                 raise FormulaSyntaxError(
@@ -287,6 +318,21 @@ def _check_tokens(source: str, tokens: list[Token]) -> None:
                     start,
                 )
             check_python_term(source, token.token, start)
+
+
+def _check_name(source: str, token: Token, following: Token | None) -> None:
+    start = token.source_start or 0
+    if is_reserved(token.token):
+        raise FormulaSyntaxError(
+            f"The name {token.token!r} is not allowed in a formula (reserved name).", source, start
+        )
+    if following is not None and following.kind is Token.Kind.CONTEXT and following.token == "(":
+        raise FormulaSyntaxError(
+            f"'{token.token} (' is not allowed in a formula: a function call is written without a "
+            f"space, and only {', '.join(ALLOWED_FUNCTIONS)} may be called.",
+            source,
+            start,
+        )
 
 
 def _check_value(source: str, token: Token) -> None:

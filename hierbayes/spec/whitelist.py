@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import ast
 import difflib
-import re
 import warnings
+
+from formulaic.utils.code import UNQUOTED_BACKTICK_MATCHER
 
 from hierbayes.errors import FormulaSyntaxError
 
@@ -32,8 +33,10 @@ __all__ = [
     "NUMPY_FUNCTIONS",
     "TRANSFORM_NAMES",
     "check_python_term",
+    "is_reserved",
     "not_allowed",
     "parse_quietly",
+    "sanitized",
     "uses_column",
 ]
 
@@ -101,7 +104,42 @@ _ARITHMETIC = {
     ast.Pow: "**",
 }
 _COMPARISONS = (ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.Eq, ast.NotEq)
-_BACKQUOTED = re.compile(r"`[^`]*`")
+
+
+def sanitized(text: str) -> str:
+    """``text`` as formulaic will evaluate it, backquoted names replaced by placeholder names.
+
+    formulaic (``formulaic.utils.code.sanitize_variable_names``) turns each backquoted name outside
+    a string literal into a Python name and leaves quoted strings alone; this does the same with
+    formulaic's own splitting pattern, so the check reads exactly the code formulaic will run. Each
+    placeholder (`` B_..._ ``, padded with spaces as formulaic pads its names) has the length of
+    the name it replaces, so error carets stay right. A backquote inside a string stays in the
+    string; an unclosed backquote stays as it is (and fails to parse).
+
+    Examples
+    --------
+    >>> sanitized("np.log(`my col`) + I(g == '`')")
+    'np.log( B_____ ) + I(g == \'`\')'
+    """
+    parts = UNQUOTED_BACKTICK_MATCHER.split(text)
+    out: list[str] = []
+    k = 0
+    while k < len(parts):
+        part = parts[k]
+        if part != "`":
+            out.append(part)
+            k += 1
+            continue
+        end = next((j for j in range(k + 1, len(parts)) if parts[j] == "`"), None)
+        if end is None:  # unclosed: formulaic keeps the text as written
+            out.append("".join(parts[k:]))
+            break
+        width = len("".join(parts[k : end + 1]))
+        if width < 3:
+            raise FormulaSyntaxError("An empty backquoted name `` is not a column name.")
+        out.append(" B" + "_" * (width - 3) + " ")
+        k = end + 1
+    return "".join(out)
 
 
 def check_python_term(source: str, text: str, start: int) -> None:
@@ -130,7 +168,10 @@ def check_python_term(source: str, text: str, start: int) -> None:
     hierbayes.errors.FormulaSyntaxError: 'x.y' is not an allowed function in a formula. ...
     """
     # a backquoted name becomes a placeholder name of the same length (offsets stay right)
-    code = _BACKQUOTED.sub(lambda m: "B" + "_" * (len(m.group(0)) - 1), text)
+    try:
+        code = sanitized(text)
+    except FormulaSyntaxError as err:
+        raise FormulaSyntaxError(err.args[0], source, start) from None
     try:
         tree = parse_quietly(code)
     except (SyntaxError, ValueError, MemoryError, RecursionError) as err:
@@ -143,7 +184,20 @@ def check_python_term(source: str, text: str, start: int) -> None:
             source,
             at,
         ) from None
-    _Checker(source, text, code, start).term(tree.body)
+    checker = _Checker(source, text, code, start)
+    checker.term(tree.body)
+    checker.reserved(tree)  # second line: the grammar above already refuses these
+
+
+def is_reserved(name: str) -> bool:
+    """Whether a name (or a part of a dotted name) is never a column: ``__x``, ``_FORMULAIC...``.
+
+    Examples
+    --------
+    >>> is_reserved("__class__"), is_reserved("Sepal.Length"), is_reserved("x.__dict__")
+    (True, False, True)
+    """
+    return any(part.startswith("__") or part.startswith("_FORMULAIC") for part in name.split("."))
 
 
 def _shorten(text: str, most: int = 60) -> str:
@@ -171,7 +225,7 @@ def uses_column(text: str) -> bool:
     >>> uses_column("np.log(y)"), uses_column("np.log(2)")
     (True, False)
     """
-    tree = parse_quietly(_BACKQUOTED.sub("B", text))
+    tree = parse_quietly(sanitized(text))
     callees = {
         id(sub) for n in ast.walk(tree) if isinstance(n, ast.Call) for sub in ast.walk(n.func)
     }
@@ -212,13 +266,20 @@ class _Checker:
     """Walks the syntax tree of one Python term; raises at the first node that is not allowed."""
 
     def __init__(self, source: str, text: str, code: str, start: int) -> None:
-        self.source, self.text, self.start = source, text, start
+        self.source, self.text, self.start, self.code = source, text, start, code
         self.encoded = code.encode()  # ast's column offsets count UTF-8 bytes of the parsed code
 
     # -- errors --------------------------------------------------------------------------------
     def where(self, node: ast.AST) -> int:
         column = getattr(node, "col_offset", 0) or 0
-        return self.start + len(self.encoded[:column].decode(errors="ignore"))
+        return self.start + self._widen(len(self.encoded[:column].decode(errors="ignore")), -1)
+
+    def _widen(self, at: int, step: int) -> int:
+        """Move ``at`` over the space that stands for a backquote around a placeholder name."""
+        k = at if step > 0 else at - 1
+        if 0 <= k < len(self.text) and self.text[k] == "`" and self.code[k : k + 1] == " ":
+            return at + step
+        return at
 
     def fail(self, node: ast.AST, message: str) -> FormulaSyntaxError:
         return FormulaSyntaxError(message, self.source, self.where(node))
@@ -229,7 +290,7 @@ class _Checker:
         if getattr(node, "lineno", 0) == 1 and getattr(node, "end_lineno", 0) == 1:
             begin = len(self.encoded[: node.col_offset].decode(errors="ignore"))  # type: ignore[attr-defined]
             end = len(self.encoded[: node.end_col_offset].decode(errors="ignore"))  # type: ignore[attr-defined]
-            segment = self.text[begin:end]
+            segment = self.text[self._widen(begin, -1) : self._widen(end, 1)]
         return _shorten(segment or ast.unparse(node))
 
     # -- grammar -------------------------------------------------------------------------------
@@ -265,8 +326,21 @@ class _Checker:
         else:
             raise self.fail(node, self.forbidden(node))
 
+    def reserved(self, tree: ast.AST) -> None:
+        """Refuse a dunder or formulaic-internal name or attribute anywhere in the term."""
+        for node in ast.walk(tree):
+            word = (
+                getattr(node, "id", None)
+                or getattr(node, "attr", None)
+                or getattr(node, "arg", None)
+            )
+            if isinstance(word, str) and is_reserved(word):
+                raise self.fail(
+                    node, f"The name {word!r} is not allowed in a formula (reserved name)."
+                )
+
     def name(self, node: ast.Name) -> None:
-        if node.id.startswith("__") or node.id.startswith("_FORMULAIC"):
+        if is_reserved(node.id):
             raise self.fail(
                 node, f"The name {node.id!r} is not allowed in a formula (reserved name)."
             )

@@ -120,7 +120,13 @@ def effect_frame(
         if is_continuous(design, by):
             frame[by] = frame[by].astype(float)
     if is_continuous(design, x):
-        frame[x] = frame[x].astype(float)
+        try:
+            frame[x] = frame[x].astype(float)
+        except (TypeError, ValueError):
+            raise SummaryError(
+                f"grid= gives values of the numeric predictor '{x}' that are not numbers "
+                f"({xs[:5]!r}); give numbers."
+            ) from None
     for v in variables:
         if v in (x, by):
             continue

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import warnings
+from numbers import Real
 
 import arviz_stats as az
 import pandas as pd
 import xarray as xr
+
+from hierbayes.errors import ArgumentError
 
 __all__ = ["DEFAULT_PROB", "hdi_columns", "summarize"]
 
@@ -22,8 +25,8 @@ def hdi_columns(prob: float) -> tuple[str, str]:
     >>> hdi_columns(0.9)
     ('hdi_5%', 'hdi_95%')
     """
-    if not 0 < prob < 1:
-        raise ValueError(f"prob must be between 0 and 1, got {prob!r}.")
+    if not (isinstance(prob, Real) and not isinstance(prob, bool) and 0 < prob < 1):
+        raise ArgumentError(f"prob must be a number between 0 and 1, got {prob!r}.")
     lower = round((1 - prob) / 2 * 100, 6)
     return f"hdi_{lower:g}%", f"hdi_{100 - lower:g}%"
 
