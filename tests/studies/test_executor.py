@@ -52,6 +52,12 @@ def test_cluster_reports_failures_in_task_order(dask_client):
     results = run_replicates(_fail_on_three, [3, 1, 2], client=dask_client, progressbar=False)
     assert isinstance(results[0], ReplicateFailure) and results[0].index == 0
     assert results[1:] == [1, 4]
+    # replicates travel in chunks; a failure inside a chunk keeps its own index
+    chunked = run_replicates(
+        _fail_on_three, [1, 2, 4, 3, 5], client=dask_client, progressbar=False, chunk_size=2
+    )
+    assert chunked[:3] == [1, 4, 16] and chunked[4] == 25
+    assert isinstance(chunked[3], ReplicateFailure) and chunked[3].index == 3
 
 
 @pytest.mark.slow
