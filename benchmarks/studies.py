@@ -6,7 +6,8 @@ Runs ``hb.sbc(model, n=40)`` on sleepstudy's ``Reaction ~ Days + (1 + Days | Sub
 - ``serial``: in-process, one replicate after another, each refit on one core (``cores=1``);
 - ``serial_chains``: in-process, the two chains of each refit in parallel (``cores=2``);
 - ``dask``: a ``LocalCluster`` with ``--workers`` worker processes of one thread each (cluster
-  start-up and the once-per-worker kernel load timed separately, as ``startup_s``).
+  start-up, the once-per-worker kernel load and one untimed replicate per worker, as the
+  in-process runs get one, timed separately as ``startup_s``).
 
 It checks that the ranks are bit-identical across the three, and reports the speed-up of
 ``dask`` over ``serial`` and over ``serial_chains``, and the per-replicate overhead of the
@@ -64,13 +65,15 @@ def main() -> None:
     start = time.perf_counter()
     with (
         LocalCluster(
-            n_workers=args.workers, threads_per_worker=1, processes=True, dashboard_address=None
+            n_workers=args.workers, threads_per_worker=1, processes=True, dashboard_address=":0"
         ) as cluster,
         Client(cluster) as client,
     ):
         from hierbayes.studies.executor import warm_worker
 
         client.run(warm_worker)
+        # as in-process above: one untimed replicate per worker loads what a first fit loads
+        hb.sbc(model, n=args.workers, random_seed=0, client=client, **settings)
         times["startup"] = time.perf_counter() - start
         before = client.run(_cpu_seconds)
         start, cpu_start = time.perf_counter(), _cpu_seconds()

@@ -66,14 +66,20 @@ def replicate_seeds(random_seed: int | None, n: int) -> list[int]:
 
 def warm_worker() -> bool:
     """Load hierbayes's numba kernel in this process (compiled, or read from the disk cache),
-    and the modules a fit imports, so that no replicate pays for them."""
-    import nutpie  # noqa: F401
-    import pymc  # noqa: F401
+    and what a first fit loads (modules, cached numba functions), by fitting a tiny model, so
+    that no replicate pays for them."""
+    import warnings
 
-    import hierbayes.model  # noqa: F401
     from hierbayes.density.kernel import callbacks
+    from hierbayes.model import Model
 
     callbacks()
+    data = pd.DataFrame({"y": [0.1, 0.5, 1.2, 0.7, 0.3, 0.9], "g": list("aabbcc")})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        Model("y ~ 1 + (1 | g)", data).fit(
+            draws=5, tune=5, chains=1, cores=1, random_seed=0, log_likelihood=False
+        )
     return True
 
 
