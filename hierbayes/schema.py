@@ -66,6 +66,8 @@ ZARR_DATA_TYPES = frozenset(
     | {f"{k}{b}" for k in ("int", "uint") for b in (8, 16, 32, 64)}
     | {"float16", "float32", "float64", "complex64", "complex128"}
 )
+# numpy's fixed-width text ('<U8', 'S8'), which zarr 3 writes as a name with its width
+ZARR_FIXED_WIDTH_TYPES = frozenset({"fixed_length_utf32", "null_terminated_bytes"})
 ZARR_ARRAY_KEYS = frozenset(
     {
         "attributes",
@@ -363,6 +365,30 @@ def check_data_json(data: Any, where: str) -> None:
         check.that(length == n, f"columns.{name}", f"{length} values for {n} rows")
 
 
+def _plain_data_type(data_type: Any) -> bool:
+    """A zarr 3 data type hierbayes writes: a plain name, or fixed-width text with its width.
+
+    Examples
+    --------
+    >>> _plain_data_type("float64"), _plain_data_type({"name": "object"})
+    (True, False)
+    >>> _plain_data_type({"name": "fixed_length_utf32", "configuration": {"length_bytes": 8}})
+    True
+    """
+    if isinstance(data_type, str):
+        return data_type in ZARR_DATA_TYPES
+    if not isinstance(data_type, dict) or set(data_type) != {"name", "configuration"}:
+        return False
+    config = data_type["configuration"]
+    return (
+        data_type["name"] in ZARR_FIXED_WIDTH_TYPES
+        and isinstance(config, dict)
+        and set(config) == {"length_bytes"}
+        and type(config["length_bytes"]) is int
+        and 0 < config["length_bytes"] <= 1 << 20
+    )
+
+
 def check_zarr_store(path: Path) -> None:
     """Only zarr 3 metadata with the codecs and data types hierbayes writes.
 
@@ -388,12 +414,7 @@ def check_zarr_store(path: Path) -> None:
         if meta.get("node_type") != "array":
             continue
         check.keys(meta, ZARR_ARRAY_KEYS, "array", required=False)
-        data_type = meta.get("data_type")
-        check.that(
-            isinstance(data_type, str) and data_type in ZARR_DATA_TYPES,
-            "data_type",
-            "not a plain type",
-        )
+        check.that(_plain_data_type(meta.get("data_type")), "data_type", "not a plain type")
         check.that(not meta.get("storage_transformers"), "storage_transformers", "not allowed")
         codecs = meta.get("codecs")
         check.that(isinstance(codecs, list), "codecs", "expected a list")

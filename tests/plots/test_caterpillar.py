@@ -61,7 +61,7 @@ def test_bad_arguments(sleep_fit: hb.Fit):
         sleep_fit.plot_caterpillar(sort_by="x")
     with pytest.raises(hb.SummaryError, match="Unknown grouping factor 'school'"):
         sleep_fit.plot_caterpillar(factor="school")
-    with pytest.raises(ValueError, match="prob must be between 0 and 1"):
+    with pytest.raises(ValueError, match="prob must be a number between 0 and 1"):
         sleep_fit.plot_caterpillar(prob=1.5)
 
 

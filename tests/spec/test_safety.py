@@ -312,7 +312,7 @@ def test_loading_a_tampered_saved_fit_runs_nothing(ri_sim_fit, tmp_path):
         ("y ~ x + `no such` + (1|g)", MissingColumnError, r"Column 'no such' used in"),
         ("y ~ abs(x) + (1|g)", FSE, r"Did you mean np\.abs\?"),
         ("y ~ x - z + (1|g)", FSE, r"'- z' removes the term 'z'"),
-        ("y ~ offset(x) + (1 | g)", HierbayesError, r"offset"),
+        ("y ~ offset(nosuch) + (1 | g)", MissingColumnError, r"Column 'nosuch'"),
     ],
 )
 def test_model_with_data(data, formula, error, match):
