@@ -144,7 +144,10 @@ def _check_numeric(design: Design, data: pd.DataFrame, names: list[str]) -> None
     """Refuse text in a column that was a number in training (formulaic would misread it)."""
     if design.data is None:
         return
+    factors = {name for block in design.blocks for name in block.term.factor}
     for name in names:
+        if name in factors:  # group labels match as labels: 308 and "308" are one subject
+            continue
         if name not in data.columns or name not in design.data.columns:
             continue
         column = data[name]

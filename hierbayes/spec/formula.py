@@ -22,6 +22,17 @@ from hierbayes.spec.terms import FixedTerms, GroupTerm, ModelSpec
 __all__ = ["parse_formula", "split_top_level"]
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*")
+# a grouping column with an awkward name: `grp x` or Q('grp x') (the README's spellings)
+_QUOTED = re.compile(r"`([^`/:|]+)`|Q\(\s*(['\"])([^'\"`/:|]+)\2\s*\)")
+
+
+def _unquoted(text: str) -> str:
+    match = _QUOTED.fullmatch(text)
+    if match is None:
+        return text
+    return match.group(1) if match.group(1) is not None else match.group(3)
+
+
 _WORD = re.compile(r"[^\W\d][\w.]*")
 _TRIALS = re.compile(r"^\s*trials\s*\(\s*([A-Za-z_][A-Za-z0-9_.]*)\s*\)\s*$")
 _OFFSET = re.compile(r"^offset\s*\((.*)\)$", re.DOTALL)
@@ -283,8 +294,8 @@ def _parse_factor(formula: str, text: str, pos: int) -> list[tuple[str, ...]]:
         names = []
         part_cursor = cursor
         for raw in level.split(":"):
-            name = raw.strip()
-            if _NAME.fullmatch(name) is None:
+            name = _unquoted(raw.strip())
+            if _NAME.fullmatch(name) is None and not _QUOTED.fullmatch(raw.strip()):
                 where = part_cursor + len(raw) - len(raw.lstrip())
                 raise FormulaSyntaxError(
                     f"Expected a grouping variable name, got {name!r}: a factor is a column name, "

@@ -118,8 +118,8 @@ def sanitized(text: str) -> str:
 
     Examples
     --------
-    >>> sanitized("np.log(`my col`) + I(g == '`')")
-    'np.log( B_____ ) + I(g == \'`\')'
+    >>> print(sanitized("np.log(`my col`) + I(g == '`')"))
+    np.log( B_____ ) + I(g == '`')
     """
     parts = UNQUOTED_BACKTICK_MATCHER.split(text)
     out: list[str] = []

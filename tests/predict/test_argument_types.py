@@ -46,3 +46,13 @@ def test_prob_outside_zero_one_is_an_argument_error(fit, prob):
 def test_delta_that_is_not_a_nonzero_number_is_refused(fit, delta):
     with pytest.raises(SummaryError, match=r"delta must be a non-zero number"):
         fit.comparisons("x", delta=delta)
+
+
+def test_group_labels_written_as_numbers_or_text_both_predict():
+    rng = np.random.default_rng(4)
+    numeric = pd.DataFrame(
+        {"y": rng.normal(size=8), "x": rng.normal(size=8), "g": np.repeat([1, 2], 4)}
+    )
+    numeric_fit = fake_fit(hb.Model("y ~ x + (1 | g)", numeric), draws=10)
+    draws = numeric_fit.predict(pd.DataFrame({"x": [0.5, 0.5], "g": ["1", "2"]}))
+    assert draws.shape[-1] == 2
