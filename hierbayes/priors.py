@@ -34,7 +34,7 @@ import pandas as pd
 
 from hierbayes.design import Design
 from hierbayes.errors import PriorError
-from hierbayes.families.base import weighted_sd
+from hierbayes.families.base import round_scale, weighted_sd
 
 __all__ = ["POSITIVE_DISTRIBUTIONS", "Prior", "default_priors", "resolve_priors"]
 
@@ -125,17 +125,13 @@ def _check_parameter(dist: str, key: str, value: Any) -> None:
 
 
 def _round(value: float) -> float:
-    """Four decimals, as printed (and as saved fits hold them); four significant digits for
-    values that four decimals would round to 0 (a response measured in units of 1e-5 had a
-    prior scale of 0).
+    """Four decimals, or four significant digits where four decimals give 0 (see
+    :func:`hierbayes.families.base.round_scale`, the rule the families' default priors share).
 
-    >>> _round(3.14159), _round(0.00123), _round(2.5e-5), _round(0.0)
-    (3.1416, 0.0012, 2.5e-05, 0.0)
+    >>> _round(3.14159), _round(2.5e-5)
+    (3.1416, 2.5e-05)
     """
-    rounded = round(value, 4)
-    if rounded != 0 or value == 0 or not np.isfinite(value):
-        return rounded
-    return float(f"{value:.4g}")
+    return round_scale(value)
 
 
 def default_priors(design: Design) -> dict[str, tuple[Prior, str]]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import arviz as az
 import numpy as np
 import pandas as pd
 import pytest
@@ -42,13 +43,22 @@ def test_default_prior_of_the_shape_is_listed():
 def test_agrees_with_glmmtmb(fit):
     post = fit.idata["posterior"]
     for term, value in TMB_FIXEF.items():
-        draws = post["b"].sel(term=term).values.ravel()
+        chains = post["b"].sel(term=term).values
+        draws = chains.ravel()
         mean, sd = draws.mean(), draws.std()
-        # posterior mean within 0.3 posterior SD of the ML estimate (Monte Carlo error of the
-        # mean with 800 draws: about 0.05 SD; seen: 0.07); posterior SD within 30% of the SE
-        # (it also carries the uncertainty of sd|site and the shape; seen: +17%)
-        assert abs(mean - value) < 0.3 * sd, (term, mean, value, sd)
-        assert sd == pytest.approx(TMB_SE[term], rel=0.3)
+        ess = float(az.ess(chains))
+        mcse = sd / np.sqrt(ess)
+        # posterior mean within 0.15 posterior SD of the ML estimate plus 4 Monte Carlo SEs of
+        # the mean. The posterior mean itself (4 x 2000 draws, ESS about 1900) is 0.03 SD
+        # (Intercept) and 0.08 SD (mined) from glmmTMB's ML estimate: it averages over sd|site
+        # and the shape where ML plugs them in. These 800 draws have an ESS of about 175
+        # (MCSE about 0.08 SD): across seeds 1-7 the mean of mined was 0.03-0.32 SD from ML.
+        # Posterior SD within 25% of the SE plus 4 Monte Carlo SEs of an SD (relative MCSE
+        # about 1/sqrt(2 ESS), 5% here): it also carries the uncertainty of sd|site and the
+        # shape, so it is larger (4 x 2000 draws: +24% Intercept, +19% mined; seeds 1-7 with
+        # 800 draws: +14% to +28%, +5% to +21%)
+        assert abs(mean - value) < 0.15 * sd + 4 * mcse, (term, mean, value, sd, mcse)
+        assert abs(sd / TMB_SE[term] - 1) < 0.25 + 4 / np.sqrt(2 * ess), (term, sd, ess)
     for name, value in (("sd|site", TMB_SD_SITE), ("shape", TMB_SHAPE)):
         draws = post[name].values.ravel()
         lo, hi = np.quantile(draws, [0.05, 0.95])
@@ -64,11 +74,15 @@ def test_predictions_simulations_and_summaries(fit, tmp_path):
     np.testing.assert_allclose(mean, np.exp(linear), rtol=1e-12)
     pps = np.asarray(fit.predict(new, kind="pps", random_seed=1))
     assert pps.dtype.kind == "i" and (pps >= 0).all()
-    # NB2 variance μ + μ²/φ, draw by draw: the replicated counts' spread matches it
+    # NB2 variance μ + μ²/φ, draw by draw: the replicated counts' spread matches it, within 4
+    # Monte Carlo SEs of a mean of 800 squared deviations (each replicated count is a fresh
+    # draw; with φ near 0.6 that SE is 12-15% of the variance, so a fixed rtol of 0.35 was
+    # only about 2.5 SEs and failed now and then). Poisson draws (variance μ) or φ read as
+    # 1/φ (μ + μ²φ) miss by far more than that.
     shape = fit.idata["posterior"]["shape"].values[..., None]
-    var = (mean + mean**2 / shape).mean(axis=(0, 1))
-    resid = ((pps - mean) ** 2).mean(axis=(0, 1))
-    np.testing.assert_allclose(resid, var, rtol=0.35)
+    excess = ((pps - mean) ** 2 - (mean + mean**2 / shape)).reshape(-1, mean.shape[-1])
+    se = excess.std(axis=0) / np.sqrt(excess.shape[0])
+    assert (np.abs(excess.mean(axis=0)) < 4 * se).all(), (excess.mean(axis=0), se)
     sim = fit.simulate_new_groups(
         200, x=pd.DataFrame({"mined": ["yes", "no"]}), observations=True, random_seed=3
     )

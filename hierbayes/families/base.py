@@ -15,7 +15,7 @@ import numpy as np
 
 from hierbayes.errors import DataError, FamilyError
 
-__all__ = ["Family", "PriorSpec", "check_counts", "need", "weighted_sd"]
+__all__ = ["Family", "PriorSpec", "check_counts", "need", "round_scale", "weighted_sd"]
 
 # a default prior of a family parameter: (distribution, its parameters, what it applies to)
 PriorSpec = tuple[str, dict[str, float], str]
@@ -27,6 +27,22 @@ def check_counts(y: np.ndarray, trials: np.ndarray | None) -> str | None:
         bad = np.unique(y[(y < 0) | (np.round(y) != y)])[:5]
         return f"counts must be non-negative integers; found {bad.tolist()}"
     return None
+
+
+def round_scale(value: float) -> float:
+    """A default prior's number as printed and saved: four decimals, or four significant digits
+    where four decimals would round it to 0 (a response measured in units of 1e-5 must not get a
+    prior scale of 0). The one rounding rule of every default prior.
+
+    Examples
+    --------
+    >>> round_scale(3.14159), round_scale(0.00123), round_scale(2.5e-5), round_scale(0.0)
+    (3.1416, 0.0012, 2.5e-05, 0.0)
+    """
+    rounded = round(value, 4)
+    if rounded != 0 or value == 0 or not np.isfinite(value):
+        return rounded
+    return float(f"{value:.4g}")
 
 
 def weighted_sd(values: np.ndarray, weights: np.ndarray | None = None) -> float:

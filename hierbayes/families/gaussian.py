@@ -16,7 +16,7 @@ import numba
 import numpy as np
 
 from hierbayes.families._math import JIT
-from hierbayes.families.base import Family, PriorSpec, need, weighted_sd
+from hierbayes.families.base import Family, PriorSpec, need, round_scale, weighted_sd
 
 __all__ = ["CODE", "FAMILY", "derivs", "prepare", "row"]
 
@@ -78,7 +78,7 @@ def _default_priors(
     y: np.ndarray, trials: np.ndarray | None, weights: np.ndarray | None
 ) -> dict[str, PriorSpec]:
     sd = weighted_sd(y, weights)
-    return {"sigma": ("HalfStudentT", {"nu": 3.0, "sigma": round(sd, 4)}, "residual SD")}
+    return {"sigma": ("HalfStudentT", {"nu": 3.0, "sigma": round_scale(sd)}, "residual SD")}
 
 
 def _latent_variance(
