@@ -362,6 +362,7 @@ class Fit:
 
         return save(self, path, overwrite=overwrite)
 
+    @forwards("hierbayes.summaries.hypothesis:hypothesis")
     def hypothesis(
         self,
         hypotheses: str | Sequence[str],
@@ -369,12 +370,11 @@ class Fit:
         prob: float = DEFAULT_PROB,
         random_seed: int | None = 1,
     ) -> pd.DataFrame:
-        """Posterior probabilities, evidence ratios, Savage-Dickey Bayes factors; see
-        :func:`hierbayes.summaries.hypothesis.hypothesis`."""
         from hierbayes.summaries.hypothesis import hypothesis
 
         return hypothesis(self, hypotheses, prob=prob, random_seed=random_seed)
 
+    @forwards("hierbayes.plots.hypothesis:plot_hypothesis")
     def plot_hypothesis(
         self,
         hypotheses: str | Sequence[str],
@@ -382,12 +382,11 @@ class Fit:
         random_seed: int | None = 1,
         figsize: tuple[float, float] | None = None,
     ) -> tuple[Figure, np.ndarray]:
-        """Prior and posterior densities of each hypothesis; see
-        :func:`hierbayes.plots.plot_hypothesis`."""
         from hierbayes.plots.hypothesis import plot_hypothesis
 
         return plot_hypothesis(self, hypotheses, random_seed=random_seed, figsize=figsize)
 
+    @forwards("hierbayes.summaries.effects:conditional_effects")
     def conditional_effects(
         self,
         x: str,
@@ -398,12 +397,11 @@ class Fit:
         scale: str = "response",
         prob: float = DEFAULT_PROB,
     ) -> pd.DataFrame:
-        """Population-level effect of ``x`` with its HDI; see
-        :func:`hierbayes.summaries.effects.conditional_effects`."""
         from hierbayes.summaries.effects import conditional_effects
 
         return conditional_effects(self, x, by=by, at=at, grid=grid, scale=scale, prob=prob)
 
+    @forwards("hierbayes.plots.effects:plot_effects")
     def plot_effects(
         self,
         x: str,
@@ -415,13 +413,13 @@ class Fit:
         prob: float = DEFAULT_PROB,
         figsize: tuple[float, float] | None = None,
     ) -> tuple[Figure, np.ndarray]:
-        """Plot of a conditional effect; see :func:`hierbayes.plots.plot_effects`."""
         from hierbayes.plots.effects import plot_effects
 
         return plot_effects(
             self, x, by=by, at=at, grid=grid, scale=scale, prob=prob, figsize=figsize
         )
 
+    @forwards("hierbayes.predict.average:predictions")
     def predictions(
         self,
         newdata: pd.DataFrame | None = None,
@@ -431,11 +429,11 @@ class Fit:
         scale: str = "response",
         prob: float = DEFAULT_PROB,
     ) -> pd.DataFrame:
-        """Average predictions over the data; see :func:`hierbayes.predict.average.predictions`."""
         from hierbayes.predict.average import predictions
 
         return predictions(self, newdata, by=by, groups=groups, scale=scale, prob=prob)
 
+    @forwards("hierbayes.predict.average:comparisons")
     def comparisons(
         self,
         variable: str,
@@ -447,14 +445,13 @@ class Fit:
         scale: str = "response",
         prob: float = DEFAULT_PROB,
     ) -> pd.DataFrame:
-        """Average differences between values of a predictor; see
-        :func:`hierbayes.predict.average.comparisons`."""
         from hierbayes.predict.average import comparisons
 
         return comparisons(
             self, variable, newdata, by=by, delta=delta, groups=groups, scale=scale, prob=prob
         )
 
+    @forwards("hierbayes.predict.average:slopes")
     def slopes(
         self,
         variable: str,
@@ -465,21 +462,19 @@ class Fit:
         scale: str = "response",
         prob: float = DEFAULT_PROB,
     ) -> pd.DataFrame:
-        """Average derivative in a numeric predictor; see
-        :func:`hierbayes.predict.average.slopes`."""
         from hierbayes.predict.average import slopes
 
         return slopes(self, variable, newdata, by=by, groups=groups, scale=scale, prob=prob)
 
+    @forwards("hierbayes.summaries.sensitivity:sensitivity")
     def sensitivity(
         self, *, threshold: float = 0.05, alphas: tuple[float, float] = (0.99, 1.01)
     ) -> pd.DataFrame:
-        """Prior and likelihood power-scaling sensitivity; see
-        :func:`hierbayes.summaries.sensitivity.sensitivity`."""
         from hierbayes.summaries.sensitivity import sensitivity
 
         return sensitivity(self, threshold=threshold, alphas=alphas)
 
+    @forwards("hierbayes.plots.sensitivity:plot_sensitivity")
     def plot_sensitivity(
         self,
         *,
@@ -487,8 +482,6 @@ class Fit:
         alphas: tuple[float, float] = (0.99, 1.01),
         figsize: tuple[float, float] | None = None,
     ) -> tuple[Figure, np.ndarray]:
-        """Prior and likelihood sensitivity per parameter; see
-        :func:`hierbayes.plots.plot_sensitivity`."""
         from hierbayes.plots.sensitivity import plot_sensitivity
 
         return plot_sensitivity(self, threshold=threshold, alphas=alphas, figsize=figsize)

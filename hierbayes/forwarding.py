@@ -87,11 +87,13 @@ def forwarded_docstring(target: str, parameters: set[str] | None = None) -> str:
     >>> "Examples" in doc and "fit : Fit" not in doc
     True
     """
-    doc = _drop_parameters(_target_docstring(target), parameters).rstrip() + "\n"
+    own = _target_docstring(target)
+    owner = "model" if "\nmodel : Model" in own else "fit"
+    doc = _drop_parameters(own, parameters).rstrip() + "\n"
     module, _, name = target.partition(":")
     public = module.rsplit(".", 1)[0] if module.count(".") > 1 else module
     summary, _, rest = doc.partition("\n\n")
-    note = f"This method calls ``{public}.{name}`` with this fit."
+    note = f"This method calls ``{public}.{name}`` with this {owner}."
     return f"{summary}\n\n{note}\n\n{rest}".rstrip() + "\n"
 
 

@@ -22,6 +22,7 @@ from hierbayes.design.level2 import Level2Input
 from hierbayes.diagnostics import check_convergence
 from hierbayes.families import Family
 from hierbayes.fit import Fit
+from hierbayes.forwarding import forwards
 from hierbayes.frames import as_pandas, level2_as_pandas
 from hierbayes.inference import check_settings, sample, sample_compiled
 from hierbayes.loglik import observed_data, pointwise_log_likelihood
@@ -446,13 +447,13 @@ class Model:
 
         return equations(self, notation, form, priors=priors)
 
+    @forwards("hierbayes.predict.prior:prior_predictive")
     def prior_predictive(self, draws: int = 500, *, random_seed: int | None = 1) -> xr.DataTree:
-        """Draws from the priors and of the response; see
-        :func:`hierbayes.predict.prior.prior_predictive`."""
         from hierbayes.predict.prior import prior_predictive
 
         return prior_predictive(self, draws, random_seed=random_seed)
 
+    @forwards("hierbayes.plots.prior_predictive:plot_prior_predictive")
     def plot_prior_predictive(
         self,
         prior: xr.DataTree | None = None,
@@ -462,8 +463,6 @@ class Model:
         random_seed: int | None = 1,
         figsize: tuple[float, float] | None = None,
     ) -> tuple[Any, Any]:
-        """The prior predictive check, ``(figure, axes)``; see
-        :func:`hierbayes.plots.plot_prior_predictive`."""
         from hierbayes.plots import plot_prior_predictive
 
         return plot_prior_predictive(

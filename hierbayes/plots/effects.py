@@ -34,16 +34,40 @@ def plot_effects(
     """The population-level effect of ``x`` (by ``by``), as brms's ``conditional_effects``.
 
     A numeric ``x`` gives a line per level of ``by`` with its HDI band; a categorical ``x``
-    gives points with HDI bars, dodged by ``by``. Arguments as
-    :func:`hierbayes.summaries.effects.conditional_effects`.
+    gives points with HDI bars, dodged by ``by``.
+
+    Parameters
+    ----------
+    fit : Fit
+    x : str
+        A population-level predictor (data column), numeric or categorical.
+    by : str, optional
+        A second predictor: one line (or set of points) per level, or at mean - SD, mean and
+        mean + SD when numeric.
+    at : dict, optional
+        Values of other predictors (default: mean or reference level).
+    grid : sequence, optional
+        Values of ``x`` (default: 50 evenly spaced values over its range, or its levels).
+    scale : {"response", "link"}
+        Expected response (inverse link) or linear predictor.
+    prob : float
+        HDI probability of the band (bars).
+    figsize : (float, float), optional
+        Figure size in inches (default 5.5 x 3.8).
 
     Returns
     -------
     (Figure, ndarray of Axes)
+        One panel; the table it draws is
+        :func:`hierbayes.summaries.effects.conditional_effects`.
 
     Examples
     --------
-    >>> fig, axes = fit.plot_effects("cses", by="sector")  # doctest: +SKIP
+    >>> import hierbayes as hb
+    >>> sleep = hb.datasets.load("sleepstudy")
+    >>> model = hb.Model("Reaction ~ Days + (1 + Days | Subject)", data=sleep)
+    >>> fit = model.fit(draws=500, tune=500, chains=2, random_seed=1)  # doctest: +SKIP
+    >>> fig, axes = fit.plot_effects("Days")  # doctest: +SKIP
     """
     table = conditional_effects(fit, x, by=by, at=at, grid=grid, scale=scale, prob=prob)
     lo, hi = hdi_columns(prob)

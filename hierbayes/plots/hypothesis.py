@@ -49,6 +49,16 @@ def plot_hypothesis(
     of the two curves' heights at 0 (the dashed line); the posterior probability of a one-sided
     hypothesis is the posterior mass on its side of 0.
 
+    Parameters
+    ----------
+    fit : Fit
+    hypotheses : str or list of str
+        As :func:`hierbayes.summaries.hypothesis.hypothesis`, e.g. ``"Days > 5"``.
+    random_seed : int, optional
+        Seeds the prior draws (of the prior density and of a point hypothesis's Bayes factor).
+    figsize : (float, float), optional
+        Figure size in inches (default: 4.2 x 3.0 per panel, up to three panels a row).
+
     Returns
     -------
     (Figure, ndarray of Axes)
@@ -57,7 +67,11 @@ def plot_hypothesis(
 
     Examples
     --------
-    >>> fig, axes = fit.plot_hypothesis(["cses = 0", "meanses > 5"])  # doctest: +SKIP
+    >>> import hierbayes as hb
+    >>> sleep = hb.datasets.load("sleepstudy")
+    >>> model = hb.Model("Reaction ~ Days + (1 + Days | Subject)", data=sleep)
+    >>> fit = model.fit(draws=500, tune=500, chains=2, random_seed=1)  # doctest: +SKIP
+    >>> fig, axes = fit.plot_hypothesis(["Days = 0", "Days > 5"])  # doctest: +SKIP
     """
     if isinstance(hypotheses, str):
         hypotheses = [hypotheses]

@@ -96,6 +96,12 @@ def plot_prior_predictive(
         ``random_seed`` when omitted).
     factor : str, optional
         Grouping factor of the group means (default: the model's first).
+    draws : int
+        Number of prior draws when ``prior`` is omitted.
+    random_seed : int, optional
+        Seed of those draws.
+    figsize : (float, float), optional
+        Figure size in inches.
 
     Returns
     -------

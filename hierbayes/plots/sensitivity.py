@@ -29,14 +29,28 @@ def plot_sensitivity(
     one row per parameter, with the threshold as a dashed line; a parameter's row is coloured
     by its diagnosis (red: prior-data conflict, orange: strong prior / weak likelihood).
 
-    Arguments as :func:`hierbayes.summaries.sensitivity.sensitivity`.
+    Parameters
+    ----------
+    fit : Fit
+    threshold : float
+        Sensitivity at or above which the prior (likelihood) counts as informative (0.05, as
+        priorsense); drawn as the dashed line.
+    alphas : (float, float)
+        Powers around 1 at which the derivative is taken.
+    figsize : (float, float), optional
+        Figure size in inches (default: 5.5 wide, 0.32 high per parameter).
 
     Returns
     -------
     (Figure, ndarray of Axes)
+        One panel; the table it draws is :func:`hierbayes.summaries.sensitivity.sensitivity`.
 
     Examples
     --------
+    >>> import hierbayes as hb
+    >>> sleep = hb.datasets.load("sleepstudy")
+    >>> model = hb.Model("Reaction ~ Days + (1 + Days | Subject)", data=sleep)
+    >>> fit = model.fit(draws=500, tune=500, chains=2, random_seed=1)  # doctest: +SKIP
     >>> fig, axes = fit.plot_sensitivity()  # doctest: +SKIP
     """
     table = sensitivity(fit, threshold=threshold, alphas=alphas)

@@ -110,6 +110,22 @@ def predictions(
 ) -> pd.DataFrame:
     """Average predictions over the rows of the data (within each level of ``by``).
 
+    Parameters
+    ----------
+    fit : Fit
+    newdata : DataFrame, optional
+        Rows to average over (default: the data the model was fitted to).
+    by : str or list of str, optional
+        Columns of the data: one average per combination of their values (default: one
+        average over all rows).
+    groups : {"existing", "population", "marginal", "new"}
+        Which group effects (see the module notes): each row's fitted ones (default), the
+        average group's, population-averaged over new groups, or a new group's.
+    scale : {"response", "link"}
+        Expected response (inverse link) or linear predictor.
+    prob : float
+        HDI probability.
+
     Returns
     -------
     DataFrame
@@ -117,7 +133,11 @@ def predictions(
 
     Examples
     --------
-    >>> fit.predictions(by="sector", groups="marginal")  # doctest: +SKIP
+    >>> import hierbayes as hb
+    >>> sleep = hb.datasets.load("sleepstudy")
+    >>> model = hb.Model("Reaction ~ Days + (1 + Days | Subject)", data=sleep)
+    >>> fit = model.fit(draws=500, tune=500, chains=2, random_seed=1)  # doctest: +SKIP
+    >>> fit.predictions(groups="marginal")  # doctest: +SKIP
     """
     _check_groups(groups)
     data = _data(fit, newdata)
@@ -154,6 +174,10 @@ def comparisons(
     variable : str
         A predictor. Categorical: each level against the reference (first) level. Numeric:
         ``x + delta`` against ``x``.
+    newdata : DataFrame, optional
+        Rows to average over (default: the data the model was fitted to).
+    delta : float
+        Step of a numeric ``variable`` (default 1).
     by, groups, scale, prob
         As :func:`predictions`.
 
@@ -165,7 +189,11 @@ def comparisons(
 
     Examples
     --------
-    >>> fit.comparisons("sector")  # doctest: +SKIP
+    >>> import hierbayes as hb
+    >>> sleep = hb.datasets.load("sleepstudy")
+    >>> model = hb.Model("Reaction ~ Days + (1 + Days | Subject)", data=sleep)
+    >>> fit = model.fit(draws=500, tune=500, chains=2, random_seed=1)  # doctest: +SKIP
+    >>> fit.comparisons("Days")  # doctest: +SKIP
     """
     _check_groups(groups)
     design = fit.design
@@ -219,6 +247,16 @@ def slopes(
     Central finite difference ``[f(x + h) - f(x - h)] / 2h`` with ``h = 1e-4 * sd(x)``, row by
     row and draw by draw, averaged over the rows (within ``by``).
 
+    Parameters
+    ----------
+    fit : Fit
+    variable : str
+        A numeric predictor (for a categorical one use :func:`comparisons`).
+    newdata : DataFrame, optional
+        Rows to average over (default: the data the model was fitted to).
+    by, groups, scale, prob
+        As :func:`predictions`.
+
     Returns
     -------
     DataFrame
@@ -226,7 +264,11 @@ def slopes(
 
     Examples
     --------
-    >>> fit.slopes("cses", by="sector")  # doctest: +SKIP
+    >>> import hierbayes as hb
+    >>> sleep = hb.datasets.load("sleepstudy")
+    >>> model = hb.Model("Reaction ~ Days + (1 + Days | Subject)", data=sleep)
+    >>> fit = model.fit(draws=500, tune=500, chains=2, random_seed=1)  # doctest: +SKIP
+    >>> fit.slopes("Days")  # doctest: +SKIP
     """
     _check_groups(groups)
     design = fit.design

@@ -172,7 +172,11 @@ def conditional_effects(
 
     Examples
     --------
-    >>> fit.conditional_effects("cses", by="sector")  # doctest: +SKIP
+    >>> import hierbayes as hb
+    >>> sleep = hb.datasets.load("sleepstudy")
+    >>> model = hb.Model("Reaction ~ Days + (1 + Days | Subject)", data=sleep)
+    >>> fit = model.fit(draws=500, tune=500, chains=2, random_seed=1)  # doctest: +SKIP
+    >>> fit.conditional_effects("Days").head(2)  # doctest: +SKIP
     """
     if scale not in ("response", "link"):
         raise SummaryError(f"scale must be 'response' or 'link', got {scale!r}.")

@@ -266,6 +266,10 @@ def hypothesis(
 
     Examples
     --------
+    >>> import hierbayes as hb
+    >>> sleep = hb.datasets.load("sleepstudy")
+    >>> model = hb.Model("Reaction ~ Days + (1 + Days | Subject)", data=sleep)
+    >>> fit = model.fit(draws=500, tune=500, chains=2, random_seed=1)  # doctest: +SKIP
     >>> fit.hypothesis(["Days > 5", "Days = 0"])  # doctest: +SKIP
     """
     if isinstance(hypotheses, str):

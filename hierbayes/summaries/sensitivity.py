@@ -112,6 +112,10 @@ def sensitivity(
 
     Examples
     --------
+    >>> import hierbayes as hb
+    >>> sleep = hb.datasets.load("sleepstudy")
+    >>> model = hb.Model("Reaction ~ Days + (1 + Days | Subject)", data=sleep)
+    >>> fit = model.fit(draws=500, tune=500, chains=2, random_seed=1)  # doctest: +SKIP
     >>> fit.sensitivity()  # doctest: +SKIP
     """
     from arviz_stats import psense
