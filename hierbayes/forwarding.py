@@ -91,9 +91,8 @@ def forwarded_docstring(target: str, parameters: set[str] | None = None) -> str:
     owner = "model" if "\nmodel : Model" in own else "fit"
     doc = _drop_parameters(own, parameters).rstrip() + "\n"
     module, _, name = target.partition(":")
-    public = module.rsplit(".", 1)[0] if module.count(".") > 1 else module
     summary, _, rest = doc.partition("\n\n")
-    note = f"This method calls ``{public}.{name}`` with this {owner}."
+    note = f"This method calls ``{module}.{name}`` with this {owner}."
     return f"{summary}\n\n{note}\n\n{rest}".rstrip() + "\n"
 
 

@@ -18,7 +18,7 @@ def test_docstring_is_copied_without_fit_and_the_function_is_named() -> None:
     doc = inspect.getdoc(Result.shrinkage)
     own = inspect.getdoc(shrinkage)
     assert doc.splitlines()[0] == own.splitlines()[0]
-    assert "This method calls ``hierbayes.summaries.shrinkage`` with this fit." in doc
+    assert "This method calls ``hierbayes.summaries.pooling.shrinkage`` with this fit." in doc
     assert "fit : Fit" in own and "fit : Fit" not in doc
     assert "prob : float" in doc
     assert Result.shrinkage.__forwards__ == "hierbayes.summaries.pooling:shrinkage"
