@@ -318,6 +318,11 @@ def _canonical_terms(formula: str, expr: str, pos: int) -> tuple[str, ...]:
         raise FormulaSyntaxError(
             f"Could not parse {expr.strip()!r}: {str(err).splitlines()[0]}", formula, pos
         ) from err
+    except (AttributeError, TypeError, ValueError, IndexError) as err:
+        # formulaic's parser fails untyped on some malformed bracket nestings, e.g. '([g)'
+        raise FormulaSyntaxError(
+            f"Could not parse {expr.strip()!r}: check its brackets.", formula, pos
+        ) from err
     return tuple(":".join(_quoted(f) for f in term.factors) for term in parsed)
 
 

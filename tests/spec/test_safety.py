@@ -134,6 +134,9 @@ MEANING = [
     ("y ~ x + (1 + x / g)", FSE, r"write '\(1 \+ x \| g\)'"),
     ("y ~ x + (0 + x / g)", FSE, r"'\(0 \+ x / g\)' looks like a group term"),
     ("y ~ x + 1/g", FSE, r"'1/g' looks like a group term"),
+    # brackets that formulaic's own parser fails on untyped
+    ("y ~ x * z + ([g)", FSE, r"Could not parse .*check its brackets"),
+    ("y ~ ([)", FSE, r"Could not parse .*check its brackets"),
 ]
 
 BAD = CODE + MEANING

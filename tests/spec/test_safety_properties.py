@@ -188,7 +188,9 @@ def _traps(parse_only: bool) -> Iterator[list[str]]:
         builtins.compile = real_compile
 
 
-@settings(max_examples=3000, deadline=None)
+# derandomize: the same examples on every run and machine, so a red CI is reproducible; to explore
+# further, run with derandomize=False and several --hypothesis-seed values
+@settings(max_examples=3000, deadline=None, derandomize=True)
 @given(formulas)
 def test_validator_raises_only_formula_errors_and_runs_nothing(formula):
     with _traps(parse_only=True) as called:
@@ -260,6 +262,8 @@ def _unsafe_names(code) -> list[str]:
 @pytest.fixture(scope="module")
 def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     folder = tmp_path_factory.mktemp("fuzz")
+    # load PyMC's stack (pytensor probes the compiler with a subprocess on import) before the traps
+    hb.Model("y ~ x + (1 | g)", DATA)
     here = Path.cwd()
     os.chdir(folder)
     try:
@@ -268,7 +272,9 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         os.chdir(here)
 
 
-@settings(max_examples=800, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=800, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+)
 @given(st.one_of(mutated, attacked))
 def test_model_raises_only_hierbayes_errors_and_runs_nothing(sandbox, formula):
     global _EVALUATED
