@@ -17,7 +17,7 @@ import time
 import numpy as np
 
 import hierbayes as hb
-from hierbayes.density import kernel as K
+from hierbayes.density.kernel import logp_grad
 from hierbayes.density.layout import make_layout
 
 
@@ -49,13 +49,13 @@ def main() -> None:
         rng = np.random.default_rng(0)
         x = layout.center + rng.normal(0, 0.1, layout.n_dim)
         grad = np.empty(layout.n_dim)
-        K.logp_grad(x, layout.table, grad)
+        logp_grad(x, layout.table, grad)
         reps = max(20, int(2e6 // max(model.design.n_obs, 1)))
         times = []
         for _ in range(7):
             t0 = time.perf_counter()
             for _ in range(reps):
-                K.logp_grad(x, layout.table, grad)
+                logp_grad(x, layout.table, grad)
             times.append((time.perf_counter() - t0) / reps)
         med, low = 1e6 * np.median(times), 1e6 * np.min(times)
         print(f"{name:35s} n={model.design.n_obs:6d}  {med:9.1f} us median {low:9.1f} us min")

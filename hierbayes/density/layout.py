@@ -15,7 +15,8 @@ from typing import Any
 import numpy as np
 from scipy.special import gammaln
 
-from hierbayes.density import kernel as K
+from hierbayes.density import codes as K
+from hierbayes.density.kernel import logp_grad
 from hierbayes.design import Design, GroupBlock
 from hierbayes.design.weights import column_means
 from hierbayes.errors import PriorError
@@ -199,7 +200,7 @@ class Layout:
         """Log density and gradient at ``x`` (for tests and checks; sampling calls the kernel
         directly)."""
         grad = np.empty(self.n_dim)
-        value = K.logp_grad(np.ascontiguousarray(x, dtype=float), self.table, grad)
+        value = logp_grad(np.ascontiguousarray(x, dtype=float), self.table, grad)
         return float(value), grad
 
 

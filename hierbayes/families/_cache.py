@@ -1,10 +1,11 @@
 """Renew numba's on-disk cache of the kernel when a family module changes.
 
 numba checks a cached function against the stamp (time, size) of its own source file only; the
-kernel (:mod:`hierbayes.density.kernel`) and :mod:`hierbayes.families.dispatch` compile the
-families' row functions into their own machine code, so after an edit of a family module their
-cache would be stale. This widens the stamp of those two files to include every module of
-:mod:`hierbayes.families`; other files (and other packages) keep numba's own stamp.
+kernel's modules (:mod:`hierbayes.density.kernel` and the modules it calls) and
+:mod:`hierbayes.families.dispatch` compile the families' row functions and each other's functions
+into their own machine code, so after an edit of one of them the others' cache would be stale. This
+widens the stamp of those files to include every module of :mod:`hierbayes.families` and of the
+kernel; other files (and other packages) keep numba's own stamp.
 """
 
 from __future__ import annotations
@@ -16,16 +17,16 @@ from typing import Any
 from numba.core import caching
 
 _FAMILIES = Path(__file__).resolve().parent
-_DEPENDENT = {
-    str(_FAMILIES / "dispatch.py"),
-    str(_FAMILIES.parent / "density" / "kernel.py"),
-}
+_DENSITY = _FAMILIES.parent / "density"
+# the kernel's modules: each compiles the functions it calls from the others into its own code
+_KERNEL = ("codes.py", "table.py", "prior_density.py", "effects.py", "marginal.py", "kernel.py")
+_DEPENDENT = {str(_FAMILIES / "dispatch.py")} | {str(_DENSITY / name) for name in _KERNEL}
 _mixin: Any = getattr(caching, "_SourceFileBackedLocatorMixin", None)
 
 
 def _families_stamp() -> tuple[tuple[str, float, int], ...]:
     stamps = []
-    for path in sorted(_FAMILIES.glob("*.py")):
+    for path in [*sorted(_FAMILIES.glob("*.py")), *(_DENSITY / name for name in _KERNEL)]:
         st = os.stat(path)
         stamps.append((path.name, st.st_mtime, st.st_size))
     return tuple(stamps)

@@ -20,7 +20,7 @@ from scipy import stats
 from scipy.special import gammaln
 
 from hierbayes.build import FIXED_DIM, OBS_DIM, group_dim, response_name
-from hierbayes.density import kernel as K
+from hierbayes.density import codes as K
 from hierbayes.density.layout import Unsupported, centred_fixed_design, prior_rows
 from hierbayes.design import Design
 from hierbayes.errors import PriorError

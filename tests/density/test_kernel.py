@@ -16,9 +16,9 @@ from pymc.model.transform.conditioning import remove_value_transforms
 from scipy import stats
 
 import hierbayes as hb
-from hierbayes.density import kernel as K
 from hierbayes.density.draws import named_draws
 from hierbayes.density.layout import Layout, make_layout, prior_rows
+from hierbayes.density.prior_density import prior_logp
 
 
 @pytest.fixture(scope="module")
@@ -218,13 +218,13 @@ def test_prior_log_densities_and_derivatives(dist, params, positive):
     row = prior_rows("p", hb.Prior(dist, **params), 1, positive=positive)[0]
     reference = getattr(pm, dist).dist(**params)
     for value in (0.3, 1.7, 4.0) if positive else (-2.1, 0.4, 3.3):
-        lp, d = K.prior_logp(int(row[0]), row[1], row[2], row[3], value)
+        lp, d = prior_logp(int(row[0]), row[1], row[2], row[3], value)
         exact = SCIPY[dist](params).logpdf(value) + (np.log(2) if dist == "HalfStudentT" else 0)
         assert lp == pytest.approx(exact, rel=1e-12)
         assert lp == pytest.approx(float(pm.logp(reference, value).eval()), rel=1e-7)
         h = 1e-6
-        upper, _ = K.prior_logp(int(row[0]), row[1], row[2], row[3], value + h)
-        lower, _ = K.prior_logp(int(row[0]), row[1], row[2], row[3], value - h)
+        upper, _ = prior_logp(int(row[0]), row[1], row[2], row[3], value + h)
+        lower, _ = prior_logp(int(row[0]), row[1], row[2], row[3], value - h)
         assert d == pytest.approx((upper - lower) / (2 * h), rel=1e-6, abs=1e-8)
 
 

@@ -8,8 +8,8 @@ import pytest
 from scipy import stats
 
 import hierbayes as hb
-from hierbayes.density import kernel as K
 from hierbayes.density.layout import centred_fixed_design, prior_rows
+from hierbayes.density.prior_density import prior_logp
 from hierbayes.errors import PriorError
 from hierbayes.predict.prior import (
     lkj_logpdf,
@@ -171,7 +171,7 @@ def test_log_density_equals_the_kernels(prior: hb.Prior, positive: bool, values)
     # the kernel's prior densities are tested against PyMC's to 1e-9
     (row,) = prior_rows("p", prior, 1, positive=positive)
     ours = prior_logpdf("p", prior, np.array(values)[:, None], positive=positive)[:, 0]
-    kernel = [K.prior_logp(int(row[0]), row[1], row[2], row[3], v)[0] for v in values]
+    kernel = [prior_logp(int(row[0]), row[1], row[2], row[3], v)[0] for v in values]
     assert np.allclose(ours, kernel, rtol=0, atol=1e-10)
     draws = sample_prior("p", prior, 1, 20_000, np.random.default_rng(0), positive=positive)
     # draws follow the density: the density integrated up to the draws' median is 1/2, within
