@@ -15,10 +15,18 @@ from __future__ import annotations
 import numpy as np
 
 from hierbayes.errors import FamilyError
-from hierbayes.families import bernoulli, binomial, gaussian, negativebinomial, poisson
+from hierbayes.families import (
+    bernoulli,
+    binomial,
+    cloglog,
+    gaussian,
+    negativebinomial,
+    poisson,
+    probit,
+)
 from hierbayes.families.base import Family
 
-__all__ = ["FAMILIES", "Family", "get_family", "log_density_constant"]
+__all__ = ["FAMILIES", "Family", "get_family", "links_of", "log_density_constant"]
 
 # name -> family with its default link; (name, link) -> family for every link a family offers
 FAMILIES: dict[str, Family] = {
@@ -31,7 +39,29 @@ FAMILIES: dict[str, Family] = {
         negativebinomial.FAMILY,
     )
 }
-_BY_LINK: dict[tuple[str, str], Family] = {(f.name, f.link): f for f in FAMILIES.values()}
+# families with a link other than their default (bernoulli and binomial: probit, cloglog)
+OTHER_LINKS: tuple[Family, ...] = (
+    probit.BERNOULLI,
+    cloglog.BERNOULLI,
+    probit.BINOMIAL,
+    cloglog.BINOMIAL,
+)
+_BY_LINK: dict[tuple[str, str], Family] = {
+    (f.name, f.link): f for f in (*FAMILIES.values(), *OTHER_LINKS)
+}
+
+
+def links_of(family: str) -> tuple[str, ...]:
+    """The links the family offers, its default first.
+
+    Examples
+    --------
+    >>> links_of("bernoulli")
+    ('logit', 'cloglog', 'probit')
+    """
+    default = get_family(family).link
+    others = sorted(lk for name, lk in _BY_LINK if name == get_family(family).name and lk != default)
+    return (default, *others)
 
 
 def get_family(family: str | Family, link: str | None = None) -> Family:
@@ -57,9 +87,8 @@ def get_family(family: str | Family, link: str | None = None) -> Family:
         return FAMILIES[key]
     found = _BY_LINK.get((key, str(link).lower()))
     if found is None:
-        links = sorted(lk for name, lk in _BY_LINK if name == key)
         raise FamilyError(
-            f"The {key} family has no link {link!r}; choose one of {', '.join(links)}."
+            f"The {key} family has no link {link!r}; choose one of {', '.join(links_of(key))}."
         )
     return found
 
