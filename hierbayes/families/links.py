@@ -7,7 +7,9 @@ A binary family's log-likelihood is ``y log p(η) + (n - y) log(1 - p(η))``. Ea
   asymptotic series; cloglog's ``p = 1 - exp(-e^η)`` through ``-expm1``;
 - numpy versions (``log_cdf``, ``inverse_link``) for simulation, prediction and scoring;
 - a PyTensor version, :func:`pytensor_logit_p`: ``logit p = a - b`` computed stably, handed to
-  PyMC's ``Bernoulli``/``Binomial`` as ``logit_p`` so that PyMC's ``log p`` is exactly ``a``;
+  PyMC's ``Bernoulli``/``Binomial`` as ``logit_p`` (PyMC turns it into ``p``, so the PyMC
+  model's log-likelihood loses precision where ``p`` or ``1 - p`` is below about 1e-12; the
+  compiled kernel, the default sampler's, does not);
 - its latent-scale residual variance (Nakagawa, Johnson & Schielzeth 2017: 1 for probit,
   π²/6 for cloglog) and its name in equations (``Φ⁻¹(p)``, ``log(-log(1 - p))``).
 
@@ -226,7 +228,7 @@ def _pt_log_ndtr(x: Any) -> Any:
 
 def pytensor_logit_p(link: str, eta: Any) -> Any:
     """``logit p = log p - log(1 - p)`` of the link as a PyTensor expression, stable on the
-    whole line (so ``Bernoulli(logit_p=...)`` scores ``log p`` exactly)."""
+    whole line."""
     import pytensor.tensor as pt
 
     if link == "probit":
