@@ -59,9 +59,9 @@ def links_of(family: str) -> tuple[str, ...]:
     >>> links_of("bernoulli")
     ('logit', 'cloglog', 'probit')
     """
-    default = get_family(family).link
-    others = sorted(lk for name, lk in _BY_LINK if name == get_family(family).name and lk != default)
-    return (default, *others)
+    base = get_family(family)
+    others = sorted(lk for name, lk in _BY_LINK if name == base.name and lk != base.link)
+    return (base.link, *others)
 
 
 def get_family(family: str | Family, link: str | None = None) -> Family:

@@ -73,7 +73,6 @@ def test_numpy_forms_agree_with_the_compiled_ones(link):
 @pytest.mark.parametrize("link", ["probit", "cloglog"])
 def test_pytensor_logit_p_is_log_p_minus_log_1mp(link):
     # (PyMC's Bernoulli then turns it into p, so its own tails are PyMC's; the kernel's are ours)
-    import pymc as pm
 
     eta = np.array([-40.0, -6.0, -0.5, 0.0, 1.5, 7.0, 30.0])
     a, b = links.log_cdf(link, eta)
