@@ -255,17 +255,17 @@ def latent_variance(link: str) -> Callable[..., np.ndarray]:
     return constant
 
 
-def link_symbol(link: str) -> tuple[str, str, str]:
-    """How equations write ``g(mean)``: (text before, text after, LaTeX before), LaTeX after
-    being ``)``.
+def link_symbol(link: str) -> tuple[tuple[str, str], tuple[str, str]]:
+    """How equations write ``g(mean)``: what comes before and after the mean, each as
+    (plain text, LaTeX).
 
     Examples
     --------
-    >>> link_symbol("probit")[:2], link_symbol("cloglog")[:2]
-    (('Φ⁻¹(', ')'), ('log(-log(1 - ', '))'))
+    >>> [text for text, _ in link_symbol("probit")], [text for text, _ in link_symbol("cloglog")]
+    (['Φ⁻¹(', ')'], ['log(-log(1 - ', '))'])
     """
     if link == "probit":
-        return "Φ⁻¹(", ")", r"\Phi^{-1}("
+        return ("Φ⁻¹(", r"\Phi^{-1}("), (")", ")")
     if link == "cloglog":
-        return "log(-log(1 - ", "))", r"\log(-\log(1 - "
-    return f"{link}(", ")", rf"\operatorname{{{link}}}("
+        return ("log(-log(1 - ", r"\log(-\log(1 - "), ("))", "))")
+    return (f"{link}(", rf"\operatorname{{{link}}}("), (")", ")")
