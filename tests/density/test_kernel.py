@@ -155,9 +155,7 @@ LINK_MODELS = [
 def test_links_log_density_and_gradient_match_the_pymc_model(
     df, formula, family, link, parameterization
 ):
-    model = hb.Model(
-        formula, data=df, family=family, link=link, parameterization=parameterization
-    )
+    model = hb.Model(formula, data=df, family=family, link=link, parameterization=parameterization)
     assert model.family.link == link
     compare_with_pymc(model)
 
