@@ -8,6 +8,11 @@ know about its family: compiled log-likelihood and derivatives (reached by the k
 response check, default priors of its own parameters, latent-scale variance and notation, in one
 :class:`Family` record. Adding a family is one module, one line in :data:`FAMILIES` and one line
 per function of :mod:`~hierbayes.families.dispatch`.
+
+bernoulli and binomial also take the probit and cloglog links (:mod:`~hierbayes.families.probit`,
+:mod:`~hierbayes.families.cloglog`, built on :mod:`~hierbayes.families.links` and
+:mod:`~hierbayes.families.binary`): one :class:`Family` record per (family, link), looked up by
+:func:`get_family` ``(name, link)``; :data:`FAMILIES` holds each family with its default link.
 """
 
 from __future__ import annotations
