@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
+from functools import partial
 from typing import Any
 
 import numba
@@ -242,17 +243,25 @@ def pytensor_logit_p(link: str, eta: Any) -> Any:
 # ---------------------------------------------------------------- latent scale and notation
 
 
+def _latent_constant(
+    value: float,
+    fixed: Callable[[], np.ndarray],
+    group_var: np.ndarray,
+    params: Mapping[str, Any],
+) -> np.ndarray:
+    return np.full_like(group_var, value)
+
+
 def latent_variance(link: str) -> Callable[..., np.ndarray]:
-    """The link's latent residual variance, as :class:`~hierbayes.families.Family` wants it."""
-    value = LATENT_VARIANCE[link]
+    """The link's latent residual variance, as :class:`~hierbayes.families.Family` wants it
+    (``latent_variance(fixed, group_var, params)``; picklable).
 
-    def constant(
-        fixed: Callable[[], np.ndarray], group_var: np.ndarray, params: Mapping[str, Any]
-    ) -> np.ndarray:
-        return np.full_like(group_var, value)
-
-    constant.__doc__ = f"The {link} link's latent residual variance {value:.4g}."
-    return constant
+    Examples
+    --------
+    >>> latent_variance("probit")(None, np.zeros((2, 1)), {}).tolist()
+    [[1.0], [1.0]]
+    """
+    return partial(_latent_constant, LATENT_VARIANCE[link])
 
 
 def link_symbol(link: str) -> tuple[tuple[str, str], tuple[str, str]]:
