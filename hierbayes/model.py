@@ -60,7 +60,8 @@ class Model:
         factor's key (``{"school": schools}``), or a list of columns of ``data`` that are constant
         within each group (``{"school": ["meanses"]}``), which is checked.
     family : str
-        ``"gaussian"`` (identity link), ``"bernoulli"`` and ``"binomial"`` (logit), ``"poisson"``
+        ``"gaussian"`` (identity link), ``"bernoulli"`` and ``"binomial"`` (logit; ``link=``
+        probit or cloglog), ``"poisson"``
         and ``"negativebinomial"`` (log); see :mod:`hierbayes.families`.
     link : str, optional
         The family's link, when not its default: ``"probit"`` or ``"cloglog"`` for bernoulli

@@ -227,8 +227,8 @@ def predictive_draws(
     """Replicated responses from the posterior predictive distribution, shape (size, n).
 
     ``size`` posterior draws are picked at random without replacement (all of them when there
-    are fewer) and one data set is simulated from each: ``Normal(η, σ)``, ``Bernoulli(logit⁻¹ η)``,
-    ``Binomial(trials, logit⁻¹ η)`` or ``Poisson(exp η)``. ``rows``: the rows to simulate, a
+    are fewer) and one data set is simulated from each by the family: ``Normal(η, σ)``,
+    ``Bernoulli(g⁻¹(η))``, ``Binomial(trials, g⁻¹(η))``, ``Poisson(exp η)``, ... ``rows``: the rows to simulate, a
     repeated row getting independent draws (shape (size, len(rows)) then).
     """
     posterior = fit.idata["posterior"].to_dataset()
