@@ -228,8 +228,8 @@ def predictive_draws(
 
     ``size`` posterior draws are picked at random without replacement (all of them when there
     are fewer) and one data set is simulated from each by the family: ``Normal(η, σ)``,
-    ``Bernoulli(g⁻¹(η))``, ``Binomial(trials, g⁻¹(η))``, ``Poisson(exp η)``, ... ``rows``: the rows to simulate, a
-    repeated row getting independent draws (shape (size, len(rows)) then).
+    ``Bernoulli(g⁻¹(η))``, ``Binomial(trials, g⁻¹(η))``, ``Poisson(exp η)``, ... ``rows``: the
+    rows to simulate, a repeated row getting independent draws (shape (size, len(rows)) then).
     """
     posterior = fit.idata["posterior"].to_dataset()
     design = fit.design

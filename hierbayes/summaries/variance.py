@@ -125,7 +125,8 @@ def icc(fit: Fit, *, at: AtInput | None = None, prob: float = DEFAULT_PROB) -> p
     ``mean_i z_i' T_k z_i`` (Johnson 2014, as ``performance::icc`` does).
 
     For bernoulli and binomial models the ICC is on the latent scale, with residual
-    variance ``π²/3`` (logit link), 1 (probit) or ``π²/6`` (cloglog); for poisson (log link) it uses the lognormal approximation of Nakagawa,
+    variance ``π²/3`` (logit link), 1 (probit) or ``π²/6`` (cloglog); for poisson (log link)
+    it uses the lognormal approximation of Nakagawa,
     Johnson & Schielzeth (2017), residual variance ``ln(1 + 1/λ)`` with
     ``λ = exp(η̄ + Σ_l v_l / 2)``, where ``η̄`` is the mean over the observations of the
     fixed-part linear predictor and ``v_l`` the group variances, per draw.
