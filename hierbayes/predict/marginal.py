@@ -14,8 +14,9 @@ the absolute error is below 1e-12 at SD 1, 1e-9 at SD 2 and 1e-6 at SD 5 (the te
 this), far below the Monte Carlo error of the posterior draws. The cloglog link's double
 exponential converges more slowly: below 1e-9 at SD 1, 1e-5 at SD 2 and 2e-4 at SD 5 (tested
 too), still below the Monte Carlo error of a posterior mean of a probability. No Monte Carlo
-is involved, so the result does not depend on a seed. For the log link the integral has the closed form
-``exp(η + v/2)``; for the probit link ``Φ(η / √(1 + v))``; for the identity link it is ``η``.
+is involved, so the result does not depend on a seed. For the log link the integral has the
+closed form ``exp(η + v/2)``; for the probit link ``Φ(η / √(1 + v))``; for the identity link it
+is ``η``.
 """
 
 from __future__ import annotations
