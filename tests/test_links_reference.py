@@ -156,3 +156,13 @@ def test_recovers_known_parameters_bernoulli_cloglog():
     for name, value in truth.items():
         lo, hi = np.quantile(draws[name], [0.05, 0.95])
         assert lo < value < hi, (name, lo, hi, value)
+
+
+@pytest.mark.parametrize("link", ["probit", "cloglog"])
+def test_default_priors_are_those_of_the_logit_link(link):
+    # brms and bambi keep their default priors whatever the link; so does hierbayes
+    cbpp = hb.datasets.load("cbpp")
+    ours = hb.Model(CBPP_FORMULA, cbpp, family="binomial", link=link).priors
+    logit = hb.Model(CBPP_FORMULA, cbpp, family="binomial").priors
+    assert list(ours.index) == ["Intercept", *(f"b|{t}" for t in _P[1:]), "sd|herd"]
+    pd.testing.assert_frame_equal(ours, logit)
