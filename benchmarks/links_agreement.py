@@ -24,7 +24,7 @@ import pandas as pd
 import hierbayes as hb
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "tests"))
-from test_links_reference import LME4, _model  # noqa: E402
+from test_links_reference import LME4, _model
 
 
 def main() -> None:
