@@ -7,7 +7,9 @@ the convergence checks), the smallest bulk ESS over the population-level paramet
 effects, group SDs and correlations, residual SD), ESS per second of wall time, its ratio to
 bambi's (``x_bambi``), and the largest gap between the posterior means of the fixed effects and
 those of hierbayes, in hierbayes posterior SDs. statsmodels MixedLM (REML point estimates) is
-timed for reference.
+timed for reference. Models with a ``brms`` entry (the negative binomial on Salamanders) also run
+brms through ``Rscript`` (its wall time includes compiling the Stan model; ``--no-brms`` skips
+it).
 
 hierbayes runs its compiled log-density (``engine`` "kernel", numba code cached on disk once per
 machine; the first run on a machine compiles it) and, with ``--engines kernel pymc``, also the
@@ -21,6 +23,7 @@ Usage::
     uv run --group bench python benchmarks/run.py --no-bambi # hierbayes and statsmodels only
     uv run --group bench python benchmarks/run.py --models hsb --parameterizations auto noncentered
     uv run --group bench python benchmarks/run.py --models sleepstudy --engines kernel pymc
+    uv run --group bench python benchmarks/run.py --quick --models salamanders
 """
 
 from __future__ import annotations
@@ -29,8 +32,13 @@ import argparse
 import importlib.util
 import os
 import platform
+import re
+import shutil
+import subprocess
+import tempfile
 import time
 import warnings
+from pathlib import Path
 
 import arviz as az
 import numpy as np
@@ -67,7 +75,34 @@ MODELS = {
         "level2": lambda: None,
         "statsmodels": None,  # MixedLM is gaussian only
     },
+    "salamanders": {
+        # overdispersed counts: negative binomial (NB2), glmmTMB's Salamanders
+        "formula": "count ~ mined + spp + (1 | site)",
+        "family": "negativebinomial",
+        "data": lambda: pd.read_csv(Path(__file__).parents[1] / "tests/data/salamanders.csv"),
+        "level2": lambda: None,
+        "statsmodels": None,
+        "brms": "negbinomial",
+    },
 }
+
+BRMS_SCRIPT = r"""
+suppressPackageStartupMessages(library(brms))
+a <- commandArgs(TRUE)
+d <- read.csv(a[1])
+start <- Sys.time()
+fit <- brm(as.formula(a[2]), data = d, family = a[3], chains = as.integer(a[4]),
+           iter = as.integer(a[5]) + as.integer(a[6]), warmup = as.integer(a[6]),
+           cores = as.integer(a[7]), seed = 1, refresh = 0, silent = 2)
+wall <- as.numeric(difftime(Sys.time(), start, units = "secs"))
+s <- summary(fit)
+ess <- c(s$fixed$Bulk_ESS, unlist(lapply(s$random, function(r) r$Bulk_ESS)), s$spec_pars$Bulk_ESS)
+cat("WALL", wall, "\n")
+cat("ESS", min(ess), "\n")
+cat("DIV", sum(nuts_params(fit, pars = "divergent__")$Value), "\n")
+cat("RHAT", max(rhat(fit), na.rm = TRUE), "\n")
+for (i in seq_len(nrow(s$fixed))) cat("FIX", rownames(s$fixed)[i], s$fixed$Estimate[i], "\n")
+"""
 
 
 def _min_ess(posterior, names) -> float:
@@ -197,6 +232,52 @@ def run_bambi(spec: dict, draws: int, tune: int, chains: int, reference: hb.Fit)
     }
 
 
+def _brms_name(term: str) -> str:
+    """brms's name of a hierbayes fixed-effect term: ``spp[T.EC-A]`` -> ``sppECMA``."""
+    return re.sub(r"[^A-Za-z0-9]", "", term.replace("[T.", "").replace("-", "M"))
+
+
+def run_brms(spec: dict, draws: int, tune: int, chains: int, reference: hb.Fit) -> dict | None:
+    """brms (Stan) through Rscript; ``None`` when R or brms is missing."""
+    if "brms" not in spec or shutil.which("Rscript") is None:
+        return None
+    with tempfile.TemporaryDirectory() as tmp:
+        data, script = Path(tmp) / "data.csv", Path(tmp) / "fit.R"
+        spec["data"]().to_csv(data, index=False)
+        script.write_text(BRMS_SCRIPT)
+        args = [str(data), spec["formula"], spec["brms"], chains, draws, tune, CORES]
+        start = time.perf_counter()
+        done = subprocess.run(
+            ["Rscript", str(script), *map(str, args)], capture_output=True, text=True
+        )
+        wall = time.perf_counter() - start
+    if done.returncode != 0:
+        print(f"# brms failed: {done.stderr.strip().splitlines()[-1:]}")
+        return None
+    out: dict[str, float] = {}
+    means: dict[str, float] = {}
+    for line in done.stdout.splitlines():
+        parts = line.split()
+        if parts and parts[0] == "FIX":
+            means[parts[1]] = float(parts[2])
+        elif parts and parts[0] in ("WALL", "ESS", "DIV", "RHAT"):
+            out[parts[0]] = float(parts[1])
+    gaps = [
+        abs(means[_brms_name(term)] - row["mean"]) / row["sd"]
+        for term, row in reference.fixef().iterrows()
+        if _brms_name(term) in means
+    ]
+    return {
+        "tool": "brms (Stan; wall with R start and compile)",
+        "wall_s": wall,
+        "sample_s": out.get("WALL", np.nan),  # brm() itself: compile + sample
+        "min_bulk_ess": out.get("ESS", np.nan),
+        "divergences": int(out.get("DIV", 0)),
+        "max_rhat": out.get("RHAT", np.nan),
+        "max_gap_sd": max(gaps) if gaps else np.nan,
+    }
+
+
 def run_statsmodels(spec: dict) -> dict | None:
     import statsmodels.formula.api as smf
 
@@ -218,6 +299,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="2 chains x 300 draws")
     parser.add_argument("--no-bambi", action="store_true", help="skip bambi")
     parser.add_argument("--no-statsmodels", action="store_true", help="skip statsmodels")
+    parser.add_argument("--no-brms", action="store_true", help="skip brms (Rscript)")
     parser.add_argument("--models", nargs="*", default=list(MODELS), choices=list(MODELS))
     parser.add_argument(
         "--samplers", nargs="*", default=["nutpie"], choices=["nutpie", "pymc", "numpyro"]
@@ -257,6 +339,9 @@ def main() -> None:
                     fit = fit or this
         if with_bambi and fit is not None:
             rows.append({"model": name, **run_bambi(spec, draws, tune, chains, fit)})
+        if not args.no_brms and fit is not None:
+            if (brms := run_brms(spec, draws, tune, chains, fit)) is not None:
+                rows.append({"model": name, **brms})
         if not args.no_statsmodels and (reml := run_statsmodels(spec)) is not None:
             rows.append({"model": name, **reml})
     table = pd.DataFrame(rows)

@@ -59,6 +59,11 @@ def _parser() -> argparse.ArgumentParser:
         help="one-row-per-group CSV merged by the GROUP column (repeatable)",
     )
     fit.add_argument("--family", default="gaussian", choices=tuple(FAMILIES))
+    fit.add_argument(
+        "--link",
+        default=None,
+        help="the family's link when not its default (bernoulli, binomial: probit, cloglog)",
+    )
     fit.add_argument("--trials", default=None, help="column of binomial trials")
     fit.add_argument(
         "--offset", default=None, help="column added to the linear predictor (coefficient 1)"
@@ -120,6 +125,7 @@ def _run(args: argparse.Namespace) -> int:
             "family": args.family,
             "trials": args.trials,
             "offset": args.offset,
+            "link": args.link,
         }
     if getattr(args, "output", None):
         from hierbayes.cli_output import check_output

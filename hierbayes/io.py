@@ -243,6 +243,7 @@ def save(fit: Fit, path: str | Path, *, overwrite: bool = False) -> Path:
         "hierbayes_version": _version(),
         "formula": recipe.formula,
         "family": recipe.family,
+        "link": recipe.link,
         "trials": recipe.trials,
         "offset": recipe.offset,
         "weights": recipe.weights,
@@ -434,6 +435,7 @@ def load(path: str | Path) -> Fit:
             offset=_optional_str(meta.get("offset"), "offset"),
             weights=_optional_str(meta.get("weights"), "weights column"),
             missing=str(meta.get("missing", {}).get("how", "raise")),
+            link=_optional_str(meta.get("link"), "link"),
         )
         sampler, saved_design = meta["sampler"], meta["design"]
         emptied, order = list(meta["none_as_empty"]), dict(meta["order"])

@@ -60,8 +60,12 @@ class Model:
         factor's key (``{"school": schools}``), or a list of columns of ``data`` that are constant
         within each group (``{"school": ["meanses"]}``), which is checked.
     family : str
-        ``"gaussian"`` (identity link), ``"bernoulli"`` and ``"binomial"`` (logit), ``"poisson"``
+        ``"gaussian"`` (identity link), ``"bernoulli"`` and ``"binomial"`` (logit; ``link=``
+        probit or cloglog), ``"poisson"``
         and ``"negativebinomial"`` (log); see :mod:`hierbayes.families`.
+    link : str, optional
+        The family's link, when not its default: ``"probit"`` or ``"cloglog"`` for bernoulli
+        and binomial (brms's ``bernoulli(link = "probit")``).
     priors : dict, optional
         Overrides of the default priors by the names :attr:`priors` lists, e.g.
         ``{"sd|school": hb.Prior("HalfNormal", sigma=5)}``.
@@ -108,6 +112,7 @@ class Model:
         offset: str | None = None,
         weights: str | None = None,
         missing: str = "raise",
+        link: str | None = None,
     ):
         data, level2 = as_pandas(data), level2_as_pandas(level2)  # polars & co. -> pandas
         self.spec = parse_formula(formula)
@@ -122,6 +127,7 @@ class Model:
             offset=offset,
             weights=weights,
             missing=missing,
+            link=link,
         )
         self.prior_values, self._prior_table = resolve_priors(
             self.design, check_user_priors(priors)
@@ -340,6 +346,10 @@ class Model:
         priors: Mapping[str, Prior] | None = None,
         parameterization: str | Mapping[str, Any] = "auto",
         trials: str | None = None,
+        offset: str | None = None,
+        weights: str | None = None,
+        missing: str = "raise",
+        link: str | None = None,
     ) -> Model:
         """A model written as level-1 and level-2 equations (Raudenbush & Bryk's spelling).
 
@@ -372,8 +382,9 @@ class Model:
         correlated : bool
             Whether coefficients varying across the same groups are correlated (``|``) or not
             (``||``).
-        family, priors, parameterization, trials
-            As for :class:`Model`.
+        family, priors, parameterization, trials, offset, weights, missing, link
+            As for :class:`Model` (an ``offset(...)`` in the level-1 equation is kept, as in
+            a formula).
 
         Returns
         -------
@@ -406,6 +417,10 @@ class Model:
             priors=priors,
             parameterization=parameterization,
             trials=trials,
+            offset=offset,
+            weights=weights,
+            missing=missing,
+            link=link,
         )
 
     def equations(

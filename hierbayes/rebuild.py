@@ -29,6 +29,8 @@ class Recipe:
     ----------
     formula : str
     family : str
+    link : str or None
+        The family's link (``None``: its default).
     trials : str or None
         Trials column given as ``trials=`` (``None`` when the formula names it).
     level2 : dict
@@ -61,6 +63,7 @@ class Recipe:
     offset: str | None = None
     weights: str | None = None
     missing: str = "raise"
+    link: str | None = None
 
     @classmethod
     def of(cls, model: Model) -> Recipe:
@@ -89,6 +92,7 @@ class Recipe:
             offset=_offset_argument(model),
             weights=model.weights_column,
             missing=model.missing,
+            link=design.family.link,
         )
 
     def build(self, data: pd.DataFrame, *, all_priors: bool = False) -> Model:
@@ -117,6 +121,7 @@ class Recipe:
             offset=self.offset,
             weights=self.weights,
             missing=self.missing,
+            link=self.link,
         )
 
 

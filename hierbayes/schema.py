@@ -23,7 +23,7 @@ from typing import Any
 import pandas as pd
 
 from hierbayes.errors import FileFormatError, FormulaSyntaxError
-from hierbayes.families import FAMILIES
+from hierbayes.families import FAMILIES, links_of
 from hierbayes.spec.safety import check_formula, check_offset
 from hierbayes.validate import SAMPLERS
 
@@ -50,7 +50,12 @@ MODEL_KEYS = {
     "order": dict,
 }
 # fields written only when the model has them (offsets, weights, rows dropped for missing values)
-OPTIONAL_MODEL_KEYS = {"offset": (str, type(None)), "weights": (str, type(None)), "missing": dict}
+OPTIONAL_MODEL_KEYS = {
+    "offset": (str, type(None)),
+    "weights": (str, type(None)),
+    "missing": dict,
+    "link": (str, type(None)),  # absent or null: the family's default link
+}
 MISSING_KEYS = {"how", "dropped", "n_dropped"}
 MISSING_CHOICES = ("raise", "drop")
 DESIGN_KEYS = {"fixed_columns", "blocks", "y", "X", "trials"}
@@ -272,6 +277,13 @@ def check_model_json(meta: Any, where: str) -> None:
         "family",
         f"unknown family {meta['family']!r}; known: {', '.join(sorted(FAMILIES))}",
     )
+    if meta["family"] in FAMILIES and isinstance(meta.get("link"), str):
+        links = links_of(meta["family"])
+        check.that(
+            meta["link"] in links,
+            "link",
+            f"the {meta['family']} family has no link {meta['link']!r}; known: {', '.join(links)}",
+        )
     if meta["trials"] is not None:
         check.name(meta["trials"], "trials")
     check.name_map(meta["level2"], "level2")

@@ -133,3 +133,18 @@ def test_every_registered_family_and_an_offset_column_are_accepted():
     for name in FAMILIES:
         args = _parser().parse_args(["fit", "d.csv", "y ~ x", "--family", name, "--offset", "lo"])
         assert (args.family, args.offset) == (name, "lo")
+
+
+def test_link_is_passed_to_the_model_and_a_wrong_one_is_one_line(tmp_path, capsys):
+    from hierbayes.cli import _parser
+
+    args = _parser().parse_args(
+        ["fit", "d.csv", "y ~ x", "--family", "bernoulli", "--link", "probit"]
+    )
+    assert (args.family, args.link) == ("bernoulli", "probit")
+    path = tmp_path / "d.csv"
+    path.write_text("y,x,g\n1,2,a\n0,3,b\n1,1,a\n0,0,b\n")
+    argv = ["fit", str(path), "y ~ x + (1 | g)", "--family", "bernoulli", "--link", "log"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "The bernoulli family has no link 'log'; choose one of logit, cloglog, probit" in err

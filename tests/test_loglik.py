@@ -31,10 +31,13 @@ def data() -> pd.DataFrame:
         ("k ~ x + offset(np.log(trials)) + (1 | g)", "poisson"),
         ("y ~ x + offset(2 * x) + (1 | g)", "gaussian"),
         ("k ~ x + (x || g)", "negativebinomial"),
+        ("yb ~ x + (1 | g)", "bernoulli:probit"),
+        ("s | trials(trials) ~ x + (1 | g)", "binomial:cloglog"),
     ],
 )
 def test_pointwise_log_likelihood_matches_pymc(data, formula, family):
-    design = make_design(parse_formula(formula), data, family=family)
+    family, _, link = family.partition(":")
+    design = make_design(parse_formula(formula), data, family=family, link=link or None)
     priors, _ = resolve_priors(design, {})
     model = build_model(design, priors, "noncentered", obs_index=data.index)
     prior = pm.sample_prior_predictive(draws=30, model=model, random_seed=2)

@@ -248,6 +248,35 @@ def test_from_levels_passes_priors_and_family_on(frames):
     assert m.parameterization == {"herd": ("centered",)}
 
 
+def test_from_levels_passes_offset_weights_missing_and_link_on(frames):
+    cbpp = frames["cbpp"].assign(
+        lsize=lambda d: np.log(d["size"]), w=lambda d: np.arange(len(d)) % 3 + 1.0
+    )
+    cbpp.loc[4, "period"] = None  # one row without a period: dropped with missing="drop"
+    options = {"offset": "lsize", "weights": "w", "missing": "drop", "link": "cloglog"}
+    with pytest.warns(UserWarning, match="period"):
+        levels = hb.Model.from_levels(
+            "incidence | trials(size) ~ 1 + period + offset(0.5 * lsize)",
+            group="herd",
+            data=cbpp,
+            family="binomial",
+            **options,
+        )
+    with pytest.warns(UserWarning, match="period"):
+        formula = hb.Model(
+            "incidence | trials(size) ~ period + offset(0.5 * lsize) + (1 | herd)",
+            cbpp,
+            family="binomial",
+            **options,
+        )
+    assert levels.spec == formula.spec
+    assert levels.family.link == "cloglog" and levels.design.n_dropped == 1
+    np.testing.assert_array_equal(levels.design.offset, formula.design.offset)
+    np.testing.assert_array_equal(levels.design.offset, 1.5 * np.log(cbpp["size"].drop(4)))
+    np.testing.assert_array_equal(levels.design.weights, cbpp["w"].drop(4))
+    assert levels.weights_column == "w" and levels.missing == "drop"
+
+
 @pytest.mark.slow
 def test_equation_spelling_gives_the_draws_of_the_formula(frames, hsb_fit: hb.Fit):
     model = hb.Model.from_levels(

@@ -116,3 +116,25 @@ def test_optional_fields_pass_when_well_formed(meta: dict) -> None:
     meta["design"]["weights"] = 1.5
     with pytest.raises(FileFormatError, match=r"missing or bad 'design\.weights'"):
         check_model_json(meta, "model.json")
+
+
+def test_the_link_is_saved_and_checked_against_the_registry(tmp_path: Path) -> None:
+    cbpp = hb.datasets.load("cbpp")
+    model = hb.Model(
+        "incidence | trials(size) ~ C(period) + (1 | herd)", cbpp, family="binomial", link="probit"
+    )
+    path = fake_fit(model, draws=10).save(tmp_path / "probit.hb")
+    meta = json.loads((path / MODEL_FILE).read_text())
+    assert (meta["family"], meta["link"]) == ("binomial", "probit")
+    again = hb.load(path)
+    assert (again.design.family.name, again.design.family.link) == ("binomial", "probit")
+    for link, match in (
+        ("log", r"'link'.*the binomial family has no link 'log'; known: logit, cloglog, probit"),
+        (3, r"'link'"),
+    ):
+        bad = copy.deepcopy(meta)
+        bad["link"] = link
+        with pytest.raises(FileFormatError, match=match):
+            check_model_json(bad, "model.json")
+    del meta["link"]  # files written before links: the family's default
+    check_model_json(meta, "model.json")

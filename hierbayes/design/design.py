@@ -339,6 +339,7 @@ def make_design(
     offset: str | None = None,
     weights: str | None = None,
     missing: str = "raise",
+    link: str | None = None,
 ) -> Design:
     """Encode ``data`` for the model described by ``spec``.
 
@@ -364,6 +365,9 @@ def make_design(
         (default), or drop those rows with a warning (see :mod:`hierbayes.design.missing`);
         ``dropped`` then holds the missing count per column and ``kept`` the mask of the
         rows of ``data`` that were modelled.
+    link : str, optional
+        The family's link (``None``: its default); see
+        :func:`hierbayes.families.get_family`.
 
     Returns
     -------
@@ -381,7 +385,7 @@ def make_design(
     if not isinstance(data, pd.DataFrame):
         raise ArgumentError(f"data must be a pandas DataFrame, got {type(data).__name__}.")
     check_frame(data)
-    fam = get_family(family)
+    fam = get_family(family, link)
     if trials is not None and spec.fixed.trials is not None and trials != spec.fixed.trials:
         raise DataError(
             f"Trials given twice: trials({spec.fixed.trials}) in the formula and "

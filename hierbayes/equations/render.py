@@ -30,6 +30,7 @@ from hierbayes.equations.notation import (
     get_notation,
 )
 from hierbayes.equations.structure import CONSTANT, RandomEntry
+from hierbayes.families.links import link_symbol
 from hierbayes.priors import Prior
 
 if TYPE_CHECKING:
@@ -147,11 +148,13 @@ def _observation(nt: Notation, sub: str, terms: list[M]) -> list[Line]:
     letter = M(*family.mean_symbol)
     mean = sym(letter, sub)
     args = [mean] if s.trials is None else [var(s.trials, sub), mean]
+    args += [M(*symbol) for symbol in family.param_symbols]  # the family's own: NB's φ, ...
     name = family.law
     law = y + SIM + M(f"{name}(", rf"\operatorname{{{name}}}(") + join(args, ", ") + ")"
     if family.link == "identity":
         return [law, Equation(mean, tuple(terms))]
-    link = M(f"{family.link}(", rf"\operatorname{{{family.link}}}(") + mean + ")"
+    before, after = link_symbol(family.link)
+    link = M(*before) + mean + M(*after)
     return [law, Equation(link, tuple(terms))]
 
 
@@ -429,6 +432,9 @@ def _priors(nt: Notation, model: Model) -> Section:
             lines.append(corr + SIM + _prior(prior) + note)
         elif name == "sigma":
             lines.append(nt.residual_sd + SIM + _prior(prior) + note)
+        elif name in s.family.params[: len(s.family.param_symbols)]:  # φ of the law above
+            symbol = s.family.param_symbols[s.family.params.index(name)]
+            lines.append(M(*symbol) + SIM + _prior(prior) + note)
         else:
             lines.append(M(name, rf"\text{{{escape(name)}}}") + SIM + _prior(prior))
     population.sort(key=lambda kl: kl[0])

@@ -8,6 +8,11 @@ know about its family: compiled log-likelihood and derivatives (reached by the k
 response check, default priors of its own parameters, latent-scale variance and notation, in one
 :class:`Family` record. Adding a family is one module, one line in :data:`FAMILIES` and one line
 per function of :mod:`~hierbayes.families.dispatch`.
+
+bernoulli and binomial also take the probit and cloglog links (:mod:`~hierbayes.families.probit`,
+:mod:`~hierbayes.families.cloglog`, built on :mod:`~hierbayes.families.links` and
+:mod:`~hierbayes.families.binary`): one :class:`Family` record per (family, link), looked up by
+:func:`get_family` ``(name, link)``; :data:`FAMILIES` holds each family with its default link.
 """
 
 from __future__ import annotations
@@ -15,10 +20,18 @@ from __future__ import annotations
 import numpy as np
 
 from hierbayes.errors import FamilyError
-from hierbayes.families import bernoulli, binomial, gaussian, negativebinomial, poisson
+from hierbayes.families import (
+    bernoulli,
+    binomial,
+    cloglog,
+    gaussian,
+    negativebinomial,
+    poisson,
+    probit,
+)
 from hierbayes.families.base import Family
 
-__all__ = ["FAMILIES", "Family", "get_family", "log_density_constant"]
+__all__ = ["FAMILIES", "Family", "get_family", "links_of", "log_density_constant"]
 
 # name -> family with its default link; (name, link) -> family for every link a family offers
 FAMILIES: dict[str, Family] = {
@@ -31,7 +44,29 @@ FAMILIES: dict[str, Family] = {
         negativebinomial.FAMILY,
     )
 }
-_BY_LINK: dict[tuple[str, str], Family] = {(f.name, f.link): f for f in FAMILIES.values()}
+# families with a link other than their default (bernoulli and binomial: probit, cloglog)
+OTHER_LINKS: tuple[Family, ...] = (
+    probit.BERNOULLI,
+    cloglog.BERNOULLI,
+    probit.BINOMIAL,
+    cloglog.BINOMIAL,
+)
+_BY_LINK: dict[tuple[str, str], Family] = {
+    (f.name, f.link): f for f in (*FAMILIES.values(), *OTHER_LINKS)
+}
+
+
+def links_of(family: str) -> tuple[str, ...]:
+    """The links the family offers, its default first.
+
+    Examples
+    --------
+    >>> links_of("bernoulli")
+    ('logit', 'cloglog', 'probit')
+    """
+    base = get_family(family)
+    others = sorted(lk for name, lk in _BY_LINK if name == base.name and lk != base.link)
+    return (base.link, *others)
 
 
 def get_family(family: str | Family, link: str | None = None) -> Family:
@@ -57,9 +92,8 @@ def get_family(family: str | Family, link: str | None = None) -> Family:
         return FAMILIES[key]
     found = _BY_LINK.get((key, str(link).lower()))
     if found is None:
-        links = sorted(lk for name, lk in _BY_LINK if name == key)
         raise FamilyError(
-            f"The {key} family has no link {link!r}; choose one of {', '.join(links)}."
+            f"The {key} family has no link {link!r}; choose one of {', '.join(links_of(key))}."
         )
     return found
 

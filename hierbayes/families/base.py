@@ -114,6 +114,9 @@ class Family:
     discrete
         Whether the response is a count (posterior predictive checks show counts, not
         densities).
+    param_symbols
+        The own parameters' symbols in the response's law in equations, (plain text, LaTeX)
+        each (``φ`` for the negative binomial's shape); gaussian's σ has its own line.
 
     Examples
     --------
@@ -140,6 +143,7 @@ class Family:
     mean_symbol: tuple[str, str]
     title: str = "Bayesian generalized linear mixed model"
     discrete: bool = False
+    param_symbols: tuple[tuple[str, str], ...] = ()
 
     @property
     def has_sigma(self) -> bool:

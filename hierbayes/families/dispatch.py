@@ -23,7 +23,16 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from hierbayes.families import _cache, bernoulli, binomial, gaussian, negativebinomial, poisson
+from hierbayes.families import (
+    _cache,
+    bernoulli,
+    binomial,
+    cloglog,
+    gaussian,
+    negativebinomial,
+    poisson,
+    probit,
+)
 from hierbayes.families._math import JIT
 
 _cache.install()  # before the functions below (and the kernel's) are decorated
@@ -78,6 +87,10 @@ def loglik_grad(code, y, eta, trials, weights, theta, tbar):
     if code == negativebinomial.CODE:
         fam = (negativebinomial.prepare, negativebinomial.row)
         return _grad_loop(*fam, y, eta, trials, weights, theta, tbar)
+    if code == probit.BERNOULLI_CODE or code == probit.BINOMIAL_CODE:
+        return _grad_loop(probit.prepare, probit.row, y, eta, trials, weights, theta, tbar)
+    if code == cloglog.BERNOULLI_CODE or code == cloglog.BINOMIAL_CODE:
+        return _grad_loop(cloglog.prepare, cloglog.row, y, eta, trials, weights, theta, tbar)
     return np.nan
 
 
@@ -104,6 +117,10 @@ def eta_derivs(code, y, eta, trials, theta, d1, d2, d3):
     elif code == negativebinomial.CODE:
         fam = (negativebinomial.prepare, negativebinomial.derivs)
         _derivs_loop(*fam, y, eta, trials, theta, d1, d2, d3)
+    elif code == probit.BERNOULLI_CODE or code == probit.BINOMIAL_CODE:
+        _derivs_loop(probit.prepare, probit.derivs, y, eta, trials, theta, d1, d2, d3)
+    elif code == cloglog.BERNOULLI_CODE or code == cloglog.BINOMIAL_CODE:
+        _derivs_loop(cloglog.prepare, cloglog.derivs, y, eta, trials, theta, d1, d2, d3)
     else:
         d1[:] = np.nan
 
@@ -138,5 +155,9 @@ def loglik_rows(code, y, eta, trials, weights, theta, const):
     elif code == negativebinomial.CODE:
         fam = (negativebinomial.prepare, negativebinomial.row)
         _rows_loop(*fam, y, eta, trials, weights, theta, const)
+    elif code == probit.BERNOULLI_CODE or code == probit.BINOMIAL_CODE:
+        _rows_loop(probit.prepare, probit.row, y, eta, trials, weights, theta, const)
+    elif code == cloglog.BERNOULLI_CODE or code == cloglog.BINOMIAL_CODE:
+        _rows_loop(cloglog.prepare, cloglog.row, y, eta, trials, weights, theta, const)
     else:
         eta[:, :] = np.nan

@@ -134,4 +134,5 @@ FAMILY = Family(
     law="NegBinomial",
     mean_symbol=("λ", r"\lambda"),
     discrete=True,
+    param_symbols=(("φ", r"\phi"),),
 )

@@ -21,7 +21,7 @@ from hierbayes.summaries.stats import DEFAULT_PROB
 if TYPE_CHECKING:
     from hierbayes.fit import Fit
 
-__all__ = ["plot_ppc"]
+__all__ = ["frequency_rows", "plot_ppc"]
 
 _KINDS = ("density", "group_means")
 _GRID = 200
@@ -38,13 +38,32 @@ def _interval(values: np.ndarray, prob: float) -> np.ndarray:
     return np.stack([hdi.sel(ci_bound="lower").values, hdi.sel(ci_bound="upper").values])
 
 
-def _density(ax: Axes, y: np.ndarray, yrep: np.ndarray, name: str) -> None:
+def frequency_rows(weights: np.ndarray | None) -> np.ndarray | None:
+    """With whole-number likelihood weights (frequency weights), each row repeated its weight's
+    number of times: the rows of the expanded data set (``None`` otherwise).
+
+    Examples
+    --------
+    >>> frequency_rows(np.array([2.0, 0.0, 1.0])).tolist()
+    [0, 0, 2]
+    >>> frequency_rows(np.array([0.5, 1.0])) is None
+    True
+    """
+    if weights is None or not np.all(np.round(weights) == weights):
+        return None
+    return np.repeat(np.arange(weights.size), weights.astype(np.int64))
+
+
+def _density(
+    ax: Axes, y: np.ndarray, yrep: np.ndarray, name: str, w: np.ndarray | None = None
+) -> None:
     lo = min(y.min(), np.quantile(yrep, 0.001))
     hi = max(y.max(), np.quantile(yrep, 0.999))
     grid = np.linspace(lo, hi, _GRID)
     for rep in yrep:
-        ax.plot(grid, gaussian_kde(rep)(grid), color=COLORS["predicted"], alpha=0.15, lw=0.8)
-    ax.plot(grid, gaussian_kde(y)(grid), color=COLORS["observed"], lw=2)
+        kde = gaussian_kde(rep, weights=w)
+        ax.plot(grid, kde(grid), color=COLORS["predicted"], alpha=0.15, lw=0.8)
+    ax.plot(grid, gaussian_kde(y, weights=w)(grid), color=COLORS["observed"], lw=2)
     ax.set_xlabel(name)
     ax.set_ylabel("density")
     ax.legend(
@@ -66,7 +85,9 @@ def _density(ax: Axes, y: np.ndarray, yrep: np.ndarray, name: str) -> None:
     )
 
 
-def _counts(ax: Axes, y: np.ndarray, yrep: np.ndarray, name: str, prob: float) -> None:
+def _counts(
+    ax: Axes, y: np.ndarray, yrep: np.ndarray, name: str, prob: float, w: np.ndarray | None = None
+) -> None:
     top = int(max(y.max(), np.quantile(yrep, 0.995)))
     if top + 1 <= _MAX_BARS:
         edges = np.arange(top + 2) - 0.5
@@ -74,8 +95,9 @@ def _counts(ax: Axes, y: np.ndarray, yrep: np.ndarray, name: str, prob: float) -
         edges = np.linspace(-0.5, top + 0.5, _MAX_BARS + 1)
     centers = (edges[:-1] + edges[1:]) / 2
     width = edges[1] - edges[0]
-    observed = np.histogram(y, edges)[0] / y.size
-    replicated = np.stack([np.histogram(rep, edges)[0] / rep.size for rep in yrep])
+    total = y.size if w is None else w.sum()
+    observed = np.histogram(y, edges, weights=w)[0] / total
+    replicated = np.stack([np.histogram(rep, edges, weights=w)[0] / total for rep in yrep])
     interval = _interval(replicated, prob)
     ax.bar(centers, observed, width=0.8 * width, color=COLORS["data"], alpha=0.6)
     ax.vlines(centers, interval[0], interval[1], color=COLORS["predicted"], lw=2)
@@ -102,15 +124,26 @@ def _counts(ax: Axes, y: np.ndarray, yrep: np.ndarray, name: str, prob: float) -
     )
 
 
-def _group_means(ax: Axes, fit: Fit, yrep: np.ndarray, factor: str | None, prob: float) -> None:
+def _group_means(
+    ax: Axes,
+    fit: Fit,
+    yrep: np.ndarray,
+    factor: str | None,
+    prob: float,
+    rows: np.ndarray | None = None,
+    w: np.ndarray | None = None,
+) -> None:
     design = fit.design
     fb = factor_blocks(design, factor)
     J = len(fb.levels)
-    trials = np.ones(design.n_obs) if design.trials is None else design.trials
-    totals = np.bincount(fb.codes, weights=trials, minlength=J)
-    observed = np.bincount(fb.codes, weights=design.y, minlength=J) / totals
+    take = slice(None) if rows is None else rows
+    codes, y = fb.codes[take], design.y[take]
+    trials = np.ones(y.size) if design.trials is None else design.trials[take]
+    w = np.ones(y.size) if w is None else w
+    totals = np.bincount(codes, weights=w * trials, minlength=J)
+    observed = np.bincount(codes, weights=w * y, minlength=J) / totals
     replicated = np.stack(
-        [np.bincount(fb.codes, weights=rep, minlength=J) / totals for rep in yrep]
+        [np.bincount(codes, weights=w * rep, minlength=J) / totals for rep in yrep]
     )
     interval = _interval(replicated, prob)
     order = np.argsort(observed, kind="stable")
@@ -168,6 +201,12 @@ def plot_ppc(
       proportion of successes) and the replicates' mean and HDI, groups sorted by the observed
       value. Groups whose observed value falls outside their interval are poorly fitted.
 
+    Likelihood weights are read as frequency weights: a row of weight ``w`` counts ``w`` times,
+    in the observed data and in the replicates, so that aggregated data give the check of the
+    expanded data (whole-number weights: the same figure, each row replicated ``w`` times
+    independently; other weights: each row's one replicate weighted by ``w``). brms's
+    ``pp_check`` ignores weights, which misrepresents frequency-weighted data.
+
     Parameters
     ----------
     fit : Fit
@@ -201,17 +240,20 @@ def plot_ppc(
         raise SummaryError(f"n_draws must be a positive integer, got {n_draws!r}.")
     if kind == "group_means":
         factor_blocks(fit.design, factor)  # validate before simulating
-    yrep = predictive_draws(fit, n_draws, np.random.default_rng(random_seed))
     design = fit.design
+    rows = frequency_rows(design.weights)
+    yrep = predictive_draws(fit, n_draws, np.random.default_rng(random_seed), rows=rows)
+    y = design.y if rows is None else design.y[rows]
+    w = design.weights if rows is None else None  # fractional weights weigh each row
     name = design.spec.response
     if kind == "density":
         fig, axes = facet_grid(
             1, panel_size=(6.0, 4.0), figsize=figsize, sharex=False, sharey=False
         )
         if not design.family.discrete:
-            _density(axes[0], design.y, yrep, name)
+            _density(axes[0], y, yrep, name, w)
         else:
-            _counts(axes[0], design.y, yrep, name, prob)
+            _counts(axes[0], y, yrep, name, prob, w)
         axes[0].set_title("Posterior predictive check", fontsize=10, pad=24)
     else:
         J = len(factor_blocks(design, factor).levels)
@@ -219,7 +261,7 @@ def plot_ppc(
         fig, axes = facet_grid(
             1, panel_size=(width, 4.0), figsize=figsize, sharex=False, sharey=False
         )
-        _group_means(axes[0], fit, yrep, factor, prob)
+        _group_means(axes[0], fit, yrep, factor, prob, rows, w)
         axes[0].set_title("Posterior predictive check by group", fontsize=10, pad=24)
     fig.tight_layout()
     return fig, axes

@@ -31,7 +31,7 @@ def sample_response(
     """Draw responses given the linear predictor ``eta`` (arrays broadcast against ``eta``).
 
     The family's own simulator: gaussian ``Normal(eta, sigma)``, bernoulli
-    ``Bernoulli(expit(eta))``, binomial ``Binomial(trials, expit(eta))``, poisson
+    ``Bernoulli(p(eta))``, binomial ``Binomial(trials, p(eta))`` (``p`` the link's inverse), poisson
     ``Poisson(exp(eta))``, ... ``params`` holds the family's own parameters by name
     (``sigma=`` is a shorthand for ``params={"sigma": ...}``). Counts come back as integers.
 

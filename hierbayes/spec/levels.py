@@ -117,6 +117,9 @@ class LevelSpec:
         ``"school:class"``) and the coefficients that vary randomly across its groups.
     correlated : bool
         Whether coefficients that vary across the same groups are correlated.
+    offsets : tuple of str
+        Offset expressions of the level-1 equation (``offset(np.log(e))`` there), kept in the
+        formula.
     """
 
     response: str
@@ -126,6 +129,7 @@ class LevelSpec:
     group: tuple[str, ...]
     random: tuple[tuple[str, tuple[str, ...]], ...]
     correlated: bool = True
+    offsets: tuple[str, ...] = ()
 
     @property
     def factors(self) -> tuple[str, ...]:
@@ -180,6 +184,7 @@ class LevelSpec:
             rhs = ["1", *fixed]
         else:
             rhs = ["0", *fixed]
+        rhs += [f"offset({o})" for o in self.offsets]
         rhs += [str(term) for term in self.group_terms]
         return f"{lhs} ~ {' + '.join(rhs)}"
 
@@ -409,6 +414,7 @@ def parse_levels(
         group=names,
         random=randoms,
         correlated=bool(correlated),
+        offsets=spec1.fixed.offsets,
     )
     _check_duplicates(levels)
     return levels

@@ -27,11 +27,12 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import expit, logit
+from scipy.special import expit, logit, ndtri
 
 from hierbayes.design import Design
 from hierbayes.errors import SummaryError
 from hierbayes.families import Family
+from hierbayes.families.links import BINARY_LINKS, d_inverse_link, inverse_link
 from hierbayes.linalg import column_scale, numerical_rank, scaled_lstsq
 from hierbayes.summaries.population import PopulationMap
 from hierbayes.summaries.posterior import FactorBlocks
@@ -73,9 +74,15 @@ class NoPooling:
 def _working(
     family: Family, eta: np.ndarray, y: np.ndarray, trials: np.ndarray | None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Working response and weights of one IRLS step (canonical links)."""
+    """Working response and weights of one IRLS (Fisher scoring) step."""
     if family.link == "identity":
         return y, np.ones_like(y)
+    if family.link in ("probit", "cloglog"):
+        n = np.ones_like(y) if trials is None else trials
+        p = np.clip(inverse_link(family.link, eta), 1e-15, 1 - 1e-15)
+        dp = np.maximum(d_inverse_link(family.link, eta), 1e-300)
+        w = np.maximum(n * dp**2 / (p * (1 - p)), 1e-12)
+        return eta + (y - n * p) / (n * dp + (n == 0)), w
     if family.link == "logit":
         n = np.ones_like(y) if trials is None else trials
         p = expit(eta)
@@ -103,9 +110,14 @@ def working_weights(
 
 
 def _start(family: Family, y: np.ndarray, trials: np.ndarray | None) -> np.ndarray:
-    if family.link == "logit":
+    if family.link in BINARY_LINKS:
         n = np.ones_like(y) if trials is None else trials
-        return logit((y + 0.5) / (n + 1.0))
+        p = (y + 0.5) / (n + 1.0)
+        if family.link == "probit":
+            return ndtri(p)
+        if family.link == "cloglog":
+            return np.log(-np.log1p(-p))
+        return logit(p)
     if family.link == "log":
         return np.log(y + 0.5)
     return np.zeros_like(y)
@@ -199,7 +211,7 @@ def _irls(
 
 
 def _diverged(family: Family, eta: np.ndarray) -> np.ndarray:
-    if family.link == "logit":
+    if family.link in BINARY_LINKS:
         return np.abs(eta) > _DIVERGED
     if family.link == "log":
         return eta < -_DIVERGED
@@ -207,7 +219,7 @@ def _diverged(family: Family, eta: np.ndarray) -> np.ndarray:
 
 
 def _boundary_reason(family: Family, y: np.ndarray, trials: np.ndarray | None) -> str:
-    if family.link == "logit":
+    if family.link in BINARY_LINKS:
         n = np.ones_like(y) if trials is None else trials
         if np.all(y == 0):
             return "all responses are 0: the estimate is -infinite (separation)"

@@ -221,12 +221,15 @@ def linear_predictor(
         yield eta
 
 
-def predictive_draws(fit: Fit, size: int, rng: np.random.Generator) -> np.ndarray:
+def predictive_draws(
+    fit: Fit, size: int, rng: np.random.Generator, rows: np.ndarray | None = None
+) -> np.ndarray:
     """Replicated responses from the posterior predictive distribution, shape (size, n).
 
     ``size`` posterior draws are picked at random without replacement (all of them when there
-    are fewer) and one data set is simulated from each: ``Normal(η, σ)``, ``Bernoulli(logit⁻¹ η)``,
-    ``Binomial(trials, logit⁻¹ η)`` or ``Poisson(exp η)``.
+    are fewer) and one data set is simulated from each by the family: ``Normal(η, σ)``,
+    ``Bernoulli(g⁻¹(η))``, ``Binomial(trials, g⁻¹(η))``, ``Poisson(exp η)``, ... ``rows``: the
+    rows to simulate, a repeated row getting independent draws (shape (size, len(rows)) then).
     """
     posterior = fit.idata["posterior"].to_dataset()
     design = fit.design
@@ -237,5 +240,8 @@ def predictive_draws(fit: Fit, size: int, rng: np.random.Generator) -> np.ndarra
 
     eta = np.concatenate(list(linear_predictor(fit, draws=index)), axis=0)
     own = {name: flatten(posterior[name])[index][:, None] for name in design.family.params}
-    replicated = sample_response(design.family, eta, rng=rng, params=own, trials=design.trials)
+    trials = design.trials
+    if rows is not None:
+        eta, trials = eta[:, rows], None if trials is None else trials[rows]
+    replicated = sample_response(design.family, eta, rng=rng, params=own, trials=trials)
     return replicated.astype(float)

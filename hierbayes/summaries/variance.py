@@ -88,7 +88,7 @@ def _varying_design(fb: FactorBlocks, frame: pd.DataFrame) -> np.ndarray:
 
 def _latent_residual(fit: Fit, group_var: np.ndarray) -> np.ndarray:
     """Residual variance per draw (and point) on the latent scale, the family's own rule:
-    σ², π²/3 (logit), ln(1 + 1/λ) (poisson), ..."""
+    σ², π²/3 (logit), 1 (probit), π²/6 (cloglog), ln(1 + 1/λ) (poisson), ..."""
     design = fit.design
     family = design.family
     if family.latent_variance is None:
@@ -124,8 +124,9 @@ def icc(fit: Fit, *, at: AtInput | None = None, prob: float = DEFAULT_PROB) -> p
     per value. Without ``at=`` the variance is averaged over the observed data,
     ``mean_i z_i' T_k z_i`` (Johnson 2014, as ``performance::icc`` does).
 
-    For bernoulli and binomial (logit) models the ICC is on the latent scale, with residual
-    variance ``π²/3``; for poisson (log link) it uses the lognormal approximation of Nakagawa,
+    For bernoulli and binomial models the ICC is on the latent scale, with residual
+    variance ``π²/3`` (logit link), 1 (probit) or ``π²/6`` (cloglog); for poisson (log link)
+    it uses the lognormal approximation of Nakagawa,
     Johnson & Schielzeth (2017), residual variance ``ln(1 + 1/λ)`` with
     ``λ = exp(η̄ + Σ_l v_l / 2)``, where ``η̄`` is the mean over the observations of the
     fixed-part linear predictor and ``v_l`` the group variances, per draw.

@@ -142,6 +142,31 @@ def test_likelihood_weights_match_the_pymc_model(df, formula, family):
     compare_with_pymc(model)
 
 
+LINK_MODELS = [
+    # (formula, family, link, parameterization): the probit and cloglog links
+    ("yb ~ x + (1 + x | g)", "bernoulli", "probit", "auto"),
+    ("yb ~ x + offset(w) + (1 | g)", "bernoulli", "cloglog", "noncentered"),
+    ("c | trials(n) ~ x + (1 | g) + (1 | h)", "binomial", "probit", "auto"),
+    ("c | trials(n) ~ x + offset(-w) + (1 + x | g)", "binomial", "cloglog", "centered"),
+]
+
+
+@pytest.mark.parametrize(("formula", "family", "link", "parameterization"), LINK_MODELS)
+def test_links_log_density_and_gradient_match_the_pymc_model(
+    df, formula, family, link, parameterization
+):
+    model = hb.Model(formula, data=df, family=family, link=link, parameterization=parameterization)
+    assert model.family.link == link
+    compare_with_pymc(model)
+
+
+@pytest.mark.parametrize("link", ["probit", "cloglog"])
+def test_links_with_likelihood_weights_match_the_pymc_model(df, link):
+    data = df.assign(wt=np.linspace(0.0, 3.0, len(df)))
+    model = hb.Model("yb ~ x + (1 | g)", data=data, family="bernoulli", link=link, weights="wt")
+    compare_with_pymc(model)
+
+
 PRIORS = [
     {
         "Intercept": hb.Prior("Cauchy", alpha=0.0, beta=5.0),

@@ -347,3 +347,46 @@ def test_latex_is_balanced(hsb_model, classes):
                 assert depth >= 0
             assert depth == 0
             assert latex.count(r"\begin{") == latex.count(r"\end{")
+
+
+@pytest.mark.parametrize(
+    ("link", "text", "latex"),
+    [
+        ("logit", "logit(p_ij) = ", r"\operatorname{logit}(p_{ij}) = "),
+        ("probit", "Φ⁻¹(p_ij) = ", r"\Phi^{-1}(p_{ij}) = "),
+        ("cloglog", "log(-log(1 - p_ij)) = ", r"\log(-\log(1 - p_{ij})) = "),
+    ],
+)
+def test_the_link_is_written_as_its_function(link, text, latex):
+    cbpp = hb.datasets.load("cbpp")
+    m = hb.Model(
+        "incidence | trials(size) ~ period + (1 | herd)", cbpp, family="binomial", link=link
+    )
+    eq = m.equations(form="combined", priors=False)
+    assert "incidence_ij ~ Binomial(size_ij, p_ij)" in str(eq)
+    assert f"  {text}γ_00" in str(eq)
+    assert latex in eq._repr_latex_()
+
+
+def _family_data() -> pd.DataFrame:
+    rng = np.random.default_rng(2)
+    g = np.repeat(np.arange(6), 5)
+    return pd.DataFrame(
+        {"y": rng.normal(size=30), "k": rng.poisson(2.0, 30), "n": 5, "g": g}
+    ).assign(b=lambda d: (d["k"] > 1).astype(int), s=lambda d: np.minimum(d["k"], 5))
+
+
+@pytest.mark.parametrize("name", sorted(hb.families.FAMILIES))
+def test_every_familys_own_parameters_appear_in_its_law_and_priors(name):
+    family = hb.families.get_family(name)
+    response = {"gaussian": "y", "bernoulli": "b", "binomial": "s | trials(n)"}.get(name, "k")
+    m = hb.Model(f"{response} ~ 1 + (1 | g)", _family_data(), family=name)
+    text = str(m.equations(form="levels"))
+    if name == "gaussian":  # σ² in the residual's law, σ in the priors
+        assert "r_ij ~ N(0, σ²)" in text and "\n  σ ~ " in text
+        return
+    law = next(line for line in text.splitlines() if f"_ij ~ {family.law}(" in line)
+    assert len(family.param_symbols) == len(family.params)
+    for param, (symbol, _) in zip(family.params, family.param_symbols, strict=True):
+        assert law.rstrip().endswith(f", {symbol})") or f", {symbol}," in law
+        assert f"\n  {symbol} ~ " in text and f"[{param}]" in text

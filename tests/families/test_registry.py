@@ -169,3 +169,28 @@ def test_bernoulli_lists_at_most_five_bad_values():
 def test_family_is_frozen():
     with pytest.raises(dataclasses.FrozenInstanceError, match=r"cannot assign to field 'link'"):
         get_family("gaussian").link = "log"
+
+
+def test_bernoulli_and_binomial_offer_probit_and_cloglog():
+    from hierbayes.families import OTHER_LINKS, links_of
+
+    assert links_of("bernoulli") == links_of("binomial") == ("logit", "cloglog", "probit")
+    assert links_of("poisson") == ("log",)
+    codes = {(f.name, f.link): f.code for f in OTHER_LINKS}
+    assert codes == {
+        ("bernoulli", "probit"): 11,
+        ("bernoulli", "cloglog"): 12,
+        ("binomial", "probit"): 13,
+        ("binomial", "cloglog"): 14,
+    }
+    every = [f.code for f in (*FAMILIES.values(), *OTHER_LINKS)]
+    assert len(set(every)) == len(every)
+    probit = get_family("Bernoulli", link="PROBIT")
+    assert (probit.name, probit.link, probit.needs_trials) == ("bernoulli", "probit", False)
+    assert get_family(probit) is probit
+    assert get_family(probit, link="logit") is FAMILIES["bernoulli"]
+    assert get_family("binomial", link="cloglog").needs_trials
+    with pytest.raises(
+        FamilyError, match=r"The binomial family has no link 'log'; choose one of logit, cloglog, "
+    ):
+        get_family("binomial", link="log")

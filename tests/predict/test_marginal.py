@@ -60,3 +60,34 @@ def test_marginal_equals_population_for_a_gaussian_model(ri_sim_fit) -> None:
 def test_marginal_has_no_response_draws(cbpp_fit) -> None:
     with pytest.raises(ValueError, match="groups='marginal' averages the expected response"):
         cbpp_fit.predict(pd.DataFrame({"period": [1]}), groups="marginal", kind="pps")
+
+
+@pytest.mark.parametrize(
+    ("link", "sd", "tolerance"),
+    [
+        ("probit", 0.5, 1e-12),
+        ("probit", 2.0, 1e-12),
+        ("probit", 5.0, 1e-12),
+        ("cloglog", 0.5, 1e-12),
+        ("cloglog", 1.0, 1e-9),
+        ("cloglog", 2.0, 1e-5),
+        ("cloglog", 5.0, 2e-4),
+    ],
+)
+@pytest.mark.parametrize("eta", [-3.0, 0.4, 1.5])
+def test_probit_and_cloglog_normal_integrals(link: str, sd: float, tolerance, eta: float) -> None:
+    # probit has the closed form Φ(η / √(1 + v)); cloglog is integrated by quadrature
+    family = get_family("bernoulli", link)
+    ours = float(integrate_inverse_link(family, np.array([eta]), np.array([sd**2]))[0])
+    exact, _ = integrate.quad(
+        lambda s: (
+            family.inverse_link(np.array(eta + s))
+            * np.exp(-0.5 * (s / sd) ** 2)
+            / (sd * np.sqrt(2 * np.pi))
+        ),
+        -np.inf,
+        np.inf,
+        epsabs=1e-14,
+        limit=400,
+    )
+    assert ours == pytest.approx(exact, abs=tolerance)

@@ -249,3 +249,10 @@ def test_level1_must_be_a_string():
 def test_level2_equation_must_be_a_string():
     with pytest.raises(TypeError, match="The level-2 equation for 'x' must be a string"):
         parse_levels("y ~ x", {"x": 1}, group="g")  # type: ignore[dict-item]
+
+
+def test_offsets_of_the_level1_equation_are_kept_in_the_formula():
+    levels = parse_levels("y ~ x + offset(np.log(e))", {"x": "~ w"}, random=["x"], group="g")
+    assert levels.offsets == ("np.log(e)",)
+    assert levels.formula == "y ~ 1 + x + x:w + offset(np.log(e)) + (0 + x | g)"
+    assert levels.to_model_spec() == parse_formula("y ~ x + x:w + offset(np.log(e)) + (0 + x | g)")

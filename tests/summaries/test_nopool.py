@@ -188,6 +188,7 @@ def test_confounding_decision_does_not_depend_on_units(scale: float):
     fb = factor_blocks(confounded)
     with pytest.raises(hb.SummaryError, match="not identified from the variation within groups"):
         no_pooling(confounded, fb, population_map(confounded, fb))
+
     # a common predictor that varies within groups apart from x is identified at any scale,
     # with the same coefficient in the units of w
     def shared(w_scale: float) -> float:
@@ -197,3 +198,30 @@ def test_confounding_decision_does_not_depend_on_units(scale: float):
         return float(no_pooling(free, fb, population_map(free, fb)).shared[0]) * w_scale
 
     np.testing.assert_allclose(shared(scale), shared(1.0), rtol=1e-8)
+
+
+@pytest.mark.parametrize(
+    ("link", "sm_link"),
+    [("probit", sm.families.links.Probit), ("cloglog", sm.families.links.CLogLog)],
+)
+def test_probit_and_cloglog_no_pooling_match_statsmodels(link, sm_link):
+    cbpp = hb.datasets.load("cbpp")
+    design = make_design(
+        parse_formula("incidence | trials(size) ~ C(period) + (1 | herd)"),
+        cbpp,
+        family="binomial",
+        link=link,
+    )
+    fb = factor_blocks(design)
+    res = no_pooling(design, fb, population_map(design, fb))
+    herd = cbpp["herd"].astype(str)
+    ok = [label for label, reason in zip(res.levels, res.reasons, strict=True) if reason == ""]
+    rows = herd.isin(ok).to_numpy()
+    exog = pd.DataFrame({h: (herd == h).astype(float) for h in ok})
+    periods = pd.get_dummies(cbpp["period"], prefix="p", drop_first=True, dtype=float)
+    exog = exog.join(periods)[rows]
+    endog = np.column_stack([cbpp["incidence"], cbpp["size"] - cbpp["incidence"]])[rows]
+    glm = sm.GLM(endog, exog, family=sm.families.Binomial(link=sm_link())).fit(tol=1e-12)
+    mine = {label: est for label, est in zip(res.levels, res.estimates[:, 0], strict=True)}
+    np.testing.assert_allclose([mine[h] for h in ok], glm.params[ok].to_numpy(), rtol=1e-6)
+    np.testing.assert_allclose(res.shared, glm.params.iloc[len(ok) :].to_numpy(), rtol=1e-6)
