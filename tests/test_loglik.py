@@ -18,7 +18,8 @@ from hierbayes.spec import parse_formula
 
 @pytest.fixture(scope="module")
 def data() -> pd.DataFrame:
-    return crossed_data()
+    data = crossed_data()
+    return data.assign(pos=np.exp(data.y / data.y.std()))  # positive, skewed
 
 
 @pytest.mark.parametrize(
@@ -31,6 +32,9 @@ def data() -> pd.DataFrame:
         ("k ~ x + offset(np.log(trials)) + (1 | g)", "poisson"),
         ("y ~ x + offset(2 * x) + (1 | g)", "gaussian"),
         ("k ~ x + (x || g)", "negativebinomial"),
+        ("y ~ x + (1 | g) + (1 | h)", "student_t"),
+        ("pos ~ x + (x || g)", "gamma"),
+        ("pos ~ x + offset(0.1 * x) + (1 | g)", "lognormal"),
     ],
 )
 def test_pointwise_log_likelihood_matches_pymc(data, formula, family):

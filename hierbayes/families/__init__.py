@@ -2,7 +2,8 @@
 
 A family module (:mod:`~hierbayes.families.gaussian`, :mod:`~hierbayes.families.bernoulli`,
 :mod:`~hierbayes.families.binomial`, :mod:`~hierbayes.families.poisson`,
-:mod:`~hierbayes.families.negativebinomial`) holds all there is to
+:mod:`~hierbayes.families.negativebinomial`, :mod:`~hierbayes.families.student_t`,
+:mod:`~hierbayes.families.gamma`, :mod:`~hierbayes.families.lognormal`) holds all there is to
 know about its family: compiled log-likelihood and derivatives (reached by the kernel through
 :mod:`hierbayes.families.dispatch`), PyMC likelihood, response simulator and log density, mean,
 response check, default priors of its own parameters, latent-scale variance and notation, in one
@@ -15,7 +16,16 @@ from __future__ import annotations
 import numpy as np
 
 from hierbayes.errors import FamilyError
-from hierbayes.families import bernoulli, binomial, gaussian, negativebinomial, poisson
+from hierbayes.families import (
+    bernoulli,
+    binomial,
+    gamma,
+    gaussian,
+    lognormal,
+    negativebinomial,
+    poisson,
+    student_t,
+)
 from hierbayes.families.base import Family
 
 __all__ = ["FAMILIES", "Family", "get_family", "log_density_constant"]
@@ -29,6 +39,9 @@ FAMILIES: dict[str, Family] = {
         binomial.FAMILY,
         poisson.FAMILY,
         negativebinomial.FAMILY,
+        student_t.FAMILY,
+        gamma.FAMILY,
+        lognormal.FAMILY,
     )
 }
 _BY_LINK: dict[tuple[str, str], Family] = {(f.name, f.link): f for f in FAMILIES.values()}

@@ -23,7 +23,17 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from hierbayes.families import _cache, bernoulli, binomial, gaussian, negativebinomial, poisson
+from hierbayes.families import (
+    _cache,
+    bernoulli,
+    binomial,
+    gamma,
+    gaussian,
+    lognormal,
+    negativebinomial,
+    poisson,
+    student_t,
+)
 from hierbayes.families._math import JIT
 
 _cache.install()  # before the functions below (and the kernel's) are decorated
@@ -78,6 +88,12 @@ def loglik_grad(code, y, eta, trials, weights, theta, tbar):
     if code == negativebinomial.CODE:
         fam = (negativebinomial.prepare, negativebinomial.row)
         return _grad_loop(*fam, y, eta, trials, weights, theta, tbar)
+    if code == student_t.CODE:
+        return _grad_loop(student_t.prepare, student_t.row, y, eta, trials, weights, theta, tbar)
+    if code == gamma.CODE:
+        return _grad_loop(gamma.prepare, gamma.row, y, eta, trials, weights, theta, tbar)
+    if code == lognormal.CODE:
+        return _grad_loop(lognormal.prepare, lognormal.row, y, eta, trials, weights, theta, tbar)
     return np.nan
 
 
@@ -104,6 +120,12 @@ def eta_derivs(code, y, eta, trials, theta, d1, d2, d3):
     elif code == negativebinomial.CODE:
         fam = (negativebinomial.prepare, negativebinomial.derivs)
         _derivs_loop(*fam, y, eta, trials, theta, d1, d2, d3)
+    elif code == student_t.CODE:
+        _derivs_loop(student_t.prepare, student_t.derivs, y, eta, trials, theta, d1, d2, d3)
+    elif code == gamma.CODE:
+        _derivs_loop(gamma.prepare, gamma.derivs, y, eta, trials, theta, d1, d2, d3)
+    elif code == lognormal.CODE:
+        _derivs_loop(lognormal.prepare, lognormal.derivs, y, eta, trials, theta, d1, d2, d3)
     else:
         d1[:] = np.nan
 
@@ -138,5 +160,11 @@ def loglik_rows(code, y, eta, trials, weights, theta, const):
     elif code == negativebinomial.CODE:
         fam = (negativebinomial.prepare, negativebinomial.row)
         _rows_loop(*fam, y, eta, trials, weights, theta, const)
+    elif code == student_t.CODE:
+        _rows_loop(student_t.prepare, student_t.row, y, eta, trials, weights, theta, const)
+    elif code == gamma.CODE:
+        _rows_loop(gamma.prepare, gamma.row, y, eta, trials, weights, theta, const)
+    elif code == lognormal.CODE:
+        _rows_loop(lognormal.prepare, lognormal.row, y, eta, trials, weights, theta, const)
     else:
         eta[:, :] = np.nan
