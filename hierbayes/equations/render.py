@@ -133,6 +133,16 @@ def _element(prior: Prior, k: int, size: int) -> Prior:
     return Prior(prior.dist, **params)
 
 
+def _own_symbol(nt: Notation, name: str) -> M:
+    """The symbol of a family's own parameter: the residual SD ``σ``, Student-t's ``ν``, or
+    its name (``shape``)."""
+    if name == "sigma":
+        return nt.residual_sd
+    if name == "nu":
+        return M("ν", r"\nu")
+    return M(name, rf"\text{{{escape(name)}}}")
+
+
 def _observation(nt: Notation, sub: str, terms: list[M]) -> list[Line]:
     """The level-1 (observation) lines: the response's law and its linear predictor."""
     s = nt.structure
@@ -147,6 +157,7 @@ def _observation(nt: Notation, sub: str, terms: list[M]) -> list[Line]:
     letter = M(*family.mean_symbol)
     mean = sym(letter, sub)
     args = [mean] if s.trials is None else [var(s.trials, sub), mean]
+    args += [_own_symbol(nt, name) for name in family.params]  # σ, ν, shape: one per model
     name = family.law
     law = y + SIM + M(f"{name}(", rf"\operatorname{{{name}}}(") + join(args, ", ") + ")"
     if family.link == "identity":
@@ -429,6 +440,8 @@ def _priors(nt: Notation, model: Model) -> Section:
             lines.append(corr + SIM + _prior(prior) + note)
         elif name == "sigma":
             lines.append(nt.residual_sd + SIM + _prior(prior) + note)
+        elif name == "nu":
+            lines.append(_own_symbol(nt, name) + SIM + _prior(prior))
         else:
             lines.append(M(name, rf"\text{{{escape(name)}}}") + SIM + _prior(prior))
     population.sort(key=lambda kl: kl[0])
