@@ -83,6 +83,8 @@ def test_predictions_simulations_and_summaries(fit, tmp_path):
     linear = np.asarray(fit.predict(new, groups="population", kind="linear"))
     mean = np.asarray(fit.predict(new, groups="population", kind="mean"))
     np.testing.assert_allclose(mean, np.exp(linear + sigma[..., None] ** 2 / 2), rtol=1e-12)
+    effects = fit.conditional_effects("Days", grid=[0.0, 9.0])
+    np.testing.assert_allclose(effects["mean"], mean.reshape(-1, 2).mean(axis=0), rtol=1e-12)
     # averaged over new subjects: exp(η + (v + σ²)/2), v = z'Tz the variance of a new
     # subject's effects at that row
     marginal = np.asarray(fit.predict(new, groups="marginal", kind="mean"))
