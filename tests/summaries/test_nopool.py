@@ -197,3 +197,29 @@ def test_confounding_decision_does_not_depend_on_units(scale: float):
         return float(no_pooling(free, fb, population_map(free, fb)).shared[0]) * w_scale
 
     np.testing.assert_allclose(shared(scale), shared(1.0), rtol=1e-8)
+
+
+def test_gamma_and_lognormal_no_pooling_are_their_own_maximum_likelihood_fits(sleep):
+    # lognormal: least squares on log y; gamma: the gamma GLM with log link (its ML estimate of
+    # the coefficients does not depend on the shape)
+    formula = "Reaction ~ Days + (1 | Subject)"
+    _, res = _no_pool(formula, sleep, family="lognormal")
+    ols = smf.ols("np.log(Reaction) ~ 0 + C(Subject) + Days", data=sleep).fit()
+    np.testing.assert_allclose(res.estimates[:, 0], ols.params.iloc[:18], rtol=1e-10)
+    np.testing.assert_allclose(res.shared, [ols.params["Days"]], rtol=1e-10)
+    _, res = _no_pool(formula, sleep, family="gamma")
+    family = sm.families.Gamma(sm.families.links.Log())
+    glm = smf.glm("Reaction ~ 0 + C(Subject) + Days", data=sleep, family=family).fit(tol=1e-12)
+    np.testing.assert_allclose(res.estimates[:, 0], glm.params.iloc[:18], rtol=1e-8)
+    np.testing.assert_allclose(res.shared, [glm.params["Days"]], rtol=1e-8)
+
+
+def test_working_weights_of_families_with_a_dispersion_are_their_expected_information():
+    eta = np.array([-1.0, 0.5, 2.0])
+    mu = np.exp(eta)
+    gamma = working_weights(get_family("gamma"), eta, params={"shape": 3.5})
+    np.testing.assert_allclose(gamma, 3.5, rtol=1e-12)  # (dμ/dη)² / Var(y) = μ² / (μ²/α)
+    nb = working_weights(get_family("negativebinomial"), eta, params={"shape": 2.0})
+    np.testing.assert_allclose(nb, mu**2 / (mu + mu**2 / 2.0), rtol=1e-12)
+    with pytest.raises(hb.errors.SummaryError, match=r"gamma family need its own parameters"):
+        working_weights(get_family("gamma"), eta)
