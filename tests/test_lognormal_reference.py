@@ -85,6 +85,11 @@ def test_predictions_simulations_and_summaries(fit, tmp_path):
     np.testing.assert_allclose(mean, np.exp(linear + sigma[..., None] ** 2 / 2), rtol=1e-12)
     effects = fit.conditional_effects("Days", grid=[0.0, 9.0])
     np.testing.assert_allclose(effects["mean"], mean.reshape(-1, 2).mean(axis=0), rtol=1e-12)
+    lines = fit.group_lines("Days", grid=[0.0, 9.0], groups=["308", "309"])
+    rows = pd.DataFrame({"Subject": ["308", "308", "309", "309"], "Days": [0.0, 9.0] * 2})
+    own = np.asarray(fit.predict(rows, kind="mean")).reshape(-1, 4).mean(axis=0)
+    np.testing.assert_allclose(lines["mean"], own, rtol=1e-12)
+    np.testing.assert_allclose(lines["population"], np.tile(effects["mean"], 2), rtol=1e-12)
     # averaged over new subjects: exp(η + (v + σ²)/2), v = z'Tz the variance of a new
     # subject's effects at that row
     marginal = np.asarray(fit.predict(new, groups="marginal", kind="mean"))
