@@ -9,6 +9,7 @@ from pathlib import Path
 import arviz as az
 import numpy as np
 import pandas as pd
+import pytest
 
 import hierbayes as hb
 
@@ -104,6 +105,14 @@ def check_pipeline(
     if family.name != "student_t":
         assert (rows["Reaction"] > 0).all()
     assert family.law in str(fit.model.equations())
+    # the summary lists the own parameters beside sigma (brms's "further distributional
+    # parameters"); sigma is the Residual row of the random effects
+    summary = fit.summary()
+    others = [name for name in family.params if name != "sigma"]
+    assert list(summary.family.index) == others
+    for name in others:
+        assert summary.family.loc[name, "mean"] == pytest.approx(float(post[name].mean()))
+    assert ("Family parameters:" in str(summary)) is bool(others)
     r2 = fit.r2()
     assert 0 < float(r2.loc["marginal", "mean"]) < float(r2.loc["conditional", "mean"]) < 1
     import matplotlib
