@@ -147,13 +147,16 @@ def default_priors(design: Design) -> dict[str, tuple[Prior, str]]:
     >>> list(default_priors(make_design(parse_formula("y ~ x + (1 | g)"), df)))
     ['Intercept', 'b|x', 'sd|g', 'sigma']
     """
-    gaussian = design.family.name == "gaussian"
+    # gaussian-like families centre and scale the priors by the response on the link scale
+    to_link = design.family.link_response
+    gaussian = design.family.name == "gaussian" or to_link is not None
+    y_link = to_link(design.y) if to_link is not None else design.y
     w = design.weights  # frequency weights count rows (aggregated data = expanded data)
-    s_y = _sd(design.y, w) if gaussian else 1.0
+    s_y = _sd(y_link, w) if gaussian else 1.0
     priors: dict[str, tuple[Prior, str]] = {}
     for j, column in enumerate(design.fixed_columns):
         if column == "Intercept":
-            mu = float(np.average(design.y, weights=w)) if gaussian else 0.0
+            mu = float(np.average(y_link, weights=w)) if gaussian else 0.0
             priors["Intercept"] = (
                 Prior("Normal", mu=_round(mu), sigma=_round(2.5 * s_y)),
                 "population intercept (at the means of the predictors)",

@@ -18,7 +18,8 @@ from hierbayes.spec import parse_formula
 
 @pytest.fixture(scope="module")
 def data() -> pd.DataFrame:
-    return crossed_data()
+    data = crossed_data()
+    return data.assign(pos=np.exp(data.y / data.y.std()))  # positive, skewed
 
 
 @pytest.mark.parametrize(
@@ -33,6 +34,9 @@ def data() -> pd.DataFrame:
         ("k ~ x + (x || g)", "negativebinomial"),
         ("yb ~ x + (1 | g)", "bernoulli:probit"),
         ("s | trials(trials) ~ x + (1 | g)", "binomial:cloglog"),
+        ("y ~ x + (1 | g) + (1 | h)", "student_t"),
+        ("pos ~ x + (x || g)", "gamma"),
+        ("pos ~ x + offset(0.1 * x) + (1 | g)", "lognormal"),
     ],
 )
 def test_pointwise_log_likelihood_matches_pymc(data, formula, family):

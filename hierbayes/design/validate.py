@@ -58,6 +58,9 @@ GAUSSIAN_SCALE_LIMIT = 1e150
 GAUSSIAN_SD_RANGE = (1e-10, 1e12)
 COEFFICIENT_SCALE_RANGE = (1e-10, 1e10)
 COUNT_ROUNDING_LIMIT = 0.01
+# families whose response enters on its own scale (the checks of gaussian) or through log y
+_IDENTITY_SCALE = ("gaussian", "student_t")
+_LOG_SCALE = ("gamma", "lognormal")
 
 
 def check_frame(data: pd.DataFrame) -> None:
@@ -182,7 +185,9 @@ def check_response_scale(
     hierbayes.errors.FamilyError: Response 'y' reaches 2e+160: ...
     """
     n = max(int(np.size(y)), 1)
-    if family == "gaussian":
+    if family in _LOG_SCALE:  # modelled through log y: any positive scale is fine
+        return
+    if family in _IDENTITY_SCALE:
         top = float(np.max(np.abs(y))) if np.size(y) else 0.0
         if top * np.sqrt(n) > GAUSSIAN_SCALE_LIMIT:
             raise FamilyError(
@@ -232,7 +237,7 @@ def check_predictor_scale(
     ...
     hierbayes.errors.DataError: The fixed-effect column 'x' has standard deviation 1.29e+16, ...
     """
-    s_y = _robust_sd(np.asarray(y, dtype=float)) if family == "gaussian" else 1.0
+    s_y = _robust_sd(np.asarray(y, dtype=float)) if family in _IDENTITY_SCALE else 1.0
     if not s_y > 0:
         return
     low, high = COEFFICIENT_SCALE_RANGE

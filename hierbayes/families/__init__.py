@@ -2,7 +2,8 @@
 
 A family module (:mod:`~hierbayes.families.gaussian`, :mod:`~hierbayes.families.bernoulli`,
 :mod:`~hierbayes.families.binomial`, :mod:`~hierbayes.families.poisson`,
-:mod:`~hierbayes.families.negativebinomial`) holds all there is to
+:mod:`~hierbayes.families.negativebinomial`, :mod:`~hierbayes.families.student_t`,
+:mod:`~hierbayes.families.gamma`, :mod:`~hierbayes.families.lognormal`) holds all there is to
 know about its family: compiled log-likelihood and derivatives (reached by the kernel through
 :mod:`hierbayes.families.dispatch`), PyMC likelihood, response simulator and log density, mean,
 response check, default priors of its own parameters, latent-scale variance and notation, in one
@@ -24,10 +25,13 @@ from hierbayes.families import (
     bernoulli,
     binomial,
     cloglog,
+    gamma,
     gaussian,
+    lognormal,
     negativebinomial,
     poisson,
     probit,
+    student_t,
 )
 from hierbayes.families.base import Family
 
@@ -42,6 +46,9 @@ FAMILIES: dict[str, Family] = {
         binomial.FAMILY,
         poisson.FAMILY,
         negativebinomial.FAMILY,
+        student_t.FAMILY,
+        gamma.FAMILY,
+        lognormal.FAMILY,
     )
 }
 # families with a link other than their default (bernoulli and binomial: probit, cloglog)

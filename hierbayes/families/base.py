@@ -15,7 +15,15 @@ import numpy as np
 
 from hierbayes.errors import DataError, FamilyError
 
-__all__ = ["Family", "PriorSpec", "check_counts", "need", "round_scale", "weighted_sd"]
+__all__ = [
+    "Family",
+    "PriorSpec",
+    "check_counts",
+    "check_positive",
+    "need",
+    "round_scale",
+    "weighted_sd",
+]
 
 # a default prior of a family parameter: (distribution, its parameters, what it applies to)
 PriorSpec = tuple[str, dict[str, float], str]
@@ -26,6 +34,21 @@ def check_counts(y: np.ndarray, trials: np.ndarray | None) -> str | None:
     if (y < 0).any() or (np.round(y) != y).any():
         bad = np.unique(y[(y < 0) | (np.round(y) != y)])[:5]
         return f"counts must be non-negative integers; found {bad.tolist()}"
+    return None
+
+
+def check_positive(y: np.ndarray, trials: np.ndarray | None) -> str | None:
+    """Why ``y`` is not a vector of positive values (``None`` when it is).
+
+    Examples
+    --------
+    >>> check_positive(np.array([2.0, 0.0, -1.0, 0.0]), None)
+    'values must be positive (> 0); 3 are not: [-1.0, 0.0]'
+    """
+    bad = ~(np.asarray(y, dtype=float) > 0)
+    if bad.any():
+        shown = np.unique(y[bad])[:5]
+        return f"values must be positive (> 0); {int(bad.sum())} are not: {shown.tolist()}"
     return None
 
 
@@ -117,6 +140,15 @@ class Family:
     param_symbols
         The own parameters' symbols in the response's law in equations, (plain text, LaTeX)
         each (``φ`` for the negative binomial's shape); gaussian's σ has its own line.
+    mean
+        ``mean(eta, params)``: the expected response where it needs the family's own
+        parameters (lognormal: ``exp(η + σ²/2)``); ``None``: ``inverse_link(eta)``. Read it
+        through :meth:`expected`.
+    link_response
+        ``link_response(y)``: the response on the scale of the linear predictor, whose mean and
+        SD centre and scale the default priors of the population-level and group-level terms
+        as gaussian's ``y`` does (lognormal: ``log y``); ``None``: the GLM defaults (centre 0,
+        scale 1).
 
     Examples
     --------
@@ -144,6 +176,27 @@ class Family:
     title: str = "Bayesian generalized linear mixed model"
     discrete: bool = False
     param_symbols: tuple[tuple[str, str], ...] = ()
+    mean: Callable[[np.ndarray, Any], np.ndarray] | None = None
+    link_response: Callable[[np.ndarray], np.ndarray] | None = None
+
+    def expected(self, eta: np.ndarray, params: Any = None) -> np.ndarray:
+        """The expected response given the linear predictor and the own parameters (arrays
+        that broadcast against ``eta``).
+
+        Examples
+        --------
+        >>> from hierbayes.families import get_family
+        >>> float(get_family("poisson").expected(np.array([0.0]))[0])
+        1.0
+        """
+        if self.mean is None:
+            return self.inverse_link(eta)
+        if params is None:
+            raise FamilyError(
+                f"The expected response of the {self.name} family needs its own parameters "
+                f"({', '.join(self.params)})."
+            )
+        return self.mean(eta, params)
 
     @property
     def has_sigma(self) -> bool:

@@ -28,10 +28,13 @@ from hierbayes.families import (
     bernoulli,
     binomial,
     cloglog,
+    gamma,
     gaussian,
+    lognormal,
     negativebinomial,
     poisson,
     probit,
+    student_t,
 )
 from hierbayes.families._math import JIT
 
@@ -91,6 +94,12 @@ def loglik_grad(code, y, eta, trials, weights, theta, tbar):
         return _grad_loop(probit.prepare, probit.row, y, eta, trials, weights, theta, tbar)
     if code == cloglog.BERNOULLI_CODE or code == cloglog.BINOMIAL_CODE:
         return _grad_loop(cloglog.prepare, cloglog.row, y, eta, trials, weights, theta, tbar)
+    if code == student_t.CODE:
+        return _grad_loop(student_t.prepare, student_t.row, y, eta, trials, weights, theta, tbar)
+    if code == gamma.CODE:
+        return _grad_loop(gamma.prepare, gamma.row, y, eta, trials, weights, theta, tbar)
+    if code == lognormal.CODE:
+        return _grad_loop(lognormal.prepare, lognormal.row, y, eta, trials, weights, theta, tbar)
     return np.nan
 
 
@@ -121,6 +130,12 @@ def eta_derivs(code, y, eta, trials, theta, d1, d2, d3):
         _derivs_loop(probit.prepare, probit.derivs, y, eta, trials, theta, d1, d2, d3)
     elif code == cloglog.BERNOULLI_CODE or code == cloglog.BINOMIAL_CODE:
         _derivs_loop(cloglog.prepare, cloglog.derivs, y, eta, trials, theta, d1, d2, d3)
+    elif code == student_t.CODE:
+        _derivs_loop(student_t.prepare, student_t.derivs, y, eta, trials, theta, d1, d2, d3)
+    elif code == gamma.CODE:
+        _derivs_loop(gamma.prepare, gamma.derivs, y, eta, trials, theta, d1, d2, d3)
+    elif code == lognormal.CODE:
+        _derivs_loop(lognormal.prepare, lognormal.derivs, y, eta, trials, theta, d1, d2, d3)
     else:
         d1[:] = np.nan
 
@@ -159,5 +174,11 @@ def loglik_rows(code, y, eta, trials, weights, theta, const):
         _rows_loop(probit.prepare, probit.row, y, eta, trials, weights, theta, const)
     elif code == cloglog.BERNOULLI_CODE or code == cloglog.BINOMIAL_CODE:
         _rows_loop(cloglog.prepare, cloglog.row, y, eta, trials, weights, theta, const)
+    elif code == student_t.CODE:
+        _rows_loop(student_t.prepare, student_t.row, y, eta, trials, weights, theta, const)
+    elif code == gamma.CODE:
+        _rows_loop(gamma.prepare, gamma.row, y, eta, trials, weights, theta, const)
+    elif code == lognormal.CODE:
+        _rows_loop(lognormal.prepare, lognormal.row, y, eta, trials, weights, theta, const)
     else:
         eta[:, :] = np.nan

@@ -21,6 +21,7 @@ is ``η``.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -80,10 +81,16 @@ def random_part_variance(
 
 
 def integrate_inverse_link(
-    family: Family, eta: np.ndarray, variance: np.ndarray, nodes: int | None = None
+    family: Family,
+    eta: np.ndarray,
+    variance: np.ndarray,
+    nodes: int | None = None,
+    params: Mapping[str, np.ndarray] | None = None,
 ) -> np.ndarray:
     """``E[g⁻¹(η + s)]`` for ``s ~ N(0, variance)``, elementwise (``nodes``: quadrature nodes,
-    by default chosen from the largest variance as the module notes say).
+    by default chosen from the largest variance as the module notes say). A family whose
+    expected response needs its own parameters ``params`` (lognormal) integrates that
+    (:meth:`~hierbayes.families.Family.expected`) instead of ``g⁻¹``.
 
     Examples
     --------
@@ -93,12 +100,23 @@ def integrate_inverse_link(
     >>> bool(np.allclose(integrate_inverse_link(poisson, eta, v), np.exp(eta + v / 2)))
     True
     """
+    if family.mean is not None:
+        return _integrate(lambda v: family.expected(v, params), eta, variance, nodes)
     if family.link == "identity":
         return np.asarray(eta, dtype=float)
     if family.link == "log":
         return np.exp(eta + variance / 2.0)
     if family.link == "probit":  # E Φ(η + √v x) = P(Z - √v x ≤ η) = Φ(η / √(1 + v))
         return family.inverse_link(eta / np.sqrt(1.0 + np.clip(variance, 0.0, None)))
+    return _integrate(family.inverse_link, eta, variance, nodes)
+
+
+def _integrate(
+    mean: Callable[[np.ndarray], np.ndarray],
+    eta: np.ndarray,
+    variance: np.ndarray,
+    nodes: int | None,
+) -> np.ndarray:
     scale = np.sqrt(np.clip(variance, 0.0, None))
     if nodes is None:
         largest = float(np.max(scale)) if scale.size else 0.0
@@ -107,7 +125,7 @@ def integrate_inverse_link(
     w = w / np.sqrt(2.0 * np.pi)
     out = np.zeros(np.broadcast(eta, scale).shape)
     for xi, wi in zip(x, w, strict=True):
-        out += wi * family.inverse_link(eta + scale * xi)
+        out += wi * mean(eta + scale * xi)
     return out
 
 
@@ -126,6 +144,7 @@ def marginal_values(
         return eta
     design = fit.design
     variance = random_part_variance(draws, design, block_designs(design, newdata))
+    own = {name: value[:, :, None] for name, value in draws.params.items()}
     if variance.shape[-1] == 0:
-        return design.family.inverse_link(eta)
-    return integrate_inverse_link(design.family, eta, variance)
+        return design.family.expected(eta, own)
+    return integrate_inverse_link(design.family, eta, variance, params=own)

@@ -250,9 +250,9 @@ def prior_draws(
         u = new_group_effects(sd, cor, len(block.levels), rng)
         gdim = group_dim(block)
         put(f"u|{block.name}", u, (gdim, tdim), {gdim: list(block.levels), **terms})
-    if design.family.has_sigma:
-        sigma = sample_prior("sigma", priors["sigma"], 1, n, rng, positive=True)[:, 0]
-        put("sigma", sigma, (), {})
+    for name in design.family.params:  # sigma, Student-t's nu, a shape: all positive
+        value = sample_prior(name, priors[name], 1, n, rng, positive=True)[:, 0]
+        put(name, value, (), {})
     dataset = xr.Dataset(out)
     dataset.attrs = {"generated_by": "hierbayes.predict.prior.prior_draws"}
     return dataset
@@ -296,10 +296,10 @@ def log_prior(design: Design, priors: dict[str, Prior], draws: xr.Dataset) -> xr
             tdim = block.term_dim
             sel = {tdim: list(block.columns), f"{tdim}_bis": list(block.columns)}
             out[name] = lkj_logpdf(_eta(priors[name], name), _values(draws[name].sel(sel)))
-    if design.family.has_sigma:
-        out["sigma"] = prior_logpdf(
-            "sigma", priors["sigma"], _values(draws["sigma"])[:, None], positive=True
-        )[:, 0]
+    for name in design.family.params:
+        out[name] = prior_logpdf(name, priors[name], _values(draws[name])[:, None], positive=True)[
+            :, 0
+        ]
     shape = (chain.size, draw.size)
     return xr.Dataset(
         {k: (("chain", "draw"), v.reshape(shape)) for k, v in out.items()},
@@ -319,8 +319,8 @@ def _linear_predictor(design: Design, draws: xr.Dataset) -> np.ndarray:
 
 def _response_draws(design: Design, draws: xr.Dataset, rng) -> np.ndarray:
     eta = _linear_predictor(design, draws)
-    sigma = _values(draws["sigma"])[:, None] if "sigma" in draws else None
-    return sample_response(design.family, eta, rng=rng, sigma=sigma, trials=design.trials)
+    own = {name: _values(draws[name])[:, None] for name in design.family.params if name in draws}
+    return sample_response(design.family, eta, rng=rng, params=own, trials=design.trials)
 
 
 def prior_predictive(

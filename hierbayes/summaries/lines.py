@@ -224,7 +224,8 @@ def group_lines(
         level, as ``brms::conditional_effects`` does.
     scale : {"response", "link"}
         ``"response"``: the expected response (probability for bernoulli/binomial, rate for
-        poisson); ``"link"``: the linear predictor.
+        poisson, ``exp(η + σ²/2)`` for lognormal, its no-pooling line with the posterior mean
+        of ``σ``); ``"link"``: the linear predictor.
     prob : float
         HDI probability.
 
@@ -267,11 +268,18 @@ def group_lines(
     pmap = population_map(design, fb)
     own = no_pooling(design, fb, pmap)
     own_eta = np.einsum("rq,rq->r", Z, own.estimates[codes]) + X[:, list(pmap.shared)] @ own.shared
-    inverse = design.family.inverse_link if scale == "response" else (lambda v: v)
+    family = design.family
+    draws = {p: flatten(posterior[p])[:, None] for p in family.params}
+    means = {p: float(v.mean()) for p, v in draws.items()}  # for the no-pooling line
+    if scale == "response":
+        lines, population = family.expected(eta, draws), family.expected(fixed, draws)
+        no_pool = family.expected(own_eta, means)
+    else:
+        lines, population, no_pool = eta, fixed, own_eta
 
-    da = unflatten(inverse(eta), posterior, ("row",), {"row": np.arange(len(frame))})
+    da = unflatten(lines, posterior, ("row",), {"row": np.arange(len(frame))})
     summary = summarize(da, prob=prob).drop(columns="row")
     table = pd.concat([frame, summary], axis=1)
-    table["population"] = inverse(fixed).mean(axis=0)
-    table["no_pool"] = inverse(own_eta)
+    table["population"] = population.mean(axis=0)
+    table["no_pool"] = no_pool
     return table

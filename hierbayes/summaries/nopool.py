@@ -24,6 +24,7 @@ problem group by group (Frisch–Waugh–Lovell), so no dense n x (J q) matrix i
 from __future__ import annotations
 
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -74,9 +75,11 @@ class NoPooling:
 def _working(
     family: Family, eta: np.ndarray, y: np.ndarray, trials: np.ndarray | None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Working response and weights of one IRLS (Fisher scoring) step."""
-    if family.link == "identity":
-        return y, np.ones_like(y)
+    """Working response and weights of one IRLS (Fisher scoring) step (a continuous response
+    with the log link, gamma, with variance ∝ μ²)."""
+    if family.link == "identity":  # lognormal: least squares on log y
+        on_link = y if family.link_response is None else family.link_response(y)
+        return on_link, np.ones_like(y)
     if family.link in ("probit", "cloglog"):
         n = np.ones_like(y) if trials is None else trials
         p = np.clip(inverse_link(family.link, eta), 1e-15, 1 - 1e-15)
@@ -88,6 +91,8 @@ def _working(
         p = expit(eta)
         var = np.maximum(n * p * (1 - p), 1e-12)
         return eta + (y - n * p) / var, var
+    if family.link == "log" and not family.discrete:
+        return eta + y * np.exp(-eta) - 1.0, np.ones_like(y)
     if family.link == "log":
         mu = np.exp(eta)
         var = np.maximum(mu, 1e-12)
@@ -96,9 +101,17 @@ def _working(
 
 
 def working_weights(
-    family: Family, eta: np.ndarray, trials: np.ndarray | None = None
+    family: Family,
+    eta: np.ndarray,
+    trials: np.ndarray | None = None,
+    params: Mapping[str, float] | None = None,
 ) -> np.ndarray:
     """IRLS weights ``(dμ/dη)² / Var(y)`` at linear predictor ``eta`` (1 for gaussian).
+
+    A family with own parameters and no residual SD (negative binomial, gamma) needs their
+    values in ``params``: its weights are the expected information ``-E[d²ℓ/dη²]``, from its
+    compiled second derivative at ``y = E[y]`` (linear in ``y`` for these families): ``α`` for
+    gamma, ``μ/(1 + μ/φ)`` for the negative binomial.
 
     Examples
     --------
@@ -106,6 +119,20 @@ def working_weights(
     >>> working_weights(get_family("bernoulli"), np.array([0.0])).tolist()
     [0.25]
     """
+    if family.params and not family.has_sigma:
+        from hierbayes.families.dispatch import eta_derivs
+
+        if params is None:
+            raise SummaryError(
+                f"The working weights of the {family.name} family need its own parameters "
+                f"({', '.join(family.params)})."
+            )
+        eta = np.ascontiguousarray(eta, dtype=float)
+        theta = np.array([float(params[p]) for p in family.params])
+        y = np.ascontiguousarray(family.expected(eta, params), dtype=float)
+        d1, d2, d3 = (np.empty_like(eta) for _ in range(3))
+        eta_derivs(family.code, y, eta, np.zeros(0), theta, d1, d2, d3)
+        return -d2
     return _working(family, eta, np.zeros_like(eta), trials)[1]
 
 

@@ -173,7 +173,8 @@ def _cross_products(fit: Fit, fb: FactorBlocks) -> np.ndarray:
         for block in design.blocks:
             u = posterior[f"u|{block.name}"].mean(("chain", "draw")).transpose(..., block.term_dim)
             eta = eta + np.einsum("nq,nq->n", block.Z, np.asarray(u.values)[block.codes])
-        w = working_weights(design.family, eta, design.trials)
+        own = {p: float(posterior[p].mean()) for p in design.family.params}
+        w = working_weights(design.family, eta, design.trials, own)
     Z = fb.Z
     A = np.zeros((len(fb.levels), Z.shape[1], Z.shape[1]))
     np.add.at(A, fb.codes, w[:, None, None] * Z[:, :, None] * Z[:, None, :])

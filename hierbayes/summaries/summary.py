@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from hierbayes.design.missing import describe_dropped
 from hierbayes.summaries.format import decimals_for, format_estimates, format_number
-from hierbayes.summaries.stats import DEFAULT_PROB, hdi_columns
+from hierbayes.summaries.stats import DEFAULT_PROB, hdi_columns, summarize
 from hierbayes.summaries.tables import fixef, varcorr
 
 if TYPE_CHECKING:
@@ -36,6 +36,10 @@ class Summary:
         Convergence warnings and notes.
     prob : float
         HDI probability.
+    family : DataFrame
+        The family's own parameters other than the residual SD (Student-t's ``nu``, a
+        ``shape``), indexed by name (brms's "further distributional parameters"); empty when
+        there are none.
     """
 
     header: list[tuple[str, str]]
@@ -43,6 +47,7 @@ class Summary:
     fixed: pd.DataFrame
     diagnostics: list[str]
     prob: float
+    family: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def _random_lines(self) -> list[list[str]]:
         rows = [["Groups", "Name", "Std.Dev.", f"{self.prob:.0%} HDI", "Corr"]]
@@ -85,6 +90,10 @@ class Summary:
         lines += ["", "Fixed effects:"]
         text = format_estimates(self.fixed).to_string()
         lines += [" " + line for line in text.splitlines()]
+        if not self.family.empty:
+            lines += ["", "Family parameters:"]
+            text = format_estimates(self.family).to_string()
+            lines += [" " + line for line in text.splitlines()]
         lines += ["", "Diagnostics:"]
         lines += [f" - {d}" for d in self.diagnostics] or [" - none"]
         return "\n".join(lines)
@@ -103,7 +112,12 @@ class Summary:
         return (
             f"<div><table>{header}</table><h4>Random effects</h4><table>{random}</table>"
             f"<h4>Fixed effects</h4>{format_estimates(self.fixed).to_html()}"
-            f"<h4>Diagnostics</h4><ul>{diag}</ul></div>"
+            + (
+                f"<h4>Family parameters</h4>{format_estimates(self.family).to_html()}"
+                if not self.family.empty
+                else ""
+            )
+            + f"<h4>Diagnostics</h4><ul>{diag}</ul></div>"
         )
 
     def __repr__(self) -> str:
@@ -159,7 +173,20 @@ def summary(fit: Fit, *, prob: float = DEFAULT_PROB) -> Summary:
         ),
     ]
     random = varcorr(fit, prob=prob) if (design.blocks or family.has_sigma) else pd.DataFrame()
-    return Summary(header, random, fixef(fit, prob=prob), [*d.warnings, *d.notes], prob)
+    own = [name for name in family.params if name != "sigma"]  # sigma: the Residual row
+    table = (
+        pd.concat(
+            [
+                summarize(posterior[name], prob=prob, diagnostics=True).assign(parameter=name)
+                for name in own
+            ]
+        ).set_index("parameter")
+        if own
+        else pd.DataFrame()
+    )
+    return Summary(
+        header, random, fixef(fit, prob=prob), [*d.warnings, *d.notes], prob, family=table
+    )
 
 
 def _dropped(design: Design) -> str:

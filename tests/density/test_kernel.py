@@ -38,6 +38,7 @@ def df() -> pd.DataFrame:
     )
     data["y"] = 1 + data.x + rng.normal(size=n) + data.g.str[1:].astype(int) * 0.2
     data["yb"] = (rng.random(n) < 0.4).astype(int)
+    data["pos"] = rng.gamma(2.0, np.exp(0.3 * data.x) / 2.0)  # positive, skewed
     return data
 
 
@@ -117,6 +118,12 @@ MODELS = [
     ("y ~ x + offset(w) + (1 + x | g)", "gaussian", "noncentered"),
     ("k ~ x + (1 + x | g)", "negativebinomial", "centered"),
     ("k ~ x + offset(0.1 * w) + (1 | g) + (1 | h)", "negativebinomial", "noncentered"),
+    ("y ~ x + (1 + x | g)", "student_t", "centered"),
+    ("y ~ x + offset(0.1 * w) + (1 | g) + (1 | h)", "student_t", "noncentered"),
+    ("pos ~ x + (1 + x | g)", "gamma", "centered"),
+    ("pos ~ x + offset(0.1 * w) + (1 | g) + (1 | h)", "gamma", "noncentered"),
+    ("pos ~ x + (1 + x | g)", "lognormal", "centered"),
+    ("pos ~ x + offset(0.1 * w) + (1 | g) + (1 | h)", "lognormal", "auto"),
 ]
 
 
@@ -133,6 +140,9 @@ def test_log_density_and_gradient_match_the_pymc_model(df, formula, family, para
         ("k ~ x + offset(0.1 * w) + (1 | g) + (1 | h)", "poisson"),
         ("yb ~ x + (1 | g)", "bernoulli"),
         ("c | trials(n) ~ x + (1 | g)", "binomial"),
+        ("y ~ x + (1 | g)", "student_t"),
+        ("pos ~ x + (1 | g)", "gamma"),
+        ("pos ~ x + (1 | g)", "lognormal"),
     ],
 )
 def test_likelihood_weights_match_the_pymc_model(df, formula, family):

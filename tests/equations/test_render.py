@@ -373,15 +373,28 @@ def _family_data() -> pd.DataFrame:
     g = np.repeat(np.arange(6), 5)
     return pd.DataFrame(
         {"y": rng.normal(size=30), "k": rng.poisson(2.0, 30), "n": 5, "g": g}
-    ).assign(b=lambda d: (d["k"] > 1).astype(int), s=lambda d: np.minimum(d["k"], 5))
+    ).assign(
+        b=lambda d: (d["k"] > 1).astype(int),
+        s=lambda d: np.minimum(d["k"], 5),
+        pos=lambda d: np.exp(d["y"]),
+        prop=lambda d: 1 / (1 + np.exp(-d["y"])),
+    )
+
+
+def _family_model(name: str) -> hb.Model:
+    """A one-factor model of the first response that the family accepts."""
+    for response in ("y", "k", "b", "s | trials(n)", "pos", "prop"):
+        try:
+            return hb.Model(f"{response} ~ 1 + (1 | g)", _family_data(), family=name)
+        except hb.errors.FamilyError:
+            continue
+    raise AssertionError(f"no response in the test data fits the {name} family")
 
 
 @pytest.mark.parametrize("name", sorted(hb.families.FAMILIES))
 def test_every_familys_own_parameters_appear_in_its_law_and_priors(name):
     family = hb.families.get_family(name)
-    response = {"gaussian": "y", "bernoulli": "b", "binomial": "s | trials(n)"}.get(name, "k")
-    m = hb.Model(f"{response} ~ 1 + (1 | g)", _family_data(), family=name)
-    text = str(m.equations(form="levels"))
+    text = str(_family_model(name).equations(form="levels"))
     if name == "gaussian":  # σ² in the residual's law, σ in the priors
         assert "r_ij ~ N(0, σ²)" in text and "\n  σ ~ " in text
         return

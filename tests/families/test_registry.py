@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from scipy.special import expit
 
-from hierbayes.errors import FamilyError
+from hierbayes.errors import FamilyError, SummaryError
 from hierbayes.families import FAMILIES, Family, get_family
 
 
@@ -19,6 +19,9 @@ from hierbayes.families import FAMILIES, Family, get_family
         ("bernoulli", "logit", False, False),
         ("binomial", "logit", False, True),
         ("poisson", "log", False, False),
+        ("student_t", "identity", True, False),
+        ("gamma", "log", False, False),
+        ("lognormal", "identity", True, False),
     ],
 )
 def test_get_family(name, link, has_sigma, needs_trials):
@@ -34,15 +37,24 @@ def test_get_family(name, link, has_sigma, needs_trials):
 
 
 def test_families_registry():
-    assert sorted(FAMILIES) == ["bernoulli", "binomial", "gaussian", "negativebinomial", "poisson"]
+    assert sorted(FAMILIES) == [
+        "bernoulli",
+        "binomial",
+        "gamma",
+        "gaussian",
+        "lognormal",
+        "negativebinomial",
+        "poisson",
+        "student_t",
+    ]
 
 
-@pytest.mark.parametrize("name", ["gamma", "normal", "", "logistic"])
+@pytest.mark.parametrize("name", ["weibull", "normal", "", "logistic"])
 def test_unknown_family(name):
     with pytest.raises(
         FamilyError,
-        match=rf"Unknown family '{name}'; choose one of bernoulli, binomial, gaussian, "
-        r"negativebinomial, poisson\.",
+        match=rf"Unknown family '{name}'; choose one of bernoulli, binomial, gamma, gaussian, "
+        r"lognormal, negativebinomial, poisson, student_t\.",
     ):
         get_family(name)
 
@@ -91,6 +103,46 @@ def test_latent_variances():
     nb = get_family("negativebinomial").latent_variance(lambda: fixed, group_var, {"shape": shape})
     lam = np.exp(fixed + group_var / 2)
     np.testing.assert_allclose(nb, np.log1p(1 / lam + 1 / shape[:, None]))
+    # Student-t: the residual variance σ²ν/(ν-2)
+    nu = np.array([3.0, 12.0])
+    own = {"sigma": sigma, "nu": nu}
+    t = get_family("student_t").latent_variance(lambda: fixed, group_var, own)
+    np.testing.assert_allclose(t, [[4.0 * 3.0], [9.0 * 12.0 / 10.0]])
+    # gamma: trigamma(α), the variance of log y given μ (Nakagawa et al. 2017)
+    gamma = get_family("gamma").latent_variance(lambda: fixed, group_var, {"shape": shape})
+    rng = np.random.default_rng(1)
+    for k, a in enumerate(shape):
+        log_y = np.log(rng.gamma(a, 1.0, 200_000))
+        sq = (log_y - log_y.mean()) ** 2
+        assert abs(sq.mean() - gamma[k, 0]) < 5 * sq.std() / np.sqrt(sq.size)
+    # lognormal: σ², the variance of log y
+    lognormal = get_family("lognormal").latent_variance(lambda: fixed, group_var, {"sigma": sigma})
+    np.testing.assert_allclose(lognormal, [[4.0], [9.0]])
+
+
+def test_student_t_latent_variance_needs_nu_above_two():
+    own = {"sigma": np.array([1.0, 1.0, 1.0]), "nu": np.array([5.0, 1.5, 2.0])}
+    with pytest.raises(SummaryError, match=r"infinite for ν ≤ 2, and 2 of 3 posterior draws"):
+        get_family("student_t").latent_variance(lambda: None, np.ones((3, 1)), own)
+
+
+@pytest.mark.parametrize("name", ["gamma", "lognormal"])
+def test_positive_families_name_the_column_and_the_bad_values(name):
+    y = np.array([1.5, 0.0, 2.0, -3.0, 0.0])
+    with pytest.raises(
+        FamilyError,
+        match=rf"Response 'cost' does not fit the {name} family: values must be positive "
+        r"\(> 0\); 3 are not: \[-3\.0, 0\.0\]",
+    ):
+        get_family(name).validate_response(y, None, "cost")
+
+
+def test_lognormal_mean_needs_sigma():
+    eta = np.array([0.0, 1.0])
+    mean = get_family("lognormal").expected(eta, {"sigma": np.array([0.5])})
+    np.testing.assert_allclose(mean, np.exp(eta + 0.125))
+    with pytest.raises(FamilyError, match=r"lognormal family needs its own parameters \(sigma\)"):
+        get_family("lognormal").expected(eta)
 
 
 def test_links_are_looked_up_by_name():

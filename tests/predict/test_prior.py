@@ -219,3 +219,24 @@ def test_a_prior_the_kernel_lacks_is_drawn_and_scored_by_pymc() -> None:
     _within(slope, 7.5, 25 / np.sqrt(12 * slope.size))
     lp = log_prior(m.design, m.prior_values, draws)
     assert np.allclose(lp["b|x"].values, -np.log(25.0))
+
+
+def test_every_own_parameter_of_the_family_is_drawn_scored_and_used() -> None:
+    # Student-t: sigma and nu from their priors, the response from StudentT(nu, eta, sigma)
+    data = _data()
+    model = hb.Model(
+        "y ~ 1", data, family="student_t", priors={"nu": hb.Prior("Gamma", alpha=4.0, beta=0.5)}
+    )
+    tree = model.prior_predictive(draws=N, random_seed=3)
+    nu = tree["prior"]["nu"].values.ravel()
+    # Gamma(4, rate 0.5): mean 8, SD 4
+    assert abs(nu.mean() - 8.0) < 4 * 4.0 / np.sqrt(N)
+    scored = log_prior(model.design, model.prior_values, tree["prior"].to_dataset())
+    np.testing.assert_allclose(scored["nu"].values.ravel(), stats.gamma.logpdf(nu, 4.0, scale=2.0))
+    # the response's quartiles given each draw's η, σ, ν: |y - η| < σ t_ν(0.75) half the time
+    prior = tree["prior"]
+    eta = prior["b"].sel(term="Intercept").values.ravel()[:, None]
+    sigma = prior["sigma"].values.ravel()[:, None]
+    y = tree["prior_predictive"]["y"].values.reshape(N, -1)
+    inside = np.abs(y - eta) < sigma * stats.t.ppf(0.75, nu[:, None])
+    assert abs(inside.mean() - 0.5) < 4 * np.sqrt(0.25 / inside.size)

@@ -225,3 +225,29 @@ def test_probit_and_cloglog_no_pooling_match_statsmodels(link, sm_link):
     mine = {label: est for label, est in zip(res.levels, res.estimates[:, 0], strict=True)}
     np.testing.assert_allclose([mine[h] for h in ok], glm.params[ok].to_numpy(), rtol=1e-6)
     np.testing.assert_allclose(res.shared, glm.params.iloc[len(ok) :].to_numpy(), rtol=1e-6)
+
+
+def test_gamma_and_lognormal_no_pooling_are_their_own_maximum_likelihood_fits(sleep):
+    # lognormal: least squares on log y; gamma: the gamma GLM with log link (its ML estimate of
+    # the coefficients does not depend on the shape)
+    formula = "Reaction ~ Days + (1 | Subject)"
+    _, res = _no_pool(formula, sleep, family="lognormal")
+    ols = smf.ols("np.log(Reaction) ~ 0 + C(Subject) + Days", data=sleep).fit()
+    np.testing.assert_allclose(res.estimates[:, 0], ols.params.iloc[:18], rtol=1e-10)
+    np.testing.assert_allclose(res.shared, [ols.params["Days"]], rtol=1e-10)
+    _, res = _no_pool(formula, sleep, family="gamma")
+    family = sm.families.Gamma(sm.families.links.Log())
+    glm = smf.glm("Reaction ~ 0 + C(Subject) + Days", data=sleep, family=family).fit(tol=1e-12)
+    np.testing.assert_allclose(res.estimates[:, 0], glm.params.iloc[:18], rtol=1e-8)
+    np.testing.assert_allclose(res.shared, [glm.params["Days"]], rtol=1e-8)
+
+
+def test_working_weights_of_families_with_a_dispersion_are_their_expected_information():
+    eta = np.array([-1.0, 0.5, 2.0])
+    mu = np.exp(eta)
+    gamma = working_weights(get_family("gamma"), eta, params={"shape": 3.5})
+    np.testing.assert_allclose(gamma, 3.5, rtol=1e-12)  # (dμ/dη)² / Var(y) = μ² / (μ²/α)
+    nb = working_weights(get_family("negativebinomial"), eta, params={"shape": 2.0})
+    np.testing.assert_allclose(nb, mu**2 / (mu + mu**2 / 2.0), rtol=1e-12)
+    with pytest.raises(hb.errors.SummaryError, match=r"gamma family need its own parameters"):
+        working_weights(get_family("gamma"), eta)
