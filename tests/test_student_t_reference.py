@@ -69,6 +69,9 @@ def _quartiles(pps: np.ndarray, linear: np.ndarray, own: dict[str, np.ndarray]) 
 def test_predictions_simulations_and_summaries(fit, tmp_path):
     check_pipeline(fit, tmp_path, _quartiles)
     nu = fit.idata["posterior"]["nu"].values
+    # hypotheses may name the degrees of freedom
+    h = fit.hypothesis("nu > 3")
+    assert float(h["post_prob"].iloc[0]) == pytest.approx(float((nu > 3).mean()))
     if (nu <= 2).any():  # a residual variance that is infinite in some draws has no ICC
         with pytest.raises(SummaryError, match=r"infinite for ν ≤ 2, and \d+ of 800 posterior"):
             fit.icc()

@@ -63,10 +63,10 @@ PRIOR_DRAWS = 20_000
 
 
 def hypothesis_parameters(design: Design) -> list[str]:
-    """Names a hypothesis may use: fixed terms, ``sigma``, ``sd|<term>[<coefficient>]``."""
+    """Names a hypothesis may use: fixed terms, the family's own parameters (``sigma``,
+    Student-t's ``nu``, a ``shape``), ``sd|<term>[<coefficient>]``."""
     names = list(design.fixed_columns)
-    if design.family.has_sigma:
-        names.append("sigma")
+    names.extend(p for p in design.family.params if p not in names)
     for block in design.blocks:
         names.extend(f"sd|{block.name}[{c}]" for c in block.columns)
     return names
@@ -83,8 +83,8 @@ def _draws(design: Design, dataset: xr.Dataset, names: Sequence[str]) -> dict[st
     for name in names:
         if name in design.fixed_columns:
             out[name] = _flat(dataset["b"].sel({FIXED_DIM: name}))
-        elif name == "sigma":
-            out[name] = _flat(dataset["sigma"])
+        elif name in design.family.params:
+            out[name] = _flat(dataset[name])
         else:
             for block in design.blocks:
                 prefix = f"sd|{block.name}["
