@@ -16,7 +16,8 @@ Unconstrained parameters ``x`` (see :class:`hierbayes.density.layout.Layout` for
   sampled as ``Intercept_c + u`` (hierarchical centring, see
   :func:`hierbayes.density.layout.make_layout`), which takes the ridge between the intercept and
   the effects of a factor with few groups out of the sampler's way;
-* the family's own parameters on the log scale (``log σ`` for gaussian).
+* the family's own parameters on the log scale (``log σ`` for gaussian), a probability on the
+  logit scale (the zero-inflation ``logit zi``).
 
 The response's log-likelihood and its derivative in the linear predictor come from the family's
 own module, through :func:`hierbayes.families.dispatch.loglik_grad`.
@@ -122,6 +123,8 @@ INVERSE_GAMMA = 15
 LOG_NORMAL = 16
 WEIBULL = 17
 HALF_FLAT = 18
+# unit interval (sampled on the logit scale): a family's probability parameter
+BETA = 20
 
 _LOG_2PI = math.log(2.0 * math.pi)
 _LOG_PI = math.log(math.pi)
@@ -248,6 +251,26 @@ def _log_prior_positive(priors, k, v, grad, pos):
     )
     grad[pos] += d * value + 1.0
     return lp + v, value
+
+
+@numba.njit(**_JIT)
+def _log_prior_own(priors, k, v, grad, pos):
+    """Prior ``k`` of a family's own parameter, with the Jacobian of its transform: a
+    probability (prior code ``BETA``, ``a = α``, ``b = β``) sampled as ``v = logit(value)``,
+    any other positive parameter as ``v = log(value)``.
+
+    Returns ``(log density, value, d value / d v)``."""
+    if int(priors[4 * k]) != BETA:
+        lp, value = _log_prior_positive(priors, k, v, grad, pos)
+        return lp, value, value
+    a, b = priors[4 * k + 1], priors[4 * k + 2]
+    log_p = -math.log1p(math.exp(-v)) if v >= 0.0 else v - math.log1p(math.exp(v))
+    log_q = log_p - v  # log(1 - value)
+    value = math.exp(log_p)
+    norm = math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b)
+    # log Beta(value | a, b) + log(value (1 - value)), and its derivative in v
+    grad[pos] += a * (1.0 - value) - b * value
+    return norm + a * log_p + b * log_q, value, value * math.exp(log_q)
 
 
 # --- small dense linear algebra -------------------------------------------------------------
@@ -821,9 +844,10 @@ def logp_grad(x, table, grad):
     spos = meta[M_FPAR]
     nf = meta[M_NFPAR]
     theta = np.empty(nf)
+    jac = np.empty(nf)
     fpriors = farr(table, A_PRIOR_FPAR)
     for k in range(nf):
-        lps, theta[k] = _log_prior_positive(fpriors, k, x[spos + k], grad, spos + k)
+        lps, theta[k], jac[k] = _log_prior_own(fpriors, k, x[spos + k], grad, spos + k)
         lp += lps
     sigma = theta[0] if nf > 0 else 1.0  # σ of a gaussian model
     ncov = meta[M_COV_SIZE]
@@ -851,7 +875,7 @@ def logp_grad(x, table, grad):
             tbar = np.zeros(nf)
             loglik = _family_loglik(table, meta, eta, theta, tbar)
             for k in range(nf):
-                grad[spos + k] += tbar[k] * theta[k]
+                grad[spos + k] += tbar[k] * jac[k]
         lp += loglik
         _linear_backward(table, meta, eta, grad, Ubar)
     _effects_backward(table, meta, grad, L, U, Zeta, Ubar, Lbar)

@@ -2,7 +2,9 @@
 
 A family module (:mod:`~hierbayes.families.gaussian`, :mod:`~hierbayes.families.bernoulli`,
 :mod:`~hierbayes.families.binomial`, :mod:`~hierbayes.families.poisson`,
-:mod:`~hierbayes.families.negativebinomial`) holds all there is to
+:mod:`~hierbayes.families.negativebinomial`, :mod:`~hierbayes.families.beta`,
+:mod:`~hierbayes.families.zero_inflated_poisson`,
+:mod:`~hierbayes.families.zero_inflated_negativebinomial`) holds all there is to
 know about its family: compiled log-likelihood and derivatives (reached by the kernel through
 :mod:`hierbayes.families.dispatch`), PyMC likelihood, response simulator and log density, mean,
 response check, default priors of its own parameters, latent-scale variance and notation, in one
@@ -15,7 +17,16 @@ from __future__ import annotations
 import numpy as np
 
 from hierbayes.errors import FamilyError
-from hierbayes.families import bernoulli, binomial, gaussian, negativebinomial, poisson
+from hierbayes.families import (
+    bernoulli,
+    beta,
+    binomial,
+    gaussian,
+    negativebinomial,
+    poisson,
+    zero_inflated_negativebinomial,
+    zero_inflated_poisson,
+)
 from hierbayes.families.base import Family
 
 __all__ = ["FAMILIES", "Family", "get_family", "log_density_constant"]
@@ -29,6 +40,9 @@ FAMILIES: dict[str, Family] = {
         binomial.FAMILY,
         poisson.FAMILY,
         negativebinomial.FAMILY,
+        beta.FAMILY,
+        zero_inflated_poisson.FAMILY,
+        zero_inflated_negativebinomial.FAMILY,
     )
 }
 _BY_LINK: dict[tuple[str, str], Family] = {(f.name, f.link): f for f in FAMILIES.values()}

@@ -7,7 +7,7 @@ from its own functions; the compiled kernel reaches the same module's numba func
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -114,6 +114,13 @@ class Family:
     discrete
         Whether the response is a count (posterior predictive checks show counts, not
         densities).
+    transforms
+        How each own parameter is sampled, in the order of ``params``: ``"log"`` (a positive
+        parameter) or ``"logit"`` (a probability, such as the zero-inflation ``zi``); empty:
+        all on the log scale.
+    mean
+        ``mean(eta, params)``: the mean of the response where it needs the own parameters
+        (``(1 - zi) exp(η)`` of a zero-inflated count); ``None``: ``inverse_link(eta)``.
 
     Examples
     --------
@@ -140,11 +147,40 @@ class Family:
     mean_symbol: tuple[str, str]
     title: str = "Bayesian generalized linear mixed model"
     discrete: bool = False
+    transforms: tuple[str, ...] = ()
+    mean: Callable[[np.ndarray, Mapping[str, Any]], np.ndarray] | None = None
 
     @property
     def has_sigma(self) -> bool:
         """Whether the family has a residual SD ``sigma``."""
         return "sigma" in self.params
+
+    def transform(self, name: str) -> str:
+        """How own parameter ``name`` is sampled: ``"log"`` or ``"logit"``.
+
+        Examples
+        --------
+        >>> from hierbayes.families import get_family
+        >>> get_family("gaussian").transform("sigma")
+        'log'
+        """
+        if not self.transforms:
+            return "log"
+        return self.transforms[self.params.index(name)]
+
+    def response_mean(self, eta: np.ndarray, params: Mapping[str, Any]) -> np.ndarray:
+        """The response's mean given the linear predictor ``eta`` and the own parameters
+        (arrays that broadcast against ``eta``).
+
+        Examples
+        --------
+        >>> from hierbayes.families import get_family
+        >>> float(get_family("poisson").response_mean(np.array([0.0]), {})[0])
+        1.0
+        """
+        if self.mean is None:
+            return self.inverse_link(eta)
+        return self.mean(eta, params)
 
     def validate_response(self, y: np.ndarray, trials: np.ndarray | None, name: str) -> None:
         """Raise :class:`FamilyError` naming the response when this family cannot model it."""

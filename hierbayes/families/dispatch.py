@@ -23,7 +23,17 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from hierbayes.families import _cache, bernoulli, binomial, gaussian, negativebinomial, poisson
+from hierbayes.families import (
+    _cache,
+    bernoulli,
+    beta,
+    binomial,
+    gaussian,
+    negativebinomial,
+    poisson,
+    zero_inflated_negativebinomial,
+    zero_inflated_poisson,
+)
 from hierbayes.families._math import JIT
 
 _cache.install()  # before the functions below (and the kernel's) are decorated
@@ -78,6 +88,14 @@ def loglik_grad(code, y, eta, trials, weights, theta, tbar):
     if code == negativebinomial.CODE:
         fam = (negativebinomial.prepare, negativebinomial.row)
         return _grad_loop(*fam, y, eta, trials, weights, theta, tbar)
+    if code == beta.CODE:
+        return _grad_loop(beta.prepare, beta.row, y, eta, trials, weights, theta, tbar)
+    if code == zero_inflated_poisson.CODE:
+        fam = (zero_inflated_poisson.prepare, zero_inflated_poisson.row)
+        return _grad_loop(*fam, y, eta, trials, weights, theta, tbar)
+    if code == zero_inflated_negativebinomial.CODE:
+        fam = (zero_inflated_negativebinomial.prepare, zero_inflated_negativebinomial.row)
+        return _grad_loop(*fam, y, eta, trials, weights, theta, tbar)
     return np.nan
 
 
@@ -103,6 +121,14 @@ def eta_derivs(code, y, eta, trials, theta, d1, d2, d3):
         _derivs_loop(poisson.prepare, poisson.derivs, y, eta, trials, theta, d1, d2, d3)
     elif code == negativebinomial.CODE:
         fam = (negativebinomial.prepare, negativebinomial.derivs)
+        _derivs_loop(*fam, y, eta, trials, theta, d1, d2, d3)
+    elif code == beta.CODE:
+        _derivs_loop(beta.prepare, beta.derivs, y, eta, trials, theta, d1, d2, d3)
+    elif code == zero_inflated_poisson.CODE:
+        fam = (zero_inflated_poisson.prepare, zero_inflated_poisson.derivs)
+        _derivs_loop(*fam, y, eta, trials, theta, d1, d2, d3)
+    elif code == zero_inflated_negativebinomial.CODE:
+        fam = (zero_inflated_negativebinomial.prepare, zero_inflated_negativebinomial.derivs)
         _derivs_loop(*fam, y, eta, trials, theta, d1, d2, d3)
     else:
         d1[:] = np.nan
@@ -137,6 +163,14 @@ def loglik_rows(code, y, eta, trials, weights, theta, const):
         _rows_loop(poisson.prepare, poisson.row, y, eta, trials, weights, theta, const)
     elif code == negativebinomial.CODE:
         fam = (negativebinomial.prepare, negativebinomial.row)
+        _rows_loop(*fam, y, eta, trials, weights, theta, const)
+    elif code == beta.CODE:
+        _rows_loop(beta.prepare, beta.row, y, eta, trials, weights, theta, const)
+    elif code == zero_inflated_poisson.CODE:
+        fam = (zero_inflated_poisson.prepare, zero_inflated_poisson.row)
+        _rows_loop(*fam, y, eta, trials, weights, theta, const)
+    elif code == zero_inflated_negativebinomial.CODE:
+        fam = (zero_inflated_negativebinomial.prepare, zero_inflated_negativebinomial.row)
         _rows_loop(*fam, y, eta, trials, weights, theta, const)
     else:
         eta[:, :] = np.nan

@@ -77,10 +77,15 @@ def random_part_variance(
 
 
 def integrate_inverse_link(
-    family: Family, eta: np.ndarray, variance: np.ndarray, nodes: int | None = None
+    family: Family,
+    eta: np.ndarray,
+    variance: np.ndarray,
+    nodes: int | None = None,
+    params: dict[str, np.ndarray] | None = None,
 ) -> np.ndarray:
     """``E[g⁻¹(η + s)]`` for ``s ~ N(0, variance)``, elementwise (``nodes``: quadrature nodes,
-    by default chosen from the largest variance as the module notes say).
+    by default chosen from the largest variance as the module notes say). A family whose mean
+    needs its own parameters (``(1 - zi) exp(η)``) integrates that mean, given ``params``.
 
     Examples
     --------
@@ -90,9 +95,15 @@ def integrate_inverse_link(
     >>> bool(np.allclose(integrate_inverse_link(poisson, eta, v), np.exp(eta + v / 2)))
     True
     """
-    if family.link == "identity":
+    mean = family.inverse_link
+    if family.mean is not None:
+        own = params or {}
+
+        def mean(v: np.ndarray) -> np.ndarray:
+            return family.response_mean(v, own)
+    elif family.link == "identity":
         return np.asarray(eta, dtype=float)
-    if family.link == "log":
+    elif family.link == "log":
         return np.exp(eta + variance / 2.0)
     scale = np.sqrt(np.clip(variance, 0.0, None))
     if nodes is None:
@@ -102,7 +113,7 @@ def integrate_inverse_link(
     w = w / np.sqrt(2.0 * np.pi)
     out = np.zeros(np.broadcast(eta, scale).shape)
     for xi, wi in zip(x, w, strict=True):
-        out += wi * family.inverse_link(eta + scale * xi)
+        out += wi * mean(eta + scale * xi)
     return out
 
 
@@ -121,6 +132,7 @@ def marginal_values(
         return eta
     design = fit.design
     variance = random_part_variance(draws, design, block_designs(design, newdata))
+    own = {name: value[:, :, None] for name, value in draws.params.items()}
     if variance.shape[-1] == 0:
-        return design.family.inverse_link(eta)
-    return integrate_inverse_link(design.family, eta, variance)
+        return design.family.response_mean(eta, own)
+    return integrate_inverse_link(design.family, eta, variance, params=own)

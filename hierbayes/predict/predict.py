@@ -128,7 +128,7 @@ def _values(
     if kind == "linear":
         return eta
     if kind == "mean":
-        return design.family.inverse_link(eta)
+        return design.family.response_mean(eta, _own(draws))
     return sample_response(design.family, eta, rng=rng, params=_own(draws), trials=encoded.trials)
 
 

@@ -336,9 +336,9 @@ def _simulate_rows(
     out = pd.concat([per_row[["group", "chain", "draw"]], long], axis=1)
     out.insert(3, "row", np.concatenate([np.arange(s) for s in sizes]))
     out["linear"] = eta
-    out["mean"] = design.family.inverse_link(eta)
+    own = {name: value[ci, di] for name, value in draws.params.items()}
+    out["mean"] = design.family.response_mean(eta, own)
     if observations:
-        own = {name: value[ci, di] for name, value in draws.params.items()}
         out[response_name(design)] = sample_response(
             design.family, eta, rng=rng, params=own, trials=encoded.trials
         )

@@ -184,9 +184,9 @@ def icc(fit: Fit, *, at: AtInput | None = None, prob: float = DEFAULT_PROB) -> p
     return pd.concat(tables, ignore_index=True)
 
 
-def _mean_response(fit: Fit, eta: np.ndarray) -> np.ndarray:
+def _mean_response(fit: Fit, eta: np.ndarray, own: dict[str, np.ndarray]) -> np.ndarray:
     design = fit.design
-    mu = design.family.inverse_link(eta)
+    mu = design.family.response_mean(eta, own)
     if design.trials is not None:
         mu = mu * design.trials
     return mu
@@ -231,8 +231,12 @@ def r2(fit: Fit, *, prob: float = DEFAULT_PROB) -> pd.DataFrame:
     values = {}
     for name, groups in (("marginal", False), ("conditional", True)):
         parts = []
+        start = 0
         for eta in linear_predictor(fit, groups=groups):
-            mu = _mean_response(fit, eta)
+            sel = slice(start, start + len(eta))
+            start += len(eta)
+            own = {k: flatten(posterior[k])[sel, None] for k in fit.design.family.params}
+            mu = _mean_response(fit, eta, own)
             var_fit = mu.var(axis=1, ddof=1)
             # fitted values equal up to rounding (an intercept-only fixed part): exactly 0
             spread = np.ptp(mu, axis=1)

@@ -32,6 +32,13 @@ CASES = {
     ),
     "poisson": (np.array([0.0, 1.0, 4.0, 2.0, 0.0, 9.0, 13.0]), None, {}),
     "negativebinomial": (np.array([0.0, 1.0, 4.0, 2.0, 0.0, 9.0, 13.0]), None, {"shape": 2.3}),
+    "beta": (np.array([0.02, 0.3, 0.45, 0.5, 0.61, 0.9, 0.999]), None, {"phi": 3.7}),
+    "zero_inflated_poisson": (np.array([0.0, 1.0, 0.0, 2.0, 0.0, 9.0, 0.0]), None, {"zi": 0.3}),
+    "zero_inflated_negativebinomial": (
+        np.array([0.0, 1.0, 0.0, 2.0, 0.0, 9.0, 0.0]),
+        None,
+        {"shape": 2.3, "zi": 0.3},
+    ),
 }
 
 
@@ -127,11 +134,19 @@ def test_simulated_responses_have_the_family_mean(name):
     S = 20_000
     params = {p: v for p, v in zip(family.params, theta, strict=True)}
     draws = family.sample(np.broadcast_to(ETA, (S, N)), rng, params, trials)
-    mean = family.inverse_link(ETA) * (1.0 if trials is None else trials)
+    mean = family.response_mean(ETA, params) * (1.0 if trials is None else trials)
     se = draws.std(axis=0) / np.sqrt(S)
     assert np.all(np.abs(draws.mean(axis=0) - mean) <= 4.5 * se + 1e-12)
-    # and the log density normalises: the poisson/binomial masses sum to one
-    if name in ("poisson", "binomial", "negativebinomial"):
+    # and the log density normalises: the count masses sum to one, the beta density integrates
+    # to one
+    if name == "beta":
+        from scipy.integrate import quad
+
+        def density(v):
+            return np.exp(family.log_density(np.array([v]), np.array([0.3]), params, None))[0]
+
+        assert quad(density, 0.0, 1.0)[0] == pytest.approx(1.0, rel=1e-9)
+    if family.discrete and name != "bernoulli":
         k = np.arange(400.0)
         n = 9.0 if name == "binomial" else None
         t = None if n is None else np.full_like(k, n)

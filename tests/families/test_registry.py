@@ -34,15 +34,24 @@ def test_get_family(name, link, has_sigma, needs_trials):
 
 
 def test_families_registry():
-    assert sorted(FAMILIES) == ["bernoulli", "binomial", "gaussian", "negativebinomial", "poisson"]
+    assert sorted(FAMILIES) == [
+        "bernoulli",
+        "beta",
+        "binomial",
+        "gaussian",
+        "negativebinomial",
+        "poisson",
+        "zero_inflated_negativebinomial",
+        "zero_inflated_poisson",
+    ]
 
 
 @pytest.mark.parametrize("name", ["gamma", "normal", "", "logistic"])
 def test_unknown_family(name):
     with pytest.raises(
         FamilyError,
-        match=rf"Unknown family '{name}'; choose one of bernoulli, binomial, gaussian, "
-        r"negativebinomial, poisson\.",
+        match=rf"Unknown family '{name}'; choose one of bernoulli, beta, binomial, gaussian, "
+        r"negativebinomial, poisson, zero_inflated_negativebinomial, zero_inflated_poisson\.",
     ):
         get_family(name)
 
