@@ -19,3 +19,10 @@ report <- function(m, label) {
 }
 report(glmmTMB(count ~ spp + mined + (1 | site), zi = ~1, family = poisson, data = d), "zip")
 report(glmmTMB(count ~ spp + mined + (1 | site), zi = ~1, family = nbinom2, data = d), "zinb")
+# zinb's zi sits on the boundary 0: its profile deviance 2 (logLik(ML) - logLik(zi fixed))
+m <- glmmTMB(count ~ spp + mined + (1 | site), zi = ~1, family = nbinom2, data = d)
+for (z in c(0.05, 0.1, 0.15)) {
+  mz <- glmmTMB(count ~ spp + mined + (1 | site), zi = ~1, family = nbinom2, data = d,
+                start = list(betazi = qlogis(z)), map = list(betazi = factor(NA)))
+  cat(sprintf("zinb profile deviance at zi = %.2f: %.6f\n", z, 2 * (logLik(m) - logLik(mz))))
+}

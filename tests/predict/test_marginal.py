@@ -60,3 +60,13 @@ def test_marginal_equals_population_for_a_gaussian_model(ri_sim_fit) -> None:
 def test_marginal_has_no_response_draws(cbpp_fit) -> None:
     with pytest.raises(ValueError, match="groups='marginal' averages the expected response"):
         cbpp_fit.predict(pd.DataFrame({"period": [1]}), groups="marginal", kind="pps")
+
+
+def test_a_zero_inflated_mean_is_integrated_with_its_own_parameters() -> None:
+    eta, v = np.array([[0.5, -1.0]]), np.array([[0.8, 0.2]])
+    zi = np.array([[0.3], [0.1]])
+    for name in ("zero_inflated_poisson", "zero_inflated_negativebinomial"):
+        family = get_family(name)
+        got = integrate_inverse_link(family, eta, v, params={"zi": zi, "shape": 2.0})
+        # E[(1 - zi) exp(η + s)] = (1 - zi) exp(η + v/2): quadrature against the closed form
+        np.testing.assert_allclose(got, (1 - zi) * np.exp(eta + v / 2), rtol=1e-10)
