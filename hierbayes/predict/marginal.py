@@ -113,7 +113,7 @@ def integrate_inverse_link(
     w = w / np.sqrt(2.0 * np.pi)
     out = np.zeros(np.broadcast(eta, scale).shape)
     for xi, wi in zip(x, w, strict=True):
-        out += wi * mean(eta + scale * xi)
+        out = out + wi * mean(eta + scale * xi)  # own parameters may broadcast it further
     return out
 
 
