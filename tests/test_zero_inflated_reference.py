@@ -156,6 +156,12 @@ def test_predictions_simulations_and_summaries(which, request, tmp_path):
     assert abs(sim.data["count"].mean() - sim.data["mean"].mean()) < 4.5 * sim.data[
         "count"
     ].std() / np.sqrt(len(sim.data))
+    # conditional effects on the response scale are the population means (1 - zi) exp(X b)
+    effects = fit.conditional_effects("mined")
+    population = fit.predict(effects[["spp", "mined"]], groups="population", kind="mean")
+    np.testing.assert_allclose(
+        effects["mean"], np.asarray(population).mean(axis=(0, 1)), rtol=1e-10
+    )
     assert "ZI" in str(fit.model.equations())
     with pytest.raises(SummaryError, match=r"No latent-scale residual variance for the zero"):
         fit.icc()

@@ -168,7 +168,8 @@ def conditional_effects(
     DataFrame
         One row per grid point: the predictor values used (``x``, ``by``, the others), then
         ``mean``, ``sd`` and the HDI bounds of the population-level value (group effects at
-        zero), draw by draw ``inverse_link(X b)``.
+        zero), draw by draw ``inverse_link(X b)`` (the family's mean, ``(1 - zi) exp(X b)`` for
+        a zero-inflated family).
 
     Examples
     --------
@@ -188,7 +189,8 @@ def conditional_effects(
     posterior = fit.idata["posterior"].to_dataset()
     b = flatten(posterior["b"].sel(term=list(design.fixed_columns)))
     eta = b @ X.T
-    values = design.family.inverse_link(eta) if scale == "response" else eta
+    own = {name: flatten(posterior[name])[:, None] for name in design.family.params}
+    values = design.family.response_mean(eta, own) if scale == "response" else eta
     da = unflatten(values, posterior, ("row",), {"row": np.arange(len(frame))})
     summary = summarize(da, prob=prob).drop(columns="row")
     table = pd.concat([frame.reset_index(drop=True), summary], axis=1)
