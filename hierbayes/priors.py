@@ -219,6 +219,7 @@ def resolve_priors(
         if name in overrides:
             prior, source = overrides[name], "user"
             _check_override(name, prior)
+            _check_probability(design, name, prior)
             _check_length(name, prior, _expected_length(design, name))
         final[name] = prior
         rows.append(
@@ -247,6 +248,16 @@ def _check_length(name: str, prior: Prior, size: int) -> None:
             raise PriorError(
                 f"Parameter {key} of the prior for '{name}' has {length} values; it takes {what}."
             )
+
+
+def _check_probability(design: Design, name: str, prior: Prior) -> None:
+    """A family's probability parameter (``zi``) takes a prior on (0, 1): ``Beta``."""
+    family = design.family
+    if name in family.params and family.transform(name) == "logit" and prior.dist != "Beta":
+        raise PriorError(
+            f"'{name}' of the {family.name} family is a probability: its prior must be on "
+            f"(0, 1), Prior('Beta', alpha=..., beta=...); got {prior.dist}."
+        )
 
 
 def _check_override(name: str, prior: Any) -> None:

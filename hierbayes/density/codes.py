@@ -90,3 +90,5 @@ INVERSE_GAMMA = 15
 LOG_NORMAL = 16
 WEIBULL = 17
 HALF_FLAT = 18
+# unit interval (sampled on the logit scale): a family's probability parameter
+BETA = 20

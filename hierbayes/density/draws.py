@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 import xarray as xr
+from scipy.special import expit
 
 from hierbayes.build.groups import group_dim
 from hierbayes.build.model import FIXED_DIM
@@ -110,7 +111,7 @@ def named_draws(layout: Layout, X: np.ndarray) -> dict[str, np.ndarray]:
             effects, _ = _effects(bl, X, sd[:, :, None] * C)
             out.update(effects)
     for name, at in layout.family_params.items():
-        out[name] = np.exp(X[:, at])
+        out[name] = expit(X[:, at]) if name in layout.logit_params else np.exp(X[:, at])
     return out
 
 

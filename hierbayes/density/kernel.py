@@ -16,7 +16,8 @@ Unconstrained parameters ``x`` (see :class:`hierbayes.density.layout.Layout` for
   sampled as ``Intercept_c + u`` (hierarchical centring, see
   :func:`hierbayes.density.layout.make_layout`), which takes the ridge between the intercept and
   the effects of a factor with few groups out of the sampler's way;
-* the family's own parameters on the log scale (``log σ`` for gaussian).
+* the family's own parameters on the log scale (``log σ`` for gaussian), a probability on the
+  logit scale (the zero-inflation ``logit zi``).
 
 The response's log-likelihood and its derivative in the linear predictor come from the family's
 own module, through :func:`hierbayes.families.dispatch.loglik_grad`.
@@ -86,7 +87,7 @@ from hierbayes.density.effects import (
     effects_forward,
 )
 from hierbayes.density.marginal import marginal_rows, marginal_suffstat
-from hierbayes.density.prior_density import log_prior, log_prior_positive
+from hierbayes.density.prior_density import log_prior, log_prior_own
 from hierbayes.density.table import dot, farr, iarr
 from hierbayes.families.dispatch import loglik_grad
 
@@ -184,9 +185,10 @@ def logp_grad(x, table, grad):
     spos = meta[M_FPAR]
     nf = meta[M_NFPAR]
     theta = np.empty(nf)
+    jac = np.empty(nf)
     fpriors = farr(table, A_PRIOR_FPAR)
     for k in range(nf):
-        lps, theta[k] = log_prior_positive(fpriors, k, x[spos + k], grad, spos + k)
+        lps, theta[k], jac[k] = log_prior_own(fpriors, k, x[spos + k], grad, spos + k)
         lp += lps
     sigma = theta[0] if nf > 0 else 1.0  # σ of a gaussian model
     ncov = meta[M_COV_SIZE]
@@ -214,7 +216,7 @@ def logp_grad(x, table, grad):
             tbar = np.zeros(nf)
             loglik = _family_loglik(table, meta, eta, theta, tbar)
             for k in range(nf):
-                grad[spos + k] += tbar[k] * theta[k]
+                grad[spos + k] += tbar[k] * jac[k]
         lp += loglik
         _linear_backward(table, meta, eta, grad, Ubar)
     effects_backward(table, meta, grad, L, U, Zeta, Ubar, Lbar)

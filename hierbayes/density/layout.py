@@ -49,6 +49,8 @@ _POSITIVE = {
     "Weibull": (K.WEIBULL, ("alpha", "beta"), {}),
     "HalfFlat": (K.HALF_FLAT, (), {}),
 }
+# a probability (a family's own parameter sampled on the logit scale)
+_UNIT = {"Beta": (K.BETA, ("alpha", "beta"), {})}
 # parameters that may take any finite value (locations); all others must be positive
 _LOCATIONS = {"mu", "Cauchy.alpha"}
 
@@ -77,13 +79,16 @@ def _alternatives(dist: str, params: dict[str, Any], name: str) -> dict[str, Any
     return params
 
 
-def prior_rows(name: str, prior: Prior, size: int, *, positive: bool) -> np.ndarray:
-    """``size`` rows ``(code, a, b, c)`` of one prior (array parameters give one row each).
+def prior_rows(
+    name: str, prior: Prior, size: int, *, positive: bool, unit: bool = False
+) -> np.ndarray:
+    """``size`` rows ``(code, a, b, c)`` of one prior (array parameters give one row each);
+    ``unit``: the prior of a probability.
 
     Raises :class:`Unsupported` for a distribution or parameterisation the kernel lacks and
     :class:`~hierbayes.errors.PriorError` for parameter values outside their range.
     """
-    table = _POSITIVE if positive else _REAL
+    table = _UNIT if unit else _POSITIVE if positive else _REAL
     if prior.dist not in table:
         raise Unsupported(f"prior {prior.dist} of '{name}'")
     code, names, defaults = table[prior.dist]
@@ -174,7 +179,10 @@ class Layout:
     sigma : int or None
         Position of ``log σ``.
     family_params : dict
-        Position of the log of each of the family's own parameters (``sigma``, ...).
+        Position of the log of each of the family's own parameters (``sigma``, ...), or of
+        its logit for those in ``logit_params``.
+    logit_params : frozenset of str
+        The own parameters that are probabilities, sampled on the logit scale (``zi``).
     blocks : tuple of BlockLayout
     table : ndarray of int64
         Number of arrays, then the address and length of each: what the kernel reads.
@@ -195,6 +203,7 @@ class Layout:
     arrays: tuple[np.ndarray, ...]
     center: np.ndarray
     family_params: dict[str, int] = field(default_factory=dict)
+    logit_params: frozenset[str] = frozenset()
 
     def logp_grad(self, x: np.ndarray) -> tuple[float, np.ndarray]:
         """Log density and gradient at ``x`` (for tests and checks; sampling calls the kernel
@@ -233,7 +242,7 @@ def _support_point(rows: np.ndarray, *, positive: bool) -> np.ndarray:
             K.LOG_NORMAL: np.exp(a),
             K.WEIBULL: b,
         }.get(int(code), 1.0)
-        out[k] = np.log(scale)
+        out[k] = np.log(a / b) if code == K.BETA else np.log(scale)  # logit of the mean
     return out
 
 
@@ -340,7 +349,11 @@ def make_layout(
         )
         blocks.append(BlockLayout(block, sd, corr, effects, choice, block.name == shifted))
     own = design.family.params
-    own_rows = [prior_rows(name, priors[name], 1, positive=True) for name in own]
+    unit = [design.family.transform(name) == "logit" for name in own]
+    own_rows = [
+        prior_rows(name, priors[name], 1, positive=True, unit=u)
+        for name, u in zip(own, unit, strict=True)
+    ]
     own_priors = np.concatenate(own_rows) if own_rows else np.zeros((0, 4))
     family_params = slice(pos, pos + len(own))
     pos += len(own)
@@ -426,6 +439,7 @@ def make_layout(
         arrays=tuple(arrays),
         center=np.concatenate(center),
         family_params=dict(zip(own, range(family_params.start, family_params.stop), strict=True)),
+        logit_params=frozenset(name for name, u in zip(own, unit, strict=True) if u),
     )
 
 

@@ -9,6 +9,7 @@ import math
 import numba
 
 from hierbayes.density.codes import (
+    BETA,
     CAUCHY,
     EXPONENTIAL,
     FLAT,
@@ -115,3 +116,23 @@ def log_prior_positive(priors, k, v, grad, pos):
     )
     grad[pos] += d * value + 1.0
     return lp + v, value
+
+
+@numba.njit(**JIT)
+def log_prior_own(priors, k, v, grad, pos):
+    """Prior ``k`` of a family's own parameter, with the Jacobian of its transform: a
+    probability (prior code ``BETA``, ``a = α``, ``b = β``) sampled as ``v = logit(value)``,
+    any other positive parameter as ``v = log(value)``.
+
+    Returns ``(log density, value, d value / d v)``."""
+    if int(priors[4 * k]) != BETA:
+        lp, value = log_prior_positive(priors, k, v, grad, pos)
+        return lp, value, value
+    a, b = priors[4 * k + 1], priors[4 * k + 2]
+    log_p = -math.log1p(math.exp(-v)) if v >= 0.0 else v - math.log1p(math.exp(v))
+    log_q = log_p - v  # log(1 - value)
+    value = math.exp(log_p)
+    norm = math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b)
+    # log Beta(value | a, b) + log(value (1 - value)), and its derivative in v
+    grad[pos] += a * (1.0 - value) - b * value
+    return norm + a * log_p + b * log_q, value, value * math.exp(log_q)

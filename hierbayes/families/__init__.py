@@ -3,7 +3,9 @@
 A family module (:mod:`~hierbayes.families.gaussian`, :mod:`~hierbayes.families.bernoulli`,
 :mod:`~hierbayes.families.binomial`, :mod:`~hierbayes.families.poisson`,
 :mod:`~hierbayes.families.negativebinomial`, :mod:`~hierbayes.families.student_t`,
-:mod:`~hierbayes.families.gamma`, :mod:`~hierbayes.families.lognormal`) holds all there is to
+:mod:`~hierbayes.families.gamma`, :mod:`~hierbayes.families.lognormal`,
+:mod:`~hierbayes.families.beta`, :mod:`~hierbayes.families.zero_inflated_poisson`,
+:mod:`~hierbayes.families.zero_inflated_negativebinomial`) holds all there is to
 know about its family: compiled log-likelihood and derivatives (reached by the kernel through
 :mod:`hierbayes.families.dispatch`), PyMC likelihood, response simulator and log density, mean,
 response check, default priors of its own parameters, latent-scale variance and notation, in one
@@ -23,6 +25,7 @@ import numpy as np
 from hierbayes.errors import FamilyError
 from hierbayes.families import (
     bernoulli,
+    beta,
     binomial,
     cloglog,
     gamma,
@@ -32,6 +35,8 @@ from hierbayes.families import (
     poisson,
     probit,
     student_t,
+    zero_inflated_negativebinomial,
+    zero_inflated_poisson,
 )
 from hierbayes.families.base import Family
 
@@ -49,6 +54,9 @@ FAMILIES: dict[str, Family] = {
         student_t.FAMILY,
         gamma.FAMILY,
         lognormal.FAMILY,
+        beta.FAMILY,
+        zero_inflated_poisson.FAMILY,
+        zero_inflated_negativebinomial.FAMILY,
     )
 }
 # families with a link other than their default (bernoulli and binomial: probit, cloglog)

@@ -7,7 +7,7 @@ from its own functions; the compiled kernel reaches the same module's numba func
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -140,10 +140,14 @@ class Family:
     param_symbols
         The own parameters' symbols in the response's law in equations, (plain text, LaTeX)
         each (``φ`` for the negative binomial's shape); gaussian's σ has its own line.
+    transforms
+        How each own parameter is sampled, in the order of ``params``: ``"log"`` (a positive
+        parameter) or ``"logit"`` (a probability, such as the zero-inflation ``zi``); empty:
+        all on the log scale.
     mean
         ``mean(eta, params)``: the expected response where it needs the family's own
-        parameters (lognormal: ``exp(η + σ²/2)``); ``None``: ``inverse_link(eta)``. Read it
-        through :meth:`expected`.
+        parameters (lognormal: ``exp(η + σ²/2)``; a zero-inflated count: ``(1 - zi) exp(η)``);
+        ``None``: ``inverse_link(eta)``. Read it through :meth:`expected`.
     link_response
         ``link_response(y)``: the response on the scale of the linear predictor, whose mean and
         SD centre and scale the default priors of the population-level and group-level terms
@@ -176,7 +180,8 @@ class Family:
     title: str = "Bayesian generalized linear mixed model"
     discrete: bool = False
     param_symbols: tuple[tuple[str, str], ...] = ()
-    mean: Callable[[np.ndarray, Any], np.ndarray] | None = None
+    transforms: tuple[str, ...] = ()
+    mean: Callable[[np.ndarray, Mapping[str, Any]], np.ndarray] | None = None
     link_response: Callable[[np.ndarray], np.ndarray] | None = None
 
     def expected(self, eta: np.ndarray, params: Any = None) -> np.ndarray:
@@ -202,6 +207,19 @@ class Family:
     def has_sigma(self) -> bool:
         """Whether the family has a residual SD ``sigma``."""
         return "sigma" in self.params
+
+    def transform(self, name: str) -> str:
+        """How own parameter ``name`` is sampled: ``"log"`` or ``"logit"``.
+
+        Examples
+        --------
+        >>> from hierbayes.families import get_family
+        >>> get_family("gaussian").transform("sigma")
+        'log'
+        """
+        if not self.transforms:
+            return "log"
+        return self.transforms[self.params.index(name)]
 
     def validate_response(self, y: np.ndarray, trials: np.ndarray | None, name: str) -> None:
         """Raise :class:`FamilyError` naming the response when this family cannot model it."""

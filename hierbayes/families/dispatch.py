@@ -26,6 +26,7 @@ import numpy as np
 from hierbayes.families import (
     _cache,
     bernoulli,
+    beta,
     binomial,
     cloglog,
     gamma,
@@ -35,6 +36,8 @@ from hierbayes.families import (
     poisson,
     probit,
     student_t,
+    zero_inflated_negativebinomial,
+    zero_inflated_poisson,
 )
 from hierbayes.families._math import JIT
 
@@ -100,6 +103,14 @@ def loglik_grad(code, y, eta, trials, weights, theta, tbar):
         return _grad_loop(gamma.prepare, gamma.row, y, eta, trials, weights, theta, tbar)
     if code == lognormal.CODE:
         return _grad_loop(lognormal.prepare, lognormal.row, y, eta, trials, weights, theta, tbar)
+    if code == beta.CODE:
+        return _grad_loop(beta.prepare, beta.row, y, eta, trials, weights, theta, tbar)
+    if code == zero_inflated_poisson.CODE:
+        fam = (zero_inflated_poisson.prepare, zero_inflated_poisson.row)
+        return _grad_loop(*fam, y, eta, trials, weights, theta, tbar)
+    if code == zero_inflated_negativebinomial.CODE:
+        fam = (zero_inflated_negativebinomial.prepare, zero_inflated_negativebinomial.row)
+        return _grad_loop(*fam, y, eta, trials, weights, theta, tbar)
     return np.nan
 
 
@@ -136,6 +147,14 @@ def eta_derivs(code, y, eta, trials, theta, d1, d2, d3):
         _derivs_loop(gamma.prepare, gamma.derivs, y, eta, trials, theta, d1, d2, d3)
     elif code == lognormal.CODE:
         _derivs_loop(lognormal.prepare, lognormal.derivs, y, eta, trials, theta, d1, d2, d3)
+    elif code == beta.CODE:
+        _derivs_loop(beta.prepare, beta.derivs, y, eta, trials, theta, d1, d2, d3)
+    elif code == zero_inflated_poisson.CODE:
+        fam = (zero_inflated_poisson.prepare, zero_inflated_poisson.derivs)
+        _derivs_loop(*fam, y, eta, trials, theta, d1, d2, d3)
+    elif code == zero_inflated_negativebinomial.CODE:
+        fam = (zero_inflated_negativebinomial.prepare, zero_inflated_negativebinomial.derivs)
+        _derivs_loop(*fam, y, eta, trials, theta, d1, d2, d3)
     else:
         d1[:] = np.nan
 
@@ -180,5 +199,13 @@ def loglik_rows(code, y, eta, trials, weights, theta, const):
         _rows_loop(gamma.prepare, gamma.row, y, eta, trials, weights, theta, const)
     elif code == lognormal.CODE:
         _rows_loop(lognormal.prepare, lognormal.row, y, eta, trials, weights, theta, const)
+    elif code == beta.CODE:
+        _rows_loop(beta.prepare, beta.row, y, eta, trials, weights, theta, const)
+    elif code == zero_inflated_poisson.CODE:
+        fam = (zero_inflated_poisson.prepare, zero_inflated_poisson.row)
+        _rows_loop(*fam, y, eta, trials, weights, theta, const)
+    elif code == zero_inflated_negativebinomial.CODE:
+        fam = (zero_inflated_negativebinomial.prepare, zero_inflated_negativebinomial.row)
+        _rows_loop(*fam, y, eta, trials, weights, theta, const)
     else:
         eta[:, :] = np.nan

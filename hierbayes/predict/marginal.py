@@ -104,7 +104,7 @@ def integrate_inverse_link(
         return _integrate(lambda v: family.expected(v, params), eta, variance, nodes)
     if family.link == "identity":
         return np.asarray(eta, dtype=float)
-    if family.link == "log":
+    elif family.link == "log":
         return np.exp(eta + variance / 2.0)
     if family.link == "probit":  # E Φ(η + √v x) = P(Z - √v x ≤ η) = Φ(η / √(1 + v))
         return family.inverse_link(eta / np.sqrt(1.0 + np.clip(variance, 0.0, None)))
@@ -125,7 +125,7 @@ def _integrate(
     w = w / np.sqrt(2.0 * np.pi)
     out = np.zeros(np.broadcast(eta, scale).shape)
     for xi, wi in zip(x, w, strict=True):
-        out += wi * mean(eta + scale * xi)
+        out = out + wi * mean(eta + scale * xi)  # own parameters may broadcast it further
     return out
 
 

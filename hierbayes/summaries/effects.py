@@ -169,7 +169,7 @@ def conditional_effects(
         One row per grid point: the predictor values used (``x``, ``by``, the others), then
         ``mean``, ``sd`` and the HDI bounds of the population-level value (group effects at
         zero), draw by draw ``inverse_link(X b)`` (the expected response: lognormal's
-        ``exp(X b + σ²/2)``).
+        ``exp(X b + σ²/2)``, a zero-inflated family's ``(1 - zi) exp(X b)``).
 
     Examples
     --------

@@ -39,6 +39,7 @@ def df() -> pd.DataFrame:
     data["y"] = 1 + data.x + rng.normal(size=n) + data.g.str[1:].astype(int) * 0.2
     data["yb"] = (rng.random(n) < 0.4).astype(int)
     data["pos"] = rng.gamma(2.0, np.exp(0.3 * data.x) / 2.0)  # positive, skewed
+    data["p"] = np.clip(rng.beta(2.0, 3.0, n), 1e-3, 1 - 1e-3)  # a proportion in (0, 1)
     return data
 
 
@@ -51,8 +52,11 @@ def log_jacobian(layout: Layout, x: np.ndarray) -> float:
             for i in range(1, len(bl.block.columns)):
                 start = bl.corr.start + i * (i - 1) // 2
                 total -= (i + 2) / 2 * np.log1p((x[start : start + i] ** 2).sum())
-    for at in layout.family_params.values():  # σ, the NB shape, ...: sampled on the log scale
-        total += x[at]
+    for name, at in layout.family_params.items():
+        if name in layout.logit_params:  # a probability (zi): logit scale, p (1 - p)
+            total += -np.logaddexp(0.0, -x[at]) - np.logaddexp(0.0, x[at])
+        else:  # σ, the NB shape, ...: sampled on the log scale
+            total += x[at]
     return float(total)
 
 
@@ -124,7 +128,36 @@ MODELS = [
     ("pos ~ x + offset(0.1 * w) + (1 | g) + (1 | h)", "gamma", "noncentered"),
     ("pos ~ x + (1 + x | g)", "lognormal", "centered"),
     ("pos ~ x + offset(0.1 * w) + (1 | g) + (1 | h)", "lognormal", "auto"),
+    ("p ~ x + (1 + x | g)", "beta", "centered"),
+    ("p ~ x + offset(0.1 * w) + (1 | g) + (1 | h)", "beta", "noncentered"),
+    ("k ~ x + (1 + x | g)", "zero_inflated_poisson", "centered"),
+    (
+        "k ~ x + offset(0.1 * w) + (1 | g) + (1 | h)",
+        "zero_inflated_negativebinomial",
+        "noncentered",
+    ),
 ]
+
+
+@pytest.mark.parametrize("family", ["zero_inflated_poisson", "zero_inflated_negativebinomial"])
+def test_a_beta_prior_of_the_zero_inflation_matches_pymc(df, family):
+    priors = {"zi": hb.Prior("Beta", alpha=2.0, beta=5.0)}
+    model = hb.Model("k ~ x + (1 | g)", data=df, family=family, priors=priors)
+    compare_with_pymc(model, n_points=2)
+
+
+def test_the_zero_inflation_needs_a_prior_on_the_unit_interval(df):
+    with pytest.raises(
+        hb.errors.PriorError,
+        match=r"'zi' of the zero_inflated_poisson family is a probability: its prior must be on "
+        r"\(0, 1\), Prior\('Beta', alpha=\.\.\., beta=\.\.\.\); got HalfNormal\.",
+    ):
+        hb.Model(
+            "k ~ x + (1 | g)",
+            data=df,
+            family="zero_inflated_poisson",
+            priors={"zi": hb.Prior("HalfNormal", sigma=1.0)},
+        )
 
 
 @pytest.mark.parametrize(("formula", "family", "parameterization"), MODELS)

@@ -36,6 +36,13 @@ CASES = {
     "student_t": (RNG.standard_t(3.0, N) * 2.0, None, {"sigma": 1.3, "nu": 3.5}),
     "gamma": (RNG.gamma(1.7, 1.0, N) + 0.01, None, {"shape": 1.7}),
     "lognormal": (np.exp(RNG.normal(0.5, 1.2, N)), None, {"sigma": 0.9}),
+    "beta": (np.array([0.02, 0.3, 0.45, 0.5, 0.61, 0.9, 0.999]), None, {"phi": 3.7}),
+    "zero_inflated_poisson": (np.array([0.0, 1.0, 0.0, 2.0, 0.0, 9.0, 0.0]), None, {"zi": 0.3}),
+    "zero_inflated_negativebinomial": (
+        np.array([0.0, 1.0, 0.0, 2.0, 0.0, 9.0, 0.0]),
+        None,
+        {"shape": 2.3, "zi": 0.3},
+    ),
 }
 # the other links of a family ("name:link") take the default link's case
 for _family in OTHER_LINKS:
@@ -140,8 +147,16 @@ def test_simulated_responses_have_the_family_mean(name):
     se = draws.std(axis=0) / np.sqrt(S)
     # (+1/S: a probability within 1/S of 1 can give S equal draws, an SE of 0)
     assert np.all(np.abs(draws.mean(axis=0) - mean) <= 4.5 * se + 1.0 / S)
-    # and the log density normalises: the poisson/binomial masses sum to one
-    if family.name in ("poisson", "binomial", "negativebinomial"):
+    # and the log density normalises: the count masses sum to one, the beta density integrates
+    # to one
+    if name == "beta":
+        from scipy.integrate import quad
+
+        def density(v):
+            return np.exp(family.log_density(np.array([v]), np.array([0.3]), params, None))[0]
+
+        assert quad(density, 0.0, 1.0)[0] == pytest.approx(1.0, rel=1e-9)
+    if family.discrete and name != "bernoulli":
         k = np.arange(400.0)
         n = 9.0 if family.name == "binomial" else None
         t = None if n is None else np.full_like(k, n)

@@ -39,6 +39,7 @@ def test_get_family(name, link, has_sigma, needs_trials):
 def test_families_registry():
     assert sorted(FAMILIES) == [
         "bernoulli",
+        "beta",
         "binomial",
         "gamma",
         "gaussian",
@@ -46,6 +47,8 @@ def test_families_registry():
         "negativebinomial",
         "poisson",
         "student_t",
+        "zero_inflated_negativebinomial",
+        "zero_inflated_poisson",
     ]
 
 
@@ -53,8 +56,9 @@ def test_families_registry():
 def test_unknown_family(name):
     with pytest.raises(
         FamilyError,
-        match=rf"Unknown family '{name}'; choose one of bernoulli, binomial, gamma, gaussian, "
-        r"lognormal, negativebinomial, poisson, student_t\.",
+        match=rf"Unknown family '{name}'; choose one of bernoulli, beta, binomial, gamma, "
+        r"gaussian, lognormal, negativebinomial, poisson, student_t, "
+        r"zero_inflated_negativebinomial, zero_inflated_poisson\.",
     ):
         get_family(name)
 

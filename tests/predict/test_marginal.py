@@ -91,3 +91,13 @@ def test_probit_and_cloglog_normal_integrals(link: str, sd: float, tolerance, et
         limit=400,
     )
     assert ours == pytest.approx(exact, abs=tolerance)
+
+
+def test_a_zero_inflated_mean_is_integrated_with_its_own_parameters() -> None:
+    eta, v = np.array([[0.5, -1.0]]), np.array([[0.8, 0.2]])
+    zi = np.array([[0.3], [0.1]])
+    for name in ("zero_inflated_poisson", "zero_inflated_negativebinomial"):
+        family = get_family(name)
+        got = integrate_inverse_link(family, eta, v, params={"zi": zi, "shape": 2.0})
+        # E[(1 - zi) exp(η + s)] = (1 - zi) exp(η + v/2): quadrature against the closed form
+        np.testing.assert_allclose(got, (1 - zi) * np.exp(eta + v / 2), rtol=1e-10)
