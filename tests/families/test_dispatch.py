@@ -156,7 +156,7 @@ def test_simulated_responses_have_the_family_mean(name):
             return np.exp(family.log_density(np.array([v]), np.array([0.3]), params, None))[0]
 
         assert quad(density, 0.0, 1.0)[0] == pytest.approx(1.0, rel=1e-9)
-    if family.discrete and name != "bernoulli":
+    if family.discrete and family.name != "bernoulli":
         k = np.arange(400.0)
         n = 9.0 if family.name == "binomial" else None
         t = None if n is None else np.full_like(k, n)
