@@ -87,6 +87,7 @@ def dense_loglik(design: Design, draws: dict[str, np.ndarray]) -> float:
 
 FORMULAS = [
     "y ~ x + (1 | a) + (1 | s)",  # varying intercepts, 2 levels, separate terms
+    "y ~ x + (1 | a/s/c)",  # varying intercepts, 3 levels (the one-coefficient code)
     "y ~ x + (1 + x | a/s)",  # varying slopes, 2 levels
     "y ~ x + (1 | a) + (1 + x | s) + (0 + w | c)",  # 3 levels, slopes at two
     "y ~ 0 + x + (1 + x + w || a) + (1 | s) + (0 + x | s) + (1 | c)",  # 3 levels, q = 3, 2, 1
