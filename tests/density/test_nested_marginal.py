@@ -14,10 +14,10 @@ import pytest
 from scipy import stats
 
 import hierbayes as hb
+from hierbayes.density.codes import A_META, M_SUFFSTAT
 from hierbayes.density.draws import named_draws
 from hierbayes.density.layout import Layout, _lkj_constant, make_layout
 from hierbayes.density.nested_marginal import NESTED
-from hierbayes.density.codes import A_META, M_SUFFSTAT
 from hierbayes.design import Design
 from tests.density.test_kernel import log_jacobian
 
