@@ -31,7 +31,7 @@ REML_COR = 0.4430612704
 def egsingle_fit() -> hb.Fit:
     data = pd.read_csv(DATA, dtype={"schoolid": str, "childid": str})
     model = hb.Model("math ~ year + (1 + year | schoolid) + (1 | childid)", data=data)
-    return model.fit(draws=500, tune=500, chains=2, random_seed=2)
+    return model.fit(draws=300, tune=300, chains=2, random_seed=2)
 
 
 def test_all_levels_are_integrated_out(egsingle_fit):
