@@ -59,7 +59,7 @@ def nested_effects(
     >>> L = {blk.name: np.full((1, 1, 1), 1e3) for f in chain.levels for blk in f.blocks}
     >>> u = nested_effects(np.zeros((1, 0)), np.array([1e-4]), L, d, chain,
     ...                    np.random.default_rng(0))
-    >>> (u["a"] + u["a:s"][:, [0, 0, 1, 1]]).round(3).tolist()
+    >>> (u["a"][:, [0, 0, 1, 1]] + u["a:s"]).round(3).tolist()
     [[[1.0], [3.0], [10.0], [14.0]]]
     """
     X = nested.X

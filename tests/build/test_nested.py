@@ -88,6 +88,11 @@ def pastes_fit():
 def test_pastes_converges_with_defaults(pastes_fit):
     assert pastes_fit.diagnostics.divergences == 0
     assert pastes_fit.diagnostics.max_rhat <= 1.01
+    # both levels integrated out together, and the summary says so
+    effects = dict(pastes_fit.summary().header)["Effects"]
+    assert (
+        effects == "batch > batch:cask: integrated out jointly (nested), drawn exactly afterwards"
+    )
 
 
 @pytest.mark.slow
