@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from hierbayes.build.nested_marginal import nested_chain
 from hierbayes.conditional_nested import nested_effects
@@ -12,7 +13,14 @@ from hierbayes.design import make_design
 from hierbayes.spec import parse_formula
 
 
-def test_draws_have_the_dense_conditional_mean_and_covariance():
+@pytest.mark.parametrize(
+    ("formula", "L_a"),
+    [
+        ("y ~ x + (1 + x | a) + (1 | s) + (0 + x | c)", [[1.2, 0.0], [0.5, 0.7]]),
+        ("y ~ x + (1 | a) + (1 | s) + (1 | c)", [[1.2]]),  # the one-coefficient code
+    ],
+)
+def test_draws_have_the_dense_conditional_mean_and_covariance(formula, L_a):
     rng = np.random.default_rng(5)
     n = 60
     a = rng.integers(0, 2, n)
@@ -21,10 +29,10 @@ def test_draws_have_the_dense_conditional_mean_and_covariance():
     df = pd.DataFrame({"a": a.astype(str), "x": rng.normal(size=n)})
     df["s"], df["c"] = [f"s{i}" for i in s], [f"c{i}" for i in c]
     df["y"] = 1 + df.x + rng.normal(size=n) * 2
-    design = make_design(parse_formula("y ~ x + (1 + x | a) + (1 | s) + (0 + x | c)"), df)
+    design = make_design(parse_formula(formula), df)
     chain = nested_chain(design)
     assert [f.n_groups for f in chain.levels] == [2, 4, 8]
-    Ls = {"a": np.array([[1.2, 0.0], [0.5, 0.7]]), "s": np.array([[0.9]]), "c": np.array([[0.6]])}
+    Ls = {"a": np.array(L_a), "s": np.array([[0.9]]), "c": np.array([[0.6]])}
     b, sigma = np.array([0.8, 1.1]), 1.3
     S = 6000
     draws = nested_effects(
@@ -61,4 +69,5 @@ def test_draws_have_the_dense_conditional_mean_and_covariance():
     mc_error = np.sqrt((np.outer(sd**2, sd**2) + cov**2) / S)
     assert np.all(np.abs(emp - cov) < 4.5 * mc_error)
     # the levels are correlated a posteriori (the draws are joint, not level by level)
-    assert np.abs(cov[0, 4]) > 10 * mc_error[0, 4]
+    k = 2 * len(L_a)  # the first school's effect
+    assert np.abs(cov[0, k]) > 10 * mc_error[0, k]

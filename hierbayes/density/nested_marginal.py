@@ -560,6 +560,7 @@ def nested_draws(tree, Sleaf, Xty, XtX, b, LFs, sigma, eps, out):
     qmax = 0
     for lev in range(D):
         qmax = max(qmax, q[lev])
+    scalar = qmax == 1
     rhs = np.empty(qmax)
     mean = np.empty(qmax)
     v = np.empty(qmax)
@@ -571,7 +572,12 @@ def nested_draws(tree, Sleaf, Xty, XtX, b, LFs, sigma, eps, out):
             tleaf[r] = acc
         LF = LFs[s]
         sigma2 = sigma[s] * sigma[s]
-        _, _, ok = nested_forward(tree, Sleaf, tleaf, LF, sigma2, Sall, tall, Mall, Call)
+        if scalar:
+            _, _, ok = forward_q1(tree, Sleaf, tleaf, LF, sigma2, Sall, tall, Mall)
+            for k in range(mo[D]):
+                Call[k] = 1.0 / math.sqrt(Mall[k])
+        else:
+            _, _, ok = nested_forward(tree, Sleaf, tleaf, LF, sigma2, Sall, tall, Mall, Call)
         if not ok:
             for k in range(uo[D]):
                 out[s, k] = math.nan
