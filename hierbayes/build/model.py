@@ -51,7 +51,9 @@ def resolve_parameterization(
     parameterization : str or dict
         ``"auto"``: gaussian models integrate out the effects of one grouping factor (the only
         one; with several, a nested one or else the one with the fewest groups; see
-        :func:`auto_marginal_factor` and :mod:`hierbayes.build.marginal`); the other factors'
+        :func:`auto_marginal_factor` and :mod:`hierbayes.build.marginal`), or all of them
+        jointly when every factor nests in the next (:mod:`hierbayes.build.nested_marginal`;
+        no crossed factor, no observation-level factor); the other factors'
         coefficients, and all coefficients of other families, are centred or non-centred as
         chosen from the data by :func:`~hierbayes.build.groups.choose_parameterization`.
         ``"marginal"`` is the same for gaussian models and an error for others.

@@ -130,6 +130,13 @@ def nested_forward(tree, Sleaf, tleaf, LF, sigma2, Sall, tall, Mall, Call):
         ql, dl = q[lev], d[lev]
         e = dl - ql
         c0 = col[lev]
+        if ql == 1:  # closed forms
+            ld, qd, ok = forward_q1(tree, lev, LF, sigma2, Sall, tall, Mall, Call)
+            if not ok:
+                return -math.inf, 0.0, False
+            logdet += ld
+            quad += qd
+            continue
         for g in range(J[lev]):
             sb = so[lev] + g * dl * dl
             tb = to[lev] + g * dl
@@ -232,6 +239,9 @@ def nested_backward(tree, LF, sigma2, Sall, tall, Mall, Gall, tbar, LFbar):
         ql, dl = q[lev], d[lev]
         e = dl - ql
         c0 = col[lev]
+        if ql == 1:  # closed forms
+            s2bar += backward_q1(tree, lev, LF, sigma2, Sall, tall, Mall, Gall, tbar, LFbar)
+            continue
         for g in range(J[lev]):
             sb = so[lev] + g * dl * dl
             tb = to[lev] + g * dl
@@ -340,112 +350,102 @@ def nested_backward(tree, LF, sigma2, Sall, tall, Mall, Gall, tbar, LFbar):
 
 
 @numba.njit(**JIT)
-def forward_q1(tree, Sleaf, tleaf, LF, sigma2, Sall, tall, Mall):
-    """:func:`nested_forward` when every level has one coefficient (scalars; ``Mall`` gets
-    ``1 / M``; log-determinants as logs of running products)."""
-    D, J, _q, d, col, po, so, to, mo, _uo = tree_shape(tree)
-    leaf = D - 1
-    for k in range(Sleaf.shape[0]):
-        Sall[so[leaf] + k] = Sleaf[k]
-    for k in range(tleaf.shape[0]):
-        tall[to[leaf] + k] = tleaf[k]
-    for k in range(so[leaf]):
-        Sall[k] = 0.0
-    for k in range(to[leaf]):
-        tall[k] = 0.0
+def forward_q1(tree, lev, LF, sigma2, Sall, tall, Mall, Call):
+    """Level ``lev`` of :func:`nested_forward` when it has one coefficient (scalars;
+    log-determinants as logs of running products)."""
+    _D, J, _q, d, col, po, so, to, mo, _uo = tree_shape(tree)
     logdet = 0.0
     quad = 0.0
-    for lev in range(D - 1, -1, -1):
-        dl = d[lev]
-        e = dl - 1
-        lf = LF[col[lev], col[lev]]
-        l2 = lf * lf
-        prod = 1.0
-        for g in range(J[lev]):
-            sb = so[lev] + g * dl * dl
-            tb = to[lev] + g * dl
-            m = sigma2 + l2 * Sall[sb]
-            if not m > 0.0:
-                return -math.inf, 0.0, False
-            prod *= m
-            if not 1e-150 < prod < 1e150:
-                logdet += math.log(prod)
-                prod = 1.0
-            k = l2 / m
-            Mall[mo[lev] + g] = 1.0 / m
-            t1 = tall[tb]
-            a = k * t1
-            quad += t1 * a
-            if lev == 0:
-                continue
-            p = tree[po[lev] + g]
-            pb = so[lev - 1] + p * e * e
-            ptb = to[lev - 1] + p * e
-            for f1 in range(e):
-                s1 = Sall[sb + f1 + 1]
-                tall[ptb + f1] += tall[tb + 1 + f1] - s1 * a
-                ks1 = k * s1
-                r1 = sb + (1 + f1) * dl + 1
-                for f2 in range(e):
-                    Sall[pb + f1 * e + f2] += Sall[r1 + f2] - ks1 * Sall[sb + 1 + f2]
-        logdet += math.log(prod)
+    dl = d[lev]
+    e = dl - 1
+    lf = LF[col[lev], col[lev]]
+    l2 = lf * lf
+    prod = 1.0
+    for g in range(J[lev]):
+        sb = so[lev] + g * dl * dl
+        tb = to[lev] + g * dl
+        m = sigma2 + l2 * Sall[sb]
+        if not m > 0.0:
+            return -math.inf, 0.0, False
+        prod *= m
+        if not 1e-150 < prod < 1e150:
+            logdet += math.log(prod)
+            prod = 1.0
+        k = l2 / m
+        Mall[mo[lev] + g] = 1.0 / m
+        Call[mo[lev] + g] = math.sqrt(m)
+        t1 = tall[tb]
+        a = k * t1
+        quad += t1 * a
+        if lev == 0:
+            continue
+        p = tree[po[lev] + g]
+        pb = so[lev - 1] + p * e * e
+        ptb = to[lev - 1] + p * e
+        for f1 in range(e):
+            s1 = Sall[sb + f1 + 1]
+            tall[ptb + f1] += tall[tb + 1 + f1] - s1 * a
+            ks1 = k * s1
+            r1 = sb + (1 + f1) * dl + 1
+            for f2 in range(e):
+                Sall[pb + f1 * e + f2] += Sall[r1 + f2] - ks1 * Sall[sb + 1 + f2]
+    logdet += math.log(prod)
     return logdet, quad, True
 
 
 @numba.njit(**JIT)
-def backward_q1(tree, LF, sigma2, Sall, tall, Mall, Gall, tbar, LFbar):
-    """:func:`nested_backward` when every level has one coefficient."""
+def backward_q1(tree, lev, LF, sigma2, Sall, tall, Mall, Gall, tbar, LFbar):
+    """Level ``lev`` of :func:`nested_backward` when it has one coefficient."""
     D, J, _q, d, col, po, so, to, mo, _uo = tree_shape(tree)
     c = 0.5 / sigma2
     s2bar = 0.0
-    for lev in range(D):
-        dl = d[lev]
-        e = dl - 1
-        c0 = col[lev]
-        lf = LF[c0, c0]
-        l2 = lf * lf
-        lbar = 0.0
-        for g in range(J[lev]):
-            sb = so[lev] + g * dl * dl
-            tb = to[lev] + g * dl
-            minv = Mall[mo[lev] + g]
-            k = l2 * minv
-            t1 = tall[tb]
-            a = k * t1
-            pb = ptb = 0
-            if lev > 0:
-                p = tree[po[lev] + g]
-                pb = so[lev - 1] + p * e * e
-                ptb = to[lev - 1] + p * e
-            s = 0.0
-            sgs = 0.0
-            for f1 in range(e):
-                s1 = Sall[sb + 1 + f1]
-                s += s1 * tbar[ptb + f1]
-                acc = 0.0
-                for f2 in range(e):
-                    acc += Gall[pb + f1 * e + f2] * Sall[sb + 1 + f2]
-                sgs += s1 * acc
-                if lev < D - 1:
-                    Gall[sb + (1 + f1) * dl] = acc  # G' S₂₁, finished below
-            kbar = c * t1 * t1 - s * t1 - sgs
-            lm = lf * minv
-            mbar = -0.5 * minv - lm * lm * kbar
-            s2bar += mbar
-            lbar += 2.0 * kbar * lm + 2.0 * Sall[sb] * lf * mbar
-            tbar[tb] = 2.0 * c * a - k * s
-            for f in range(e):
-                tbar[tb + 1 + f] = tbar[ptb + f]
-            if lev == D - 1:
-                continue
-            Gall[sb] = l2 * mbar
-            for f1 in range(e):
-                v = -0.5 * tbar[ptb + f1] * a - k * Gall[sb + (1 + f1) * dl]
-                Gall[sb + (1 + f1) * dl] = v
-                Gall[sb + 1 + f1] = v
-                for f2 in range(e):
-                    Gall[sb + (1 + f1) * dl + 1 + f2] = Gall[pb + f1 * e + f2]
-        LFbar[c0, c0] += lbar
+    dl = d[lev]
+    e = dl - 1
+    c0 = col[lev]
+    lf = LF[c0, c0]
+    l2 = lf * lf
+    lbar = 0.0
+    for g in range(J[lev]):
+        sb = so[lev] + g * dl * dl
+        tb = to[lev] + g * dl
+        minv = Mall[mo[lev] + g]
+        k = l2 * minv
+        t1 = tall[tb]
+        a = k * t1
+        pb = ptb = 0
+        if lev > 0:
+            p = tree[po[lev] + g]
+            pb = so[lev - 1] + p * e * e
+            ptb = to[lev - 1] + p * e
+        s = 0.0
+        sgs = 0.0
+        for f1 in range(e):
+            s1 = Sall[sb + 1 + f1]
+            s += s1 * tbar[ptb + f1]
+            acc = 0.0
+            for f2 in range(e):
+                acc += Gall[pb + f1 * e + f2] * Sall[sb + 1 + f2]
+            sgs += s1 * acc
+            if lev < D - 1:
+                Gall[sb + (1 + f1) * dl] = acc  # G' S₂₁, finished below
+        kbar = c * t1 * t1 - s * t1 - sgs
+        lm = lf * minv
+        mbar = -0.5 * minv - lm * lm * kbar
+        s2bar += mbar
+        lbar += 2.0 * kbar * lm + 2.0 * Sall[sb] * lf * mbar
+        tbar[tb] = 2.0 * c * a - k * s
+        for f in range(e):
+            tbar[tb + 1 + f] = tbar[ptb + f]
+        if lev == D - 1:
+            continue
+        Gall[sb] = l2 * mbar
+        for f1 in range(e):
+            v = -0.5 * tbar[ptb + f1] * a - k * Gall[sb + (1 + f1) * dl]
+            Gall[sb + (1 + f1) * dl] = v
+            Gall[sb + 1 + f1] = v
+            for f2 in range(e):
+                Gall[sb + (1 + f1) * dl + 1 + f2] = Gall[pb + f1 * e + f2]
+    LFbar[c0, c0] += lbar
     return s2bar
 
 
@@ -497,19 +497,12 @@ def nested_suffstat(x, table, meta, L, sigma2, grad, Lbar):
         for r in range(m):
             tleaf[r] -= XtW[off + r] * tc
     LF = _factor_chol(table, meta, L, d)
-    D, _J, q, _dl, _col, _po, so, to, mo, uo = tree_shape(tree)
+    D, _J, _q, _dl, _col, _po, so, to, mo, uo = tree_shape(tree)
     Sall = np.empty(so[D])
     tall = np.empty(to[D])
     Mall = np.empty(mo[D])
-    Call = np.empty(0)
-    scalar = True
-    for lev in range(D):
-        scalar = scalar and q[lev] == 1
-    if scalar:
-        logdet, quad, ok = forward_q1(tree, Sleaf, tleaf, LF, sigma2, Sall, tall, Mall)
-    else:
-        Call = np.empty(mo[D])
-        logdet, quad, ok = nested_forward(tree, Sleaf, tleaf, LF, sigma2, Sall, tall, Mall, Call)
+    Call = np.empty(mo[D])
+    logdet, quad, ok = nested_forward(tree, Sleaf, tleaf, LF, sigma2, Sall, tall, Mall, Call)
     if not ok:
         return -math.inf, 0.0
     nq = uo[D]
@@ -517,10 +510,7 @@ def nested_suffstat(x, table, meta, L, sigma2, grad, Lbar):
     Gall = np.zeros(so[D])
     tbar = np.zeros(to[D])
     LFbar = np.zeros((d, d))
-    if scalar:
-        s2bar = backward_q1(tree, LF, sigma2, Sall, tall, Mall, Gall, tbar, LFbar)
-    else:
-        s2bar = nested_backward(tree, LF, sigma2, Sall, tall, Mall, Gall, tbar, LFbar)
+    s2bar = nested_backward(tree, LF, sigma2, Sall, tall, Mall, Gall, tbar, LFbar)
     s2bar += -0.5 * (n - nq) / sigma2 + 0.5 * (rr - quad) / (sigma2 * sigma2)
     rrbar = -0.5 / sigma2
     lb = to[D - 1]
@@ -560,7 +550,6 @@ def nested_draws(tree, Sleaf, Xty, XtX, b, LFs, sigma, eps, out):
     qmax = 0
     for lev in range(D):
         qmax = max(qmax, q[lev])
-    scalar = qmax == 1
     rhs = np.empty(qmax)
     mean = np.empty(qmax)
     v = np.empty(qmax)
@@ -572,12 +561,7 @@ def nested_draws(tree, Sleaf, Xty, XtX, b, LFs, sigma, eps, out):
             tleaf[r] = acc
         LF = LFs[s]
         sigma2 = sigma[s] * sigma[s]
-        if scalar:
-            _, _, ok = forward_q1(tree, Sleaf, tleaf, LF, sigma2, Sall, tall, Mall)
-            for k in range(mo[D]):
-                Call[k] = 1.0 / math.sqrt(Mall[k])
-        else:
-            _, _, ok = nested_forward(tree, Sleaf, tleaf, LF, sigma2, Sall, tall, Mall, Call)
+        _, _, ok = nested_forward(tree, Sleaf, tleaf, LF, sigma2, Sall, tall, Mall, Call)
         if not ok:
             for k in range(uo[D]):
                 out[s, k] = math.nan
