@@ -18,6 +18,9 @@ Usage::
     uv run python benchmarks/nested.py --parameterizations upper-centered auto --target-accept 0.8
     uv run python benchmarks/nested.py --models pastes
     uv run python benchmarks/nested.py --models pastes --parameterizations auto centered
+    # before the nested factors were integrated out jointly ("auto" then integrated out the
+    # lower level and sampled the upper one non-centred) and after (defaults)
+    uv run python benchmarks/nested.py --parameterizations upper-noncentered auto
 """
 
 from __future__ import annotations

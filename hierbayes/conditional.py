@@ -19,6 +19,8 @@ import xarray as xr
 
 from hierbayes.build import group_dim
 from hierbayes.build.marginal import FactorDesign, factor_design
+from hierbayes.build.nested_marginal import nested_chain
+from hierbayes.conditional_nested import nested_effects
 from hierbayes.density.batch import conditional_effects, fixed_residual_sums, group_sums
 from hierbayes.design import Design, GroupBlock
 from hierbayes.loglik import chunks, effects_term, stacked
@@ -113,18 +115,30 @@ def complete_marginal(
         Seed of the conditional draws (the same seed gives the same draws).
     """
     names = marginal_blocks(parameterization)
-    factor = factor_design(design, names)
-    others = [b for b in design.blocks if b.name not in names]
     rng = np.random.default_rng(None if random_seed is None else [random_seed, 20_011])
     posterior = idata["posterior"].to_dataset()
-    u = _draw_effects(posterior, design, factor, others, rng)
+    nested = nested_chain(design, names)
+    if nested is not None:  # nested factors integrated out together
+        chols = {b.name: _cholesky(posterior, b) for f in nested.levels for b in f.blocks}
+        b, sigma = stacked(posterior, "b"), stacked(posterior, "sigma")
+        drawn = nested_effects(b, sigma, chols, design, nested, rng)
+    else:
+        factor = factor_design(design, names)
+        others = [b for b in design.blocks if b.name not in names]
+        u = _draw_effects(posterior, design, factor, others, rng)
+        starts = np.cumsum([0] + [len(blk.columns) for blk in factor.blocks])
+        drawn = {
+            blk.name: u[:, :, k : k + len(blk.columns)]
+            for blk, k in zip(factor.blocks, starts, strict=False)
+        }
     chains, draws = posterior.sizes["chain"], posterior.sizes["draw"]
     new = {}
-    k = 0
-    for blk in factor.blocks:
-        q = len(blk.columns)
+    for blk in design.blocks:
+        if blk.name not in drawn:
+            continue
+        q, J = len(blk.columns), len(blk.levels)
         gdim, tdim = group_dim(blk), blk.term_dim
-        values = u[:, :, k : k + q].reshape(chains, draws, factor.n_groups, q)
+        values = drawn[blk.name].reshape(chains, draws, J, q)
         new[f"u|{blk.name}"] = xr.DataArray(
             values,
             dims=("chain", "draw", gdim, tdim),
@@ -134,7 +148,6 @@ def complete_marginal(
             },
             attrs={"draws": CONDITIONAL_DRAWS},
         )
-        k += q
     out = idata.copy()
     out["posterior"] = xr.DataTree(posterior.assign(new))
     return out

@@ -71,7 +71,8 @@ class Model:
         ``{"sd|school": hb.Prior("HalfNormal", sigma=5)}``.
     parameterization : str or dict
         ``"auto"`` (default: a gaussian model has the group effects of one factor integrated
-        out, ``"marginal"``: the only factor, or the one with the fewest groups; other
+        out, ``"marginal"``: the only factor, or the one with the fewest groups; every factor
+        when they all nest, jointly (:mod:`hierbayes.build.nested_marginal`); other
         coefficients are centred or non-centred, chosen from how informative each group's data
         are), ``"marginal"``, ``"noncentered"``,
         ``"centered"``, or a dict by group term name (values: one of those, or a dict by

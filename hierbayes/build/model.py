@@ -19,6 +19,7 @@ from hierbayes.build.groups import (
 )
 from hierbayes.build.likelihood import add_likelihood
 from hierbayes.build.marginal import add_marginal_likelihood, factor_design
+from hierbayes.build.nested_marginal import add_nested_likelihood, nested_chain
 from hierbayes.build.priors import prior_rv
 from hierbayes.design import Design
 from hierbayes.design.weights import column_means
@@ -50,7 +51,9 @@ def resolve_parameterization(
     parameterization : str or dict
         ``"auto"``: gaussian models integrate out the effects of one grouping factor (the only
         one; with several, a nested one or else the one with the fewest groups; see
-        :func:`auto_marginal_factor` and :mod:`hierbayes.build.marginal`); the other factors'
+        :func:`auto_marginal_factor` and :mod:`hierbayes.build.marginal`), or all of them
+        jointly when every factor nests in the next (:mod:`hierbayes.build.nested_marginal`;
+        no crossed factor, no observation-level factor); the other factors'
         coefficients, and all coefficients of other families, are centred or non-centred as
         chosen from the data by :func:`~hierbayes.build.groups.choose_parameterization`.
         ``"marginal"`` is the same for gaussian models and an error for others.
@@ -75,8 +78,10 @@ def resolve_parameterization(
             marginal = auto_marginal_factor(design) or _no_factor(design, parameterization)
         if marginal is not None:
             rest = "auto" if parameterization == "marginal" else parameterization
+            # factors that all nest are integrated out together (build/nested_marginal.py)
+            every = nested_chain(design) is not None
             parameterization = {
-                b.name: "marginal" if b.factor == marginal else rest for b in design.blocks
+                b.name: "marginal" if every or b.factor == marginal else rest for b in design.blocks
             }
         else:
             parameterization = dict.fromkeys(names, parameterization)
@@ -197,13 +202,16 @@ def _check_marginal(design: Design, result: dict[str, tuple[str, ...]]) -> None:
             "'centered' or 'noncentered'."
         )
     factors = sorted({b.factor for b in chosen})
-    if len(factors) > 1:
+    nests = len(chosen) == len(design.blocks) and nested_chain(design) is not None
+    if len(factors) > 1 and not nests:
         raise ModelSpecError(
             f"parameterization 'marginal' can integrate out one grouping factor's effects; "
             f"{factors} were given. Keep it for one of them, or use 'auto', which picks a "
-            "nested factor, else the one with the fewest groups."
+            "nested factor, else the one with the fewest groups. (Several factors are "
+            "integrated out together only when they all nest and every group term is "
+            "'marginal'.)"
         )
-    left = [b.name for b in design.blocks if b.factor == factors[0] and b not in chosen]
+    left = [b.name for b in design.blocks if b.factor in factors and b not in chosen]
     if left:
         raise ModelSpecError(
             f"parameterization 'marginal' for factor '{factors[0]}' must cover all its group "
@@ -324,7 +332,11 @@ def build_model(
                 rest = rest + (pt.as_tensor(block.Z) * u[codes]).sum(axis=1)
         own = {name: prior_rv(name, priors[name]) for name in design.family.params}
         sigma = own.get("sigma")
-        if marginal:
+        nested = nested_chain(design, marginal) if marginal else None
+        if nested is not None:
+            named = dict(zip(marginal, chols, strict=True))
+            add_nested_likelihood(design, nested, named, sigma, theta, W)
+        elif marginal:
             others = len(marginal) < len(design.blocks)
             add_marginal_likelihood(
                 design,

@@ -24,6 +24,7 @@ M_NBLOCKS = 4
 M_MARG_Q = 5  # total coefficients of the integrated-out factor (0: none)
 M_MARG_J = 6  # its number of groups
 M_SUFFSTAT = 7  # 1: the integrated-out factor is the only one (sufficient statistics)
+# 2: nested factors, all integrated out (hierbayes.density.nested_marginal; A_MCODES: the tree)
 M_FPAR = 8  # position of the family's own parameters (log scale) in x (-1: none)
 M_EFF_SIZE = 9  # Σ J q over the sampled (not integrated-out) group terms
 M_COV_SIZE = 10  # Σ q² over all group terms

@@ -87,6 +87,7 @@ from hierbayes.density.effects import (
     effects_forward,
 )
 from hierbayes.density.marginal import marginal_rows, marginal_suffstat
+from hierbayes.density.nested_marginal import NESTED, nested_suffstat
 from hierbayes.density.prior_density import log_prior, log_prior_own
 from hierbayes.density.table import dot, farr, iarr
 from hierbayes.families.dispatch import loglik_grad
@@ -202,8 +203,11 @@ def logp_grad(x, table, grad):
     Zeta = np.empty(neff)
     Ubar = np.zeros(neff)
     lp += effects_forward(x, table, meta, L, U, Zeta)
-    if meta[M_MARG_Q] > 0 and meta[M_SUFFSTAT] == 1:
-        loglik, s2bar = marginal_suffstat(x, table, meta, L, sigma * sigma, grad, Lbar)
+    if meta[M_MARG_Q] > 0 and meta[M_SUFFSTAT] >= 1:
+        if meta[M_SUFFSTAT] == NESTED:  # nested factors integrated out together
+            loglik, s2bar = nested_suffstat(x, table, meta, L, sigma * sigma, grad, Lbar)
+        else:
+            loglik, s2bar = marginal_suffstat(x, table, meta, L, sigma * sigma, grad, Lbar)
         lp += loglik
         grad[spos] += s2bar * 2.0 * sigma * sigma
     else:

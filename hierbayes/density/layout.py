@@ -267,6 +267,7 @@ def make_layout(
         When a prior is not one the kernel evaluates.
     """
     from hierbayes.build.marginal import factor_design
+    from hierbayes.build.nested_marginal import nested_chain
 
     W, means, has_intercept = centred_fixed_design(design)
     n, p = W.shape
@@ -287,6 +288,9 @@ def make_layout(
     center: list[np.ndarray] = [_support_point(fixed_priors, positive=False)]
     pos = p
     marginal_names = [b.name for b in design.blocks if parameterization[b.name][0] == "marginal"]
+    # factors that nest, all integrated out together (hierbayes.density.nested_marginal)
+    nested = nested_chain(design, marginal_names) if marginal_names else None
+    nested_cols = nested.columns() if nested is not None else {}
     shifted = _hierarchically_centred(design, parameterization) if has_intercept else None
     blocks: list[BlockLayout] = []
     block_arrays: list[list[np.ndarray]] = []
@@ -326,7 +330,7 @@ def make_layout(
         bmeta[K.B_OFF_SD] = sd.start
         bmeta[K.B_OFF_CORR] = corr.start if corr is not None else -1
         bmeta[K.B_OFF_EFF] = effects.start if effects is not None else -1
-        bmeta[K.B_MARG_COL] = marg_col if marginal else -1
+        bmeta[K.B_MARG_COL] = nested_cols.get(block.name, marg_col) if marginal else -1
         bmeta[K.B_EFF_AT] = eff_at if not marginal else -1
         bmeta[K.B_COV_AT] = cov_at
         bmeta[K.B_SD_AT] = sd_at
@@ -367,7 +371,10 @@ def make_layout(
     empty = np.zeros(0)
     suff = {k: empty for k in ("wtw", "wty", "yty", "ztz", "ztw", "zty", "mz")}
     mcodes = np.zeros(0, dtype=np.int64)
-    if marginal_names:
+    if nested is not None:
+        _nested_statistics(design, nested, W, y, offset, has_intercept, meta, suff)
+        mcodes = nested.tree()
+    elif marginal_names:
         factor = factor_design(design, marginal_names)
         meta[K.M_MARG_Q], meta[K.M_MARG_J] = factor.q, factor.n_groups
         alone = len(marginal_names) == len(design.blocks)
@@ -441,6 +448,34 @@ def make_layout(
         family_params=dict(zip(own, range(family_params.start, family_params.stop), strict=True)),
         logit_params=frozenset(name for name, u in zip(own, unit, strict=True) if u),
     )
+
+
+def _nested_statistics(
+    design: Design,
+    nested: Any,
+    W: np.ndarray,
+    y: np.ndarray,
+    offset: np.ndarray | None,
+    has_intercept: bool,
+    meta: np.ndarray,
+    suff: dict[str, np.ndarray],
+) -> None:
+    """Sufficient statistics of a nested chain integrated out (all factors): the bottom level's
+    groups' ``X'X``, ``X'W``, ``X'(y - shift)`` with ``X`` every level's columns."""
+    from hierbayes.density.nested_marginal import NESTED
+
+    X = nested.X
+    n_leaf, d, p = nested.leaves.n_groups, X.shape[1], W.shape[1]
+    meta[K.M_MARG_Q], meta[K.M_MARG_J], meta[K.M_SUFFSTAT] = d, n_leaf, NESTED
+    y_off = y - offset if offset is not None else y
+    shift = float(y_off.mean()) if has_intercept else 0.0
+    yc = y_off - shift
+    suff["wtw"] = (W.T @ W).ravel()
+    suff["wty"] = W.T @ yc
+    suff["yty"] = np.array([yc @ yc, shift])
+    suff["ztz"] = nested.leaf_cross(X).ravel()
+    suff["ztw"] = np.ascontiguousarray(nested.leaf_cross(W).reshape(n_leaf * d, p).T).ravel()
+    suff["zty"] = nested.leaf_cross(yc[:, None]).ravel()
 
 
 def _hierarchically_centred(

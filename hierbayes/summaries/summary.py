@@ -10,6 +10,7 @@ import pandas as pd
 
 from hierbayes.design.missing import describe_dropped
 from hierbayes.summaries.format import decimals_for, format_estimates, format_number
+from hierbayes.summaries.parameterization import describe_parameterization
 from hierbayes.summaries.stats import DEFAULT_PROB, hdi_columns, summarize
 from hierbayes.summaries.tables import fixef, varcorr
 
@@ -172,6 +173,9 @@ def summary(fit: Fit, *, prob: float = DEFAULT_PROB) -> Summary:
             f"min bulk ESS {d.min_ess_bulk:.0f}",
         ),
     ]
+    chosen = getattr(fit.model, "parameterization", None)
+    if design.blocks and chosen:  # how the group effects were sampled (or integrated out)
+        header.append(("Effects", describe_parameterization(design, chosen)))
     random = varcorr(fit, prob=prob) if (design.blocks or family.has_sigma) else pd.DataFrame()
     own = [name for name in family.params if name != "sigma"]  # sigma: the Residual row
     table = (

@@ -50,7 +50,8 @@ def test_weak_upper_level_is_noncentered(sd_authority, expected):
     design = make_design(parse_formula("score ~ x + (1 | authority) + (1 | school)"), data)
     authority = next(b for b in design.blocks if b.factor == "authority")
     assert nested_child(design, authority, 0).factor == "school"
-    chosen = resolve_parameterization(design, "auto")
+    # (plain "auto" integrates out both factors: tests/build/test_nested_marginal.py)
+    chosen = resolve_parameterization(design, {"school": "marginal"})
     assert chosen == {"authority": (expected,), "school": ("marginal",)}
 
 
@@ -87,6 +88,11 @@ def pastes_fit():
 def test_pastes_converges_with_defaults(pastes_fit):
     assert pastes_fit.diagnostics.divergences == 0
     assert pastes_fit.diagnostics.max_rhat <= 1.01
+    # both levels integrated out together, and the summary says so
+    effects = dict(pastes_fit.summary().header)["Effects"]
+    assert (
+        effects == "batch > batch:cask: integrated out jointly (nested), drawn exactly afterwards"
+    )
 
 
 @pytest.mark.slow

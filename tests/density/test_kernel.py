@@ -92,7 +92,8 @@ MODELS = [
     ("y ~ x + (1 | g) + (0 + x | g)", "gaussian", "marginal"),
     ("y ~ x + (1 + x | g) + (1 | h)", "gaussian", "auto"),  # h integrated out beside g
     ("y ~ x + (1 + w | g) + (1 + x | h)", "gaussian", {"g": "noncentered", "h": "marginal"}),
-    ("y ~ x + (1 | g/h)", "gaussian", "auto"),
+    # lower level integrated out, upper sampled ("auto" integrates both: test_nested_marginal.py)
+    ("y ~ x + (1 | g/h)", "gaussian", {"g:h": "marginal"}),
     ("y ~ 0 + x + (1 + x | g)", "gaussian", "auto"),
     ("y ~ 1 + (1 | g)", "gaussian", "centered"),
     ("y ~ 0 + (1 + x | g)", "gaussian", "auto"),  # no fixed effects
