@@ -2,8 +2,8 @@
 
 A family module (:mod:`~hierbayes.families.gaussian`, :mod:`~hierbayes.families.bernoulli`,
 :mod:`~hierbayes.families.binomial`, :mod:`~hierbayes.families.poisson`,
-:mod:`~hierbayes.families.negativebinomial`) holds all there is to
-know about its family: compiled log-likelihood and derivatives (reached by the kernel through
+:mod:`~hierbayes.families.negativebinomial`, :mod:`~hierbayes.families.cumulative`) holds all
+there is to know about its family: compiled log-likelihood and derivatives (reached by the kernel through
 :mod:`hierbayes.families.dispatch`), PyMC likelihood, response simulator and log density, mean,
 response check, default priors of its own parameters, latent-scale variance and notation, in one
 :class:`Family` record. Adding a family is one module, one line in :data:`FAMILIES` and one line
@@ -15,7 +15,14 @@ from __future__ import annotations
 import numpy as np
 
 from hierbayes.errors import FamilyError
-from hierbayes.families import bernoulli, binomial, gaussian, negativebinomial, poisson
+from hierbayes.families import (
+    bernoulli,
+    binomial,
+    cumulative,
+    gaussian,
+    negativebinomial,
+    poisson,
+)
 from hierbayes.families.base import Family
 
 __all__ = ["FAMILIES", "Family", "get_family", "log_density_constant"]
@@ -29,6 +36,7 @@ FAMILIES: dict[str, Family] = {
         binomial.FAMILY,
         poisson.FAMILY,
         negativebinomial.FAMILY,
+        cumulative.FAMILY,
     )
 }
 _BY_LINK: dict[tuple[str, str], Family] = {(f.name, f.link): f for f in FAMILIES.values()}

@@ -114,6 +114,10 @@ class Family:
     discrete
         Whether the response is a count (posterior predictive checks show counts, not
         densities).
+    cutpoints
+        Whether the family's only own parameter is the vector ``cutpoints`` of ``K - 1``
+        ordered cut-points of an ordinal response with ``K`` categories, which take the place of
+        the population intercept (the cumulative family).
 
     Examples
     --------
@@ -140,6 +144,7 @@ class Family:
     mean_symbol: tuple[str, str]
     title: str = "Bayesian generalized linear mixed model"
     discrete: bool = False
+    cutpoints: bool = False
 
     @property
     def has_sigma(self) -> bool:

@@ -23,7 +23,15 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from hierbayes.families import _cache, bernoulli, binomial, gaussian, negativebinomial, poisson
+from hierbayes.families import (
+    _cache,
+    bernoulli,
+    binomial,
+    cumulative,
+    gaussian,
+    negativebinomial,
+    poisson,
+)
 from hierbayes.families._math import JIT
 
 _cache.install()  # before the functions below (and the kernel's) are decorated
@@ -78,6 +86,8 @@ def loglik_grad(code, y, eta, trials, weights, theta, tbar):
     if code == negativebinomial.CODE:
         fam = (negativebinomial.prepare, negativebinomial.row)
         return _grad_loop(*fam, y, eta, trials, weights, theta, tbar)
+    if code == cumulative.CODE:  # a vector of cut-points: its own loop
+        return cumulative.grad_loop(y, eta, weights, theta, tbar)
     return np.nan
 
 
@@ -103,6 +113,9 @@ def eta_derivs(code, y, eta, trials, theta, d1, d2, d3):
         _derivs_loop(poisson.prepare, poisson.derivs, y, eta, trials, theta, d1, d2, d3)
     elif code == negativebinomial.CODE:
         fam = (negativebinomial.prepare, negativebinomial.derivs)
+        _derivs_loop(*fam, y, eta, trials, theta, d1, d2, d3)
+    elif code == cumulative.CODE:
+        fam = (cumulative.prepare, cumulative.derivs)
         _derivs_loop(*fam, y, eta, trials, theta, d1, d2, d3)
     else:
         d1[:] = np.nan
@@ -137,6 +150,9 @@ def loglik_rows(code, y, eta, trials, weights, theta, const):
         _rows_loop(poisson.prepare, poisson.row, y, eta, trials, weights, theta, const)
     elif code == negativebinomial.CODE:
         fam = (negativebinomial.prepare, negativebinomial.row)
+        _rows_loop(*fam, y, eta, trials, weights, theta, const)
+    elif code == cumulative.CODE:
+        fam = (cumulative.prepare, cumulative.row)
         _rows_loop(*fam, y, eta, trials, weights, theta, const)
     else:
         eta[:, :] = np.nan
