@@ -16,7 +16,6 @@ import pytensor.tensor as pt
 
 from hierbayes.build.priors import prior_rv
 from hierbayes.design import Design
-from hierbayes.design.ordinal import start_cutpoints
 from hierbayes.design.weights import column_means
 from hierbayes.priors import Prior
 
@@ -30,14 +29,12 @@ def add_cutpoints(design: Design, priors: dict[str, Prior]) -> tuple[Any, Any]:
     shift ``mean(X) @ beta`` to add to the centred linear predictor."""
     model = pm.modelcontext(None)
     assert design.response_levels is not None
-    start = start_cutpoints(design.y, len(design.response_levels), design.weights)
     centred = prior_rv(
         "cutpoints_c",
         priors["cutpoints"],
         label="cutpoints",
         dims=CUTPOINT_DIM,
         transform=pm.distributions.transforms.ordered,
-        initval=start,
     )
     shift: Any = 0.0
     if design.X.shape[1]:

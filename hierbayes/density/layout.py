@@ -357,13 +357,14 @@ def make_layout(
     if design.family.cutpoints:  # one ordered vector of own parameters
         own_priors, start = cutpoint_rows(design, priors, prior_rows)
         cut = slice(pos, pos + len(start))
-        pos, family_params = cut.stop, cut
+        pos = cut.stop
         center.append(start)
     meta = np.zeros(K.M_SIZE, dtype=np.int64)
     meta[K.M_NDIM], meta[K.M_FAMILY], meta[K.M_NOBS], meta[K.M_P] = pos, design.family.code, n, p
     meta[K.M_NBLOCKS] = len(design.blocks)
-    meta[K.M_FPAR] = family_params.start if own or cut else -1
-    meta[K.M_NFPAR] = family_params.stop - family_params.start
+    sampled = cut or family_params  # the family's own parameters in x
+    meta[K.M_FPAR] = sampled.start if own or cut else -1
+    meta[K.M_NFPAR] = sampled.stop - sampled.start
     meta[K.M_ORDERED] = int(cut is not None)
     meta[K.M_EFF_SIZE], meta[K.M_COV_SIZE], meta[K.M_SD_SIZE] = eff_at, cov_at, sd_at
     empty = np.zeros(0)

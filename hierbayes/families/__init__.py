@@ -3,11 +3,11 @@
 A family module (:mod:`~hierbayes.families.gaussian`, :mod:`~hierbayes.families.bernoulli`,
 :mod:`~hierbayes.families.binomial`, :mod:`~hierbayes.families.poisson`,
 :mod:`~hierbayes.families.negativebinomial`, :mod:`~hierbayes.families.cumulative`) holds all
-there is to know about its family: compiled log-likelihood and derivatives (reached by the kernel through
-:mod:`hierbayes.families.dispatch`), PyMC likelihood, response simulator and log density, mean,
-response check, default priors of its own parameters, latent-scale variance and notation, in one
-:class:`Family` record. Adding a family is one module, one line in :data:`FAMILIES` and one line
-per function of :mod:`~hierbayes.families.dispatch`.
+there is to know about its family: compiled log-likelihood and derivatives (reached by the
+kernel through :mod:`hierbayes.families.dispatch`), PyMC likelihood, response simulator and log
+density, mean, response check, default priors of its own parameters, latent-scale variance and
+notation, in one :class:`Family` record. Adding a family is one module, one line in
+:data:`FAMILIES` and one line per function of :mod:`~hierbayes.families.dispatch`.
 """
 
 from __future__ import annotations

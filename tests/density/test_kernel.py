@@ -52,6 +52,8 @@ def log_jacobian(layout: Layout, x: np.ndarray) -> float:
                 total -= (i + 2) / 2 * np.log1p((x[start : start + i] ** 2).sum())
     for at in layout.family_params.values():  # σ, the NB shape, ...: sampled on the log scale
         total += x[at]
+    if layout.cutpoints is not None:  # c_k = c_{k-1} + exp(x_k)
+        total += x[layout.cutpoints][1:].sum()
     return float(total)
 
 
