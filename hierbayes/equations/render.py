@@ -146,6 +146,8 @@ def _observation(nt: Notation, sub: str, terms: list[M]) -> list[Line]:
         return [Equation(y, (*terms, residual), tail=law)]
     letter = M(*family.mean_symbol)
     mean = sym(letter, sub)
+    if family.cutpoints:  # ordinal: cut-points c_k in place of the intercept
+        return _cumulative(y, mean, family.law, family.link, tuple(terms))
     args = [mean] if s.trials is None else [var(s.trials, sub), mean]
     name = family.law
     law = y + SIM + M(f"{name}(", rf"\operatorname{{{name}}}(") + join(args, ", ") + ")"
@@ -153,6 +155,16 @@ def _observation(nt: Notation, sub: str, terms: list[M]) -> list[Line]:
         return [law, Equation(mean, tuple(terms))]
     link = M(f"{family.link}(", rf"\operatorname{{{family.link}}}(") + mean + ")"
     return [law, Equation(link, tuple(terms))]
+
+
+def _cumulative(y: M, eta: M, name: str, link: str, terms: tuple[M, ...]) -> list[Line]:
+    """``y ~ Cumulative(η, c)``, ``logit P(y ≤ k) = c_k - η`` (k = 1..K-1), ``η = ...``."""
+    c = M("c", "c")
+    law = y + SIM + M(f"{name}(", rf"\operatorname{{{name}}}(") + eta + ", " + c + ")"
+    below = M("P(", "P(") + y + M(" ≤ k)", r" \le k)")
+    cut = M(f"{link} ", rf"\operatorname{{{link}}} ") + below + " = " + sym(c, "k") + " − " + eta
+    cut = cut + M(",   k = 1, …, K−1", r", \quad k = 1, \ldots, K-1")
+    return [law, cut, Equation(eta, terms)]
 
 
 def _covariance_matrix(nt: Notation, entries: list[RandomEntry]) -> M:
@@ -429,6 +441,12 @@ def _priors(nt: Notation, model: Model) -> Section:
             lines.append(corr + SIM + _prior(prior) + note)
         elif name == "sigma":
             lines.append(nt.residual_sd + SIM + _prior(prior) + note)
+        elif name == "cutpoints":
+            note = M(
+                "   [cutpoints, at the means of the predictors]",
+                r"\qquad\text{[cutpoints, at the means of the predictors]}",
+            )
+            lines.append(sym(M("c", "c"), "k") + SIM + _prior(prior) + note)
         else:
             lines.append(M(name, rf"\text{{{escape(name)}}}") + SIM + _prior(prior))
     population.sort(key=lambda kl: kl[0])

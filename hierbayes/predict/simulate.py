@@ -18,9 +18,11 @@ import pandas as pd
 from hierbayes.build import response_name
 from hierbayes.design import Design, GroupBlock
 from hierbayes.errors import DataError, Level2Error, MissingColumnError
+from hierbayes.families.cumulative import expected_category
 from hierbayes.frames import as_pandas
 from hierbayes.predict.draws import PosteriorDraws, new_group_effects, posterior_draws
 from hierbayes.predict.encode import block_matrix, encode, predictor_variables
+from hierbayes.predict.ordinal import labels_of
 from hierbayes.predict.response import sample_response
 from hierbayes.summaries.tables import unaligned_terms
 from hierbayes.validate import check_count, check_seed
@@ -336,10 +338,12 @@ def _simulate_rows(
     out = pd.concat([per_row[["group", "chain", "draw"]], long], axis=1)
     out.insert(3, "row", np.concatenate([np.arange(s) for s in sizes]))
     out["linear"] = eta
-    out["mean"] = design.family.inverse_link(eta)
+    own = {name: value[ci, di] for name, value in draws.params.items()}
+    ordinal = design.family.cutpoints  # expected category number; draws of category labels
+    out["mean"] = (
+        expected_category(eta, own["cutpoints"]) if ordinal else design.family.inverse_link(eta)
+    )
     if observations:
-        own = {name: value[ci, di] for name, value in draws.params.items()}
-        out[response_name(design)] = sample_response(
-            design.family, eta, rng=rng, params=own, trials=encoded.trials
-        )
+        y = sample_response(design.family, eta, rng=rng, params=own, trials=encoded.trials)
+        out[response_name(design)] = labels_of(design, y) if ordinal else y
     return out
