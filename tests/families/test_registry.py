@@ -34,15 +34,22 @@ def test_get_family(name, link, has_sigma, needs_trials):
 
 
 def test_families_registry():
-    assert sorted(FAMILIES) == ["bernoulli", "binomial", "gaussian", "negativebinomial", "poisson"]
+    assert sorted(FAMILIES) == [
+        "bernoulli",
+        "binomial",
+        "cumulative",
+        "gaussian",
+        "negativebinomial",
+        "poisson",
+    ]
 
 
 @pytest.mark.parametrize("name", ["gamma", "normal", "", "logistic"])
 def test_unknown_family(name):
     with pytest.raises(
         FamilyError,
-        match=rf"Unknown family '{name}'; choose one of bernoulli, binomial, gaussian, "
-        r"negativebinomial, poisson\.",
+        match=rf"Unknown family '{name}'; choose one of bernoulli, binomial, cumulative, "
+        r"gaussian, negativebinomial, poisson\.",
     ):
         get_family(name)
 
@@ -80,7 +87,7 @@ def test_latent_variances():
     sigma = np.array([2.0, 3.0])
     gaussian = get_family("gaussian").latent_variance(lambda: fixed, group_var, {"sigma": sigma})
     np.testing.assert_allclose(gaussian, [[4.0], [9.0]])
-    for name in ("bernoulli", "binomial"):
+    for name in ("bernoulli", "binomial", "cumulative"):  # the latent logistic variable
         value = get_family(name).latent_variance(lambda: fixed, group_var, {})
         np.testing.assert_allclose(value, np.pi**2 / 3)
     # poisson: log(1 + 1/λ), λ = exp(fixed + τ²/2) (Nakagawa, Johnson & Schielzeth 2017)
@@ -169,3 +176,8 @@ def test_bernoulli_lists_at_most_five_bad_values():
 def test_family_is_frozen():
     with pytest.raises(dataclasses.FrozenInstanceError, match=r"cannot assign to field 'link'"):
         get_family("gaussian").link = "log"
+
+
+def test_the_cumulative_mean_needs_the_cut_points():
+    with pytest.raises(FamilyError, match=r"needs its cut-points as well.*kind='prob'"):
+        get_family("cumulative").inverse_link(np.zeros(2))
