@@ -38,6 +38,7 @@ def df() -> pd.DataFrame:
     )
     data["y"] = 1 + data.x + rng.normal(size=n) + data.g.str[1:].astype(int) * 0.2
     data["yb"] = (rng.random(n) < 0.4).astype(int)
+    data["o"] = rng.integers(1, 5, n)  # an ordinal response, 4 categories
     return data
 
 
@@ -119,6 +120,10 @@ MODELS = [
     ("y ~ x + offset(w) + (1 + x | g)", "gaussian", "noncentered"),
     ("k ~ x + (1 + x | g)", "negativebinomial", "centered"),
     ("k ~ x + offset(0.1 * w) + (1 | g) + (1 | h)", "negativebinomial", "noncentered"),
+    # ordered cut-points at the predictors' means; no intercept in η
+    ("o ~ x + w + (1 + x | g)", "cumulative", "centered"),
+    ("o ~ x + offset(0.3 * w) + (1 | g) + (1 | h)", "cumulative", "noncentered"),
+    ("o ~ 1 + (1 | g)", "cumulative", "auto"),  # cut-points alone in the fixed part
 ]
 
 
@@ -135,6 +140,7 @@ def test_log_density_and_gradient_match_the_pymc_model(df, formula, family, para
         ("k ~ x + offset(0.1 * w) + (1 | g) + (1 | h)", "poisson"),
         ("yb ~ x + (1 | g)", "bernoulli"),
         ("c | trials(n) ~ x + (1 | g)", "binomial"),
+        ("o ~ x + w + (1 | g)", "cumulative"),
     ],
 )
 def test_likelihood_weights_match_the_pymc_model(df, formula, family):
