@@ -91,9 +91,7 @@ def test_pointwise_log_likelihood_of_the_cumulative_family_matches_pymc(data):
     shift = posterior["beta"].values @ design.X.mean(axis=0)
     posterior["cutpoints_c"] = posterior["cutpoints_c"].copy(data=centred)
     posterior["cutpoints"] = posterior["cutpoints"].copy(data=centred + shift[..., None])
-    idata = xr.DataTree.from_dict(
-        {"posterior": posterior, "observed_data": prior["observed_data"]}
-    )
+    idata = xr.DataTree.from_dict({"posterior": posterior, "observed_data": prior["observed_data"]})
     with model:
         expected = pm.compute_log_likelihood(idata.copy(), progressbar=False)
     got = pointwise_log_likelihood(idata, design)["log_likelihood"]["s"].values
