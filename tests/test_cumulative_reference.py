@@ -149,6 +149,12 @@ def test_predictions_log_likelihood_and_summaries(fit):
     var_fit = mu.var(axis=1, ddof=1)
     r2 = var_fit / (var_fit + (yy - mu).var(axis=1, ddof=1))
     assert float(fit.r2().loc["conditional", "mean"]) == pytest.approx(r2.mean(), rel=1e-10)
+    fixed = fit.summary().fixed  # cut-points first, as brms's Intercept[k]
+    assert list(fixed.index) == [f"cutpoint[{c}]" for c in CUTS] + TERMS
+    np.testing.assert_allclose(
+        fixed["mean"].iloc[:4], post["cutpoints"].mean(("chain", "draw")).values
+    )
+    assert "cutpoint[1|2]" in str(fit.summary())
     text = str(fit.model.equations())
     assert "logit P(rating_ij ≤ k) = c_k − η_ij" in text and "γ_00" not in text
     gaussian = hb.Model("y ~ x", pd.DataFrame({"y": [1.0, 2, 4], "x": [0.0, 1, 3]})).design

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from hierbayes.design.missing import describe_dropped
+from hierbayes.summaries.cutpoints import cutpoints
 from hierbayes.summaries.format import decimals_for, format_estimates, format_number
 from hierbayes.summaries.stats import DEFAULT_PROB, hdi_columns
 from hierbayes.summaries.tables import fixef, varcorr
@@ -159,7 +160,10 @@ def summary(fit: Fit, *, prob: float = DEFAULT_PROB) -> Summary:
         ),
     ]
     random = varcorr(fit, prob=prob) if (design.blocks or family.has_sigma) else pd.DataFrame()
-    return Summary(header, random, fixef(fit, prob=prob), [*d.warnings, *d.notes], prob)
+    fixed = fixef(fit, prob=prob)
+    if family.cutpoints:  # an ordinal model's cut-points head the population-level table
+        fixed = pd.concat([cutpoints(fit, prob=prob), fixed])
+    return Summary(header, random, fixed, [*d.warnings, *d.notes], prob)
 
 
 def _dropped(design: Design) -> str:
