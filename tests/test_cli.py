@@ -133,3 +133,15 @@ def test_every_registered_family_and_an_offset_column_are_accepted():
     for name in FAMILIES:
         args = _parser().parse_args(["fit", "d.csv", "y ~ x", "--family", name, "--offset", "lo"])
         assert (args.family, args.offset) == (name, "lo")
+
+
+def test_fit_an_ordinal_response_from_a_csv(capsys):
+    from pathlib import Path
+
+    wine = Path(__file__).parent / "data" / "wine.csv"
+    args = ["fit", str(wine), "rating ~ temp + contact + (1 | judge)", "--family", "cumulative"]
+    assert main([*args, "--draws", "100", "--tune", "100", "--chains", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "family: cumulative, link: logit" in out
+    fixed = out.split("Fixed effects:")[1].split("Diagnostics:")[0]
+    assert "cutpoint[1|2]" in fixed and "cutpoint[4|5]" in fixed and "Intercept" not in fixed
