@@ -20,6 +20,7 @@ from helpers import quiet_fit
 from scipy.special import expit
 
 import hierbayes as hb
+from hierbayes.diagnostics import describe_parameter
 from hierbayes.errors import ArgumentError
 from hierbayes.loglik import pointwise_log_likelihood
 from hierbayes.predict.ordinal import check_kind
@@ -155,6 +156,10 @@ def test_predictions_log_likelihood_and_summaries(fit):
         fixed["mean"].iloc[:4], post["cutpoints"].mean(("chain", "draw")).values
     )
     assert "cutpoint[1|2]" in str(fit.summary())
+    # convergence checks cover the cut-points
+    ess = az.ess(post["cutpoints"].to_dataset())["cutpoints"].values
+    assert fit.diagnostics.min_ess_bulk <= ess.min() + 1e-9
+    assert describe_parameter("cutpoints", {"cutpoint": "1|2"}) == "the cut-point 1|2"
     text = str(fit.model.equations())
     assert "logit P(rating_ij ≤ k) = c_k − η_ij" in text and "γ_00" not in text
     gaussian = hb.Model("y ~ x", pd.DataFrame({"y": [1.0, 2, 4], "x": [0.0, 1, 3]})).design
