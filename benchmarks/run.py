@@ -21,6 +21,7 @@ Usage::
     uv run --group bench python benchmarks/run.py --no-bambi # hierbayes and statsmodels only
     uv run --group bench python benchmarks/run.py --models hsb --parameterizations auto noncentered
     uv run --group bench python benchmarks/run.py --models sleepstudy --engines kernel pymc
+    uv run --group bench python benchmarks/run.py --quick --models wine
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ import os
 import platform
 import time
 import warnings
+from pathlib import Path
 
 import arviz as az
 import numpy as np
@@ -67,7 +69,22 @@ MODELS = {
         "level2": lambda: None,
         "statsmodels": None,  # MixedLM is gaussian only
     },
+    "wine": {
+        # ordinal ratings: cumulative logit with a judge effect, ordinal's wine data (72 rows)
+        "formula": "rating ~ temp + contact + (1 | judge)",
+        "family": "cumulative",
+        "data": lambda: _wine(),
+        "level2": lambda: None,
+        "statsmodels": None,
+        "brms": "cumulative",
+    },
 }
+
+
+def _wine() -> pd.DataFrame:
+    data = pd.read_csv(Path(__file__).parents[1] / "tests/data/wine.csv", dtype={"judge": str})
+    data["rating"] = pd.Categorical(data["rating"], ordered=True)
+    return data
 
 
 def _min_ess(posterior, names) -> float:
