@@ -116,3 +116,12 @@ def test_optional_fields_pass_when_well_formed(meta: dict) -> None:
     meta["design"]["weights"] = 1.5
     with pytest.raises(FileFormatError, match=r"missing or bad 'design\.weights'"):
         check_model_json(meta, "model.json")
+
+
+def test_an_ordinal_models_category_labels_are_checked(meta: dict) -> None:
+    meta["design"]["response_levels"] = ["low", "mid", "high"]
+    check_model_json(meta, "model.json")
+    for bad in ("low", ["low", 3], ["low", ""]):
+        meta["design"]["response_levels"] = bad
+        with pytest.raises(FileFormatError, match=r"missing or bad 'design\.response_levels"):
+            check_model_json(meta, "model.json")

@@ -178,6 +178,12 @@ PRIORS = [
 ]
 
 
+def test_per_cut_point_priors_match_pymc(df):
+    priors = {"cutpoints": hb.Prior("Normal", mu=[-1.0, 0.0, 1.0], sigma=[1.0, 2.0, 0.5])}
+    model = hb.Model("o ~ x + (1 | g)", data=df, family="cumulative", priors=priors)
+    compare_with_pymc(model, n_points=2)
+
+
 @pytest.mark.parametrize("priors", PRIORS)
 @pytest.mark.parametrize("parameterization", ["marginal", "noncentered"])
 def test_every_supported_prior_matches_pymc(df, priors, parameterization):
