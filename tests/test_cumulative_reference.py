@@ -35,6 +35,12 @@ CLMM_BETA = [3.062997, 1.834885]
 CLMM_CUT = [-1.623667, 1.513365, 4.228527, 6.088773]
 CLMM_SD_JUDGE = 1.131133
 
+# brms, cumulative("logit"), 4 chains x 5000 draws (tests/reference_cumulative.R, WITH_BRMS=1):
+# posterior means and SDs of the cut-points 1|2..4|5, temp, contact and the judge SD
+BRMS_MEAN = [-1.6709, 1.4960, 4.2051, 6.1185, 3.0860, 1.8469, 1.4136]
+BRMS_SD = [0.7572, 0.6673, 0.8439, 0.9982, 0.5975, 0.5134, 0.5413]
+BRMS_ESS = 4000  # bulk ESS of the effects and cut-points 8,900-14,900; the SD's taken lower
+
 
 def wine() -> pd.DataFrame:
     data = pd.read_csv(DATA, dtype={"judge": str, "bottle": str})
@@ -90,6 +96,22 @@ def test_agrees_with_ordinal_clmm(fit):
     assert abs(median / CLMM_SD_JUDGE - 1) < 0.2 + 4 * mcse / CLMM_SD_JUDGE, (median, mcse)
     lo, hi = np.quantile(chains, [0.25, 0.75])
     assert lo < CLMM_SD_JUDGE < hi, (lo, hi)
+
+
+@pytest.mark.slow
+def test_agrees_with_brms(fit):
+    # The same model and priors as brms: the posterior means differ by Monte Carlo error only,
+    # here within 4.5 SEs of the difference (ours from the fit's ESS, brms's from its own); the
+    # posterior SDs within 4.5 relative SEs (1/sqrt(2 ESS)) of each other
+    names = [("cutpoints", {"cutpoint": c}) for c in CUTS] + [("b", {"term": t}) for t in TERMS]
+    names += [("sd|judge", {"judge__term": "Intercept"})]
+    for (name, sel), mean, sd in zip(names, BRMS_MEAN, BRMS_SD, strict=True):
+        chains = _draws(fit, name, **sel)
+        ess = float(az.ess(chains))
+        se = np.sqrt(chains.var() / ess + sd**2 / BRMS_ESS)
+        assert abs(chains.mean() - mean) < 4.5 * se, (name, sel, chains.mean(), mean, se)
+        rel = np.sqrt(1 / (2 * ess) + 1 / (2 * BRMS_ESS))
+        assert abs(chains.std() / sd - 1) < 4.5 * rel, (name, sel, chains.std(), sd)
 
 
 def test_cut_points_shift_exactly_with_the_centring(fit):
