@@ -17,7 +17,14 @@ from hierbayes.design import Design
 from hierbayes.errors import ArgumentError
 from hierbayes.families.cumulative import category_probabilities, expected_category
 
-__all__ = ["CATEGORY_DIM", "check_kind", "labels_of", "ordinal_values", "pps_table"]
+__all__ = [
+    "CATEGORY_DIM",
+    "check_kind",
+    "labels_of",
+    "ordered_prior_draws",
+    "ordinal_values",
+    "pps_table",
+]
 
 CATEGORY_DIM = "category"
 
@@ -76,3 +83,35 @@ def pps_table(da: xr.DataArray, design: Design) -> pd.DataFrame:
     table = pd.DataFrame(shares, index=index)
     table.columns.name = CATEGORY_DIM
     return table
+
+
+def ordered_prior_draws(draw, n: int, name: str, *, exchangeable: bool) -> np.ndarray:
+    """``n`` draws of cut-points from independent priors restricted to increasing values (the
+    density the model gives them); ``draw(m)`` returns ``m`` unrestricted draws ``(m, K - 1)``.
+
+    One prior for every cut-point (``exchangeable``): the sorted draws, exactly (the restriction
+    of exchangeable values to increasing order is their order statistics). Otherwise the
+    increasing ones among fresh batches of draws.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> c = ordered_prior_draws(lambda m: rng.normal(size=(m, 3)), 5, "c", exchangeable=True)
+    >>> c.shape, bool((np.diff(c, axis=1) > 0).all())
+    ((5, 3), True)
+    """
+    if exchangeable:
+        return np.sort(draw(n), axis=1)
+    kept: list[np.ndarray] = []
+    total = 0
+    for _ in range(200):
+        values = draw(n)
+        ordered = values[(np.diff(values, axis=1) > 0).all(axis=1)]
+        kept.append(ordered)
+        total += len(ordered)
+        if total >= n:
+            return np.concatenate(kept)[:n]
+    raise ArgumentError(
+        f"The priors of '{name}' rarely give increasing cut-points ({total} of {200 * n} "
+        "draws): give them locations in increasing order, or one prior for all."
+    )
