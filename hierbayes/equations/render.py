@@ -29,6 +29,7 @@ from hierbayes.equations.notation import (
     RBNotation,
     get_notation,
 )
+from hierbayes.equations.ordinal import cumulative_lines
 from hierbayes.equations.structure import CONSTANT, RandomEntry
 from hierbayes.priors import Prior
 
@@ -147,7 +148,7 @@ def _observation(nt: Notation, sub: str, terms: list[M]) -> list[Line]:
     letter = M(*family.mean_symbol)
     mean = sym(letter, sub)
     if family.cutpoints:  # ordinal: cut-points c_k in place of the intercept
-        return _cumulative(y, mean, family.law, family.link, tuple(terms))
+        return cumulative_lines(y, mean, family.law, family.link, tuple(terms))
     args = [mean] if s.trials is None else [var(s.trials, sub), mean]
     name = family.law
     law = y + SIM + M(f"{name}(", rf"\operatorname{{{name}}}(") + join(args, ", ") + ")"
@@ -155,16 +156,6 @@ def _observation(nt: Notation, sub: str, terms: list[M]) -> list[Line]:
         return [law, Equation(mean, tuple(terms))]
     link = M(f"{family.link}(", rf"\operatorname{{{family.link}}}(") + mean + ")"
     return [law, Equation(link, tuple(terms))]
-
-
-def _cumulative(y: M, eta: M, name: str, link: str, terms: tuple[M, ...]) -> list[Line]:
-    """``y ~ Cumulative(η, c)``, ``logit P(y ≤ k) = c_k - η`` (k = 1..K-1), ``η = ...``."""
-    c = M("c", "c")
-    law = y + SIM + M(f"{name}(", rf"\operatorname{{{name}}}(") + eta + ", " + c + ")"
-    below = M("P(", "P(") + y + M(" ≤ k)", r" \le k)")
-    cut = M(f"{link} ", rf"\operatorname{{{link}}} ") + below + " = " + sym(c, "k") + " − " + eta
-    cut = cut + M(",   k = 1, …, K−1", r", \quad k = 1, \ldots, K-1")
-    return [law, cut, Equation(eta, terms)]
 
 
 def _covariance_matrix(nt: Notation, entries: list[RandomEntry]) -> M:
