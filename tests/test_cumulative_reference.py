@@ -213,7 +213,8 @@ def test_new_data_new_groups_checks_and_saving(fit, tmp_path):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fit.plot_ppc()
+    _, axes = fit.plot_ppc()  # a bar per category, labelled
+    assert [t.get_text() for t in axes[0].get_xticklabels()] == list(LEVELS)
     plt.close("all")
     again = hb.load(fit.save(tmp_path / "wine"))
     assert again.design.response_levels == LEVELS
