@@ -9,6 +9,8 @@ as brms's ``Intercept[k]``; the cut-points of the model as written (``η = X β`
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from hierbayes.design import Design
@@ -32,9 +34,10 @@ def ordered_values(x: np.ndarray) -> np.ndarray:
 
 
 def cutpoint_rows(
-    design: Design, priors: dict[str, Prior], prior_rows
+    design: Design, priors: dict[str, Prior], prior_rows: Callable[..., np.ndarray]
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The cut-points' prior rows (``K - 1`` x 4) and their unconstrained starting point."""
+    """The cut-points' prior rows (``K - 1`` x 4, from the layout's ``prior_rows``) and their
+    unconstrained starting point (the logits of the response's cumulative proportions)."""
     assert design.response_levels is not None
     size = len(design.response_levels) - 1
     rows = prior_rows("cutpoints", priors["cutpoints"], size, positive=False)
