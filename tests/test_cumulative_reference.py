@@ -178,6 +178,16 @@ def test_predictions_log_likelihood_and_summaries(fit):
         fixed["mean"].iloc[:4], post["cutpoints"].mean(("chain", "draw")).values
     )
     assert "cutpoint[1|2]" in str(fit.summary())
+    # conditional effects on the response scale: the expected category, as predict's mean
+    effects = fit.conditional_effects("temp")
+    by_mean = fit.predict(
+        pd.DataFrame({"temp": ["cold", "warm"], "contact": ["no", "no"]}),
+        groups="population",
+        kind="mean",
+    ).mean(("chain", "draw"))
+    assert effects["temp"].tolist() == ["cold", "warm"]
+    assert effects["contact"].tolist() == ["no", "no"]  # the reference level
+    np.testing.assert_allclose(effects["mean"], by_mean.values, rtol=1e-12)
     # convergence checks cover the cut-points
     ess = az.ess(post["cutpoints"].to_dataset())["cutpoints"].values
     assert fit.diagnostics.min_ess_bulk <= ess.min() + 1e-9
