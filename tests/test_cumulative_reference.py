@@ -21,7 +21,7 @@ from scipy.special import expit
 
 import hierbayes as hb
 from hierbayes.diagnostics import describe_parameter
-from hierbayes.errors import ArgumentError
+from hierbayes.errors import ArgumentError, SummaryError
 from hierbayes.loglik import pointwise_log_likelihood
 from hierbayes.predict.ordinal import check_kind
 
@@ -188,6 +188,8 @@ def test_predictions_log_likelihood_and_summaries(fit):
     assert effects["temp"].tolist() == ["cold", "warm"]
     assert effects["contact"].tolist() == ["no", "no"]  # the reference level
     np.testing.assert_allclose(effects["mean"], by_mean.values, rtol=1e-12)
+    with pytest.raises(SummaryError, match=r"not available for the cumulative family"):
+        fit.pooling()
     # convergence checks cover the cut-points
     ess = az.ess(post["cutpoints"].to_dataset())["cutpoints"].values
     assert fit.diagnostics.min_ess_bulk <= ess.min() + 1e-9
