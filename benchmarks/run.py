@@ -24,6 +24,7 @@ Usage::
     uv run --group bench python benchmarks/run.py --models hsb --parameterizations auto noncentered
     uv run --group bench python benchmarks/run.py --models sleepstudy --engines kernel pymc
     uv run --group bench python benchmarks/run.py --quick --models salamanders
+    uv run --group bench python benchmarks/run.py --quick --models wine
 """
 
 from __future__ import annotations
@@ -84,6 +85,15 @@ MODELS = {
         "statsmodels": None,
         "brms": "negbinomial",
     },
+    "wine": {
+        # ordinal ratings: cumulative logit with a judge effect, ordinal's wine data (72 rows)
+        "formula": "rating ~ temp + contact + (1 | judge)",
+        "family": "cumulative",
+        "data": lambda: _wine(),
+        "level2": lambda: None,
+        "statsmodels": None,
+        "brms": "cumulative",
+    },
 }
 
 BRMS_SCRIPT = r"""
@@ -103,6 +113,12 @@ cat("DIV", sum(nuts_params(fit, pars = "divergent__")$Value), "\n")
 cat("RHAT", max(rhat(fit), na.rm = TRUE), "\n")
 for (i in seq_len(nrow(s$fixed))) cat("FIX", rownames(s$fixed)[i], s$fixed$Estimate[i], "\n")
 """
+
+
+def _wine() -> pd.DataFrame:
+    data = pd.read_csv(Path(__file__).parents[1] / "tests/data/wine.csv", dtype={"judge": str})
+    data["rating"] = pd.Categorical(data["rating"], ordered=True)
+    return data
 
 
 def _min_ess(posterior, names) -> float:

@@ -30,6 +30,8 @@ from typing import Any
 import numpy as np
 import pymc as pm
 
+from hierbayes.build.initvals import ordered_starts
+
 __all__ = ["compile_nutpie"]
 
 _log = logging.getLogger(__name__)
@@ -112,6 +114,7 @@ def compile_nutpie(model: pm.Model) -> Any:
         init = cp._wrap_with_lock(
             make_initial_point_fn(
                 model=frozen,
+                overrides=ordered_starts(frozen) or None,  # an ordinal model's cut-points
                 default_strategy="support_point",
                 jitter_rvs=set(frozen.free_RVs),
                 return_transformed=True,

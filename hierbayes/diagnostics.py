@@ -114,6 +114,8 @@ def describe_parameter(var: str, coords: dict[str, str]) -> str:
         )
     if var == "sigma":
         return "the residual SD"
+    if var == "cutpoints":  # an ordinal model's
+        return f"the cut-point {values[0]}"
     kind, _, block = var.partition("|")
     factor = re.sub(r"\.\d+$", "", block)  # 'g.2' is the second group term on 'g'; keep 'a.b'
     if kind == "sd":
@@ -126,7 +128,11 @@ def describe_parameter(var: str, coords: dict[str, str]) -> str:
 
 
 def _population_vars(posterior: xr.Dataset) -> list[str]:
-    return [v for v in posterior.data_vars if v in ("b", "sigma") or v.startswith(("sd|", "cor|"))]
+    return [
+        v
+        for v in posterior.data_vars
+        if v in ("b", "sigma", "cutpoints") or v.startswith(("sd|", "cor|"))
+    ]
 
 
 def _rows(posterior: xr.Dataset) -> list[tuple[str, dict[str, str], xr.DataArray]]:

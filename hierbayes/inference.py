@@ -14,6 +14,7 @@ import numpy as np
 import pymc as pm
 import xarray as xr
 
+from hierbayes.build.initvals import ordered_starts
 from hierbayes.compile import compile_nutpie
 from hierbayes.density.rescue import SAMPLING_NOTES
 from hierbayes.density.sampler import CompiledDensity, sample_density
@@ -172,6 +173,8 @@ def sample(
         kwargs["nuts"] = {"target_accept": target_accept, "chain_method": "vectorized"}
     elif sampler == "pymc":
         kwargs["target_accept"] = target_accept
+    if sampler != "nutpie" and ordered_starts(model):  # an ordinal model's cut-points
+        kwargs["initvals"] = ordered_starts(model)
     pymc_logger = logging.getLogger("pymc")
     level = pymc_logger.level
     pymc_logger.setLevel(logging.ERROR)

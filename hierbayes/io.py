@@ -147,6 +147,12 @@ def fingerprint(design: Design) -> dict[str, Any]:
         "trials": _hash(design.trials),
         **({"offset": _hash(design.offset)} if design.offset is not None else {}),
         **({"weights": _hash(design.weights)} if design.weights is not None else {}),
+        # an ordinal response's categories, in order (the cut-points' labels)
+        **(
+            {"response_levels": list(design.response_levels)}
+            if design.response_levels is not None
+            else {}
+        ),
     }
 
 

@@ -72,7 +72,9 @@ def pointwise_log_likelihood(idata: xr.DataTree, design: Design) -> xr.DataTree:
     name = response_name(design)
     b = stacked(posterior, "b")
     own = design.family.params
-    theta = np.stack([stacked(posterior, name) for name in own], axis=1) if own else None
+    # (S, k): one column per scalar parameter, or per cut-point of an ordinal family
+    parts = [stacked(posterior, name).reshape(len(b), -1) for name in own]
+    theta = np.concatenate(parts, axis=1) if own else None
     us = {blk.name: stacked(posterior, f"u|{blk.name}") for blk in design.blocks}
     y = np.asarray(design.y, dtype=float)
     trials = np.asarray(design.trials if design.trials is not None else np.zeros(0), dtype=float)

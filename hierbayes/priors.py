@@ -229,9 +229,12 @@ def resolve_priors(
 
 
 def _expected_length(design: Design, name: str) -> int:
-    """Number of coefficients a prior covers: a group term's size for ``sd|``, else 1."""
+    """Number of coefficients a prior covers: a group term's size for ``sd|``, the number of
+    cut-points for ``cutpoints``, else 1."""
     if name.startswith("sd|"):
         return len(design.block(name[3:]).columns)
+    if name == "cutpoints" and design.response_levels is not None:  # one per cut-point
+        return len(design.response_levels) - 1
     return 1
 
 
@@ -242,8 +245,8 @@ def _check_length(name: str, prior: Prior, size: int) -> None:
             what = (
                 "a single value"
                 if size == 1
-                else f"a single value or {size} values (one per coefficient of the group term, "
-                "in the order the prior table shows)"
+                else f"a single value or {size} values (one per coefficient of the group term "
+                "or per cut-point, in the order the prior table shows)"
             )
             raise PriorError(
                 f"Parameter {key} of the prior for '{name}' has {length} values; it takes {what}."

@@ -59,7 +59,7 @@ OPTIONAL_MODEL_KEYS = {
 MISSING_KEYS = {"how", "dropped", "n_dropped"}
 MISSING_CHOICES = ("raise", "drop")
 DESIGN_KEYS = {"fixed_columns", "blocks", "y", "X", "trials"}
-OPTIONAL_DESIGN_KEYS = {"offset", "weights"}
+OPTIONAL_DESIGN_KEYS = {"offset", "weights", "response_levels"}
 BLOCK_KEYS = {"name", "factor", "columns", "levels", "Z", "codes"}
 
 # what hierbayes writes with zarr 3 (see hierbayes.io.save); nothing else is read
@@ -224,8 +224,10 @@ def _missing(check: _Check, record: Any) -> None:
 def _design(check: _Check, design: Any) -> None:
     check.keys(design, DESIGN_KEYS | OPTIONAL_DESIGN_KEYS, "design", required=False)
     check.keys({k: v for k, v in design.items() if k in DESIGN_KEYS}, DESIGN_KEYS, "design")
-    for key in OPTIONAL_DESIGN_KEYS & set(design):
+    for key in {"offset", "weights"} & set(design):
         check.digest(design[key], f"design.{key}")
+    if "response_levels" in design:  # an ordinal response's categories
+        check.names(design["response_levels"], "design.response_levels")
     check.names(design["fixed_columns"], "design.fixed_columns")
     check.digest(design["y"], "design.y")
     check.digest(design["X"], "design.X")

@@ -148,3 +148,15 @@ def test_link_is_passed_to_the_model_and_a_wrong_one_is_one_line(tmp_path, capsy
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert "The bernoulli family has no link 'log'; choose one of logit, cloglog, probit" in err
+
+
+def test_fit_an_ordinal_response_from_a_csv(capsys):
+    from pathlib import Path
+
+    wine = Path(__file__).parent / "data" / "wine.csv"
+    args = ["fit", str(wine), "rating ~ temp + contact + (1 | judge)", "--family", "cumulative"]
+    assert main([*args, "--draws", "100", "--tune", "100", "--chains", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "family: cumulative, link: logit" in out
+    fixed = out.split("Fixed effects:")[1].split("Diagnostics:")[0]
+    assert "cutpoint[1|2]" in fixed and "cutpoint[4|5]" in fixed and "Intercept" not in fixed

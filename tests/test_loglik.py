@@ -92,3 +92,23 @@ def test_observed_data_carries_the_row_labels(data):
     observed = observed_data(design, labels)
     assert list(observed["obs"].values[:2]) == ["r0", "r1"]
     np.testing.assert_array_equal(observed["y"].values, data["y"].values)
+
+
+def test_pointwise_log_likelihood_of_the_cumulative_family_matches_pymc(data):
+    # the prior's cut-point draws are not ordered (forward sampling ignores the transform): sort
+    # them, and the cut-points of the model as written follow from the centred ones
+    design = make_design(parse_formula("s ~ x + (1 | g)"), data, family="cumulative")
+    priors, _ = resolve_priors(design, {})
+    model = build_model(design, priors, "noncentered", obs_index=data.index)
+    prior = pm.sample_prior_predictive(draws=30, model=model, random_seed=2)
+    posterior = prior["prior"].to_dataset()
+    centred = np.sort(posterior["cutpoints_c"].values, axis=-1)
+    shift = posterior["beta"].values @ design.X.mean(axis=0)
+    posterior["cutpoints_c"] = posterior["cutpoints_c"].copy(data=centred)
+    posterior["cutpoints"] = posterior["cutpoints"].copy(data=centred + shift[..., None])
+    idata = xr.DataTree.from_dict({"posterior": posterior, "observed_data": prior["observed_data"]})
+    with model:
+        expected = pm.compute_log_likelihood(idata.copy(), progressbar=False)
+    got = pointwise_log_likelihood(idata, design)["log_likelihood"]["s"].values
+    assert np.isfinite(got).all()
+    np.testing.assert_allclose(got, expected["log_likelihood"]["s"].values, rtol=1e-9)

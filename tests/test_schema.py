@@ -138,3 +138,12 @@ def test_the_link_is_saved_and_checked_against_the_registry(tmp_path: Path) -> N
             check_model_json(bad, "model.json")
     del meta["link"]  # files written before links: the family's default
     check_model_json(meta, "model.json")
+
+
+def test_an_ordinal_models_category_labels_are_checked(meta: dict) -> None:
+    meta["design"]["response_levels"] = ["low", "mid", "high"]
+    check_model_json(meta, "model.json")
+    for bad in ("low", ["low", 3], ["low", ""]):
+        meta["design"]["response_levels"] = bad
+        with pytest.raises(FileFormatError, match=r"missing or bad 'design\.response_levels"):
+            check_model_json(meta, "model.json")

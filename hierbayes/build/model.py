@@ -10,6 +10,7 @@ import pandas as pd
 import pymc as pm
 import pytensor.tensor as pt
 
+from hierbayes.build.cutpoints import CUTPOINT_DIM, add_cutpoints
 from hierbayes.build.groups import (
     PARAMETERIZATIONS,
     add_covariance,
@@ -22,11 +23,19 @@ from hierbayes.build.marginal import add_marginal_likelihood, factor_design
 from hierbayes.build.nested_marginal import add_nested_likelihood, nested_chain
 from hierbayes.build.priors import prior_rv
 from hierbayes.design import Design
+from hierbayes.design.ordinal import cutpoint_labels
 from hierbayes.design.weights import column_means
 from hierbayes.errors import ModelSpecError
 from hierbayes.priors import Prior
 
-__all__ = ["FIXED_DIM", "OBS_DIM", "build_model", "resolve_parameterization", "response_name"]
+__all__ = [
+    "CUTPOINT_DIM",
+    "FIXED_DIM",
+    "OBS_DIM",
+    "build_model",
+    "resolve_parameterization",
+    "response_name",
+]
 
 OBS_DIM = "obs"
 FIXED_DIM = "term"
@@ -230,6 +239,8 @@ def _coords(design: Design, obs_index: pd.Index | None) -> dict[str, Any]:
         coords[group_dim(block)] = list(block.levels)
         coords[block.term_dim] = list(block.columns)
         coords[f"{block.term_dim}_bis"] = list(block.columns)
+    if design.response_levels is not None:
+        coords[CUTPOINT_DIM] = cutpoint_labels(design.response_levels)
     return coords
 
 
@@ -247,7 +258,8 @@ def _fixed_effects(design: Design, priors: dict[str, Prior]) -> tuple[Any, Any, 
     slope_idx = [j for j, c in enumerate(columns) if c != "Intercept"]
     Xs = X[:, slope_idx]
     # weighted with likelihood weights, as the kernel's centring
-    means = column_means(Xs, design.weights) if has_intercept else np.zeros(len(slope_idx))
+    centred = has_intercept or design.family.cutpoints  # cut-points: at the means, as brms
+    means = column_means(Xs, design.weights) if centred else np.zeros(len(slope_idx))
     Xc = Xs - means
     eta: Any = 0.0
     beta = None
@@ -330,7 +342,10 @@ def build_model(
                 rest = rest + u[codes, 0]
             else:
                 rest = rest + (pt.as_tensor(block.Z) * u[codes]).sum(axis=1)
-        own = {name: prior_rv(name, priors[name]) for name in design.family.params}
+        ordinal = design.family.cutpoints
+        own = {name: prior_rv(name, priors[name]) for name in design.family.params if not ordinal}
+        if ordinal:  # the cut-points, with the linear predictor as written (uncentred)
+            fixed = fixed + add_cutpoints(design, priors)[1]
         sigma = own.get("sigma")
         nested = nested_chain(design, marginal) if marginal else None
         if nested is not None:

@@ -30,7 +30,8 @@ M_EFF_SIZE = 9  # Σ J q over the sampled (not integrated-out) group terms
 M_COV_SIZE = 10  # Σ q² over all group terms
 M_SD_SIZE = 11  # Σ q over all group terms
 M_NFPAR = 12  # number of the family's own parameters
-M_SIZE = 13
+M_ORDERED = 13  # 1: the own parameters are one ordered vector (cut-points), see density.ordered
+M_SIZE = 14
 
 # per-block integer header
 B_Q = 0

@@ -15,7 +15,8 @@ import xarray as xr
 from scipy.special import expit
 
 from hierbayes.build.groups import group_dim
-from hierbayes.build.model import FIXED_DIM
+from hierbayes.build.model import CUTPOINT_DIM, FIXED_DIM
+from hierbayes.density.cutpoints import ordered_values
 from hierbayes.density.layout import BlockLayout, Layout
 
 __all__ = ["correlation_factor", "named_draws", "posterior_dataset"]
@@ -112,6 +113,9 @@ def named_draws(layout: Layout, X: np.ndarray) -> dict[str, np.ndarray]:
             out.update(effects)
     for name, at in layout.family_params.items():
         out[name] = expit(X[:, at]) if name in layout.logit_params else np.exp(X[:, at])
+    if layout.cutpoints is not None:  # at the predictors' means, then as the model is written
+        out["cutpoints_c"] = ordered_values(X[:, layout.cutpoints])
+        out["cutpoints"] = out["cutpoints_c"] + (beta @ layout.means)[:, None]
     return out
 
 
@@ -126,6 +130,10 @@ def posterior_dataset(layout: Layout, X: np.ndarray, obs_index: object = None) -
         "Intercept_c": ((), {}),
         "b": ((FIXED_DIM,), {FIXED_DIM: fixed}),
         **{name: ((), {}) for name in layout.family_params},
+        **{
+            name: ((CUTPOINT_DIM,), {CUTPOINT_DIM: list(layout.cutpoint_labels)})
+            for name in ("cutpoints", "cutpoints_c")
+        },
     }
     for bl in layout.blocks:
         block = bl.block

@@ -71,6 +71,7 @@ from hierbayes.density.codes import (
     M_NDIM,
     M_NFPAR,
     M_NOBS,
+    M_ORDERED,
     M_P,
     M_SD_SIZE,
     M_SUFFSTAT,
@@ -88,6 +89,7 @@ from hierbayes.density.effects import (
 )
 from hierbayes.density.marginal import marginal_rows, marginal_suffstat
 from hierbayes.density.nested_marginal import NESTED, nested_suffstat
+from hierbayes.density.ordered import ordered_backward, ordered_forward
 from hierbayes.density.prior_density import log_prior, log_prior_own
 from hierbayes.density.table import dot, farr, iarr
 from hierbayes.families.dispatch import loglik_grad
@@ -188,7 +190,10 @@ def logp_grad(x, table, grad):
     theta = np.empty(nf)
     jac = np.empty(nf)
     fpriors = farr(table, A_PRIOR_FPAR)
-    for k in range(nf):
+    ordered = meta[M_ORDERED] == 1  # cut-points: one ordered vector (density.ordered)
+    if ordered:
+        lp += ordered_forward(fpriors, x, spos, theta, grad)
+    for k in range(0 if ordered else nf):
         lps, theta[k], jac[k] = log_prior_own(fpriors, k, x[spos + k], grad, spos + k)
         lp += lps
     sigma = theta[0] if nf > 0 else 1.0  # σ of a gaussian model
@@ -219,7 +224,9 @@ def logp_grad(x, table, grad):
         else:
             tbar = np.zeros(nf)
             loglik = _family_loglik(table, meta, eta, theta, tbar)
-            for k in range(nf):
+            if ordered:
+                ordered_backward(x, spos, tbar, grad)
+            for k in range(0 if ordered else nf):
                 grad[spos + k] += tbar[k] * jac[k]
         lp += loglik
         _linear_backward(table, meta, eta, grad, Ubar)

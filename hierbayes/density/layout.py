@@ -16,8 +16,10 @@ import numpy as np
 from scipy.special import gammaln
 
 from hierbayes.density import codes as K
+from hierbayes.density.cutpoints import cutpoint_rows
 from hierbayes.density.kernel import logp_grad
 from hierbayes.design import Design, GroupBlock
+from hierbayes.design.ordinal import cutpoint_labels
 from hierbayes.design.weights import column_means
 from hierbayes.errors import PriorError
 from hierbayes.families import log_density_constant
@@ -134,7 +136,8 @@ def centred_fixed_design(design: Design) -> tuple[np.ndarray, np.ndarray, bool]:
     slopes = [j for j, c in enumerate(columns) if c != "Intercept"]
     Xs = design.X[:, slopes]
     # weighted means with likelihood weights, so aggregated and expanded data agree
-    means = column_means(Xs, design.weights) if has_intercept else np.zeros(len(slopes))
+    centred = has_intercept or design.family.cutpoints  # cut-points: at the means, as brms
+    means = column_means(Xs, design.weights) if centred else np.zeros(len(slopes))
     parts = ([np.ones((design.n_obs, 1))] if has_intercept else []) + [Xs - means]
     return np.ascontiguousarray(np.column_stack(parts), dtype=float), means, has_intercept
 
@@ -183,6 +186,9 @@ class Layout:
         its logit for those in ``logit_params``.
     logit_params : frozenset of str
         The own parameters that are probabilities, sampled on the logit scale (``zi``).
+    cutpoints : slice or None
+        The ordered cut-points of an ordinal family, unconstrained
+        (:mod:`hierbayes.density.cutpoints`), with their labels ``cutpoint_labels``.
     blocks : tuple of BlockLayout
     table : ndarray of int64
         Number of arrays, then the address and length of each: what the kernel reads.
@@ -204,6 +210,8 @@ class Layout:
     center: np.ndarray
     family_params: dict[str, int] = field(default_factory=dict)
     logit_params: frozenset[str] = frozenset()
+    cutpoints: slice | None = None
+    cutpoint_labels: tuple[str, ...] = ()
 
     def logp_grad(self, x: np.ndarray) -> tuple[float, np.ndarray]:
         """Log density and gradient at ``x`` (for tests and checks; sampling calls the kernel
@@ -352,7 +360,7 @@ def make_layout(
             ]
         )
         blocks.append(BlockLayout(block, sd, corr, effects, choice, block.name == shifted))
-    own = design.family.params
+    own = () if design.family.cutpoints else design.family.params
     unit = [design.family.transform(name) == "logit" for name in own]
     own_rows = [
         prior_rows(name, priors[name], 1, positive=True, unit=u)
@@ -362,11 +370,19 @@ def make_layout(
     family_params = slice(pos, pos + len(own))
     pos += len(own)
     center.extend(_support_point(rows, positive=True) for rows in own_rows)
+    cut = None
+    if design.family.cutpoints:  # one ordered vector of own parameters
+        own_priors, start = cutpoint_rows(design, priors, prior_rows)
+        cut = slice(pos, pos + len(start))
+        pos = cut.stop
+        center.append(start)
     meta = np.zeros(K.M_SIZE, dtype=np.int64)
     meta[K.M_NDIM], meta[K.M_FAMILY], meta[K.M_NOBS], meta[K.M_P] = pos, design.family.code, n, p
     meta[K.M_NBLOCKS] = len(design.blocks)
-    meta[K.M_FPAR] = family_params.start if own else -1
-    meta[K.M_NFPAR] = len(own)
+    sampled = cut or family_params  # the family's own parameters in x
+    meta[K.M_FPAR] = sampled.start if own or cut else -1
+    meta[K.M_NFPAR] = sampled.stop - sampled.start
+    meta[K.M_ORDERED] = int(cut is not None)
     meta[K.M_EFF_SIZE], meta[K.M_COV_SIZE], meta[K.M_SD_SIZE] = eff_at, cov_at, sd_at
     empty = np.zeros(0)
     suff = {k: empty for k in ("wtw", "wty", "yty", "ztz", "ztw", "zty", "mz")}
@@ -447,6 +463,8 @@ def make_layout(
         center=np.concatenate(center),
         family_params=dict(zip(own, range(family_params.start, family_params.stop), strict=True)),
         logit_params=frozenset(name for name, u in zip(own, unit, strict=True) if u),
+        cutpoints=cut,
+        cutpoint_labels=tuple(cutpoint_labels(design.response_levels or ())),
     )
 
 

@@ -21,6 +21,7 @@ from formulaic.errors import FormulaicError
 from hierbayes.design.level2 import Level2Input, merge_level2
 from hierbayes.design.missing import drop_missing
 from hierbayes.design.offset import offset_values
+from hierbayes.design.ordinal import drop_intercept, ordinal_response
 from hierbayes.design.validate import (
     check_frame,
     check_group_labels,
@@ -125,6 +126,7 @@ class Design:
     dropped: dict[str, int] = field(default_factory=dict)
     kept: np.ndarray | None = None
     n_dropped: int = 0
+    response_levels: tuple[str, ...] | None = None
 
     @property
     def offset_or_zero(self) -> np.ndarray:
@@ -418,10 +420,16 @@ def make_design(
     data = data.reset_index(drop=True)
     for name in needed:
         # levels that never occur (left over from subsetting) would give all-zero columns
-        if isinstance(data[name].dtype, pd.CategoricalDtype):
+        if isinstance(data[name].dtype, pd.CategoricalDtype) and not (
+            fam.cutpoints and name == spec.fixed.response  # an ordinal scale keeps its categories
+        ):
             data[name] = data[name].cat.remove_unused_categories()
 
-    y = _response(data, spec)
+    response_levels = None
+    if fam.cutpoints and spec.fixed.response in data.columns:
+        y, response_levels = ordinal_response(data[spec.fixed.response], spec.fixed.response)
+    else:
+        y = _response(data, spec)
     trials_values = None if trials_name is None else data[trials_name].to_numpy(dtype=float)
     if trials_name is not None and not fam.needs_trials:
         raise FamilyError(
@@ -432,6 +440,8 @@ def make_design(
 
     X, fixed_columns, fixed_spec = _matrix(spec.fixed.expr, data, "the fixed effects")
     _check_rank(X, fixed_columns)
+    if fam.cutpoints:  # the cut-points take the place of the intercept
+        X, fixed_columns = drop_intercept(X, fixed_columns, spec.fixed.response)
     check_predictor_scale(X, fixed_columns, y, fam.name)
 
     blocks: list[GroupBlock] = []
@@ -466,4 +476,5 @@ def make_design(
         dropped=dropped,
         kept=kept if dropped else None,
         n_dropped=int((~kept).sum()),
+        response_levels=response_levels,
     )

@@ -29,6 +29,7 @@ from hierbayes.equations.notation import (
     RBNotation,
     get_notation,
 )
+from hierbayes.equations.ordinal import cumulative_lines
 from hierbayes.equations.structure import CONSTANT, RandomEntry
 from hierbayes.families.links import link_symbol
 from hierbayes.priors import Prior
@@ -147,6 +148,8 @@ def _observation(nt: Notation, sub: str, terms: list[M]) -> list[Line]:
         return [Equation(y, (*terms, residual), tail=law)]
     letter = M(*family.mean_symbol)
     mean = sym(letter, sub)
+    if family.cutpoints:  # ordinal: cut-points c_k in place of the intercept
+        return cumulative_lines(y, mean, family.law, family.link, tuple(terms))
     args = [mean] if s.trials is None else [var(s.trials, sub), mean]
     args += [M(*symbol) for symbol in family.param_symbols]  # the family's own: NB's φ, ...
     name = family.law
@@ -435,6 +438,12 @@ def _priors(nt: Notation, model: Model) -> Section:
         elif name in s.family.params[: len(s.family.param_symbols)]:  # φ of the law above
             symbol = s.family.param_symbols[s.family.params.index(name)]
             lines.append(M(*symbol) + SIM + _prior(prior) + note)
+        elif name == "cutpoints":
+            note = M(
+                "   [cutpoints, at the means of the predictors]",
+                r"\qquad\text{[cutpoints, at the means of the predictors]}",
+            )
+            lines.append(sym(M("c", "c"), "k") + SIM + _prior(prior) + note)
         else:
             lines.append(M(name, rf"\text{{{escape(name)}}}") + SIM + _prior(prior))
     population.sort(key=lambda kl: kl[0])

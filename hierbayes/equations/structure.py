@@ -211,6 +211,8 @@ def level_structure(design: Design, *, flat: bool = False) -> LevelStructure:
     for structure in design.fixed_formulaic_spec.structure:
         factors = _term_factors(structure.term)
         for column in structure.columns:
+            if str(column) not in design.fixed_columns:  # an ordinal model's intercept
+                continue
             fixed.append(FixedEntry(str(column), _path(column, factors, classify, depth)))
     random = []
     blocks = []

@@ -5,7 +5,8 @@ A family module (:mod:`~hierbayes.families.gaussian`, :mod:`~hierbayes.families.
 :mod:`~hierbayes.families.negativebinomial`, :mod:`~hierbayes.families.student_t`,
 :mod:`~hierbayes.families.gamma`, :mod:`~hierbayes.families.lognormal`,
 :mod:`~hierbayes.families.beta`, :mod:`~hierbayes.families.zero_inflated_poisson`,
-:mod:`~hierbayes.families.zero_inflated_negativebinomial`) holds all there is to
+:mod:`~hierbayes.families.zero_inflated_negativebinomial`, :mod:`~hierbayes.families.cumulative`)
+holds all there is to
 know about its family: compiled log-likelihood and derivatives (reached by the kernel through
 :mod:`hierbayes.families.dispatch`), PyMC likelihood, response simulator and log density, mean,
 response check, default priors of its own parameters, latent-scale variance and notation, in one
@@ -28,6 +29,7 @@ from hierbayes.families import (
     beta,
     binomial,
     cloglog,
+    cumulative,
     gamma,
     gaussian,
     lognormal,
@@ -57,6 +59,7 @@ FAMILIES: dict[str, Family] = {
         beta.FAMILY,
         zero_inflated_poisson.FAMILY,
         zero_inflated_negativebinomial.FAMILY,
+        cumulative.FAMILY,
     )
 }
 # families with a link other than their default (bernoulli and binomial: probit, cloglog)

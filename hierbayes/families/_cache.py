@@ -25,6 +25,7 @@ _KERNEL = (
     "prior_density.py",
     "effects.py",
     "marginal.py",
+    "ordered.py",
     "kernel.py",
     "nested_marginal.py",
 )

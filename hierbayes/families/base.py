@@ -153,6 +153,10 @@ class Family:
         SD centre and scale the default priors of the population-level and group-level terms
         as gaussian's ``y`` does (lognormal: ``log y``); ``None``: the GLM defaults (centre 0,
         scale 1).
+    cutpoints
+        Whether the family's only own parameter is the vector ``cutpoints`` of ``K - 1``
+        ordered cut-points of an ordinal response with ``K`` categories, which take the place of
+        the population intercept (the cumulative family).
 
     Examples
     --------
@@ -202,6 +206,8 @@ class Family:
                 f"({', '.join(self.params)})."
             )
         return self.mean(eta, params)
+
+    cutpoints: bool = False
 
     @property
     def has_sigma(self) -> bool:

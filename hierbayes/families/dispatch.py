@@ -29,6 +29,7 @@ from hierbayes.families import (
     beta,
     binomial,
     cloglog,
+    cumulative,
     gamma,
     gaussian,
     lognormal,
@@ -111,6 +112,8 @@ def loglik_grad(code, y, eta, trials, weights, theta, tbar):
     if code == zero_inflated_negativebinomial.CODE:
         fam = (zero_inflated_negativebinomial.prepare, zero_inflated_negativebinomial.row)
         return _grad_loop(*fam, y, eta, trials, weights, theta, tbar)
+    if code == cumulative.CODE:  # a vector of cut-points: its own loop
+        return cumulative.grad_loop(y, eta, weights, theta, tbar)
     return np.nan
 
 
@@ -154,6 +157,8 @@ def eta_derivs(code, y, eta, trials, theta, d1, d2, d3):
         _derivs_loop(*fam, y, eta, trials, theta, d1, d2, d3)
     elif code == zero_inflated_negativebinomial.CODE:
         fam = (zero_inflated_negativebinomial.prepare, zero_inflated_negativebinomial.derivs)
+    elif code == cumulative.CODE:
+        fam = (cumulative.prepare, cumulative.derivs)
         _derivs_loop(*fam, y, eta, trials, theta, d1, d2, d3)
     else:
         d1[:] = np.nan
@@ -206,6 +211,8 @@ def loglik_rows(code, y, eta, trials, weights, theta, const):
         _rows_loop(*fam, y, eta, trials, weights, theta, const)
     elif code == zero_inflated_negativebinomial.CODE:
         fam = (zero_inflated_negativebinomial.prepare, zero_inflated_negativebinomial.row)
+    elif code == cumulative.CODE:
+        fam = (cumulative.prepare, cumulative.row)
         _rows_loop(*fam, y, eta, trials, weights, theta, const)
     else:
         eta[:, :] = np.nan

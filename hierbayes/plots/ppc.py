@@ -86,10 +86,18 @@ def _density(
 
 
 def _counts(
-    ax: Axes, y: np.ndarray, yrep: np.ndarray, name: str, prob: float, w: np.ndarray | None = None
+    ax: Axes,
+    y: np.ndarray,
+    yrep: np.ndarray,
+    name: str,
+    prob: float,
+    w: np.ndarray | None = None,
+    levels: tuple[str, ...] | None = None,
 ) -> None:
     top = int(max(y.max(), np.quantile(yrep, 0.995)))
-    if top + 1 <= _MAX_BARS:
+    if levels is not None:  # an ordinal response: its categories 1..K, labelled
+        edges = np.arange(1, len(levels) + 2) - 0.5
+    elif top + 1 <= _MAX_BARS:
         edges = np.arange(top + 2) - 0.5
     else:
         edges = np.linspace(-0.5, top + 0.5, _MAX_BARS + 1)
@@ -103,6 +111,8 @@ def _counts(
     ax.vlines(centers, interval[0], interval[1], color=COLORS["predicted"], lw=2)
     ax.scatter(centers, replicated.mean(axis=0), color=COLORS["predicted"], s=16, zorder=3)
     ax.set_xlabel(name)
+    if levels is not None:
+        ax.set_xticks(centers, list(levels))
     ax.set_ylabel("proportion of observations")
     ax.legend(
         handles=[
@@ -253,7 +263,7 @@ def plot_ppc(
         if not design.family.discrete:
             _density(axes[0], y, yrep, name, w)
         else:
-            _counts(axes[0], y, yrep, name, prob, w)
+            _counts(axes[0], y, yrep, name, prob, w, design.response_levels)
         axes[0].set_title("Posterior predictive check", fontsize=10, pad=24)
     else:
         J = len(factor_blocks(design, factor).levels)

@@ -59,6 +59,11 @@ def _values(da: xr.DataArray, *dims: str) -> np.ndarray:
     return np.asarray(da.transpose("chain", "draw", *dims).values, dtype=float)
 
 
+def _extra(da: xr.DataArray) -> list[str]:
+    """The dimensions of a variable besides chain and draw (a family's cut-points)."""
+    return [str(d) for d in da.dims if d not in ("chain", "draw")]
+
+
 def posterior_draws(fit: Fit) -> PosteriorDraws:
     """Extract the fit's posterior draws, selecting every coordinate by its label."""
     posterior = fit.idata["posterior"].to_dataset()
@@ -79,6 +84,7 @@ def posterior_draws(fit: Fit) -> PosteriorDraws:
             else None
         )
     sigma = _values(posterior["sigma"]) if "sigma" in posterior else None
+    own = design.family.params
     return PosteriorDraws(
         chain=posterior["chain"].values,
         draw=posterior["draw"].values,
@@ -87,7 +93,7 @@ def posterior_draws(fit: Fit) -> PosteriorDraws:
         sd=sd,
         cor=cor,
         sigma=sigma,
-        params={name: _values(posterior[name]) for name in design.family.params},
+        params={name: _values(posterior[name], *_extra(posterior[name])) for name in own},
     )
 
 

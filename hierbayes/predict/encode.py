@@ -321,6 +321,8 @@ def _matrix(spec: FormulaicSpec, data: pd.DataFrame, columns: tuple[str, ...], w
         if "categories outside of the nominated levels" in text:
             raise UnknownLevelError(f"The new data has an unseen level in {what}: {text}")
         warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
+    if "Intercept" in mm.columns and "Intercept" not in columns:  # ordinal: the cut-points
+        mm = mm.drop(columns="Intercept")
     got = tuple(str(c) for c in mm.columns)
     if got != columns:
         raise DataError(

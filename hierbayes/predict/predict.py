@@ -44,6 +44,7 @@ from hierbayes.design.level2 import _show
 from hierbayes.errors import DataError, UnknownGroupError
 from hierbayes.predict.draws import PosteriorDraws, new_group_effects, posterior_draws
 from hierbayes.predict.encode import Encoded, encode, encode_training
+from hierbayes.predict.ordinal import CATEGORY_DIM, check_kind, labels_of, ordinal_values, pps_table
 from hierbayes.predict.response import sample_response
 from hierbayes.summaries.stats import DEFAULT_PROB, summarize
 from hierbayes.validate import check_choice, check_seed
@@ -54,9 +55,9 @@ if TYPE_CHECKING:
 __all__ = ["GROUPS", "KINDS", "linear_predictor", "posterior_predictive", "predict"]
 
 Groups = Literal["existing", "new", "population", "marginal"]
-Kind = Literal["mean", "linear", "pps"]
+Kind = Literal["mean", "linear", "pps", "prob"]
 GROUPS: tuple[str, ...] = ("existing", "new", "population", "marginal")
-KINDS: tuple[str, ...] = ("mean", "linear", "pps")
+KINDS: tuple[str, ...] = ("mean", "linear", "pps", "prob")
 
 
 def _check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
@@ -127,6 +128,8 @@ def _values(
     eta = linear_predictor(draws, design, encoded, groups, rng)
     if kind == "linear":
         return eta
+    if design.family.cutpoints and kind in ("mean", "prob"):  # needs the cut-points
+        return ordinal_values(eta, _own(draws)["cutpoints"], kind)
     if kind == "mean":
         return design.family.expected(eta, _own(draws))
     return sample_response(design.family, eta, rng=rng, params=_own(draws), trials=encoded.trials)
@@ -156,10 +159,13 @@ def predict(
         take their training values, new groups those of ``level2``. Default: the training data.
     groups : {"existing", "new", "population", "marginal"}
         Which group effects enter the prediction (``"marginal"``: averaged over new groups).
-    kind : {"mean", "linear", "pps"}
+    kind : {"mean", "linear", "pps", "prob"}
         Expected response (inverse link of the linear predictor), the linear predictor, or a
         posterior predictive draw with the family's observation noise (binomial needs the trials
-        column in ``newdata``).
+        column in ``newdata``). Ordinal (cumulative) models: ``"mean"`` is the expected
+        category number (categories numbered 1..K), ``"prob"`` each category's probability
+        (an extra ``category`` dimension, brms's ``posterior_epred``), ``"pps"`` draws category
+        labels (``summary=True``: the share of draws in each category per row).
     level2 : dict, optional
         ``{factor: one-row-per-group table}`` with the level-2 predictors of new groups.
     random_seed : int or numpy.random.Generator, optional
@@ -188,6 +194,7 @@ def predict(
     """
     _check_choice("groups", groups, GROUPS)
     _check_choice("kind", kind, KINDS)
+    check_kind(fit.design, kind, groups)
     if groups == "marginal" and kind == "pps":
         from hierbayes.predict.marginal import NO_PPS
 
@@ -209,16 +216,25 @@ def predict(
     rng = np.random.default_rng(check_seed(random_seed, generator=True))
     draws = posterior_draws(fit)
     values = _values(fit, draws, encoded, groups, kind, rng, newdata)
+    dims = ("chain", "draw", OBS_DIM)
+    coords = {"chain": draws.chain, "draw": draws.draw, OBS_DIM: np.asarray(encoded.index)}
+    if kind == "prob":  # an ordinal model's categories
+        dims, coords[CATEGORY_DIM] = (*dims, CATEGORY_DIM), list(design.response_levels or ())
+    elif kind == "pps" and design.family.cutpoints:
+        values = labels_of(design, values)
     da = xr.DataArray(
         values,
-        dims=("chain", "draw", OBS_DIM),
-        coords={"chain": draws.chain, "draw": draws.draw, OBS_DIM: np.asarray(encoded.index)},
+        dims=dims,
+        coords=coords,
         name=response_name(design),
         attrs={"kind": kind, "groups": groups},
     )
     if not summary:
         return da
-    return summarize(da, prob=prob).set_index(OBS_DIM)
+    if kind == "pps" and design.family.cutpoints:
+        return pps_table(da, design)
+    index = [OBS_DIM, CATEGORY_DIM] if kind == "prob" else OBS_DIM
+    return summarize(da, prob=prob).set_index(index)
 
 
 def posterior_predictive(
@@ -255,6 +271,9 @@ def posterior_predictive(
     """
     draws = predict(fit, kind="pps", groups="existing", random_seed=random_seed)
     assert isinstance(draws, xr.DataArray)
+    if fit.design.family.cutpoints:  # category labels back to the observed data's numbers
+        levels = list(fit.design.response_levels or ())
+        draws = draws.copy(data=np.vectorize(levels.index, otypes=[np.int64])(draws.values) + 1)
     observed = fit.idata["observed_data"].to_dataset()
     name = str(draws.name)
     dataset = xr.Dataset({name: draws.assign_coords({OBS_DIM: observed[OBS_DIM].values})})

@@ -20,12 +20,15 @@ from scipy import stats
 from scipy.special import gammaln
 
 from hierbayes.build import FIXED_DIM, OBS_DIM, group_dim, response_name
+from hierbayes.build.cutpoints import CUTPOINT_DIM
 from hierbayes.density import codes as K
 from hierbayes.density.layout import Unsupported, centred_fixed_design, prior_rows
 from hierbayes.design import Design
+from hierbayes.design.ordinal import cutpoint_labels
 from hierbayes.errors import PriorError
 from hierbayes.loglik import effects_term, observed_data
 from hierbayes.predict.draws import new_group_effects
+from hierbayes.predict.ordinal import ordered_prior_draws
 from hierbayes.predict.response import sample_response
 from hierbayes.priors import Prior
 
@@ -250,9 +253,21 @@ def prior_draws(
         u = new_group_effects(sd, cor, len(block.levels), rng)
         gdim = group_dim(block)
         put(f"u|{block.name}", u, (gdim, tdim), {gdim: list(block.levels), **terms})
-    for name in design.family.params:  # sigma, Student-t's nu, a shape: all positive
-        value = sample_prior(name, priors[name], 1, n, rng, positive=True)[:, 0]
-        put(name, value, (), {})
+    if design.family.cutpoints:  # ordered, at the predictors' means; then as the model is written
+        labels = cutpoint_labels(design.response_levels or ())
+        prior = priors["cutpoints"]
+        centred = ordered_prior_draws(
+            lambda m: sample_prior("cutpoints", prior, len(labels), m, rng, positive=False),
+            n,
+            "cutpoints",
+            exchangeable=all(np.size(v) == 1 for v in prior.kwargs.values()),
+        )
+        shift = b @ centred_fixed_design(design)[1]
+        put("cutpoints", centred + shift[:, None], (CUTPOINT_DIM,), {CUTPOINT_DIM: labels})
+    else:
+        for name in design.family.params:  # sigma, Student-t's nu, a shape: all positive
+            value = sample_prior(name, priors[name], 1, n, rng, positive=True)[:, 0]
+            put(name, value, (), {})
     dataset = xr.Dataset(out)
     dataset.attrs = {"generated_by": "hierbayes.predict.prior.prior_draws"}
     return dataset
@@ -319,6 +334,9 @@ def _linear_predictor(design: Design, draws: xr.Dataset) -> np.ndarray:
 
 def _response_draws(design: Design, draws: xr.Dataset, rng) -> np.ndarray:
     eta = _linear_predictor(design, draws)
+    if "cutpoints" in draws:  # an ordinal model: category numbers
+        cut = {"cutpoints": _values(draws["cutpoints"])[:, None, :]}
+        return sample_response(design.family, eta, rng=rng, params=cut)
     own = {name: _values(draws[name])[:, None] for name in design.family.params if name in draws}
     return sample_response(design.family, eta, rng=rng, params=own, trials=design.trials)
 

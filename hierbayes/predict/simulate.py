@@ -18,9 +18,11 @@ import pandas as pd
 from hierbayes.build import response_name
 from hierbayes.design import Design, GroupBlock
 from hierbayes.errors import DataError, Level2Error, MissingColumnError
+from hierbayes.families.cumulative import expected_category
 from hierbayes.frames import as_pandas
 from hierbayes.predict.draws import PosteriorDraws, new_group_effects, posterior_draws
 from hierbayes.predict.encode import block_matrix, encode, predictor_variables
+from hierbayes.predict.ordinal import labels_of
 from hierbayes.predict.response import sample_response
 from hierbayes.summaries.tables import unaligned_terms
 from hierbayes.validate import check_count, check_seed
@@ -337,9 +339,11 @@ def _simulate_rows(
     out.insert(3, "row", np.concatenate([np.arange(s) for s in sizes]))
     out["linear"] = eta
     own = {name: value[ci, di] for name, value in draws.params.items()}
-    out["mean"] = design.family.expected(eta, own)
+    if design.family.cutpoints:  # expected category number; draws of category labels
+        out["mean"] = expected_category(eta, own["cutpoints"])
+    else:
+        out["mean"] = design.family.expected(eta, own)
     if observations:
-        out[response_name(design)] = sample_response(
-            design.family, eta, rng=rng, params=own, trials=encoded.trials
-        )
+        y = sample_response(design.family, eta, rng=rng, params=own, trials=encoded.trials)
+        out[response_name(design)] = labels_of(design, y) if design.family.cutpoints else y
     return out

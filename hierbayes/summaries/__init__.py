@@ -1,5 +1,6 @@
 """Summaries: tidy tables of a fit, all labelled (term names, factors, group labels)."""
 
+from hierbayes.summaries.cutpoints import cutpoints
 from hierbayes.summaries.lines import group_lines
 from hierbayes.summaries.pooling import pooling, shrinkage
 from hierbayes.summaries.stats import hdi_columns, summarize
@@ -10,6 +11,7 @@ from hierbayes.summaries.variance import icc, r2
 __all__ = [
     "Summary",
     "coef",
+    "cutpoints",
     "fixef",
     "group_lines",
     "hdi_columns",

@@ -18,6 +18,7 @@ import pandas as pd
 
 from hierbayes.design import Design, encode_like_training, is_continuous
 from hierbayes.errors import SummaryError
+from hierbayes.families.cumulative import expected_category
 from hierbayes.summaries.lines import _reference
 from hierbayes.summaries.posterior import flatten, unflatten
 from hierbayes.summaries.stats import DEFAULT_PROB, summarize
@@ -169,7 +170,8 @@ def conditional_effects(
         One row per grid point: the predictor values used (``x``, ``by``, the others), then
         ``mean``, ``sd`` and the HDI bounds of the population-level value (group effects at
         zero), draw by draw ``inverse_link(X b)`` (the expected response: lognormal's
-        ``exp(X b + σ²/2)``, a zero-inflated family's ``(1 - zi) exp(X b)``).
+        ``exp(X b + σ²/2)``, a zero-inflated family's ``(1 - zi) exp(X b)``, an ordinal model's
+        expected category number, categories numbered 1..K).
 
     Examples
     --------
@@ -189,8 +191,11 @@ def conditional_effects(
     posterior = fit.idata["posterior"].to_dataset()
     b = flatten(posterior["b"].sel(term=list(design.fixed_columns)))
     eta = b @ X.T
-    own = {name: flatten(posterior[name])[:, None] for name in design.family.params}
-    values = design.family.expected(eta, own) if scale == "response" else eta
+    if scale == "response" and design.family.cutpoints:  # ordinal: the expected category number
+        values = expected_category(eta, flatten(posterior["cutpoints"])[:, None, :])
+    else:
+        own = {name: flatten(posterior[name])[:, None] for name in design.family.params}
+        values = design.family.expected(eta, own) if scale == "response" else eta
     da = unflatten(values, posterior, ("row",), {"row": np.arange(len(frame))})
     summary = summarize(da, prob=prob).drop(columns="row")
     table = pd.concat([frame.reset_index(drop=True), summary], axis=1)

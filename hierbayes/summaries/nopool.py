@@ -276,6 +276,12 @@ def no_pooling(design: Design, fb: FactorBlocks, pmap: PopulationMap) -> NoPooli
     ([1.0, 2.0], '1 observation(s) for 2 coefficients')
     """
     family = design.family
+    if family.cutpoints:
+        raise SummaryError(
+            "No-pooling fits (pooling, shrinkage, group lines) are not available for the "
+            "cumulative family: each group's own ordinal model would need its own cut-points. "
+            "Use fit.ranef() or fit.plot_caterpillar() for the group effects."
+        )
     J, q = len(fb.levels), len(fb.terms)
     codes = fb.codes
     counts = fb.counts

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from hierbayes.design.missing import describe_dropped
+from hierbayes.summaries.cutpoints import cutpoints
 from hierbayes.summaries.format import decimals_for, format_estimates, format_number
 from hierbayes.summaries.parameterization import describe_parameterization
 from hierbayes.summaries.stats import DEFAULT_PROB, hdi_columns, summarize
@@ -177,7 +178,8 @@ def summary(fit: Fit, *, prob: float = DEFAULT_PROB) -> Summary:
     if design.blocks and chosen:  # how the group effects were sampled (or integrated out)
         header.append(("Effects", describe_parameterization(design, chosen)))
     random = varcorr(fit, prob=prob) if (design.blocks or family.has_sigma) else pd.DataFrame()
-    own = [name for name in family.params if name != "sigma"]  # sigma: the Residual row
+    # sigma: the Residual row; cut-points: the population-level table
+    own = [name for name in family.params if name not in ("sigma", "cutpoints")]
     table = (
         pd.concat(
             [
@@ -188,9 +190,10 @@ def summary(fit: Fit, *, prob: float = DEFAULT_PROB) -> Summary:
         if own
         else pd.DataFrame()
     )
-    return Summary(
-        header, random, fixef(fit, prob=prob), [*d.warnings, *d.notes], prob, family=table
-    )
+    fixed = fixef(fit, prob=prob)
+    if family.cutpoints:  # an ordinal model's cut-points head the population-level table
+        fixed = pd.concat([cutpoints(fit, prob=prob), fixed])
+    return Summary(header, random, fixed, [*d.warnings, *d.notes], prob, family=table)
 
 
 def _dropped(design: Design) -> str:

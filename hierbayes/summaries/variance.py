@@ -11,6 +11,7 @@ import xarray as xr
 
 from hierbayes.design import encode_like_training
 from hierbayes.errors import SummaryError
+from hierbayes.families.cumulative import expected_category
 from hierbayes.summaries.posterior import (
     FactorBlocks,
     factor_blocks,
@@ -185,8 +186,13 @@ def icc(fit: Fit, *, at: AtInput | None = None, prob: float = DEFAULT_PROB) -> p
     return pd.concat(tables, ignore_index=True)
 
 
-def _mean_response(fit: Fit, eta: np.ndarray, own: Mapping[str, np.ndarray]) -> np.ndarray:
+def _mean_response(
+    fit: Fit, eta: np.ndarray, own: Mapping[str, np.ndarray], rows: slice = slice(None)
+) -> np.ndarray:
     design = fit.design
+    if design.family.cutpoints:  # brms's bayes_R2 of an ordinal model: E[category number]
+        cut = fit.idata["posterior"]["cutpoints"].transpose("chain", "draw", ...)
+        return expected_category(eta, flatten(cut)[rows][:, None, :])
     mu = design.family.expected(eta, own)
     if design.trials is not None:
         mu = mu * design.trials
@@ -236,8 +242,8 @@ def r2(fit: Fit, *, prob: float = DEFAULT_PROB) -> pd.DataFrame:
         start = 0
         for eta in linear_predictor(fit, groups=groups):
             own = {p: v[start : start + len(eta), None] for p, v in params.items()}
+            mu = _mean_response(fit, eta, own, slice(start, start + len(eta)))
             start += len(eta)
-            mu = _mean_response(fit, eta, own)
             var_fit = mu.var(axis=1, ddof=1)
             # fitted values equal up to rounding (an intercept-only fixed part): exactly 0
             spread = np.ptp(mu, axis=1)

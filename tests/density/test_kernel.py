@@ -40,6 +40,7 @@ def df() -> pd.DataFrame:
     data["yb"] = (rng.random(n) < 0.4).astype(int)
     data["pos"] = rng.gamma(2.0, np.exp(0.3 * data.x) / 2.0)  # positive, skewed
     data["p"] = np.clip(rng.beta(2.0, 3.0, n), 1e-3, 1 - 1e-3)  # a proportion in (0, 1)
+    data["o"] = rng.integers(1, 5, n)  # an ordinal response, 4 categories
     return data
 
 
@@ -57,6 +58,8 @@ def log_jacobian(layout: Layout, x: np.ndarray) -> float:
             total += -np.logaddexp(0.0, -x[at]) - np.logaddexp(0.0, x[at])
         else:  # σ, the NB shape, ...: sampled on the log scale
             total += x[at]
+    if layout.cutpoints is not None:  # c_k = c_{k-1} + exp(x_k)
+        total += x[layout.cutpoints][1:].sum()
     return float(total)
 
 
@@ -137,6 +140,10 @@ MODELS = [
         "zero_inflated_negativebinomial",
         "noncentered",
     ),
+    # ordered cut-points at the predictors' means; no intercept in η
+    ("o ~ x + w + (1 + x | g)", "cumulative", "centered"),
+    ("o ~ x + offset(0.3 * w) + (1 | g) + (1 | h)", "cumulative", "noncentered"),
+    ("o ~ 1 + (1 | g)", "cumulative", "auto"),  # cut-points alone in the fixed part
 ]
 
 
@@ -177,6 +184,7 @@ def test_log_density_and_gradient_match_the_pymc_model(df, formula, family, para
         ("y ~ x + (1 | g)", "student_t"),
         ("pos ~ x + (1 | g)", "gamma"),
         ("pos ~ x + (1 | g)", "lognormal"),
+        ("o ~ x + w + (1 | g)", "cumulative"),
     ],
 )
 def test_likelihood_weights_match_the_pymc_model(df, formula, family):
@@ -237,6 +245,12 @@ PRIORS = [
     },
     {"sd|g": hb.Prior("Gamma", mu=1.0, sigma=0.5), "sigma": hb.Prior("Exponential", scale=3.0)},
 ]
+
+
+def test_per_cut_point_priors_match_pymc(df):
+    priors = {"cutpoints": hb.Prior("Normal", mu=[-1.0, 0.0, 1.0], sigma=[1.0, 2.0, 0.5])}
+    model = hb.Model("o ~ x + (1 | g)", data=df, family="cumulative", priors=priors)
+    compare_with_pymc(model, n_points=2)
 
 
 @pytest.mark.parametrize("priors", PRIORS)

@@ -378,12 +378,13 @@ def _family_data() -> pd.DataFrame:
         s=lambda d: np.minimum(d["k"], 5),
         pos=lambda d: np.exp(d["y"]),
         prop=lambda d: 1 / (1 + np.exp(-d["y"])),
+        o=lambda d: np.minimum(d["k"], 3) + 1,  # ordinal: 1..4
     )
 
 
 def _family_model(name: str) -> hb.Model:
     """A one-factor model of the first response that the family accepts."""
-    for response in ("y", "k", "b", "s | trials(n)", "pos", "prop"):
+    for response in ("y", "k", "b", "s | trials(n)", "pos", "prop", "o"):
         try:
             return hb.Model(f"{response} ~ 1 + (1 | g)", _family_data(), family=name)
         except hb.errors.FamilyError:
@@ -397,6 +398,9 @@ def test_every_familys_own_parameters_appear_in_its_law_and_priors(name):
     text = str(_family_model(name).equations(form="levels"))
     if name == "gaussian":  # σ² in the residual's law, σ in the priors
         assert "r_ij ~ N(0, σ²)" in text and "\n  σ ~ " in text
+        return
+    if family.cutpoints:  # an ordinal law: its cut-points c_k, each with its prior
+        assert "c_k ~ " in text and "[cutpoints, at the means of the predictors]" in text
         return
     law = next(line for line in text.splitlines() if f"_ij ~ {family.law}(" in line)
     assert len(family.param_symbols) == len(family.params)

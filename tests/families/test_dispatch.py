@@ -16,6 +16,7 @@ import pytensor
 import pytest
 
 from hierbayes.families import FAMILIES, OTHER_LINKS, get_family
+from hierbayes.families.cumulative import expected_category
 from hierbayes.families.dispatch import eta_derivs, loglik_grad, loglik_rows
 
 RNG = np.random.default_rng(5)
@@ -43,6 +44,12 @@ CASES = {
         None,
         {"shape": 2.3, "zi": 0.3},
     ),
+    # categories 1..4, both ends included; θ is the vector of cut-points
+    "cumulative": (
+        np.array([1.0, 2.0, 3.0, 4.0, 1.0, 4.0, 2.0]),
+        None,
+        {"cutpoints": np.array([-1.0, 0.2, 1.5])},
+    ),
 }
 # the other links of a family ("name:link") take the default link's case
 for _family in OTHER_LINKS:
@@ -56,7 +63,8 @@ def test_every_family_is_covered():
 def _arrays(name):
     y, trials, params = CASES[name]
     family = get_family(*name.split(":"))
-    theta = np.array([params[p] for p in family.params], dtype=float)
+    parts = [np.atleast_1d(np.asarray(params[p], dtype=float)) for p in family.params]
+    theta = np.concatenate(parts) if parts else np.zeros(0)
     return family, y.astype(float), trials, theta
 
 
@@ -82,11 +90,15 @@ def test_log_likelihood_equals_pymc_and_numpy(name):
     with pm.Model() as model:
         # shared, not constants: PyTensor's constant folding of gammaln is accurate only to
         # ~1e-9, its compiled gammaln (what a fitted model runs) to machine precision
-        params = {p: pytensor.shared(float(v)) for p, v in zip(family.params, theta, strict=True)}
+        params = (
+            CASES[name][2]
+            if family.cutpoints
+            else {p: pytensor.shared(float(v)) for p, v in zip(family.params, theta, strict=True)}
+        )
         rv = family.likelihood("y", ETA, y, trials, params, None)
         expected = model.logp(vars=[rv], sum=False)[0].eval()
     np.testing.assert_allclose(rows, expected, rtol=1e-9, atol=1e-12)
-    numpy = family.log_density(y, ETA, dict(zip(family.params, theta, strict=True)), trials)
+    numpy = family.log_density(y, ETA, params, trials)
     np.testing.assert_allclose(rows, numpy, rtol=1e-9, atol=1e-12)
     total, _, _ = _grad(family, y, trials, theta, ETA)
     assert total + family.constant(y, trials).sum() == pytest.approx(rows.sum(), rel=1e-12)
@@ -141,9 +153,12 @@ def test_simulated_responses_have_the_family_mean(name):
     family, _, trials, theta = _arrays(name)
     rng = np.random.default_rng(3)
     S = 20_000
-    params = {p: v for p, v in zip(family.params, theta, strict=True)}
+    params = CASES[name][2]
     draws = family.sample(np.broadcast_to(ETA, (S, N)), rng, params, trials)
-    mean = family.expected(ETA, params) * (1.0 if trials is None else trials)
+    if family.cutpoints:  # the expected category number
+        mean = expected_category(ETA, params["cutpoints"])
+    else:
+        mean = family.expected(ETA, params) * (1.0 if trials is None else trials)
     se = draws.std(axis=0) / np.sqrt(S)
     # (+1/S: a probability within 1/S of 1 can give S equal draws, an SE of 0)
     assert np.all(np.abs(draws.mean(axis=0) - mean) <= 4.5 * se + 1.0 / S)
@@ -156,7 +171,12 @@ def test_simulated_responses_have_the_family_mean(name):
             return np.exp(family.log_density(np.array([v]), np.array([0.3]), params, None))[0]
 
         assert quad(density, 0.0, 1.0)[0] == pytest.approx(1.0, rel=1e-9)
-    if family.discrete and family.name != "bernoulli":
+    if name == "cumulative":
+        k = np.arange(1.0, 5.0)
+        mass = np.exp(family.log_density(k, np.full_like(k, 0.3), params, None))
+        assert mass.sum() == pytest.approx(1.0, rel=1e-12)
+        assert set(np.unique(draws)) == {1, 2, 3, 4}
+    if family.discrete and family.name not in ("bernoulli", "cumulative"):
         k = np.arange(400.0)
         n = 9.0 if family.name == "binomial" else None
         t = None if n is None else np.full_like(k, n)

@@ -41,6 +41,7 @@ def test_families_registry():
         "bernoulli",
         "beta",
         "binomial",
+        "cumulative",
         "gamma",
         "gaussian",
         "lognormal",
@@ -56,8 +57,8 @@ def test_families_registry():
 def test_unknown_family(name):
     with pytest.raises(
         FamilyError,
-        match=rf"Unknown family '{name}'; choose one of bernoulli, beta, binomial, gamma, "
-        r"gaussian, lognormal, negativebinomial, poisson, student_t, "
+        match=rf"Unknown family '{name}'; choose one of bernoulli, beta, binomial, cumulative, "
+        r"gamma, gaussian, lognormal, negativebinomial, poisson, student_t, "
         r"zero_inflated_negativebinomial, zero_inflated_poisson\.",
     ):
         get_family(name)
@@ -96,7 +97,7 @@ def test_latent_variances():
     sigma = np.array([2.0, 3.0])
     gaussian = get_family("gaussian").latent_variance(lambda: fixed, group_var, {"sigma": sigma})
     np.testing.assert_allclose(gaussian, [[4.0], [9.0]])
-    for name in ("bernoulli", "binomial"):
+    for name in ("bernoulli", "binomial", "cumulative"):  # the latent logistic variable
         value = get_family(name).latent_variance(lambda: fixed, group_var, {})
         np.testing.assert_allclose(value, np.pi**2 / 3)
     # poisson: log(1 + 1/λ), λ = exp(fixed + τ²/2) (Nakagawa, Johnson & Schielzeth 2017)
@@ -250,3 +251,8 @@ def test_bernoulli_and_binomial_offer_probit_and_cloglog():
         FamilyError, match=r"The binomial family has no link 'log'; choose one of logit, cloglog, "
     ):
         get_family("binomial", link="log")
+
+
+def test_the_cumulative_mean_needs_the_cut_points():
+    with pytest.raises(FamilyError, match=r"needs its cut-points as well.*kind='prob'"):
+        get_family("cumulative").inverse_link(np.zeros(2))
