@@ -17,6 +17,7 @@ from hierbayes.build.groups import (
     choose_parameterization,
     group_dim,
 )
+from hierbayes.build.dpar import add_dpar, dpar_coords
 from hierbayes.build.likelihood import add_likelihood
 from hierbayes.build.marginal import add_marginal_likelihood, factor_design
 from hierbayes.build.priors import prior_rv
@@ -67,6 +68,9 @@ def resolve_parameterization(
         coefficient (``"marginal"`` covers all coefficients of all terms of one factor).
     """
     names = [b.name for b in design.blocks]
+    check_dpar_parameterization(design, parameterization)
+    if parameterization == "auto" and design.dpar is not None:
+        parameterization = dict.fromkeys(names, "auto")  # nothing integrated out: σ varies
     if isinstance(parameterization, str):
         marginal = None
         if parameterization == "marginal" or (
@@ -131,6 +135,24 @@ def resolve_parameterization(
         result[block.name] = tuple(resolved)
     _check_marginal(design, result)
     return result
+
+
+def check_dpar_parameterization(design: Design, parameterization: object) -> None:
+    """A :class:`ModelSpecError` for ``"marginal"`` in a model whose residual SD varies."""
+    if design.dpar is None:
+        return
+    values = [parameterization]
+    if isinstance(parameterization, Mapping):
+        values = list(parameterization.values())
+        values += [v for x in values if isinstance(x, Mapping) for v in x.values()]
+        values += [v for x in values if isinstance(x, tuple | list) for v in x]
+    if "marginal" in [v for v in values if isinstance(v, str)]:
+        raise ModelSpecError(
+            f"parameterization 'marginal' integrates the group effects out in closed form, "
+            f"which needs one residual SD for all rows; with {design.dpar.name}="
+            f"'{design.dpar.spec.formula}' it varies by row. Use 'auto', 'centered' or "
+            "'noncentered'."
+        )
 
 
 def _no_factor(design: Design, parameterization: str) -> None:
@@ -222,7 +244,7 @@ def _coords(design: Design, obs_index: pd.Index | None) -> dict[str, Any]:
         coords[group_dim(block)] = list(block.levels)
         coords[block.term_dim] = list(block.columns)
         coords[f"{block.term_dim}_bis"] = list(block.columns)
-    return coords
+    return coords | dpar_coords(design)
 
 
 def _fixed_effects(design: Design, priors: dict[str, Prior]) -> tuple[Any, Any, np.ndarray]:
@@ -322,7 +344,10 @@ def build_model(
                 rest = rest + u[codes, 0]
             else:
                 rest = rest + (pt.as_tensor(block.Z) * u[codes]).sum(axis=1)
-        own = {name: prior_rv(name, priors[name]) for name in design.family.params}
+        varying = design.dpar.name if design.dpar is not None else None
+        own = {n: prior_rv(n, priors[n]) for n in design.family.params if n != varying}
+        if varying is not None:  # sigma="~ ...": the parameter per row
+            own[varying] = add_dpar(design, priors)
         sigma = own.get("sigma")
         if marginal:
             others = len(marginal) < len(design.blocks)
@@ -338,5 +363,5 @@ def build_model(
         else:
             eta = fixed + rest + (design.offset if design.offset is not None else 0.0)
             eta = eta + pt.zeros(design.n_obs)
-            add_likelihood(response_name(design), eta, design, OBS_DIM)
+            add_likelihood(response_name(design), eta, design, OBS_DIM, params=own)
     return model

@@ -259,6 +259,8 @@ def make_layout(
     """
     from hierbayes.build.marginal import factor_design
 
+    if design.dpar is not None:
+        raise Unsupported(f"a linear predictor for {design.dpar.name} ({design.dpar.spec.formula})")
     W, means, has_intercept = centred_fixed_design(design)
     n, p = W.shape
     y = np.asarray(design.y, dtype=float)

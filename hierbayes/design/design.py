@@ -18,6 +18,13 @@ from formulaic import ModelSpec as FormulaicSpec
 from formulaic import model_matrix
 from formulaic.errors import FormulaicError
 
+from hierbayes.design.dpar import (
+    DparDesign,
+    check_dpar_columns,
+    check_dpar_family,
+    dpar_variables,
+    make_dpar_design,
+)
 from hierbayes.design.level2 import Level2Input, merge_level2
 from hierbayes.design.missing import drop_missing
 from hierbayes.design.offset import offset_values
@@ -125,6 +132,7 @@ class Design:
     dropped: dict[str, int] = field(default_factory=dict)
     kept: np.ndarray | None = None
     n_dropped: int = 0
+    dpar: DparDesign | None = None  # of sigma="~ ..." (hierbayes.design.dpar)
 
     @property
     def offset_or_zero(self) -> np.ndarray:
@@ -138,7 +146,7 @@ class Design:
 
     def block(self, name: str) -> GroupBlock:
         """The group block called ``name``."""
-        for block in self.blocks:
+        for block in (*self.blocks, *(self.dpar.blocks if self.dpar is not None else ())):
             if block.name == name:
                 return block
         raise KeyError(f"No group term named {name!r}; have {[b.name for b in self.blocks]}.")
@@ -339,6 +347,7 @@ def make_design(
     offset: str | None = None,
     weights: str | None = None,
     missing: str = "raise",
+    sigma: ModelSpec | None = None,
 ) -> Design:
     """Encode ``data`` for the model described by ``spec``.
 
@@ -364,6 +373,9 @@ def make_design(
         (default), or drop those rows with a warning (see :mod:`hierbayes.design.missing`);
         ``dropped`` then holds the missing count per column and ``kept`` the mask of the
         rows of ``data`` that were modelled.
+    sigma : ModelSpec, optional
+        Formula of ``log σ`` (:func:`hierbayes.spec.dpar.parse_dpar_formula`); its design is
+        ``dpar`` (:mod:`hierbayes.design.dpar`).
 
     Returns
     -------
@@ -401,6 +413,10 @@ def make_design(
         spec = replace(spec, fixed=replace(spec.fixed, offsets=(*spec.fixed.offsets, offset)))
     data, level2_columns = merge_level2(data, level2)
     needed = required_variables(spec)
+    if sigma is not None:
+        check_dpar_family(fam, sigma.fixed.response)
+        check_dpar_columns(sigma, data)
+        needed = needed + [v for v in dpar_variables(sigma) if v not in needed]
     if weights is not None:
         if not isinstance(weights, str) or weights not in data.columns:
             weight_values(data, weights)  # the error that names it
@@ -462,4 +478,5 @@ def make_design(
         dropped=dropped,
         kept=kept if dropped else None,
         n_dropped=int((~kept).sum()),
+        dpar=None if sigma is None else make_dpar_design(sigma, data),
     )
