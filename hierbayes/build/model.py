@@ -10,6 +10,7 @@ import pandas as pd
 import pymc as pm
 import pytensor.tensor as pt
 
+from hierbayes.build.dpar import add_dpar, dpar_coords
 from hierbayes.build.groups import (
     PARAMETERIZATIONS,
     add_covariance,
@@ -17,7 +18,6 @@ from hierbayes.build.groups import (
     choose_parameterization,
     group_dim,
 )
-from hierbayes.build.dpar import add_dpar, dpar_coords
 from hierbayes.build.likelihood import add_likelihood
 from hierbayes.build.marginal import add_marginal_likelihood, factor_design
 from hierbayes.build.priors import prior_rv
