@@ -48,6 +48,8 @@ class Recipe:
         Column of likelihood weights.
     missing : str
         ``"raise"`` or ``"drop"``.
+    sigma : str or None
+        Formula of the log residual SD (``sigma="~ ..."``).
     """
 
     formula: str
@@ -61,6 +63,7 @@ class Recipe:
     offset: str | None = None
     weights: str | None = None
     missing: str = "raise"
+    sigma: str | None = None
 
     @classmethod
     def of(cls, model: Model) -> Recipe:
@@ -89,6 +92,7 @@ class Recipe:
             offset=_offset_argument(model),
             weights=model.weights_column,
             missing=model.missing,
+            sigma=None if model.sigma_spec is None else model.sigma_spec.formula,
         )
 
     def build(self, data: pd.DataFrame, *, all_priors: bool = False) -> Model:
@@ -117,6 +121,7 @@ class Recipe:
             offset=self.offset,
             weights=self.weights,
             missing=self.missing,
+            sigma=self.sigma,
         )
 
 

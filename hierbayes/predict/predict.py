@@ -42,6 +42,7 @@ from hierbayes.build import OBS_DIM, response_name
 from hierbayes.design import Design
 from hierbayes.design.level2 import _show
 from hierbayes.errors import DataError, UnknownGroupError
+from hierbayes.predict.dpar import own_params, predict_dpar
 from hierbayes.predict.draws import PosteriorDraws, new_group_effects, posterior_draws
 from hierbayes.predict.encode import Encoded, encode, encode_training
 from hierbayes.predict.response import sample_response
@@ -118,6 +119,7 @@ def _values(
     kind: str,
     rng,
     newdata: pd.DataFrame | None = None,
+    rows: np.ndarray | None = None,
 ) -> np.ndarray:
     design = fit.design
     if groups == "marginal":
@@ -129,7 +131,8 @@ def _values(
         return eta
     if kind == "mean":
         return design.family.inverse_link(eta)
-    return sample_response(design.family, eta, rng=rng, params=_own(draws), trials=encoded.trials)
+    own = _own(draws) if rows is None else own_params(draws, design, rows)
+    return sample_response(design.family, eta, rng=rng, params=own, trials=encoded.trials)
 
 
 def predict(
@@ -142,6 +145,7 @@ def predict(
     random_seed: int | np.random.Generator | None = None,
     summary: bool = False,
     prob: float = DEFAULT_PROB,
+    dpar: str | None = None,
 ) -> xr.DataArray | pd.DataFrame:
     """Posterior draws of predictions for new data (see the module docstring for ``groups``).
 
@@ -170,6 +174,11 @@ def predict(
         by ``newdata``'s index) instead of the draws.
     prob : float
         HDI probability of the table.
+    dpar : {"sigma"}, optional
+        Predict the residual SD of each row instead of the response (brms's
+        ``posterior_epred(dpar = "sigma")``): with ``kind="mean"`` ``σ_i``, with
+        ``kind="linear"`` ``log σ_i``; the same for every row unless the model has
+        ``sigma="~ ..."`` (:mod:`hierbayes.predict.dpar`).
 
     Returns
     -------
@@ -208,13 +217,19 @@ def predict(
         )
     rng = np.random.default_rng(check_seed(random_seed, generator=True))
     draws = posterior_draws(fit)
-    values = _values(fit, draws, encoded, groups, kind, rng, newdata)
+    rows = None
+    if dpar is not None or (design.dpar is not None and kind == "pps"):
+        rows = predict_dpar(fit, draws, encoded, newdata, dpar, kind, groups, level2, rng)
+    if dpar is not None:
+        values = rows if kind == "mean" else np.log(rows)
+    else:
+        values = _values(fit, draws, encoded, groups, kind, rng, newdata, rows)
     da = xr.DataArray(
         values,
         dims=("chain", "draw", OBS_DIM),
         coords={"chain": draws.chain, "draw": draws.draw, OBS_DIM: np.asarray(encoded.index)},
-        name=response_name(design),
-        attrs={"kind": kind, "groups": groups},
+        name=response_name(design) if dpar is None else dpar,
+        attrs={"kind": kind, "groups": groups} | ({"dpar": dpar} if dpar else {}),
     )
     if not summary:
         return da
