@@ -133,3 +133,21 @@ def test_every_registered_family_and_an_offset_column_are_accepted():
     for name in FAMILIES:
         args = _parser().parse_args(["fit", "d.csv", "y ~ x", "--family", name, "--offset", "lo"])
         assert (args.family, args.offset) == (name, "lo")
+
+
+def test_sigma_formula_reaches_the_model(tmp_path, capsys, monkeypatch):
+    seen = {}
+
+    def stop(model, *args, **kwargs):
+        seen["labels"] = model.design.dpar.labels
+        raise hb.HierbayesError("stopped before sampling")
+
+    monkeypatch.setattr("hierbayes.model.Model.fit", stop)
+    path = tmp_path / "sleep.csv"
+    hb.datasets.load("sleepstudy").to_csv(path, index=False)
+    args = ["fit", str(path), "Reaction ~ Days + (1 | Subject)", "--sigma"]
+    assert main([*args, "~ Days + (1 | Subject)"]) == 2
+    assert seen["labels"] == ("sigma_Intercept", "sigma_Days")
+    capsys.readouterr()
+    assert main([*args, "sigma ~ Days"]) == 2
+    assert "The sigma formula has no response" in capsys.readouterr().err

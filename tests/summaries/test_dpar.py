@@ -1,0 +1,37 @@
+"""Tables of a model whose residual SD varies: brms's names, and no ICC."""
+
+import numpy as np
+import pytest
+
+from hierbayes.errors import SummaryError
+
+
+def test_fixef_lists_the_sigma_coefficients_after_the_means(sigma_fit):
+    table = sigma_fit.fixef()
+    assert list(table.index) == ["Intercept", "Days", "sigma_Intercept", "sigma_Days"]
+    draws = sigma_fit.idata["posterior"]["b_sigma"].sel(sigma_term="sigma_Days")
+    assert table.loc["sigma_Days", "mean"] == pytest.approx(float(draws.mean()), rel=1e-12)
+    # the intercept on the original scale: the centred one minus the slope at the mean Days
+    post = sigma_fit.idata["posterior"]
+    days = sigma_fit.design.dpar.X[:, 1].mean()
+    np.testing.assert_allclose(
+        post["b_sigma"].sel(sigma_term="sigma_Intercept"),
+        post["sigma_Intercept_c"] - days * post["b|sigma_Days"],
+        rtol=1e-10,
+    )
+
+
+def test_varcorr_gives_the_sd_of_sigma_effects_by_factor(sigma_fit):
+    table = sigma_fit.varcorr()
+    rows = table[["factor", "term", "stat"]].values.tolist()
+    assert rows == [["Subject", "Intercept", "sd"], ["Subject", "sigma_Intercept", "sd"]]
+    draws = sigma_fit.idata["posterior"]["sd|sigma_Subject"]
+    assert table["mean"].iloc[1] == pytest.approx(float(draws.mean()), rel=1e-12)
+    assert "sigma_Intercept" in str(sigma_fit.summary())
+
+
+def test_icc_is_refused_with_the_reason_and_r2_is_defined(sigma_fit):
+    with pytest.raises(SummaryError, match="No ICC with a residual SD that varies"):
+        sigma_fit.icc()
+    r2 = sigma_fit.r2()
+    assert 0 < r2.loc["marginal", "mean"] < r2.loc["conditional", "mean"] < 1
