@@ -27,7 +27,7 @@ from hierbayes.predict.encode import Encoded, encode, encode_training
 if TYPE_CHECKING:
     from hierbayes.fit import Fit
 
-__all__ = ["dpar_draws", "dpar_rows", "dpar_view", "own_params", "predict_dpar"]
+__all__ = ["dpar_draws", "dpar_rows", "dpar_view", "own_params", "predict_dpar", "rows_only"]
 
 
 def dpar_view(design: Design) -> Design:
@@ -178,3 +178,17 @@ def new_groups_dpar(
         )[:, 0, :]
         log_sigma += (block_matrix(block, rows) * effects[group_of_row]).sum(axis=1)
     return np.exp(log_sigma)
+
+
+def rows_only(newdata: pd.DataFrame) -> Encoded:
+    """``newdata``'s row labels as an :class:`Encoded` without predictors (for ``dpar=``)."""
+    from hierbayes.frames import as_pandas
+    from hierbayes.predict.encode import _row_index
+
+    newdata = as_pandas(newdata)
+    if not isinstance(newdata, pd.DataFrame):
+        raise ArgumentError(
+            f"newdata must be a pandas DataFrame, got {type(newdata).__name__}: wrap it, as in "
+            "pd.DataFrame(newdata)."
+        )
+    return Encoded(np.zeros((len(newdata), 0)), (), _row_index(newdata))

@@ -42,7 +42,7 @@ from hierbayes.build import OBS_DIM, response_name
 from hierbayes.design import Design
 from hierbayes.design.level2 import _show
 from hierbayes.errors import DataError, UnknownGroupError
-from hierbayes.predict.dpar import own_params, predict_dpar
+from hierbayes.predict.dpar import own_params, predict_dpar, rows_only
 from hierbayes.predict.draws import PosteriorDraws, new_group_effects, posterior_draws
 from hierbayes.predict.encode import Encoded, encode, encode_training
 from hierbayes.predict.response import sample_response
@@ -207,6 +207,8 @@ def predict(
         if level2 is not None:
             raise DataError("level2= only applies to new data; pass newdata as well.")
         encoded = encode_training(design, fit.model.obs_index)
+    elif dpar is not None:  # σ alone: the mean's predictors are not needed
+        encoded = rows_only(newdata)
     else:
         encoded = encode(
             design,
