@@ -27,7 +27,7 @@ def test_a_sigma_formula_with_code_is_refused_on_load(sigma_fit: hb.Fit, tmp_pat
     meta = json.loads((tmp_path / "fit" / MODEL_FILE).read_text())
     meta["sigma"] = "~ __import__('os').system('true')"
     (tmp_path / "fit" / MODEL_FILE).write_text(json.dumps(meta))
-    with pytest.raises(FileFormatError, match="bad 'sigma'.*not an allowed function"):
+    with pytest.raises(FileFormatError, match=r"bad 'sigma'.*not an allowed function"):
         hb.load(tmp_path / "fit")
     meta["sigma"] = "~ 1"  # another model than the one saved
     (tmp_path / "fit" / MODEL_FILE).write_text(json.dumps(meta))

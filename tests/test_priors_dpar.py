@@ -43,12 +43,18 @@ def test_defaults_are_the_residual_sd_prior_moved_to_the_log_scale(model):
 def test_overrides_by_name_and_checks():
     sleep = hb.datasets.load("sleepstudy")
     args = ("Reaction ~ Days + (1 | Subject)", sleep)
-    m = hb.Model(*args, sigma="~ (1 | Subject)",
-                 priors={"sd|sigma_Subject": hb.Prior("HalfNormal", sigma=0.5)})
+    m = hb.Model(
+        *args,
+        sigma="~ (1 | Subject)",
+        priors={"sd|sigma_Subject": hb.Prior("HalfNormal", sigma=0.5)},
+    )
     assert m.priors.loc["sd|sigma_Subject", "source"] == "user"
     assert m.build()  # the override reaches the PyMC model
     with pytest.raises(PriorError, match="'sd\\|sigma_Subject' is a standard deviation"):
-        hb.Model(*args, sigma="~ (1 | Subject)",
-                 priors={"sd|sigma_Subject": hb.Prior("Normal", mu=0, sigma=1)})
-    with pytest.raises(PriorError, match="Unknown prior name.*'sigma'.*sigma_Intercept"):
+        hb.Model(
+            *args,
+            sigma="~ (1 | Subject)",
+            priors={"sd|sigma_Subject": hb.Prior("Normal", mu=0, sigma=1)},
+        )
+    with pytest.raises(PriorError, match=r"Unknown prior name.*'sigma'.*sigma_Intercept"):
         hb.Model(*args, sigma="~ 1", priors={"sigma": hb.Prior("HalfNormal", sigma=1)})

@@ -44,8 +44,12 @@ def test_schools_that_differ_in_spread():
     assert not missed, f"90% intervals missing the truth: {missed}"
     assert fit.diagnostics.divergences == 0
     # each school's σ (treatment 0) is recovered with the pooling of the model
-    sd_hat = fit.predict(pd.DataFrame({"treatment": 0.0, "school": np.arange(n_schools)}),
-                         dpar="sigma", summary=True, prob=0.9)
+    sd_hat = fit.predict(
+        pd.DataFrame({"treatment": 0.0, "school": np.arange(n_schools)}),
+        dpar="sigma",
+        summary=True,
+        prob=0.9,
+    )
     true_sd = np.exp(truth["s0"] + v)
     inside = (sd_hat["hdi_5%"] <= true_sd) & (true_sd <= sd_hat["hdi_95%"])
     assert inside.mean() >= 0.75

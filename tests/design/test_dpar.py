@@ -43,7 +43,7 @@ def test_a_family_without_a_residual_sd_is_refused(data):
 
 
 def test_an_unknown_column_is_named(data):
-    with pytest.raises(MissingColumnError, match="Column 'tt' used in the sigma formula.*'t'"):
+    with pytest.raises(MissingColumnError, match=r"Column 'tt' used in the sigma formula.*'t'"):
         hb.Model("y ~ x", data=data, sigma="~ tt")
 
 
@@ -59,5 +59,5 @@ def test_missing_values_in_a_sigma_column_are_an_error_or_dropped(data):
 def test_a_single_group_and_collinear_columns_are_refused(data):
     with pytest.raises(DataError, match="'h' of the sigma formula has a single level"):
         hb.Model("y ~ x", data=data.assign(h="one"), sigma="~ (1 | h)")
-    with pytest.raises(DataError, match="sigma formula.*'t2' is a linear combination"):
+    with pytest.raises(DataError, match=r"sigma formula.*'t2' is a linear combination"):
         hb.Model("y ~ x", data=data.assign(t2=2 * data["t"]), sigma="~ t + t2")

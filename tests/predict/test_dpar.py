@@ -46,9 +46,9 @@ def test_dpar_sigma_for_new_data_population_and_new_groups(sigma_fit):
 
 
 def test_bad_dpar_requests_are_typed_errors(sigma_fit):
-    with pytest.raises(ArgumentError, match="dpar='nu'.*parameters are \\['sigma'\\]"):
+    with pytest.raises(ArgumentError, match=r"dpar='nu'.*parameters are \['sigma'\]"):
         sigma_fit.predict(dpar="nu")
-    with pytest.raises(ArgumentError, match="takes kind='mean'.*not 'pps'"):
+    with pytest.raises(ArgumentError, match=r"takes kind='mean'.*not 'pps'"):
         sigma_fit.predict(dpar="sigma", kind="pps")
 
 

@@ -9,13 +9,16 @@ from hierbayes.spec.dpar import parse_dpar_formula
 def test_fixed_and_group_terms_in_the_usual_syntax():
     spec = parse_dpar_formula("~ treatment + (1 | school) + (0 + x || class)")
     assert spec.fixed.terms == ("1", "treatment")
-    assert [(g.factor, g.correlated) for g in spec.groups] == [(("school",), True), (("class",), False)]
+    assert [(g.factor, g.correlated) for g in spec.groups] == [
+        (("school",), True),
+        (("class",), False),
+    ]
     assert spec.formula == "~ treatment + (1 | school) + (0 + x || class)"
     assert parse_dpar_formula("~ 0 + g").fixed.terms == ("g",)
 
 
 def test_a_response_on_the_left_is_refused():
-    with pytest.raises(FormulaSyntaxError, match="has no response.*Write '~ x'"):
+    with pytest.raises(FormulaSyntaxError, match=r"has no response.*Write '~ x'"):
         parse_dpar_formula("sigma ~ x")
 
 
