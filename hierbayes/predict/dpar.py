@@ -31,7 +31,8 @@ __all__ = ["dpar_draws", "dpar_rows", "dpar_view", "own_params", "predict_dpar",
 
 
 def dpar_view(design: Design) -> Design:
-    """``design`` with the parameter's fixed design and blocks in place of the mean's.
+    """``design`` with the parameter's fixed design and blocks in place of the mean's (and a
+    family without own parameters: ``σ`` is what the view's linear predictor gives).
 
     Examples
     --------
@@ -53,6 +54,7 @@ def dpar_view(design: Design) -> Design:
         fixed_formulaic_spec=dpar.fixed_formulaic_spec,
         offset=None,
         dpar=None,
+        family=replace(design.family, params=()),  # the view has no parameters of its own
     )
 
 

@@ -250,7 +250,11 @@ def prior_draws(
         u = new_group_effects(sd, cor, len(block.levels), rng)
         gdim = group_dim(block)
         put(f"u|{block.name}", u, (gdim, tdim), {gdim: list(block.levels), **terms})
-    if design.family.has_sigma:
+    if design.dpar is not None:  # sigma="~ ...": b_sigma and its group terms
+        from hierbayes.predict.prior_dpar import dpar_prior_draws
+
+        out |= dict(dpar_prior_draws(design, priors, n, rng).data_vars)
+    elif design.family.has_sigma:
         sigma = sample_prior("sigma", priors["sigma"], 1, n, rng, positive=True)[:, 0]
         put("sigma", sigma, (), {})
     dataset = xr.Dataset(out)
@@ -296,7 +300,11 @@ def log_prior(design: Design, priors: dict[str, Prior], draws: xr.Dataset) -> xr
             tdim = block.term_dim
             sel = {tdim: list(block.columns), f"{tdim}_bis": list(block.columns)}
             out[name] = lkj_logpdf(_eta(priors[name], name), _values(draws[name].sel(sel)))
-    if design.family.has_sigma:
+    if design.dpar is not None:  # sigma="~ ...": sigma_Intercept, b|sigma_x, sd|sigma_g
+        from hierbayes.predict.prior_dpar import dpar_log_prior
+
+        out |= {k: v.reshape(-1) for k, v in dpar_log_prior(design, priors, draws).items()}
+    elif design.family.has_sigma:
         out["sigma"] = prior_logpdf(
             "sigma", priors["sigma"], _values(draws["sigma"])[:, None], positive=True
         )[:, 0]
@@ -320,6 +328,10 @@ def _linear_predictor(design: Design, draws: xr.Dataset) -> np.ndarray:
 def _response_draws(design: Design, draws: xr.Dataset, rng) -> np.ndarray:
     eta = _linear_predictor(design, draws)
     sigma = _values(draws["sigma"])[:, None] if "sigma" in draws else None
+    if design.dpar is not None:  # each row's σ
+        from hierbayes.predict.prior_dpar import dpar_prior_rows
+
+        sigma = dpar_prior_rows(design, draws)
     return sample_response(design.family, eta, rng=rng, sigma=sigma, trials=design.trials)
 
 

@@ -65,9 +65,12 @@ PRIOR_DRAWS = 20_000
 def hypothesis_parameters(design: Design) -> list[str]:
     """Names a hypothesis may use: fixed terms, ``sigma``, ``sd|<term>[<coefficient>]``."""
     names = list(design.fixed_columns)
-    if design.family.has_sigma:
+    dpar = design.dpar
+    if design.family.has_sigma and dpar is None:
         names.append("sigma")
-    for block in design.blocks:
+    if dpar is not None:  # sigma="~ ...": sigma_Intercept, sigma_x
+        names.extend(dpar.labels)
+    for block in (*design.blocks, *(dpar.blocks if dpar is not None else ())):
         names.extend(f"sd|{block.name}[{c}]" for c in block.columns)
     return names
 
@@ -85,8 +88,11 @@ def _draws(design: Design, dataset: xr.Dataset, names: Sequence[str]) -> dict[st
             out[name] = _flat(dataset["b"].sel({FIXED_DIM: name}))
         elif name == "sigma":
             out[name] = _flat(dataset["sigma"])
+        elif design.dpar is not None and name in design.dpar.labels:
+            out[name] = _flat(dataset[f"b_{design.dpar.name}"].sel({design.dpar.term_dim: name}))
         else:
-            for block in design.blocks:
+            dpar_blocks = design.dpar.blocks if design.dpar is not None else ()
+            for block in (*design.blocks, *dpar_blocks):
                 prefix = f"sd|{block.name}["
                 if name.startswith(prefix):
                     coef = name[len(prefix) : -1]
