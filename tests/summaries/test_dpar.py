@@ -35,3 +35,32 @@ def test_icc_is_refused_with_the_reason_and_r2_is_defined(sigma_fit):
         sigma_fit.icc()
     r2 = sigma_fit.r2()
     assert 0 < r2.loc["marginal", "mean"] < r2.loc["conditional", "mean"] < 1
+
+
+def test_hypotheses_on_sigma_coefficients_and_sds(sigma_fit):
+    table = sigma_fit.hypothesis("sigma_Days > 0")
+    draws = sigma_fit.idata["posterior"]["b_sigma"].sel(sigma_term="sigma_Days").values
+    assert table["post_prob"].iloc[0] == pytest.approx(float((draws > 0).mean()), abs=1e-12)
+    sd = sigma_fit.hypothesis("sd|sigma_Subject[Intercept] > 0.2")
+    sd_draws = sigma_fit.idata["posterior"]["sd|sigma_Subject"].values
+    assert sd["post_prob"].iloc[0] == pytest.approx(float((sd_draws > 0.2).mean()), abs=1e-12)
+
+
+def test_shrinkage_weighs_each_row_by_its_precision(sigma_fit):
+    from hierbayes.predict.dpar import dpar_rows
+
+    table = sigma_fit.shrinkage()
+    post = sigma_fit.idata["posterior"]
+    design = sigma_fit.design
+    codes = design.blocks[0].codes
+    w = (1 / dpar_rows(post.to_dataset(), design) ** 2).mean(axis=(0, 1))
+    tau2 = post["sd|Subject"].values[..., 0].ravel() ** 2
+    precision = np.bincount(codes, weights=w)  # Σ_i 1/σ_i² of each subject
+    expected = (1 / (1 + tau2[:, None] * precision[None, :])).mean(axis=0)
+    np.testing.assert_allclose(table["mean"], expected, rtol=1e-10)
+
+
+def test_varcorr_with_symbols_keeps_the_sigma_rows(sigma_fit):
+    table = sigma_fit.varcorr(labels="rb")
+    assert table["symbol"].tolist()[-1] == "sd(sigma_Intercept)"
+    assert "σ" not in table["symbol"].tolist()  # no single residual SD
