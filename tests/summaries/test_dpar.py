@@ -64,3 +64,17 @@ def test_varcorr_with_symbols_keeps_the_sigma_rows(sigma_fit):
     table = sigma_fit.varcorr(labels="rb")
     assert table["symbol"].tolist()[-1] == "sd(sigma_Intercept)"
     assert "σ" not in table["symbol"].tolist()  # no single residual SD
+
+
+def test_convergence_checks_cover_log_sigma_in_its_own_words(sigma_fit):
+    from hierbayes.diagnostics import check_convergence
+
+    table = sigma_fit.diagnostics.table
+    assert any("sigma_Days" in str(label) for label in table.index)
+    idata = sigma_fit.idata.copy()
+    post = idata["posterior"].to_dataset()
+    shifted = post["b_sigma"].copy()
+    shifted[1] = shifted[1] + 1.0  # the second chain far from the first
+    idata["posterior"] = idata["posterior"].assign(b_sigma=shifted)
+    found = check_convergence(idata, emit=False)
+    assert any("sigma_Days (log residual SD)" in w for w in found.warnings)
