@@ -90,7 +90,7 @@ class Model:
         A formula for the log of the residual SD, as brms's ``bf(y ~ ..., sigma ~ ...)``:
         ``sigma="~ treatment + (1 | school)"`` (fixed and group terms, no response). Families
         with a residual SD ``sigma`` (gaussian). Coefficients are named as in brms
-        (``sigma_Intercept``; see :mod:`hierbayes.dpar`).
+        (``sigma_Intercept``; see :mod:`hierbayes.spec.dpar` and :mod:`hierbayes.predict.dpar`).
 
     Examples
     --------
@@ -349,6 +349,7 @@ class Model:
         priors: Mapping[str, Prior] | None = None,
         parameterization: str | Mapping[str, Any] = "auto",
         trials: str | None = None,
+        sigma: str | None = None,
     ) -> Model:
         """A model written as level-1 and level-2 equations (Raudenbush & Bryk's spelling).
 
@@ -381,7 +382,7 @@ class Model:
         correlated : bool
             Whether coefficients varying across the same groups are correlated (``|``) or not
             (``||``).
-        family, priors, parameterization, trials
+        family, priors, parameterization, trials, sigma
             As for :class:`Model`.
 
         Returns
@@ -415,6 +416,7 @@ class Model:
             priors=priors,
             parameterization=parameterization,
             trials=trials,
+            sigma=sigma,
         )
 
     def equations(

@@ -58,3 +58,13 @@ def test_overrides_by_name_and_checks():
         )
     with pytest.raises(PriorError, match=r"Unknown prior name.*'sigma'.*sigma_Intercept"):
         hb.Model(*args, sigma="~ 1", priors={"sigma": hb.Prior("HalfNormal", sigma=1)})
+
+
+def test_level_equations_take_the_same_sigma_formula():
+    sleep = hb.datasets.load("sleepstudy")
+    formula = hb.Model("Reaction ~ Days + (1 | Subject)", data=sleep, sigma="~ Days")
+    levels = hb.Model.from_levels(
+        "Reaction ~ 1 + Days", group="Subject", data=sleep, sigma="~ Days"
+    )
+    assert levels.prior_values == formula.prior_values
+    np.testing.assert_array_equal(levels.design.dpar.X, formula.design.dpar.X)
