@@ -80,3 +80,26 @@ def test_marginal_is_refused_with_the_reason():
             sigma="~ Days",
             parameterization={"Subject": "marginal"},
         )
+
+
+def test_likelihood_weights_count_each_row_with_its_own_sigma():
+    sleep = hb.datasets.load("sleepstudy").assign(w=np.tile([1.0, 3.0], 90))
+    args = ("Reaction ~ Days", sleep)
+    plain = hb.Model(*args, sigma="~ Days")
+    weighted = hb.Model(*args, sigma="~ Days", weights="w", priors=plain.prior_values)
+    point = {
+        "beta": np.array([10.0]),
+        "Intercept_c": np.array(298.0),
+        "b|sigma_Days": np.array(0.1),
+        "sigma_Intercept_c": np.array(3.5),
+    }
+    days, w, y = plain.design.X[:, 1], sleep["w"].to_numpy(), plain.design.y
+
+    def loglik(centre, weights):
+        mu = 298.0 + 10.0 * (days - centre)
+        sigma = np.exp(3.5 + 0.1 * (days - centre))  # centred as the mean's predictors are
+        return (weights * stats.norm.logpdf(y, mu, sigma)).sum()
+
+    expected = loglik(np.average(days, weights=w), w) - loglik(days.mean(), 1.0)
+    diff = weighted.build().compile_logp()(point) - plain.build().compile_logp()(point)
+    assert diff == pytest.approx(expected, rel=1e-9)
