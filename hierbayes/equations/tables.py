@@ -87,9 +87,9 @@ def varcorr_labelled(fit: Fit, *, prob: float = DEFAULT_PROB, notation: str = "r
     frames = []
     dpar = fit.design.dpar
     # sigma="~ ...": rows of the SDs of effects on log σ (terms sigma_...) keep brms's names
-    on_sigma = base["term"].str.startswith(f"{dpar.name}_") if dpar is not None else False
-    sigma_rows = base[on_sigma].copy()
-    base = base[~on_sigma] if dpar is not None else base
+    on_sigma = base["term"].str.startswith(f"{dpar.name}_") if dpar is not None else None
+    sigma_rows = base[on_sigma].copy() if on_sigma is not None else base.iloc[:0]
+    base = base[~on_sigma] if on_sigma is not None else base
     for block in fit.design.blocks:
         rows = base[base["factor"] == block.name].copy()
         pairs = {
