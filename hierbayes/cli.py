@@ -69,6 +69,12 @@ def _parser() -> argparse.ArgumentParser:
         "--offset", default=None, help="column added to the linear predictor (coefficient 1)"
     )
     fit.add_argument(
+        "--sigma",
+        default=None,
+        metavar="FORMULA",
+        help="formula of the log residual SD, e.g. '~ x + (1 | g)' (brms's sigma ~ ...)",
+    )
+    fit.add_argument(
         "--equations",
         nargs="?",
         const="rb",
@@ -126,6 +132,7 @@ def _run(args: argparse.Namespace) -> int:
             "trials": args.trials,
             "offset": args.offset,
             "link": args.link,
+            **({"sigma": args.sigma} if args.sigma is not None else {}),
         }
     if getattr(args, "output", None):
         from hierbayes.cli_output import check_output

@@ -103,6 +103,8 @@ def describe_parameter(var: str, coords: dict[str, str]) -> str:
     'the SD of cses across school'
     >>> describe_parameter("b", {"term": "Intercept"})
     'the population Intercept'
+    >>> describe_parameter("sd|sigma_school", {"sigma_school__term": "Intercept"})
+    'the SD of sigma_Intercept across school'
     """
     values = list(coords.values())
     if var == "b":
@@ -116,23 +118,25 @@ def describe_parameter(var: str, coords: dict[str, str]) -> str:
         return "the residual SD"
     if var == "cutpoints":  # an ordinal model's
         return f"the cut-point {values[0]}"
+    if var == "b_sigma":  # sigma="~ ...": a coefficient of log σ
+        return f"{values[0]} (log residual SD)"
     kind, _, block = var.partition("|")
+    on_sigma = block.startswith("sigma_")  # a group term of log σ: brms's sd(sigma_x)
+    if on_sigma:
+        block, values = block[len("sigma_") :], [f"sigma_{v}" for v in values]
     factor = re.sub(r"\.\d+$", "", block)  # 'g.2' is the second group term on 'g'; keep 'a.b'
     if kind == "sd":
         return f"the SD of {values[0]} across {factor}"
     if kind == "cor":
         return f"the correlation of {values[0]} and {values[1]} across {factor}"
     if kind == "u":
-        return f"the {factor} effects"
+        return f"the {factor} effects" + (" on log sigma" if on_sigma else "")
     return var
 
 
 def _population_vars(posterior: xr.Dataset) -> list[str]:
-    return [
-        v
-        for v in posterior.data_vars
-        if v in ("b", "sigma", "cutpoints") or v.startswith(("sd|", "cor|"))
-    ]
+    population = ("b", "sigma", "cutpoints", "b_sigma")
+    return [v for v in posterior.data_vars if v in population or v.startswith(("sd|", "cor|"))]
 
 
 def _rows(posterior: xr.Dataset) -> list[tuple[str, dict[str, str], xr.DataArray]]:

@@ -231,6 +231,7 @@ class Fit:
         random_seed: int | np.random.Generator | None = None,
         summary: bool = False,
         prob: float = DEFAULT_PROB,
+        dpar: str | None = None,
     ) -> xr.DataArray | pd.DataFrame:
         """Predictions for existing, new or average groups; see
         :func:`hierbayes.predict.predict`."""
@@ -245,6 +246,7 @@ class Fit:
             random_seed=random_seed,
             summary=summary,
             prob=prob,
+            dpar=dpar,
         )
 
     @forwards("hierbayes.predict.predict:posterior_predictive")

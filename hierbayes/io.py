@@ -153,6 +153,7 @@ def fingerprint(design: Design) -> dict[str, Any]:
             if design.response_levels is not None
             else {}
         ),
+        **({"sigma": _hash(design.dpar.X)} if design.dpar is not None else {}),
     }
 
 
@@ -253,6 +254,7 @@ def save(fit: Fit, path: str | Path, *, overwrite: bool = False) -> Path:
         "trials": recipe.trials,
         "offset": recipe.offset,
         "weights": recipe.weights,
+        **({"sigma": recipe.sigma} if recipe.sigma is not None else {}),
         "missing": {
             "how": recipe.missing,
             "dropped": dict(design.dropped),
@@ -440,6 +442,7 @@ def load(path: str | Path) -> Fit:
             parameterization={k: tuple(v) for k, v in meta["parameterization"].items()},
             offset=_optional_str(meta.get("offset"), "offset"),
             weights=_optional_str(meta.get("weights"), "weights column"),
+            sigma=_optional_str(meta.get("sigma"), "sigma formula"),
             missing=str(meta.get("missing", {}).get("how", "raise")),
             link=_optional_str(meta.get("link"), "link"),
         )

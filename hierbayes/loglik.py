@@ -71,6 +71,10 @@ def pointwise_log_likelihood(idata: xr.DataTree, design: Design) -> xr.DataTree:
     observed = idata["observed_data"].to_dataset()
     name = response_name(design)
     b = stacked(posterior, "b")
+    if design.dpar is not None:  # sigma="~ ...": the residual SD varies by row
+        from hierbayes.loglik_dpar import dpar_log_likelihood
+
+        return dpar_log_likelihood(idata, design)
     own = design.family.params
     # (S, k): one column per scalar parameter, or per cut-point of an ordinal family
     parts = [stacked(posterior, name).reshape(len(b), -1) for name in own]

@@ -29,6 +29,7 @@ from hierbayes.loglik import observed_data, pointwise_log_likelihood
 from hierbayes.priors import Prior, resolve_priors
 from hierbayes.progress import resolve_progressbar
 from hierbayes.spec import parse_formula
+from hierbayes.spec.dpar import parse_dpar_formula
 from hierbayes.validate import check_fit_arguments
 
 if TYPE_CHECKING:
@@ -90,6 +91,11 @@ class Model:
         Rows with a missing value in a column the model uses: an error naming the columns and
         rows (default), or ``"drop"``: dropped with a warning giving the count per column,
         recorded in ``fit.summary()`` and saved fits.
+    sigma : str, optional
+        A formula for the log of the residual SD, as brms's ``bf(y ~ ..., sigma ~ ...)``:
+        ``sigma="~ treatment + (1 | school)"`` (fixed and group terms, no response). Families
+        with a residual SD ``sigma`` (gaussian). Coefficients are named as in brms
+        (``sigma_Intercept``; see :mod:`hierbayes.spec.dpar` and :mod:`hierbayes.predict.dpar`).
 
     Examples
     --------
@@ -114,11 +120,13 @@ class Model:
         weights: str | None = None,
         missing: str = "raise",
         link: str | None = None,
+        sigma: str | None = None,
     ):
         data, level2 = as_pandas(data), level2_as_pandas(level2)  # polars & co. -> pandas
         self.spec = parse_formula(formula)
         self.weights_column = weights
         self.missing = missing
+        self.sigma_spec = None if sigma is None else parse_dpar_formula(sigma, "sigma")
         self.design = make_design(
             self.spec,
             data,
@@ -129,6 +137,7 @@ class Model:
             weights=weights,
             missing=missing,
             link=link,
+            sigma=self.sigma_spec,
         )
         self.prior_values, self._prior_table = resolve_priors(
             self.design, check_user_priors(priors)
@@ -351,6 +360,7 @@ class Model:
         weights: str | None = None,
         missing: str = "raise",
         link: str | None = None,
+        sigma: str | None = None,
     ) -> Model:
         """A model written as level-1 and level-2 equations (Raudenbush & Bryk's spelling).
 
@@ -383,7 +393,7 @@ class Model:
         correlated : bool
             Whether coefficients varying across the same groups are correlated (``|``) or not
             (``||``).
-        family, priors, parameterization, trials, offset, weights, missing, link
+        family, priors, parameterization, trials, offset, weights, missing, link, sigma
             As for :class:`Model` (an ``offset(...)`` in the level-1 equation is kept, as in
             a formula).
 
@@ -422,6 +432,7 @@ class Model:
             weights=weights,
             missing=missing,
             link=link,
+            sigma=sigma,
         )
 
     def equations(

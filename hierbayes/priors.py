@@ -189,6 +189,10 @@ def default_priors(design: Design) -> dict[str, tuple[Prior, str]]:
     own = design.family.default_priors(design.y, design.trials, w)
     for name, (dist, params, what) in own.items():
         priors[name] = (Prior(dist, **params), what)
+    if design.dpar is not None:  # sigma="~ ...": priors of log σ's linear predictor
+        from hierbayes.priors_dpar import dpar_default_priors
+
+        priors = dpar_default_priors(design, priors)
     return priors
 
 

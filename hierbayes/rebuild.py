@@ -50,6 +50,8 @@ class Recipe:
         Column of likelihood weights.
     missing : str
         ``"raise"`` or ``"drop"``.
+    sigma : str or None
+        Formula of the log residual SD (``sigma="~ ..."``).
     """
 
     formula: str
@@ -64,6 +66,7 @@ class Recipe:
     weights: str | None = None
     missing: str = "raise"
     link: str | None = None
+    sigma: str | None = None
 
     @classmethod
     def of(cls, model: Model) -> Recipe:
@@ -93,6 +96,7 @@ class Recipe:
             weights=model.weights_column,
             missing=model.missing,
             link=design.family.link,
+            sigma=None if model.sigma_spec is None else model.sigma_spec.formula,
         )
 
     def build(self, data: pd.DataFrame, *, all_priors: bool = False) -> Model:
@@ -122,6 +126,7 @@ class Recipe:
             weights=self.weights,
             missing=self.missing,
             link=self.link,
+            sigma=self.sigma,
         )
 
 

@@ -22,7 +22,7 @@ from typing import Any
 
 import pandas as pd
 
-from hierbayes.errors import FileFormatError, FormulaSyntaxError
+from hierbayes.errors import FileFormatError, FormulaSyntaxError, HierbayesError
 from hierbayes.families import FAMILIES, links_of
 from hierbayes.spec.safety import check_formula, check_offset
 from hierbayes.validate import SAMPLERS
@@ -55,11 +55,12 @@ OPTIONAL_MODEL_KEYS = {
     "weights": (str, type(None)),
     "missing": dict,
     "link": (str, type(None)),  # absent or null: the family's default link
+    "sigma": (str, type(None)),
 }
 MISSING_KEYS = {"how", "dropped", "n_dropped"}
 MISSING_CHOICES = ("raise", "drop")
 DESIGN_KEYS = {"fixed_columns", "blocks", "y", "X", "trials"}
-OPTIONAL_DESIGN_KEYS = {"offset", "weights", "response_levels"}
+OPTIONAL_DESIGN_KEYS = {"offset", "weights", "response_levels", "sigma"}
 BLOCK_KEYS = {"name", "factor", "columns", "levels", "Z", "codes"}
 
 # what hierbayes writes with zarr 3 (see hierbayes.io.save); nothing else is read
@@ -169,6 +170,18 @@ def _formula(check: _Check, formula: Any) -> None:
         ) from err
 
 
+def _sigma(check: _Check, formula: str) -> None:
+    from hierbayes.spec.dpar import parse_dpar_formula
+
+    try:
+        parse_dpar_formula(formula, "sigma")  # the whitelist, as for the formula
+    except HierbayesError as err:
+        raise FileFormatError(
+            f"{check.where} is corrupt: bad 'sigma': the stored sigma formula is not allowed, "
+            f"so the model is not rebuilt from it. {err}"
+        ) from err
+
+
 def _offset(check: _Check, offset: str) -> None:
     try:
         check_offset(offset)
@@ -274,6 +287,8 @@ def check_model_json(meta: Any, where: str) -> None:
     if "missing" in meta:
         _missing(check, meta["missing"])
     _formula(check, meta["formula"])
+    if meta.get("sigma") is not None:
+        _sigma(check, meta["sigma"])
     check.that(
         meta["family"] in FAMILIES,
         "family",

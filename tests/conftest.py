@@ -84,3 +84,10 @@ def cbpp_fit() -> hb.Fit:
         family="binomial",
     )
     return quiet_fit(model, draws=200, tune=200, chains=2, random_seed=1)
+
+
+@pytest.fixture(scope="session")
+def sigma_fit(sleep: pd.DataFrame) -> hb.Fit:
+    """sleepstudy with a residual SD that varies by subject and with days (sigma="~ ...")."""
+    model = hb.Model("Reaction ~ Days + (1 | Subject)", data=sleep, sigma="~ Days + (1 | Subject)")
+    return quiet_fit(model, draws=250, tune=300, chains=2, random_seed=5)

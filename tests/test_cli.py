@@ -160,3 +160,21 @@ def test_fit_an_ordinal_response_from_a_csv(capsys):
     assert "family: cumulative, link: logit" in out
     fixed = out.split("Fixed effects:")[1].split("Diagnostics:")[0]
     assert "cutpoint[1|2]" in fixed and "cutpoint[4|5]" in fixed and "Intercept" not in fixed
+
+
+def test_sigma_formula_reaches_the_model(tmp_path, capsys, monkeypatch):
+    seen = {}
+
+    def stop(model, *args, **kwargs):
+        seen["labels"] = model.design.dpar.labels
+        raise hb.HierbayesError("stopped before sampling")
+
+    monkeypatch.setattr("hierbayes.model.Model.fit", stop)
+    path = tmp_path / "sleep.csv"
+    hb.datasets.load("sleepstudy").to_csv(path, index=False)
+    args = ["fit", str(path), "Reaction ~ Days + (1 | Subject)", "--sigma"]
+    assert main([*args, "~ Days + (1 | Subject)"]) == 2
+    assert seen["labels"] == ("sigma_Intercept", "sigma_Days")
+    capsys.readouterr()
+    assert main([*args, "sigma ~ Days"]) == 2
+    assert "The sigma formula has no response" in capsys.readouterr().err

@@ -18,14 +18,17 @@ def observed_value(rv: Any) -> Any:
     return pm.modelcontext(None).rvs_to_values[rv]
 
 
-def add_likelihood(name: str, eta: Any, design: Design, dims: str) -> Any:
+def add_likelihood(
+    name: str, eta: Any, design: Design, dims: str, params: dict[str, Any] | None = None
+) -> Any:
     """Add the observed response of ``design.family`` with linear predictor ``eta``.
 
-    The family's own parameters (``sigma``, ...) are the model's variables of the same names.
+    The family's own parameters (``sigma``, ...) are the model's variables of the same names,
+    or ``params`` (a residual SD per row, with ``sigma="~ ..."``).
     """
     model = pm.modelcontext(None)
     family = design.family
-    params = {p: model[p] for p in family.params}
+    params = params if params is not None else {p: model[p] for p in family.params}
     observed = family.likelihood(name, eta, design.y, design.trials, params, dims)
     if design.weights is not None:
         # likelihood weights: each row's log-likelihood counts w times (w - 1 more than the

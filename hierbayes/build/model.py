@@ -11,6 +11,7 @@ import pymc as pm
 import pytensor.tensor as pt
 
 from hierbayes.build.cutpoints import CUTPOINT_DIM, add_cutpoints
+from hierbayes.build.dpar import add_dpar, dpar_coords
 from hierbayes.build.groups import (
     PARAMETERIZATIONS,
     add_covariance,
@@ -79,6 +80,9 @@ def resolve_parameterization(
         coefficient (``"marginal"`` covers all coefficients of all terms of one factor).
     """
     names = [b.name for b in design.blocks]
+    check_dpar_parameterization(design, parameterization)
+    if parameterization == "auto" and design.dpar is not None:
+        parameterization = dict.fromkeys(names, "auto")  # nothing integrated out: σ varies
     if isinstance(parameterization, str):
         marginal = None
         if parameterization == "marginal" or (
@@ -145,6 +149,24 @@ def resolve_parameterization(
         result[block.name] = tuple(resolved)
     _check_marginal(design, result)
     return result
+
+
+def check_dpar_parameterization(design: Design, parameterization: object) -> None:
+    """A :class:`ModelSpecError` for ``"marginal"`` in a model whose residual SD varies."""
+    if design.dpar is None:
+        return
+    values = [parameterization]
+    if isinstance(parameterization, Mapping):
+        values = list(parameterization.values())
+        values += [v for x in values if isinstance(x, Mapping) for v in x.values()]
+        values += [v for x in values if isinstance(x, tuple | list) for v in x]
+    if "marginal" in [v for v in values if isinstance(v, str)]:
+        raise ModelSpecError(
+            f"parameterization 'marginal' integrates the group effects out in closed form, "
+            f"which needs one residual SD for all rows; with {design.dpar.name}="
+            f"'{design.dpar.spec.formula}' it varies by row. Use 'auto', 'centered' or "
+            "'noncentered'."
+        )
 
 
 def _no_factor(design: Design, parameterization: str) -> None:
@@ -241,7 +263,7 @@ def _coords(design: Design, obs_index: pd.Index | None) -> dict[str, Any]:
         coords[f"{block.term_dim}_bis"] = list(block.columns)
     if design.response_levels is not None:
         coords[CUTPOINT_DIM] = cutpoint_labels(design.response_levels)
-    return coords
+    return coords | dpar_coords(design)
 
 
 def _fixed_effects(design: Design, priors: dict[str, Prior]) -> tuple[Any, Any, np.ndarray]:
@@ -343,9 +365,14 @@ def build_model(
             else:
                 rest = rest + (pt.as_tensor(block.Z) * u[codes]).sum(axis=1)
         ordinal = design.family.cutpoints
-        own = {name: prior_rv(name, priors[name]) for name in design.family.params if not ordinal}
+        varying = design.dpar.name if design.dpar is not None else None
+        own = {
+            n: prior_rv(n, priors[n]) for n in design.family.params if not ordinal and n != varying
+        }
         if ordinal:  # the cut-points, with the linear predictor as written (uncentred)
             fixed = fixed + add_cutpoints(design, priors)[1]
+        if varying is not None:  # sigma="~ ...": the parameter per row
+            own[varying] = add_dpar(design, priors)
         sigma = own.get("sigma")
         nested = nested_chain(design, marginal) if marginal else None
         if nested is not None:
@@ -365,5 +392,5 @@ def build_model(
         else:
             eta = fixed + rest + (design.offset if design.offset is not None else 0.0)
             eta = eta + pt.zeros(design.n_obs)
-            add_likelihood(response_name(design), eta, design, OBS_DIM)
+            add_likelihood(response_name(design), eta, design, OBS_DIM, params=own)
     return model

@@ -277,6 +277,8 @@ def make_layout(
     from hierbayes.build.marginal import factor_design
     from hierbayes.build.nested_marginal import nested_chain
 
+    if design.dpar is not None:
+        raise Unsupported(f"a linear predictor for {design.dpar.name} ({design.dpar.spec.formula})")
     W, means, has_intercept = centred_fixed_design(design)
     n, p = W.shape
     y = np.asarray(design.y, dtype=float)

@@ -18,6 +18,13 @@ from formulaic import ModelSpec as FormulaicSpec
 from formulaic import model_matrix
 from formulaic.errors import FormulaicError
 
+from hierbayes.design.dpar import (
+    DparDesign,
+    check_dpar_columns,
+    check_dpar_family,
+    dpar_variables,
+    make_dpar_design,
+)
 from hierbayes.design.level2 import Level2Input, merge_level2
 from hierbayes.design.missing import drop_missing
 from hierbayes.design.offset import offset_values
@@ -127,6 +134,7 @@ class Design:
     kept: np.ndarray | None = None
     n_dropped: int = 0
     response_levels: tuple[str, ...] | None = None
+    dpar: DparDesign | None = None  # of sigma="~ ..." (hierbayes.design.dpar)
 
     @property
     def offset_or_zero(self) -> np.ndarray:
@@ -140,7 +148,7 @@ class Design:
 
     def block(self, name: str) -> GroupBlock:
         """The group block called ``name``."""
-        for block in self.blocks:
+        for block in (*self.blocks, *(self.dpar.blocks if self.dpar is not None else ())):
             if block.name == name:
                 return block
         raise KeyError(f"No group term named {name!r}; have {[b.name for b in self.blocks]}.")
@@ -342,6 +350,7 @@ def make_design(
     weights: str | None = None,
     missing: str = "raise",
     link: str | None = None,
+    sigma: ModelSpec | None = None,
 ) -> Design:
     """Encode ``data`` for the model described by ``spec``.
 
@@ -370,6 +379,9 @@ def make_design(
     link : str, optional
         The family's link (``None``: its default); see
         :func:`hierbayes.families.get_family`.
+    sigma : ModelSpec, optional
+        Formula of ``log σ`` (:func:`hierbayes.spec.dpar.parse_dpar_formula`); its design is
+        ``dpar`` (:mod:`hierbayes.design.dpar`).
 
     Returns
     -------
@@ -407,6 +419,10 @@ def make_design(
         spec = replace(spec, fixed=replace(spec.fixed, offsets=(*spec.fixed.offsets, offset)))
     data, level2_columns = merge_level2(data, level2)
     needed = required_variables(spec)
+    if sigma is not None:
+        check_dpar_family(fam, sigma.fixed.response)
+        check_dpar_columns(sigma, data)
+        needed = needed + [v for v in dpar_variables(sigma) if v not in needed]
     if weights is not None:
         if not isinstance(weights, str) or weights not in data.columns:
             weight_values(data, weights)  # the error that names it
@@ -477,4 +493,5 @@ def make_design(
         kept=kept if dropped else None,
         n_dropped=int((~kept).sum()),
         response_levels=response_levels,
+        dpar=None if sigma is None else make_dpar_design(sigma, data),
     )

@@ -403,8 +403,17 @@ def _priors(nt: Notation, model: Model) -> Section:
     fixed = {e.column: e for e in s.fixed}
     lines: list[Line] = []
     population: list[tuple[tuple[int, ...], Line]] = []
+    dpar = model.design.dpar
+    own = {b.name for b in dpar.blocks} if dpar is not None else set()
     for name, prior in model.prior_values.items():
         note = M(f"   [{name}]", rf"\qquad\text{{[{escape(name)}]}}")
+        if dpar is not None and (
+            name.startswith(f"{dpar.name}_")
+            or name.split("|")[-1] in own
+            or name.startswith(f"b|{dpar.name}_")
+        ):
+            lines.append(M(name, rf"\text{{{escape(name)}}}") + SIM + _prior(prior))
+            continue
         if name == "Intercept" and "Intercept" in fixed:
             subject = nt.fixed_symbol(fixed["Intercept"])
             note = M(
@@ -489,6 +498,10 @@ def equations(
     if form not in FORMS:
         raise ValueError(f"Unknown form {form!r}: use 'levels', 'combined' or 'both'.")
     nt = get_notation(model.design, notation)
+    if model.design.dpar is not None:  # sigma="~ ...": σ varies by row
+        from hierbayes.equations.dpar import RESIDUAL_VARIANCE
+
+        nt.residual_variance = RESIDUAL_VARIANCE
     if isinstance(nt, RBNotation):
         sections = _rb_levels(nt) if form != "combined" else []
         if form != "levels":
@@ -499,6 +512,10 @@ def equations(
             sections.append(_gh_combined(nt, form))
     else:
         sections = _flat(nt)
+    if model.design.dpar is not None:
+        from hierbayes.equations.dpar import dpar_lines
+
+        sections.append(Section(_title("Residual SD"), dpar_lines(model.design)))
     if priors:
         sections.append(_priors(nt, model))
     return Equations(tuple(sections), notation, form)

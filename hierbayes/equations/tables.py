@@ -85,6 +85,11 @@ def varcorr_labelled(fit: Fit, *, prob: float = DEFAULT_PROB, notation: str = "r
     nt = get_notation(fit.design, notation)
     posterior = fit.idata["posterior"].to_dataset()
     frames = []
+    dpar = fit.design.dpar
+    # sigma="~ ...": rows of the SDs of effects on log σ (terms sigma_...) keep brms's names
+    on_sigma = base["term"].str.startswith(f"{dpar.name}_") if dpar is not None else None
+    sigma_rows = base[on_sigma].copy() if on_sigma is not None else base.iloc[:0]
+    base = base[~on_sigma] if on_sigma is not None else base
     for block in fit.design.blocks:
         rows = base[base["factor"] == block.name].copy()
         pairs = {
@@ -124,5 +129,12 @@ def varcorr_labelled(fit: Fit, *, prob: float = DEFAULT_PROB, notation: str = "r
         variance = _rows(posterior["sigma"] ** 2, prob, "Residual", "var", "")
         variance.insert(3, "symbol", nt.residual_variance.text)
         frames += [residual, variance]
+    if len(sigma_rows):
+        sigma_rows.insert(
+            3,
+            "symbol",
+            [f"{st}({t})" for st, t in zip(sigma_rows["stat"], sigma_rows["term"], strict=True)],
+        )
+        frames.append(sigma_rows)
     table = pd.concat(frames, ignore_index=True)
     return table[[*base.columns[:3], "symbol", *base.columns[3:]]]

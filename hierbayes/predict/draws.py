@@ -11,9 +11,10 @@ import xarray as xr
 from hierbayes.build import FIXED_DIM, group_dim
 
 if TYPE_CHECKING:
+    from hierbayes.design import Design
     from hierbayes.fit import Fit
 
-__all__ = ["PosteriorDraws", "new_group_effects", "posterior_draws"]
+__all__ = ["PosteriorDraws", "draws_of", "new_group_effects", "posterior_draws"]
 
 
 @dataclass(frozen=True)
@@ -66,9 +67,20 @@ def _extra(da: xr.DataArray) -> list[str]:
 
 def posterior_draws(fit: Fit) -> PosteriorDraws:
     """Extract the fit's posterior draws, selecting every coordinate by its label."""
-    posterior = fit.idata["posterior"].to_dataset()
-    design = fit.design
-    b = posterior["b"].sel({FIXED_DIM: list(design.fixed_columns)})
+    return draws_of(fit.idata["posterior"].to_dataset(), fit.design)
+
+
+def draws_of(
+    posterior: xr.Dataset,
+    design: Design,
+    b_name: str = "b",
+    b_dim: str = FIXED_DIM,
+    b_labels: list[str] | None = None,
+) -> PosteriorDraws:
+    """The draws of ``design``'s coefficients (``b_name``, labelled ``b_labels`` along ``b_dim``;
+    default: ``b`` by ``design.fixed_columns``) and group terms from ``posterior``."""
+    labels = list(design.fixed_columns) if b_labels is None else b_labels
+    b = posterior[b_name].sel({b_dim: labels})
     u, sd, cor = {}, {}, {}
     for block in design.blocks:
         gdim, tdim = group_dim(block), block.term_dim
@@ -88,12 +100,16 @@ def posterior_draws(fit: Fit) -> PosteriorDraws:
     return PosteriorDraws(
         chain=posterior["chain"].values,
         draw=posterior["draw"].values,
-        b=_values(b, FIXED_DIM),
+        b=_values(b, b_dim),
         u=u,
         sd=sd,
         cor=cor,
         sigma=sigma,
-        params={name: _values(posterior[name], *_extra(posterior[name])) for name in own},
+        params={
+            name: _values(posterior[name], *_extra(posterior[name]))
+            for name in own
+            if name in posterior
+        },
     )
 
 

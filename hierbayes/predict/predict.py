@@ -42,6 +42,7 @@ from hierbayes.build import OBS_DIM, response_name
 from hierbayes.design import Design
 from hierbayes.design.level2 import _show
 from hierbayes.errors import DataError, UnknownGroupError
+from hierbayes.predict.dpar import own_params, predict_dpar, rows_only
 from hierbayes.predict.draws import PosteriorDraws, new_group_effects, posterior_draws
 from hierbayes.predict.encode import Encoded, encode, encode_training
 from hierbayes.predict.ordinal import CATEGORY_DIM, check_kind, labels_of, ordinal_values, pps_table
@@ -119,6 +120,7 @@ def _values(
     kind: str,
     rng,
     newdata: pd.DataFrame | None = None,
+    rows: np.ndarray | None = None,
 ) -> np.ndarray:
     design = fit.design
     if groups == "marginal":
@@ -132,7 +134,8 @@ def _values(
         return ordinal_values(eta, _own(draws)["cutpoints"], kind)
     if kind == "mean":
         return design.family.expected(eta, _own(draws))
-    return sample_response(design.family, eta, rng=rng, params=_own(draws), trials=encoded.trials)
+    own = _own(draws) if rows is None else own_params(draws, design, rows)
+    return sample_response(design.family, eta, rng=rng, params=own, trials=encoded.trials)
 
 
 def predict(
@@ -145,6 +148,7 @@ def predict(
     random_seed: int | np.random.Generator | None = None,
     summary: bool = False,
     prob: float = DEFAULT_PROB,
+    dpar: str | None = None,
 ) -> xr.DataArray | pd.DataFrame:
     """Posterior draws of predictions for new data (see the module docstring for ``groups``).
 
@@ -176,6 +180,11 @@ def predict(
         by ``newdata``'s index) instead of the draws.
     prob : float
         HDI probability of the table.
+    dpar : {"sigma"}, optional
+        Predict the residual SD of each row instead of the response (brms's
+        ``posterior_epred(dpar = "sigma")``): with ``kind="mean"`` ``σ_i``, with
+        ``kind="linear"`` ``log σ_i``; the same for every row unless the model has
+        ``sigma="~ ..."`` (:mod:`hierbayes.predict.dpar`).
 
     Returns
     -------
@@ -205,6 +214,8 @@ def predict(
         if level2 is not None:
             raise DataError("level2= only applies to new data; pass newdata as well.")
         encoded = encode_training(design, fit.model.obs_index)
+    elif dpar is not None:  # σ alone: the mean's predictors are not needed
+        encoded = rows_only(newdata)
     else:
         encoded = encode(
             design,
@@ -215,19 +226,25 @@ def predict(
         )
     rng = np.random.default_rng(check_seed(random_seed, generator=True))
     draws = posterior_draws(fit)
-    values = _values(fit, draws, encoded, groups, kind, rng, newdata)
+    rows = None
+    if dpar is not None or (design.dpar is not None and kind == "pps"):
+        rows = predict_dpar(fit, draws, encoded, newdata, dpar, kind, groups, level2, rng)
+    if dpar is not None:
+        values = rows if kind == "mean" else np.log(rows)
+    else:
+        values = _values(fit, draws, encoded, groups, kind, rng, newdata, rows)
     dims = ("chain", "draw", OBS_DIM)
     coords = {"chain": draws.chain, "draw": draws.draw, OBS_DIM: np.asarray(encoded.index)}
-    if kind == "prob":  # an ordinal model's categories
+    if dpar is None and kind == "prob":  # an ordinal model's categories
         dims, coords[CATEGORY_DIM] = (*dims, CATEGORY_DIM), list(design.response_levels or ())
-    elif kind == "pps" and design.family.cutpoints:
+    elif dpar is None and kind == "pps" and design.family.cutpoints:
         values = labels_of(design, values)
     da = xr.DataArray(
         values,
         dims=dims,
         coords=coords,
-        name=response_name(design),
-        attrs={"kind": kind, "groups": groups},
+        name=response_name(design) if dpar is None else dpar,
+        attrs={"kind": kind, "groups": groups} | ({"dpar": dpar} if dpar else {}),
     )
     if not summary:
         return da

@@ -265,9 +265,15 @@ def prior_draws(
         shift = b @ centred_fixed_design(design)[1]
         put("cutpoints", centred + shift[:, None], (CUTPOINT_DIM,), {CUTPOINT_DIM: labels})
     else:
+        if design.dpar is not None:  # sigma="~ ...": b_sigma and its group terms
+            from hierbayes.predict.prior_dpar import dpar_prior_draws
+
+            out |= dict(dpar_prior_draws(design, priors, n, rng).data_vars)
+        varying = design.dpar.name if design.dpar is not None else None
         for name in design.family.params:  # sigma, Student-t's nu, a shape: all positive
-            value = sample_prior(name, priors[name], 1, n, rng, positive=True)[:, 0]
-            put(name, value, (), {})
+            if name != varying:
+                value = sample_prior(name, priors[name], 1, n, rng, positive=True)[:, 0]
+                put(name, value, (), {})
     dataset = xr.Dataset(out)
     dataset.attrs = {"generated_by": "hierbayes.predict.prior.prior_draws"}
     return dataset
@@ -311,10 +317,19 @@ def log_prior(design: Design, priors: dict[str, Prior], draws: xr.Dataset) -> xr
             tdim = block.term_dim
             sel = {tdim: list(block.columns), f"{tdim}_bis": list(block.columns)}
             out[name] = lkj_logpdf(_eta(priors[name], name), _values(draws[name].sel(sel)))
-    for name in design.family.params:
-        out[name] = prior_logpdf(name, priors[name], _values(draws[name])[:, None], positive=True)[
-            :, 0
-        ]
+    if design.dpar is not None:  # sigma="~ ...": sigma_Intercept, b|sigma_x, sd|sigma_g
+        from hierbayes.predict.prior_dpar import dpar_log_prior
+
+        out |= {k: v.reshape(-1) for k, v in dpar_log_prior(design, priors, draws).items()}
+    varying = design.dpar.name if design.dpar is not None else None
+    for name in design.family.params:  # positive (a probability: on (0, 1))
+        if name not in (varying, "cutpoints"):
+            value = _values(draws[name])[:, None]
+            out[name] = prior_logpdf(name, priors[name], value, positive=True)[:, 0]
+    if design.family.cutpoints and "cutpoints" in draws:  # at the predictors' means
+        centred = _values(draws["cutpoints"]) - (b[:, slopes] @ means)[:, None]
+        cut = prior_logpdf("cutpoints", priors["cutpoints"], centred, positive=False)
+        out["cutpoints"] = cut.sum(axis=1)
     shape = (chain.size, draw.size)
     return xr.Dataset(
         {k: (("chain", "draw"), v.reshape(shape)) for k, v in out.items()},
@@ -338,6 +353,10 @@ def _response_draws(design: Design, draws: xr.Dataset, rng) -> np.ndarray:
         cut = {"cutpoints": _values(draws["cutpoints"])[:, None, :]}
         return sample_response(design.family, eta, rng=rng, params=cut)
     own = {name: _values(draws[name])[:, None] for name in design.family.params if name in draws}
+    if design.dpar is not None:  # each row's σ
+        from hierbayes.predict.prior_dpar import dpar_prior_rows
+
+        own[design.dpar.name] = dpar_prior_rows(design, draws)
     return sample_response(design.family, eta, rng=rng, params=own, trials=design.trials)
 
 

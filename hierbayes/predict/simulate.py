@@ -20,6 +20,7 @@ from hierbayes.design import Design, GroupBlock
 from hierbayes.errors import DataError, Level2Error, MissingColumnError
 from hierbayes.families.cumulative import expected_category
 from hierbayes.frames import as_pandas
+from hierbayes.predict.dpar import dpar_draws, new_groups_dpar
 from hierbayes.predict.draws import PosteriorDraws, new_group_effects, posterior_draws
 from hierbayes.predict.encode import block_matrix, encode, predictor_variables
 from hierbayes.predict.ordinal import labels_of
@@ -277,8 +278,20 @@ def simulate_new_groups(
     level1 = _level1_rows(design, x, n_per_group, n_groups, observations, rng)
     data = None
     if level1 is not None:
+        sigma_draws = None
+        if design.dpar is not None:
+            sigma_draws = dpar_draws(fit.idata["posterior"].to_dataset(), design)
         data = _simulate_rows(
-            draws, (ci, di), design, blocks, effects, level1, groups_table, observations, rng
+            draws,
+            (ci, di),
+            design,
+            blocks,
+            effects,
+            level1,
+            groups_table,
+            observations,
+            rng,
+            sigma_draws,
         )
     return SimulatedGroups(factor, coefficients, groups_table, data)
 
@@ -319,6 +332,7 @@ def _simulate_rows(
     groups_table: pd.DataFrame,
     observations: bool,
     rng: np.random.Generator,
+    sigma_draws: PosteriorDraws | None = None,
 ) -> pd.DataFrame:
     sizes = np.array([len(rows) for rows in level1])
     group_of_row = np.repeat(np.arange(len(level1)), sizes)
@@ -344,6 +358,11 @@ def _simulate_rows(
     else:
         out["mean"] = design.family.expected(eta, own)
     if observations:
+        own = {name: value[ci, di] for name, value in draws.params.items()}
+        if sigma_draws is not None and design.dpar is not None:  # sigma="~ ...": σ per row
+            factor = blocks[0].factor if blocks else ""
+            args = (design, sigma_draws, (ci, di), factor, long, group_of_row, len(sizes), rng)
+            own[design.dpar.name] = out[design.dpar.name] = new_groups_dpar(*args)
         y = sample_response(design.family, eta, rng=rng, params=own, trials=encoded.trials)
         out[response_name(design)] = labels_of(design, y) if design.family.cutpoints else y
     return out

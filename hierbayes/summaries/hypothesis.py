@@ -66,8 +66,12 @@ def hypothesis_parameters(design: Design) -> list[str]:
     """Names a hypothesis may use: fixed terms, the family's own parameters (``sigma``,
     Student-t's ``nu``, a ``shape``), ``sd|<term>[<coefficient>]``."""
     names = list(design.fixed_columns)
-    names.extend(p for p in design.family.params if p not in names)
-    for block in design.blocks:
+    dpar = design.dpar
+    varying = dpar.name if dpar is not None else None
+    names.extend(p for p in design.family.params if p not in names and p != varying)
+    if dpar is not None:  # sigma="~ ...": sigma_Intercept, sigma_x
+        names.extend(dpar.labels)
+    for block in (*design.blocks, *(dpar.blocks if dpar is not None else ())):
         names.extend(f"sd|{block.name}[{c}]" for c in block.columns)
     return names
 
@@ -83,10 +87,13 @@ def _draws(design: Design, dataset: xr.Dataset, names: Sequence[str]) -> dict[st
     for name in names:
         if name in design.fixed_columns:
             out[name] = _flat(dataset["b"].sel({FIXED_DIM: name}))
+        elif design.dpar is not None and name in design.dpar.labels:
+            out[name] = _flat(dataset[f"b_{design.dpar.name}"].sel({design.dpar.term_dim: name}))
         elif name in design.family.params:
             out[name] = _flat(dataset[name])
         else:
-            for block in design.blocks:
+            dpar_blocks = design.dpar.blocks if design.dpar is not None else ()
+            for block in (*design.blocks, *dpar_blocks):
                 prefix = f"sd|{block.name}["
                 if name.startswith(prefix):
                     coef = name[len(prefix) : -1]

@@ -164,7 +164,12 @@ def _cross_products(fit: Fit, fb: FactorBlocks) -> np.ndarray:
     """``Z_j' W_j Z_j`` per group; ``W`` = 1 (gaussian) or the IRLS weights at the posterior
     mean of the linear predictor."""
     design = fit.design
-    if design.family.has_sigma:
+    if design.dpar is not None:  # sigma="~ ...": each row weighs 1/σ_i² (posterior mean)
+        from hierbayes.predict.dpar import dpar_rows  # predict imports summaries
+
+        sigma = dpar_rows(_posterior(fit), design)
+        w = (1.0 / sigma**2).mean(axis=(0, 1))
+    elif design.family.has_sigma:
         w = np.ones(design.n_obs)
     else:
         posterior = _posterior(fit)
@@ -198,7 +203,8 @@ def shrinkage(fit: Fit, *, prob: float = DEFAULT_PROB) -> pd.DataFrame:
     ``1 - (Λ_j)_kk``. For bernoulli, binomial and poisson models the same formula is used with
     ``σ² = 1`` and ``Z_j'Z_j`` replaced by ``Z_j' W_j Z_j``, where ``W_j`` are the working
     (IRLS) weights at the posterior mean of the linear predictor: a normal approximation of the
-    likelihood around the fit.
+    likelihood around the fit. With a residual SD that varies (``sigma="~ ..."``), ``Z_j'Z_j/σ²``
+    is ``Z_j' W_j Z_j`` with ``W_j`` the posterior means of ``1/σ_i²``.
 
     Columns: ``factor``, ``group``, ``term``, ``n``, then ``mean``, ``sd`` and HDI of the
     shrinkage factor over the posterior draws, and ``empirical``, ``1 - (partial - population) /
@@ -232,7 +238,7 @@ def shrinkage(fit: Fit, *, prob: float = DEFAULT_PROB) -> pd.DataFrame:
     fb = single_factor(design, "shrinkage()")
     posterior = _posterior(fit)
     T = factor_covariance(posterior, fb)
-    if design.family.has_sigma:
+    if design.family.has_sigma and design.dpar is None:  # else the weights hold 1/σ_i²
         sigma2 = flatten(posterior["sigma"]) ** 2
     else:
         sigma2 = np.ones(T.shape[0])

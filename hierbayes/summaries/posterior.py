@@ -239,9 +239,15 @@ def predictive_draws(
     from hierbayes.predict.response import sample_response  # predict imports summaries
 
     eta = np.concatenate(list(linear_predictor(fit, draws=index)), axis=0)
-    own = {name: flatten(posterior[name])[index][:, None] for name in design.family.params}
+    own = {n: flatten(posterior[n])[index][:, None] for n in design.family.params if n in posterior}
+    if design.dpar is not None:  # sigma="~ ...": each row's σ
+        from hierbayes.predict.dpar import dpar_rows
+
+        own[design.dpar.name] = dpar_rows(posterior, design).reshape(total, -1)[index]
     trials = design.trials
     if rows is not None:
         eta, trials = eta[:, rows], None if trials is None else trials[rows]
+        if design.dpar is not None:
+            own[design.dpar.name] = own[design.dpar.name][:, rows]
     replicated = sample_response(design.family, eta, rng=rng, params=own, trials=trials)
     return replicated.astype(float)

@@ -17,6 +17,7 @@ import xarray as xr
 from hierbayes.build import FIXED_DIM, group_dim
 from hierbayes.errors import SummaryError
 from hierbayes.spec.formula import split_top_level
+from hierbayes.summaries.dpar import dpar_fixef, dpar_varcorr
 from hierbayes.summaries.stats import DEFAULT_PROB, summarize
 
 if TYPE_CHECKING:
@@ -72,8 +73,10 @@ def fixef(
         from hierbayes.equations import fixef_by_level
 
         return fixef_by_level(fit, prob=prob, notation=notation)
-    table = summarize(_posterior(fit)["b"], prob=prob, diagnostics=True)
-    return table.set_index(FIXED_DIM)
+    posterior = _posterior(fit)
+    table = summarize(posterior["b"], prob=prob, diagnostics=True).set_index(FIXED_DIM)
+    sigma_rows = dpar_fixef(fit, posterior, prob)  # sigma="~ ...": sigma_Intercept, ...
+    return table if sigma_rows is None else pd.concat([table, sigma_rows])
 
 
 def _group_draws(fit: Fit) -> dict[str, xr.DataArray]:
@@ -302,6 +305,7 @@ def varcorr(fit: Fit, *, prob: float = DEFAULT_PROB, labels: str | None = None) 
                     row.insert(0, "stat", "cor")
                     row.insert(0, "factor", block.name)
                     frames.append(row)
+    frames += dpar_varcorr(fit, posterior, prob)  # sigma="~ ...": sd(sigma_Intercept), ...
     if "sigma" in posterior:
         row = summarize(posterior["sigma"], prob=prob, diagnostics=True)
         row.insert(0, "term", "")

@@ -92,6 +92,14 @@ def _latent_residual(fit: Fit, group_var: np.ndarray) -> np.ndarray:
     σ², π²/3 (logit), 1 (probit), π²/6 (cloglog), ln(1 + 1/λ) (poisson), ..."""
     design = fit.design
     family = design.family
+    if design.dpar is not None:
+        raise SummaryError(
+            f"No ICC with a residual SD that varies ({design.dpar.name}="
+            f"'{design.dpar.spec.formula}'): the residual variance, and with it the share of "
+            "variance between groups, differs from row to row, so there is no one ICC (brms "
+            "gives none either). fit.r2() (Bayesian R², from residuals) is defined; "
+            "fit.predict(dpar='sigma') gives each row's residual SD."
+        )
     if family.latent_variance is None:
         raise SummaryError(
             f"No latent-scale residual variance for the {family.name} family "

@@ -1,0 +1,59 @@
+"""Table rows of a residual SD with its own linear predictor (``sigma="~ ..."``), named as brms
+names them: fixed effects ``sigma_Intercept``, ``sigma_<x>`` (on the log scale) in
+:func:`~hierbayes.summaries.tables.fixef`, and the SDs of the group effects on log σ as
+``sigma_Intercept`` rows of their factor in :func:`~hierbayes.summaries.tables.varcorr`
+(brms's ``sd(sigma_Intercept)``).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pandas as pd
+import xarray as xr
+
+from hierbayes.build import FIXED_DIM
+from hierbayes.summaries.stats import summarize
+
+if TYPE_CHECKING:
+    from hierbayes.fit import Fit
+
+__all__ = ["dpar_fixef", "dpar_varcorr"]
+
+
+def dpar_fixef(fit: Fit, posterior: xr.Dataset, prob: float) -> pd.DataFrame | None:
+    """Rows ``sigma_Intercept``, ``sigma_<x>`` of the fixed-effects table (None without)."""
+    dpar = fit.design.dpar
+    if dpar is None:
+        return None
+    table = summarize(posterior[f"b_{dpar.name}"], prob=prob, diagnostics=True)
+    return table.rename(columns={dpar.term_dim: FIXED_DIM}).set_index(FIXED_DIM)
+
+
+def dpar_varcorr(fit: Fit, posterior: xr.Dataset, prob: float) -> list[pd.DataFrame]:
+    """Rows of the SDs (and correlations) of the group effects on log σ, by factor."""
+    dpar = fit.design.dpar
+    frames: list[pd.DataFrame] = []
+    if dpar is None:
+        return frames
+    prefix = f"{dpar.name}_"
+    for block in dpar.blocks:
+        factor = block.name[len(prefix) :]
+        labels = [f"{prefix}{c}" for c in block.columns]
+        sd = summarize(posterior[f"sd|{block.name}"], prob=prob, diagnostics=True)
+        sd[block.term_dim] = labels
+        sd = sd.rename(columns={block.term_dim: "term"})
+        sd.insert(0, "stat", "sd")
+        sd.insert(0, "factor", factor)
+        frames.append(sd)
+        if block.correlated:
+            cor = posterior[f"cor|{block.name}"]
+            for i in range(len(labels)):
+                for j in range(i + 1, len(labels)):
+                    pair = cor.isel({block.term_dim: i, f"{block.term_dim}_bis": j}, drop=True)
+                    row = summarize(pair, prob=prob, diagnostics=True)
+                    row.insert(0, "term", f"{labels[i]}:{labels[j]}")
+                    row.insert(0, "stat", "cor")
+                    row.insert(0, "factor", factor)
+                    frames.append(row)
+    return frames
