@@ -1,7 +1,8 @@
 """Population-level parameters of a model as labelled scalars: true values and posterior draws.
 
 Labels follow the posterior's variable names and coordinates: ``b[Intercept]``, ``b[x]``,
-``sd|g[Intercept]``, ``cor|g[Intercept, x]`` (each pair once), ``sigma``.
+``sd|g[Intercept]``, ``cor|g[Intercept, x]`` (each pair once), and the family's own parameters
+(``sigma``, ``shape``, ...).
 """
 
 from __future__ import annotations
@@ -29,8 +30,8 @@ def _labels(design: Design) -> list[tuple[str, str, tuple[int, ...]]]:
                 for i in range(len(cols))
                 for j in range(i + 1, len(cols))
             ]
-    if design.family.has_sigma:
-        out.append(("sigma", "sigma", ()))
+    # the family's own parameters: sigma (gaussian), shape (negative binomial), ...
+    out += [(name, name, ()) for name in design.family.params]
     return out
 
 
