@@ -250,9 +250,8 @@ def prior_draws(
         u = new_group_effects(sd, cor, len(block.levels), rng)
         gdim = group_dim(block)
         put(f"u|{block.name}", u, (gdim, tdim), {gdim: list(block.levels), **terms})
-    if design.family.has_sigma:
-        sigma = sample_prior("sigma", priors["sigma"], 1, n, rng, positive=True)[:, 0]
-        put("sigma", sigma, (), {})
+    for own in design.family.params:  # sigma, the negative binomial's shape, ...
+        put(own, sample_prior(own, priors[own], 1, n, rng, positive=True)[:, 0], (), {})
     dataset = xr.Dataset(out)
     dataset.attrs = {"generated_by": "hierbayes.predict.prior.prior_draws"}
     return dataset
@@ -296,10 +295,9 @@ def log_prior(design: Design, priors: dict[str, Prior], draws: xr.Dataset) -> xr
             tdim = block.term_dim
             sel = {tdim: list(block.columns), f"{tdim}_bis": list(block.columns)}
             out[name] = lkj_logpdf(_eta(priors[name], name), _values(draws[name].sel(sel)))
-    if design.family.has_sigma:
-        out["sigma"] = prior_logpdf(
-            "sigma", priors["sigma"], _values(draws["sigma"])[:, None], positive=True
-        )[:, 0]
+    for own in design.family.params:
+        values = _values(draws[own])[:, None]
+        out[own] = prior_logpdf(own, priors[own], values, positive=True)[:, 0]
     shape = (chain.size, draw.size)
     return xr.Dataset(
         {k: (("chain", "draw"), v.reshape(shape)) for k, v in out.items()},
@@ -319,8 +317,8 @@ def _linear_predictor(design: Design, draws: xr.Dataset) -> np.ndarray:
 
 def _response_draws(design: Design, draws: xr.Dataset, rng) -> np.ndarray:
     eta = _linear_predictor(design, draws)
-    sigma = _values(draws["sigma"])[:, None] if "sigma" in draws else None
-    return sample_response(design.family, eta, rng=rng, sigma=sigma, trials=design.trials)
+    params = {own: _values(draws[own])[:, None] for own in design.family.params}
+    return sample_response(design.family, eta, rng=rng, trials=design.trials, params=params)
 
 
 def prior_predictive(

@@ -81,7 +81,7 @@ class SBC:
     n: int = 0
     model: str = ""
     truths: pd.DataFrame = field(default_factory=pd.DataFrame)
-    rhat_max: float = 1.05
+    rhat_max: float = 1.1
 
     @property
     def nonconverged(self) -> pd.DataFrame:

@@ -42,7 +42,7 @@ __all__ = ["rank_draws", "sbc"]
 
 #: a replicate whose refit has divergences or a population parameter's R-hat above this did not
 #: converge (see :func:`sbc`)
-RHAT_MAX = 1.05
+RHAT_MAX = 1.1
 
 
 @dataclass(frozen=True)
@@ -225,9 +225,10 @@ def sbc(
         did not converge: its ranks are kept in ``result.ranks`` but left out of the
         uniformity test and the plot, and the replicate is listed in ``result.nonconverged``
         and warned about. Ranks are only valid for converged fits; leaving replicates out by
-        their data (not their true values) keeps the others' ranks uniform (Modrák et al.
-        2023). The default suits short SBC refits (R-hat of 2 chains of a few hundred draws
-        varies by about 0.01 around 1 when the chains agree).
+        their data (not their true values) keeps the others' ranks uniform (the SBC R package
+        of Modrák et al.). Short refits need a loose limit: with 2 chains of 150 draws,
+        refits of calibrated models had a largest R-hat of 1.04 in the median and up to
+        1.16, while stuck chains gave 1.3 to 2.3.
     progressbar : bool
         Show a progress bar over replicates.
 
