@@ -58,22 +58,28 @@ def tiny_data(seed: int = 3, n_groups: int = 8, n_per_group: int = 6) -> pd.Data
 
 
 def tiny_model(
-    family: str, formula_rhs: str, parameterization: str, n_per_group: int = 6
+    family: str,
+    formula_rhs: str,
+    parameterization: str,
+    n_per_group: int = 6,
+    priors: dict[str, hb.Prior] | None = None,
 ) -> hb.Model:
     """``<response> ~ formula_rhs`` of ``family`` on 8 groups of ``n_per_group``, with the
-    SBC priors of its scale (``COUNTS`` for the log link of counts, ``TIGHT`` otherwise)."""
+    SBC priors of its scale (``COUNTS`` for the log link of counts, ``TIGHT`` otherwise),
+    updated with ``priors`` (``"sd"`` for every group SD)."""
     response = RESPONSES[family]
     data = tiny_data(n_per_group=n_per_group)
     model = hb.Model(f"{response} ~ {formula_rhs}", data=data, family=family)
     chosen = COUNTS if family in ("poisson", "negativebinomial") else TIGHT
-    priors = {k: v for k, v in chosen.items() if k in model.priors.index}
+    chosen = {**chosen, **(priors or {})}
+    chosen_priors = {k: v for k, v in chosen.items() if k in model.priors.index}
     for name in model.priors.index:
         if name.startswith("sd|"):
-            priors[name] = chosen["sd"]
+            chosen_priors[name] = chosen["sd"]
     return hb.Model(
         f"{response} ~ {formula_rhs}",
         data=data,
         family=family,
-        priors=priors,
+        priors=chosen_priors,
         parameterization=parameterization,
     )
