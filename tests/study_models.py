@@ -81,5 +81,8 @@ def tiny_model(
         data=data,
         family=family,
         priors=chosen_priors,
-        parameterization=parameterization,
+        # "centered,noncentered": per coefficient of the term of g
+        parameterization=(
+            {"g": parameterization.split(",")} if "," in parameterization else parameterization
+        ),
     )

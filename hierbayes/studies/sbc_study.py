@@ -12,6 +12,11 @@ thinned by ``ceil(total draws / smallest bulk ESS)`` of the replicate's ranked p
 (autocorrelated draws give ranks that are too often extreme). A rank ``r`` among ``L`` thinned
 draws becomes the randomised PIT ``(r + U) / (L + 1)`` with ``U ~ Uniform(0, 1)``, exactly
 uniform under calibration whatever ``L`` is, so replicates with different thinning pool.
+
+A replicate draws its parameters and data where it runs (here, or on a dask worker) from its
+own seed: the client sends the model's recipe, its data and the seeds, and gathers tables.
+Refits that did not converge (divergences, or an R-hat above ``rhat_max``) keep their ranks
+in the result but are left out of the uniformity test and the plot, and are listed.
 """
 
 from __future__ import annotations
