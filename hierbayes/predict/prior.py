@@ -318,7 +318,15 @@ def _linear_predictor(design: Design, draws: xr.Dataset) -> np.ndarray:
 def _response_draws(design: Design, draws: xr.Dataset, rng) -> np.ndarray:
     eta = _linear_predictor(design, draws)
     params = {own: _values(draws[own])[:, None] for own in design.family.params}
-    return sample_response(design.family, eta, rng=rng, trials=design.trials, params=params)
+    try:
+        return sample_response(design.family, eta, rng=rng, trials=design.trials, params=params)
+    except ValueError as err:  # e.g. numpy's Poisson sampler refuses rates above ~1e19
+        raise PriorError(
+            f"The priors give {design.family.name} responses that cannot be drawn ({err}): "
+            f"the linear predictor reaches {np.max(eta):.3g} (link {design.family.link}). "
+            "Priors this wide simulate absurd data; give the intercept, effects and group "
+            "SDs priors on the scale of the data (see the prior table)."
+        ) from err
 
 
 def prior_predictive(
