@@ -43,8 +43,9 @@ def _cpu_seconds() -> float:
 
 
 def _cluster_cpu(client) -> float:
-    """CPU seconds of the scheduler and the workers so far."""
-    return client.run_on_scheduler(_cpu_seconds) + sum(client.run(_cpu_seconds).values())
+    """CPU seconds of the worker processes so far (a LocalCluster's scheduler runs in this
+    process, whose CPU the serial runs use)."""
+    return sum(client.run(_cpu_seconds).values())
 
 
 def _spread(values: list[float]) -> str:
@@ -70,7 +71,7 @@ def main() -> None:
     times: dict[str, list[float]] = {"serial": [], "serial_chains": [], "dask": []}
     cpu: dict[str, list[float]] = {"serial": [], "dask_client": [], "workers": []}
     loads: list[float] = []
-    idle: list[float] = []  # CPU share the idle cluster takes while the serial runs run
+    idle: list[float] = []  # CPU share the idle workers take while the serial runs run
     ranks = {}
     start = time.perf_counter()
     with (
@@ -131,12 +132,12 @@ def main() -> None:
     )
     print(f"  CPU s per replicate, dask workers (last):  {worker_total / n:.3f}")
     print(
-        "  CPU s per replicate, dask client side:     "
+        "  CPU s per replicate, client and scheduler: "
         f"{statistics.median(cpu['dask_client']) / n:.3f}"
     )
     ceiling = [a / b for a, b in zip(cpu["serial"], cpu["workers"], strict=True)]
     print(f"  speed-up if CPU-bound (serial CPU / busiest worker's CPU): {_spread(ceiling)}")
-    print(f"  CPU share of the idle cluster during the serial runs: {_spread(idle)}")
+    print(f"  CPU share of the idle workers during the serial runs: {_spread(idle)}")
     print("  ranks bit-identical serially and on the cluster: yes")
 
 
