@@ -18,8 +18,8 @@ would have if it were CPU-bound (serial CPU / the busiest worker's CPU).
 
 Usage::
 
-    uv run python benchmarks/studies.py               # n=40, 2 workers
-    uv run python benchmarks/studies.py --n 20 --workers 2
+    uv run python benchmarks/studies.py               # n=40, 2 workers, 3 repetitions
+    uv run python benchmarks/studies.py --n 20 --workers 2 --repeat 5
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import os
 import resource
+import statistics
 import time
 import warnings
 
@@ -41,11 +42,23 @@ def _cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def _cluster_cpu(client) -> float:
+    """CPU seconds of the worker processes so far (a LocalCluster's scheduler runs in this
+    process, whose CPU the serial runs use)."""
+    return sum(client.run(_cpu_seconds).values())
+
+
+def _spread(values: list[float]) -> str:
+    """Median [min, max]."""
+    return f"{statistics.median(values):6.2f} [{min(values):.2f}, {max(values):.2f}]"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=40, help="SBC replicates")
     parser.add_argument("--workers", type=int, default=2, help="dask worker processes")
     parser.add_argument("--draws", type=int, default=500)
+    parser.add_argument("--repeat", type=int, default=3, help="timed repetitions of each run")
     args = parser.parse_args()
 
     from distributed import Client, LocalCluster
@@ -55,13 +68,11 @@ def main() -> None:
     warnings.simplefilter("ignore")
     hb.sbc(model, n=1, random_seed=0, **settings)  # load the kernel here once, untimed
 
-    times, ranks, cpu = {}, {}, {}
-    for name, cores in (("serial", 1), ("serial_chains", 2)):
-        start, cpu_start = time.perf_counter(), _cpu_seconds()
-        ranks[name] = hb.sbc(model, n=args.n, random_seed=1, cores=cores, **settings).ranks
-        times[name] = time.perf_counter() - start
-        cpu[name] = _cpu_seconds() - cpu_start
-
+    times: dict[str, list[float]] = {"serial": [], "serial_chains": [], "dask": []}
+    cpu: dict[str, list[float]] = {"serial": [], "dask_client": [], "workers": []}
+    loads: list[float] = []
+    idle: list[float] = []  # CPU share the idle workers take while the serial runs run
+    ranks = {}
     start = time.perf_counter()
     with (
         LocalCluster(
@@ -74,36 +85,59 @@ def main() -> None:
         client.run(warm_worker)
         # as in-process above: one untimed replicate per worker loads what a first fit loads
         hb.sbc(model, n=args.workers, random_seed=0, client=client, **settings)
-        times["startup"] = time.perf_counter() - start
-        before = client.run(_cpu_seconds)
-        start, cpu_start = time.perf_counter(), _cpu_seconds()
-        ranks["dask"] = hb.sbc(model, n=args.n, random_seed=1, client=client, **settings).ranks
-        times["dask"] = time.perf_counter() - start
-        cpu["dask_client"] = _cpu_seconds() - cpu_start
-        after = client.run(_cpu_seconds)
-        workers = [after[w] - before[w] for w in before]
+        startup = time.perf_counter() - start
+        for _ in range(args.repeat):  # interleaved, so that the machine's load hits all alike
+            loads.append(os.getloadavg()[0])
+            idle_before = _cluster_cpu(client)
+            for name, cores in (("serial", 1), ("serial_chains", 2)):
+                start, cpu_start = time.perf_counter(), _cpu_seconds()
+                ranks[name] = hb.sbc(model, n=args.n, random_seed=1, cores=cores, **settings).ranks
+                times[name].append(time.perf_counter() - start)
+                if name == "serial":
+                    cpu["serial"].append(_cpu_seconds() - cpu_start)
+            idle.append(
+                (_cluster_cpu(client) - idle_before)
+                / sum(times["serial"][-1:] + times["serial_chains"][-1:])
+            )
+            before = client.run(_cpu_seconds)
+            start, cpu_start = time.perf_counter(), _cpu_seconds()
+            ranks["dask"] = hb.sbc(model, n=args.n, random_seed=1, client=client, **settings).ranks
+            times["dask"].append(time.perf_counter() - start)
+            cpu["dask_client"].append(_cpu_seconds() - cpu_start)
+            after = client.run(_cpu_seconds)
+            cpu["workers"].append(max(after[w] - before[w] for w in before))
+            worker_total = sum(after[w] - before[w] for w in before)
 
     for name in ("serial_chains", "dask"):
         pd.testing.assert_frame_equal(ranks["serial"], ranks[name], check_exact=True)
     n, w = args.n, args.workers
-    load = os.getloadavg()
     print(f"hb.sbc(n={n}) on sleepstudy, 2 chains x {args.draws} draws per refit, {w} workers")
-    print(f"cpu count {os.cpu_count()}, load average before/after {load[2]:.1f}/{load[0]:.1f}")
-    for name in ("serial", "serial_chains", "startup", "dask"):
-        print(f"  {name + '_s':>16}: {times[name]:7.2f}")
-    for name, what in (("serial", "cores=1"), ("serial_chains", "cores=2")):
-        print(f"  speed-up over {name} ({what}): {times[name] / times['dask']:.2f}x")
-    overhead = w * times["dask"] / n - times["serial"] / n
-    print(f"  per-replicate overhead on the cluster (wall): {overhead * 1000:.0f} ms")
-    # CPU accounting: what the run costs, whatever else the machine is doing
-    print(f"  CPU s per replicate, serial (process):         {cpu['serial'] / n:.3f}")
-    print(f"  CPU s per replicate, dask workers (sum/n):     {sum(workers) / n:.3f}")
-    print(f"  CPU s per replicate, dask client side:         {cpu['dask_client'] / n:.3f}")
-    print(f"  CPU s per worker: {', '.join(f'{x:.2f}' for x in workers)}")
     print(
-        "  speed-up if CPU-bound (serial CPU / busiest worker's CPU): "
-        f"{cpu['serial'] / max(workers):.2f}x"
+        f"cpu count {os.cpu_count()}; 1-minute load average at each repetition: "
+        + ", ".join(f"{x:.1f}" for x in loads)
     )
+    print(f"wall s, median [min, max] of {args.repeat}:")
+    for name in ("serial", "serial_chains", "dask"):
+        print(f"  {name + '_s':>16}: {_spread(times[name])}")
+    print(f"  {'startup_s':>16}: {startup:6.2f}  (cluster start and warm-up, once)")
+    for name, what in (("serial", "cores=1"), ("serial_chains", "cores=2")):
+        ratios = [a / b for a, b in zip(times[name], times["dask"], strict=True)]
+        print(f"  speed-up over {name} ({what}): {_spread(ratios)}")
+    overhead = [w * d / n - s / n for d, s in zip(times["dask"], times["serial"], strict=True)]
+    overhead_ms = _spread([o * 1000 for o in overhead])
+    print(f"  per-replicate overhead on the cluster (wall ms): {overhead_ms}")
+    # CPU accounting: what the run costs, whatever else the machine is doing
+    print(
+        f"  CPU s per replicate, serial (process):     {statistics.median(cpu['serial']) / n:.3f}"
+    )
+    print(f"  CPU s per replicate, dask workers (last):  {worker_total / n:.3f}")
+    print(
+        "  CPU s per replicate, client and scheduler: "
+        f"{statistics.median(cpu['dask_client']) / n:.3f}"
+    )
+    ceiling = [a / b for a, b in zip(cpu["serial"], cpu["workers"], strict=True)]
+    print(f"  speed-up if CPU-bound (serial CPU / busiest worker's CPU): {_spread(ceiling)}")
+    print(f"  CPU share of the idle workers during the serial runs: {_spread(idle)}")
     print("  ranks bit-identical serially and on the cluster: yes")
 
 

@@ -37,7 +37,7 @@ def ecdf_band(n: int, prob: float = 0.95, *, n_simulations: int = 1000) -> pd.Da
 
 
 def plot_sbc(
-    ranks: pd.DataFrame, *, prob: float = 0.95, ncols: int | None = None
+    ranks: pd.DataFrame, *, prob: float = 0.95, ncols: int | None = None, note: str = ""
 ) -> tuple[Figure, np.ndarray]:
     """One panel per parameter: ECDF(PIT) - PIT with its simultaneous band.
 
@@ -53,13 +53,18 @@ def plot_sbc(
         Probability of the simultaneous band.
     ncols : int, optional
         Panels per row.
+    note : str
+        A line under the title, e.g. how many replicates were left out.
 
     Returns
     -------
     (Figure, ndarray of Axes)
     """
     if not len(ranks):
-        raise SummaryError("No SBC ranks to plot: every replicate failed (see result.failures).")
+        raise SummaryError(
+            "No SBC ranks to plot: every replicate failed or did not converge (see "
+            "result.failures and result.nonconverged)."
+        )
     names = list(dict.fromkeys(ranks["parameter"]))
     fig, axes = facet_grid(len(names), ncols=ncols)
     bands: dict[int, pd.DataFrame] = {}
@@ -72,7 +77,8 @@ def plot_sbc(
         ax.set_xlabel("PIT (fractional rank)")
     for ax in axes[:: ncols or min(4, len(names))]:
         ax.set_ylabel("ECDF − PIT")
-    fig.suptitle(f"SBC: ECDF difference with {prob:.0%} simultaneous bands")
+    title = f"SBC: ECDF difference with {prob:.0%} simultaneous bands"
+    fig.suptitle(title + (f"\n{note}" if note else ""))
     fig.tight_layout()
     return fig, axes
 

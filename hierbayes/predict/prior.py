@@ -357,7 +357,15 @@ def _response_draws(design: Design, draws: xr.Dataset, rng) -> np.ndarray:
         from hierbayes.predict.prior_dpar import dpar_prior_rows
 
         own[design.dpar.name] = dpar_prior_rows(design, draws)
-    return sample_response(design.family, eta, rng=rng, params=own, trials=design.trials)
+    try:
+        return sample_response(design.family, eta, rng=rng, params=own, trials=design.trials)
+    except ValueError as err:  # e.g. numpy's Poisson sampler refuses rates above ~1e19
+        raise PriorError(
+            f"The priors give {design.family.name} responses that cannot be drawn ({err}): "
+            f"the linear predictor reaches {np.max(eta):.3g} (link {design.family.link}). "
+            "Priors this wide simulate absurd data; give the intercept, effects and group "
+            "SDs priors on the scale of the data (see the prior table)."
+        ) from err
 
 
 def prior_predictive(

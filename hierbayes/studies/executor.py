@@ -10,8 +10,9 @@ cluster. A replicate that raises is reported as a :class:`ReplicateFailure` (whi
 error and its traceback), never dropped.
 
 Before mapping, every worker loads hierbayes's numba kernel once (:func:`warm_worker`); the
-replicates a worker then runs reuse it. Replicates travel in chunks (about four tasks per
-worker), so that fits of a fraction of a second do not each pay the scheduler's per-task cost.
+replicates a worker then runs reuse it. Replicates travel in chunks that shrink as the work
+left shrinks (:func:`chunk_starts`), so that fits of a fraction of a second do not each pay
+the scheduler's per-task cost, and no worker waits long for the other's last chunk.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ CHUNKS_PER_WORKER = 4
 
 __all__ = [
     "ReplicateFailure",
+    "chunk_starts",
     "failures_table",
     "replicate_seeds",
     "run_replicates",
@@ -64,10 +66,16 @@ def replicate_seeds(random_seed: int | None, n: int) -> list[int]:
     return [int(child.generate_state(1, dtype=np.uint32)[0]) for child in children]
 
 
+_WARM = False
+
+
 def warm_worker() -> bool:
     """Load hierbayes's numba kernel in this process (compiled, or read from the disk cache),
     and what a first fit loads (modules, cached numba functions), by fitting a tiny model, so
-    that no replicate pays for them."""
+    that no replicate pays for them. Once per process: later calls return at once."""
+    global _WARM
+    if _WARM:
+        return True
     import warnings
 
     from hierbayes.density.kernel import callbacks
@@ -80,7 +88,28 @@ def warm_worker() -> bool:
         Model("y ~ 1 + (1 | g)", data).fit(
             draws=5, tune=5, chains=1, cores=1, random_seed=0, log_likelihood=False
         )
+    _WARM = True
     return True
+
+
+def chunk_starts(n: int, workers: int, smallest: int = 1) -> list[int]:
+    """Where each chunk of ``n`` replicates starts, for ``workers`` workers: chunk sizes shrink
+    as the work left shrinks (each about ``1 / (CHUNKS_PER_WORKER x workers)`` of what is left,
+    at least ``smallest``), so that few tasks carry the bulk and the last ones are small and
+    finish together on every worker ("guided" scheduling).
+
+    Examples
+    --------
+    >>> chunk_starts(40, 2)
+    [0, 5, 10, 14, 18, 21, 24, 26, 28, 30, 32, 33, 34, 35, 36, 37, 38, 39]
+    >>> chunk_starts(3, 2)
+    [0, 1, 2]
+    """
+    starts, at = [], 0
+    while at < n:
+        starts.append(at)
+        at += max(smallest, math.ceil((n - at) / (CHUNKS_PER_WORKER * workers)))
+    return starts
 
 
 def _guarded(function: Callable[[Any], Any], index: int, task: Any) -> Any:
@@ -137,8 +166,9 @@ def run_replicates(
     label : str
         The progress bar's label.
     chunk_size : int, optional
-        Replicates per dask task (default: about four tasks per worker), so that small fits
-        do not pay the scheduler's per-task cost each; results do not depend on it.
+        Replicates per dask task (default: chunks that shrink with the work left, see
+        :func:`chunk_starts`), so that small fits do not pay the scheduler's per-task cost
+        each; results do not depend on it.
 
     Returns
     -------
@@ -166,9 +196,11 @@ def run_replicates(
         client.run(warm_worker)
         if chunk_size is None:
             workers = max(1, len(client.scheduler_info().get("workers", {})))
-            chunk_size = max(1, math.ceil(len(tasks) / (CHUNKS_PER_WORKER * workers)))
-        starts = list(range(0, len(tasks), chunk_size))
-        chunks = [list(tasks[i : i + chunk_size]) for i in starts]
+            starts = chunk_starts(len(tasks), workers)
+        else:
+            starts = list(range(0, len(tasks), chunk_size))
+        ends = [*starts[1:], len(tasks)]
+        chunks = [list(tasks[a:b]) for a, b in zip(starts, ends, strict=True)]
         futures = client.map(_guarded_chunk, [function] * len(chunks), starts, chunks, pure=False)
         position = {future.key: k for k, future in enumerate(futures)}
         for future in as_completed(futures):

@@ -72,3 +72,25 @@ def test_chains_start_near_the_mode_on_its_own_scale(ticks):
     assert np.all(np.isfinite(new))
     # the old rule put the height slope up to 14 prior SDs out: Poisson rates of e^30 and more
     assert new.min() > -1e4 and np.median(old) < -1e6
+
+
+def test_the_mode_search_runs_on_one_blas_thread(ticks, monkeypatch: pytest.MonkeyPatch):
+    """OpenBLAS's thread pool costs more than it gains on L-BFGS-B's small matrices; the search
+    limits it to one thread and gives the pool back afterwards."""
+    from threadpoolctl import threadpool_info
+
+    from hierbayes.density import start as start_module
+
+    seen: list[int] = []
+    original = start_module.minimize
+
+    def recording(*args, **kwargs):
+        seen.extend(i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas")
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(start_module, "minimize", recording)
+    before = [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+    layout = make_layout(ticks.design, ticks.prior_values, ticks.parameterization)
+    starting_points(layout)
+    assert seen and set(seen) == {1}
+    assert [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"] == before

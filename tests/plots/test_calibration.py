@@ -39,5 +39,5 @@ def test_sbc_plot_has_one_panel_per_parameter():
     np.testing.assert_allclose(line.get_xdata()[1:-1], pit)
     np.testing.assert_allclose(line.get_ydata()[1:-1], np.arange(1, 41) / 40 - pit)
     plt.close(fig)
-    with pytest.raises(SummaryError, match="every replicate failed"):
+    with pytest.raises(SummaryError, match="every replicate failed or did not converge"):
         plot_sbc(ranks.iloc[:0])

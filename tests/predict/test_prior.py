@@ -150,6 +150,38 @@ def test_binomial_response_stays_within_trials() -> None:
     assert np.all((y >= 0) & (y <= m.design.trials))
 
 
+def test_priors_too_wide_to_draw_counts_are_a_prior_error() -> None:
+    """Default-like priors on a log link can give rates numpy cannot draw (above ~1e19): a
+    PriorError that says why, not numpy's ValueError."""
+    data = pd.DataFrame({"count": [0, 1, 2, 3], "g": list("aabb")})
+    priors = {"Intercept": hb.Prior("Normal", mu=60.0, sigma=1.0)}
+    m = hb.Model("count ~ 1 + (1 | g)", data=data, family="poisson", priors=priors)
+    with pytest.raises(hb.PriorError, match=r"poisson responses that cannot be drawn .*reaches"):
+        m.prior_predictive(draws=5, random_seed=1)
+
+
+def test_negative_binomial_draws_its_shape_and_overdispersed_counts() -> None:
+    """The family's own parameters are drawn from their priors and reach the response: with
+    the rate fixed at 3 and shape ~ Gamma(4, 1), E[y] = 3 and Var(y) = 3 + 9 E[1/shape] = 6."""
+    data = pd.DataFrame({"count": np.arange(6) % 3})
+    priors = {
+        "Intercept": hb.Prior("Normal", mu=float(np.log(3.0)), sigma=1e-6),
+        "shape": hb.Prior("Gamma", alpha=4.0, beta=1.0),
+    }
+    m = hb.Model("count ~ 1", data=data, family="negativebinomial", priors=priors)
+    draws = m.prior_predictive(draws=N, random_seed=5)
+    shape = draws["prior"]["shape"].values.ravel()
+    _within(shape, 4.0, 2.0 / np.sqrt(N))
+    y = draws["prior_predictive"]["count"].values[0, :, 0]
+    assert y.dtype.kind == "i"
+    _within(y, 3.0, np.sqrt(6.0 / N))
+    se = np.sqrt((np.mean((y - 3.0) ** 4) - 36.0) / N)
+    _within((y - 3.0) ** 2, 6.0, se)
+    scored = log_prior(m.design, m.prior_values, draws["prior"].to_dataset())
+    expected = stats.gamma(4.0, scale=1.0).logpdf(shape)
+    np.testing.assert_allclose(scored["shape"].values.ravel(), expected, rtol=1e-10)
+
+
 @pytest.mark.parametrize(
     ("prior", "positive", "values"),
     [

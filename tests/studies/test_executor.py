@@ -9,7 +9,9 @@ from helpers import quiet_fit
 
 import hierbayes as hb
 from hierbayes.studies.executor import (
+    CHUNKS_PER_WORKER,
     ReplicateFailure,
+    chunk_starts,
     failures_table,
     replicate_seeds,
     run_replicates,
@@ -32,6 +34,17 @@ def test_seeds_are_spawned_children_and_do_not_depend_on_n():
     assert seeds == expected
     assert replicate_seeds(5, 10)[:4] == seeds
     assert len(set(replicate_seeds(5, 100))) == 100
+
+
+@pytest.mark.parametrize(("n", "workers"), [(1, 2), (7, 2), (40, 2), (200, 2), (1000, 8)])
+def test_chunks_cover_every_replicate_once_and_shrink(n: int, workers: int):
+    starts = chunk_starts(n, workers)
+    sizes = np.diff([*starts, n])
+    assert starts[0] == 0 and sizes.sum() == n and (sizes >= 1).all()
+    assert (np.diff(sizes) <= 0).all()  # never a larger chunk after a smaller one
+    # the first chunks carry about 1 / (chunks per worker x workers) of the work each
+    assert sizes[0] == -(-n // (CHUNKS_PER_WORKER * workers))
+    assert sizes[-1] == 1
 
 
 def test_a_failed_replicate_is_reported_not_dropped():

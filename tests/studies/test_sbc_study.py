@@ -2,22 +2,37 @@
 
 Each configuration draws 50 data sets from the prior and refits (2 chains x 150 draws, ranks
 among draws thinned by the smallest bulk ESS), on 8 groups of 6 observations, or 24 for the
-centred parameterisation, which is meant for groups whose own data are informative. (Correlated
-slopes of a poisson model mixed badly in 2 x 150 draws, centred on 8 groups of 24 (divergences
-in 14 of 50 replicates, bulk ESS down to 3, mean z of the slope 0.78) and non-centred on 8
-groups of 6 (divergences in 32 of 50, pot_c p = 0.0009 for the intercept SD): SBC flags that,
-so the poisson cases here have varying intercepts; correlated slopes are checked for the
-gaussian family, uncorrelated ones for the binomial.) With 50 replicates the
-pot_c test rejects a posterior shifted by one posterior SD or half as wide as it should be
-(see the negative tests), while a calibrated sampler passes with probability about 0.99 per
-configuration (Bonferroni over its parameters).
+centred parameterisation, which is meant for groups whose own data are informative. With 50
+replicates the pot_c test rejects a posterior shifted by one posterior SD or half as wide as
+it should be (see the negative tests), while a calibrated sampler passes with probability
+about 0.99 per configuration (Bonferroni over its parameters).
+
+Ranks are valid for converged refits only: those with divergences or an R-hat above 1.2 are
+left out of the test (``result.nonconverged``), and each configuration may lose at most 5 of
+50 that way. Count models need priors that simulate counts (``COUNTS`` in study_models: with
+Normal(0, 1) priors on the log scale, 10% of the data sets of ``count ~ x + (1 + x | g)``
+held a count above 6000, and their refits stuck: R-hat up to 2.3, bulk ESS 3) and
+``target_accept=0.95`` (at 0.8, 8 of 50 poisson refits diverged, most on data sets whose
+largest count was below 10). With those, the poisson model with correlated varying slopes
+left out 1 to 3 refits of 50 over three seeds and passed each time. Centred count effects get
+informative groups (more and larger counts: ``INFORMATIVE``); with the small counts of
+``COUNTS`` they form a funnel (divergences in 8 to 17 of 50). The other centred cases get
+group SDs away from 0 (``CENTRED``) and ``target_accept=0.95``: with HalfNormal(1) SDs 16 to
+19 of 50 refits diverged. Centred correlated slopes are checked as "auto" picks them for
+such data, centred intercept and non-centred slope: only intercepts are hierarchically
+centred (sampled as ``Intercept_c + u``), so a centred slope's population value and the mean
+of its group values form a ridge (14 of 50 gaussian refits did not converge, and the poisson
+slope's bulk ESS fell to 3).
 """
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
+from matplotlib import pyplot as plt
 from study_models import tiny_model
 
 import hierbayes as hb
@@ -27,33 +42,56 @@ from hierbayes.studies.sbc_study import rank_draws
 
 SETTINGS = {"draws": 150, "tune": 150, "chains": 2, "progressbar": False}
 N = 50
+# R-hat of 2 chains of 150 draws: up to 1.16 in calibrated configurations (median of the
+# largest per refit 1.04), 1.3 to 2.3 where chains stuck (see the module docstring)
+RHAT_MAX = 1.2
+
+COUNTS_SETTINGS = {"target_accept": 0.95}
+CENTRED_SETTINGS = {"target_accept": 0.95}
+# group SDs away from 0: centred effects are for groups that differ clearly (a HalfNormal(1)
+# SD below 0.2 in 16% of the draws made a funnel: divergences in 16 to 19 of 50 refits)
+CENTRED = {"sd": hb.Prior("Gamma", alpha=4.0, beta=4.0)}
+# groups whose counts pin their effects down: what centred effects are for
+INFORMATIVE = {
+    "Intercept": hb.Prior("Normal", mu=1.5, sigma=0.5),
+    "sd": hb.Prior("HalfNormal", sigma=1.0),
+}
 
 CASES = [
-    ("gaussian", "x + (1 + x | g)", "marginal"),
-    ("gaussian", "x + (1 + x | g)", "centered"),
-    ("gaussian", "x + (1 | g)", "noncentered"),
-    ("bernoulli", "x + (1 | g)", "centered"),
-    ("bernoulli", "x + (1 | g)", "noncentered"),
-    ("binomial", "x + (1 + x || g)", "centered"),
-    ("binomial", "x + (1 | g)", "noncentered"),
-    ("poisson", "x + (1 | g)", "centered"),
-    ("poisson", "x + (1 | g)", "noncentered"),
+    ("gaussian", "x + (1 + x | g)", "marginal", {}, None),
+    ("gaussian", "x + (1 + x | g)", "centered,noncentered", CENTRED_SETTINGS, CENTRED),
+    ("gaussian", "x + (1 | g)", "noncentered", {}, None),
+    ("bernoulli", "x + (1 | g)", "centered", CENTRED_SETTINGS, CENTRED),
+    ("bernoulli", "x + (1 | g)", "noncentered", {}, None),
+    ("binomial", "x + (1 + x || g)", "centered", CENTRED_SETTINGS, CENTRED),
+    ("binomial", "x + (1 | g)", "noncentered", {}, None),
+    ("poisson", "x + (1 | g)", "centered", COUNTS_SETTINGS, INFORMATIVE),
+    ("poisson", "x + (1 | g)", "noncentered", COUNTS_SETTINGS, None),
+    ("poisson", "x + (1 + x | g)", "noncentered", COUNTS_SETTINGS, None),
+    ("negativebinomial", "x + (1 | g)", "centered", COUNTS_SETTINGS, INFORMATIVE),
+    ("negativebinomial", "x + (1 | g)", "noncentered", COUNTS_SETTINGS, None),
 ]
+OWN = {"gaussian": {"sigma"}, "negativebinomial": {"shape"}}
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("family", "rhs", "parameterization"), CASES)
-def test_sbc_ranks_are_uniform(family: str, rhs: str, parameterization: str):
+@pytest.mark.parametrize(("family", "rhs", "parameterization", "extra", "priors"), CASES)
+def test_sbc_ranks_are_uniform(
+    family: str, rhs: str, parameterization: str, extra: dict, priors: dict | None
+):
     # centred effects suit groups whose own data pin them down (what "auto" picks them for);
     # with 6 observations per group they form a funnel that NUTS cannot explore (divergences)
-    per_group = 24 if parameterization == "centered" else 6
-    model = tiny_model(family, rhs, parameterization, n_per_group=per_group)
-    result = hb.sbc(model, n=N, random_seed=7, **SETTINGS)
+    per_group = 24 if parameterization.startswith("centered") else 6
+    model = tiny_model(family, rhs, parameterization, n_per_group=per_group, priors=priors)
+    result = hb.sbc(model, n=N, random_seed=7, rhat_max=RHAT_MAX, **SETTINGS, **extra)
     assert not result.failures, result.failures_table
+    # ranks are valid for converged refits only; leaving out a few by their data is fine,
+    # many would mean the sampler cannot fit what the model simulates
+    assert len(result.nonconverged) <= N // 10, result.nonconverged
     table = result.test(alpha=0.01)
-    expected = {"b[Intercept]", "b[x]", "sd|g[Intercept]"}
+    expected = {"b[Intercept]", "b[x]", "sd|g[Intercept]"} | OWN.get(family, set())
     assert expected <= set(table.index)
-    assert (table["n"] == N).all()
+    assert (table["n"] + table["left_out"] == N).all()
     assert table["calibrated"].all(), table
     # the posterior mean of the standardised error is near 0: |mean z| < 4 / sqrt(N)
     assert (table["mean_z"].abs() < 4 / np.sqrt(N)).all(), table
@@ -126,3 +164,44 @@ def test_sbc_reports_failed_replicates(monkeypatch: pytest.MonkeyPatch, gaussian
     done = set(result.ranks["replicate"])
     assert done.isdisjoint(failed["replicate"]) and done | set(failed["replicate"]) == set(range(6))
     assert isinstance(result.ranks, pd.DataFrame)
+
+
+def test_nonconverged_replicates_are_reported_and_left_out(
+    monkeypatch: pytest.MonkeyPatch, gaussian_tiny: hb.Model
+):
+    """Refits with divergences or a large R-hat are listed, warned about, and left out of the
+    test and the plot; their ranks stay in ``ranks``."""
+    original = sbc_module.sbc_replicate
+
+    def troubled(task):
+        table = original(task)
+        if task.index == 1:
+            table["divergences"] = 4
+        if task.index == 3:
+            table["max_rhat"] = 1.5
+        return table
+
+    monkeypatch.setattr(sbc_module, "sbc_replicate", troubled)
+    with pytest.warns(
+        RuntimeWarning, match=r"2 of 5 SBC refits did not converge .*replicates 1, 3"
+    ):
+        result = hb.sbc(gaussian_tiny, n=5, random_seed=2, rhat_max=1.2, **SETTINGS)
+    assert result.nonconverged["replicate"].tolist() == [1, 3]
+    assert result.nonconverged["divergences"].tolist()[0] == 4
+    assert set(result.ranks["replicate"]) == set(range(5))
+    table = result.test()
+    assert (table["n"] == 3).all() and (table["left_out"] == 2).all()
+    assert (result.test(include_nonconverged=True)["n"] == 5).all()
+    assert "2 did not converge (replicates 1, 3; left out of the test)" in str(result)
+    fig, _ = result.plot()
+    assert "2 of 5 replicates left out" in fig.texts[0].get_text()
+    plt.close(fig)
+
+
+def test_converged_replicates_raise_no_warning(gaussian_tiny: hb.Model):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        warnings.filterwarnings("ignore", category=hb.ConvergenceWarning)
+        result = hb.sbc(gaussian_tiny, n=3, random_seed=2, rhat_max=10.0, **SETTINGS)
+    assert result.nonconverged.empty
+    assert (result.test()["left_out"] == 0).all()
