@@ -12,7 +12,8 @@ from __future__ import annotations
 import numpy as np
 
 from hierbayes.build.nested_marginal import NestedDesign
-from hierbayes.density.nested_marginal import nested_draws, tree_shape
+from hierbayes.density.nested_draws import nested_draws
+from hierbayes.density.nested_tree import tree_shape
 from hierbayes.design import Design
 
 __all__ = ["nested_effects"]

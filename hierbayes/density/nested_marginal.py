@@ -20,8 +20,8 @@ its children's. Bottom-up over the levels, then::
 which equals the log-density of ``N(W θ, σ² I + Σ_l Z_l T_l Z_l')``. A gradient costs
 ``Σ_l J_l (d_l² q_l + q_l³)`` whatever the number of rows. The gradient is reverse mode through
 the same recursion (top-down). Given the parameters, ``v_g | ancestors' u, y ~ N(M⁻¹ L'(t₁ -
-S₁₂ u_anc), σ² M⁻¹)`` with the group's statistics above: :func:`nested_draws` draws every
-level top-down.
+S₁₂ u_anc), σ² M⁻¹)`` with the group's statistics above: :mod:`hierbayes.density.nested_draws`
+draws every level top-down.
 
 The tree is an int64 array: ``[D, J_0..J_{D-1}, q_0..q_{D-1}, parents of level 1, ..., parents
 of level D-1]`` (a group's parent: its index in the level above). Columns of the leaves'
@@ -60,43 +60,12 @@ from hierbayes.density.codes import (
     PER_BLOCK,
 )
 from hierbayes.density.effects import chol_solve, cholesky
+from hierbayes.density.nested_q1 import backward_q1, forward_q1
+from hierbayes.density.nested_tree import tree_shape
 from hierbayes.density.table import dot, farr, iarr
 
 NESTED = 2
 """``meta[M_SUFFSTAT]`` of a model whose factors form a nested chain, all integrated out."""
-
-
-@numba.njit(**JIT)
-def tree_shape(tree):
-    """Levels, groups and coefficients per level, ``d_l``, ``col_l``, where each level's parents
-    start in ``tree``, and the offsets of each level's ``S`` (J d²), ``t`` (J d), ``M`` (J q²)
-    and effects (J q) in flat scratch arrays; the last entry of each offset array is the size."""
-    D = tree[0]
-    J = tree[1 : 1 + D]
-    q = tree[1 + D : 1 + 2 * D]
-    d = np.zeros(D, np.int64)
-    col = np.zeros(D, np.int64)
-    acc = 0
-    for lev in range(D):
-        acc += q[lev]
-        d[lev] = acc
-    for lev in range(D):
-        col[lev] = acc - d[lev]
-    po = np.zeros(D, np.int64)
-    off = 1 + 2 * D
-    for lev in range(1, D):
-        po[lev] = off
-        off += J[lev]
-    so = np.zeros(D + 1, np.int64)
-    to = np.zeros(D + 1, np.int64)
-    mo = np.zeros(D + 1, np.int64)
-    uo = np.zeros(D + 1, np.int64)
-    for lev in range(D):
-        so[lev + 1] = so[lev] + J[lev] * d[lev] * d[lev]
-        to[lev + 1] = to[lev] + J[lev] * d[lev]
-        mo[lev + 1] = mo[lev] + J[lev] * q[lev] * q[lev]
-        uo[lev + 1] = uo[lev] + J[lev] * q[lev]
-    return D, J, q, d, col, po, so, to, mo, uo
 
 
 @numba.njit(**JIT)
@@ -350,106 +319,6 @@ def nested_backward(tree, LF, sigma2, Sall, tall, Mall, Gall, tbar, LFbar):
 
 
 @numba.njit(**JIT)
-def forward_q1(tree, lev, LF, sigma2, Sall, tall, Mall, Call):
-    """Level ``lev`` of :func:`nested_forward` when it has one coefficient (scalars;
-    log-determinants as logs of running products)."""
-    _D, J, _q, d, col, po, so, to, mo, _uo = tree_shape(tree)
-    logdet = 0.0
-    quad = 0.0
-    dl = d[lev]
-    e = dl - 1
-    lf = LF[col[lev], col[lev]]
-    l2 = lf * lf
-    prod = 1.0
-    for g in range(J[lev]):
-        sb = so[lev] + g * dl * dl
-        tb = to[lev] + g * dl
-        m = sigma2 + l2 * Sall[sb]
-        if not m > 0.0:
-            return -math.inf, 0.0, False
-        prod *= m
-        if not 1e-150 < prod < 1e150:
-            logdet += math.log(prod)
-            prod = 1.0
-        k = l2 / m
-        Mall[mo[lev] + g] = 1.0 / m
-        Call[mo[lev] + g] = math.sqrt(m)
-        t1 = tall[tb]
-        a = k * t1
-        quad += t1 * a
-        if lev == 0:
-            continue
-        p = tree[po[lev] + g]
-        pb = so[lev - 1] + p * e * e
-        ptb = to[lev - 1] + p * e
-        for f1 in range(e):
-            s1 = Sall[sb + f1 + 1]
-            tall[ptb + f1] += tall[tb + 1 + f1] - s1 * a
-            ks1 = k * s1
-            r1 = sb + (1 + f1) * dl + 1
-            for f2 in range(e):
-                Sall[pb + f1 * e + f2] += Sall[r1 + f2] - ks1 * Sall[sb + 1 + f2]
-    logdet += math.log(prod)
-    return logdet, quad, True
-
-
-@numba.njit(**JIT)
-def backward_q1(tree, lev, LF, sigma2, Sall, tall, Mall, Gall, tbar, LFbar):
-    """Level ``lev`` of :func:`nested_backward` when it has one coefficient."""
-    D, J, _q, d, col, po, so, to, mo, _uo = tree_shape(tree)
-    c = 0.5 / sigma2
-    s2bar = 0.0
-    dl = d[lev]
-    e = dl - 1
-    c0 = col[lev]
-    lf = LF[c0, c0]
-    l2 = lf * lf
-    lbar = 0.0
-    for g in range(J[lev]):
-        sb = so[lev] + g * dl * dl
-        tb = to[lev] + g * dl
-        minv = Mall[mo[lev] + g]
-        k = l2 * minv
-        t1 = tall[tb]
-        a = k * t1
-        pb = ptb = 0
-        if lev > 0:
-            p = tree[po[lev] + g]
-            pb = so[lev - 1] + p * e * e
-            ptb = to[lev - 1] + p * e
-        s = 0.0
-        sgs = 0.0
-        for f1 in range(e):
-            s1 = Sall[sb + 1 + f1]
-            s += s1 * tbar[ptb + f1]
-            acc = 0.0
-            for f2 in range(e):
-                acc += Gall[pb + f1 * e + f2] * Sall[sb + 1 + f2]
-            sgs += s1 * acc
-            if lev < D - 1:
-                Gall[sb + (1 + f1) * dl] = acc  # G' S₂₁, finished below
-        kbar = c * t1 * t1 - s * t1 - sgs
-        lm = lf * minv
-        mbar = -0.5 * minv - lm * lm * kbar
-        s2bar += mbar
-        lbar += 2.0 * kbar * lm + 2.0 * Sall[sb] * lf * mbar
-        tbar[tb] = 2.0 * c * a - k * s
-        for f in range(e):
-            tbar[tb + 1 + f] = tbar[ptb + f]
-        if lev == D - 1:
-            continue
-        Gall[sb] = l2 * mbar
-        for f1 in range(e):
-            v = -0.5 * tbar[ptb + f1] * a - k * Gall[sb + (1 + f1) * dl]
-            Gall[sb + (1 + f1) * dl] = v
-            Gall[sb + 1 + f1] = v
-            for f2 in range(e):
-                Gall[sb + (1 + f1) * dl + 1 + f2] = Gall[pb + f1 * e + f2]
-    LFbar[c0, c0] += lbar
-    return s2bar
-
-
-@numba.njit(**JIT)
 def _factor_chol(table, meta, L, d):
     """The block-diagonal ``L`` of all integrated-out terms (d x d, columns by ``B_MARG_COL``)."""
     LF = np.zeros((d, d))
@@ -527,84 +396,3 @@ def nested_suffstat(x, table, meta, L, sigma2, grad, Lbar):
                 for j in range(i + 1):
                     Lbar[cov + i * qb + j] += LFbar[c0 + i, c0 + j]
     return loglik, s2bar
-
-
-@numba.njit(**JIT)
-def nested_draws(tree, Sleaf, Xty, XtX, b, LFs, sigma, eps, out):
-    """One exact conditional draw of every level's effects per posterior draw.
-
-    ``Sleaf`` (J d²), ``Xty`` (J d) and ``XtX`` (J d, p): the leaves' statistics with the
-    design's own fixed columns ``X``; ``b`` (S, p): fixed effects; ``LFs`` (S, d, d): the
-    block-diagonal ``L``; ``sigma`` (S); ``eps`` (S, Σ J_l q_l) standard normal. ``out`` gets
-    ``u`` level by level (top first), group by group, in each level's column order.
-    """
-    D, J, q, dl, col, po, so, to, mo, uo = tree_shape(tree)
-    S = b.shape[0]
-    p = b.shape[1]
-    m = Xty.shape[0]
-    tleaf = np.empty(m)
-    Sall = np.empty(so[D])
-    tall = np.empty(to[D])
-    Mall = np.empty(mo[D])
-    Call = np.empty(mo[D])
-    qmax = 0
-    for lev in range(D):
-        qmax = max(qmax, q[lev])
-    rhs = np.empty(qmax)
-    mean = np.empty(qmax)
-    v = np.empty(qmax)
-    for s in range(S):
-        for r in range(m):
-            acc = Xty[r]
-            for c in range(p):
-                acc -= XtX[r, c] * b[s, c]
-            tleaf[r] = acc
-        LF = LFs[s]
-        sigma2 = sigma[s] * sigma[s]
-        _, _, ok = nested_forward(tree, Sleaf, tleaf, LF, sigma2, Sall, tall, Mall, Call)
-        if not ok:
-            for k in range(uo[D]):
-                out[s, k] = math.nan
-            continue
-        for lev in range(D):
-            ql, d = q[lev], dl[lev]
-            c0 = col[lev]
-            for g in range(J[lev]):
-                sb = so[lev] + g * d * d
-                tb = to[lev] + g * d
-                mb = mo[lev] + g * ql * ql
-                # rhs = L'(t₁ - S₁₂ u_anc), ancestors' u level by level upwards
-                for i in range(ql):
-                    acc = tall[tb + i]
-                    f = ql
-                    node = g
-                    for up in range(lev - 1, -1, -1):
-                        node = tree[po[up + 1] + node]
-                        base = uo[up] + node * q[up]
-                        for k in range(q[up]):
-                            acc -= Sall[sb + i * d + f + k] * out[s, base + k]
-                        f += q[up]
-                    mean[i] = acc
-                for i in range(ql):
-                    acc = 0.0
-                    for k in range(ql):
-                        acc += LF[c0 + k, c0 + i] * mean[k]
-                    rhs[i] = acc
-                for i in range(ql):
-                    acc = 0.0
-                    for k in range(ql):
-                        acc += Mall[mb + i * ql + k] * rhs[k]
-                    mean[i] = acc
-                # v = mean + σ C^{-T} ε (C C' = M)
-                for i in range(ql - 1, -1, -1):
-                    acc = eps[s, uo[lev] + g * ql + i]
-                    for k in range(i + 1, ql):
-                        acc -= Call[mb + k * ql + i] * v[k]
-                    v[i] = acc / Call[mb + i * ql + i]
-                for i in range(ql):
-                    v[i] = mean[i] + sigma[s] * v[i]
-                for i in range(ql):
-                    acc = 0.0
-                    for k in range(ql):
-                        acc += LF[c0 + i, c0 + k] * v[k]
-                    out[s, uo[lev] + g * ql + i] = acc

@@ -27,7 +27,10 @@ _KERNEL = (
     "marginal.py",
     "ordered.py",
     "kernel.py",
+    "nested_tree.py",
+    "nested_q1.py",
     "nested_marginal.py",
+    "nested_draws.py",
 )
 _DEPENDENT = {str(_FAMILIES / "dispatch.py")} | {str(_DENSITY / name) for name in _KERNEL}
 _mixin: Any = getattr(caching, "_SourceFileBackedLocatorMixin", None)
