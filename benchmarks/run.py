@@ -67,6 +67,14 @@ MODELS = {
         "level2": lambda: None,
         "statsmodels": None,  # MixedLM is gaussian only
     },
+    "verbagg": {
+        # bernoulli, 316 respondents x 24 items crossed (lme4's VerbAgg)
+        "formula": "r2 ~ Anger + Gender + btype + situ + (1 | id) + (1 | item)",
+        "family": "bernoulli",
+        "data": lambda: hb.datasets.load("verbagg"),
+        "level2": lambda: None,
+        "statsmodels": None,  # MixedLM is gaussian only
+    },
 }
 
 
