@@ -15,8 +15,14 @@ from __future__ import annotations
 import numpy as np
 
 from hierbayes.errors import FamilyError
-from hierbayes.families import bernoulli, binomial, gaussian, negativebinomial, poisson
-from hierbayes.families.base import Family
+from hierbayes.families import _cache
+
+# before any family module's compiled functions are decorated: numba takes their cache's source
+# stamp then, and each family compiles the shared helpers of _math.py into its own code
+_cache.install()
+
+from hierbayes.families import bernoulli, binomial, gaussian, negativebinomial, poisson  # noqa: E402
+from hierbayes.families.base import Family  # noqa: E402
 
 __all__ = ["FAMILIES", "Family", "get_family", "log_density_constant"]
 

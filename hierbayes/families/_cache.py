@@ -20,7 +20,8 @@ _FAMILIES = Path(__file__).resolve().parent
 _DENSITY = _FAMILIES.parent / "density"
 # the kernel's modules: each compiles the functions it calls from the others into its own code
 _KERNEL = ("codes.py", "table.py", "prior_density.py", "effects.py", "marginal.py", "kernel.py")
-_DEPENDENT = {str(_FAMILIES / "dispatch.py")} | {str(_DENSITY / name) for name in _KERNEL}
+# every family module too: each compiles the helpers of _math.py into its own code
+_DEPENDENT = {str(p) for p in _FAMILIES.glob("*.py")} | {str(_DENSITY / name) for name in _KERNEL}
 _mixin: Any = getattr(caching, "_SourceFileBackedLocatorMixin", None)
 
 
