@@ -21,14 +21,20 @@ population fit that does not converge keep the safe choice, non-centred.
 
 On lme4's VerbAgg (316 respondents x 24 items, bernoulli) this gives centred effects for both
 factors (a respondent answers 24 items, an item is answered 316 times: ``τ² I`` about 8 and
-15): the smallest bulk ESS of a population parameter in 4 x 1000 draws rose from 379 to 456.
+15). Centred alone, the smallest bulk ESS of a population parameter in 4 x 1000 draws rose from
+379 to 456; with the fixed terms constant within items and respondents sampled inside their
+centred intercepts as well (:func:`hierbayes.density.layout.make_layout`), to 4,211. On the
+grouse ticks (broods in locations, one chick per INDEX) all three stay non-centred: locations,
+most with one or two broods, count their broods' information (centring them, counting rows, left
+the SD of LOCATION at R-hat 1.15 and ESS 19), and a brood that is its location's only one cannot
+be told from it.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from hierbayes.build.nested import nested_child
+from hierbayes.build.nested import _nests, nested_child
 from hierbayes.design import Design, GroupBlock
 from hierbayes.families.dispatch import eta_derivs
 from hierbayes.linalg import numerical_rank
@@ -162,6 +168,25 @@ def _nested_ratio(
     return float(np.median(tau2 * info))
 
 
+def _alone_in_parents(design: Design, block: GroupBlock) -> bool:
+    """Whether ``block``'s factor nests in another factor whose typical (median) group holds one
+    group of it: there a group's effect and its parent's are only identified as a sum, and
+    centring the child leaves a ridge between the two (grouse ticks: 35 of 63 locations hold one
+    brood; broods centred gave R-hat 1.05 and ESS 113 on the SDs, non-centred 1.03 and 148)."""
+    J = len(block.levels)
+    for other in design.blocks:
+        jp = len(other.levels)
+        if other.factor == block.factor or not jp < J:
+            continue
+        if not _nests(block.codes, J, other.codes, jp):
+            continue
+        parent = np.zeros(J, dtype=np.int64)
+        parent[block.codes] = other.codes
+        if np.median(np.bincount(parent, minlength=jp)) <= 1:
+            return True
+    return False
+
+
 def choose_glm_parameterization(design: Design, block: GroupBlock) -> tuple[str, ...]:
     """``"centered"`` or ``"noncentered"`` for each varying coefficient of ``block`` (see the
     module docstring).
@@ -176,6 +201,8 @@ def choose_glm_parameterization(design: Design, block: GroupBlock) -> tuple[str,
     """
     q = len(block.columns)
     safe = ("noncentered",) * q
+    if _alone_in_parents(design, block):
+        return safe
     eta = population_glm(design)
     if eta is None:
         return safe

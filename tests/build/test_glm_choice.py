@@ -86,8 +86,9 @@ def test_one_row_per_group_is_non_centred():
 
 def test_crossed_and_nested_real_data():
     """VerbAgg: respondents (24 answers each) and items (316 each) crossed, both well informed.
-    Grouse ticks: broods (3.4 chicks each) centred; locations, most with one or two broods,
-    counted by their broods' information: non-centred; one chick per INDEX: non-centred."""
+    Grouse ticks: locations, most with one or two broods, counted by their broods' information:
+    non-centred; broods (3.4 chicks each) would be centred on their own, but most are their
+    location's only brood: non-centred; one chick per INDEX: non-centred."""
     verbagg = hb.Model(
         "r2 ~ Anger + Gender + btype + situ + (1 | id) + (1 | item)",
         hb.datasets.load("verbagg"),
@@ -100,7 +101,7 @@ def test_crossed_and_nested_real_data():
         family="poisson",
     )
     assert ticks.parameterization == {
-        "BROOD": ("centered",),
+        "BROOD": ("noncentered",),
         "INDEX": ("noncentered",),
         "LOCATION": ("noncentered",),
     }
