@@ -3,7 +3,8 @@
 Prints microseconds per gradient (median and minimum of seven timings; on a shared machine the
 minimum is the steadier number) for a few models on the bundled
 data sets: HSB (gaussian, noncentred and integrated out), sleepstudy (gaussian, noncentred),
-HSB with a bernoulli response (math above its median), cbpp (binomial) and a poisson count.
+HSB with a bernoulli response (math above its median), cbpp (binomial), a poisson count and
+VerbAgg (bernoulli, respondents x items crossed).
 
 Usage::
 
@@ -39,6 +40,11 @@ def _models() -> dict[str, hb.Model]:
         "hsb poisson": hb.Model("count ~ ses + (1 | school)", hsb, family="poisson"),
         "cbpp binomial": hb.Model(
             "incidence | trials(size) ~ period + (1 | herd)", cbpp, family="binomial"
+        ),
+        "verbagg bernoulli crossed": hb.Model(
+            "r2 ~ Anger + Gender + btype + situ + (1 | id) + (1 | item)",
+            hb.datasets.load("verbagg"),
+            family="bernoulli",
         ),
     }
 

@@ -94,6 +94,15 @@ MODELS = {
         "statsmodels": None,
         "brms": "cumulative",
     },
+    "verbagg": {
+        # bernoulli, 316 respondents x 24 items crossed (lme4's VerbAgg)
+        "formula": "r2 ~ Anger + Gender + btype + situ + (1 | id) + (1 | item)",
+        "family": "bernoulli",
+        "data": lambda: hb.datasets.load("verbagg"),
+        "level2": lambda: None,
+        "statsmodels": None,  # MixedLM is gaussian only
+        "brms": "bernoulli",
+    },
 }
 
 BRMS_SCRIPT = r"""

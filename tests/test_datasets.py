@@ -18,6 +18,10 @@ EXPECTED = {
     "oxboys": (234, ["Subject", "age", "height", "Occasion"]),
     "insteval": (73421, ["s", "d", "studage", "lectage", "service", "dept", "y"]),
     "grouseticks": (403, ["INDEX", "TICKS", "BROOD", "HEIGHT", "YEAR", "LOCATION"]),
+    "verbagg": (
+        7584,
+        ["id", "item", "Anger", "Gender", "btype", "situ", "mode", "resp", "r2"],
+    ),
 }
 
 
@@ -27,6 +31,15 @@ def test_grouseticks_factors_load_as_text():
     assert all(d[c].map(type).eq(str).all() for c in ("INDEX", "BROOD", "LOCATION", "YEAR"))
     assert sorted(d["YEAR"].unique()) == ["95", "96", "97"]
     assert (d["BROOD"].nunique(), d["LOCATION"].nunique(), d["TICKS"].sum()) == (118, 63, 2567)
+
+
+def test_verbagg_crossed_and_binary():
+    """Every respondent answers every item once; r2 is 1 exactly where resp is not "no"."""
+    d = load("verbagg")
+    assert (d["id"].nunique(), d["item"].nunique()) == (316, 24)
+    assert not d.duplicated(["id", "item"]).any()
+    assert d["r2"].eq(d["resp"].ne("no").astype(int)).all()
+    assert int(d["r2"].sum()) == 3611
 
 
 def test_list_datasets():

@@ -21,6 +21,7 @@ import pymc as pm
 import pytensor.tensor as pt
 from pymc.distributions.transforms import CholeskyCorrTransform
 
+from hierbayes.build.glm_choice import choose_glm_parameterization
 from hierbayes.build.nested import nested_child, nested_information_ratio
 from hierbayes.build.priors import prior_rv
 from hierbayes.design import Design, GroupBlock
@@ -56,8 +57,9 @@ def choose_parameterization(design: Design, block: GroupBlock) -> tuple[str, ...
     from per-group least squares on the residuals of a population-level least-squares fit. When
     another factor is nested in ``block``'s factor and varies the same coefficient, a group's
     information counts its nested groups rather than its rows
-    (:func:`~hierbayes.build.nested.nested_information_ratio`). Other families get non-centred
-    coefficients, the safe choice.
+    (:func:`~hierbayes.build.nested.nested_information_ratio`). Other families follow the same
+    rule with the Fisher information of a population-level GLM fit
+    (:func:`~hierbayes.build.glm_choice.choose_glm_parameterization`).
 
     A factor whose groups hold one row each (an observation-level effect, the usual way to model
     overdispersion of counts), or too few rows to estimate their own coefficients, gets
@@ -80,7 +82,7 @@ def choose_parameterization(design: Design, block: GroupBlock) -> tuple[str, ...
     """
     q = len(block.columns)
     if design.family.name != "gaussian":
-        return ("noncentered",) * q
+        return choose_glm_parameterization(design, block)
     y = design.y - design.offset_or_zero
     beta = scaled_lstsq(design.X, y) if design.X.shape[1] else None
     resid = y - (design.X @ beta if beta is not None else 0.0)

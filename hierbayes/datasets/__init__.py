@@ -30,6 +30,11 @@ name                rows    contents
                             ``INDEX``, ``BROOD``, ``LOCATION`` and ``YEAR`` load as text, as R's
                             factors (Elston et al. 2001, Parasitology 122: 563-569; R package
                             lme4, GPL; R's derived ``cHEIGHT`` column left out).
+``verbagg``         7,584   Verbal aggression: 316 respondents (``id``, loads as text) each answer
+                            24 ``item``, crossed; ``r2`` 1 if the answer (``resp``: no, perhaps,
+                            yes) is not "no"; trait ``Anger``, ``Gender``, item ``btype`` (curse,
+                            scold, shout), ``situ`` (other, self), ``mode`` (want, do) (De Boeck &
+                            Wilson 2004; R package lme4, GPL; R's ``r2`` "Y"/"N" stored as 1/0).
 ==================  ======  ========================================================================
 """
 
@@ -49,9 +54,10 @@ _FILES = {
     "oxboys": "oxboys.csv",
     "insteval": "insteval.csv.gz",
     "grouseticks": "grouseticks.csv",
+    "verbagg": "verbagg.csv.gz",
 }
 # columns read as text: R factors whose labels are numbers
-_FACTORS = {"grouseticks": ["INDEX", "BROOD", "LOCATION", "YEAR"]}
+_FACTORS = {"grouseticks": ["INDEX", "BROOD", "LOCATION", "YEAR"], "verbagg": ["id"]}
 _TABLES = {
     "hsb_schools": ("hsb", "school", ["meanses", "sector"]),
     "radon_counties": ("radon", "county", ["county_name", "uranium"]),

@@ -50,7 +50,8 @@ def _effects(bl: BlockLayout, X: np.ndarray, L: np.ndarray) -> tuple[dict, np.nd
     raw = X[:, bl.effects].reshape(len(X), q, J).transpose(0, 2, 1)  # (S, J, q)
     if bl.intercept_shift:
         raw = raw.copy()
-        raw[:, :, 0] -= X[:, 0][:, None]  # sampled as Intercept_c + u
+        # sampled as u + the fixed terms constant within each group
+        raw[:, :, 0] -= X[:, list(bl.shift_columns)] @ bl.shift_values.T
     u = np.empty_like(raw)
     zeta = np.empty_like(raw)
     for k, how in enumerate(bl.choice):

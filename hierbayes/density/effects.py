@@ -27,6 +27,8 @@ from hierbayes.density.codes import (
     M_NBLOCKS,
     N_GLOBAL,
     P_CHOICE,
+    P_HC_COLS,
+    P_HC_X,
     P_LKJ,
     P_META,
     P_PRIOR_SD,
@@ -152,7 +154,9 @@ def covariance_backward(x, table, meta, grad, sd, C, Lbar):
 
 @numba.njit(**JIT)
 def effects_forward(x, table, meta, L, U, Zeta):
-    """Group effects ``u`` (and standardised ``ζ``) of the sampled group terms; their log prior."""
+    """What the sampled group terms add to ``η`` (``U``: the effects ``u``, or for hierarchically
+    centred intercepts ``u`` plus the group's fixed terms) and standardised ``ζ``; their log
+    prior."""
     lp = 0.0
     for b in range(meta[M_NBLOCKS]):
         base = N_GLOBAL + b * PER_BLOCK
@@ -163,6 +167,9 @@ def effects_forward(x, table, meta, L, U, Zeta):
         at, cov = bm[B_EFF_AT], bm[B_COV_AT]
         off = bm[B_OFF_EFF]
         choice = iarr(table, base + P_CHOICE)
+        hc = bm[B_HC]
+        hc_cols = iarr(table, base + P_HC_COLS)
+        hc_x = farr(table, base + P_HC_X)
         for k in range(q):
             lkk = L[cov + k * q + k]
             centred = choice[k] == 1
@@ -173,10 +180,13 @@ def effects_forward(x, table, meta, L, U, Zeta):
                     m += L[cov + k * q + j2] * Zeta[at + j * q + j2]
                 value = x[off + k * J + j]
                 if centred:
-                    if k == 0 and bm[B_HC] == 1:
-                        value -= x[0]  # the free value is Intercept_c + u
-                    zeta = (value - m) / lkk
+                    # U enters η; with hierarchical centring the free value is U = u + the fixed
+                    # terms constant within the group, whose columns the row loops skip
                     U[at + j * q + k] = value
+                    if k == 0 and hc > 0:
+                        for a in range(hc):
+                            value -= hc_x[j * hc + a] * x[hc_cols[a]]
+                    zeta = (value - m) / lkk
                     lp -= log_lkk
                 else:
                     zeta = value
@@ -198,6 +208,9 @@ def effects_backward(table, meta, grad, L, U, Zeta, Ubar, Lbar):
         at, cov = bm[B_EFF_AT], bm[B_COV_AT]
         off = bm[B_OFF_EFF]
         choice = iarr(table, base + P_CHOICE)
+        hc = bm[B_HC]
+        hc_cols = iarr(table, base + P_HC_COLS)
+        hc_x = farr(table, base + P_HC_X)
         zbar = np.zeros(q)
         for j in range(J):
             for k in range(q):
@@ -209,10 +222,10 @@ def effects_backward(table, meta, grad, L, U, Zeta, Ubar, Lbar):
                 zbar[k] -= zeta  # standard normal density of ζ
                 if choice[k] == 1:
                     # ζ = (u - m) / L_kk, density also has -log L_kk
-                    d = ubar + zbar[k] / lkk
-                    grad[off + k * J + j] += d
-                    if k == 0 and bm[B_HC] == 1:
-                        grad[0] -= d  # u = free value - Intercept_c
+                    grad[off + k * J + j] += ubar + zbar[k] / lkk
+                    if k == 0 and hc > 0:
+                        for a in range(hc):  # u = free value - the group's fixed terms
+                            grad[hc_cols[a]] -= zbar[k] / lkk * hc_x[j * hc + a]
                     mbar = -zbar[k] / lkk
                     Lbar[cov + k * q + k] += -zbar[k] * zeta / lkk - 1.0 / lkk
                 else:

@@ -12,10 +12,12 @@ Unconstrained parameters ``x`` (see :class:`hierbayes.density.layout.Layout` for
 * per group term: ``log sd`` (q values); for correlated terms the rows of the correlation's
   Cholesky factor (row ``i`` holds ``i`` free values ``x_i``; ``C_i = (x_i, 1) / |(x_i, 1)|``);
   and unless the term's factor is integrated out, its group effects, coefficient by coefficient,
-  each either centred (``u``) or non-centred (``z``). The centred intercepts of one term may be
-  sampled as ``Intercept_c + u`` (hierarchical centring, see
-  :func:`hierbayes.density.layout.make_layout`), which takes the ridge between the intercept and
-  the effects of a factor with few groups out of the sampler's way;
+  each either centred (``u``) or non-centred (``z``). The centred intercepts of a term may be
+  sampled as ``u`` plus the fixed terms constant within each of its groups (``Intercept_c`` for
+  one term, and group-level predictors; hierarchical centring, see
+  :func:`hierbayes.density.layout.make_layout`): this takes the ridge between those fixed
+  effects and the group effects out of the sampler's way, and those columns out of the row
+  loops;
 * the family's own parameters on the log scale (``log σ`` for gaussian), a probability on the
   logit scale (the zero-inflation ``logit zi``).
 
@@ -59,6 +61,7 @@ from hierbayes.density.codes import (
     A_WEIGHTS,
     A_Y,
     B_EFF_AT,
+    B_HC,
     B_MARGINAL,
     B_Q,
     JIT,
@@ -77,6 +80,7 @@ from hierbayes.density.codes import (
     M_SUFFSTAT,
     N_GLOBAL,
     P_CODES,
+    P_HC_COLS,
     P_META,
     P_Z,
     PER_BLOCK,
@@ -98,6 +102,20 @@ from hierbayes.families.dispatch import loglik_grad
 
 
 @numba.njit(**JIT)
+def _in_group_effects(table, meta):
+    """Whether each fixed column enters ``η`` through a term's hierarchically centred
+    intercepts (then the row loops skip it)."""
+    inside = np.zeros(meta[M_P], dtype=np.bool_)
+    for b in range(meta[M_NBLOCKS]):
+        base = N_GLOBAL + b * PER_BLOCK
+        if iarr(table, base + P_META)[B_HC] > 0:
+            cols = iarr(table, base + P_HC_COLS)
+            for a in range(cols.shape[0]):
+                inside[cols[a]] = True
+    return inside
+
+
+@numba.njit(**JIT)
 def _linear_predictor(x, table, meta, U, eta):
     """``η = offset + W θ + Σ_b Z_b u_b[codes_b]`` over the sampled group terms, pass by
     pass."""
@@ -110,7 +128,10 @@ def _linear_predictor(x, table, meta, U, eta):
     else:
         for i in range(n):
             eta[i] = 0.0
+    inside = _in_group_effects(table, meta)
     for c in range(p):
+        if inside[c]:
+            continue
         tc = x[c]
         off = c * n
         for i in range(n):
@@ -138,8 +159,10 @@ def _linear_backward(table, meta, etabar, grad, Ubar):
     """Push ``d/dη`` to θ (``grad``) and to the sampled group effects (``Ubar``)."""
     n, p = meta[M_NOBS], meta[M_P]
     W = farr(table, A_W)
+    inside = _in_group_effects(table, meta)
     for c in range(p):
-        grad[c] += dot(W, c * n, etabar, n)
+        if not inside[c]:
+            grad[c] += dot(W, c * n, etabar, n)
     for b in range(meta[M_NBLOCKS]):
         base = N_GLOBAL + b * PER_BLOCK
         bm = iarr(table, base + P_META)

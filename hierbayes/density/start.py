@@ -44,12 +44,15 @@ SCALE_JITTER = 1.0  # unconstrained units (log SDs, correlations, log sigma), as
 @dataclass(frozen=True)
 class Start:
     """Where chains start: ``centre`` plus, per chain, ``theta_chol @ U(-2, 2)`` on the
-    population coefficients and ``U(-1, 1)`` on the coordinates in ``scale_jitter``."""
+    population coefficients and ``U(-1, 1)`` on the coordinates in ``scale_jitter``.
+    ``theta_map`` (``x = centre + A θ``, when given) moves hierarchically centred intercepts
+    with the coefficients they hold, so the group effects start at zero in every chain."""
 
     centre: np.ndarray
     theta: slice
     theta_chol: np.ndarray
     scale_jitter: np.ndarray
+    theta_map: np.ndarray | None = None
 
     def draw(self, seed: int) -> np.ndarray:
         """The starting point of the chain seeded with ``seed``.
@@ -65,21 +68,26 @@ class Start:
         rng = np.random.default_rng(seed)
         x = self.centre.copy()
         p = self.theta.stop - self.theta.start
-        x[self.theta] += self.theta_chol @ rng.uniform(-THETA_JITTER, THETA_JITTER, p)
+        delta = self.theta_chol @ rng.uniform(-THETA_JITTER, THETA_JITTER, p)
+        if self.theta_map is None:
+            x[self.theta] += delta
+        else:
+            x += self.theta_map @ delta
         x += np.where(self.scale_jitter, rng.uniform(-SCALE_JITTER, SCALE_JITTER, x.size), 0.0)
         return x
 
 
 def _theta_map(layout: Layout) -> np.ndarray:
     """``A`` with ``x = centre + A θ``: θ itself, and the hierarchically centred intercepts
-    ``μ_j = Intercept_c + u_j`` (at ``u_j = 0``) moving with the intercept."""
+    ``μ_j = u_j + x_j θ`` (at ``u_j = 0``) moving with the fixed terms they hold."""
     p = layout.theta.stop - layout.theta.start
     A = np.zeros((layout.n_dim, p))
     A[layout.theta, :] = np.eye(p)
     for b in layout.blocks:
         if b.intercept_shift and b.effects is not None:
             J = len(b.block.levels)
-            A[b.effects.start : b.effects.start + J, 0] = 1.0
+            for a, c in enumerate(b.shift_columns):
+                A[b.effects.start : b.effects.start + J, c] = b.shift_values[:, a]
     return A
 
 
@@ -123,7 +131,7 @@ def starting_points(layout: Layout) -> Start:
         improved = np.isfinite(result.fun) and result.fun <= objective(theta0)[0]
         theta = result.x if improved else theta0
         chol = _laplace_chol(objective, theta)
-    return Start(base + A @ theta, layout.theta, chol, scale_jitter)
+    return Start(base + A @ theta, layout.theta, chol, scale_jitter, A)
 
 
 @cache

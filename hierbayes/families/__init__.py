@@ -24,7 +24,13 @@ from __future__ import annotations
 import numpy as np
 
 from hierbayes.errors import FamilyError
-from hierbayes.families import (
+from hierbayes.families import _cache
+
+# before any family module's compiled functions are decorated: numba takes their cache's source
+# stamp then, and each family compiles the shared helpers of _math.py into its own code
+_cache.install()
+
+from hierbayes.families import (  # noqa: E402
     bernoulli,
     beta,
     binomial,
@@ -40,7 +46,7 @@ from hierbayes.families import (
     zero_inflated_negativebinomial,
     zero_inflated_poisson,
 )
-from hierbayes.families.base import Family
+from hierbayes.families.base import Family  # noqa: E402
 
 __all__ = ["FAMILIES", "Family", "get_family", "links_of", "log_density_constant"]
 

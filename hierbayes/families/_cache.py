@@ -32,7 +32,8 @@ _KERNEL = (
     "nested_marginal.py",
     "nested_draws.py",
 )
-_DEPENDENT = {str(_FAMILIES / "dispatch.py")} | {str(_DENSITY / name) for name in _KERNEL}
+# every family module too: each compiles the helpers of _math.py into its own code
+_DEPENDENT = {str(p) for p in _FAMILIES.glob("*.py")} | {str(_DENSITY / name) for name in _KERNEL}
 _mixin: Any = getattr(caching, "_SourceFileBackedLocatorMixin", None)
 
 

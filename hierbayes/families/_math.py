@@ -13,11 +13,19 @@ JIT = {"cache": True, "nogil": True, "error_model": "numpy"}
 
 @numba.njit(**JIT)
 def log1pexp_expit(v: float) -> tuple[float, float]:
-    """``(log(1 + exp(v)), 1 / (1 + exp(-v)))`` from one exponential, stable for any ``v``."""
+    """``(log(1 + exp(v)), 1 / (1 + exp(-v)))`` from one exponential, stable for any ``v``.
+
+    ``log(1 + e)`` with ``e = exp(-|v|)`` is taken as ``log`` of the rounded ``1 + e`` (off by
+    at most 1.2e-16, a relative 1.2e-12 for ``e > 1e-4``) and below that as its series (relative
+    error under 3e-13): ``log`` costs half of ``log1p``, which was half of a bernoulli
+    log-density's gradient.
+    """
     e = math.exp(-abs(v))
+    t = 1.0 + e
+    tail = math.log(t) if e > 1e-4 else e * (1.0 - e * (0.5 - e / 3.0))
     if v >= 0.0:
-        return v + math.log1p(e), 1.0 / (1.0 + e)
-    return math.log1p(e), e / (1.0 + e)
+        return v + tail, 1.0 / t
+    return tail, e / t
 
 
 @numba.njit(**JIT)

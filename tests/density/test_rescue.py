@@ -66,6 +66,9 @@ def test_a_chain_started_in_a_trap_is_moved():
         "TICKS ~ YEAR + HEIGHT + (1 | BROOD) + (1 | INDEX) + (1 | LOCATION)",
         data=hb.datasets.load("grouseticks"),
         family="poisson",
+        # non-centred, the fixed effects act on every row (hierarchical centring would take them
+        # into the broods' intercepts, away from the trap's astronomic rates)
+        parameterization="noncentered",
     )
     layout = make_layout(model.design, model.prior_values, model.parameterization)
     compiled = compile_density(layout)

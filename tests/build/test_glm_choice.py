@@ -1,0 +1,113 @@
+"""Centred or non-centred group effects for non-gaussian families: the population GLM fit and the
+information rule (hierbayes.build.glm_choice)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.optimize import minimize
+from scipy.special import gammaln, log_expit
+
+import hierbayes as hb
+from hierbayes.build.glm_choice import choose_glm_parameterization, population_glm
+
+
+def _simulated(family: str, sd: float, rows: int, groups: int = 40, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    g = np.repeat(np.arange(groups), rows)
+    x = rng.normal(size=g.size)
+    eta = -0.3 + 0.5 * x + rng.normal(0.0, sd, groups)[g]
+    y = rng.poisson(np.exp(eta)) if family == "poisson" else rng.binomial(1, 1 / (1 + np.exp(-eta)))
+    return pd.DataFrame({"y": y, "x": x, "g": [f"g{j}" for j in g]})
+
+
+@pytest.mark.parametrize("family", ["bernoulli", "poisson"])
+def test_population_glm_is_the_maximum_likelihood_fit(family):
+    """Against a generic optimiser on the family's log-likelihood, written out here."""
+    d = _simulated(family, 0.5, 10)
+    design = hb.Model("y ~ x + (1 | g)", d, family=family).design
+    X, y = design.X, design.y
+
+    def negloglik(beta):
+        eta = X @ beta
+        if family == "bernoulli":
+            return -(y * log_expit(eta) + (1 - y) * log_expit(-eta)).sum()
+        return -(y * eta - np.exp(eta) - gammaln(y + 1)).sum()
+
+    reference = minimize(negloglik, np.zeros(X.shape[1]), method="BFGS", options={"gtol": 1e-10})
+    np.testing.assert_allclose(population_glm(design), X @ reference.x, atol=1e-6)
+
+
+def test_population_glm_with_trials_and_offset():
+    """cbpp: binomial counts; an offset shifts η and is kept in it."""
+    cbpp = hb.datasets.load("cbpp")
+    design = hb.Model(
+        "incidence | trials(size) ~ 1 + offset(0.5 * period) + (1 | herd)", cbpp, family="binomial"
+    ).design
+    eta = population_glm(design)
+    # one free intercept: the fitted incidences add up to the observed ones
+    p = 1 / (1 + np.exp(-eta))
+    assert (p * cbpp["size"]).sum() == pytest.approx(cbpp["incidence"].sum(), rel=1e-9)
+    np.testing.assert_allclose(np.diff(eta[:4]), 0.5, atol=1e-12)
+
+
+def test_separation_gives_up_and_keeps_non_centred():
+    """Complete separation has no maximum: no fit, and the safe choice."""
+    d = pd.DataFrame({"x": np.arange(40.0), "g": [f"g{j % 8}" for j in range(40)]})
+    d["y"] = (d["x"] > 19.5).astype(int)
+    model = hb.Model("y ~ x + (1 | g)", d, family="bernoulli")
+    assert population_glm(model.design) is None
+    assert model.parameterization["g"] == ("noncentered",)
+
+
+@pytest.mark.parametrize(
+    ("family", "sd", "rows", "expected"),
+    [
+        # τ² I per group: 4 x 60 x 0.25 = 60, and 0.01 x 4 x 0.25 = 0.01
+        ("bernoulli", 2.0, 60, "centered"),
+        ("bernoulli", 0.1, 4, "noncentered"),
+        # Poisson counts near e^-0.3: τ² I = 1 x 30 x 0.74 = 22, and 0.0025 x 3 x 0.74 = 0.006
+        ("poisson", 1.0, 30, "centered"),
+        ("poisson", 0.05, 3, "noncentered"),
+    ],
+)
+def test_information_rule_on_simulated_data(family, sd, rows, expected):
+    model = hb.Model("y ~ x + (1 | g)", _simulated(family, sd, rows), family=family)
+    assert choose_glm_parameterization(model.design, model.design.blocks[0]) == (expected,)
+
+
+def test_one_row_per_group_is_non_centred():
+    """An observation-level effect: no group has more rows than coefficients."""
+    d = _simulated("poisson", 1.0, 1, groups=200)
+    model = hb.Model("y ~ x + (1 | g)", d, family="poisson")
+    assert model.parameterization["g"] == ("noncentered",)
+
+
+def test_crossed_and_nested_real_data():
+    """VerbAgg: respondents (24 answers each) and items (316 each) crossed, both well informed.
+    Grouse ticks: locations, most with one or two broods, counted by their broods' information:
+    non-centred; broods (3.4 chicks each) would be centred on their own, but most are their
+    location's only brood: non-centred; one chick per INDEX: non-centred."""
+    verbagg = hb.Model(
+        "r2 ~ Anger + Gender + btype + situ + (1 | id) + (1 | item)",
+        hb.datasets.load("verbagg"),
+        family="bernoulli",
+    )
+    assert verbagg.parameterization == {"id": ("centered",), "item": ("centered",)}
+    ticks = hb.Model(
+        "TICKS ~ YEAR + HEIGHT + (1 | BROOD) + (1 | INDEX) + (1 | LOCATION)",
+        hb.datasets.load("grouseticks"),
+        family="poisson",
+    )
+    assert ticks.parameterization == {
+        "BROOD": ("noncentered",),
+        "INDEX": ("noncentered",),
+        "LOCATION": ("noncentered",),
+    }
+
+
+def test_a_family_with_its_own_parameters_stays_non_centred():
+    d = _simulated("poisson", 1.0, 30)
+    model = hb.Model("y ~ x + (1 | g)", d, family="negativebinomial")
+    assert model.parameterization["g"] == ("noncentered",)
