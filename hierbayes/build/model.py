@@ -370,7 +370,8 @@ def build_model(
             n: prior_rv(n, priors[n]) for n in design.family.params if not ordinal and n != varying
         }
         if ordinal:  # the cut-points, with the linear predictor as written (uncentred)
-            fixed = fixed + add_cutpoints(design, priors)[1]
+            own["cutpoints"], shift = add_cutpoints(design, priors)
+            fixed = fixed + shift
         if varying is not None:  # sigma="~ ...": the parameter per row
             own[varying] = add_dpar(design, priors)
         sigma = own.get("sigma")
