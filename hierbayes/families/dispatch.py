@@ -157,6 +157,7 @@ def eta_derivs(code, y, eta, trials, theta, d1, d2, d3):
         _derivs_loop(*fam, y, eta, trials, theta, d1, d2, d3)
     elif code == zero_inflated_negativebinomial.CODE:
         fam = (zero_inflated_negativebinomial.prepare, zero_inflated_negativebinomial.derivs)
+        _derivs_loop(*fam, y, eta, trials, theta, d1, d2, d3)
     elif code == cumulative.CODE:
         fam = (cumulative.prepare, cumulative.derivs)
         _derivs_loop(*fam, y, eta, trials, theta, d1, d2, d3)
@@ -211,6 +212,7 @@ def loglik_rows(code, y, eta, trials, weights, theta, const):
         _rows_loop(*fam, y, eta, trials, weights, theta, const)
     elif code == zero_inflated_negativebinomial.CODE:
         fam = (zero_inflated_negativebinomial.prepare, zero_inflated_negativebinomial.row)
+        _rows_loop(*fam, y, eta, trials, weights, theta, const)
     elif code == cumulative.CODE:
         fam = (cumulative.prepare, cumulative.row)
         _rows_loop(*fam, y, eta, trials, weights, theta, const)
