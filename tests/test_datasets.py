@@ -22,6 +22,10 @@ EXPECTED = {
         7584,
         ["id", "item", "Anger", "Gender", "btype", "situ", "mode", "resp", "r2"],
     ),
+    "salamanders": (644, ["count", "mined", "spp", "site"]),
+    "mmmec": (354, ["deaths", "expected", "uvb", "region", "nation"]),
+    "gcsemv": (1703, ["written", "gender", "school"]),
+    "wine": (72, ["rating", "temp", "contact", "bottle", "judge"]),
 }
 
 
@@ -123,6 +127,41 @@ def test_oxboys_contents():
 @pytest.mark.parametrize("name", ["sleep", "HSB", "", "hsb.csv.gz"])
 def test_unknown_dataset(name):
     with pytest.raises(
-        ValueError, match=rf"Unknown data set '{name}'; choose one of cbpp, grouseticks, hsb,"
+        ValueError, match=rf"Unknown data set '{name}'; choose one of cbpp, gcsemv, grouseticks,"
     ):
         load(name)
+
+
+def test_salamanders_contents():
+    df = load("salamanders")
+    assert (df["site"].nunique(), df["spp"].nunique()) == (23, 7)
+    assert set(df["mined"]) == {"yes", "no"}
+    # glmmTMB's zero-inflation example: most surveys find no salamander
+    assert (df["count"].eq(0).sum(), df["count"].sum()) == (387, 852)
+    assert df["count"].ge(0).all()
+
+
+def test_mmmec_contents():
+    df = load("mmmec")
+    assert df["region"].map(type).eq(str).all()
+    assert (df["region"].nunique(), df["nation"].nunique()) == (78, 9)
+    assert (df["expected"] > 0).all()
+    # every region lies in one nation
+    assert df.groupby("region")["nation"].nunique().eq(1).all()
+
+
+def test_gcsemv_contents():
+    df = load("gcsemv")
+    assert df["school"].map(type).eq(str).all()
+    assert df["school"].nunique() == 73
+    assert set(df["gender"]) == {"F", "M"}
+    # a proportion strictly inside (0, 1): the beta family takes it as it is
+    assert df["written"].gt(0).all() and df["written"].lt(1).all()
+
+
+def test_wine_contents():
+    df = load("wine")
+    assert sorted(df["rating"].unique().tolist()) == [1, 2, 3, 4, 5]
+    assert df["judge"].map(type).eq(str).all() and df["judge"].nunique() == 9
+    # 9 judges x 2 temperatures x 2 contacts x 2 bottles each
+    assert df.groupby(["judge", "temp", "contact"]).size().eq(2).all()

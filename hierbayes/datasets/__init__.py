@@ -35,6 +35,19 @@ name                rows    contents
                             yes) is not "no"; trait ``Anger``, ``Gender``, item ``btype`` (curse,
                             scold, shout), ``situ`` (other, self), ``mode`` (want, do) (De Boeck &
                             Wilson 2004; R package lme4, GPL; R's ``r2`` "Y"/"N" stored as 1/0).
+``salamanders``     644     Salamander ``count`` per survey at 23 ``site`` (text), ``spp``
+                            (7 species and life stages), ``mined`` (yes/no) (Price et al. 2016;
+                            R package glmmTMB, AGPL-3; its cover, date and water columns left out).
+``mmmec``           354     Malignant melanoma ``deaths`` in 354 counties of 78 ``region`` (text)
+                            of 9 ``nation``, with the ``expected`` deaths (the exposure) and
+                            ``uvb`` (centred UV-B dose) (R package mlmRev, GPL).
+``gcsemv``          1,703   GCSE ``written`` paper score as a proportion in (0, 1) (R's percent
+                            / 100) of pupils by ``gender`` (F/M) in 73 ``school`` (text); R's
+                            pupils without a written score left out (R package mlmRev, GPL).
+``wine``            72      Bitterness ``rating`` of white wine, integers 1-5 (R's ordered
+                            factor), by 9 ``judge`` of 8 ``bottle`` (both text), with ``temp``
+                            (cold/warm) and ``contact`` (no/yes) (Randall 1989; R package
+                            ordinal, GPL).
 ==================  ======  ========================================================================
 """
 
@@ -55,9 +68,19 @@ _FILES = {
     "insteval": "insteval.csv.gz",
     "grouseticks": "grouseticks.csv",
     "verbagg": "verbagg.csv.gz",
+    "salamanders": "salamanders.csv",
+    "mmmec": "mmmec.csv",
+    "gcsemv": "gcsemv.csv",
+    "wine": "wine.csv",
 }
 # columns read as text: R factors whose labels are numbers
-_FACTORS = {"grouseticks": ["INDEX", "BROOD", "LOCATION", "YEAR"], "verbagg": ["id"]}
+_FACTORS = {
+    "grouseticks": ["INDEX", "BROOD", "LOCATION", "YEAR"],
+    "verbagg": ["id"],
+    "mmmec": ["region"],
+    "gcsemv": ["school"],
+    "wine": ["bottle", "judge"],
+}
 _TABLES = {
     "hsb_schools": ("hsb", "school", ["meanses", "sector"]),
     "radon_counties": ("radon", "county", ["county_name", "uranium"]),
