@@ -243,7 +243,8 @@ def r2(fit: Fit, *, prob: float = DEFAULT_PROB) -> pd.DataFrame:
     """
     posterior = fit.idata["posterior"].to_dataset()
     y = fit.design.y
-    params = {name: flatten(posterior[name]) for name in fit.design.family.params}
+    own_names = [n for n in fit.design.family.params if n in posterior]  # not a varying sigma
+    params = {name: flatten(posterior[name]) for name in own_names}
     values = {}
     for name, groups in (("marginal", False), ("conditional", True)):
         parts = []
