@@ -160,3 +160,16 @@ def test_fit_an_ordinal_response_from_a_csv(capsys):
     assert "family: cumulative, link: logit" in out
     fixed = out.split("Fixed effects:")[1].split("Diagnostics:")[0]
     assert "cutpoint[1|2]" in fixed and "cutpoint[4|5]" in fixed and "Intercept" not in fixed
+
+
+def test_an_ordinal_response_takes_the_probit_link(capsys):
+    from pathlib import Path
+
+    wine = Path(__file__).parent / "data" / "wine.csv"
+    args = ["fit", str(wine), "rating ~ temp + contact + (1 | judge)", "--family", "cumulative"]
+    assert main([*args, "--link", "cloglog"]) == 2
+    err = capsys.readouterr().err
+    assert "The cumulative family has no link 'cloglog'; choose one of logit, probit" in err
+    short = ["--draws", "100", "--tune", "100", "--chains", "2"]
+    assert main([*args, "--link", "probit", *short]) == 0
+    assert "family: cumulative, link: probit" in capsys.readouterr().out

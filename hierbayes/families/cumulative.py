@@ -155,7 +155,8 @@ def category_probabilities(
     ((2, 4), [1.0, 1.0])
     >>> round(float(p[0, 0]), 4)  # logistic(-1)
     0.2689
-    >>> round(float(category_probabilities(np.array([0.0]), np.array([-1.0, 1.0]), "probit")[0, 0]), 4)
+    >>> q = category_probabilities(np.array([0.0]), np.array([-1.0, 1.0]), "probit")
+    >>> round(float(q[0, 0]), 4)  # Φ(-1)
     0.1587
     """
     eta = np.asarray(eta, dtype=float)
@@ -167,9 +168,7 @@ def category_probabilities(
     return np.diff(np.concatenate([zeros, cum, ones], axis=-1), axis=-1)
 
 
-def expected_category(
-    eta: np.ndarray, cutpoints: np.ndarray, link: str = "logit"
-) -> np.ndarray:
+def expected_category(eta: np.ndarray, cutpoints: np.ndarray, link: str = "logit") -> np.ndarray:
     """``E[y] = Σ_k k P(y = k)`` with categories numbered ``1..K`` (brms's ``posterior_epred``
     averaged over the categories' numbers).
 
