@@ -110,3 +110,27 @@ def test_probabilities_icc_equations_and_saving(fit, tmp_path):
     again = hb.load(fit.save(tmp_path / "wine_probit"))
     assert again.design.family is get_family("cumulative", "probit")
     np.testing.assert_array_equal(again.predict(kind="prob").values, prob.values)
+
+
+@pytest.mark.slow
+def test_recovers_known_parameters():
+    # latent y* = η + N(0, 1), y = 1 + #{k: y* > c_k}: 90% intervals cover the truth
+    rng = np.random.default_rng(6)
+    J, n = 30, 15
+    cut = np.array([-0.8, 0.2, 1.1])
+    g = np.repeat(np.arange(J), n)
+    x = rng.normal(0.5, 1.0, J * n)
+    eta = 0.6 * x + rng.normal(0, 0.5, J)[g]
+    y = 1 + (rng.normal(size=J * n)[:, None] > cut[None, :] - eta[:, None]).sum(axis=1)
+    data = pd.DataFrame({"y": y, "x": x, "g": g.astype(str)})
+    model = hb.Model("y ~ x + (1 | g)", data, family="cumulative", link="probit")
+    post = quiet_fit(model, draws=300, tune=300, chains=2, random_seed=2).idata["posterior"]
+    draws = {
+        "x": post["b"].sel(term="x").values,
+        "sd": post["sd|g"].values,
+        **{f"c{k}": post["cutpoints"].values[..., k] for k in range(3)},
+    }
+    truth = {"x": 0.6, "sd": 0.5, **{f"c{k}": c for k, c in enumerate(cut)}}
+    for name, value in truth.items():
+        lo, hi = np.quantile(draws[name], [0.05, 0.95])
+        assert lo < value < hi, (name, lo, hi, value)
