@@ -62,7 +62,10 @@ def _parser() -> argparse.ArgumentParser:
     fit.add_argument(
         "--link",
         default=None,
-        help="the family's link when not its default (bernoulli, binomial: probit, cloglog)",
+        help=(
+            "the family's link when not its default (bernoulli, binomial: probit, cloglog; "
+            "cumulative: probit)"
+        ),
     )
     fit.add_argument("--trials", default=None, help="column of binomial trials")
     fit.add_argument(

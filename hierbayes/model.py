@@ -66,7 +66,8 @@ class Model:
         and ``"negativebinomial"`` (log); see :mod:`hierbayes.families`.
     link : str, optional
         The family's link, when not its default: ``"probit"`` or ``"cloglog"`` for bernoulli
-        and binomial (brms's ``bernoulli(link = "probit")``).
+        and binomial (brms's ``bernoulli(link = "probit")``), ``"probit"`` for cumulative
+        (brms's ``cumulative("probit")``).
     priors : dict, optional
         Overrides of the default priors by the names :attr:`priors` lists, e.g.
         ``{"sd|school": hb.Prior("HalfNormal", sigma=5)}``.

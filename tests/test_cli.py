@@ -178,3 +178,16 @@ def test_sigma_formula_reaches_the_model(tmp_path, capsys, monkeypatch):
     capsys.readouterr()
     assert main([*args, "sigma ~ Days"]) == 2
     assert "The sigma formula has no response" in capsys.readouterr().err
+
+
+def test_an_ordinal_response_takes_the_probit_link(capsys):
+    from pathlib import Path
+
+    wine = Path(__file__).parent / "data" / "wine.csv"
+    args = ["fit", str(wine), "rating ~ temp + contact + (1 | judge)", "--family", "cumulative"]
+    assert main([*args, "--link", "cloglog"]) == 2
+    err = capsys.readouterr().err
+    assert "The cumulative family has no link 'cloglog'; choose one of logit, probit" in err
+    short = ["--draws", "100", "--tune", "100", "--chains", "2"]
+    assert main([*args, "--link", "probit", *short]) == 0
+    assert "family: cumulative, link: probit" in capsys.readouterr().out

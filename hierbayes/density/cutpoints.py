@@ -37,9 +37,10 @@ def cutpoint_rows(
     design: Design, priors: dict[str, Prior], prior_rows: Callable[..., np.ndarray]
 ) -> tuple[np.ndarray, np.ndarray]:
     """The cut-points' prior rows (``K - 1`` x 4, from the layout's ``prior_rows``) and their
-    unconstrained starting point (the logits of the response's cumulative proportions)."""
+    unconstrained starting point (the logits, or probits, of the response's cumulative
+    proportions)."""
     assert design.response_levels is not None
     size = len(design.response_levels) - 1
     rows = prior_rows("cutpoints", priors["cutpoints"], size, positive=False)
-    c = start_cutpoints(design.y, size + 1, design.weights)
+    c = start_cutpoints(design.y, size + 1, design.weights, design.family.link)
     return rows, np.concatenate([c[:1], np.log(np.diff(c))])

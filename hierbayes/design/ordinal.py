@@ -14,6 +14,7 @@ import warnings
 
 import numpy as np
 import pandas as pd
+from scipy.special import ndtri
 
 from hierbayes.errors import DataError, FamilyError
 from hierbayes.linalg import first_dependent_column
@@ -128,9 +129,12 @@ def cutpoint_labels(levels: tuple[str, ...]) -> list[str]:
     return [f"{a}|{b}" for a, b in itertools.pairwise(levels)]
 
 
-def start_cutpoints(y: np.ndarray, n_levels: int, weights: np.ndarray | None) -> np.ndarray:
-    """Starting cut-points: the logits of the response's cumulative proportions (with likelihood
-    weights), each category counted at least half a row and consecutive ones 0.001 apart.
+def start_cutpoints(
+    y: np.ndarray, n_levels: int, weights: np.ndarray | None, link: str = "logit"
+) -> np.ndarray:
+    """Starting cut-points: the logits (probit link: the normal quantiles) of the response's
+    cumulative proportions (with likelihood weights), each category counted at least half a row
+    and consecutive ones 0.001 apart.
 
     Examples
     --------
@@ -142,5 +146,5 @@ def start_cutpoints(y: np.ndarray, n_levels: int, weights: np.ndarray | None) ->
         np.bincount(np.asarray(y).astype(int) - 1, weights=w, minlength=n_levels), 0.5
     )
     cum = np.cumsum(counts)[:-1] / counts.sum()
-    c = np.log(cum / (1.0 - cum))
+    c = ndtri(cum) if link == "probit" else np.log(cum / (1.0 - cum))
     return c[0] + np.concatenate([[0.0], np.cumsum(np.maximum(np.diff(c), 1e-3))])

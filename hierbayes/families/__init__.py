@@ -13,7 +13,8 @@ response check, default priors of its own parameters, latent-scale variance and 
 :class:`Family` record. Adding a family is one module, one line in :data:`FAMILIES` and one line
 per function of :mod:`~hierbayes.families.dispatch`.
 
-bernoulli and binomial also take the probit and cloglog links (:mod:`~hierbayes.families.probit`,
+bernoulli and binomial also take the probit and cloglog links, cumulative the probit link
+(:mod:`~hierbayes.families.cumulative_probit`) (:mod:`~hierbayes.families.probit`,
 :mod:`~hierbayes.families.cloglog`, built on :mod:`~hierbayes.families.links` and
 :mod:`~hierbayes.families.binary`): one :class:`Family` record per (family, link), looked up by
 :func:`get_family` ``(name, link)``; :data:`FAMILIES` holds each family with its default link.
@@ -36,6 +37,7 @@ from hierbayes.families import (  # noqa: E402
     binomial,
     cloglog,
     cumulative,
+    cumulative_probit,
     gamma,
     gaussian,
     lognormal,
@@ -74,6 +76,7 @@ OTHER_LINKS: tuple[Family, ...] = (
     cloglog.BERNOULLI,
     probit.BINOMIAL,
     cloglog.BINOMIAL,
+    cumulative_probit.FAMILY,
 )
 _BY_LINK: dict[tuple[str, str], Family] = {
     (f.name, f.link): f for f in (*FAMILIES.values(), *OTHER_LINKS)

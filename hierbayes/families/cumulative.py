@@ -25,7 +25,7 @@ from typing import Any
 
 import numba
 import numpy as np
-from scipy.special import expit
+from scipy.special import expit, ndtr
 
 from hierbayes.errors import FamilyError
 from hierbayes.families._math import JIT
@@ -39,6 +39,7 @@ __all__ = [
     "grad_loop",
     "prepare",
     "row",
+    "sample_link",
 ]
 
 CODE = 15
@@ -135,11 +136,17 @@ def _cut(params: Mapping[str, Any]) -> np.ndarray:
     return np.asarray(cut, dtype=float)
 
 
-def category_probabilities(eta: np.ndarray, cutpoints: np.ndarray) -> np.ndarray:
+_CDF = {"logit": expit, "probit": ndtr}
+
+
+def category_probabilities(
+    eta: np.ndarray, cutpoints: np.ndarray, link: str = "logit"
+) -> np.ndarray:
     """``P(y = k)`` for ``k = 1..K``, on a new last axis.
 
     ``cutpoints`` has the cut-points on its last axis and broadcasts against ``eta`` on the
-    others.
+    others; ``link``: ``"logit"`` (``P(y ≤ k) = logistic(c_k - η)``) or ``"probit"``
+    (``Φ(c_k - η)``).
 
     Examples
     --------
@@ -148,9 +155,12 @@ def category_probabilities(eta: np.ndarray, cutpoints: np.ndarray) -> np.ndarray
     ((2, 4), [1.0, 1.0])
     >>> round(float(p[0, 0]), 4)  # logistic(-1)
     0.2689
+    >>> q = category_probabilities(np.array([0.0]), np.array([-1.0, 1.0]), "probit")
+    >>> round(float(q[0, 0]), 4)  # Φ(-1)
+    0.1587
     """
     eta = np.asarray(eta, dtype=float)
-    cum = expit(np.asarray(cutpoints, dtype=float) - eta[..., None])
+    cum = _CDF[link](np.asarray(cutpoints, dtype=float) - eta[..., None])
     shape = np.broadcast_shapes(cum.shape[:-1], eta.shape)
     cum = np.broadcast_to(cum, (*shape, cum.shape[-1]))
     zeros = np.zeros((*shape, 1))
@@ -158,7 +168,7 @@ def category_probabilities(eta: np.ndarray, cutpoints: np.ndarray) -> np.ndarray
     return np.diff(np.concatenate([zeros, cum, ones], axis=-1), axis=-1)
 
 
-def expected_category(eta: np.ndarray, cutpoints: np.ndarray) -> np.ndarray:
+def expected_category(eta: np.ndarray, cutpoints: np.ndarray, link: str = "logit") -> np.ndarray:
     """``E[y] = Σ_k k P(y = k)`` with categories numbered ``1..K`` (brms's ``posterior_epred``
     averaged over the categories' numbers).
 
@@ -167,7 +177,7 @@ def expected_category(eta: np.ndarray, cutpoints: np.ndarray) -> np.ndarray:
     >>> float(expected_category(np.array([0.0]), np.array([-50.0, 50.0]))[0])
     2.0
     """
-    p = category_probabilities(eta, cutpoints)
+    p = category_probabilities(eta, cutpoints, link)
     return p @ np.arange(1, p.shape[-1] + 1, dtype=float)
 
 
@@ -205,13 +215,20 @@ def _likelihood(name: str, eta: Any, y: np.ndarray, trials: Any, params: Any, di
     )
 
 
+def sample_link(
+    link: str, eta: np.ndarray, rng: np.random.Generator, params: Mapping[str, Any], trials: Any
+) -> np.ndarray:
+    """Category numbers ``1..K`` drawn under ``link``."""
+    p = category_probabilities(eta, _cut(params), link)
+    u = rng.random(p.shape[:-1])[..., None]
+    return 1 + (np.cumsum(p, axis=-1)[..., :-1] < u).sum(axis=-1).astype(np.int64)
+
+
 def _sample(
     eta: np.ndarray, rng: np.random.Generator, params: Mapping[str, Any], trials: Any
 ) -> np.ndarray:
     """Category numbers ``1..K``."""
-    p = category_probabilities(eta, _cut(params))
-    u = rng.random(p.shape[:-1])[..., None]
-    return 1 + (np.cumsum(p, axis=-1)[..., :-1] < u).sum(axis=-1).astype(np.int64)
+    return sample_link("logit", eta, rng, params, trials)
 
 
 def _log_density(

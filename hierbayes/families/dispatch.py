@@ -30,6 +30,7 @@ from hierbayes.families import (
     binomial,
     cloglog,
     cumulative,
+    cumulative_probit,
     gamma,
     gaussian,
     lognormal,
@@ -114,6 +115,8 @@ def loglik_grad(code, y, eta, trials, weights, theta, tbar):
         return _grad_loop(*fam, y, eta, trials, weights, theta, tbar)
     if code == cumulative.CODE:  # a vector of cut-points: its own loop
         return cumulative.grad_loop(y, eta, weights, theta, tbar)
+    if code == cumulative_probit.CODE:
+        return cumulative_probit.grad_loop(y, eta, weights, theta, tbar)
     return np.nan
 
 
@@ -160,6 +163,9 @@ def eta_derivs(code, y, eta, trials, theta, d1, d2, d3):
         _derivs_loop(*fam, y, eta, trials, theta, d1, d2, d3)
     elif code == cumulative.CODE:
         fam = (cumulative.prepare, cumulative.derivs)
+        _derivs_loop(*fam, y, eta, trials, theta, d1, d2, d3)
+    elif code == cumulative_probit.CODE:
+        fam = (cumulative_probit.prepare, cumulative_probit.derivs)
         _derivs_loop(*fam, y, eta, trials, theta, d1, d2, d3)
     else:
         d1[:] = np.nan
@@ -215,6 +221,9 @@ def loglik_rows(code, y, eta, trials, weights, theta, const):
         _rows_loop(*fam, y, eta, trials, weights, theta, const)
     elif code == cumulative.CODE:
         fam = (cumulative.prepare, cumulative.row)
+        _rows_loop(*fam, y, eta, trials, weights, theta, const)
+    elif code == cumulative_probit.CODE:
+        fam = (cumulative_probit.prepare, cumulative_probit.row)
         _rows_loop(*fam, y, eta, trials, weights, theta, const)
     else:
         eta[:, :] = np.nan

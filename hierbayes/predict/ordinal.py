@@ -44,7 +44,9 @@ def check_kind(design: Design, kind: str, groups: str) -> None:
         )
 
 
-def ordinal_values(eta: np.ndarray, cutpoints: np.ndarray, kind: str) -> np.ndarray:
+def ordinal_values(
+    eta: np.ndarray, cutpoints: np.ndarray, kind: str, link: str = "logit"
+) -> np.ndarray:
     """``kind="mean"``: the expected category number; ``"prob"``: the categories'
     probabilities on a new last axis. ``cutpoints``: (C, D, 1, K - 1) against ``eta`` (C, D, n).
 
@@ -55,8 +57,8 @@ def ordinal_values(eta: np.ndarray, cutpoints: np.ndarray, kind: str) -> np.ndar
     ((1, 1, 2, 3), [[[2.0, 2.0]]])
     """
     if kind == "prob":
-        return category_probabilities(eta, cutpoints)
-    return expected_category(eta, cutpoints)
+        return category_probabilities(eta, cutpoints, link)
+    return expected_category(eta, cutpoints, link)
 
 
 def labels_of(design: Design, codes: np.ndarray) -> np.ndarray:

@@ -131,7 +131,7 @@ def _values(
     if kind == "linear":
         return eta
     if design.family.cutpoints and kind in ("mean", "prob"):  # needs the cut-points
-        return ordinal_values(eta, _own(draws)["cutpoints"], kind)
+        return ordinal_values(eta, _own(draws)["cutpoints"], kind, design.family.link)
     if kind == "mean":
         return design.family.expected(eta, _own(draws))
     own = _own(draws) if rows is None else own_params(draws, design, rows)

@@ -354,7 +354,7 @@ def _simulate_rows(
     out["linear"] = eta
     own = {name: value[ci, di] for name, value in draws.params.items()}
     if design.family.cutpoints:  # expected category number; draws of category labels
-        out["mean"] = expected_category(eta, own["cutpoints"])
+        out["mean"] = expected_category(eta, own["cutpoints"], design.family.link)
     else:
         out["mean"] = design.family.expected(eta, own)
     if observations:

@@ -70,12 +70,18 @@ class PlannedDesign:
         Group term -> correlation of its two coefficients, or its full correlation matrix
         (default: uncorrelated).
     sigma : float or None
-        Residual SD (gaussian).
+        Residual SD (gaussian, student_t, lognormal; also accepted in ``params``).
     level1, level2 : dict
         Distributions of the level-1 and level-2 predictors by column.
     family : str
     trials : int or None
         Binomial trials per observation.
+    params : dict
+        The family's own parameters other than ``sigma``, by name: Student-t's ``nu``, the
+        ``shape`` of negativebinomial and gamma, beta's ``phi``, the zero-inflation ``zi``,
+        an ordinal model's ``cutpoints`` (a list); each one the family has is required.
+    link : str or None
+        The family's link (``None``: its default), e.g. ``"probit"`` for bernoulli.
     """
 
     formula: str
@@ -87,6 +93,8 @@ class PlannedDesign:
     level2: dict[str, Distribution] = field(default_factory=dict)
     family: str = "gaussian"
     trials: int | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+    link: str | None = None
 
     @property
     def response(self) -> str:
@@ -114,10 +122,28 @@ class PlannedDesign:
             data[name] = _draw(spec, rng, n, name)
         for name, spec in self.level2.items():
             data[name] = _draw(spec, rng, n_groups, name)[groups]
-        data[self.response] = 0
+        data[self.response] = self._placeholder(n)
         if self.trials is not None:
             data["trials"] = int(self.trials)
         return data
+
+    def _categories(self) -> list[int] | None:
+        """An ordinal plan's category numbers ``1..K`` (``None`` for other families)."""
+        if not get_family(self.family, self.link).cutpoints:
+            return None
+        cut = np.atleast_1d(np.asarray(self.params.get("cutpoints", [0.0, 1.0]), dtype=float))
+        return list(range(1, cut.size + 2))
+
+    def _placeholder(self, n: int) -> Any:
+        """The response column before it is drawn: a value the family accepts (0, 1 for a
+        positive response, 0.5 for a proportion), or every category of an ordinal plan."""
+        categories = self._categories()
+        if categories is None:
+            family = get_family(self.family, self.link)
+            trials = None if self.trials is None else np.array([float(self.trials)])
+            valid = [v for v in (0, 1, 0.5) if family.check(np.array([float(v)]), trials) is None]
+            return valid[0] if valid else 0
+        return pd.Categorical(np.resize(categories, n), categories=categories, ordered=True)
 
     def design(self, data: pd.DataFrame) -> Design:
         """The model's design on ``data`` (checks that every predictor has a distribution)."""
@@ -127,7 +153,7 @@ class PlannedDesign:
                 spec,
                 data,
                 level2={self.factor: list(self.level2)} if self.level2 else None,
-                family=self.family,
+                family=get_family(self.family, self.link),
                 trials="trials" if self.trials is not None else None,
             )
         except ModelSpecError:
@@ -186,9 +212,56 @@ class PlannedDesign:
                     "semi-definite; check the correlations."
                 )
             covs.append(cov)
-        if get_family(self.family).has_sigma and self.sigma is None:
-            raise ModelSpecError("A gaussian design needs sigma=, the residual SD.")
+        self.own_parameters()
         return beta, covs
+
+    def own_parameters(self) -> dict[str, Any]:
+        """The family's own parameters by name (``sigma`` from ``sigma=`` or ``params``).
+
+        Examples
+        --------
+        >>> plan = PlannedDesign("y ~ x + (1 | g)", {}, {}, family="negativebinomial",
+        ...                      params={"shape": 2.0})
+        >>> plan.own_parameters()
+        {'shape': 2.0}
+        """
+        family = get_family(self.family, self.link)
+        given = {**self.params, **({"sigma": self.sigma} if self.sigma is not None else {})}
+        unknown = [name for name in given if name not in family.params]
+        if unknown:
+            raise ModelSpecError(
+                f"The {family.name} family has no parameter {unknown}; its own parameters are "
+                f"{list(family.params) or 'none'}."
+            )
+        missing = [name for name in family.params if name not in given]
+        if missing:
+            example = ", ".join(f"'{name}': ..." for name in missing)
+            where = "sigma= (the residual SD)" if missing == ["sigma"] else f"params={{{example}}}"
+            raise ModelSpecError(
+                f"A {family.name} design needs the assumed value of its {missing}: pass {where}."
+            )
+        out: dict[str, Any] = {}
+        for name in family.params:
+            value = np.asarray(given[name], dtype=float)
+            if family.cutpoints:
+                if value.ndim != 1 or np.any(np.diff(value) <= 0):
+                    raise ModelSpecError(
+                        f"params={{'cutpoints': ...}} must be increasing cut-points, one fewer "
+                        f"than the categories; got {given[name]!r}."
+                    )
+                out[name] = value
+                continue
+            bad = not np.isfinite(value) or value <= 0
+            if family.transform(name) == "logit":
+                bad = bad or value >= 1
+            if bad:
+                kind = "in (0, 1)" if family.transform(name) == "logit" else "positive"
+                raise ModelSpecError(
+                    f"The assumed {name} of the {family.name} family must be {kind}; got "
+                    f"{given[name]!r}."
+                )
+            out[name] = float(value)
+        return out
 
     def simulate(self, n_groups: int, n_per_group: int, rng: np.random.Generator) -> pd.DataFrame:
         """One data set: predictors, groups and a response drawn from the assumed model."""
@@ -200,9 +273,12 @@ class PlannedDesign:
             u = rng.multivariate_normal(np.zeros(len(cov)), cov, size=len(block.levels))
             eta = eta + (block.Z * u[block.codes]).sum(axis=1)
         trials = np.full(eta.shape, self.trials) if self.trials is not None else None
-        sigma = np.asarray(self.sigma) if self.sigma is not None else None
-        data[self.response] = sample_response(
-            design.family, eta, rng=rng, sigma=sigma, trials=trials
+        y = sample_response(
+            design.family, eta, rng=rng, trials=trials, params=self.own_parameters()
+        )
+        categories = self._categories()  # an ordinal response keeps all K categories
+        data[self.response] = (
+            y if categories is None else pd.Categorical(y, categories=categories, ordered=True)
         )
         return data
 

@@ -5,7 +5,11 @@ replicates: simulate a data set from the assumed parameter values
 (:class:`~hierbayes.studies.planned.PlannedDesign`), fit the model with its priors, and record
 whether the target effect's central ``prob`` interval excludes ``null``, the interval's width,
 and whether it covers the assumed value. Power is the share of replicates whose interval
-excludes ``null``; its Monte Carlo SE is ``sqrt(p (1 - p) / n)``.
+excludes ``null``; its Monte Carlo SE is ``sqrt(p (1 - p) / n)``. Every family takes part: its
+own parameters' assumed values (``params=``) and its link (``link=``). A replicate whose fit did
+not converge (divergences, or an R-hat above ``rhat_max``) is kept in the table, counted per
+size (``nonconverged``), listed in :attr:`Power.nonconverged` and warned about, as
+:func:`hierbayes.sbc` reports its own.
 """
 
 from __future__ import annotations
@@ -59,6 +63,7 @@ def power_replicate(task: PowerTask) -> dict[str, Any]:
         data,
         level2={plan.factor: list(plan.level2)} if plan.level2 else None,
         family=plan.family,
+        link=plan.link,
         priors=task.priors,
         trials="trials" if plan.trials is not None else None,
     )
@@ -82,6 +87,9 @@ def power_replicate(task: PowerTask) -> dict[str, Any]:
         "width": float(upper - lower),
         "excludes_null": bool(lower > task.null or upper < task.null),
         "covers_truth": bool(lower <= truth <= upper),
+        "divergences": int(fit.diagnostics.divergences),
+        "max_rhat": float(fit.diagnostics.max_rhat),
+        "min_ess_bulk": float(fit.diagnostics.min_ess_bulk),
         "warning": notes[0] if notes else "",
     }
 
@@ -98,8 +106,9 @@ class Power:
     ----------
     replicates : DataFrame
         One row per successful replicate: size, the target's posterior ``mean``, interval
-        ``lower``/``upper``/``width``, ``excludes_null``, ``covers_truth``, first convergence
-        ``warning``.
+        ``lower``/``upper``/``width``, ``excludes_null``, ``covers_truth``, the fit's
+        ``divergences``, largest population-level ``max_rhat``, smallest ``min_ess_bulk`` and
+        first convergence ``warning``.
     failures : list of ReplicateFailure
         Replicates that raised (their ``index`` counts replicates over all sizes).
     target : str
@@ -107,6 +116,8 @@ class Power:
     null : float
     truth : float
         The assumed value of the target.
+    rhat_max : float
+        Fits with divergences or an R-hat above this did not converge (:attr:`nonconverged`).
     """
 
     replicates: pd.DataFrame
@@ -117,13 +128,50 @@ class Power:
     truth: float = 0.0
     failed_sizes: tuple[tuple[int, int], ...] = ()
     sizes: tuple[tuple[int, int], ...] = ()
+    rhat_max: float = 1.1
+
+    def _unconverged(self) -> pd.Series:
+        """Per replicate: whether its fit did not converge."""
+        done = self.replicates
+        if not len(done) or "divergences" not in done:
+            return pd.Series(False, index=done.index, dtype=bool)
+        return (done["divergences"] > 0) | (done["max_rhat"] > self.rhat_max)
+
+    @property
+    def nonconverged(self) -> pd.DataFrame:
+        """Replicates whose fit did not converge: ``replicate``, ``n_groups``,
+        ``n_per_group``, ``divergences``, ``max_rhat``, ``min_ess_bulk``, ``warning``.
+
+        Examples
+        --------
+        >>> done = pd.DataFrame({"replicate": [0, 1], "n_groups": 5, "n_per_group": 4,
+        ...     "divergences": [0, 2], "max_rhat": [1.0, 1.01], "min_ess_bulk": [300.0, 90.0],
+        ...     "warning": ""})
+        >>> Power(done).nonconverged["replicate"].tolist()
+        [1]
+        """
+        columns = [
+            "replicate",
+            "n_groups",
+            "n_per_group",
+            "divergences",
+            "max_rhat",
+            "min_ess_bulk",
+            "warning",
+        ]
+        bad = self._unconverged()
+        if not bad.any():
+            return pd.DataFrame(columns=columns)
+        return self.replicates.loc[bad, columns].reset_index(drop=True)
 
     def table(self) -> pd.DataFrame:
         """Per size: ``n_obs``, ``replicates``, ``power`` and ``power_se``, mean interval
         ``width`` and ``width_se``, ``coverage`` (of the assumed value) and ``coverage_se``,
-        ``bias`` of the posterior mean, ``failed`` replicates."""
+        ``bias`` of the posterior mean, ``failed`` replicates and ``nonconverged`` ones (kept
+        in the other columns; see :attr:`nonconverged`)."""
         rows = []
         done = self.replicates
+        unconverged = self._unconverged()
         sizes = sorted(set(self.sizes) | set(self.failed_sizes))
         if len(done):
             sizes = sorted(
@@ -148,6 +196,7 @@ class Power:
                     "coverage_se": _se(c, n),
                     "bias": float(part["mean"].mean() - self.truth) if n else np.nan,
                     "failed": sum(1 for f in self.failed_sizes if f == (j, m)),
+                    "nonconverged": int(unconverged[part.index].sum()) if n else 0,
                 }
             )
         return pd.DataFrame(rows).set_index(["n_groups", "n_per_group"])
@@ -163,14 +212,15 @@ class Power:
         return (
             f"Power for {self.target} (assumed {self.truth:g}): share of {self.prob:.0%} "
             f"intervals that exclude {self.null:g}, {len(self.replicates)} replicates, "
-            f"{len(self.failures)} failed.\n" + self.table().to_string()
+            f"{len(self.failures)} failed, {len(self.nonconverged)} did not converge.\n"
+            + self.table().to_string()
         )
 
     def _repr_html_(self) -> str:
         head = (
             f"<p>Power for <code>{self.target}</code> (assumed {self.truth:g}): share of "
             f"{self.prob:.0%} intervals that exclude {self.null:g}; {len(self.failures)} "
-            "replicates failed.</p>"
+            f"replicates failed, {len(self.nonconverged)} did not converge.</p>"
         )
         return head + self.table()._repr_html_()
 
@@ -189,6 +239,8 @@ def power(
     level2: Mapping[str, Any] | None = None,
     family: str = "gaussian",
     trials: int | None = None,
+    params: Mapping[str, Any] | None = None,
+    link: str | None = None,
     priors: Mapping[str, Prior] | None = None,
     prob: float = 0.95,
     null: float = 0.0,
@@ -201,6 +253,7 @@ def power(
     cores: int | None = 1,
     sampler: str = "nutpie",
     progressbar: bool = True,
+    rhat_max: float = 1.1,
 ) -> Power:
     """Simulation-based power and precision of a planned two-level design.
 
@@ -219,7 +272,7 @@ def power(
     cor : dict, optional
         Correlation of a term's two coefficients (``{"g": 0.3}``) or its correlation matrix.
     sigma : float, optional
-        Residual SD (gaussian).
+        Residual SD (gaussian, student_t, lognormal).
     n_groups, n_per_group : list of int
         Candidate sizes; every combination is simulated.
     level1, level2 : dict
@@ -229,6 +282,14 @@ def power(
     family : str
     trials : int, optional
         Binomial trials per observation.
+    params : dict, optional
+        Assumed values of the family's other own parameters, each one it has:
+        ``{"nu": 4}`` (student_t), ``{"shape": 2}`` (negativebinomial, gamma),
+        ``{"phi": 10}`` (beta), ``{"zi": 0.2}`` (zero-inflated; with ``"shape"`` for the
+        negative binomial), ``{"cutpoints": [-1, 0, 1]}`` (cumulative). A missing one is a
+        :class:`~hierbayes.errors.ModelSpecError` naming it.
+    link : str, optional
+        The family's link (``None``: its default), e.g. ``"probit"``.
     priors : dict, optional
         Prior overrides of the fitted model (defaults: the data-scaled ones).
     prob : float
@@ -245,6 +306,9 @@ def power(
     draws, tune, chains, cores, sampler
         Sampler settings of each fit.
     progressbar : bool
+    rhat_max : float
+        A replicate's fit with divergences or an R-hat above this did not converge: kept,
+        counted per size, listed in ``result.nonconverged`` and warned about.
 
     Returns
     -------
@@ -275,6 +339,8 @@ def power(
         level2=dict(level2 or {}),
         family=family,
         trials=trials,
+        params=dict(params or {}),
+        link=link,
     )
     if target not in plan.fixed:
         raise ModelSpecError(
@@ -326,7 +392,7 @@ def power(
             RuntimeWarning,
             stacklevel=2,
         )
-    return Power(
+    result = Power(
         replicates=pd.DataFrame(rows),
         failures=failures,
         target=target,
@@ -335,4 +401,18 @@ def power(
         truth=plan.fixed[target],
         failed_sizes=tuple(sizes[f.index // n] for f in failures),
         sizes=tuple(sizes),
+        rhat_max=rhat_max,
     )
+    unconverged = result.nonconverged
+    if len(unconverged):
+        warnings.warn(
+            f"{len(unconverged)} of {len(rows)} power replicates did not converge (divergences "
+            f"or R-hat above {rhat_max:g}; replicates "
+            f"{', '.join(str(i) for i in unconverged['replicate'][:10])}"
+            f"{', ...' if len(unconverged) > 10 else ''}); they are kept in the table and "
+            "counted in its nonconverged column: see result.nonconverged, and consider more "
+            "tune= or draws=.",
+            ConvergenceWarning,
+            stacklevel=2,
+        )
+    return result

@@ -192,7 +192,8 @@ def conditional_effects(
     b = flatten(posterior["b"].sel(term=list(design.fixed_columns)))
     eta = b @ X.T
     if scale == "response" and design.family.cutpoints:  # ordinal: the expected category number
-        values = expected_category(eta, flatten(posterior["cutpoints"])[:, None, :])
+        cut = flatten(posterior["cutpoints"])[:, None, :]
+        values = expected_category(eta, cut, design.family.link)
     else:
         own = {name: flatten(posterior[name])[:, None] for name in design.family.params}
         values = design.family.expected(eta, own) if scale == "response" else eta

@@ -200,7 +200,7 @@ def _mean_response(
     design = fit.design
     if design.family.cutpoints:  # brms's bayes_R2 of an ordinal model: E[category number]
         cut = fit.idata["posterior"]["cutpoints"].transpose("chain", "draw", ...)
-        return expected_category(eta, flatten(cut)[rows][:, None, :])
+        return expected_category(eta, flatten(cut)[rows][:, None, :], design.family.link)
     mu = design.family.expected(eta, own)
     if design.trials is not None:
         mu = mu * design.trials

@@ -207,6 +207,9 @@ LINK_MODELS = [
     ("yb ~ x + offset(w) + (1 | g)", "bernoulli", "cloglog", "noncentered"),
     ("c | trials(n) ~ x + (1 | g) + (1 | h)", "binomial", "probit", "auto"),
     ("c | trials(n) ~ x + offset(-w) + (1 + x | g)", "binomial", "cloglog", "centered"),
+    # ordinal probit: cut-points at the predictors' means, Φ(c_k - η)
+    ("o ~ x + w + (1 + x | g)", "cumulative", "probit", "centered"),
+    ("o ~ x + offset(0.3 * w) + (1 | g) + (1 | h)", "cumulative", "probit", "noncentered"),
 ]
 
 
@@ -223,6 +226,14 @@ def test_links_log_density_and_gradient_match_the_pymc_model(
 def test_links_with_likelihood_weights_match_the_pymc_model(df, link):
     data = df.assign(wt=np.linspace(0.0, 3.0, len(df)))
     model = hb.Model("yb ~ x + (1 | g)", data=data, family="bernoulli", link=link, weights="wt")
+    compare_with_pymc(model)
+
+
+def test_ordinal_probit_with_likelihood_weights_matches_the_pymc_model(df):
+    data = df.assign(wt=np.linspace(0.0, 3.0, len(df)))
+    model = hb.Model(
+        "o ~ x + w + (1 | g)", data=data, family="cumulative", link="probit", weights="wt"
+    )
     compare_with_pymc(model)
 
 

@@ -80,3 +80,6 @@ def test_response_coding_and_starting_cut_points():
     # weights count rows; an empty category counts half a row: counts 3, 0.5, 2
     w = np.array([3.0, 1.0, 0.0, 1.0])
     np.testing.assert_allclose(start_cutpoints(codes, 3, w), [np.log(3 / 2.5), np.log(3.5 / 2)])
+    # the probit link starts from the normal quantiles of the same proportions (1/4, 2/4)
+    probit = start_cutpoints(codes, 3, None, "probit")
+    np.testing.assert_allclose(probit, [-0.6744897501960817, 0.0], atol=1e-15)

@@ -239,7 +239,9 @@ def test_bernoulli_and_binomial_offer_probit_and_cloglog():
         ("bernoulli", "cloglog"): 12,
         ("binomial", "probit"): 13,
         ("binomial", "cloglog"): 14,
+        ("cumulative", "probit"): 16,
     }
+    assert links_of("cumulative") == ("logit", "probit")
     every = [f.code for f in (*FAMILIES.values(), *OTHER_LINKS)]
     assert len(set(every)) == len(every)
     probit = get_family("Bernoulli", link="PROBIT")

@@ -159,3 +159,149 @@ def test_failed_power_replicates_are_counted_per_size(monkeypatch: pytest.Monkey
     assert np.isnan(table.loc[(4, 4), "power"])
     assert set(result.failures[i].index for i in range(3)) == {0, 1, 2}
     assert "simulated failure" in str(result.failures[0])
+
+
+# family kinds: (family, link, own parameters, fixed, response, P(event) by closed form, event)
+_LAM = float(np.exp(0.5))
+FAMILY_PLANS = {
+    "student_t": (
+        "student_t",
+        None,
+        {"sigma": 1.0, "nu": 3.0},
+        0.0,
+        stats.t.cdf(1, 3) - stats.t.cdf(-1, 3),
+        lambda y: np.abs(y) < 1,
+    ),
+    "negativebinomial": (
+        "negativebinomial",
+        None,
+        {"shape": 2.0},
+        1.0,
+        (2.0 / (2.0 + np.e)) ** 2,
+        lambda y: y == 0,
+    ),
+    "gamma": (
+        "gamma",
+        None,
+        {"shape": 2.0},
+        0.0,
+        stats.gamma.cdf(1, 2, scale=0.5),
+        lambda y: y < 1,
+    ),
+    "beta": ("beta", None, {"phi": 10.0}, 0.0, stats.beta.cdf(0.3, 5, 5), lambda y: y < 0.3),
+    "zero_inflated_poisson": (
+        "zero_inflated_poisson",
+        None,
+        {"zi": 0.3},
+        0.5,
+        0.3 + 0.7 * np.exp(-_LAM),
+        lambda y: y == 0,
+    ),
+    "bernoulli:probit": ("bernoulli", "probit", {}, 0.5, stats.norm.cdf(0.5), lambda y: y == 1),
+    "cumulative:probit": (
+        "cumulative",
+        "probit",
+        {"cutpoints": [-0.5, 0.5]},
+        None,
+        stats.norm.cdf(-0.5),
+        lambda y: np.asarray(y) == 1,
+    ),
+}
+
+
+def _family_plan(name: str, slope: float = 0.0) -> dict:
+    family, link, params, intercept, _, _ = FAMILY_PLANS[name]
+    fixed = {"x": slope} if intercept is None else {"Intercept": intercept, "x": slope}
+    return {
+        "formula": "y ~ x + (1 | g)",
+        "fixed": fixed,
+        "sd": {"g": 0.0},
+        "level1": {"x": stats.norm()},
+        "family": family,
+        "link": link,
+        "sigma": params.get("sigma"),
+        "params": {k: v for k, v in params.items() if k != "sigma"},
+    }
+
+
+@pytest.mark.parametrize("name", sorted(FAMILY_PLANS))
+def test_every_family_simulates_its_own_parameters(name):
+    # with no effects, P(event) of each response has a closed form in the family's parameters
+    _, _, _, _, p, event = FAMILY_PLANS[name]
+    data = PlannedDesign(**_family_plan(name)).simulate(200, 100, np.random.default_rng(3))
+    share = float(np.mean(event(data["y"])))
+    assert abs(share - p) < 4.5 * np.sqrt(p * (1 - p) / len(data)), (share, p)
+
+
+def test_a_missing_or_impossible_own_parameter_is_named():
+    plan = _plan(level1={"x": stats.norm()})
+    with pytest.raises(hb.ModelSpecError, match=r"student_t design needs .* \['nu'\]: pass "):
+        hb.power("y ~ x + (1 | g)", **plan, family="student_t")
+    with pytest.raises(hb.ModelSpecError, match=r"needs .* \['sigma'\]: pass sigma="):
+        hb.power("y ~ x + (1 | g)", **{**plan, "sigma": None})
+    with pytest.raises(hb.ModelSpecError, match=r"zi of the zero_inflated_poisson family must be "):
+        hb.power(
+            "y ~ x + (1 | g)",
+            **{**plan, "sigma": None},
+            family="zero_inflated_poisson",
+            params={"zi": 1.5},
+        )
+    with pytest.raises(hb.ModelSpecError, match=r"poisson family has no parameter \['shape'\]"):
+        hb.power(
+            "y ~ x + (1 | g)", **{**plan, "sigma": None}, family="poisson", params={"shape": 2}
+        )
+    with pytest.raises(hb.FamilyError, match=r"no link 'probit'"):
+        hb.power("y ~ x + (1 | g)", **{**plan, "sigma": None}, family="poisson", link="probit")
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore::hierbayes.errors.ConvergenceWarning")  # 150 draws
+@pytest.mark.parametrize("name", sorted(FAMILY_PLANS))
+def test_every_family_detects_a_large_effect(name):
+    plan = _family_plan(name, slope=1.5)
+    result = hb.power(
+        plan.pop("formula"),
+        **plan,
+        target="x",
+        n_groups=[6],
+        n_per_group=[15],
+        n=2,
+        random_seed=4,
+        **FAST,
+    )
+    row = result.table().iloc[0]
+    # the slope's posterior SD is at most about 0.3 with 90 rows: 1.5 is 5 SDs from 0
+    assert row["replicates"] == 2 and row["power"] == 1.0, result.replicates
+    assert {"divergences", "max_rhat", "min_ess_bulk"} <= set(result.replicates)
+
+
+def test_non_converged_replicates_are_reported(monkeypatch: pytest.MonkeyPatch):
+    from hierbayes.errors import ConvergenceWarning
+    from hierbayes.studies import power_study as power_module
+
+    def fake(task):  # replicate 1 diverges, replicate 2 has a large R-hat
+        return {
+            "replicate": task.index,
+            "n_groups": task.n_groups,
+            "n_per_group": task.n_per_group,
+            "mean": 0.1,
+            "lower": -0.5,
+            "upper": 0.7,
+            "width": 1.2,
+            "excludes_null": False,
+            "covers_truth": True,
+            "divergences": int(task.index == 1),
+            "max_rhat": 1.3 if task.index == 2 else 1.0,
+            "min_ess_bulk": 200.0,
+            "warning": "",
+        }
+
+    monkeypatch.setattr(power_module, "power_replicate", fake)
+    with pytest.warns(ConvergenceWarning, match=r"2 of 4 power replicates did not converge .*1, 2"):
+        result = power_module.power(
+            "y ~ x + (1 | g)", **_plan(), n_groups=[4], n_per_group=[4], n=4, **FAST
+        )
+    assert result.nonconverged["replicate"].tolist() == [1, 2]
+    row = result.table().iloc[0]
+    assert row["nonconverged"] == 2 and row["replicates"] == 4
+    assert "2 did not converge" in str(result)

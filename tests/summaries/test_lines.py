@@ -151,3 +151,39 @@ def test_a_numeric_column_used_as_a_category_is_not_a_line_variable():
         fit.group_lines("period")
     lines = fit.group_lines("z", grid=[0.0, 1.0], groups=["1"])
     assert lines["period"].tolist() == [1, 1]  # its reference level, not its mean
+
+
+@pytest.mark.slow
+def test_zero_inflated_lines_are_expected_counts():
+    # E[y] = (1 - zi) exp(η) for a zero-inflated count, draw by draw; the no-pooling line
+    # takes the posterior mean of zi
+    from fakes import fake_fit
+
+    rng = np.random.default_rng(2)
+    g = np.repeat(np.arange(5), 12)
+    x = rng.normal(size=g.size)
+    y = rng.poisson(np.exp(0.5 + 0.3 * x)) * rng.binomial(1, 0.7, g.size)
+    data = pd.DataFrame({"y": y, "x": x, "g": g})
+    model = hb.Model("y ~ x + (1 | g)", data=data, family="zero_inflated_poisson")
+    fit = fake_fit(model, draws=30)
+    zi = xr.DataArray(rng.uniform(0.1, 0.5, (2, 30)), dims=("chain", "draw"))
+    fit.idata["posterior"]["zi"] = zi
+    grid = [-1.0, 0.5]
+    table = fit.group_lines("x", grid=grid, groups=[1, 3])
+    link = fit.group_lines("x", grid=grid, groups=[1, 3], scale="link")
+    post = fit.idata["posterior"]
+    b = _flat(post["b"])
+    u = _flat(post["u|g"].sel(g__term="Intercept"))
+    keep = (1 - zi.values).reshape(-1)
+    for row, (j, v) in enumerate([(1, -1.0), (1, 0.5), (3, -1.0), (3, 0.5)]):
+        eta = b[:, 0] + b[:, 1] * v + u[:, list(post["g"].values).index(str(j))]
+        np.testing.assert_allclose(link["mean"].iloc[row], eta.mean(), rtol=1e-12)
+        np.testing.assert_allclose(table["mean"].iloc[row], (keep * np.exp(eta)).mean(), rtol=1e-12)
+        fixed = b[:, 0] + b[:, 1] * v
+        np.testing.assert_allclose(
+            table["population"].iloc[row], (keep * np.exp(fixed)).mean(), rtol=1e-12
+        )
+    # no pooling: each group's own line on the link scale, times 1 - E[zi]
+    np.testing.assert_allclose(
+        table["no_pool"], (1 - float(zi.mean())) * np.exp(link["no_pool"]), rtol=1e-12
+    )
