@@ -199,6 +199,10 @@ def test_predictions_log_likelihood_and_summaries(fit):
     gaussian = hb.Model("y ~ x", pd.DataFrame({"y": [1.0, 2, 4], "x": [0.0, 1, 3]})).design
     with pytest.raises(ArgumentError, match=r"kind='prob'.*this model is gaussian"):
         check_kind(gaussian, "prob", "existing")
+    # the cut-points are a vector per draw: hypotheses name the effects, not them
+    assert fit.hypothesis("temp[T.warm] > 0")["post_prob"].iloc[0] > 0.99
+    with pytest.raises(SummaryError, match=r"cutpoints"):
+        fit.hypothesis("cutpoints > 0")
 
 
 @pytest.mark.slow

@@ -78,6 +78,12 @@ def check_dpar_family(family: Family, name: str) -> None:
             f"{', '.join(family.params) or 'none'}), so sigma= cannot model it. A formula for "
             "the residual SD applies to families with one, such as gaussian."
         )
+    if family.mean is not None:  # lognormal: exp(η + σ²/2) would need σ row by row everywhere
+        raise FamilyError(
+            f"sigma= is not available for the {family.name} family yet: its expected response "
+            f"depends on {name}, which would then vary by row. Model the log response with the "
+            "gaussian family and sigma=, or drop sigma=."
+        )
 
 
 def dpar_variables(spec: ModelSpec) -> list[str]:

@@ -195,7 +195,8 @@ def conditional_effects(
         cut = flatten(posterior["cutpoints"])[:, None, :]
         values = expected_category(eta, cut, design.family.link)
     else:
-        own = {name: flatten(posterior[name])[:, None] for name in design.family.params}
+        # the family's scalar parameters (a sigma that varies by row, sigma=, is not one)
+        own = {n: flatten(posterior[n])[:, None] for n in design.family.params if n in posterior}
         values = design.family.expected(eta, own) if scale == "response" else eta
     da = unflatten(values, posterior, ("row",), {"row": np.arange(len(frame))})
     summary = summarize(da, prob=prob).drop(columns="row")

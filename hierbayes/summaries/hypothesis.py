@@ -68,7 +68,8 @@ def hypothesis_parameters(design: Design) -> list[str]:
     names = list(design.fixed_columns)
     dpar = design.dpar
     varying = dpar.name if dpar is not None else None
-    names.extend(p for p in design.family.params if p not in names and p != varying)
+    vector = {"cutpoints"} if design.family.cutpoints else set()  # not one number per draw
+    names.extend(p for p in design.family.params if p not in names and p not in (varying, *vector))
     if dpar is not None:  # sigma="~ ...": sigma_Intercept, sigma_x
         names.extend(dpar.labels)
     for block in (*design.blocks, *(dpar.blocks if dpar is not None else ())):

@@ -269,7 +269,8 @@ def group_lines(
     own = no_pooling(design, fb, pmap)
     own_eta = np.einsum("rq,rq->r", Z, own.estimates[codes]) + X[:, list(pmap.shared)] @ own.shared
     family = design.family
-    draws = {p: flatten(posterior[p])[:, None] for p in family.params}
+    # the family's scalar parameters (a sigma that varies by row, sigma=, is not one)
+    draws = {p: flatten(posterior[p])[:, None] for p in family.params if p in posterior}
     means = {p: float(v.mean()) for p, v in draws.items()}  # for the no-pooling line
     if scale == "response":
         lines, population = family.expected(eta, draws), family.expected(fixed, draws)

@@ -61,3 +61,9 @@ def test_a_single_group_and_collinear_columns_are_refused(data):
         hb.Model("y ~ x", data=data.assign(h="one"), sigma="~ (1 | h)")
     with pytest.raises(DataError, match=r"sigma formula.*'t2' is a linear combination"):
         hb.Model("y ~ x", data=data.assign(t2=2 * data["t"]), sigma="~ t + t2")
+
+
+def test_a_family_whose_mean_needs_sigma_is_refused(data):
+    positive = data.assign(p=np.exp(data["y"]))
+    with pytest.raises(FamilyError, match=r"sigma= is not available for the lognormal family yet"):
+        hb.Model("p ~ x + (1 | g)", data=positive, family="lognormal", sigma="~ t")

@@ -78,3 +78,13 @@ def test_convergence_checks_cover_log_sigma_in_its_own_words(sigma_fit):
     idata["posterior"] = idata["posterior"].assign(b_sigma=shifted)
     found = check_convergence(idata, emit=False)
     assert any("sigma_Days (log residual SD)" in w for w in found.warnings)
+
+
+def test_effects_and_group_lines_read_the_mean_without_a_scalar_sigma(sigma_fit):
+    # the mean of a gaussian model does not involve σ: the response scale equals the linear one
+    table = sigma_fit.conditional_effects("Days", grid=[0, 5])
+    b = sigma_fit.idata["posterior"]["b"]
+    expected = (b.sel(term="Intercept") + 5 * b.sel(term="Days")).mean().item()
+    assert table["mean"].iloc[-1] == pytest.approx(expected, rel=1e-9)
+    lines = sigma_fit.group_lines("Days")
+    assert len(lines) > 0
