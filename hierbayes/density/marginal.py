@@ -248,7 +248,19 @@ def marginal_loglik(table, meta, L, sigma2, t, rr, Lbar, tbar):
 @numba.njit(**JIT)
 def marginal_suffstat(x, table, meta, L, sigma2, grad, Lbar):
     """Integrated-out factor alone: the likelihood from sufficient statistics (Mode A)."""
-    p, q, J = meta[M_P], meta[M_MARG_Q], meta[M_MARG_J]
+    m = meta[M_MARG_J] * meta[M_MARG_Q]
+    th, rr, t = fixed_statistics(x, table, meta, m)
+    tbar = np.empty(m)
+    loglik, s2bar, rrbar = marginal_loglik(table, meta, L, sigma2, t, rr, Lbar, tbar)
+    fixed_backward(table, meta, th, rrbar, tbar, m, grad)
+    return loglik, s2bar
+
+
+@numba.njit(**JIT)
+def fixed_statistics(x, table, meta, m):
+    """``(θ - shift, r'r, Z'r)`` from sufficient statistics, with ``r = y - Wθ``: the residual
+    sum of squares and the ``m`` cross products of the integrated-out columns with it."""
+    p = meta[M_P]
     WtW = farr(table, A_SS_WTW)
     Wty = farr(table, A_SS_WTY)
     yty = farr(table, A_SS_YTY)
@@ -265,23 +277,29 @@ def marginal_suffstat(x, table, meta, L, sigma2, grad, Lbar):
         for d in range(p):
             acc += WtW[c * p + d] * th[d]
         rr += th[c] * acc - 2.0 * th[c] * Wty[c]
-    m = J * q
     t = np.empty(m)
     for r in range(m):
         t[r] = Zty[r]
-    for c in range(p):  # ZtW is stored column by column: (p, J q)
+    for c in range(p):  # ZtW is stored column by column: (p, m)
         tc = th[c]
         off = c * m
         for r in range(m):
             t[r] -= ZtW[off + r] * tc
-    tbar = np.empty(m)
-    loglik, s2bar, rrbar = marginal_loglik(table, meta, L, sigma2, t, rr, Lbar, tbar)
+    return th, rr, t
+
+
+@numba.njit(**JIT)
+def fixed_backward(table, meta, th, rrbar, tbar, m, grad):
+    """Add to ``grad`` the derivative in θ through ``r'r`` (``rrbar``) and ``Z'r`` (``tbar``)."""
+    p = meta[M_P]
+    WtW = farr(table, A_SS_WTW)
+    Wty = farr(table, A_SS_WTY)
+    ZtW = farr(table, A_SS_ZTW)
     for c in range(p):
         acc = 0.0
         for d in range(p):
             acc += WtW[c * p + d] * th[d]
         grad[c] += rrbar * (2.0 * acc - 2.0 * Wty[c]) - dot(ZtW, c * m, tbar, m)
-    return loglik, s2bar
 
 
 @numba.njit(**JIT)

@@ -38,11 +38,6 @@ import numpy as np
 
 from hierbayes.density.codes import (
     A_MCODES,
-    A_SS_WTW,
-    A_SS_WTY,
-    A_SS_YTY,
-    A_SS_ZTW,
-    A_SS_ZTY,
     A_SS_ZTZ,
     B_COV_AT,
     B_MARG_COL,
@@ -54,15 +49,15 @@ from hierbayes.density.codes import (
     M_MARG_Q,
     M_NBLOCKS,
     M_NOBS,
-    M_P,
     N_GLOBAL,
     P_META,
     PER_BLOCK,
 )
 from hierbayes.density.effects import chol_solve, cholesky
+from hierbayes.density.marginal import fixed_backward, fixed_statistics
 from hierbayes.density.nested_q1 import backward_q1, forward_q1
 from hierbayes.density.nested_tree import tree_shape
-from hierbayes.density.table import dot, farr, iarr
+from hierbayes.density.table import farr, iarr
 
 NESTED = 2
 """``meta[M_SUFFSTAT]`` of a model whose factors form a nested chain, all integrated out."""
@@ -337,34 +332,11 @@ def nested_suffstat(x, table, meta, L, sigma2, grad, Lbar):
     """Nested factors all integrated out: the log-likelihood from sufficient statistics, its
     gradient in θ added to ``grad`` and in the ``L`` of each term to ``Lbar``; returns
     ``(log-likelihood, d/dσ²)``."""
-    n, p, d, Jleaf = meta[M_NOBS], meta[M_P], meta[M_MARG_Q], meta[M_MARG_J]
+    n, d, Jleaf = meta[M_NOBS], meta[M_MARG_Q], meta[M_MARG_J]
     tree = iarr(table, A_MCODES)
-    WtW = farr(table, A_SS_WTW)
-    Wty = farr(table, A_SS_WTY)
-    yty = farr(table, A_SS_YTY)
-    XtW = farr(table, A_SS_ZTW)
-    Xty = farr(table, A_SS_ZTY)
     Sleaf = farr(table, A_SS_ZTZ)
-    th = np.empty(p)
-    for c in range(p):
-        th[c] = x[c]
-    if p > 0:
-        th[0] -= yty[1]  # the response is centred by `shift` when there is an intercept
-    rr = yty[0]
-    for c in range(p):
-        acc = 0.0
-        for k in range(p):
-            acc += WtW[c * p + k] * th[k]
-        rr += th[c] * acc - 2.0 * th[c] * Wty[c]
     m = Jleaf * d
-    tleaf = np.empty(m)
-    for r in range(m):
-        tleaf[r] = Xty[r]
-    for c in range(p):  # XtW is stored column by column: (p, J d)
-        tc = th[c]
-        off = c * m
-        for r in range(m):
-            tleaf[r] -= XtW[off + r] * tc
+    th, rr, tleaf = fixed_statistics(x, table, meta, m)
     LF = _factor_chol(table, meta, L, d)
     D, _J, _q, _dl, _col, _po, so, to, mo, uo = tree_shape(tree)
     Sall = np.empty(so[D])
@@ -383,11 +355,7 @@ def nested_suffstat(x, table, meta, L, sigma2, grad, Lbar):
     s2bar += -0.5 * (n - nq) / sigma2 + 0.5 * (rr - quad) / (sigma2 * sigma2)
     rrbar = -0.5 / sigma2
     lb = to[D - 1]
-    for c in range(p):
-        acc = 0.0
-        for k in range(p):
-            acc += WtW[c * p + k] * th[k]
-        grad[c] += rrbar * (2.0 * acc - 2.0 * Wty[c]) - dot(XtW, c * m, tbar[lb:], m)
+    fixed_backward(table, meta, th, rrbar, tbar[lb:], m, grad)
     for b in range(meta[M_NBLOCKS]):
         bm = iarr(table, N_GLOBAL + b * PER_BLOCK + P_META)
         if bm[B_MARGINAL] == 1:
