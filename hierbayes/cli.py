@@ -77,6 +77,13 @@ def _parser() -> argparse.ArgumentParser:
         metavar="FORMULA",
         help="formula of the log residual SD, e.g. '~ x + (1 | g)' (brms's sigma ~ ...)",
     )
+    for name, family in (("shape", "negativebinomial, gamma"), ("phi", "beta")):
+        fit.add_argument(
+            f"--{name}",
+            default=None,
+            metavar="FORMULA",
+            help=f"formula of the log {name} ({family}), as --sigma (brms's {name} ~ ...)",
+        )
     fit.add_argument(
         "--equations",
         nargs="?",
@@ -135,7 +142,7 @@ def _run(args: argparse.Namespace) -> int:
             "trials": args.trials,
             "offset": args.offset,
             "link": args.link,
-            **({"sigma": args.sigma} if args.sigma is not None else {}),
+            **{k: v for k in ("sigma", "shape", "phi") if (v := getattr(args, k)) is not None},
         }
     if getattr(args, "output", None):
         from hierbayes.cli_output import check_output

@@ -47,6 +47,7 @@ from hierbayes.priors import Prior
 from hierbayes.rebuild import Recipe
 from hierbayes.saved_folder import check_no_links, check_replaceable, read_json
 from hierbayes.schema import check_data_json, check_model_json, check_zarr_store
+from hierbayes.spec.dpar import DPARS
 
 if TYPE_CHECKING:
     from hierbayes.fit import Fit
@@ -254,7 +255,7 @@ def save(fit: Fit, path: str | Path, *, overwrite: bool = False) -> Path:
         "trials": recipe.trials,
         "offset": recipe.offset,
         "weights": recipe.weights,
-        **({"sigma": recipe.sigma} if recipe.sigma is not None else {}),
+        **{k: v for k in DPARS if (v := getattr(recipe, k)) is not None},  # sigma=, shape=
         "missing": {
             "how": recipe.missing,
             "dropped": dict(design.dropped),
@@ -442,7 +443,7 @@ def load(path: str | Path) -> Fit:
             parameterization={k: tuple(v) for k, v in meta["parameterization"].items()},
             offset=_optional_str(meta.get("offset"), "offset"),
             weights=_optional_str(meta.get("weights"), "weights column"),
-            sigma=_optional_str(meta.get("sigma"), "sigma formula"),
+            **{k: _optional_str(meta.get(k), f"{k} formula") for k in DPARS},
             missing=str(meta.get("missing", {}).get("how", "raise")),
             link=_optional_str(meta.get("link"), "link"),
         )

@@ -29,7 +29,7 @@ from hierbayes.loglik import observed_data, pointwise_log_likelihood
 from hierbayes.priors import Prior, resolve_priors
 from hierbayes.progress import resolve_progressbar
 from hierbayes.spec import parse_formula
-from hierbayes.spec.dpar import parse_dpar_formula
+from hierbayes.spec.dpar import dpar_formula
 from hierbayes.validate import check_fit_arguments
 
 if TYPE_CHECKING:
@@ -95,8 +95,12 @@ class Model:
     sigma : str, optional
         A formula for the log of the residual SD, as brms's ``bf(y ~ ..., sigma ~ ...)``:
         ``sigma="~ treatment + (1 | school)"`` (fixed and group terms, no response). Families
-        with a residual SD ``sigma`` (gaussian). Coefficients are named as in brms
-        (``sigma_Intercept``; see :mod:`hierbayes.spec.dpar` and :mod:`hierbayes.predict.dpar`).
+        with a residual SD ``sigma`` (gaussian, student_t, lognormal). Coefficients are named as
+        in brms (``sigma_Intercept``; see :mod:`hierbayes.spec.dpar` and
+        :mod:`hierbayes.predict.dpar`).
+    shape, phi : str, optional
+        The same for the dispersion of the other families, by its name in brms: ``shape=`` for
+        negativebinomial and gamma, ``phi=`` for beta (``shape_Intercept``, ``phi_Intercept``).
 
     Examples
     --------
@@ -122,12 +126,14 @@ class Model:
         missing: str = "raise",
         link: str | None = None,
         sigma: str | None = None,
+        shape: str | None = None,
+        phi: str | None = None,
     ):
         data, level2 = as_pandas(data), level2_as_pandas(level2)  # polars & co. -> pandas
         self.spec = parse_formula(formula)
         self.weights_column = weights
         self.missing = missing
-        self.sigma_spec = None if sigma is None else parse_dpar_formula(sigma, "sigma")
+        self.sigma_spec = dpar_formula(sigma=sigma, shape=shape, phi=phi)  # or shape=, phi=
         self.design = make_design(
             self.spec,
             data,
@@ -362,6 +368,8 @@ class Model:
         missing: str = "raise",
         link: str | None = None,
         sigma: str | None = None,
+        shape: str | None = None,
+        phi: str | None = None,
     ) -> Model:
         """A model written as level-1 and level-2 equations (Raudenbush & Bryk's spelling).
 
@@ -394,7 +402,7 @@ class Model:
         correlated : bool
             Whether coefficients varying across the same groups are correlated (``|``) or not
             (``||``).
-        family, priors, parameterization, trials, offset, weights, missing, link, sigma
+        family, priors, parameterization, trials, offset, weights, missing, link, sigma, shape, phi
             As for :class:`Model` (an ``offset(...)`` in the level-1 equation is kept, as in
             a formula).
 
@@ -434,6 +442,8 @@ class Model:
             missing=missing,
             link=link,
             sigma=sigma,
+            shape=shape,
+            phi=phi,
         )
 
     def equations(

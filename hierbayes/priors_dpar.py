@@ -1,4 +1,5 @@
-"""Default priors of a distributional parameter's linear predictor (``sigma="~ ..."``).
+"""Default priors of a distributional parameter's linear predictor (``sigma="~ ..."``,
+``shape="~ ..."``, ``phi="~ ..."``).
 
 The residual SD's own prior (``sigma``: HalfStudentT(3, s) with ``s`` the response's SD) becomes
 priors on the log scale, where ``log σ_i = X_σ b_σ + Z_σ u_σ`` lives: brms's ``student_t(3, 0,
@@ -7,6 +8,11 @@ slopes ``b|sigma_<x>`` Normal(0, 2.5 / sd(x)) (the rule of the mean's slopes, wi
 of log σ: a change of x by one SD moves σ by a factor e^2.5 at most a priori); the SDs of group
 effects ``sd|sigma_<factor>`` HalfNormal(1) (HalfNormal(1 / sd(z)) for a varying slope): groups'
 residual SDs within a factor of about e² of one another a priori; correlations LKJ(2).
+
+A shape (negativebinomial, gamma) or precision (beta) has no data scale (its own default is
+brms's Gamma(0.01, 0.01)): its ``shape_Intercept`` (``phi_Intercept``) gets brms's default for an
+intercept of a distributional parameter on the log link, ``student_t(3, 0, 2.5)``; slopes and
+group SDs as for σ.
 """
 
 from __future__ import annotations
@@ -47,7 +53,9 @@ def dpar_default_priors(
         return priors
     w = design.weights
     own, _ = priors.pop(dpar.name)
-    scale = float(own.kwargs.get("sigma", 1.0))
+    # a residual SD's prior is scaled to the data (HalfStudentT(3, s)): log σ is centred at log s;
+    # a shape or precision (Gamma(0.01, 0.01)) has no scale: brms's student_t(3, 0, 2.5)
+    scale = float(own.kwargs.get("sigma", 1.0)) if dpar.name == "sigma" else 1.0
     centre = float(np.log(scale)) if scale > 0 else 0.0
     for j, column in enumerate(dpar.fixed_columns):
         label = f"{dpar.name}_{column}"
@@ -83,4 +91,6 @@ def dpar_default_priors(
 
 
 def _what(name: str) -> str:
-    return {"sigma": "the residual SD"}.get(name, name)
+    return {"sigma": "the residual SD", "shape": "the shape", "phi": "the precision phi"}.get(
+        name, name
+    )

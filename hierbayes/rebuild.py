@@ -50,8 +50,9 @@ class Recipe:
         Column of likelihood weights.
     missing : str
         ``"raise"`` or ``"drop"``.
-    sigma : str or None
-        Formula of the log residual SD (``sigma="~ ..."``).
+    sigma, shape, phi : str or None
+        Formula of the log residual SD (``sigma="~ ..."``) or of the log dispersion
+        (``shape="~ ..."``, ``phi="~ ..."``): the family's distributional parameter.
     """
 
     formula: str
@@ -67,6 +68,8 @@ class Recipe:
     missing: str = "raise"
     link: str | None = None
     sigma: str | None = None
+    shape: str | None = None
+    phi: str | None = None
 
     @classmethod
     def of(cls, model: Model) -> Recipe:
@@ -96,7 +99,7 @@ class Recipe:
             weights=model.weights_column,
             missing=model.missing,
             link=design.family.link,
-            sigma=None if model.sigma_spec is None else model.sigma_spec.formula,
+            **_dpar_argument(model),
         )
 
     def build(self, data: pd.DataFrame, *, all_priors: bool = False) -> Model:
@@ -127,7 +130,16 @@ class Recipe:
             missing=self.missing,
             link=self.link,
             sigma=self.sigma,
+            shape=self.shape,
+            phi=self.phi,
         )
+
+
+def _dpar_argument(model: Model) -> dict[str, str]:
+    """``{"sigma": "~ ..."}`` (or ``shape``, ``phi``): the keyword of ``model``'s formula of a
+    distributional parameter; empty without one."""
+    spec = model.sigma_spec
+    return {} if spec is None else {str(spec.fixed.response): str(spec.formula)}
 
 
 def _offset_argument(model: Model) -> str | None:

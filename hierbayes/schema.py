@@ -56,6 +56,8 @@ OPTIONAL_MODEL_KEYS = {
     "missing": dict,
     "link": (str, type(None)),  # absent or null: the family's default link
     "sigma": (str, type(None)),
+    "shape": (str, type(None)),  # shape= of negativebinomial, gamma
+    "phi": (str, type(None)),  # phi= of beta
 }
 MISSING_KEYS = {"how", "dropped", "n_dropped"}
 MISSING_CHOICES = ("raise", "drop")
@@ -170,14 +172,14 @@ def _formula(check: _Check, formula: Any) -> None:
         ) from err
 
 
-def _sigma(check: _Check, formula: str) -> None:
+def _sigma(check: _Check, formula: str, name: str = "sigma") -> None:
     from hierbayes.spec.dpar import parse_dpar_formula
 
     try:
-        parse_dpar_formula(formula, "sigma")  # the whitelist, as for the formula
+        parse_dpar_formula(formula, name)  # the whitelist, as for the formula
     except HierbayesError as err:
         raise FileFormatError(
-            f"{check.where} is corrupt: bad 'sigma': the stored sigma formula is not allowed, "
+            f"{check.where} is corrupt: bad '{name}': the stored {name} formula is not allowed, "
             f"so the model is not rebuilt from it. {err}"
         ) from err
 
@@ -287,8 +289,9 @@ def check_model_json(meta: Any, where: str) -> None:
     if "missing" in meta:
         _missing(check, meta["missing"])
     _formula(check, meta["formula"])
-    if meta.get("sigma") is not None:
-        _sigma(check, meta["sigma"])
+    for name in ("sigma", "shape", "phi"):  # a distributional parameter's formula
+        if meta.get(name) is not None:
+            _sigma(check, meta[name], name)
     check.that(
         meta["family"] in FAMILIES,
         "family",

@@ -420,7 +420,7 @@ def make_design(
     data, level2_columns = merge_level2(data, level2)
     needed = required_variables(spec)
     if sigma is not None:
-        check_dpar_family(fam, sigma.fixed.response)
+        check_dpar_family(fam, sigma.fixed.response, sigma.formula)
         check_dpar_columns(sigma, data)
         needed = needed + [v for v in dpar_variables(sigma) if v not in needed]
     if weights is not None:

@@ -1,4 +1,5 @@
-"""The design of a distributional parameter's linear predictor: ``log σ_i = X_σ b_σ + Z_σ u_σ``.
+"""The design of a distributional parameter's linear predictor: ``log σ_i = X_σ b_σ + Z_σ u_σ``
+(``log φ_i`` for a shape or precision).
 
 A second fixed design and its own group blocks, built like the mean's
 (:func:`hierbayes.design.make_design`) from the parameter's formula
@@ -31,7 +32,8 @@ class DparDesign:
     Attributes
     ----------
     name : str
-        The parameter, ``"sigma"``.
+        The parameter: ``"sigma"``, ``"shape"`` or ``"phi"`` (the family's
+        :attr:`~hierbayes.families.Family.dpar`).
     spec : ModelSpec
         Its parsed formula (the parameter's name as placeholder response).
     X : ndarray, shape (n, p)
@@ -61,29 +63,38 @@ class DparDesign:
         return f"{self.name}_term"
 
 
-def check_dpar_family(family: Family, name: str) -> None:
-    """A :class:`FamilyError` unless ``family`` has the parameter ``name``.
+def check_dpar_family(family: Family, name: str, formula: str = "~ x + (1 | g)") -> None:
+    """A :class:`FamilyError` unless ``name`` is the family's distributional parameter
+    (:attr:`~hierbayes.families.Family.dpar`), naming the one it has.
 
     Examples
     --------
     >>> from hierbayes.families import get_family
+    >>> check_dpar_family(get_family("negativebinomial"), "shape")
+    >>> check_dpar_family(get_family("negativebinomial"), "sigma")
+    Traceback (most recent call last):
+    ...
+    hierbayes.errors.FamilyError: The negativebinomial family has no parameter sigma ...
     >>> check_dpar_family(get_family("poisson"), "sigma")
     Traceback (most recent call last):
     ...
     hierbayes.errors.FamilyError: The poisson family has no parameter sigma ...
     """
-    if name not in family.params:
+    if family.dpar == name:
+        return
+    if family.dpar is not None:
         raise FamilyError(
-            f"The {family.name} family has no parameter {name} (its own parameters: "
-            f"{', '.join(family.params) or 'none'}), so sigma= cannot model it. A formula for "
-            "the residual SD applies to families with one, such as gaussian."
+            f"The {family.name} family has no parameter {name}, so {name}= cannot model it: its "
+            f"dispersion parameter is {family.dpar}. Write {family.dpar}='{formula}' "
+            f"(the log of {family.dpar} gets the linear predictor, as brms's "
+            f"bf(y ~ ..., {family.dpar} ~ ...))."
         )
-    if family.mean is not None:  # lognormal: exp(η + σ²/2) would need σ row by row everywhere
-        raise FamilyError(
-            f"sigma= is not available for the {family.name} family yet: its expected response "
-            f"depends on {name}, which would then vary by row. Model the log response with the "
-            "gaussian family and sigma=, or drop sigma=."
-        )
+    raise FamilyError(
+        f"The {family.name} family has no parameter {name} (its own parameters: "
+        f"{', '.join(family.params) or 'none'}), so {name}= cannot model it. A formula for "
+        "a dispersion parameter applies to gaussian, student_t and lognormal (sigma=), "
+        "negativebinomial and gamma (shape=) and beta (phi=)."
+    )
 
 
 def dpar_variables(spec: ModelSpec) -> list[str]:

@@ -499,9 +499,9 @@ def equations(
         raise ValueError(f"Unknown form {form!r}: use 'levels', 'combined' or 'both'.")
     nt = get_notation(model.design, notation)
     if model.design.dpar is not None:  # sigma="~ ...": σ varies by row
-        from hierbayes.equations.dpar import RESIDUAL_VARIANCE
+        from hierbayes.equations.dpar import dpar_notation
 
-        nt.residual_variance = RESIDUAL_VARIANCE
+        dpar_notation(nt, model.design)
     if isinstance(nt, RBNotation):
         sections = _rb_levels(nt) if form != "combined" else []
         if form != "levels":
@@ -513,9 +513,9 @@ def equations(
     else:
         sections = _flat(nt)
     if model.design.dpar is not None:
-        from hierbayes.equations.dpar import dpar_lines
+        from hierbayes.equations.dpar import dpar_lines, dpar_title
 
-        sections.append(Section(_title("Residual SD"), dpar_lines(model.design)))
+        sections.append(Section(_title(dpar_title(model.design)), dpar_lines(model.design)))
     if priors:
         sections.append(_priors(nt, model))
     return Equations(tuple(sections), notation, form)

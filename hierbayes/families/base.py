@@ -157,6 +157,11 @@ class Family:
         Whether the family's only own parameter is the vector ``cutpoints`` of ``K - 1``
         ordered cut-points of an ordinal response with ``K`` categories, which take the place of
         the population intercept (the cumulative family).
+    dpar
+        The own parameter that can get its own linear predictor on the log scale (brms's
+        distributional parameter, on its log link): ``"sigma"`` (gaussian, student_t,
+        lognormal), ``"shape"`` (negativebinomial, gamma), ``"phi"`` (beta); ``None``: none.
+        Its formula is given by the keyword of the same name (``shape="~ x + (1 | g)"``).
 
     Examples
     --------
@@ -208,6 +213,7 @@ class Family:
         return self.mean(eta, params)
 
     cutpoints: bool = False
+    dpar: str | None = None
 
     @property
     def has_sigma(self) -> bool:

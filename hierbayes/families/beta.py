@@ -155,4 +155,5 @@ FAMILY = Family(
     law="Beta",
     param_symbols=(("φ", r"\phi"),),
     mean_symbol=("μ", r"\mu"),
+    dpar="phi",
 )

@@ -120,4 +120,5 @@ FAMILY = Family(
     law="Gamma",
     param_symbols=(("α", r"\alpha"),),
     mean_symbol=("μ", r"\mu"),
+    dpar="shape",
 )

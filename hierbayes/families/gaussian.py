@@ -104,4 +104,5 @@ FAMILY = Family(
     law="Normal",
     mean_symbol=("μ", r"\mu"),
     title="Bayesian linear mixed model",
+    dpar="sigma",
 )

@@ -124,4 +124,5 @@ FAMILY = Family(
     title="Bayesian linear mixed model of log y",
     mean=_mean,
     link_response=_log_response,
+    dpar="sigma",
 )

@@ -135,4 +135,5 @@ FAMILY = Family(
     mean_symbol=("λ", r"\lambda"),
     discrete=True,
     param_symbols=(("φ", r"\phi"),),
+    dpar="shape",
 )

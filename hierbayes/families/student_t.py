@@ -161,4 +161,5 @@ FAMILY = Family(
     mean_symbol=("μ", r"\mu"),
     title="Bayesian linear mixed model with Student-t residuals",
     link_response=lambda y: np.asarray(y, dtype=float),
+    dpar="sigma",
 )

@@ -1,6 +1,10 @@
 """Formulas of distributional parameters: ``sigma="~ treatment + (1 | g)"``.
 
-The log of the residual SD gets its own linear predictor, as brms's ``bf(y ~ ..., sigma ~ ...)``.
+The log of the residual SD (or of the dispersion: the ``shape`` of negativebinomial and gamma,
+the precision ``phi`` of beta) gets its own linear predictor, as brms's
+``bf(y ~ ..., sigma ~ ...)`` (``shape ~ ...``, ``phi ~ ...``). The keyword is the family's own
+parameter's name, as in brms; each family says which one takes a formula
+(:attr:`hierbayes.families.Family.dpar`).
 Its formula has no response (the parameter is not observed): it is written ``"~ ..."`` and parsed
 as the right-hand side of a model formula, with the same whitelist (:mod:`hierbayes.spec.safety`:
 nothing is evaluated), the same group-term syntax and the same checks.
@@ -12,10 +16,49 @@ from hierbayes.errors import FormulaSyntaxError, ModelSpecError
 from hierbayes.spec.formula import parse_formula
 from hierbayes.spec.terms import ModelSpec
 
-__all__ = ["DPARS", "parse_dpar_formula"]
+__all__ = ["DPARS", "dpar_formula", "parse_dpar_formula"]
 
 # distributional parameters that take a formula: name -> what it is, for messages
-DPARS = {"sigma": "the residual SD"}
+DPARS = {
+    "sigma": "the residual SD",
+    "shape": "the shape (dispersion)",
+    "phi": "the precision phi",
+}
+
+
+def dpar_formula(**formulas: str | None) -> ModelSpec | None:
+    """The parsed formula of the one distributional parameter given (``None`` when none is).
+
+    Parameters
+    ----------
+    **formulas
+        The keywords of :class:`hierbayes.Model` that take a distributional formula
+        (``sigma=``, ``shape=``, ``phi=``), ``None`` where not given. Whether the family has
+        the parameter is checked with the data (:func:`hierbayes.design.dpar.check_dpar_family`).
+
+    Raises
+    ------
+    ModelSpecError
+        When more than one is given: a family has one dispersion parameter.
+
+    Examples
+    --------
+    >>> dpar_formula(sigma=None, shape="~ x").fixed.response
+    'shape'
+    >>> dpar_formula(sigma=None, shape=None) is None
+    True
+    """
+    given = {name: text for name, text in formulas.items() if text is not None}
+    if len(given) > 1:
+        raise ModelSpecError(
+            f"Formulas given for {' and '.join(sorted(given))}: a model takes one formula for "
+            "its family's dispersion parameter (sigma= for gaussian, student_t and lognormal, "
+            "shape= for negativebinomial and gamma, phi= for beta). Keep one."
+        )
+    if not given:
+        return None
+    ((name, text),) = given.items()
+    return parse_dpar_formula(text, name)
 
 
 def parse_dpar_formula(formula: str, name: str = "sigma") -> ModelSpec:
@@ -27,7 +70,7 @@ def parse_dpar_formula(formula: str, name: str = "sigma") -> ModelSpec:
         ``"~ x + (1 | g)"``: fixed and group terms of ``log(sigma)``, in the syntax of model
         formulas (no response, no offset).
     name : str
-        The parameter, ``"sigma"``.
+        The parameter: ``"sigma"``, ``"shape"`` or ``"phi"``.
 
     Returns
     -------
@@ -49,6 +92,8 @@ def parse_dpar_formula(formula: str, name: str = "sigma") -> ModelSpec:
     (('1', 'treatment'), ['(1 | school)'])
     >>> parse_dpar_formula("~ 1").fixed.terms
     ('1',)
+    >>> parse_dpar_formula("~ mined", "shape").fixed.response
+    'shape'
     """
     if name not in DPARS:
         raise ModelSpecError(
