@@ -118,24 +118,30 @@ def describe_parameter(var: str, coords: dict[str, str]) -> str:
         return "the residual SD"
     if var == "cutpoints":  # an ordinal model's
         return f"the cut-point {values[0]}"
-    if var == "b_sigma":  # sigma="~ ...": a coefficient of log σ
-        return f"{values[0]} (log residual SD)"
+    if var in _DPAR_B:  # sigma="~ ...", shape="~ ...": a coefficient of log σ, log φ
+        return f"{values[0]} (log {_DPAR_WHAT[var[2:]]})"
     kind, _, block = var.partition("|")
-    on_sigma = block.startswith("sigma_")  # a group term of log σ: brms's sd(sigma_x)
-    if on_sigma:
-        block, values = block[len("sigma_") :], [f"sigma_{v}" for v in values]
+    dpar = next((d for d in _DPAR_WHAT if block.startswith(f"{d}_")), None)
+    on_sigma = dpar is not None  # a group term of log σ: brms's sd(sigma_x)
+    if dpar is not None:
+        block, values = block[len(dpar) + 1 :], [f"{dpar}_{v}" for v in values]
     factor = re.sub(r"\.\d+$", "", block)  # 'g.2' is the second group term on 'g'; keep 'a.b'
     if kind == "sd":
         return f"the SD of {values[0]} across {factor}"
     if kind == "cor":
         return f"the correlation of {values[0]} and {values[1]} across {factor}"
     if kind == "u":
-        return f"the {factor} effects" + (" on log sigma" if on_sigma else "")
+        return f"the {factor} effects" + (f" on log {dpar}" if on_sigma else "")
     return var
 
 
+# distributional parameters with a formula (sigma=, shape=, phi=): their coefficients b_<name>
+_DPAR_WHAT = {"sigma": "residual SD", "shape": "shape", "phi": "precision"}
+_DPAR_B = tuple(f"b_{name}" for name in _DPAR_WHAT)
+
+
 def _population_vars(posterior: xr.Dataset) -> list[str]:
-    population = ("b", "sigma", "cutpoints", "b_sigma")
+    population = ("b", "sigma", "cutpoints", *_DPAR_B)
     return [v for v in posterior.data_vars if v in population or v.startswith(("sd|", "cor|"))]
 
 

@@ -16,7 +16,7 @@ import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
 
-from hierbayes.build.groups import add_group_effects
+from hierbayes.build.groups import add_group_effects, group_dim
 from hierbayes.build.priors import prior_rv
 from hierbayes.design import Design
 from hierbayes.design.weights import column_means
@@ -36,7 +36,8 @@ def dpar_coords(design: Design) -> dict[str, list[str]]:
             f"{dpar.name}_{c}" for c in dpar.fixed_columns if c != "Intercept"
         ],
     }
-    for block in dpar.blocks:
+    for block in dpar.blocks:  # a factor of the parameter's formula only: its levels too
+        coords.setdefault(group_dim(block), list(block.levels))
         coords[block.term_dim] = list(block.columns)
         coords[f"{block.term_dim}_bis"] = list(block.columns)
     return coords

@@ -27,7 +27,23 @@ from hierbayes.predict.encode import Encoded, encode, encode_training
 if TYPE_CHECKING:
     from hierbayes.fit import Fit
 
-__all__ = ["dpar_draws", "dpar_rows", "dpar_view", "own_params", "predict_dpar", "rows_only"]
+__all__ = [
+    "dpar_draws",
+    "dpar_rows",
+    "dpar_view",
+    "needs_rows",
+    "own_params",
+    "predict_dpar",
+    "rows_only",
+]
+
+
+def needs_rows(design: Design, kind: str) -> bool:
+    """Whether a prediction of ``kind`` needs the parameter row by row: draws of the response,
+    and the mean of a family whose mean reads it (lognormal's ``exp(η + σ_i²/2)``)."""
+    if design.dpar is None:
+        return False
+    return kind == "pps" or (kind == "mean" and design.family.mean is not None)
 
 
 def dpar_view(design: Design) -> Design:
@@ -118,16 +134,17 @@ def predict_dpar(
     level2: Mapping[str, pd.DataFrame] | None,
     rng: np.random.Generator,
 ) -> np.ndarray:
-    """``σ`` of every row of a prediction, shape (chain, draw, n) (see
+    """``σ`` (``shape``, ``phi``) of every row of a prediction, shape (chain, draw, n) (see
     :func:`hierbayes.predict.predict.predict`'s ``dpar``)."""
     design = fit.design
     if dpar is not None:
-        name = design.dpar.name if design.dpar is not None else "sigma"
+        name = design.dpar.name if design.dpar is not None else design.family.dpar
         if dpar != name or name not in design.family.params:
             raise ArgumentError(
                 f"dpar={dpar!r}: the {design.family.name} family's parameters are "
-                f"{list(design.family.params) or 'none'}; dpar takes 'sigma' where the family "
-                "has a residual SD."
+                f"{list(design.family.params) or 'none'}; dpar takes the family's residual SD "
+                "or dispersion ('sigma' for gaussian, student_t, lognormal; 'shape' for "
+                "negativebinomial, gamma; 'phi' for beta)."
             )
         if kind not in ("mean", "linear"):
             raise ArgumentError(
@@ -143,6 +160,30 @@ def predict_dpar(
     return dpar_rows(
         posterior, design, newdata, index=encoded.index, groups=groups, level2=level2, rng=rng
     )
+
+
+def marginal_dpar_rows(fit: Fit, newdata: pd.DataFrame | None, encoded: Encoded) -> np.ndarray:
+    """The parameter of each row for ``groups="marginal"`` where the family's mean reads it
+    (lognormal): its population value, exact when its formula has no group terms.
+
+    Raises
+    ------
+    ArgumentError
+        When the parameter has group terms: averaging the mean over new groups would need their
+        effects on it as well, which ``groups="marginal"`` does not integrate.
+    """
+    design = fit.design
+    dpar = design.dpar
+    assert dpar is not None
+    if dpar.blocks:
+        raise ArgumentError(
+            f"groups='marginal' averages the mean over new groups' effects on it, not over their "
+            f"effects on {dpar.name} ({dpar.name}='{dpar.spec.formula}' has group terms), which "
+            f"the {design.family.name} family's mean reads. Use groups='new' (draws of new "
+            "groups' effects on both) or 'population'."
+        )
+    posterior = fit.idata["posterior"].to_dataset()
+    return dpar_rows(posterior, design, newdata, index=encoded.index, groups="population")
 
 
 def new_groups_dpar(

@@ -145,6 +145,10 @@ def marginal_values(
     design = fit.design
     variance = random_part_variance(draws, design, block_designs(design, newdata))
     own = {name: value[:, :, None] for name, value in draws.params.items()}
+    if design.dpar is not None and design.family.mean is not None:  # lognormal's σ_i
+        from hierbayes.predict.dpar import marginal_dpar_rows
+
+        own[design.dpar.name] = marginal_dpar_rows(fit, newdata, encoded)
     if variance.shape[-1] == 0:
         return design.family.expected(eta, own)
     return integrate_inverse_link(design.family, eta, variance, params=own)

@@ -42,7 +42,7 @@ from hierbayes.build import OBS_DIM, response_name
 from hierbayes.design import Design
 from hierbayes.design.level2 import _show
 from hierbayes.errors import DataError, UnknownGroupError
-from hierbayes.predict.dpar import own_params, predict_dpar, rows_only
+from hierbayes.predict.dpar import needs_rows, own_params, predict_dpar, rows_only
 from hierbayes.predict.draws import PosteriorDraws, new_group_effects, posterior_draws
 from hierbayes.predict.encode import Encoded, encode, encode_training
 from hierbayes.predict.ordinal import CATEGORY_DIM, check_kind, labels_of, ordinal_values, pps_table
@@ -132,9 +132,9 @@ def _values(
         return eta
     if design.family.cutpoints and kind in ("mean", "prob"):  # needs the cut-points
         return ordinal_values(eta, _own(draws)["cutpoints"], kind, design.family.link)
-    if kind == "mean":
-        return design.family.expected(eta, _own(draws))
     own = _own(draws) if rows is None else own_params(draws, design, rows)
+    if kind == "mean":  # lognormal's exp(η + σ_i²/2) reads the row's σ
+        return design.family.expected(eta, own)
     return sample_response(design.family, eta, rng=rng, params=own, trials=encoded.trials)
 
 
@@ -180,11 +180,12 @@ def predict(
         by ``newdata``'s index) instead of the draws.
     prob : float
         HDI probability of the table.
-    dpar : {"sigma"}, optional
-        Predict the residual SD of each row instead of the response (brms's
-        ``posterior_epred(dpar = "sigma")``): with ``kind="mean"`` ``σ_i``, with
-        ``kind="linear"`` ``log σ_i``; the same for every row unless the model has
-        ``sigma="~ ..."`` (:mod:`hierbayes.predict.dpar`).
+    dpar : {"sigma", "shape", "phi"}, optional
+        Predict the residual SD (the family's dispersion: ``shape``, ``phi``) of each row
+        instead of the response (brms's ``posterior_epred(dpar = "sigma")``): with
+        ``kind="mean"`` ``σ_i``, with ``kind="linear"`` ``log σ_i``; the same for every row
+        unless the model has ``sigma="~ ..."`` (``shape=``, ``phi=``;
+        :mod:`hierbayes.predict.dpar`).
 
     Returns
     -------
@@ -227,7 +228,7 @@ def predict(
     rng = np.random.default_rng(check_seed(random_seed, generator=True))
     draws = posterior_draws(fit)
     rows = None
-    if dpar is not None or (design.dpar is not None and kind == "pps"):
+    if dpar is not None or needs_rows(design, kind):
         rows = predict_dpar(fit, draws, encoded, newdata, dpar, kind, groups, level2, rng)
     if dpar is not None:
         values = rows if kind == "mean" else np.log(rows)

@@ -353,16 +353,15 @@ def _simulate_rows(
     out.insert(3, "row", np.concatenate([np.arange(s) for s in sizes]))
     out["linear"] = eta
     own = {name: value[ci, di] for name, value in draws.params.items()}
+    if sigma_draws is not None and design.dpar is not None:  # sigma="~ ...": σ per row
+        factor = blocks[0].factor if blocks else ""  # (lognormal's mean reads it too)
+        args = (design, sigma_draws, (ci, di), factor, long, group_of_row, len(sizes), rng)
+        own[design.dpar.name] = out[design.dpar.name] = new_groups_dpar(*args)
     if design.family.cutpoints:  # expected category number; draws of category labels
         out["mean"] = expected_category(eta, own["cutpoints"], design.family.link)
     else:
         out["mean"] = design.family.expected(eta, own)
     if observations:
-        own = {name: value[ci, di] for name, value in draws.params.items()}
-        if sigma_draws is not None and design.dpar is not None:  # sigma="~ ...": σ per row
-            factor = blocks[0].factor if blocks else ""
-            args = (design, sigma_draws, (ci, di), factor, long, group_of_row, len(sizes), rng)
-            own[design.dpar.name] = out[design.dpar.name] = new_groups_dpar(*args)
         y = sample_response(design.family, eta, rng=rng, params=own, trials=encoded.trials)
         out[response_name(design)] = labels_of(design, y) if design.family.cutpoints else y
     return out

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 import xarray as xr
 
@@ -18,7 +19,30 @@ from hierbayes.summaries.stats import summarize
 if TYPE_CHECKING:
     from hierbayes.fit import Fit
 
-__all__ = ["dpar_fixef", "dpar_varcorr"]
+__all__ = ["dpar_fixef", "dpar_varcorr", "dpar_working_weights"]
+
+
+def dpar_working_weights(fit: Fit, eta: np.ndarray, own: dict[str, float]) -> np.ndarray:
+    """IRLS weights of each row (:func:`~hierbayes.summaries.nopool.working_weights`) at the
+    posterior mean of the row's dispersion (``shape_i``, ``phi_i``), ``own`` the other
+    parameters' posterior means; rows that share a value are weighed together."""
+    from hierbayes.predict.dpar import dpar_rows  # predict imports summaries
+    from hierbayes.summaries.nopool import working_weights
+
+    design = fit.design
+    assert design.dpar is not None
+    posterior = fit.idata["posterior"].to_dataset()
+    value = dpar_rows(posterior, design).mean(axis=(0, 1))
+    trials = design.trials
+    w = np.empty(len(eta))
+    unique, where = np.unique(value, return_inverse=True)
+    for k, v in enumerate(unique):
+        rows = np.flatnonzero(where == k)
+        params = own | {design.dpar.name: float(v)}
+        w[rows] = working_weights(
+            design.family, eta[rows], None if trials is None else trials[rows], params
+        )
+    return w
 
 
 def dpar_fixef(fit: Fit, posterior: xr.Dataset, prob: float) -> pd.DataFrame | None:

@@ -164,7 +164,7 @@ def _cross_products(fit: Fit, fb: FactorBlocks) -> np.ndarray:
     """``Z_j' W_j Z_j`` per group; ``W`` = 1 (gaussian) or the IRLS weights at the posterior
     mean of the linear predictor."""
     design = fit.design
-    if design.dpar is not None:  # sigma="~ ...": each row weighs 1/σ_i² (posterior mean)
+    if design.dpar is not None and design.family.has_sigma:  # sigma="~ ...": 1/σ_i²
         from hierbayes.predict.dpar import dpar_rows  # predict imports summaries
 
         sigma = dpar_rows(_posterior(fit), design)
@@ -178,8 +178,13 @@ def _cross_products(fit: Fit, fb: FactorBlocks) -> np.ndarray:
         for block in design.blocks:
             u = posterior[f"u|{block.name}"].mean(("chain", "draw")).transpose(..., block.term_dim)
             eta = eta + np.einsum("nq,nq->n", block.Z, np.asarray(u.values)[block.codes])
-        own = {p: float(posterior[p].mean()) for p in design.family.params}
-        w = working_weights(design.family, eta, design.trials, own)
+        own = {p: float(posterior[p].mean()) for p in design.family.params if p in posterior}
+        if design.dpar is not None:  # shape="~ ...", phi="~ ...": each row's own value
+            from hierbayes.summaries.dpar import dpar_working_weights
+
+            w = dpar_working_weights(fit, eta, own)
+        else:
+            w = working_weights(design.family, eta, design.trials, own)
     Z = fb.Z
     A = np.zeros((len(fb.levels), Z.shape[1], Z.shape[1]))
     np.add.at(A, fb.codes, w[:, None, None] * Z[:, :, None] * Z[:, None, :])

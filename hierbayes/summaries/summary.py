@@ -180,6 +180,8 @@ def summary(fit: Fit, *, prob: float = DEFAULT_PROB) -> Summary:
     random = varcorr(fit, prob=prob) if (design.blocks or family.has_sigma) else pd.DataFrame()
     # sigma: the Residual row; cut-points: the population-level table
     own = [name for name in family.params if name not in ("sigma", "cutpoints")]
+    if design.dpar is not None:  # shape="~ ...": its coefficients are population-level rows
+        own = [name for name in own if name != design.dpar.name]
     table = (
         pd.concat(
             [

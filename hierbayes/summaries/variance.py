@@ -94,11 +94,11 @@ def _latent_residual(fit: Fit, group_var: np.ndarray) -> np.ndarray:
     family = design.family
     if design.dpar is not None:
         raise SummaryError(
-            f"No ICC with a residual SD that varies ({design.dpar.name}="
+            f"No ICC with a residual SD or dispersion that varies ({design.dpar.name}="
             f"'{design.dpar.spec.formula}'): the residual variance, and with it the share of "
             "variance between groups, differs from row to row, so there is no one ICC (brms "
             "gives none either). fit.r2() (Bayesian R², from residuals) is defined; "
-            "fit.predict(dpar='sigma') gives each row's residual SD."
+            f"fit.predict(dpar='{design.dpar.name}') gives each row's {design.dpar.name}."
         )
     if family.latent_variance is None:
         raise SummaryError(

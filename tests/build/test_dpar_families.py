@@ -1,0 +1,113 @@
+"""The dispersion of negativebinomial, gamma and beta (``shape=``, ``phi=``) and lognormal's
+``sigma=`` with their own linear predictors: the PyMC likelihood against scipy's densities,
+the keyword of each family and the typed errors of a wrong one."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+import hierbayes as hb
+from hierbayes.errors import FamilyError, ModelSpecError
+
+
+def _data(family: str) -> pd.DataFrame:
+    rng = np.random.default_rng(4)
+    n = 60
+    x = rng.normal(size=n)
+    g = np.repeat(list("abcdef"), n // 6)
+    y = {
+        "negativebinomial": rng.poisson(3.0, n).astype(float),
+        "gamma": rng.gamma(2.0, 1.5, n),
+        "beta": rng.beta(2.0, 3.0, n),
+        "lognormal": rng.lognormal(1.0, 0.5, n),
+    }[family]
+    return pd.DataFrame({"y": y, "x": x, "g": g})
+
+
+def _likelihood(family: str, y, eta, value):
+    if family == "negativebinomial":
+        mu = np.exp(eta)
+        return stats.nbinom.logpmf(y, value, value / (value + mu))
+    if family == "gamma":
+        return stats.gamma.logpdf(y, value, scale=np.exp(eta) / value)
+    if family == "beta":
+        mu = 1 / (1 + np.exp(-eta))
+        return stats.beta.logpdf(y, mu * value, (1 - mu) * value)
+    return stats.lognorm.logpdf(y, value, scale=np.exp(eta))
+
+
+@pytest.mark.parametrize(
+    ("family", "name"),
+    [("negativebinomial", "shape"), ("gamma", "shape"), ("beta", "phi"), ("lognormal", "sigma")],
+)
+def test_likelihood_reads_each_rows_dispersion(family: str, name: str) -> None:
+    data = _data(family)
+    model = hb.Model("y ~ x", data, family=family, **{name: "~ x + (1 | g)"})
+    pm_model = model.build()
+    x = data["x"].to_numpy()
+    z = np.linspace(-1.0, 1.2, 6)
+    point = {
+        "Intercept_c": np.array(0.3),
+        "beta": np.array([0.2]),
+        f"{name}_Intercept_c": np.array(1.1),
+        f"b|{name}_x": np.array(-0.3),
+        f"sd|{name}_g_log__": np.array([np.log(0.5)]),
+        f"z|{name}_g": z[:, None],
+    }
+    point = {k: v for k, v in point.items() if k in pm_model.initial_point()}
+    assert set(point) == set(pm_model.initial_point())
+    got = pm_model.compile_logp(vars=pm_model.observed_RVs)(point)
+    eta = 0.3 + 0.2 * (x - x.mean())
+    codes = model.design.dpar.blocks[0].codes
+    value = np.exp(1.1 - 0.3 * (x - x.mean()) + 0.5 * z[codes])
+    expected = _likelihood(family, data["y"].to_numpy(), eta, value).sum()
+    assert got == pytest.approx(expected, rel=1e-9)
+    assert list(pm_model.coords[f"{name}_term"]) == [f"{name}_Intercept", f"{name}_x"]
+    assert list(pm_model.coords["g"]) == list("abcdef")  # a factor of the dispersion only
+
+
+@pytest.mark.parametrize(
+    ("family", "name", "priors"),
+    [
+        ("negativebinomial", "shape", ["shape_Intercept", "b|shape_x", "sd|shape_g"]),
+        ("beta", "phi", ["phi_Intercept", "b|phi_x", "sd|phi_g"]),
+    ],
+)
+def test_priors_replace_the_dispersions_own(family: str, name: str, priors: list[str]) -> None:
+    model = hb.Model("y ~ x", _data(family), family=family, **{name: "~ x + (1 | g)"})
+    assert list(model.priors.index) == ["Intercept", "b|x", *priors]
+    # brms's default for the intercept of a distributional parameter on the log link
+    assert str(model.prior_values[f"{name}_Intercept"]) == "StudentT(mu=0, nu=3, sigma=2.5)"
+    sd_x = float(np.std(model.design.dpar.X[:, 1], ddof=1))
+    assert model.prior_values[f"b|{name}_x"].kwargs["sigma"] == pytest.approx(2.5 / sd_x, abs=1e-4)
+
+
+def test_lognormals_sigma_intercept_is_centred_at_the_log_sd_of_log_y() -> None:
+    data = _data("lognormal")
+    model = hb.Model("y ~ x", data, family="lognormal", sigma="~ x")
+    sd = float(np.std(np.log(data["y"]), ddof=1))
+    assert model.prior_values["sigma_Intercept"].kwargs["mu"] == pytest.approx(np.log(sd), abs=1e-3)
+
+
+@pytest.mark.parametrize(
+    ("family", "given", "right"),
+    [
+        ("negativebinomial", "sigma", "shape"),
+        ("gamma", "phi", "shape"),
+        ("beta", "shape", "phi"),
+        ("gaussian", "shape", "sigma"),
+    ],
+)
+def test_a_wrong_keyword_names_the_familys_dispersion(family: str, given: str, right: str) -> None:
+    data = _data("beta" if family == "beta" else "gamma")
+    with pytest.raises(FamilyError, match=rf"no parameter {given}.*dispersion parameter is {right}"):
+        hb.Model("y ~ x", data, family=family, **{given: "~ x"})
+
+
+def test_families_without_dispersion_and_two_formulas_are_refused() -> None:
+    data = _data("negativebinomial")
+    with pytest.raises(FamilyError, match=r"poisson family has no parameter shape"):
+        hb.Model("y ~ x", data, family="poisson", shape="~ x")
+    with pytest.raises(ModelSpecError, match=r"Formulas given for shape and sigma.*Keep one"):
+        hb.Model("y ~ x", data, family="negativebinomial", shape="~ x", sigma="~ x")
