@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -191,3 +192,20 @@ def test_an_ordinal_response_takes_the_probit_link(capsys):
     short = ["--draws", "100", "--tune", "100", "--chains", "2"]
     assert main([*args, "--link", "probit", *short]) == 0
     assert "family: cumulative, link: probit" in capsys.readouterr().out
+
+
+def test_shape_and_phi_formulas_reach_the_model(tmp_path, capsys, monkeypatch):
+    seen = {}
+
+    def stop(model, *args, **kwargs):
+        seen["labels"] = model.design.dpar.labels
+        raise hb.HierbayesError("stopped before sampling")
+
+    monkeypatch.setattr("hierbayes.model.Model.fit", stop)
+    path = Path(__file__).parent / "data" / "salamanders.csv"
+    args = ["fit", str(path), "count ~ mined + (1 | site)", "--family", "negativebinomial"]
+    assert main([*args, "--shape", "~ mined"]) == 2
+    assert seen["labels"] == ("shape_Intercept", "shape_mined[T.yes]")
+    capsys.readouterr()
+    assert main([*args, "--phi", "~ mined"]) == 2
+    assert "its dispersion parameter is shape" in capsys.readouterr().err

@@ -94,7 +94,8 @@ def _latent_residual(fit: Fit, group_var: np.ndarray) -> np.ndarray:
     family = design.family
     if design.dpar is not None:
         raise SummaryError(
-            f"No ICC with a residual SD or dispersion that varies ({design.dpar.name}="
+            f"No ICC with a {'residual SD' if design.dpar.name == 'sigma' else 'dispersion'} "
+            f"that varies ({design.dpar.name}="
             f"'{design.dpar.spec.formula}'): the residual variance, and with it the share of "
             "variance between groups, differs from row to row, so there is no one ICC (brms "
             "gives none either). fit.r2() (Bayesian R², from residuals) is defined; "

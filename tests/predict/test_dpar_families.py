@@ -1,0 +1,122 @@
+"""A dispersion that varies by row (``shape=`` of the negative binomial) and a lognormal's
+``sigma=`` through the fitted pipeline: predict(dpar=...), the mean, the pointwise
+log-likelihood, simulated new groups, tables, equations and saved fits read each row's value."""
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from helpers import quiet_fit
+from scipy import stats
+
+import hierbayes as hb
+from hierbayes.errors import ArgumentError, FileFormatError
+from hierbayes.io import MODEL_FILE
+
+DATA = Path(__file__).parent.parent / "data"
+
+
+def _flat(da):
+    return np.asarray(da.transpose("chain", "draw", ...).values).reshape(-1, *da.shape[2:])
+
+
+@pytest.fixture(scope="module")
+def nb_fit() -> hb.Fit:
+    data = pd.read_csv(DATA / "salamanders.csv")
+    model = hb.Model(
+        "count ~ mined + (1 | site)", data, family="negativebinomial", shape="~ mined + (1 | spp)"
+    )
+    return quiet_fit(model, draws=100, tune=200, chains=2, random_seed=3)
+
+
+@pytest.fixture(scope="module")
+def ln_fit() -> hb.Fit:
+    rng = np.random.default_rng(8)
+    g = np.repeat(np.arange(8), 15)
+    x = rng.normal(size=g.size)
+    sigma = np.exp(-0.7 + 0.4 * x + rng.normal(0, 0.3, 8)[g])
+    y = np.exp(1.0 + 0.5 * x + rng.normal(0, 0.4, 8)[g] + sigma * rng.normal(size=g.size))
+    data = pd.DataFrame({"y": y, "x": x, "g": g})
+    model = hb.Model("y ~ x + (1 | g)", data, family="lognormal", sigma="~ x + (1 | g)")
+    return quiet_fit(model, draws=100, tune=200, chains=2, random_seed=4)
+
+
+def _shape_by_hand(fit: hb.Fit) -> np.ndarray:
+    post, dpar = fit.idata["posterior"], fit.design.dpar
+    b = _flat(post["b_shape"].sel(shape_term=list(dpar.labels)))
+    u = _flat(post["u|shape_spp"].sel(spp=list(dpar.blocks[0].levels)))[..., 0]
+    return np.exp(b @ dpar.X.T + u[:, dpar.blocks[0].codes])
+
+
+def test_dpar_shape_is_exp_of_its_linear_predictor(nb_fit: hb.Fit) -> None:
+    got = nb_fit.predict(dpar="shape")
+    np.testing.assert_allclose(_flat(got), _shape_by_hand(nb_fit), rtol=1e-12)
+    assert got.name == "shape"
+    with pytest.raises(ArgumentError, match=r"dpar='sigma'.*'shape' for negativebinomial"):
+        nb_fit.predict(dpar="sigma")
+
+
+def test_pointwise_log_likelihood_uses_each_rows_shape(nb_fit: hb.Fit) -> None:
+    table = _flat(nb_fit.idata["log_likelihood"]["count"])
+    mu, phi = _flat(nb_fit.predict(kind="mean")), _shape_by_hand(nb_fit)
+    expected = stats.nbinom.logpmf(nb_fit.design.y, phi, phi / (phi + mu))
+    np.testing.assert_allclose(table, expected, rtol=1e-9)
+    assert np.isfinite(nb_fit.loo().elpd)
+
+
+def test_predictive_draws_and_new_groups_read_the_shape(nb_fit: hb.Fit) -> None:
+    pps = nb_fit.predict(kind="pps", random_seed=1)
+    assert pps.shape == (2, 100, nb_fit.design.n_obs) and (pps.values >= 0).all()
+    rows = pd.DataFrame({"mined": ["yes", "no"]})
+    sim = nb_fit.simulate_new_groups(50, x=rows, observations=True, random_seed=2).data
+    post = nb_fit.idata["posterior"]["b_shape"].values
+    chain, draw = sim["chain"].to_numpy(), sim["draw"].to_numpy()
+    mined = (sim["mined"] == "yes").to_numpy(dtype=float)
+    # new sites: no effect of spp on the shape (its average species), mined's effect on it
+    expected = np.exp(post[chain, draw, 0] + post[chain, draw, 1] * mined)
+    np.testing.assert_allclose(sim["shape"], expected, rtol=1e-12)
+    assert (sim["count"] >= 0).all()
+
+
+def test_tables_equations_and_diagnostics_name_the_shape(nb_fit: hb.Fit) -> None:
+    fixef = nb_fit.fixef()
+    assert {"shape_Intercept", "shape_mined[T.yes]"} <= set(fixef.index)
+    varcorr = nb_fit.varcorr()
+    assert ((varcorr["factor"] == "spp") & (varcorr["term"] == "shape_Intercept")).any()
+    text = str(nb_fit.model.equations())
+    assert "NegBinomial(λ_ij, φ_i)" in text
+    assert "log φ_i = shape_Intercept + shape_mined[T.yes]·mined[T.yes]_i + s_j^spp[i]" in text
+    assert "Shape:" in text
+    assert "shape_mined[T.yes] (log shape)" in set(nb_fit.diagnostics.table["meaning"])
+    summary = str(nb_fit.summary())
+    assert "shape_mined[T.yes]" in summary and not re.search(r"^\s*shape\s", summary, re.M)
+
+
+def test_saved_fit_keeps_the_shape_formula(nb_fit: hb.Fit, tmp_path: Path) -> None:
+    nb_fit.save(tmp_path / "fit")
+    meta = json.loads((tmp_path / "fit" / MODEL_FILE).read_text())
+    assert meta["shape"] == "~ mined + (1 | spp)" and "sigma" not in meta
+    loaded = hb.load(tmp_path / "fit")
+    assert loaded.model.sigma_spec.formula == "~ mined + (1 | spp)"
+    np.testing.assert_array_equal(
+        loaded.predict(dpar="shape").values, nb_fit.predict(dpar="shape").values
+    )
+    meta["shape"] = "~ __import__('os').system('true')"
+    (tmp_path / "fit" / MODEL_FILE).write_text(json.dumps(meta))
+    with pytest.raises(FileFormatError, match=r"bad 'shape'.*not an allowed function"):
+        hb.load(tmp_path / "fit")
+
+
+def test_lognormal_mean_reads_each_rows_sigma(ln_fit: hb.Fit) -> None:
+    linear = _flat(ln_fit.predict(kind="linear"))
+    sigma = _flat(ln_fit.predict(dpar="sigma"))
+    mean = _flat(ln_fit.predict(kind="mean"))
+    np.testing.assert_allclose(mean, np.exp(linear + sigma**2 / 2), rtol=1e-12)
+    new = pd.DataFrame({"x": [0.0, 1.0], "g": [0, 0]})
+    sim = ln_fit.simulate_new_groups(20, x=new[["x"]], observations=True, random_seed=5).data
+    np.testing.assert_allclose(sim["mean"], np.exp(sim["linear"] + sim["sigma"] ** 2 / 2))
+    with pytest.raises(ArgumentError, match=r"groups='marginal'.*sigma='~ x \+ \(1 \| g\)'"):
+        ln_fit.predict(new, groups="marginal")
