@@ -63,7 +63,9 @@ def test_a_single_group_and_collinear_columns_are_refused(data):
         hb.Model("y ~ x", data=data.assign(t2=2 * data["t"]), sigma="~ t + t2")
 
 
-def test_a_family_whose_mean_needs_sigma_is_refused(data):
+def test_a_family_whose_mean_needs_sigma_takes_it(data):
     positive = data.assign(p=np.exp(data["y"]))
-    with pytest.raises(FamilyError, match=r"sigma= is not available for the lognormal family yet"):
-        hb.Model("p ~ x + (1 | g)", data=positive, family="lognormal", sigma="~ t")
+    model = hb.Model("p ~ x + (1 | g)", data=positive, family="lognormal", sigma="~ t")
+    assert model.design.dpar.labels == ("sigma_Intercept", "sigma_t")
+    with pytest.raises(FamilyError, match=r"no parameter shape.*dispersion parameter is sigma"):
+        hb.Model("p ~ x + (1 | g)", data=positive, family="lognormal", shape="~ t")
