@@ -36,9 +36,7 @@ def _simulate(family: str, seed: int) -> tuple[pd.DataFrame, np.ndarray]:
 @pytest.mark.parametrize(("family", "name"), [("gamma", "shape"), ("beta", "phi")])
 def test_groups_that_differ_in_dispersion(family: str, name: str) -> None:
     data, v = _simulate(family, 21)
-    model = hb.Model(
-        "y ~ x + (1 | g)", data, family=family, **{name: "~ treatment + (1 | g)"}
-    )
+    model = hb.Model("y ~ x + (1 | g)", data, family=family, **{name: "~ treatment + (1 | g)"})
     fit = quiet_fit(model, draws=300, tune=300, chains=2, random_seed=3)
     post = fit.idata["posterior"]
     b_dpar = post[f"b_{name}"]

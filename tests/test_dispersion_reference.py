@@ -44,9 +44,7 @@ GLMMTMB_SD_SITE = 0.412723
 @pytest.fixture(scope="module")
 def fit() -> hb.Fit:
     data = pd.read_csv(Path(__file__).parent / "data" / "salamanders.csv")
-    model = hb.Model(
-        "count ~ mined + (1 | site)", data, family="negativebinomial", shape="~ mined"
-    )
+    model = hb.Model("count ~ mined + (1 | site)", data, family="negativebinomial", shape="~ mined")
     return quiet_fit(model, draws=500, tune=500, chains=2, random_seed=11)
 
 

@@ -101,7 +101,8 @@ def test_lognormals_sigma_intercept_is_centred_at_the_log_sd_of_log_y() -> None:
 )
 def test_a_wrong_keyword_names_the_familys_dispersion(family: str, given: str, right: str) -> None:
     data = _data("beta" if family == "beta" else "gamma")
-    with pytest.raises(FamilyError, match=rf"no parameter {given}.*dispersion parameter is {right}"):
+    message = rf"no parameter {given}.*dispersion parameter is {right}"
+    with pytest.raises(FamilyError, match=message):
         hb.Model("y ~ x", data, family=family, **{given: "~ x"})
 
 

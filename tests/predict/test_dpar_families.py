@@ -120,3 +120,14 @@ def test_lognormal_mean_reads_each_rows_sigma(ln_fit: hb.Fit) -> None:
     np.testing.assert_allclose(sim["mean"], np.exp(sim["linear"] + sim["sigma"] ** 2 / 2))
     with pytest.raises(ArgumentError, match=r"groups='marginal'.*sigma='~ x \+ \(1 \| g\)'"):
         ln_fit.predict(new, groups="marginal")
+
+
+def test_pooling_weighs_each_row_with_its_own_shape(nb_fit: hb.Fit) -> None:
+    from hierbayes.summaries.dpar import dpar_working_weights
+
+    eta = np.linspace(-1.0, 1.0, nb_fit.design.n_obs)
+    w = dpar_working_weights(nb_fit, eta, {})
+    phi = _shape_by_hand(nb_fit).mean(axis=0)  # the posterior mean of each row's shape
+    mu = np.exp(eta)
+    np.testing.assert_allclose(w, mu / (1 + mu / phi), rtol=1e-10)
+    assert len(nb_fit.pooling()) == 23
