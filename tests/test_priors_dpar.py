@@ -1,6 +1,7 @@
 """Default priors of log sigma's linear predictor, on the log scale and scaled to the data."""
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import hierbayes as hb
@@ -65,6 +66,50 @@ def test_level_equations_take_the_same_sigma_formula():
     formula = hb.Model("Reaction ~ Days + (1 | Subject)", data=sleep, sigma="~ Days")
     levels = hb.Model.from_levels(
         "Reaction ~ 1 + Days", group="Subject", data=sleep, sigma="~ Days"
+    )
+    assert levels.prior_values == formula.prior_values
+    np.testing.assert_array_equal(levels.design.dpar.X, formula.design.dpar.X)
+
+
+def _data(family: str) -> pd.DataFrame:
+    rng = np.random.default_rng(4)
+    x, g = rng.normal(size=60), np.repeat(list("abcdef"), 10)
+    y = {
+        "negativebinomial": rng.poisson(3.0, 60).astype(float),
+        "beta": rng.beta(2.0, 3.0, 60),
+        "lognormal": rng.lognormal(1.0, 0.5, 60),
+    }[family]
+    return pd.DataFrame({"y": y, "x": x, "g": g})
+
+
+@pytest.mark.parametrize(
+    ("family", "name", "priors"),
+    [
+        ("negativebinomial", "shape", ["shape_Intercept", "b|shape_x", "sd|shape_g"]),
+        ("beta", "phi", ["phi_Intercept", "b|phi_x", "sd|phi_g"]),
+    ],
+)
+def test_priors_replace_the_dispersions_own(family: str, name: str, priors: list[str]) -> None:
+    model = hb.Model("y ~ x", _data(family), family=family, **{name: "~ x + (1 | g)"})
+    assert list(model.priors.index) == ["Intercept", "b|x", *priors]
+    # brms's default for the intercept of a distributional parameter on the log link
+    assert str(model.prior_values[f"{name}_Intercept"]) == "StudentT(mu=0, nu=3, sigma=2.5)"
+    sd_x = float(np.std(model.design.dpar.X[:, 1], ddof=1))
+    assert model.prior_values[f"b|{name}_x"].kwargs["sigma"] == pytest.approx(2.5 / sd_x, abs=1e-4)
+
+
+def test_lognormals_sigma_intercept_is_centred_at_the_log_sd_of_log_y() -> None:
+    data = _data("lognormal")
+    model = hb.Model("y ~ x", data, family="lognormal", sigma="~ x")
+    sd = float(np.std(np.log(data["y"]), ddof=1))
+    assert model.prior_values["sigma_Intercept"].kwargs["mu"] == pytest.approx(np.log(sd), abs=1e-3)
+
+
+def test_level_equations_take_shape_as_the_formula_does() -> None:
+    data = _data("negativebinomial")
+    formula = hb.Model("y ~ x + (1 | g)", data, family="negativebinomial", shape="~ x")
+    levels = hb.Model.from_levels(
+        "y ~ 1 + x", group="g", data=data, family="negativebinomial", shape="~ x"
     )
     assert levels.prior_values == formula.prior_values
     np.testing.assert_array_equal(levels.design.dpar.X, formula.design.dpar.X)

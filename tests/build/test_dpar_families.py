@@ -68,29 +68,6 @@ def test_likelihood_reads_each_rows_dispersion(family: str, name: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("family", "name", "priors"),
-    [
-        ("negativebinomial", "shape", ["shape_Intercept", "b|shape_x", "sd|shape_g"]),
-        ("beta", "phi", ["phi_Intercept", "b|phi_x", "sd|phi_g"]),
-    ],
-)
-def test_priors_replace_the_dispersions_own(family: str, name: str, priors: list[str]) -> None:
-    model = hb.Model("y ~ x", _data(family), family=family, **{name: "~ x + (1 | g)"})
-    assert list(model.priors.index) == ["Intercept", "b|x", *priors]
-    # brms's default for the intercept of a distributional parameter on the log link
-    assert str(model.prior_values[f"{name}_Intercept"]) == "StudentT(mu=0, nu=3, sigma=2.5)"
-    sd_x = float(np.std(model.design.dpar.X[:, 1], ddof=1))
-    assert model.prior_values[f"b|{name}_x"].kwargs["sigma"] == pytest.approx(2.5 / sd_x, abs=1e-4)
-
-
-def test_lognormals_sigma_intercept_is_centred_at_the_log_sd_of_log_y() -> None:
-    data = _data("lognormal")
-    model = hb.Model("y ~ x", data, family="lognormal", sigma="~ x")
-    sd = float(np.std(np.log(data["y"]), ddof=1))
-    assert model.prior_values["sigma_Intercept"].kwargs["mu"] == pytest.approx(np.log(sd), abs=1e-3)
-
-
-@pytest.mark.parametrize(
     ("family", "given", "right"),
     [
         ("negativebinomial", "sigma", "shape"),
