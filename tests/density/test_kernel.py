@@ -16,6 +16,7 @@ from pymc.model.transform.conditioning import remove_value_transforms
 from scipy import stats
 
 import hierbayes as hb
+from hierbayes.density.dpar_layout import dpar_blocks
 from hierbayes.density.draws import named_draws
 from hierbayes.density.layout import Layout, make_layout, prior_rows
 from hierbayes.density.prior_density import prior_logp
@@ -50,7 +51,7 @@ def df() -> pd.DataFrame:
 def log_jacobian(layout: Layout, x: np.ndarray) -> float:
     """log |d constrained / d x| of the kernel's transforms."""
     total = 0.0
-    for bl in layout.blocks:
+    for bl in (*layout.blocks, *dpar_blocks(layout)):
         total += x[bl.sd].sum()
         if bl.corr is not None:
             for i in range(1, len(bl.block.columns)):
@@ -424,3 +425,34 @@ def test_group_level_predictors_are_sampled_inside_centred_intercepts(df):
                     levels = [str(v) for v in bl.block.levels]
                     centred = means.loc[levels].to_numpy() - df[column].mean()
                     np.testing.assert_allclose(bl.shift_values[:, a], centred, atol=1e-12)
+
+
+DPAR_MODELS = [
+    # (formula, family, parameterization, sigma formula, weights): σ by row
+    ("y ~ x + (1 + x | g)", "gaussian", "noncentered", "~ w + (1 | h)", False),
+    ("y ~ x + gl + (1 | g)", "gaussian", "centered", "~ x + (1 + w | g)", False),  # LKJ
+    ("y ~ x + offset(w) + (1 | g) + (1 | h)", "student_t", "auto", "~ 1 + (1 | g)", False),
+    ("y ~ x + (1 | g)", "gaussian", "auto", "~ 0 + w + (x || h)", False),
+    ("y ~ x + (1 | g)", "gaussian", "centered", "~ x", True),
+    ("y ~ x + (1 + x | h)", "student_t", "noncentered", "~ w + (1 | g)", True),
+]
+
+
+@pytest.mark.parametrize(
+    ("formula", "family", "parameterization", "sigma", "weighted"), DPAR_MODELS
+)
+def test_a_linear_predictor_of_sigma_matches_the_pymc_model(
+    df, formula, family, parameterization, sigma, weighted
+):
+    data = df.assign(wt=np.linspace(0.2, 3.0, len(df)))
+    model = hb.Model(
+        formula,
+        data=data,
+        family=family,
+        parameterization=parameterization,
+        sigma=sigma,
+        weights="wt" if weighted else None,
+    )
+    layout = make_layout(model.design, model.prior_values, model.parameterization)
+    assert layout.dpar is not None and "sigma" not in layout.family_params
+    compare_with_pymc(model, n_points=2)
