@@ -16,7 +16,7 @@ import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
 
-from hierbayes.build.groups import add_group_effects
+from hierbayes.build.groups import add_group_effects, group_dim
 from hierbayes.build.priors import prior_rv
 from hierbayes.design import Design
 from hierbayes.design.weights import column_means
@@ -39,6 +39,7 @@ def dpar_coords(design: Design) -> dict[str, list[str]]:
     for block in dpar.blocks:
         coords[block.term_dim] = list(block.columns)
         coords[f"{block.term_dim}_bis"] = list(block.columns)
+        coords[group_dim(block)] = list(block.levels)  # a factor the mean may not have
     return coords
 
 
