@@ -95,3 +95,19 @@ def test_a_family_without_a_compiled_varying_parameter_gives_nan():
     empty = np.zeros(0)
     value = dpar_rows(poisson.code, 0, y, eta, np.zeros(2), empty, empty, np.ones(1), np.zeros(1))
     assert np.isnan(value)
+
+
+def test_a_family_the_kernel_cannot_vary_by_row_falls_back_to_the_pymc_model():
+    import dataclasses
+
+    import hierbayes as hb
+    from hierbayes.density.layout import Unsupported, make_layout
+
+    sleep = hb.datasets.load("sleepstudy")
+    m = hb.Model("Reaction ~ Days + (1 | Subject)", data=sleep, sigma="~ Days")
+    other = get_family("zero_inflated_poisson")  # its zi: a probability, no rows with zi by row
+    design = dataclasses.replace(
+        m.design, family=other, dpar=dataclasses.replace(m.design.dpar, name="zi")
+    )
+    with pytest.raises(Unsupported, match="linear predictor for zi of the zero_inflated_poisson"):
+        make_layout(design, m.prior_values, m.parameterization)
