@@ -27,7 +27,7 @@ def dpar_named_draws(dpar: DparLayout, X: np.ndarray) -> dict[str, np.ndarray]:
     >>> x[0, layout.dpar.theta] = [3.0, 0.1]   # log σ at mean Days (4.5), slope
     >>> draws = dpar_named_draws(layout.dpar, x)
     >>> sorted(draws), draws["b_sigma"].round(2).tolist()
-    (['b_sigma', 'b|sigma_Days', 'beta_sigma', 'sigma_Intercept_c'], [[2.55, 0.1]])
+    (['b_sigma', 'beta_sigma', 'b|sigma_Days', 'sigma_Intercept_c'], [[2.55, 0.1]])
     """
     name = dpar.name
     theta = X[:, dpar.theta]
