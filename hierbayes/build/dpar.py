@@ -36,10 +36,10 @@ def dpar_coords(design: Design) -> dict[str, list[str]]:
             f"{dpar.name}_{c}" for c in dpar.fixed_columns if c != "Intercept"
         ],
     }
-    for block in dpar.blocks:
+    for block in dpar.blocks:  # a factor of the parameter's formula only: its levels too
+        coords.setdefault(group_dim(block), list(block.levels))
         coords[block.term_dim] = list(block.columns)
         coords[f"{block.term_dim}_bis"] = list(block.columns)
-        coords[group_dim(block)] = list(block.levels)  # a factor the mean may not have
     return coords
 
 

@@ -428,21 +428,25 @@ def test_group_level_predictors_are_sampled_inside_centred_intercepts(df):
 
 
 DPAR_MODELS = [
-    # (formula, family, parameterization, sigma formula, weights): σ by row
-    ("y ~ x + (1 + x | g)", "gaussian", "noncentered", "~ w + (1 | h)", False),
-    ("y ~ x + gl + (1 | g)", "gaussian", "centered", "~ x + (1 + w | g)", False),  # LKJ
-    ("y ~ x + offset(w) + (1 | g) + (1 | h)", "student_t", "auto", "~ 1 + (1 | g)", False),
-    ("y ~ x + (1 | g)", "gaussian", "auto", "~ 0 + w + (x || h)", False),
-    ("y ~ x + (1 | g)", "gaussian", "centered", "~ x", True),
-    ("y ~ x + (1 + x | h)", "student_t", "noncentered", "~ w + (1 | g)", True),
+    # (formula, family, parameterization, own parameter's formula, weights): σ by row
+    ("y ~ x + (1 + x | g)", "gaussian", "noncentered", {"sigma": "~ w + (1 | h)"}, False),
+    ("y ~ x + gl + (1 | g)", "gaussian", "centered", {"sigma": "~ x + (1 + w | g)"}, False),
+    (
+        "y ~ x + offset(w) + (1 | g) + (1 | h)",
+        "student_t",
+        "auto",
+        {"sigma": "~ 1 + (1 | g)"},
+        False,
+    ),
+    ("y ~ x + (1 | g)", "gaussian", "auto", {"sigma": "~ 0 + w + (x || h)"}, False),
+    ("y ~ x + (1 | g)", "gaussian", "centered", {"sigma": "~ x"}, True),
+    ("y ~ x + (1 + x | h)", "student_t", "noncentered", {"sigma": "~ w + (1 | g)"}, True),
 ]
 
 
-@pytest.mark.parametrize(
-    ("formula", "family", "parameterization", "sigma", "weighted"), DPAR_MODELS
-)
-def test_a_linear_predictor_of_sigma_matches_the_pymc_model(
-    df, formula, family, parameterization, sigma, weighted
+@pytest.mark.parametrize(("formula", "family", "parameterization", "dpar", "weighted"), DPAR_MODELS)
+def test_a_linear_predictor_of_an_own_parameter_matches_the_pymc_model(
+    df, formula, family, parameterization, dpar, weighted
 ):
     data = df.assign(wt=np.linspace(0.2, 3.0, len(df)))
     model = hb.Model(
@@ -450,9 +454,9 @@ def test_a_linear_predictor_of_sigma_matches_the_pymc_model(
         data=data,
         family=family,
         parameterization=parameterization,
-        sigma=sigma,
         weights="wt" if weighted else None,
+        **dpar,
     )
     layout = make_layout(model.design, model.prior_values, model.parameterization)
-    assert layout.dpar is not None and "sigma" not in layout.family_params
+    assert layout.dpar is not None and layout.dpar.name not in layout.family_params
     compare_with_pymc(model, n_points=2)
