@@ -23,6 +23,7 @@ Usage::
     uv run --group bench python benchmarks/run.py --no-bambi # hierbayes and statsmodels only
     uv run --group bench python benchmarks/run.py --models hsb --parameterizations auto noncentered
     uv run --group bench python benchmarks/run.py --models sleepstudy --engines kernel pymc
+    uv run --group bench python benchmarks/run.py --models hsb_sigma --engines kernel pymc
     uv run --group bench python benchmarks/run.py --quick --models salamanders
     uv run --group bench python benchmarks/run.py --quick --models wine
 """
@@ -61,6 +62,15 @@ MODELS = {
         "data": lambda: hb.datasets.load("hsb").drop(columns=["meanses", "sector"]),
         "level2": lambda: {"school": hb.datasets.load("hsb_schools")},
         "statsmodels": ("mAch ~ cses * (meanses + sector)", "school", "~cses"),
+    },
+    "hsb_sigma": {
+        # the residual SD varying by school (sigma="~ ..."; brms's bf(..., sigma ~ ...))
+        "formula": "mAch ~ cses * (meanses + sector) + (1 + cses | school)",
+        "sigma": "~ 1 + (1 | school)",
+        "data": lambda: hb.datasets.load("hsb"),
+        "level2": lambda: None,
+        "statsmodels": None,  # MixedLM has one residual variance
+        "brms": "gaussian",
     },
     "insteval": {
         "formula": "y ~ service + (1 | s) + (1 | d) + (1 | dept)",
@@ -109,8 +119,10 @@ BRMS_SCRIPT = r"""
 suppressPackageStartupMessages(library(brms))
 a <- commandArgs(TRUE)
 d <- read.csv(a[1])
+f <- as.formula(a[2])
+if (length(a) >= 8) f <- bf(f, as.formula(paste("sigma", a[8])))  # sigma's own formula
 start <- Sys.time()
-fit <- brm(as.formula(a[2]), data = d, family = a[3], chains = as.integer(a[4]),
+fit <- brm(f, data = d, family = a[3], chains = as.integer(a[4]),
            iter = as.integer(a[5]) + as.integer(a[6]), warmup = as.integer(a[6]),
            cores = as.integer(a[7]), seed = 1, refresh = 0, silent = 2)
 wall <- as.numeric(difftime(Sys.time(), start, units = "secs"))
@@ -165,6 +177,7 @@ def run_hierbayes(
         level2=spec["level2"](),
         parameterization=parameterization,
         family=spec.get("family", "gaussian"),
+        sigma=spec.get("sigma"),
     )
     if engine == "pymc":
         # what Model.fit does for a prior the kernel lacks: compile the PyMC model
@@ -214,7 +227,10 @@ def run_bambi(spec: dict, draws: int, tune: int, chains: int, reference: hb.Fit)
     start = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        model = bmb.Model(spec["formula"], data, family=spec.get("family", "gaussian"))
+        formula = spec["formula"]
+        if "sigma" in spec:  # a linear predictor of log sigma too
+            formula = bmb.Formula(formula, f"sigma {spec['sigma']}")
+        model = bmb.Model(formula, data, family=spec.get("family", "gaussian"))
         # the same cores as hierbayes: PyMC's default would take half the CPUs (it assumes they
         # are hyperthreads) and run 2-core machines' chains one after another
         idata = model.fit(
@@ -271,6 +287,7 @@ def run_brms(spec: dict, draws: int, tune: int, chains: int, reference: hb.Fit) 
         spec["data"]().to_csv(data, index=False)
         script.write_text(BRMS_SCRIPT)
         args = [str(data), spec["formula"], spec["brms"], chains, draws, tune, CORES]
+        args += [spec["sigma"]] if "sigma" in spec else []
         start = time.perf_counter()
         done = subprocess.run(
             ["Rscript", str(script), *map(str, args)], capture_output=True, text=True

@@ -31,7 +31,9 @@ M_COV_SIZE = 10  # Σ q² over all group terms
 M_SD_SIZE = 11  # Σ q over all group terms
 M_NFPAR = 12  # number of the family's own parameters
 M_ORDERED = 13  # 1: the own parameters are one ordered vector (cut-points), see density.ordered
-M_SIZE = 14
+M_NDBLOCKS = 14  # group terms of an own parameter's linear predictor (after the mean's blocks)
+M_DPAR = 15  # 1 + index of the own parameter with a linear predictor (0: none), dpar_density
+M_SIZE = 16
 
 # per-block integer header
 B_Q = 0
@@ -77,6 +79,12 @@ P_Z = 5  # design columns, column by column (q x n; empty for a varying intercep
 P_HC_COLS = 6  # int64: the m fixed columns in its hierarchically centred intercepts (m; or empty)
 P_HC_X = 7  # their values per group, group by group (J x m; or empty)
 PER_BLOCK = 8
+# an own parameter's linear predictor (hierbayes.density.dpar_density): after every block,
+# at N_GLOBAL + (M_NBLOCKS + M_NDBLOCKS) * PER_BLOCK + ...
+D_META = 0  # int64: [index of the parameter among the family's, their number, p_d, θ_d's position]
+D_X = 1  # its fixed design [1, X_d - mean(X_d)], column by column (p_d x n)
+D_PRIOR = 2  # priors of θ_d (p_d x 4)
+N_DPAR = 3
 
 # prior codes: real line
 NORMAL = 0

@@ -17,6 +17,8 @@ from scipy.special import expit
 from hierbayes.build.groups import group_dim
 from hierbayes.build.model import CUTPOINT_DIM, FIXED_DIM
 from hierbayes.density.cutpoints import ordered_values
+from hierbayes.density.dpar_draws import dpar_dims, dpar_named_draws
+from hierbayes.density.dpar_layout import dpar_blocks
 from hierbayes.density.layout import BlockLayout, Layout
 
 __all__ = ["correlation_factor", "named_draws", "posterior_dataset"]
@@ -99,7 +101,9 @@ def named_draws(layout: Layout, X: np.ndarray) -> dict[str, np.ndarray]:
             b[:, j] = beta[:, k]
             k += 1
     out["b"] = b
-    for bl in layout.blocks:
+    if layout.dpar is not None:  # sigma="~ ...": its coefficients (hierbayes.density.dpar_draws)
+        out.update(dpar_named_draws(layout.dpar, X))
+    for bl in (*layout.blocks, *dpar_blocks(layout)):
         name, q = bl.block.name, len(bl.block.columns)
         sd = np.exp(X[:, bl.sd])
         out[f"sd|{name}"] = sd
@@ -136,7 +140,8 @@ def posterior_dataset(layout: Layout, X: np.ndarray, obs_index: object = None) -
             for name in ("cutpoints", "cutpoints_c")
         },
     }
-    for bl in layout.blocks:
+    dims.update(dpar_dims(layout.dpar) if layout.dpar is not None else {})
+    for bl in (*layout.blocks, *dpar_blocks(layout)):
         block = bl.block
         name, tdim, gdim = block.name, block.term_dim, group_dim(block)
         terms, labels = list(block.columns), list(block.levels)

@@ -25,6 +25,7 @@ from hierbayes.density.codes import (
     JIT,
     LOG_2PI,
     M_NBLOCKS,
+    M_NDBLOCKS,
     N_GLOBAL,
     P_CHOICE,
     P_HC_COLS,
@@ -81,7 +82,7 @@ def chol_solve(C, b, q, out):
 def covariances(x, table, meta, grad, sd, C, L):
     """SDs, correlation factors and ``L = diag(sd) C`` of every group term; their log prior."""
     lp = 0.0
-    for b in range(meta[M_NBLOCKS]):
+    for b in range(meta[M_NBLOCKS] + meta[M_NDBLOCKS]):  # the mean's, then an own parameter's
         base = N_GLOBAL + b * PER_BLOCK
         bm = iarr(table, base + P_META)
         q = bm[B_Q]
@@ -122,7 +123,7 @@ def covariances(x, table, meta, grad, sd, C, L):
 @numba.njit(**JIT)
 def covariance_backward(x, table, meta, grad, sd, C, Lbar):
     """Push the adjoint of every ``L`` back to the log SDs and the correlation rows."""
-    for b in range(meta[M_NBLOCKS]):
+    for b in range(meta[M_NBLOCKS] + meta[M_NDBLOCKS]):  # the mean's, then an own parameter's
         base = N_GLOBAL + b * PER_BLOCK
         bm = iarr(table, base + P_META)
         q = bm[B_Q]
@@ -158,7 +159,7 @@ def effects_forward(x, table, meta, L, U, Zeta):
     centred intercepts ``u`` plus the group's fixed terms) and standardised ``ζ``; their log
     prior."""
     lp = 0.0
-    for b in range(meta[M_NBLOCKS]):
+    for b in range(meta[M_NBLOCKS] + meta[M_NDBLOCKS]):  # the mean's, then an own parameter's
         base = N_GLOBAL + b * PER_BLOCK
         bm = iarr(table, base + P_META)
         if bm[B_MARGINAL] == 1:
@@ -199,7 +200,7 @@ def effects_forward(x, table, meta, L, U, Zeta):
 @numba.njit(**JIT)
 def effects_backward(table, meta, grad, L, U, Zeta, Ubar, Lbar):
     """Reverse of :func:`effects_forward` given ``Ubar`` (d log-likelihood / d u)."""
-    for b in range(meta[M_NBLOCKS]):
+    for b in range(meta[M_NBLOCKS] + meta[M_NDBLOCKS]):  # the mean's, then an own parameter's
         base = N_GLOBAL + b * PER_BLOCK
         bm = iarr(table, base + P_META)
         if bm[B_MARGINAL] == 1:

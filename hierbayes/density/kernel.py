@@ -66,6 +66,7 @@ from hierbayes.density.codes import (
     B_Q,
     JIT,
     M_COV_SIZE,
+    M_DPAR,
     M_EFF_SIZE,
     M_FAMILY,
     M_FPAR,
@@ -85,6 +86,7 @@ from hierbayes.density.codes import (
     P_Z,
     PER_BLOCK,
 )
+from hierbayes.density.dpar_density import dpar_loglik
 from hierbayes.density.effects import (
     covariance_backward,
     covariances,
@@ -244,6 +246,8 @@ def logp_grad(x, table, grad):
         if meta[M_MARG_Q] > 0:
             loglik, s2bar = marginal_rows(table, meta, L, sigma * sigma, eta, Lbar)
             grad[spos] += s2bar * 2.0 * sigma * sigma
+        elif meta[M_DPAR] > 0:  # an own parameter varies by row (density.dpar_density)
+            loglik = dpar_loglik(x, table, meta, U, eta, theta, jac, grad, Ubar)
         else:
             tbar = np.zeros(nf)
             loglik = _family_loglik(table, meta, eta, theta, tbar)

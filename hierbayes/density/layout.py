@@ -13,11 +13,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy.special import gammaln
 
 from hierbayes.density import codes as K
 from hierbayes.density.cutpoints import cutpoint_rows
+from hierbayes.density.dpar_layout import DparLayout, pack_dpar
 from hierbayes.density.kernel import logp_grad
+from hierbayes.density.prior_rows import Unsupported, prior_rows
+from hierbayes.density.prior_rows import lkj_constant as _lkj_constant
+from hierbayes.density.prior_rows import support_point as _support_point
 from hierbayes.design import Design, GroupBlock
 from hierbayes.design.ordinal import cutpoint_labels
 from hierbayes.design.weights import column_means
@@ -26,95 +29,6 @@ from hierbayes.families import log_density_constant
 from hierbayes.priors import Prior
 
 __all__ = ["BlockLayout", "Layout", "Unsupported", "centred_fixed_design", "make_layout"]
-
-
-class Unsupported(Exception):
-    """The compiled log-density cannot evaluate this model (the message says why)."""
-
-
-# PyMC distribution -> (kernel code, parameter names in kernel order, defaults, positive support)
-_REAL = {
-    "Normal": (K.NORMAL, ("mu", "sigma"), {"mu": 0.0, "sigma": 1.0}),
-    "StudentT": (K.STUDENT_T, ("nu", "mu", "sigma"), {"mu": 0.0, "sigma": 1.0}),
-    "Cauchy": (K.CAUCHY, ("alpha", "beta"), {}),
-    "Laplace": (K.LAPLACE, ("mu", "b"), {}),
-    "Flat": (K.FLAT, (), {}),
-}
-_POSITIVE = {
-    "HalfNormal": (K.HALF_NORMAL, ("sigma",), {"sigma": 1.0}),
-    "HalfStudentT": (K.HALF_STUDENT_T, ("nu", "sigma"), {"sigma": 1.0}),
-    "HalfCauchy": (K.HALF_CAUCHY, ("beta",), {}),
-    "Exponential": (K.EXPONENTIAL, ("lam",), {}),
-    "Gamma": (K.GAMMA, ("alpha", "beta"), {}),
-    "InverseGamma": (K.INVERSE_GAMMA, ("alpha", "beta"), {}),
-    "LogNormal": (K.LOG_NORMAL, ("mu", "sigma"), {"mu": 0.0, "sigma": 1.0}),
-    "Weibull": (K.WEIBULL, ("alpha", "beta"), {}),
-    "HalfFlat": (K.HALF_FLAT, (), {}),
-}
-# a probability (a family's own parameter sampled on the logit scale)
-_UNIT = {"Beta": (K.BETA, ("alpha", "beta"), {})}
-# parameters that may take any finite value (locations); all others must be positive
-_LOCATIONS = {"mu", "Cauchy.alpha"}
-
-
-def _alternatives(dist: str, params: dict[str, Any], name: str) -> dict[str, Any]:
-    """PyMC's alternative parameters (``tau``, ``lam``, ``scale``) as the kernel's.
-
-    Both forms of one parameter at once (``sigma`` and ``tau``, ...) is an error, as in PyMC.
-    """
-    params = dict(params)
-    for alt, main in (("tau", "sigma"), ("lam", "sigma"), ("scale", "lam")):
-        if alt in params and main in params:
-            raise PriorError(
-                f"The {dist} prior of '{name}' has both {main} and {alt}, two forms of one "
-                "parameter; give one of them."
-            )
-    if "tau" in params and dist in ("Normal", "HalfNormal", "LogNormal"):
-        params["sigma"] = np.asarray(params.pop("tau"), dtype=float) ** -0.5
-    if "lam" in params and dist in ("StudentT", "HalfStudentT"):
-        params["sigma"] = np.asarray(params.pop("lam"), dtype=float) ** -0.5
-    if "scale" in params and dist == "Exponential":
-        params["lam"] = 1.0 / np.asarray(params.pop("scale"), dtype=float)
-    if dist == "Gamma" and set(params) == {"mu", "sigma"}:
-        mu, sd = (np.asarray(params[k], dtype=float) for k in ("mu", "sigma"))
-        params = {"alpha": mu**2 / sd**2, "beta": mu / sd**2}
-    return params
-
-
-def prior_rows(
-    name: str, prior: Prior, size: int, *, positive: bool, unit: bool = False
-) -> np.ndarray:
-    """``size`` rows ``(code, a, b, c)`` of one prior (array parameters give one row each);
-    ``unit``: the prior of a probability.
-
-    Raises :class:`Unsupported` for a distribution or parameterisation the kernel lacks and
-    :class:`~hierbayes.errors.PriorError` for parameter values outside their range.
-    """
-    table = _UNIT if unit else _POSITIVE if positive else _REAL
-    if prior.dist not in table:
-        raise Unsupported(f"prior {prior.dist} of '{name}'")
-    code, names, defaults = table[prior.dist]
-    params = _alternatives(prior.dist, prior.kwargs, name)
-    if set(params) - set(names):
-        raise Unsupported(f"parameters {sorted(params)} of the {prior.dist} prior of '{name}'")
-    rows = np.zeros((size, 4))
-    rows[:, 0] = code
-    for k, key in enumerate(names):
-        if key in params:
-            value = np.asarray(params[key], dtype=float)
-        elif key in defaults:
-            value = np.asarray(defaults[key])
-        else:
-            raise Unsupported(f"the {prior.dist} prior of '{name}' without {key}")
-        value = np.broadcast_to(value, (size,)) if value.ndim else np.full(size, float(value))
-        location = key in _LOCATIONS or f"{prior.dist}.{key}" in _LOCATIONS
-        if not np.all(np.isfinite(value)) or (not location and np.any(value <= 0)):
-            raise PriorError(
-                f"Parameter {key} of the {prior.dist} prior of '{name}' must be "
-                f"{'finite' if location else 'positive'}; got {value.tolist()}."
-            )
-        rows[:, 1 + k] = value
-    return rows
 
 
 def centred_fixed_design(design: Design) -> tuple[np.ndarray, np.ndarray, bool]:
@@ -192,6 +106,9 @@ class Layout:
     cutpoints : slice or None
         The ordered cut-points of an ordinal family, unconstrained
         (:mod:`hierbayes.density.cutpoints`), with their labels ``cutpoint_labels``.
+    dpar : DparLayout or None
+        The linear predictor of an own parameter (``sigma="~ ..."``), which is then not in
+        ``family_params``.
     blocks : tuple of BlockLayout
     table : ndarray of int64
         Number of arrays, then the address and length of each: what the kernel reads.
@@ -215,6 +132,7 @@ class Layout:
     logit_params: frozenset[str] = frozenset()
     cutpoints: slice | None = None
     cutpoint_labels: tuple[str, ...] = ()
+    dpar: DparLayout | None = None
 
     def logp_grad(self, x: np.ndarray) -> tuple[float, np.ndarray]:
         """Log density and gradient at ``x`` (for tests and checks; sampling calls the kernel
@@ -222,39 +140,6 @@ class Layout:
         grad = np.empty(self.n_dim)
         value = logp_grad(np.ascontiguousarray(x, dtype=float), self.table, grad)
         return float(value), grad
-
-
-def _lkj_constant(eta: float, q: int) -> float:
-    """Log normalising constant of LKJ(eta) for q x q correlations (as PyMC's)."""
-    k = np.arange(1, q)
-    return float(
-        (q - 1) * gammaln(eta + 0.5 * (q - 1))
-        - (0.5 * k * np.log(np.pi) + gammaln(eta + 0.5 * (q - 1 - k))).sum()
-    )
-
-
-def _support_point(rows: np.ndarray, *, positive: bool) -> np.ndarray:
-    """A central value of each prior row (on the unconstrained scale): the location of a real
-    prior, the log of a positive prior's scale (or mean)."""
-    out = np.zeros(len(rows))
-    for k, (code, a, b, _) in enumerate(rows):
-        if not positive:
-            out[k] = (
-                b if code == K.STUDENT_T else a if code in (K.NORMAL, K.LAPLACE, K.CAUCHY) else 0.0
-            )
-            continue
-        scale = {
-            K.HALF_NORMAL: a,
-            K.HALF_CAUCHY: a,
-            K.HALF_STUDENT_T: b,
-            K.EXPONENTIAL: 1.0 / a if a > 0 else 1.0,
-            K.GAMMA: a / b if b > 0 else 1.0,
-            K.INVERSE_GAMMA: b / max(a - 1.0, 1.0),
-            K.LOG_NORMAL: np.exp(a),
-            K.WEIBULL: b,
-        }.get(int(code), 1.0)
-        out[k] = np.log(a / b) if code == K.BETA else np.log(scale)  # logit of the mean
-    return out
 
 
 def make_layout(
@@ -280,8 +165,6 @@ def make_layout(
     from hierbayes.build.marginal import factor_design
     from hierbayes.build.nested_marginal import nested_chain
 
-    if design.dpar is not None:
-        raise Unsupported(f"a linear predictor for {design.dpar.name} ({design.dpar.spec.formula})")
     W, means, has_intercept = centred_fixed_design(design)
     n, p = W.shape
     y = np.asarray(design.y, dtype=float)
@@ -372,6 +255,7 @@ def make_layout(
             BlockLayout(block, sd, corr, effects, choice, bool(cols), tuple(cols), values)
         )
     own = () if design.family.cutpoints else design.family.params
+    own = tuple(n for n in own if design.dpar is None or n != design.dpar.name)  # not by row
     unit = [design.family.transform(name) == "logit" for name in own]
     own_rows = [
         prior_rows(name, priors[name], 1, positive=True, unit=u)
@@ -387,6 +271,11 @@ def make_layout(
         cut = slice(pos, pos + len(start))
         pos = cut.stop
         center.append(start)
+    dpar = None  # a linear predictor of an own parameter (hierbayes.density.dpar_layout)
+    if design.dpar is not None:
+        dpar = pack_dpar(design, priors, pos, order, (eff_at, cov_at, sd_at))
+        pos, (eff_at, cov_at, sd_at) = dpar.stop, dpar.scratch
+        center.append(dpar.center)
     meta = np.zeros(K.M_SIZE, dtype=np.int64)
     meta[K.M_NDIM], meta[K.M_FAMILY], meta[K.M_NOBS], meta[K.M_P] = pos, design.family.code, n, p
     meta[K.M_NBLOCKS] = len(design.blocks)
@@ -395,6 +284,8 @@ def make_layout(
     meta[K.M_NFPAR] = sampled.stop - sampled.start
     meta[K.M_ORDERED] = int(cut is not None)
     meta[K.M_EFF_SIZE], meta[K.M_COV_SIZE], meta[K.M_SD_SIZE] = eff_at, cov_at, sd_at
+    if dpar is not None:
+        meta[K.M_NDBLOCKS], meta[K.M_DPAR] = len(dpar.block_arrays), dpar.layout.index + 1
     empty = np.zeros(0)
     suff = {k: empty for k in ("wtw", "wty", "yty", "ztz", "ztw", "zty", "mz")}
     mcodes = np.zeros(0, dtype=np.int64)
@@ -449,9 +340,10 @@ def make_layout(
         np.zeros(0) if design.weights is None else np.asarray(design.weights, dtype=float)[order],
     ]
     assert len(arrays) == K.N_GLOBAL
-    for extra in block_arrays:
+    for extra in block_arrays + (dpar.block_arrays if dpar is not None else []):
         assert len(extra) == K.PER_BLOCK
         arrays.extend(extra)
+    arrays.extend(dpar.arrays if dpar is not None else [])
     arrays = [np.ascontiguousarray(a) for a in arrays]
     for a in arrays:
         a.flags.writeable = False
@@ -476,6 +368,7 @@ def make_layout(
         logit_params=frozenset(name for name, u in zip(own, unit, strict=True) if u),
         cutpoints=cut,
         cutpoint_labels=tuple(cutpoint_labels(design.response_levels or ())),
+        dpar=dpar.layout if dpar is not None else None,
     )
 
 

@@ -33,6 +33,7 @@ import numpy as np
 from scipy.optimize import minimize
 from threadpoolctl import ThreadpoolController
 
+from hierbayes.density.dpar_layout import dpar_blocks
 from hierbayes.density.layout import Layout
 
 __all__ = ["Start", "starting_points"]
@@ -106,7 +107,7 @@ def starting_points(layout: Layout) -> Start:
     """
     base = np.array(layout.center, dtype=float)
     effects = np.zeros(layout.n_dim, dtype=bool)
-    for b in layout.blocks:
+    for b in (*layout.blocks, *dpar_blocks(layout)):  # an own parameter's terms too
         if b.effects is not None:
             effects[b.effects] = True
     base[effects] = 0.0

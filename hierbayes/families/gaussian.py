@@ -45,6 +45,16 @@ def derivs(y, eta, n, aux):
     return (y - eta) * aux[1], -aux[1], 0.0
 
 
+@numba.njit(**JIT)
+def scale_row(y, eta, n, aux, log_s):
+    """:func:`row` with the row's own ``σ = exp(log_s)`` (a linear predictor of ``log σ``):
+    ``(ℓ, dℓ/dη, dℓ/d log σ, 0, 0)``; ``aux`` unused."""
+    r = y - eta
+    e = math.exp(-2.0 * log_s)
+    q = r * r * e
+    return -log_s - 0.5 * q, r * e, q - 1.0, 0.0, 0.0
+
+
 def constant(y: np.ndarray, trials: np.ndarray | None) -> np.ndarray:
     """``-log(2π)/2`` on every row."""
     return np.full(np.shape(y), -0.5 * _LOG_2PI)

@@ -74,6 +74,20 @@ def derivs(y, eta, n, aux):
     return d1, d2, d3
 
 
+@numba.njit(**JIT)
+def scale_row(y, eta, n, aux, log_s):
+    """:func:`row` with the row's own scale ``σ = exp(log_s)`` (a linear predictor of
+    ``log σ``; ``aux`` prepared with ``σ = 1``): ``(ℓ, dℓ/dη, dℓ/d log σ, 0, dℓ/dν)``."""
+    nu = aux[1]
+    r = y - eta
+    e = math.exp(-2.0 * log_s) * aux[4]  # 1/(νσ²)
+    q = r * r * e
+    lq = math.log1p(q)
+    f = (nu + 1.0) / (1.0 + q)
+    ll = aux[2] - log_s - 0.5 * (nu + 1.0) * lq
+    return ll, f * r * e, f * q - 1.0, 0.0, aux[3] - 0.5 * lq + 0.5 * f * q / nu
+
+
 def constant(y: np.ndarray, trials: np.ndarray | None) -> np.ndarray:
     """``-log(π)/2`` on every row."""
     return np.full(np.shape(y), -_HALF_LOG_PI)

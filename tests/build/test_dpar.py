@@ -61,7 +61,8 @@ def test_coefficients_are_labelled_as_in_brms(model):
 
 def test_auto_integrates_nothing_out(model):
     assert model.parameterization == {"Subject": ("centered",)}
-    assert model.compiled_density() is None  # sampled through the PyMC model
+    compiled = model.compiled_density()  # sampled through the compiled kernel
+    assert compiled is not None and compiled.layout.dpar is not None
 
 
 def test_marginal_is_refused_with_the_reason():

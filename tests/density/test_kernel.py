@@ -16,6 +16,7 @@ from pymc.model.transform.conditioning import remove_value_transforms
 from scipy import stats
 
 import hierbayes as hb
+from hierbayes.density.dpar_layout import dpar_blocks
 from hierbayes.density.draws import named_draws
 from hierbayes.density.layout import Layout, make_layout, prior_rows
 from hierbayes.density.prior_density import prior_logp
@@ -50,7 +51,7 @@ def df() -> pd.DataFrame:
 def log_jacobian(layout: Layout, x: np.ndarray) -> float:
     """log |d constrained / d x| of the kernel's transforms."""
     total = 0.0
-    for bl in layout.blocks:
+    for bl in (*layout.blocks, *dpar_blocks(layout)):
         total += x[bl.sd].sum()
         if bl.corr is not None:
             for i in range(1, len(bl.block.columns)):
@@ -424,3 +425,38 @@ def test_group_level_predictors_are_sampled_inside_centred_intercepts(df):
                     levels = [str(v) for v in bl.block.levels]
                     centred = means.loc[levels].to_numpy() - df[column].mean()
                     np.testing.assert_allclose(bl.shift_values[:, a], centred, atol=1e-12)
+
+
+DPAR_MODELS = [
+    # (formula, family, parameterization, own parameter's formula, weights): σ by row
+    ("y ~ x + (1 + x | g)", "gaussian", "noncentered", {"sigma": "~ w + (1 | h)"}, False),
+    ("y ~ x + gl + (1 | g)", "gaussian", "centered", {"sigma": "~ x + (1 + w | g)"}, False),
+    (
+        "y ~ x + offset(w) + (1 | g) + (1 | h)",
+        "student_t",
+        "auto",
+        {"sigma": "~ 1 + (1 | g)"},
+        False,
+    ),
+    ("y ~ x + (1 | g)", "gaussian", "auto", {"sigma": "~ 0 + w + (x || h)"}, False),
+    ("y ~ x + (1 | g)", "gaussian", "centered", {"sigma": "~ x"}, True),
+    ("y ~ x + (1 + x | h)", "student_t", "noncentered", {"sigma": "~ w + (1 | g)"}, True),
+]
+
+
+@pytest.mark.parametrize(("formula", "family", "parameterization", "dpar", "weighted"), DPAR_MODELS)
+def test_a_linear_predictor_of_an_own_parameter_matches_the_pymc_model(
+    df, formula, family, parameterization, dpar, weighted
+):
+    data = df.assign(wt=np.linspace(0.2, 3.0, len(df)))
+    model = hb.Model(
+        formula,
+        data=data,
+        family=family,
+        parameterization=parameterization,
+        weights="wt" if weighted else None,
+        **dpar,
+    )
+    layout = make_layout(model.design, model.prior_values, model.parameterization)
+    assert layout.dpar is not None and layout.dpar.name not in layout.family_params
+    compare_with_pymc(model, n_points=2)
