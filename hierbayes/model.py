@@ -107,6 +107,15 @@ class Model:
     ['Intercept', 'b|Days', 'sd|Subject', 'cor|Subject', 'sigma']
     """
 
+    def __new__(cls, *args: Any, **kwargs: Any) -> Model:
+        # a Dask DataFrame or a parquet path: fitted from statistics (hierbayes.bigdata)
+        data = kwargs.get("data", args[1] if len(args) > 1 else None)
+        if cls is Model and data is not None and not isinstance(data, pd.DataFrame):
+            from hierbayes.bigdata import StatisticsModel, is_big_data
+
+            cls = StatisticsModel if is_big_data(data) else cls
+        return super().__new__(cls)
+
     def __init__(
         self,
         formula: str,

@@ -1,0 +1,427 @@
+"""Gaussian models fitted from data larger than memory: a Dask DataFrame or a parquet path.
+
+``hb.Model(formula, data=ddf)`` with a Dask DataFrame (or ``data="rows.parquet"``, read with
+``dask.dataframe.read_parquet``) gives a :class:`StatisticsModel`. A gaussian model whose only
+grouping factor is integrated out needs just per-group sufficient statistics
+(:mod:`hierbayes.design.dask_stats`); they are computed with Dask, on whatever cluster the user's
+``dask.distributed.Client`` points at, and the model is then sampled without touching a row. The
+compiled log-density reads the statistics exactly as the in-memory path's, so the same statistics
+and seed give the same draws.
+
+What needs rows is refused with :class:`~hierbayes.errors.RowsNotKeptError`, which says how to get
+it on a sample of the data: the pointwise log-likelihood (``fit.loo()``), posterior predictive
+checks, fitted values of the training rows. Summaries, group effects (drawn from their exact
+conditional posterior, from the statistics), variance components, ICC and predictions on
+``newdata`` work as for any fit.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from hierbayes.build import group_dim, resolve_parameterization
+from hierbayes.build.priors import check_user_priors
+from hierbayes.build.settings import default_target_accept
+from hierbayes.conditional import CONDITIONAL_DRAWS, _block_diag, _cholesky
+from hierbayes.density import codes as K
+from hierbayes.density.batch import conditional_effects, fixed_residual_sums
+from hierbayes.density.layout import Layout, Unsupported, make_layout
+from hierbayes.density.sampler import CompiledDensity, compile_density
+from hierbayes.design import Design, GroupBlock, categorical_variables, make_design
+from hierbayes.design.dask_stats import (
+    Statistics,
+    check_encoding,
+    data_statistics,
+    skeleton_frame,
+)
+from hierbayes.design.design import required_variables
+from hierbayes.diagnostics import check_convergence
+from hierbayes.errors import (
+    ArgumentError,
+    FamilyError,
+    MissingColumnError,
+    ModelSpecError,
+    PriorError,
+    RowsNotKeptError,
+)
+from hierbayes.families import get_family
+from hierbayes.fit import Fit
+from hierbayes.inference import check_settings, sample_compiled
+from hierbayes.loglik import chunks, stacked
+from hierbayes.model import Model
+from hierbayes.priors import Prior, resolve_priors
+from hierbayes.progress import resolve_progressbar
+from hierbayes.spec import parse_formula
+from hierbayes.validate import check_fit_arguments
+
+__all__ = ["StatisticsDesign", "StatisticsModel", "is_big_data"]
+
+_ON_A_SAMPLE = (
+    "A model fitted from Dask data keeps per-group statistics, not rows: {what} needs the rows. "
+    "Fit the same model on a sample that fits in memory, e.g. "
+    "hb.Model(formula, data=ddf.sample(frac=0.01, random_state=1).compute()), and ask it there."
+)
+
+
+def is_big_data(data: Any) -> bool:
+    """Whether ``data`` is a Dask DataFrame or a path (to parquet files) rather than a frame.
+
+    Examples
+    --------
+    >>> is_big_data("rows.parquet"), is_big_data(pd.DataFrame({"y": [1.0]}))
+    (True, False)
+    """
+    if isinstance(data, str | os.PathLike):
+        return True
+    return type(data).__module__.startswith("dask.")  # dask.dataframe (classic or dask-expr)
+
+
+def _as_dask(data: Any) -> Any:
+    try:
+        import dask.dataframe as dd
+    except ImportError as err:  # pragma: no cover - the extra is installed in the test env
+        raise ArgumentError(
+            "Data larger than memory needs Dask: pip install 'hierbayes[dask]'."
+        ) from err
+    if isinstance(data, str | os.PathLike):
+        if not os.path.exists(data):
+            raise ArgumentError(f"data={str(data)!r} is not a parquet file or folder that exists.")
+        return dd.read_parquet(data)
+    if not isinstance(data, dd.DataFrame):
+        raise ArgumentError(f"data must be a DataFrame, got {type(data).__name__}.")
+    return data
+
+
+class StatisticsBlock(GroupBlock):
+    """A group term of a :class:`StatisticsDesign`: labels, columns and per-group counts,
+    without the rows' ``Z`` and codes."""
+
+    group_counts: np.ndarray
+
+    def __init__(self, block: GroupBlock, counts: np.ndarray):
+        for f in dataclasses.fields(GroupBlock):
+            object.__setattr__(self, f.name, getattr(block, f.name))
+        object.__setattr__(self, "group_counts", counts)
+
+    def __getattribute__(self, name: str) -> Any:
+        if name in ("Z", "codes"):
+            raise RowsNotKeptError(_ON_A_SAMPLE.format(what=f"the group design ({name})"))
+        return object.__getattribute__(self, name)
+
+    @property
+    def counts(self) -> np.ndarray:
+        """Number of observations in each group."""
+        return self.group_counts
+
+
+class StatisticsDesign(Design):
+    """The design of a model fitted from Dask data: the encoding, group labels and sufficient
+    statistics (``statistics``), no rows; reading ``y``, ``X``, ``data`` or ``offset`` raises
+    :class:`~hierbayes.errors.RowsNotKeptError`."""
+
+    statistics: Statistics
+
+    def __init__(self, design: Design, statistics: Statistics):
+        for f in dataclasses.fields(Design):
+            object.__setattr__(self, f.name, getattr(design, f.name))
+        blocks = tuple(StatisticsBlock(b, statistics.counts) for b in design.blocks)
+        object.__setattr__(self, "blocks", blocks)
+        object.__setattr__(self, "statistics", statistics)
+
+    def __getattribute__(self, name: str) -> Any:
+        if name in ("y", "X", "data", "offset"):
+            raise RowsNotKeptError(_ON_A_SAMPLE.format(what=f"the rows ({name})"))
+        return object.__getattribute__(self, name)
+
+    @property
+    def n_obs(self) -> int:
+        """Number of observations."""
+        return self.statistics.n
+
+
+def _two_points(mean: float, sd: float) -> np.ndarray:
+    """Two values with exactly this mean and SD (ddof 1), for the moment-based priors."""
+    half = sd / math.sqrt(2.0)
+    return np.array([mean - half, mean + half])
+
+
+def _moment_design(design: Design, stats: Statistics) -> Design:
+    """A two-row stand-in for ``design`` with the data's means and SDs: what the data-scaled
+    default priors (:func:`hierbayes.priors.default_priors`) read."""
+    X = np.column_stack([_two_points(0.0, s) for s in stats.x_sd])
+    blocks, k = [], 0
+    for b in design.blocks:
+        q = len(b.columns)
+        Z = np.column_stack([_two_points(0.0, s) for s in stats.z_sd[k : k + q]])
+        blocks.append(dataclasses.replace(b, Z=Z, codes=np.zeros(2, dtype=np.int64)))
+        k += q
+    return dataclasses.replace(
+        design,
+        y=_two_points(stats.y_mean, stats.y_sd),
+        X=X,
+        blocks=tuple(blocks),
+        data=None,
+        offset=None,
+        weights=None,
+        trials=None,
+    )
+
+
+def _refuse(
+    family: Any, link: Any, *, level2: Any, trials: Any, weights: Any, missing: str, sigma: Any
+) -> None:
+    fam = get_family(family, link)
+    if fam.name != "gaussian" or fam.link != "identity":
+        raise FamilyError(
+            f"Dask data fit gaussian models (identity link) only, not {fam.name} ({fam.link}): "
+            "their likelihood needs every row. Fit a sample in memory (ddf.sample(frac=...)"
+            ".compute())."
+        )
+    for what, value, hint in (
+        ("sigma=", sigma, "a residual SD that varies needs the rows"),
+        ("weights=", weights, "aggregate rows of equal weight instead, or fit in memory"),
+        ("trials=", trials, "trials apply to the binomial family"),
+        ("level2=", level2, "merge the group-level table into the Dask data (ddf.merge)"),
+    ):
+        if value is not None:
+            raise ArgumentError(f"{what} is not available with Dask data: {hint}.")
+    if missing != "raise":
+        raise ArgumentError(
+            f"missing={missing!r} is not available with Dask data: drop the rows first "
+            "(ddf.dropna(subset=[...])), so that the rows modelled are the data's."
+        )
+
+
+class StatisticsModel(Model):
+    """A gaussian model with one grouping factor, fitted from a Dask DataFrame or parquet path
+    through per-group sufficient statistics (see the module docstring).
+
+    Built by :class:`~hierbayes.Model` when ``data`` is a Dask DataFrame or a path; arguments
+    as there.
+
+    Examples
+    --------
+    >>> import dask.dataframe as dd
+    >>> import hierbayes as hb
+    >>> sleep = hb.datasets.load("sleepstudy")
+    >>> m = hb.Model("Reaction ~ Days + (1 + Days | Subject)",
+    ...              data=dd.from_pandas(sleep, npartitions=3))
+    >>> type(m).__name__, m.design.n_obs
+    ('StatisticsModel', 180)
+    """
+
+    def __init__(
+        self,
+        formula: str,
+        data: Any,
+        *,
+        level2: Any = None,
+        family: Any = "gaussian",
+        priors: Mapping[str, Prior] | None = None,
+        parameterization: str | Mapping[str, Any] = "auto",
+        trials: str | None = None,
+        offset: str | None = None,
+        weights: str | None = None,
+        missing: str = "raise",
+        link: str | None = None,
+        sigma: str | None = None,
+    ):
+        _refuse(
+            family, link, level2=level2, trials=trials, weights=weights, missing=missing,
+            sigma=sigma,
+        )
+        ddf = _as_dask(data)
+        self.spec = parse_formula(formula)
+        self.weights_column, self.missing, self.sigma_spec = None, missing, None
+        columns = required_variables(self.spec) + ([offset] if offset is not None else [])
+        absent = [c for c in columns if c not in ddf.columns]
+        if absent:
+            raise MissingColumnError(
+                f"Column(s) {absent} used by the model are not in the Dask data; it has "
+                f"{list(ddf.columns)}."
+            )
+        factors = {f for g in self.spec.groups for f in g.factor}
+        if len({g.factor_name for g in self.spec.groups}) != 1:
+            raise ModelSpecError(
+                "Dask data fit models with exactly one grouping factor (one or more terms "
+                f"(... | g) of the same g); this formula has {len(self.spec.groups)} group "
+                "term(s) on other factors. Fit a sample in memory for other structures."
+            )
+        dtypes = ddf[columns].dtypes
+        keys = sorted(factors | {c for c in columns if not pd.api.types.is_numeric_dtype(dtypes[c])})
+        design = None
+        while design is None:
+            skeleton = skeleton_frame(ddf, columns, keys)
+            design = make_design(self.spec, skeleton, family=family, offset=offset, link=link)
+            more = sorted(set(categorical_variables(design)) - set(keys))
+            if more:  # C(x) of a numeric column: every value is a level
+                keys, design = sorted(set(keys) | set(more)), None
+        check_encoding(design)
+        self.parameterization = resolve_parameterization(design, parameterization)
+        sampled = [n for n, how in self.parameterization.items() if how[0] != "marginal"]
+        if sampled:
+            raise ModelSpecError(
+                f"With Dask data the group effects are integrated out ('marginal'); "
+                f"'{sampled[0]}' is {self.parameterization[sampled[0]][0]}. Leave "
+                "parameterization='auto'."
+            )
+        stats = data_statistics(ddf, design, columns)
+        self.prior_values, self._prior_table = resolve_priors(
+            _moment_design(design, stats), check_user_priors(priors)
+        )
+        try:
+            layout = make_layout(design, self.prior_values, self.parameterization)
+        except Unsupported as reason:
+            raise PriorError(
+                f"With Dask data the model is sampled by the compiled log-density, which lacks "
+                f"{reason}: choose a prior from hierbayes.priors's table."
+            ) from None
+        self._layout = statistics_layout(layout, stats)
+        self.design = StatisticsDesign(design, stats)
+        self.obs_index = pd.RangeIndex(stats.n)
+        self._compiled = None
+        self._density = None
+
+    def compiled_density(self) -> CompiledDensity:
+        """The model's log-density from its sufficient statistics (compiled kernel, cached)."""
+        if self._density is None:
+            self._density = ("statistics", compile_density(self._layout))
+        return self._density[1]
+
+    def build(self) -> Any:
+        """Not available: the PyMC model needs the rows."""
+        raise RowsNotKeptError(_ON_A_SAMPLE.format(what="the PyMC model (build())"))
+
+    def fit(
+        self,
+        draws: int = 1000,
+        tune: int = 1000,
+        chains: int = 4,
+        cores: int | None = None,
+        random_seed: int | None = None,
+        *,
+        sampler: str = "nutpie",
+        target_accept: float | None = None,
+        progressbar: bool | None = None,
+        log_likelihood: bool | None = None,
+    ) -> Fit:
+        """Sample the posterior from the sufficient statistics (see :meth:`Model.fit`).
+
+        ``sampler`` must be ``"nutpie"`` and ``log_likelihood`` not True: both need the rows.
+        """
+        if sampler != "nutpie" or log_likelihood:
+            what = "the pointwise log-likelihood" if log_likelihood else f"sampler={sampler!r}"
+            raise RowsNotKeptError(_ON_A_SAMPLE.format(what=what))
+        raise_target = target_accept is None
+        settings = check_fit_arguments(
+            draws=draws,
+            tune=tune,
+            chains=chains,
+            cores=cores,
+            random_seed=random_seed,
+            sampler=sampler,
+            target_accept=(
+                default_target_accept(self.design, self.parameterization)
+                if target_accept is None
+                else target_accept
+            ),
+            progressbar=progressbar,
+            log_likelihood=log_likelihood,
+        )
+        check_settings(
+            sampler=sampler,
+            draws=settings["draws"],
+            tune=settings["tune"],
+            chains=settings["chains"],
+            target_accept=settings["target_accept"],
+        )
+        settings["progressbar"] = resolve_progressbar(progressbar)
+        idata = sample_compiled(self.compiled_density(), raise_target=raise_target, **settings)
+        idata = complete_from_statistics(idata, self.design, settings["random_seed"])
+        diagnostics = check_convergence(idata)
+        return Fit(idata=idata, model=self, diagnostics=diagnostics, sampler=sampler)
+
+
+def statistics_layout(layout: Layout, stats: Statistics) -> Layout:
+    """``layout`` (of the skeleton) with the data's statistics in place of the skeleton's, and
+    none of its rows: what the kernel reads when the factor alone is integrated out."""
+    arrays = list(layout.arrays)
+    meta = arrays[K.A_META].copy()
+    if meta[K.M_SUFFSTAT] != 1:
+        raise ModelSpecError("The group effects must be integrated out from statistics alone.")
+    meta[K.M_NOBS] = stats.n
+    J, q, p = stats.ztw.shape
+    empty, none = np.zeros(0), np.zeros(0, dtype=np.int64)
+    arrays[K.A_META] = meta
+    arrays[K.A_Y] = arrays[K.A_W] = arrays[K.A_TRIALS] = empty
+    arrays[K.A_CONST] = np.array([-0.5 * math.log(2.0 * math.pi) * stats.n])
+    arrays[K.A_SS_WTW] = stats.wtw.ravel()
+    arrays[K.A_SS_WTY] = stats.wty
+    arrays[K.A_SS_YTY] = np.array([stats.yty, stats.shift])
+    arrays[K.A_SS_ZTZ] = stats.ztz.ravel()
+    arrays[K.A_SS_ZTW] = stats.ztw.reshape(J * q, p).T.ravel()
+    arrays[K.A_SS_ZTY] = stats.zty.ravel()
+    arrays[K.A_MCODES], arrays[K.A_MZ] = none, empty
+    arrays[K.A_OFFSET] = arrays[K.A_WEIGHTS] = empty
+    for b in range(len(layout.blocks)):
+        at = K.N_GLOBAL + b * K.PER_BLOCK
+        arrays[at + K.P_CODES], arrays[at + K.P_Z] = none, empty
+    arrays = [np.ascontiguousarray(a) for a in arrays]
+    for a in arrays:
+        a.flags.writeable = False
+    table = np.empty(1 + 2 * len(arrays), dtype=np.int64)
+    table[0] = len(arrays)
+    for k, a in enumerate(arrays):
+        table[1 + 2 * k] = a.ctypes.data
+        table[2 + 2 * k] = a.size
+    table.flags.writeable = False
+    return dataclasses.replace(layout, table=table, arrays=tuple(arrays), means=stats.means)
+
+
+def complete_from_statistics(
+    idata: xr.DataTree, design: StatisticsDesign, random_seed: int | None
+) -> xr.DataTree:
+    """``idata`` with ``u|<term>`` drawn from their exact conditional posterior, from the
+    per-group statistics (as :func:`hierbayes.conditional.complete_marginal` from rows, with
+    the same random numbers)."""
+    stats = design.statistics
+    rng = np.random.default_rng(None if random_seed is None else [random_seed, 20_011])
+    posterior = idata["posterior"].to_dataset()
+    b, sigma = stacked(posterior, "b"), stacked(posterior, "sigma")
+    L = _block_diag([_cholesky(posterior, blk) for blk in design.blocks])
+    S, (J, q) = len(sigma), stats.zty_raw.shape
+    u = np.empty((S, J, q))
+    size = next(chunks(S, J * q * q)).stop
+    eps, t = np.empty((size, J, q)), np.empty((size, J, q))
+    Zty, ZtX = np.ascontiguousarray(stats.zty_raw), np.ascontiguousarray(stats.ztx_raw)
+    for part in chunks(S, J * q * q):
+        n = part.stop - part.start
+        tp = fixed_residual_sums(Zty, ZtX, np.ascontiguousarray(b[part]), t[:n])
+        rng.standard_normal(out=eps[:n])
+        conditional_effects(tp, stats.ztz, np.ascontiguousarray(L[part]), sigma[part], eps[:n],
+                            u[part])
+    chains, draws = posterior.sizes["chain"], posterior.sizes["draw"]
+    new, k = {}, 0
+    for blk in design.blocks:
+        qb, gdim, tdim = len(blk.columns), group_dim(blk), blk.term_dim
+        new[f"u|{blk.name}"] = xr.DataArray(
+            u[:, :, k : k + qb].reshape(chains, draws, J, qb),
+            dims=("chain", "draw", gdim, tdim),
+            coords={
+                gdim: np.array(list(blk.levels), dtype=object),
+                tdim: np.array(list(blk.columns), dtype=object),
+            },
+            attrs={"draws": CONDITIONAL_DRAWS},
+        )
+        k += qb
+    out = idata.copy()
+    out["posterior"] = xr.DataTree(posterior.assign(new))
+    return out
