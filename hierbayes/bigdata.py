@@ -38,6 +38,7 @@ from hierbayes.density.sampler import CompiledDensity, compile_density
 from hierbayes.design import Design, GroupBlock, categorical_variables, make_design
 from hierbayes.design.dask_stats import (
     Statistics,
+    check_complete,
     check_encoding,
     data_statistics,
     skeleton_frame,
@@ -65,8 +66,8 @@ from hierbayes.validate import check_fit_arguments
 __all__ = ["StatisticsDesign", "StatisticsModel", "is_big_data"]
 
 _ON_A_SAMPLE = (
-    "A model fitted from Dask data keeps per-group statistics, not rows: {what} needs the rows. "
-    "Fit the same model on a sample that fits in memory, e.g. "
+    "A model fitted from Dask data keeps per-group statistics, not rows, and {what} needs the "
+    "rows. Fit the same model on a sample that fits in memory, e.g. "
     "hb.Model(formula, data=ddf.sample(frac=0.01, random_state=1).compute()), and ask it there."
 )
 
@@ -105,15 +106,19 @@ class StatisticsBlock(GroupBlock):
     without the rows' ``Z`` and codes."""
 
     group_counts: np.ndarray
+    factor_ztz: np.ndarray  # Z'Z over all rows of the factor's terms side by side
 
-    def __init__(self, block: GroupBlock, counts: np.ndarray):
+    def __init__(self, block: GroupBlock, stats: Statistics):
         for f in dataclasses.fields(GroupBlock):
             object.__setattr__(self, f.name, getattr(block, f.name))
-        object.__setattr__(self, "group_counts", counts)
+        object.__setattr__(self, "group_counts", stats.counts)
+        object.__setattr__(self, "factor_ztz", stats.ztz.sum(axis=0))
 
     def __getattribute__(self, name: str) -> Any:
         if name in ("Z", "codes"):
-            raise RowsNotKeptError(_ON_A_SAMPLE.format(what=f"the group design ({name})"))
+            raise RowsNotKeptError(
+                _ON_A_SAMPLE.format(what=f"this (it reads the group design {name})")
+            )
         return object.__getattribute__(self, name)
 
     @property
@@ -124,21 +129,22 @@ class StatisticsBlock(GroupBlock):
 
 class StatisticsDesign(Design):
     """The design of a model fitted from Dask data: the encoding, group labels and sufficient
-    statistics (``statistics``), no rows; reading ``y``, ``X``, ``data`` or ``offset`` raises
-    :class:`~hierbayes.errors.RowsNotKeptError`."""
+    statistics (``statistics``), no rows: ``data`` is None, and reading ``y``, ``X`` or
+    ``offset`` raises :class:`~hierbayes.errors.RowsNotKeptError`."""
 
     statistics: Statistics
 
     def __init__(self, design: Design, statistics: Statistics):
         for f in dataclasses.fields(Design):
             object.__setattr__(self, f.name, getattr(design, f.name))
-        blocks = tuple(StatisticsBlock(b, statistics.counts) for b in design.blocks)
+        blocks = tuple(StatisticsBlock(b, statistics) for b in design.blocks)
         object.__setattr__(self, "blocks", blocks)
         object.__setattr__(self, "statistics", statistics)
+        object.__setattr__(self, "data", None)
 
     def __getattribute__(self, name: str) -> Any:
-        if name in ("y", "X", "data", "offset"):
-            raise RowsNotKeptError(_ON_A_SAMPLE.format(what=f"the rows ({name})"))
+        if name in ("y", "X", "offset"):
+            raise RowsNotKeptError(_ON_A_SAMPLE.format(what=f"this (it reads the rows' {name})"))
         return object.__getattribute__(self, name)
 
     @property
@@ -235,7 +241,12 @@ class StatisticsModel(Model):
         sigma: str | None = None,
     ):
         _refuse(
-            family, link, level2=level2, trials=trials, weights=weights, missing=missing,
+            family,
+            link,
+            level2=level2,
+            trials=trials,
+            weights=weights,
+            missing=missing,
             sigma=sigma,
         )
         ddf = _as_dask(data)
@@ -256,10 +267,13 @@ class StatisticsModel(Model):
                 "term(s) on other factors. Fit a sample in memory for other structures."
             )
         dtypes = ddf[columns].dtypes
-        keys = sorted(factors | {c for c in columns if not pd.api.types.is_numeric_dtype(dtypes[c])})
+        keys = sorted(
+            factors | {c for c in columns if not pd.api.types.is_numeric_dtype(dtypes[c])}
+        )
         design = None
         while design is None:
             skeleton = skeleton_frame(ddf, columns, keys)
+            check_complete(skeleton, columns)
             design = make_design(self.spec, skeleton, family=family, offset=offset, link=link)
             more = sorted(set(categorical_variables(design)) - set(keys))
             if more:  # C(x) of a numeric column: every value is a level
@@ -347,7 +361,20 @@ class StatisticsModel(Model):
         idata = sample_compiled(self.compiled_density(), raise_target=raise_target, **settings)
         idata = complete_from_statistics(idata, self.design, settings["random_seed"])
         diagnostics = check_convergence(idata)
-        return Fit(idata=idata, model=self, diagnostics=diagnostics, sampler=sampler)
+        return StatisticsFit(idata=idata, model=self, diagnostics=diagnostics, sampler=sampler)
+
+
+class StatisticsFit(Fit):
+    """A fit of a :class:`StatisticsModel`: what needs the rows is refused with a
+    :class:`~hierbayes.errors.RowsNotKeptError` that says how to get it on a sample."""
+
+    def loo(self) -> Any:
+        """Refused: the pointwise log-likelihood needs the rows."""
+        raise RowsNotKeptError(_ON_A_SAMPLE.format(what="fit.loo() (pointwise log-likelihood)"))
+
+    def kfold(self, *args: Any, **kwargs: Any) -> Any:
+        """Refused: refitting without some rows needs the rows."""
+        raise RowsNotKeptError(_ON_A_SAMPLE.format(what="fit.kfold()"))
 
 
 def statistics_layout(layout: Layout, stats: Statistics) -> Layout:
@@ -406,8 +433,9 @@ def complete_from_statistics(
         n = part.stop - part.start
         tp = fixed_residual_sums(Zty, ZtX, np.ascontiguousarray(b[part]), t[:n])
         rng.standard_normal(out=eps[:n])
-        conditional_effects(tp, stats.ztz, np.ascontiguousarray(L[part]), sigma[part], eps[:n],
-                            u[part])
+        conditional_effects(
+            tp, stats.ztz, np.ascontiguousarray(L[part]), sigma[part], eps[:n], u[part]
+        )
     chains, draws = posterior.sizes["chain"], posterior.sizes["draw"]
     new, k = {}, 0
     for blk in design.blocks:

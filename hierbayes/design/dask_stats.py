@@ -30,7 +30,14 @@ from hierbayes.design.design import Design, _group_codes, _response, encode_like
 from hierbayes.design.offset import offset_values
 from hierbayes.errors import DataError, MissingValueError, ModelSpecError
 
-__all__ = ["Statistics", "check_encoding", "data_statistics", "skeleton_frame"]
+__all__ = [
+    "Statistics",
+    "check_complete",
+    "check_encoding",
+    "data_statistics",
+    "plain_strings",
+    "skeleton_frame",
+]
 
 # rows of the first partition added to the skeleton, so that numeric columns vary as in the data
 SKELETON_HEAD = 2000
@@ -92,6 +99,24 @@ def _sd(centred_ss: float, n: int) -> float:
     return sd if np.isfinite(sd) and sd > 0 else 1.0
 
 
+def plain_strings(frame: pd.DataFrame) -> pd.DataFrame:
+    """Text columns as Python strings: Dask reads text as Arrow strings, which formulaic does
+    not take for categories.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"g": pd.array(["a", "b"], dtype="string[pyarrow]")})
+    >>> plain_strings(frame)["g"].dtype
+    dtype('O')
+    """
+    text = [
+        c
+        for c, t in frame.dtypes.items()
+        if pd.api.types.is_string_dtype(t) and not isinstance(t, pd.CategoricalDtype)
+    ]
+    return frame.astype(dict.fromkeys(text, object)) if text else frame
+
+
 def skeleton_frame(ddf: Any, columns: list[str], keys: list[str]) -> pd.DataFrame:
     """Rows of ``ddf`` covering every combination of the ``keys`` columns that occurs (each
     group, each level of each categorical variable), after the first rows of the data.
@@ -105,9 +130,9 @@ def skeleton_frame(ddf: Any, columns: list[str], keys: list[str]) -> pd.DataFram
     """
     head = ddf[columns].partitions[0].head(SKELETON_HEAD, compute=True)
     if not keys:
-        return head.reset_index(drop=True)
+        return plain_strings(head.reset_index(drop=True))
     distinct = ddf[columns].drop_duplicates(subset=keys).compute()
-    return pd.concat([head, distinct], ignore_index=True)
+    return plain_strings(pd.concat([head, distinct], ignore_index=True))
 
 
 def check_encoding(design: Design) -> None:
@@ -131,7 +156,9 @@ def check_encoding(design: Design) -> None:
             )
 
 
-def _check_complete(part: pd.DataFrame, columns: list[str]) -> None:
+def check_complete(part: pd.DataFrame, columns: list[str]) -> None:
+    """A :class:`~hierbayes.errors.MissingValueError` naming the first column of ``columns``
+    with a missing value in this part of the data, saying how to drop them with Dask."""
     missing = part[columns].isna().sum()
     if missing.any():
         name = str(missing.index[np.flatnonzero(missing.to_numpy())[0]])
@@ -146,8 +173,8 @@ def _encode(
     part: pd.DataFrame, design: Design, columns: list[str]
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """``(y, y - offset, X, Z, codes)`` of one partition, encoded as the skeleton was."""
-    part = part.reset_index(drop=True)
-    _check_complete(part, columns)
+    part = plain_strings(part.reset_index(drop=True))
+    check_complete(part, columns)
     y = np.asarray(_response(part, design.spec), dtype=float)
     offset = offset_values(design.spec.fixed.offsets, part)
     y_off = y - offset if offset is not None else y
@@ -155,8 +182,9 @@ def _encode(
         encode_like_training(design.fixed_formulaic_spec, part, output="numpy"), dtype=float
     ).reshape(len(part), -1)
     Zs = [
-        np.asarray(encode_like_training(b.formulaic_spec, part, output="numpy"), dtype=float)
-        .reshape(len(part), -1)
+        np.asarray(
+            encode_like_training(b.formulaic_spec, part, output="numpy"), dtype=float
+        ).reshape(len(part), -1)
         for b in design.blocks
     ]
     block = design.blocks[0]
@@ -259,9 +287,8 @@ def data_statistics(ddf: Any, design: Design, columns: list[str]) -> Statistics:
     import dask
 
     parts = ddf[columns].to_delayed()
-    first = dask.compute(
-        _tree_sum([dask.delayed(_first_pass)(p, design, columns) for p in parts])
-    )[0]
+    first_parts = [dask.delayed(_first_pass)(p, design, columns) for p in parts]
+    (first,) = dask.compute(_tree_sum(first_parts))
     n = int(first["n"])
     if n == 0:
         raise DataError("The data has no rows.")
@@ -304,8 +331,10 @@ def data_statistics(ddf: Any, design: Design, columns: list[str]) -> Statistics:
         y_mean=float(centre["y_mean"]),
         y_sd=_sd(second["ss_y"], n),
         x_sd=np.array(
-            [1.0 if c == "Intercept" else _sd(s, n) for c, s in zip(design.fixed_columns,
-                                                                    second["ss_x"], strict=True)]
+            [
+                1.0 if c == "Intercept" else _sd(s, n)
+                for c, s in zip(design.fixed_columns, second["ss_x"], strict=True)
+            ]
         ),
         z_sd=np.array(
             [1.0 if c == "Intercept" else _sd(s, n) for c, s in zip(names, ss_z, strict=True)]
