@@ -10,9 +10,10 @@ and seed give the same draws.
 
 What needs rows is refused with :class:`~hierbayes.errors.RowsNotKeptError`, which says how to get
 it on a sample of the data: the pointwise log-likelihood (``fit.loo()``), posterior predictive
-checks, fitted values of the training rows. Summaries, group effects (drawn from their exact
-conditional posterior, from the statistics), variance components, ICC and predictions on
-``newdata`` work as for any fit.
+checks, fitted values of the training rows, saving with ``fit.save`` (which rebuilds the model
+from its rows; ``fit.idata.to_zarr`` keeps the draws). Summaries, group effects (drawn from
+their exact conditional posterior, from the statistics), variance components, ICC and
+predictions on ``newdata`` work as for any fit.
 """
 
 from __future__ import annotations
@@ -371,6 +372,14 @@ class StatisticsFit(Fit):
     def loo(self) -> Any:
         """Refused: the pointwise log-likelihood needs the rows."""
         raise RowsNotKeptError(_ON_A_SAMPLE.format(what="fit.loo() (pointwise log-likelihood)"))
+
+    def save(self, path: Any, *, overwrite: bool = False) -> Any:
+        """Refused: a saved fit is rebuilt from its training rows (:mod:`hierbayes.io`)."""
+        raise RowsNotKeptError(
+            "A saved fit is rebuilt from its training rows, which a model fitted from Dask data "
+            "does not keep: save the draws with fit.idata.to_zarr(path) (xarray), and refit "
+            "from the parquet files (the same seed gives the same draws)."
+        )
 
     def kfold(self, *args: Any, **kwargs: Any) -> Any:
         """Refused: refitting without some rows needs the rows."""

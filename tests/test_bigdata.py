@@ -146,6 +146,8 @@ def test_row_level_outputs_are_refused_with_how_to_get_them(fits: dict[str, hb.F
         fit.posterior_predictive()
     with pytest.raises(RowsNotKeptError, match="pointwise log-likelihood"):
         fit.model.fit(log_likelihood=True)
+    with pytest.raises(RowsNotKeptError, match=r"rebuilt from its training rows.*to_zarr"):
+        fit.save("unused.hb")
     assert "log_likelihood" not in fit.idata.children
 
 

@@ -26,7 +26,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from hierbayes.design.design import Design, _group_codes, _response, encode_like_training
+from hierbayes.design.design import (
+    Design,
+    _check_finite,
+    _group_codes,
+    _response,
+    encode_like_training,
+)
 from hierbayes.design.offset import offset_values
 from hierbayes.errors import DataError, MissingValueError, ModelSpecError
 
@@ -125,8 +131,8 @@ def skeleton_frame(ddf: Any, columns: list[str], keys: list[str]) -> pd.DataFram
     --------
     >>> import dask.dataframe as dd
     >>> df = pd.DataFrame({"y": [1.0, 2.0, 3.0, 4.0], "g": ["a", "b", "a", "c"]})
-    >>> skeleton_frame(dd.from_pandas(df, npartitions=2), ["y", "g"], ["g"])["g"].tolist()
-    ['a', 'b', 'a', 'c']
+    >>> sorted(skeleton_frame(dd.from_pandas(df, npartitions=2), ["y", "g"], ["g"])["g"].unique())
+    ['a', 'b', 'c']
     """
     head = ddf[columns].partitions[0].head(SKELETON_HEAD, compute=True)
     if not keys:
@@ -170,9 +176,10 @@ def check_complete(part: pd.DataFrame, columns: list[str]) -> None:
 
 
 def _encode(
-    part: pd.DataFrame, design: Design, columns: list[str]
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """``(y, y - offset, X, Z, codes)`` of one partition, encoded as the skeleton was."""
+    part: pd.DataFrame, design: Design, columns: list[str], *, groups: bool = True
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """``(y, y - offset, X, Z, codes)`` of one partition, encoded as the skeleton was (without
+    ``Z`` and the codes unless ``groups``)."""
     part = plain_strings(part.reset_index(drop=True))
     check_complete(part, columns)
     y = np.asarray(_response(part, design.spec), dtype=float)
@@ -181,6 +188,9 @@ def _encode(
     X = np.asarray(
         encode_like_training(design.fixed_formulaic_spec, part, output="numpy"), dtype=float
     ).reshape(len(part), -1)
+    _check_finite(X, design.fixed_columns, "the fixed effects")
+    if not groups:
+        return y, y_off, X, None, None
     Zs = [
         np.asarray(
             encode_like_training(b.formulaic_spec, part, output="numpy"), dtype=float
@@ -197,7 +207,9 @@ def _encode(
             "were listed: the Dask data changed between passes. Persist it (ddf.persist()) or "
             "write it to parquet first."
         )
-    return y, y_off, X, np.concatenate(Zs, axis=1), to_global[local]
+    Z = np.concatenate(Zs, axis=1)
+    _check_finite(Z, tuple(c for b in design.blocks for c in b.columns), "the group terms")
+    return y, y_off, X, Z, to_global[local]
 
 
 def _group_sums(values: np.ndarray, codes: np.ndarray, J: int) -> np.ndarray:
@@ -212,7 +224,7 @@ def _first_pass(part: pd.DataFrame, design: Design, columns: list[str]) -> dict[
     if len(part) == 0:
         p = len(design.fixed_columns)
         return {"n": 0, "y": 0.0, "y_off": 0.0, "x": np.zeros(p)}
-    y, y_off, X, _, _ = _encode(part, design, columns)
+    y, y_off, X, _, _ = _encode(part, design, columns, groups=False)
     return {"n": len(y), "y": float(y.sum()), "y_off": float(y_off.sum()), "x": X.sum(axis=0)}
 
 
