@@ -20,7 +20,7 @@ by :func:`~hierbayes.design.make_design`. Transforms whose result depends on the
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -281,6 +281,13 @@ def _tree_sum(parts: list[Any]) -> Any:
     return parts[0]
 
 
+def _encoding_only(design: Design) -> Design:
+    """``design`` without its rows: what each partition's task needs (sent to the workers)."""
+    empty = np.zeros((0, 0))
+    blocks = tuple(replace(b, Z=empty, codes=np.zeros(0, dtype=np.int64)) for b in design.blocks)
+    return replace(design, y=np.zeros(0), X=empty, blocks=blocks, data=None, offset=None)
+
+
 def data_statistics(ddf: Any, design: Design, columns: list[str]) -> Statistics:
     """The sums of :class:`Statistics` over every partition of ``ddf``.
 
@@ -299,7 +306,8 @@ def data_statistics(ddf: Any, design: Design, columns: list[str]) -> Statistics:
     import dask
 
     parts = ddf[columns].to_delayed()
-    first_parts = [dask.delayed(_first_pass)(p, design, columns) for p in parts]
+    encoding = dask.delayed(_encoding_only(design), pure=True)  # one small task input
+    first_parts = [dask.delayed(_first_pass)(p, encoding, columns) for p in parts]
     (first,) = dask.compute(_tree_sum(first_parts))
     n = int(first["n"])
     if n == 0:
@@ -322,7 +330,7 @@ def data_statistics(ddf: Any, design: Design, columns: list[str]) -> Statistics:
     q = sum(len(b.columns) for b in design.blocks)
     centre["z_mean"] = np.zeros(q)
     second = dask.compute(
-        _tree_sum([dask.delayed(_second_pass)(p, design, columns, centre) for p in parts])
+        _tree_sum([dask.delayed(_second_pass)(p, encoding, columns, centre) for p in parts])
     )[0]
     z_mean = second["z"] / n
     ss_z = second["ss_z"] - n * z_mean**2
