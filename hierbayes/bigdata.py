@@ -96,7 +96,10 @@ def _as_dask(data: Any) -> Any:
     if isinstance(data, str | os.PathLike):
         if not os.path.exists(data):
             raise ArgumentError(f"data={str(data)!r} is not a parquet file or folder that exists.")
-        return dd.read_parquet(data)
+        try:
+            return dd.read_parquet(data)
+        except Exception as err:  # pyarrow's errors for a file that is not parquet
+            raise ArgumentError(f"Could not read {str(data)!r} as parquet: {err}") from err
     if not isinstance(data, dd.DataFrame):
         raise ArgumentError(f"data must be a DataFrame, got {type(data).__name__}.")
     return data

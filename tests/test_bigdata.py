@@ -151,7 +151,7 @@ def test_row_level_outputs_are_refused_with_how_to_get_them(fits: dict[str, hb.F
     assert "log_likelihood" not in fit.idata.children
 
 
-def test_models_that_need_rows_are_refused(sleep: pd.DataFrame) -> None:
+def test_models_that_need_rows_are_refused(sleep: pd.DataFrame, tmp_path) -> None:
     ddf = dd.from_pandas(sleep.assign(k=(sleep.Reaction > 300).astype(int)), npartitions=2)
     with pytest.raises(FamilyError, match=r"gaussian models.*bernoulli"):
         hb.Model("k ~ Days + (1 | Subject)", data=ddf, family="bernoulli")
@@ -167,6 +167,9 @@ def test_models_that_need_rows_are_refused(sleep: pd.DataFrame) -> None:
         hb.Model(SLEEP_FORMULA, data=ddf, missing="drop")
     with pytest.raises(ArgumentError, match="not a parquet file"):
         hb.Model(SLEEP_FORMULA, data="/nonexistent/rows.parquet")
+    sleep.to_csv(tmp_path / "sleep.csv")
+    with pytest.raises(ArgumentError, match=r"sleep\.csv' as parquet"):
+        hb.Model(SLEEP_FORMULA, data=tmp_path / "sleep.csv")
     holes = sleep.assign(Days=sleep.Days.where(sleep.index != 170))
     with pytest.raises(MissingValueError, match=r"'Days' has 1 missing.*dropna"):
         hb.Model(SLEEP_FORMULA, data=dd.from_pandas(holes, npartitions=3))
