@@ -2,7 +2,8 @@
 
 ``hb.Model(formula, data=ddf)`` with a Dask DataFrame (or ``data="rows.parquet"``, read with
 ``dask.dataframe.read_parquet``) gives a :class:`StatisticsModel`. A gaussian model whose only
-grouping factor is integrated out needs just per-group sufficient statistics
+grouping factor (or nested factors, :mod:`hierbayes.build.nested_marginal`) is integrated out
+needs just per-group sufficient statistics
 (:mod:`hierbayes.design.dask_stats`); they are computed with Dask, on whatever cluster the user's
 ``dask.distributed.Client`` points at, and the model is then sampled without touching a row. The
 compiled log-density reads the statistics exactly as the in-memory path's, so the same statistics
@@ -29,12 +30,16 @@ import pandas as pd
 import xarray as xr
 
 from hierbayes.build import group_dim, resolve_parameterization
+from hierbayes.build.nested_marginal import NestedDesign, nested_chain
 from hierbayes.build.priors import check_user_priors
 from hierbayes.build.settings import default_target_accept
 from hierbayes.conditional import CONDITIONAL_DRAWS, _block_diag, _cholesky
 from hierbayes.density import codes as K
 from hierbayes.density.batch import conditional_effects, fixed_residual_sums
 from hierbayes.density.layout import Layout, Unsupported, make_layout
+from hierbayes.density.nested_draws import nested_draws
+from hierbayes.density.nested_marginal import NESTED
+from hierbayes.density.nested_tree import tree_shape
 from hierbayes.density.sampler import CompiledDensity, compile_density
 from hierbayes.design import Design, GroupBlock, categorical_variables, make_design
 from hierbayes.design.dask_stats import (
@@ -112,11 +117,11 @@ class StatisticsBlock(GroupBlock):
     group_counts: np.ndarray
     factor_ztz: np.ndarray  # Z'Z over all rows of the factor's terms side by side
 
-    def __init__(self, block: GroupBlock, stats: Statistics):
+    def __init__(self, block: GroupBlock, counts: np.ndarray, factor_ztz: np.ndarray):
         for f in dataclasses.fields(GroupBlock):
             object.__setattr__(self, f.name, getattr(block, f.name))
-        object.__setattr__(self, "group_counts", stats.counts)
-        object.__setattr__(self, "factor_ztz", stats.ztz.sum(axis=0))
+        object.__setattr__(self, "group_counts", counts)
+        object.__setattr__(self, "factor_ztz", factor_ztz)
 
     def __getattribute__(self, name: str) -> Any:
         if name in ("Z", "codes"):
@@ -138,10 +143,37 @@ class StatisticsDesign(Design):
 
     statistics: Statistics
 
-    def __init__(self, design: Design, statistics: Statistics):
+    def __init__(
+        self,
+        design: Design,
+        statistics: Statistics,
+        nested: NestedDesign | None,
+        terms: tuple[str, ...],
+    ):
         for f in dataclasses.fields(Design):
             object.__setattr__(self, f.name, getattr(design, f.name))
-        blocks = tuple(StatisticsBlock(b, statistics) for b in design.blocks)
+        total, starts = statistics.ztz.sum(axis=0), _starts(design, terms)
+        # each factor's groups: the leaves' counts summed up the chain of parents
+        group_of = {design.blocks[0].factor: np.arange(len(statistics.counts))}
+        if nested is not None:
+            up = np.arange(nested.leaves.n_groups)
+            group_of = {nested.leaves.blocks[0].factor: up}
+            for factor, parent in zip(nested.levels[-2::-1], nested.parents[::-1], strict=True):
+                up = parent[up]
+                group_of[factor.blocks[0].factor] = up
+        blocks = []
+        for b in design.blocks:
+            cols = [
+                starts[o.name] + k
+                for o in design.blocks
+                if o.factor == b.factor
+                for k in range(len(o.columns))
+            ]
+            counts = np.bincount(
+                group_of[b.factor], weights=statistics.counts, minlength=len(b.levels)
+            ).astype(np.int64)
+            blocks.append(StatisticsBlock(b, counts, total[np.ix_(cols, cols)]))
+        blocks = tuple(blocks)
         object.__setattr__(self, "blocks", blocks)
         object.__setattr__(self, "statistics", statistics)
         object.__setattr__(self, "data", None)
@@ -163,16 +195,37 @@ def _two_points(mean: float, sd: float) -> np.ndarray:
     return np.array([mean - half, mean + half])
 
 
-def _moment_design(design: Design, stats: Statistics) -> Design:
+def _starts(design: Design, terms: tuple[str, ...]) -> dict[str, int]:
+    """First column of each group term in the statistics' ``Z``."""
+    sizes = [len(design.block(t).columns) for t in terms]
+    return dict(zip(terms, np.cumsum([0, *sizes[:-1]]).tolist(), strict=True))
+
+
+def _integrated_out(design: Design) -> tuple[NestedDesign | None, tuple[str, ...], str]:
+    """The nested chain (None for one factor), the group terms in the statistics' column order
+    and the term whose groups the statistics are summed over."""
+    if len({b.factor for b in design.blocks}) == 1:
+        return None, tuple(b.name for b in design.blocks), design.blocks[0].name
+    nested = nested_chain(design)
+    if nested is None:
+        factors = ", ".join(dict.fromkeys(b.factor for b in design.blocks))
+        raise ModelSpecError(
+            f"Dask data fit models with one grouping factor or factors that nest ((1 | a/b)); "
+            f"{factors} are crossed. Fit a sample in memory for crossed factors."
+        )
+    terms = tuple(b.name for f in reversed(nested.levels) for b in f.blocks)
+    return nested, terms, nested.leaves.blocks[0].name
+
+
+def _moment_design(design: Design, stats: Statistics, terms: tuple[str, ...]) -> Design:
     """A two-row stand-in for ``design`` with the data's means and SDs: what the data-scaled
     default priors (:func:`hierbayes.priors.default_priors`) read."""
     X = np.column_stack([_two_points(0.0, s) for s in stats.x_sd])
-    blocks, k = [], 0
+    blocks, starts = [], _starts(design, terms)
     for b in design.blocks:
-        q = len(b.columns)
+        k, q = starts[b.name], len(b.columns)
         Z = np.column_stack([_two_points(0.0, s) for s in stats.z_sd[k : k + q]])
         blocks.append(dataclasses.replace(b, Z=Z, codes=np.zeros(2, dtype=np.int64)))
-        k += q
     return dataclasses.replace(
         design,
         y=_two_points(stats.y_mean, stats.y_sd),
@@ -211,8 +264,9 @@ def _refuse(
 
 
 class StatisticsModel(Model):
-    """A gaussian model with one grouping factor, fitted from a Dask DataFrame or parquet path
-    through per-group sufficient statistics (see the module docstring).
+    """A gaussian model with one grouping factor or factors that nest, fitted from a Dask
+    DataFrame or parquet path through per-group sufficient statistics (see the module
+    docstring).
 
     Built by :class:`~hierbayes.Model` when ``data`` is a Dask DataFrame or a path; arguments
     as there.
@@ -264,11 +318,10 @@ class StatisticsModel(Model):
                 f"{list(ddf.columns)}."
             )
         factors = {f for g in self.spec.groups for f in g.factor}
-        if len({g.factor_name for g in self.spec.groups}) != 1:
+        if not self.spec.groups:
             raise ModelSpecError(
-                "Dask data fit models with exactly one grouping factor (one or more terms "
-                f"(... | g) of the same g); this formula has {len(self.spec.groups)} group "
-                "term(s) on other factors. Fit a sample in memory for other structures."
+                "Dask data fit models with group terms ((... | g)); fit a model without any "
+                "in memory, or from a sample."
             )
         dtypes = ddf[columns].dtypes
         keys = sorted(
@@ -283,6 +336,7 @@ class StatisticsModel(Model):
             if more:  # C(x) of a numeric column: every value is a level
                 keys, design = sorted(set(keys) | set(more)), None
         check_encoding(design)
+        self._nested, terms, leaf = _integrated_out(design)
         self.parameterization = resolve_parameterization(design, parameterization)
         sampled = [n for n, how in self.parameterization.items() if how[0] != "marginal"]
         if sampled:
@@ -291,9 +345,9 @@ class StatisticsModel(Model):
                 f"'{sampled[0]}' is {self.parameterization[sampled[0]][0]}. Leave "
                 "parameterization='auto'."
             )
-        stats = data_statistics(ddf, design, columns)
+        stats = data_statistics(ddf, design, columns, terms, leaf)
         self.prior_values, self._prior_table = resolve_priors(
-            _moment_design(design, stats), check_user_priors(priors)
+            _moment_design(design, stats, terms), check_user_priors(priors)
         )
         try:
             layout = make_layout(design, self.prior_values, self.parameterization)
@@ -303,7 +357,7 @@ class StatisticsModel(Model):
                 f"{reason}: choose a prior from hierbayes.priors's table."
             ) from None
         self._layout = statistics_layout(layout, stats)
-        self.design = StatisticsDesign(design, stats)
+        self.design = StatisticsDesign(design, stats, self._nested, terms)
         self.obs_index = pd.RangeIndex(stats.n)
         self._compiled = None
         self._density = None
@@ -363,7 +417,7 @@ class StatisticsModel(Model):
         )
         settings["progressbar"] = resolve_progressbar(progressbar)
         idata = sample_compiled(self.compiled_density(), raise_target=raise_target, **settings)
-        idata = complete_from_statistics(idata, self.design, settings["random_seed"])
+        idata = complete_from_statistics(idata, self.design, self._nested, settings["random_seed"])
         diagnostics = check_convergence(idata)
         return StatisticsFit(idata=idata, model=self, diagnostics=diagnostics, sampler=sampler)
 
@@ -394,7 +448,7 @@ def statistics_layout(layout: Layout, stats: Statistics) -> Layout:
     none of its rows: what the kernel reads when the factor alone is integrated out."""
     arrays = list(layout.arrays)
     meta = arrays[K.A_META].copy()
-    if meta[K.M_SUFFSTAT] != 1:
+    if meta[K.M_SUFFSTAT] not in (1, NESTED):
         raise ModelSpecError("The group effects must be integrated out from statistics alone.")
     meta[K.M_NOBS] = stats.n
     J, q, p = stats.ztw.shape
@@ -408,7 +462,9 @@ def statistics_layout(layout: Layout, stats: Statistics) -> Layout:
     arrays[K.A_SS_ZTZ] = stats.ztz.ravel()
     arrays[K.A_SS_ZTW] = stats.ztw.reshape(J * q, p).T.ravel()
     arrays[K.A_SS_ZTY] = stats.zty.ravel()
-    arrays[K.A_MCODES], arrays[K.A_MZ] = none, empty
+    if meta[K.M_SUFFSTAT] != NESTED:  # a nested chain's tree stays
+        arrays[K.A_MCODES] = none
+    arrays[K.A_MZ] = empty
     arrays[K.A_OFFSET] = arrays[K.A_WEIGHTS] = empty
     for b in range(len(layout.blocks)):
         at = K.N_GLOBAL + b * K.PER_BLOCK
@@ -426,7 +482,10 @@ def statistics_layout(layout: Layout, stats: Statistics) -> Layout:
 
 
 def complete_from_statistics(
-    idata: xr.DataTree, design: StatisticsDesign, random_seed: int | None
+    idata: xr.DataTree,
+    design: StatisticsDesign,
+    nested: NestedDesign | None,
+    random_seed: int | None,
 ) -> xr.DataTree:
     """``idata`` with ``u|<term>`` drawn from their exact conditional posterior, from the
     per-group statistics (as :func:`hierbayes.conditional.complete_marginal` from rows, with
@@ -435,6 +494,79 @@ def complete_from_statistics(
     rng = np.random.default_rng(None if random_seed is None else [random_seed, 20_011])
     posterior = idata["posterior"].to_dataset()
     b, sigma = stacked(posterior, "b"), stacked(posterior, "sigma")
+    if nested is not None:
+        drawn = _nested_draws(posterior, b, sigma, stats, nested, rng)
+    else:
+        drawn = _factor_draws(posterior, b, sigma, stats, design, rng)
+    chains, draws = posterior.sizes["chain"], posterior.sizes["draw"]
+    new = {}
+    for blk in design.blocks:
+        values = drawn[blk.name]
+        J, qb, gdim, tdim = values.shape[1], len(blk.columns), group_dim(blk), blk.term_dim
+        new[f"u|{blk.name}"] = xr.DataArray(
+            values.reshape(chains, draws, J, qb),
+            dims=("chain", "draw", gdim, tdim),
+            coords={
+                gdim: np.array(list(blk.levels), dtype=object),
+                tdim: np.array(list(blk.columns), dtype=object),
+            },
+            attrs={"draws": CONDITIONAL_DRAWS},
+        )
+    out = idata.copy()
+    out["posterior"] = xr.DataTree(posterior.assign(new))
+    return out
+
+
+def _nested_draws(
+    posterior: xr.Dataset,
+    b: np.ndarray,
+    sigma: np.ndarray,
+    stats: Statistics,
+    nested: NestedDesign,
+    rng: np.random.Generator,
+) -> dict[str, np.ndarray]:
+    """As :func:`hierbayes.conditional_nested.nested_effects`, from the leaves' statistics."""
+    columns = nested.columns()
+    n_leaf, d, p = stats.ztx_raw.shape
+    S = len(sigma)
+    LFs = np.zeros((S, d, d))
+    for f in nested.levels:
+        for blk in f.blocks:
+            col, q = columns[blk.name], len(blk.columns)
+            LFs[:, col : col + q, col : col + q] = _cholesky(posterior, blk)
+    tree = nested.tree()
+    D, J, qs, _, col, _, _, _, _, uo = tree_shape(tree)
+    eps = rng.standard_normal((S, uo[D]))
+    out = np.empty((S, uo[D]))
+    nested_draws(
+        tree,
+        np.ascontiguousarray(stats.ztz).ravel(),
+        np.ascontiguousarray(stats.zty_raw).ravel(),
+        np.ascontiguousarray(stats.ztx_raw.reshape(n_leaf * d, p)),
+        np.ascontiguousarray(b, dtype=float),
+        LFs,
+        np.ascontiguousarray(sigma, dtype=float),
+        eps,
+        out,
+    )
+    drawn = {}
+    for level, factor in enumerate(nested.levels):
+        values = out[:, uo[level] : uo[level + 1]].reshape(S, J[level], qs[level])
+        for blk in factor.blocks:
+            k = columns[blk.name] - col[level]
+            drawn[blk.name] = values[:, :, k : k + len(blk.columns)]
+    return drawn
+
+
+def _factor_draws(
+    posterior: xr.Dataset,
+    b: np.ndarray,
+    sigma: np.ndarray,
+    stats: Statistics,
+    design: StatisticsDesign,
+    rng: np.random.Generator,
+) -> dict[str, np.ndarray]:
+    """As :func:`hierbayes.conditional.complete_marginal` for one factor, from its statistics."""
     L = _block_diag([_cholesky(posterior, blk) for blk in design.blocks])
     S, (J, q) = len(sigma), stats.zty_raw.shape
     u = np.empty((S, J, q))
@@ -448,20 +580,8 @@ def complete_from_statistics(
         conditional_effects(
             tp, stats.ztz, np.ascontiguousarray(L[part]), sigma[part], eps[:n], u[part]
         )
-    chains, draws = posterior.sizes["chain"], posterior.sizes["draw"]
-    new, k = {}, 0
+    drawn, k = {}, 0
     for blk in design.blocks:
-        qb, gdim, tdim = len(blk.columns), group_dim(blk), blk.term_dim
-        new[f"u|{blk.name}"] = xr.DataArray(
-            u[:, :, k : k + qb].reshape(chains, draws, J, qb),
-            dims=("chain", "draw", gdim, tdim),
-            coords={
-                gdim: np.array(list(blk.levels), dtype=object),
-                tdim: np.array(list(blk.columns), dtype=object),
-            },
-            attrs={"draws": CONDITIONAL_DRAWS},
-        )
-        k += qb
-    out = idata.copy()
-    out["posterior"] = xr.DataTree(posterior.assign(new))
-    return out
+        drawn[blk.name] = u[:, :, k : k + len(blk.columns)]
+        k += len(blk.columns)
+    return drawn

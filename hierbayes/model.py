@@ -56,8 +56,8 @@ class Model:
     data : DataFrame
         One row per observation. Rows are never dropped silently: missing values are an error
         unless ``missing="drop"``.
-        A Dask DataFrame or a parquet path fits a gaussian model with one grouping factor from
-        per-group sufficient statistics (:mod:`hierbayes.bigdata`).
+        A Dask DataFrame or a parquet path fits a gaussian model with one grouping factor (or
+        factors that nest) from per-group sufficient statistics (:mod:`hierbayes.bigdata`).
     level2 : dict, optional
         Group-level predictors by grouping factor: a one-row-per-group DataFrame merged by the
         factor's key (``{"school": schools}``), or a list of columns of ``data`` that are constant

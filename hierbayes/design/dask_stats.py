@@ -1,8 +1,10 @@
 """Per-group sufficient statistics of a gaussian model from a Dask DataFrame.
 
-A gaussian model whose only grouping factor is integrated out needs only its data's sums of
-cross products: overall ``W'W``, ``W'y``, ``y'y`` (``W = [1, X - mean(X)]``) and, per group,
-``Z'Z``, ``Z'W``, ``Z'y`` (:mod:`hierbayes.density.marginal`). :func:`data_statistics` computes
+A gaussian model whose only grouping factor, or whose nested factors, are integrated out needs
+only its data's sums of cross products: overall ``W'W``, ``W'y``, ``y'y`` (``W = [1, X -
+mean(X)]``) and, per group (of the bottom level), ``Z'Z``, ``Z'W``, ``Z'y`` with ``Z`` every
+integrated-out term's columns (:mod:`hierbayes.density.marginal`,
+:mod:`hierbayes.density.nested_marginal`). :func:`data_statistics` computes
 them with Dask, on whatever scheduler or cluster the user's client points at, in two passes over
 the partitions, each a map (every partition encoded with the one encoding of the whole data) and a
 tree reduce of dense per-group arrays:
@@ -51,7 +53,8 @@ SKELETON_HEAD = 2000
 
 @dataclass(frozen=True)
 class Statistics:
-    """Sums of the data of a single-factor gaussian model (see the module docstring).
+    """Sums of the data of a gaussian model with its group effects integrated out (see the
+    module docstring); per group means per group of the bottom level of nested factors.
 
     Attributes
     ----------
@@ -78,7 +81,7 @@ class Statistics:
     x_sd : ndarray (p,)
         SD of each fixed-effect column (1 for the intercept).
     z_sd : ndarray (q,)
-        SD of each column of the factor's terms, side by side.
+        SD of each column of ``Z`` (the group terms' columns side by side).
     """
 
     n: int
@@ -176,10 +179,14 @@ def check_complete(part: pd.DataFrame, columns: list[str]) -> None:
 
 
 def _encode(
-    part: pd.DataFrame, design: Design, columns: list[str], *, groups: bool = True
+    part: pd.DataFrame,
+    design: Design,
+    columns: list[str],
+    groups: tuple[tuple[str, ...], str] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]:
-    """``(y, y - offset, X, Z, codes)`` of one partition, encoded as the skeleton was (without
-    ``Z`` and the codes unless ``groups``)."""
+    """``(y, y - offset, X, Z, codes)`` of one partition, encoded as the skeleton was; with
+    ``groups = (terms, leaf)``, ``Z`` holds the columns of the group terms ``terms`` side by
+    side and ``codes`` the groups of term ``leaf`` (else both are None)."""
     part = plain_strings(part.reset_index(drop=True))
     check_complete(part, columns)
     y = np.asarray(_response(part, design.spec), dtype=float)
@@ -189,15 +196,17 @@ def _encode(
         encode_like_training(design.fixed_formulaic_spec, part, output="numpy"), dtype=float
     ).reshape(len(part), -1)
     _check_finite(X, design.fixed_columns, "the fixed effects")
-    if not groups:
+    if groups is None:
         return y, y_off, X, None, None
+    terms, leaf = groups
+    by_name = {b.name: b for b in design.blocks}
     Zs = [
         np.asarray(
-            encode_like_training(b.formulaic_spec, part, output="numpy"), dtype=float
+            encode_like_training(by_name[t].formulaic_spec, part, output="numpy"), dtype=float
         ).reshape(len(part), -1)
-        for b in design.blocks
+        for t in terms
     ]
-    block = design.blocks[0]
+    block = by_name[leaf]
     local, labels = _group_codes(part, block.term.factor)
     to_global = pd.Index(block.levels).get_indexer(list(labels))
     if (to_global < 0).any():
@@ -208,7 +217,7 @@ def _encode(
             "write it to parquet first."
         )
     Z = np.concatenate(Zs, axis=1)
-    _check_finite(Z, tuple(c for b in design.blocks for c in b.columns), "the group terms")
+    _check_finite(Z, tuple(c for t in terms for c in by_name[t].columns), "the group terms")
     return y, y_off, X, Z, to_global[local]
 
 
@@ -224,7 +233,7 @@ def _first_pass(part: pd.DataFrame, design: Design, columns: list[str]) -> dict[
     if len(part) == 0:
         p = len(design.fixed_columns)
         return {"n": 0, "y": 0.0, "y_off": 0.0, "x": np.zeros(p)}
-    y, y_off, X, _, _ = _encode(part, design, columns, groups=False)
+    y, y_off, X, _, _ = _encode(part, design, columns)
     return {"n": len(y), "y": float(y.sum()), "y_off": float(y_off.sum()), "x": X.sum(axis=0)}
 
 
@@ -234,8 +243,9 @@ def _second_pass(
     columns: list[str],
     centre: dict[str, Any],
 ) -> dict[str, Any]:
-    y, y_off, X, Z, codes = _encode(part, design, columns)
-    J, q = len(design.blocks[0].levels), Z.shape[1]
+    y, y_off, X, Z, codes = _encode(part, design, columns, centre["groups"])
+    assert Z is not None and codes is not None
+    J, q = len(design.block(centre["groups"][1]).levels), Z.shape[1]
     x_mean, slopes = centre["x_mean"], centre["slopes"]
     W = X.copy()
     if centre["has_intercept"]:
@@ -288,7 +298,13 @@ def _encoding_only(design: Design) -> Design:
     return replace(design, y=np.zeros(0), X=empty, blocks=blocks, data=None, offset=None)
 
 
-def data_statistics(ddf: Any, design: Design, columns: list[str]) -> Statistics:
+def data_statistics(
+    ddf: Any,
+    design: Design,
+    columns: list[str],
+    terms: tuple[str, ...] | None = None,
+    leaf: str | None = None,
+) -> Statistics:
     """The sums of :class:`Statistics` over every partition of ``ddf``.
 
     Parameters
@@ -298,6 +314,11 @@ def data_statistics(ddf: Any, design: Design, columns: list[str]) -> Statistics:
         The design of the skeleton (:func:`skeleton_frame`): its encoding and group labels.
     columns : list of str
         The columns the model uses (checked for missing values in every partition).
+    terms : tuple of str, optional
+        The group terms whose columns make ``Z``, in that order (default: all, in model order).
+    leaf : str, optional
+        The group term whose groups the per-group sums are over (default: the first): the
+        bottom level of factors that nest.
 
     Returns
     -------
@@ -317,7 +338,9 @@ def data_statistics(ddf: Any, design: Design, columns: list[str]) -> Statistics:
     x_mean = first["x"] / n
     x_mean[~slopes] = 0.0
     # the in-memory path's means: NumPy's sum over all rows / n, here a sum of partial sums
+    terms = terms or tuple(b.name for b in design.blocks)
     centre = {
+        "groups": (terms, leaf or terms[0]),
         "has_intercept": has_intercept,
         "slopes": slopes,
         "x_mean": x_mean,
@@ -327,14 +350,14 @@ def data_statistics(ddf: Any, design: Design, columns: list[str]) -> Statistics:
     }
     # the means of Z's columns for their SDs: Z's sums come with the second pass, so take the
     # SDs about the first pass's estimates, exact: Σ(z - m)² = Σ(z - c)² - n (m - c)²
-    q = sum(len(b.columns) for b in design.blocks)
+    q = sum(len(design.block(t).columns) for t in terms)
     centre["z_mean"] = np.zeros(q)
     second = dask.compute(
         _tree_sum([dask.delayed(_second_pass)(p, encoding, columns, centre) for p in parts])
     )[0]
     z_mean = second["z"] / n
     ss_z = second["ss_z"] - n * z_mean**2
-    names = [c for b in design.blocks for c in b.columns]
+    names = [c for t in terms for c in design.block(t).columns]
     return Statistics(
         n=n,
         means=x_mean[slopes] if has_intercept else np.zeros(int(slopes.sum())),
