@@ -124,6 +124,14 @@ def test_categorical_levels_and_offset_encode_as_in_memory() -> None:
         np.testing.assert_allclose(c.arrays[k], a.arrays[k], atol=1e-12 * np.abs(a.arrays[k]).max())
     x = a.center + 0.05
     assert c.logp_grad(x)[0] == pytest.approx(a.logp_grad(x)[0], rel=1e-12)
+    # one slope: its mean summed as the in-memory path sums it (one column alone)
+    sleep, formula = hb.datasets.load("sleepstudy"), "Reaction ~ np.log1p(Days) + (1 | Subject)"
+    memory = hb.Model(formula, data=sleep)
+    one = hb.Model(formula, data=dd.from_pandas(sleep, npartitions=1))
+    a, b = _layout(memory), _layout(one)
+    np.testing.assert_array_equal(b.means, a.means)
+    for k in STATS:
+        np.testing.assert_array_equal(b.arrays[k], a.arrays[k])
 
 
 def test_summaries_and_predictions_match_the_in_memory_fit(

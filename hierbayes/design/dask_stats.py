@@ -234,7 +234,12 @@ def _first_pass(part: pd.DataFrame, design: Design, columns: list[str]) -> dict[
         p = len(design.fixed_columns)
         return {"n": 0, "y": 0.0, "y_off": 0.0, "x": np.zeros(p)}
     y, y_off, X, _, _ = _encode(part, design, columns)
-    return {"n": len(y), "y": float(y.sum()), "y_off": float(y_off.sum()), "x": X.sum(axis=0)}
+    # the slopes' sums as the in-memory path sums them (a copy of those columns), so that one
+    # partition gives its means to the last bit
+    slopes = np.array([c != "Intercept" for c in design.fixed_columns])
+    x = np.zeros(X.shape[1])
+    x[slopes] = X[:, slopes].sum(axis=0)
+    return {"n": len(y), "y": float(y.sum()), "y_off": float(y_off.sum()), "x": x}
 
 
 def _second_pass(
