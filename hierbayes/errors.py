@@ -22,6 +22,7 @@ __all__ = [
     "ModelSpecError",
     "PathExistsError",
     "PriorError",
+    "RowsNotKeptError",
     "SavedFitNotFoundError",
     "SummaryError",
     "UnknownGroupError",
@@ -122,3 +123,8 @@ class ConvergenceWarning(UserWarning):
 
 class MissingDataWarning(UserWarning):
     """Rows with missing values were dropped (``missing="drop"``); says how many per column."""
+
+
+class RowsNotKeptError(HierbayesError, ValueError):
+    """A model fitted from Dask data keeps per-group statistics, not rows (see
+    :mod:`hierbayes.bigdata`), and was asked for something that needs the rows."""

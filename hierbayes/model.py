@@ -56,6 +56,8 @@ class Model:
     data : DataFrame
         One row per observation. Rows are never dropped silently: missing values are an error
         unless ``missing="drop"``.
+        A Dask DataFrame or a parquet path fits a gaussian model with one grouping factor (or
+        factors that nest) from per-group sufficient statistics (:mod:`hierbayes.bigdata`).
     level2 : dict, optional
         Group-level predictors by grouping factor: a one-row-per-group DataFrame merged by the
         factor's key (``{"school": schools}``), or a list of columns of ``data`` that are constant
@@ -110,6 +112,15 @@ class Model:
     >>> list(m.priors.index)
     ['Intercept', 'b|Days', 'sd|Subject', 'cor|Subject', 'sigma']
     """
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Model:
+        # a Dask DataFrame or a parquet path: fitted from statistics (hierbayes.bigdata)
+        data = kwargs.get("data", args[1] if len(args) > 1 else None)
+        if cls is Model and data is not None and not isinstance(data, pd.DataFrame):
+            from hierbayes.bigdata import StatisticsModel, is_big_data
+
+            cls = StatisticsModel if is_big_data(data) else cls
+        return super().__new__(cls)
 
     def __init__(
         self,

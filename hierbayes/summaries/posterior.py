@@ -9,6 +9,7 @@ labelled ``(chain, draw, ...)`` arrays by :func:`unflatten` before they are summ
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -61,14 +62,26 @@ class FactorBlocks:
                 f"The group terms on '{factor}' repeat a coefficient ({list(self.terms)}); "
                 "this summary needs each varying coefficient once per factor."
             )
-        self.Z = np.hstack([b.Z for b in self.blocks])
-        self.codes = self.blocks[0].codes
         self.levels = self.blocks[0].levels
+
+    @cached_property
+    def Z(self) -> np.ndarray:
+        return np.hstack([b.Z for b in self.blocks])
+
+    @property
+    def codes(self) -> np.ndarray:
+        return self.blocks[0].codes
 
     @property
     def counts(self) -> np.ndarray:
         """Number of observations in each group."""
-        return np.bincount(self.codes, minlength=len(self.levels))
+        return self.blocks[0].counts
+
+    def cross(self) -> np.ndarray:
+        """``Z'Z`` over every row (q x q); from the sufficient statistics of a model fitted
+        from Dask data (:mod:`hierbayes.bigdata`), which keeps no rows."""
+        ztz = getattr(self.blocks[0], "factor_ztz", None)
+        return ztz if ztz is not None else self.Z.T @ self.Z
 
     def deviations(self, posterior: xr.Dataset) -> np.ndarray:
         """Group deviations ``u`` as an array of shape (S, J, q)."""

@@ -172,7 +172,7 @@ def icc(fit: Fit, *, at: AtInput | None = None, prob: float = DEFAULT_PROB) -> p
     if at is None:
         frame = None
         group_vars = [
-            np.einsum("skl,kl->s", T, fb.Z.T @ fb.Z / design.n_obs)[:, None]
+            np.einsum("skl,kl->s", T, fb.cross() / design.n_obs)[:, None]
             for fb, T in zip(factors, covs, strict=True)
         ]
     else:
