@@ -299,13 +299,13 @@ def change_course(
 
 
 def _describe(t: Trouble) -> str:
-    parts = []
-    if t.divergences:
-        parts.append(f"{t.divergences} divergent transition{'s' if t.divergences > 1 else ''}")
+    parts = [f"{t.divergences} divergent transition{'' if t.divergences == 1 else 's'}"]
     if t.rhat:
         worst, value = next(iter(t.rhat.items()))
         parts.append(f"R-hat up to {value:.3f} ({worst})")
-    return ", ".join(parts) if parts else "no divergence and R-hat <= 1.01"
+    else:
+        parts.append(f"R-hat <= {RHAT_LIMIT}")
+    return ", ".join(parts)
 
 
 def sample_on_course(

@@ -30,7 +30,7 @@ def test_default_target_is_raised_after_divergences_and_the_fit_says_so():
     assert kept.diagnostics.divergences > 0  # the user's own target is kept
     assert not any("target_accept=0.95" in n for n in kept.diagnostics.notes)
     fit = quiet_fit(model, draws=200, tune=200, chains=2, random_seed=2)
-    note = [n for n in fit.diagnostics.notes if "run again with target_accept=0.95" in n]
-    assert len(note) == 1 and note[0].startswith("The first run had")
-    assert f"with {fit.diagnostics.divergences} divergent" in note[0]
+    note = [n for n in fit.diagnostics.notes if "raised target_accept from 0.8 to 0.95" in n]
+    assert len(note) == 1 and note[0].startswith("The first run failed (")
+    assert f"The second run had {fit.diagnostics.divergences} divergent" in note[0]
     assert any(note[0] in line for line in str(fit.summary()).splitlines())
