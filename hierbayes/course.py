@@ -15,7 +15,8 @@ its own draws:
   :mod:`hierbayes.build.glm_choice` apply before sampling (centre when ``τ² I > 1``, i.e.
   ``r = 1 / (1 + τ² I) < 1/2`` for the median group), now with the posterior's own variances,
   so it also judges factors the rule cannot (one row per group, families with parameters of
-  their own). Only coefficients whose parameterisation was chosen by ``"auto"`` are switched.
+  their own). A coefficient is switched only when its ratio lies clearly on the other side
+  (:data:`SHRINKAGE_BAND`: below 1/3 or above 2/3), and only when ``"auto"`` chose it.
 * **Divergences** at the default ``target_accept`` also raise it to
   :data:`~hierbayes.inference.RAISED_TARGET_ACCEPT` (smaller steps).
 
@@ -29,21 +30,23 @@ to try.
 from __future__ import annotations
 
 import copy
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-import arviz as az
+import arviz_stats as az
 import numpy as np
 import xarray as xr
 
 from hierbayes.density.layout import make_layout
 from hierbayes.density.rescue import SAMPLING_NOTES
 from hierbayes.density.sampler import compile_density
+from hierbayes.diagnostics import _rows as population_rows
 from hierbayes.inference import RAISED_TARGET_ACCEPT, sample_compiled
 
 __all__ = [
     "RHAT_LIMIT",
-    "SHRINKAGE_CENTRE",
+    "SHRINKAGE_BAND",
     "Trouble",
     "change_course",
     "proposed_parameterization",
@@ -54,9 +57,10 @@ __all__ = [
 ]
 
 RHAT_LIMIT = 1.01
-# centre a coefficient when its median group's posterior variance is below this share of the
-# between-group variance (τ² I > 1), sample it non-centred above
-SHRINKAGE_CENTRE = 0.5
+# switch a coefficient to centred when its median group's posterior variance is below this share
+# of the between-group variance (τ² I > 2), to non-centred when above the second (τ² I < 1/2);
+# in between either suits about as well (a run again would cost a whole fit for little)
+SHRINKAGE_BAND = (1 / 3, 2 / 3)
 _WORDS = {"centered": "centred", "noncentered": "non-centred"}
 
 Runner = Callable[[Mapping[str, tuple[str, ...]], float], xr.DataTree]
@@ -83,17 +87,10 @@ class Trouble(tuple):
         return (len(self.rhat), int(self.divergences > 0), worst)
 
 
-def _population(posterior: xr.Dataset) -> list[str]:
-    return [
-        v
-        for v in posterior.data_vars
-        if v in ("b", "sigma") or v.startswith(("sd|", "cor|")) or posterior[v].ndim == 2
-    ]
-
-
 def trouble(idata: xr.DataTree) -> Trouble:
-    """Divergences and the population parameters (``b``, ``sd|``, ``cor|``, the family's own)
-    whose rank-normalised split R-hat exceeds :data:`RHAT_LIMIT`.
+    """Divergences and the population parameters (the rows of ``fit.diagnostics.table``: fixed
+    effects, group SDs and correlations, sigma) whose rank-normalised split R-hat exceeds
+    :data:`RHAT_LIMIT`.
 
     Examples
     --------
@@ -111,20 +108,13 @@ def trouble(idata: xr.DataTree) -> Trouble:
     divergences = int(stats["diverging"].sum()) if stats is not None and "diverging" in stats else 0
     over: dict[str, float] = {}
     if posterior.sizes.get("chain", 1) > 1 and posterior.sizes.get("draw", 0) >= 4:
-        for var in _population(posterior):
-            if var.startswith("cor|"):
-                continue  # its diagonal is constant; the SDs and effects carry its trouble
-            rhat = np.asarray(az.rhat(posterior[[var]])[var].values).ravel()
-            dims = [d for d in posterior[var].dims if d not in ("chain", "draw")]
-            labels = [""]
-            if dims:
-                stacked = posterior[var].isel(chain=0, draw=0).stack(_k=dims)["_k"].values
-                labels = [
-                    ", ".join(map(str, x)) if isinstance(x, tuple) else str(x) for x in stacked
-                ]
-            for label, value in zip(labels, rhat, strict=True):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            for var, coords, da in population_rows(posterior):
+                value = float(az.rhat(da))
                 if np.isfinite(value) and value > RHAT_LIMIT:
-                    over[f"{var}[{label}]" if label else var] = float(value)
+                    label = var + ("[" + ", ".join(coords.values()) + "]" if coords else "")
+                    over[label] = value
     ordered = tuple(sorted(over.items(), key=lambda kv: -kv[1]))
     return Trouble((divergences, ordered))
 
@@ -202,8 +192,10 @@ def proposed_parameterization(
         terms = [str(t) for t in posterior[f"sd|{name}"][posterior[f"sd|{name}"].dims[-1]].values]
         choice = list(new[name])
         for k, ratio in enumerate(ratios):
-            suits = "centered" if ratio < SHRINKAGE_CENTRE else "noncentered"
-            if np.isfinite(ratio) and suits != choice[k]:
+            if not np.isfinite(ratio) or SHRINKAGE_BAND[0] <= ratio <= SHRINKAGE_BAND[1]:
+                continue
+            suits = "centered" if ratio < SHRINKAGE_BAND[0] else "noncentered"
+            if suits != choice[k]:
                 reasons.append(
                     f"{name}[{terms[k]}] {_WORDS[choice[k]]} -> {_WORDS[suits]} (a typical group's "
                     f"posterior variance is {ratio:.2f} of the between-group variance)"

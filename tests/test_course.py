@@ -137,8 +137,12 @@ def test_shrinkage_ratio_is_the_normal_model_posterior_variance_share(n_rows):
     )
     ratio = float(shrinkage_ratios(post, "g")[0])
     assert ratio == pytest.approx(4 / (n_rows + 4), rel=0.10)
-    new, _ = proposed_parameterization(post, {"g": ("noncentered",)}, ["g"])
-    assert new["g"] == (("centered",) if n_rows > 4 else ("noncentered",))
+    # centred suits 64 rows (ratio 0.06); one row (0.8) and four (0.5, in the band where
+    # either suits) keep what they have
+    for now in ("centered", "noncentered"):
+        new, _ = proposed_parameterization(post, {"g": (now,)}, ["g"])
+        expected = {1: "noncentered", 4: now, 64: "centered"}[n_rows]
+        assert new["g"] == (expected,)
 
 
 def _few_rows() -> pd.DataFrame:
