@@ -271,6 +271,7 @@ def change_course(
             what.append(f"raised target_accept from {target_accept} to {target} (smaller steps)")
         again = run(new, target)
         second = trouble(again)
+        _add_times(idata, again)
         if second.score() <= first.score():
             kept, kept_trouble, used = again, second, new
             outcome = "its draws are the ones reported"
@@ -288,6 +289,14 @@ def change_course(
     old = str(kept["posterior"].attrs.get(SAMPLING_NOTES, ""))
     kept["posterior"].attrs[SAMPLING_NOTES] = "\n".join([n for n in [old] if n] + notes)
     return kept, used
+
+
+def _add_times(first: xr.DataTree, second: xr.DataTree) -> None:
+    """Both runs' sampling time on each (whichever is kept reports what the fit cost)."""
+    for group in ("posterior", "sample_stats"):
+        if group in first.children and group in second.children:
+            total = sum(float(t[group].attrs.get("sampling_time", 0.0)) for t in (first, second))
+            first[group].attrs["sampling_time"] = second[group].attrs["sampling_time"] = total
 
 
 def _describe(t: Trouble) -> str:

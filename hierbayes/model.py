@@ -235,8 +235,9 @@ class Model:
             Target acceptance rate; raise it (e.g. 0.95) when there are divergences. Default:
             0.95 for small data with sampled group effects, else 0.8
             (:func:`hierbayes.build.settings.default_target_accept`); with the compiled
-            log-density a default run that diverges is run again at 0.95 (``fit.summary()`` says
-            so).
+            log-density a default run that diverges is run again at 0.95, and a failing run with
+            the group terms' parameterisation switched where its posterior says (``fit.summary()``
+            says so; :mod:`hierbayes.course`).
         progressbar : bool, optional
             Show sampling progress. By default shown in interactive sessions (a Jupyter kernel,
             or a terminal) and hidden when standard output is not a terminal or the ``CI``

@@ -38,6 +38,7 @@ def _run(*, shift: float = 0.0, diverging: int = 0, ratio: float = 1.0, seed: in
     div = np.zeros((4, 400), dtype=bool)
     div.flat[:diverging] = True
     stats = xr.Dataset({"diverging": (("chain", "draw"), div)})
+    post.attrs["sampling_time"] = stats.attrs["sampling_time"] = 1.5
     return xr.DataTree.from_dict({"posterior": post, "sample_stats": stats})
 
 
@@ -74,6 +75,8 @@ def test_divergences_switch_the_term_the_posterior_disowns_and_raise_the_target(
     assert "switched g[Intercept] centred -> non-centred" in note
     assert "raised target_accept from 0.8 to 0.95" in note
     assert "The second run had 0 divergent transitions, R-hat <= 1.01" in note
+    assert idata["posterior"].attrs["sampling_time"] == 3.0  # both runs'
+    assert idata["sample_stats"].attrs["sampling_time"] == 3.0
 
 
 def test_terms_chosen_by_the_user_are_kept_and_a_target_set_by_the_user_too():
