@@ -15,6 +15,7 @@ from hierbayes.build.priors import check_user_priors
 from hierbayes.build.settings import default_target_accept
 from hierbayes.compile import compile_nutpie
 from hierbayes.conditional import complete_marginal, marginal_blocks
+from hierbayes.course import sample_on_course
 from hierbayes.density.layout import Unsupported, make_layout
 from hierbayes.density.sampler import CompiledDensity, compile_density
 from hierbayes.design import make_design
@@ -24,7 +25,7 @@ from hierbayes.families import Family
 from hierbayes.fit import Fit
 from hierbayes.forwarding import forwards
 from hierbayes.frames import as_pandas, level2_as_pandas
-from hierbayes.inference import check_settings, sample, sample_compiled
+from hierbayes.inference import check_settings, sample
 from hierbayes.loglik import observed_data, pointwise_log_likelihood
 from hierbayes.priors import Prior, resolve_priors
 from hierbayes.progress import resolve_progressbar
@@ -161,6 +162,7 @@ class Model:
             self.design, check_user_priors(priors)
         )
         self.parameterization = resolve_parameterization(self.design, parameterization)
+        self._requested_parameterization = parameterization  # what fit() may switch (course.py)
         self.obs_index = data.index if data.index.is_unique else pd.RangeIndex(len(data))
         if self.design.kept is not None:  # missing="drop": the rows modelled
             self.obs_index = self.obs_index[self.design.kept]
@@ -250,8 +252,9 @@ class Model:
             Target acceptance rate; raise it (e.g. 0.95) when there are divergences. Default:
             0.95 for small data with sampled group effects, else 0.8
             (:func:`hierbayes.build.settings.default_target_accept`); with the compiled
-            log-density a default run that diverges is run again at 0.95 (``fit.summary()`` says
-            so).
+            log-density a default run that diverges is run again at 0.95, and a failing run with
+            the group terms' parameterisation switched where its posterior says (``fit.summary()``
+            says so; :mod:`hierbayes.course`).
         progressbar : bool, optional
             Show sampling progress. By default shown in interactive sessions (a Jupyter kernel,
             or a terminal) and hidden when standard output is not a terminal or the ``CI``
@@ -300,14 +303,15 @@ class Model:
         )
         settings["progressbar"] = resolve_progressbar(progressbar)
         density = self.compiled_density() if sampler == "nutpie" else None
+        fitted = self  # the model as sampled: a copy when the parameterisation was switched
         if density is not None:
-            idata = sample_compiled(density, raise_target=raise_target, **settings)
+            idata, fitted = sample_on_course(self, density, raise_target, settings)
         else:
             pm_model, compiled = self._pymc_model(sampler)
             idata = sample(pm_model, sampler=sampler, compiled=compiled, **settings)
-        if marginal_blocks(self.parameterization):
+        if marginal_blocks(fitted.parameterization):
             idata = complete_marginal(
-                idata, self.design, self.parameterization, random_seed=random_seed
+                idata, self.design, fitted.parameterization, random_seed=random_seed
             )
         idata["observed_data"] = xr.DataTree(observed_data(self.design, self.obs_index))
         if log_likelihood is None:
@@ -315,7 +319,7 @@ class Model:
         if log_likelihood:
             idata = pointwise_log_likelihood(idata, self.design)
         diagnostics = check_convergence(idata)
-        return Fit(idata=idata, model=self, diagnostics=diagnostics, sampler=sampler)
+        return Fit(idata=idata, model=fitted, diagnostics=diagnostics, sampler=sampler)
 
     def _key(self) -> str:
         # design, priors and parameterisation fix what is compiled

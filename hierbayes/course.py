@@ -1,0 +1,343 @@
+"""Change course when a default fit fails: switch the parameterisation of the group terms whose
+posterior says the other one suits, raise ``target_accept`` after divergences, run again, and say
+so; when the fit still fails, name the parameter and what to try.
+
+The first run at the chosen settings is the pilot: a fit that is clean (no divergent transition,
+R-hat <= 1.01 on every population parameter) costs nothing more. A failing one is diagnosed from
+its own draws:
+
+* **Which parameterisation suits a factor** is read off the posterior: for each group ``j`` and
+  coefficient ``k`` the shrinkage ratio ``r_jk = Var(u_jk | y) / E(sd_k² | y)`` is about 1 when
+  the group's own data say little beyond the population distribution (non-centred suits: the
+  effect follows its SD) and near 0 when they pin the effect down (centred suits: the effect
+  stays where its data put it while the SD moves). The rule is the one
+  :func:`hierbayes.build.groups.choose_parameterization` and
+  :mod:`hierbayes.build.glm_choice` apply before sampling (centre when ``τ² I > 1``, i.e.
+  ``r = 1 / (1 + τ² I) < 1/2`` for the median group), now with the posterior's own variances,
+  so it also judges factors the rule cannot (one row per group, families with parameters of
+  their own). A coefficient is switched only when its ratio lies clearly on the other side
+  (:data:`SHRINKAGE_BAND`: below 1/3 or above 2/3), and only when ``"auto"`` chose it.
+* **Divergences** at the default ``target_accept`` also raise it to
+  :data:`~hierbayes.inference.RAISED_TARGET_ACCEPT` (smaller steps).
+
+The fit is then run once more, all of it, with the same seed (deterministic); its draws replace
+the first run's unless it is worse (more population parameters over R-hat 1.01, or divergences
+where there were none). What was done lands in the posterior's ``attrs["sampling_notes"]``, which
+``fit.summary()`` prints; a fit that still fails gets a note naming its worst parameter and what
+to try.
+"""
+
+from __future__ import annotations
+
+import copy
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import arviz_stats as az
+import numpy as np
+import xarray as xr
+
+from hierbayes.density.layout import make_layout
+from hierbayes.density.rescue import SAMPLING_NOTES
+from hierbayes.density.sampler import compile_density
+from hierbayes.diagnostics import _rows as population_rows
+from hierbayes.inference import RAISED_TARGET_ACCEPT, sample_compiled
+
+__all__ = [
+    "RHAT_LIMIT",
+    "SHRINKAGE_BAND",
+    "Trouble",
+    "change_course",
+    "proposed_parameterization",
+    "sample_on_course",
+    "shrinkage_ratios",
+    "switchable_terms",
+    "trouble",
+]
+
+RHAT_LIMIT = 1.01
+# switch a coefficient to centred when its median group's posterior variance is below this share
+# of the between-group variance (τ² I > 2), to non-centred when above the second (τ² I < 1/2);
+# in between either suits about as well (a run again would cost a whole fit for little)
+SHRINKAGE_BAND = (1 / 3, 2 / 3)
+_WORDS = {"centered": "centred", "noncentered": "non-centred"}
+
+Runner = Callable[[Mapping[str, tuple[str, ...]], float], xr.DataTree]
+
+
+class Trouble(tuple):
+    """``(divergences, {parameter: R-hat})`` of a run: its population parameters over
+    :data:`RHAT_LIMIT`, worst first."""
+
+    @property
+    def divergences(self) -> int:
+        return int(self[0])
+
+    @property
+    def rhat(self) -> dict[str, float]:
+        return dict(self[1])
+
+    def __bool__(self) -> bool:
+        return bool(self[0]) or bool(self[1])
+
+    def score(self) -> tuple[int, int, float]:
+        """Smaller is better: parameters over the limit, divergences at all, worst R-hat."""
+        worst = max(self.rhat.values(), default=1.0)
+        return (len(self.rhat), int(self.divergences > 0), worst)
+
+
+def trouble(idata: xr.DataTree) -> Trouble:
+    """Divergences and the population parameters (the rows of ``fit.diagnostics.table``: fixed
+    effects, group SDs and correlations, sigma) whose rank-normalised split R-hat exceeds
+    :data:`RHAT_LIMIT`.
+
+    Examples
+    --------
+    >>> import numpy as np, xarray as xr
+    >>> rng = np.random.default_rng(0)
+    >>> post = xr.Dataset({"sigma": (("chain", "draw"), rng.normal(size=(4, 200)))})
+    >>> post["sigma"][0] += 3   # one chain elsewhere
+    >>> stats = xr.Dataset({"diverging": (("chain", "draw"), np.zeros((4, 200), bool))})
+    >>> t = trouble(xr.DataTree.from_dict({"posterior": post, "sample_stats": stats}))
+    >>> t.divergences, sorted(t.rhat)
+    (0, ['sigma'])
+    """
+    posterior = idata["posterior"].to_dataset()
+    stats = idata["sample_stats"].to_dataset() if "sample_stats" in idata.children else None
+    divergences = int(stats["diverging"].sum()) if stats is not None and "diverging" in stats else 0
+    over: dict[str, float] = {}
+    if posterior.sizes.get("chain", 1) > 1 and posterior.sizes.get("draw", 0) >= 4:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            for var, coords, da in population_rows(posterior):
+                value = float(az.rhat(da))
+                if np.isfinite(value) and value > RHAT_LIMIT:
+                    label = var + ("[" + ", ".join(coords.values()) + "]" if coords else "")
+                    over[label] = value
+    ordered = tuple(sorted(over.items(), key=lambda kv: -kv[1]))
+    return Trouble((divergences, ordered))
+
+
+def shrinkage_ratios(posterior: xr.Dataset, name: str) -> np.ndarray:
+    """Median over groups of ``Var(u_jk | y) / E(sd_k² | y)`` for each coefficient ``k`` of
+    group term ``name`` (see the module docstring).
+
+    Examples
+    --------
+    >>> import numpy as np, xarray as xr
+    >>> rng = np.random.default_rng(1)
+    >>> sd = np.full((2, 500, 1), 2.0)
+    >>> u = rng.normal(0, [[0.2], [0.2], [2.0]], size=(2, 500, 3, 1))  # 2 pinned, 1 free
+    >>> post = xr.Dataset({"sd|g": (("chain", "draw", "t"), sd),
+    ...                    "u|g": (("chain", "draw", "g", "t"), u)})
+    >>> shrinkage_ratios(post, "g").round(2).tolist()
+    [0.01]
+    """
+    u = np.asarray(posterior[f"u|{name}"].values, dtype=float)  # chain, draw, J, q
+    sd = np.asarray(posterior[f"sd|{name}"].values, dtype=float)  # chain, draw, q
+    u = u.reshape(-1, *u.shape[2:])
+    sd2 = (sd.reshape(-1, sd.shape[-1]) ** 2).mean(axis=0)  # q
+    ratio = u.var(axis=0) / np.maximum(sd2, 1e-300)[None, :]  # J x q
+    return np.median(ratio, axis=0)
+
+
+def switchable_terms(
+    requested: str | Mapping[str, Any], chosen: Mapping[str, tuple[str, ...]]
+) -> list[str]:
+    """Group terms whose centred/non-centred choice was left to ``"auto"`` (not integrated out).
+
+    Examples
+    --------
+    >>> chosen = {"g": ("noncentered",), "h": ("centered",), "m": ("marginal",)}
+    >>> switchable_terms("auto", chosen)
+    ['g', 'h']
+    >>> switchable_terms({"g": "centered"}, chosen)
+    ['h']
+    >>> switchable_terms("noncentered", chosen)
+    []
+    """
+    if isinstance(requested, str):
+        names = list(chosen) if requested in ("auto", "marginal") else []
+    else:
+        names = [n for n in chosen if requested.get(n, "auto") == "auto"]
+    return [n for n in names if all(c in ("centered", "noncentered") for c in chosen[n])]
+
+
+def proposed_parameterization(
+    posterior: xr.Dataset,
+    parameterization: Mapping[str, tuple[str, ...]],
+    switchable: Sequence[str],
+) -> tuple[dict[str, tuple[str, ...]], list[str]]:
+    """The parameterisation the posterior suggests for the ``switchable`` terms, and one line of
+    reasons per term changed (none: keep the current one).
+
+    Examples
+    --------
+    >>> import numpy as np, xarray as xr
+    >>> rng = np.random.default_rng(1)
+    >>> u = rng.normal(0, 0.1, (2, 300, 8, 1))
+    >>> post = xr.Dataset({"sd|g": (("chain", "draw", "t"), np.full((2, 300, 1), 0.1)),
+    ...                    "u|g": (("chain", "draw", "g", "t"), u)})
+    >>> new, why = proposed_parameterization(post, {"g": ("centered",)}, ["g"])
+    >>> new["g"]
+    ('noncentered',)
+    """
+    new = {k: tuple(v) for k, v in parameterization.items()}
+    reasons = []
+    for name in switchable:
+        if f"u|{name}" not in posterior or f"sd|{name}" not in posterior:
+            continue
+        ratios = shrinkage_ratios(posterior, name)
+        terms = [str(t) for t in posterior[f"sd|{name}"][posterior[f"sd|{name}"].dims[-1]].values]
+        choice = list(new[name])
+        for k, ratio in enumerate(ratios):
+            if not np.isfinite(ratio) or SHRINKAGE_BAND[0] <= ratio <= SHRINKAGE_BAND[1]:
+                continue
+            suits = "centered" if ratio < SHRINKAGE_BAND[0] else "noncentered"
+            if suits != choice[k]:
+                reasons.append(
+                    f"{name}[{terms[k]}] {_WORDS[choice[k]]} -> {_WORDS[suits]} (a typical group's "
+                    f"posterior variance is {ratio:.2f} of the between-group variance)"
+                )
+                choice[k] = suits
+        new[name] = tuple(choice)
+    return new, reasons
+
+
+def _advice(
+    trouble_: Trouble,
+    parameterization: Mapping[str, tuple[str, ...]],
+    suggested: Mapping[str, tuple[str, ...]],
+) -> str:
+    """What to try when the final run still fails, naming its worst parameter; the other
+    parameterisation of its term only where the final posterior (``suggested``) favours it."""
+    parts = []
+    if trouble_.rhat:
+        worst, value = next(iter(trouble_.rhat.items()))
+        tip = "more draws and tuning (e.g. draws=4000, tune=2000)"
+        if worst.startswith("sd|"):
+            term = worst[3:].split("[")[0]
+            better = suggested.get(term, ())
+            if better and better != parameterization.get(term) and better[0] in _WORDS:
+                tip += f", or parameterization={{{term!r}: {better[0]!r}}}"
+            tip += ", or a more informative prior on it"
+        parts.append(
+            f"{worst} still has R-hat {value:.3f} (> {RHAT_LIMIT}"
+            + (f"; {len(trouble_.rhat) - 1} more" if len(trouble_.rhat) > 1 else "")
+            + f"): try {tip}."
+        )
+    if trouble_.divergences:
+        parts.append(
+            f"{trouble_.divergences} divergent transitions remain: try target_accept=0.99, or "
+            "the other parameterization for the group term whose SD is smallest."
+        )
+    return " ".join(parts)
+
+
+def change_course(
+    run: Runner,
+    parameterization: Mapping[str, tuple[str, ...]],
+    switchable: Sequence[str],
+    target_accept: float,
+    *,
+    raise_target: bool,
+) -> tuple[xr.DataTree, dict[str, tuple[str, ...]]]:
+    """Run, and when the run fails, run once more with the parameterisation its posterior
+    suggests and (after divergences) a raised ``target_accept``; keep the better run.
+
+    ``run(parameterization, target_accept)`` samples the model. Returns the kept run and the
+    parameterisation it was sampled with; its posterior's ``attrs["sampling_notes"]`` says what
+    was done.
+    """
+    parameterization = {k: tuple(v) for k, v in parameterization.items()}
+    idata = run(parameterization, target_accept)
+    first = trouble(idata)
+    if not first:
+        return idata, parameterization
+    new, reasons = proposed_parameterization(
+        idata["posterior"].to_dataset(), parameterization, switchable
+    )
+    target = target_accept
+    if first.divergences and raise_target and target_accept < RAISED_TARGET_ACCEPT:
+        target = RAISED_TARGET_ACCEPT
+    notes: list[str] = []
+    kept, kept_trouble, used = idata, first, parameterization
+    if reasons or target != target_accept:
+        what = []
+        if reasons:
+            what.append("switched " + "; ".join(reasons))
+        if target != target_accept:
+            what.append(f"raised target_accept from {target_accept} to {target} (smaller steps)")
+        again = run(new, target)
+        second = trouble(again)
+        _add_times(idata, again)
+        if second.score() <= first.score():
+            kept, kept_trouble, used = again, second, new
+            outcome = "its draws are the ones reported"
+        else:
+            outcome = "it did worse, so the first run's draws are the ones reported"
+        notes.append(
+            f"The first run failed ({_describe(first)}), so sampling was run again: "
+            + ", and ".join(what)
+            + f". The second run had {_describe(second)}; {outcome}."
+        )
+    if kept_trouble:
+        sampled = switchable_terms("auto", used)
+        suggested, _ = proposed_parameterization(kept["posterior"].to_dataset(), used, sampled)
+        notes.append(_advice(kept_trouble, used, suggested))
+    old = str(kept["posterior"].attrs.get(SAMPLING_NOTES, ""))
+    kept["posterior"].attrs[SAMPLING_NOTES] = "\n".join([n for n in [old] if n] + notes)
+    return kept, used
+
+
+def _add_times(first: xr.DataTree, second: xr.DataTree) -> None:
+    """Both runs' sampling time on each (whichever is kept reports what the fit cost)."""
+    for group in ("posterior", "sample_stats"):
+        if group in first.children and group in second.children:
+            total = sum(float(t[group].attrs.get("sampling_time", 0.0)) for t in (first, second))
+            first[group].attrs["sampling_time"] = second[group].attrs["sampling_time"] = total
+
+
+def _describe(t: Trouble) -> str:
+    parts = [f"{t.divergences} divergent transition{'' if t.divergences == 1 else 's'}"]
+    if t.rhat:
+        worst, value = next(iter(t.rhat.items()))
+        parts.append(f"R-hat up to {value:.3f} ({worst})")
+    else:
+        parts.append(f"R-hat <= {RHAT_LIMIT}")
+    return ", ".join(parts)
+
+
+def sample_on_course(
+    model: Any, density: Any, raise_target: bool, settings: Mapping[str, Any]
+) -> tuple[xr.DataTree, Any]:
+    """:func:`change_course` for :meth:`hierbayes.Model.fit` on the compiled log-density.
+
+    Returns the posterior and the model it was sampled with: ``model`` itself, or a shallow copy
+    whose ``parameterization`` is the one the kept run used.
+    """
+    chosen = {k: tuple(v) for k, v in model.parameterization.items()}
+    requested = getattr(model, "_requested_parameterization", chosen)
+    options = {k: v for k, v in settings.items() if k != "target_accept"}
+
+    def run(parameterization: Mapping[str, tuple[str, ...]], target: float) -> xr.DataTree:
+        compiled = density
+        if dict(parameterization) != chosen:
+            layout = make_layout(model.design, model.prior_values, parameterization)
+            compiled = compile_density(layout)
+        return sample_compiled(compiled, raise_target=False, target_accept=target, **options)
+
+    idata, used = change_course(
+        run,
+        chosen,
+        switchable_terms(requested, chosen),
+        float(settings["target_accept"]),
+        raise_target=raise_target,
+    )
+    if used == chosen:
+        return idata, model
+    fitted = copy.copy(model)
+    fitted.parameterization = used
+    fitted._density = None
+    return idata, fitted
