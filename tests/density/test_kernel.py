@@ -441,6 +441,10 @@ DPAR_MODELS = [
     ("y ~ x + (1 | g)", "gaussian", "auto", {"sigma": "~ 0 + w + (x || h)"}, False),
     ("y ~ x + (1 | g)", "gaussian", "centered", {"sigma": "~ x"}, True),
     ("y ~ x + (1 + x | h)", "student_t", "noncentered", {"sigma": "~ w + (1 | g)"}, True),
+    ("k ~ x + (1 | g)", "negativebinomial", "auto", {"shape": "~ w + (1 | h)"}, False),
+    ("pos ~ x + (1 + x | g)", "gamma", "noncentered", {"shape": "~ x + (1 | g)"}, True),
+    ("pos ~ x + (1 | g)", "lognormal", "centered", {"sigma": "~ w + (1 | h)"}, False),
+    ("p ~ x + (1 | g) + (1 | h)", "beta", "auto", {"phi": "~ x + (1 | g)"}, False),
 ]
 
 
