@@ -10,6 +10,7 @@ import pandas as pd
 import pymc as pm
 import pytensor.tensor as pt
 
+from hierbayes.build.crossed_marginal import add_crossed_likelihood, crossed_design, prefer_crossed
 from hierbayes.build.cutpoints import CUTPOINT_DIM, add_cutpoints
 from hierbayes.build.dpar import add_dpar, dpar_coords
 from hierbayes.build.groups import (
@@ -92,7 +93,7 @@ def resolve_parameterization(
         if marginal is not None:
             rest = "auto" if parameterization == "marginal" else parameterization
             # factors that all nest are integrated out together (build/nested_marginal.py)
-            every = nested_chain(design) is not None
+            every = nested_chain(design) is not None or prefer_crossed(design)
             parameterization = {
                 b.name: "marginal" if every or b.factor == marginal else rest for b in design.blocks
             }
@@ -233,7 +234,9 @@ def _check_marginal(design: Design, result: dict[str, tuple[str, ...]]) -> None:
             "'centered' or 'noncentered'."
         )
     factors = sorted({b.factor for b in chosen})
-    nests = len(chosen) == len(design.blocks) and nested_chain(design) is not None
+    nests = len(chosen) == len(design.blocks) and (
+        nested_chain(design) is not None or crossed_design(design) is not None
+    )
     if len(factors) > 1 and not nests:
         raise ModelSpecError(
             f"parameterization 'marginal' can integrate out one grouping factor's effects; "
@@ -379,6 +382,9 @@ def build_model(
         if nested is not None:
             named = dict(zip(marginal, chols, strict=True))
             add_nested_likelihood(design, nested, named, sigma, theta, W)
+        elif (crossed := crossed_design(design, marginal) if marginal else None) is not None:
+            sds = {name: chol[0, 0] for name, chol in zip(marginal, chols, strict=True)}
+            add_crossed_likelihood(design, crossed, sds, sigma, theta, W)
         elif marginal:
             others = len(marginal) < len(design.blocks)
             add_marginal_likelihood(
