@@ -64,7 +64,9 @@ def resolve_parameterization(
         one; with several, a nested one or else the one with the fewest groups; see
         :func:`auto_marginal_factor` and :mod:`hierbayes.build.marginal`), or all of them
         jointly when every factor nests in the next (:mod:`hierbayes.build.nested_marginal`;
-        no crossed factor, no observation-level factor); the other factors'
+        no crossed factor, no observation-level factor) or when every term is a crossed varying
+        intercept and the cost model of :func:`~hierbayes.build.crossed_marginal.crossed_costs`
+        prefers it (:mod:`hierbayes.build.crossed_marginal`); the other factors'
         coefficients, and all coefficients of other families, are centred or non-centred as
         chosen from the data by :func:`~hierbayes.build.groups.choose_parameterization`.
         ``"marginal"`` is the same for gaussian models and an error for others.
