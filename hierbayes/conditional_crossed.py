@@ -16,6 +16,7 @@ from hierbayes.build.crossed_marginal import CrossedDesign
 from hierbayes.density.crossed_marginal import crossed_draws
 from hierbayes.design import Design
 from hierbayes.errors import ModelSpecError
+from hierbayes.loglik import chunks
 
 __all__ = ["crossed_effects"]
 
@@ -67,20 +68,21 @@ def crossed_effects(
     struct, stats = crossed.structure(list(range(len(crossed.blocks))))
     Zty = crossed.cross(y[:, None])[:, 0]
     ZtX = crossed.cross(design.X)
-    t = np.ascontiguousarray(Zty[None, :] - b @ ZtX.T)
     lam_cols = [sds[crossed.blocks[0].name][:, None]]
     for block in crossed.blocks[1:]:
         lam_cols.append(np.repeat(sds[block.name][:, None], len(block.levels), axis=1))
     lams = np.ascontiguousarray(np.concatenate(lam_cols, axis=1), dtype=float)
-    eps = rng.standard_normal(t.shape)
-    out = np.empty(t.shape)
     sigma = np.ascontiguousarray(sigma, dtype=float)
-    if not crossed_draws(struct, stats, lams, sigma, t, eps, out):
-        raise ModelSpecError(
-            "The conditional posterior of the crossed factors' effects is not positive "
-            "definite at a posterior draw (an SD or σ underflowed); refit with "
-            "parameterization='noncentered'."
-        )
+    out = np.empty((len(sigma), crossed.k))
+    for part in chunks(len(sigma), 2 * crossed.k):  # t and ε of a few draws at a time
+        t = np.ascontiguousarray(Zty[None, :] - b[part] @ ZtX.T)
+        eps = rng.standard_normal(t.shape)
+        if not crossed_draws(struct, stats, lams[part], sigma[part], t, eps, out[part]):
+            raise ModelSpecError(
+                "The conditional posterior of the crossed factors' effects is not positive "
+                "definite at a posterior draw (an SD or σ underflowed); refit with "
+                "parameterization='noncentered'."
+            )
     drawn = {}
     start = 0
     for block in crossed.blocks:
