@@ -94,7 +94,8 @@ def resolve_parameterization(
             marginal = auto_marginal_factor(design) or _no_factor(design, parameterization)
         if marginal is not None:
             rest = "auto" if parameterization == "marginal" else parameterization
-            # factors that all nest are integrated out together (build/nested_marginal.py)
+            # factors that all nest are integrated out together (build/nested_marginal.py), and
+            # crossed intercepts where the cost model prefers it (build/crossed_marginal.py)
             every = nested_chain(design) is not None or prefer_crossed(design)
             parameterization = {
                 b.name: "marginal" if every or b.factor == marginal else rest for b in design.blocks
@@ -244,8 +245,8 @@ def _check_marginal(design: Design, result: dict[str, tuple[str, ...]]) -> None:
             f"parameterization 'marginal' can integrate out one grouping factor's effects; "
             f"{factors} were given. Keep it for one of them, or use 'auto', which picks a "
             "nested factor, else the one with the fewest groups. (Several factors are "
-            "integrated out together only when they all nest and every group term is "
-            "'marginal'.)"
+            "integrated out together when every group term is 'marginal' and they all nest "
+            "or all are crossed varying intercepts.)"
         )
     left = [b.name for b in design.blocks if b.factor in factors and b not in chosen]
     if left:
