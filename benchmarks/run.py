@@ -78,6 +78,14 @@ MODELS = {
         "level2": lambda: None,
         "statsmodels": None,  # crossed factors: MixedLM has no practical fit for 73k rows
     },
+    "pupils": {
+        # 25k rows, 10,000 pupils crossed with 80 schools (simulated, the shape of the Scottish
+        # "Tests" data): both factors' intercepts integrated out jointly
+        "formula": "math ~ ses + (1 | pupil) + (1 | school)",
+        "data": lambda: _pupils(),
+        "level2": lambda: None,
+        "statsmodels": None,  # crossed factors
+    },
     "grouseticks": {
         # Poisson counts with an observation-level effect (INDEX: one row per group)
         "formula": "TICKS ~ YEAR + HEIGHT + (1 | BROOD) + (1 | INDEX) + (1 | LOCATION)",
@@ -134,6 +142,25 @@ cat("DIV", sum(nuts_params(fit, pars = "divergent__")$Value), "\n")
 cat("RHAT", max(rhat(fit), na.rm = TRUE), "\n")
 for (i in seq_len(nrow(s$fixed))) cat("FIX", rownames(s$fixed)[i], s$fixed$Estimate[i], "\n")
 """
+
+
+def _pupils(n: int = 25_000, pupils: int = 10_000, schools: int = 80) -> pd.DataFrame:
+    """Each pupil at a home school, one test in five taken at another school."""
+    rng = np.random.default_rng(13)
+    pupil = rng.integers(0, pupils, n)
+    home = rng.integers(0, schools, pupils)
+    away = rng.random(n) < 0.2
+    school = np.where(away, rng.integers(0, schools, n), home[pupil])
+    ses = rng.normal(size=n)
+    math = 50 + 2 * ses + 6 * rng.normal(size=pupils)[pupil] + 3 * rng.normal(size=schools)[school]
+    return pd.DataFrame(
+        {
+            "math": math + 8 * rng.normal(size=n),
+            "ses": ses,
+            "pupil": [f"p{i}" for i in pupil],
+            "school": [f"s{i}" for i in school],
+        }
+    )
 
 
 def _wine() -> pd.DataFrame:

@@ -18,8 +18,10 @@ import numpy as np
 import xarray as xr
 
 from hierbayes.build import group_dim
+from hierbayes.build.crossed_marginal import crossed_design
 from hierbayes.build.marginal import FactorDesign, factor_design
 from hierbayes.build.nested_marginal import nested_chain
+from hierbayes.conditional_crossed import crossed_effects
 from hierbayes.conditional_nested import nested_effects
 from hierbayes.density.batch import conditional_effects, fixed_residual_sums, group_sums
 from hierbayes.design import Design, GroupBlock
@@ -122,6 +124,10 @@ def complete_marginal(
         chols = {b.name: _cholesky(posterior, b) for f in nested.levels for b in f.blocks}
         b, sigma = stacked(posterior, "b"), stacked(posterior, "sigma")
         drawn = nested_effects(b, sigma, chols, design, nested, rng)
+    elif (crossed := crossed_design(design, names)) is not None:  # crossed, jointly
+        sds = {blk.name: stacked(posterior, f"sd|{blk.name}")[:, 0] for blk in crossed.blocks}
+        b, sigma = stacked(posterior, "b"), stacked(posterior, "sigma")
+        drawn = crossed_effects(b, sigma, sds, design, crossed, rng)
     else:
         factor = factor_design(design, names)
         others = [b for b in design.blocks if b.name not in names]

@@ -10,6 +10,7 @@ import pandas as pd
 import pymc as pm
 import pytensor.tensor as pt
 
+from hierbayes.build.crossed_marginal import add_crossed_likelihood, crossed_design, prefer_crossed
 from hierbayes.build.cutpoints import CUTPOINT_DIM, add_cutpoints
 from hierbayes.build.dpar import add_dpar, dpar_coords
 from hierbayes.build.groups import (
@@ -63,7 +64,9 @@ def resolve_parameterization(
         one; with several, a nested one or else the one with the fewest groups; see
         :func:`auto_marginal_factor` and :mod:`hierbayes.build.marginal`), or all of them
         jointly when every factor nests in the next (:mod:`hierbayes.build.nested_marginal`;
-        no crossed factor, no observation-level factor); the other factors'
+        no crossed factor, no observation-level factor) or when every term is a crossed varying
+        intercept and the cost model of :func:`~hierbayes.build.crossed_marginal.crossed_costs`
+        prefers it (:mod:`hierbayes.build.crossed_marginal`); the other factors'
         coefficients, and all coefficients of other families, are centred or non-centred as
         chosen from the data by :func:`~hierbayes.build.groups.choose_parameterization`.
         ``"marginal"`` is the same for gaussian models and an error for others.
@@ -91,8 +94,9 @@ def resolve_parameterization(
             marginal = auto_marginal_factor(design) or _no_factor(design, parameterization)
         if marginal is not None:
             rest = "auto" if parameterization == "marginal" else parameterization
-            # factors that all nest are integrated out together (build/nested_marginal.py)
-            every = nested_chain(design) is not None
+            # factors that all nest are integrated out together (build/nested_marginal.py), and
+            # crossed intercepts where the cost model prefers it (build/crossed_marginal.py)
+            every = nested_chain(design) is not None or prefer_crossed(design)
             parameterization = {
                 b.name: "marginal" if every or b.factor == marginal else rest for b in design.blocks
             }
@@ -233,14 +237,16 @@ def _check_marginal(design: Design, result: dict[str, tuple[str, ...]]) -> None:
             "'centered' or 'noncentered'."
         )
     factors = sorted({b.factor for b in chosen})
-    nests = len(chosen) == len(design.blocks) and nested_chain(design) is not None
+    nests = len(chosen) == len(design.blocks) and (
+        nested_chain(design) is not None or crossed_design(design) is not None
+    )
     if len(factors) > 1 and not nests:
         raise ModelSpecError(
             f"parameterization 'marginal' can integrate out one grouping factor's effects; "
             f"{factors} were given. Keep it for one of them, or use 'auto', which picks a "
             "nested factor, else the one with the fewest groups. (Several factors are "
-            "integrated out together only when they all nest and every group term is "
-            "'marginal'.)"
+            "integrated out together when every group term is 'marginal' and they all nest "
+            "or all are crossed varying intercepts.)"
         )
     left = [b.name for b in design.blocks if b.factor in factors and b not in chosen]
     if left:
@@ -379,6 +385,9 @@ def build_model(
         if nested is not None:
             named = dict(zip(marginal, chols, strict=True))
             add_nested_likelihood(design, nested, named, sigma, theta, W)
+        elif (crossed := crossed_design(design, marginal) if marginal else None) is not None:
+            sds = {name: chol[0, 0] for name, chol in zip(marginal, chols, strict=True)}
+            add_crossed_likelihood(design, crossed, sds, sigma, theta, W)
         elif marginal:
             others = len(marginal) < len(design.blocks)
             add_marginal_likelihood(

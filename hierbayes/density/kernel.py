@@ -87,6 +87,7 @@ from hierbayes.density.codes import (
     PER_BLOCK,
 )
 from hierbayes.density.dpar_density import dpar_loglik
+from hierbayes.density.crossed_marginal import CROSSED, crossed_suffstat
 from hierbayes.density.effects import (
     covariance_backward,
     covariances,
@@ -236,6 +237,8 @@ def logp_grad(x, table, grad):
     if meta[M_MARG_Q] > 0 and meta[M_SUFFSTAT] >= 1:
         if meta[M_SUFFSTAT] == NESTED:  # nested factors integrated out together
             loglik, s2bar = nested_suffstat(x, table, meta, L, sigma * sigma, grad, Lbar)
+        elif meta[M_SUFFSTAT] == CROSSED:  # crossed intercepts integrated out together
+            loglik, s2bar = crossed_suffstat(x, table, meta, L, sigma * sigma, grad, Lbar)
         else:
             loglik, s2bar = marginal_suffstat(x, table, meta, L, sigma * sigma, grad, Lbar)
         lp += loglik

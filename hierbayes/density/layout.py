@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from hierbayes.density import codes as K
+from hierbayes.density.crossed_layout import crossed_statistics
 from hierbayes.density.cutpoints import cutpoint_rows
 from hierbayes.density.dpar_layout import DparLayout, pack_dpar
 from hierbayes.density.kernel import logp_grad
@@ -162,6 +163,7 @@ def make_layout(
     Unsupported
         When a prior is not one the kernel evaluates.
     """
+    from hierbayes.build.crossed_marginal import crossed_design
     from hierbayes.build.marginal import factor_design
     from hierbayes.build.nested_marginal import nested_chain
 
@@ -187,6 +189,8 @@ def make_layout(
     # factors that nest, all integrated out together (hierbayes.density.nested_marginal)
     nested = nested_chain(design, marginal_names) if marginal_names else None
     nested_cols = nested.columns() if nested is not None else {}
+    # crossed varying intercepts, all integrated out together (density.crossed_marginal)
+    crossed = crossed_design(design, marginal_names) if marginal_names and not nested else None
     shifts = _hierarchical_centring(design, parameterization, W, has_intercept)
     blocks: list[BlockLayout] = []
     block_arrays: list[list[np.ndarray]] = []
@@ -292,6 +296,11 @@ def make_layout(
     if nested is not None:
         _nested_statistics(design, nested, W, y, offset, has_intercept, meta, suff)
         mcodes = nested.tree()
+    elif crossed is not None:
+        covs = {
+            b.block.name: int(a[0][K.B_COV_AT]) for b, a in zip(blocks, block_arrays, strict=True)
+        }
+        mcodes = crossed_statistics(design, crossed, W, y, offset, has_intercept, meta, suff, covs)
     elif marginal_names:
         factor = factor_design(design, marginal_names)
         meta[K.M_MARG_Q], meta[K.M_MARG_J] = factor.q, factor.n_groups

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from hierbayes.build.crossed_marginal import crossed_design
+from hierbayes.build.nested_marginal import nested_chain
 from hierbayes.design import Design
 
 __all__ = ["describe_parameterization"]
@@ -24,6 +26,10 @@ def describe_parameterization(design: Design, parameterization: dict[str, tuple[
     'a > a:s: integrated out jointly (nested), drawn exactly afterwards'
     >>> describe_parameterization(d, {"a": ("noncentered",), "a:s": ("marginal",)})
     'a:s: integrated out, drawn exactly afterwards; a: non-centred'
+    >>> df["c"] = list("pqqrrp") * 2  # crossed with a
+    >>> d = make_design(parse_formula("y ~ 1 + (1 | a) + (1 | c)"), df)
+    >>> describe_parameterization(d, {"a": ("marginal",), "c": ("marginal",)})
+    'c + a: integrated out jointly (crossed), drawn exactly afterwards'
     """
     marginal: list[str] = []
     parts: list[str] = []
@@ -40,10 +46,19 @@ def describe_parameterization(design: Design, parameterization: dict[str, tuple[
                 f"{c} {_WORDS.get(how, how)}" for c, how in zip(block.columns, choice, strict=True)
             )
             parts.append(f"{block.name}: {coefs}")
-    if len(marginal) > 1:
+    names = _names(parameterization)
+    nested = nested_chain(design, names) is not None
+    if len(marginal) > 1 and not nested and crossed_design(design, names) is not None:
+        chain = " + ".join(b.factor for b in crossed_design(design).blocks)
+        parts.insert(0, f"{chain}: integrated out jointly (crossed), drawn exactly afterwards")
+    elif len(marginal) > 1:
         levels = {b.factor: len(b.levels) for b in design.blocks}
         chain = " > ".join(sorted(marginal, key=lambda f: levels[f]))
         parts.insert(0, f"{chain}: integrated out jointly (nested), drawn exactly afterwards")
     elif marginal:
         parts.insert(0, f"{marginal[0]}: integrated out, drawn exactly afterwards")
     return "; ".join(parts)
+
+
+def _names(parameterization: dict[str, tuple[str, ...]]) -> list[str]:
+    return [name for name, how in parameterization.items() if how and how[0] == "marginal"]

@@ -162,8 +162,8 @@ def test_marginal_covers_every_term_of_a_factor(data):
             "marginal",
             r"'marginal' needs a gaussian family; this model is bernoulli",
         ),
-        (
-            "y ~ x + (1 | g) + (1 | h)",
+        (  # crossed intercepts alone are integrated out jointly; with a slope they are not
+            "y ~ x + (1 + x | g) + (1 | h)",
             "gaussian",
             {"g": "marginal", "h": "marginal"},
             r"one grouping factor's effects; \['g', 'h'\] were given",
