@@ -18,6 +18,8 @@ from scipy.special import gammaln
 from hierbayes.density import codes as K
 from hierbayes.density.cutpoints import cutpoint_rows
 from hierbayes.density.kernel import logp_grad
+from hierbayes.density.laplace_layout import laplace_factor
+from hierbayes.density.support import support_point as _support_point
 from hierbayes.design import Design, GroupBlock
 from hierbayes.design.ordinal import cutpoint_labels
 from hierbayes.design.weights import column_means
@@ -233,30 +235,6 @@ def _lkj_constant(eta: float, q: int) -> float:
     )
 
 
-def _support_point(rows: np.ndarray, *, positive: bool) -> np.ndarray:
-    """A central value of each prior row (on the unconstrained scale): the location of a real
-    prior, the log of a positive prior's scale (or mean)."""
-    out = np.zeros(len(rows))
-    for k, (code, a, b, _) in enumerate(rows):
-        if not positive:
-            out[k] = (
-                b if code == K.STUDENT_T else a if code in (K.NORMAL, K.LAPLACE, K.CAUCHY) else 0.0
-            )
-            continue
-        scale = {
-            K.HALF_NORMAL: a,
-            K.HALF_CAUCHY: a,
-            K.HALF_STUDENT_T: b,
-            K.EXPONENTIAL: 1.0 / a if a > 0 else 1.0,
-            K.GAMMA: a / b if b > 0 else 1.0,
-            K.INVERSE_GAMMA: b / max(a - 1.0, 1.0),
-            K.LOG_NORMAL: np.exp(a),
-            K.WEIBULL: b,
-        }.get(int(code), 1.0)
-        out[k] = np.log(a / b) if code == K.BETA else np.log(scale)  # logit of the mean
-    return out
-
-
 def make_layout(
     design: Design,
     priors: dict[str, Prior],
@@ -301,6 +279,7 @@ def make_layout(
     center: list[np.ndarray] = [_support_point(fixed_priors, positive=False)]
     pos = p
     marginal_names = [b.name for b in design.blocks if parameterization[b.name][0] == "marginal"]
+    laplace_names = [b.name for b in design.blocks if parameterization[b.name][0] == "laplace"]
     # factors that nest, all integrated out together (hierbayes.density.nested_marginal)
     nested = nested_chain(design, marginal_names) if marginal_names else None
     nested_cols = nested.columns() if nested is not None else {}
@@ -311,7 +290,7 @@ def make_layout(
     for block in design.blocks:
         q, J = len(block.columns), len(block.levels)
         choice = parameterization[block.name]
-        marginal = block.name in marginal_names
+        marginal = block.name in marginal_names or block.name in laplace_names
         sd_rows = prior_rows(f"sd|{block.name}", priors[f"sd|{block.name}"], q, positive=True)
         sd = slice(pos, pos + q)
         pos += q
@@ -425,6 +404,8 @@ def make_layout(
             mcodes = np.ascontiguousarray(factor.codes[order], dtype=np.int64)
             if not (factor.q == 1 and np.all(factor.Z == 1.0)):
                 suff["mz"] = np.ascontiguousarray(factor.Z[order].T, dtype=float).ravel()
+    if laplace_names:  # one factor integrated out by Laplace (hierbayes.density.laplace)
+        mcodes, suff["mz"] = laplace_factor(design, laplace_names, order, meta)
     trials = (
         np.asarray(design.trials, dtype=float)[order] if design.trials is not None else np.zeros(0)
     )
@@ -447,6 +428,7 @@ def make_layout(
         suff["mz"],
         np.zeros(0) if offset is None else np.asarray(offset, dtype=float)[order],
         np.zeros(0) if design.weights is None else np.asarray(design.weights, dtype=float)[order],
+        np.zeros(meta[K.M_LAP_Q] * meta[K.M_LAP_J]),  # the Laplace modes: a warm start
     ]
     assert len(arrays) == K.N_GLOBAL
     for extra in block_arrays:

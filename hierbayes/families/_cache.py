@@ -31,6 +31,9 @@ _KERNEL = (
     "nested_q1.py",
     "nested_marginal.py",
     "nested_draws.py",
+    "laplace_rows.py",
+    "laplace.py",
+    "laplace_draws.py",
 )
 # every family module too: each compiles the helpers of _math.py into its own code
 _DEPENDENT = {str(p) for p in _FAMILIES.glob("*.py")} | {str(_DENSITY / name) for name in _KERNEL}
