@@ -16,6 +16,7 @@ from hierbayes.build.settings import default_target_accept
 from hierbayes.compile import compile_nutpie
 from hierbayes.conditional import complete_marginal, marginal_blocks
 from hierbayes.density.layout import Unsupported, make_layout
+from hierbayes.laplace_fit import checked_laplace
 from hierbayes.density.sampler import CompiledDensity, compile_density
 from hierbayes.design import make_design
 from hierbayes.design.level2 import Level2Input
@@ -285,6 +286,9 @@ class Model:
         density = self.compiled_density() if sampler == "nutpie" else None
         if density is not None:
             idata = sample_compiled(density, raise_target=raise_target, **settings)
+            idata = checked_laplace(  # a Laplace fit that fails its check runs with effects sampled
+                self, idata, lambda d: sample_compiled(d, raise_target=raise_target, **settings)
+            )
         else:
             pm_model, compiled = self._pymc_model(sampler)
             idata = sample(pm_model, sampler=sampler, compiled=compiled, **settings)

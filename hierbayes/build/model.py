@@ -20,6 +20,7 @@ from hierbayes.build.groups import (
     group_dim,
 )
 from hierbayes.build.likelihood import add_likelihood
+from hierbayes.build.laplace import check_laplace, expand_laplace, sampled_choices
 from hierbayes.build.marginal import add_marginal_likelihood, factor_design
 from hierbayes.build.nested_marginal import add_nested_likelihood, nested_chain
 from hierbayes.build.priors import prior_rv
@@ -81,6 +82,7 @@ def resolve_parameterization(
     """
     names = [b.name for b in design.blocks]
     check_dpar_parameterization(design, parameterization)
+    parameterization = expand_laplace(design, parameterization)  # build/laplace.py
     if parameterization == "auto" and design.dpar is not None:
         parameterization = dict.fromkeys(names, "auto")  # nothing integrated out: σ varies
     if isinstance(parameterization, str):
@@ -148,6 +150,7 @@ def resolve_parameterization(
             )
         result[block.name] = tuple(resolved)
     _check_marginal(design, result)
+    check_laplace(design, result)
     return result
 
 
@@ -348,7 +351,8 @@ def build_model(
         by the potential ``marginal_loglik``; :func:`hierbayes.conditional.complete_marginal`
         adds them to the draws after sampling.
     """
-    choices = resolve_parameterization(design, parameterization)
+    # PyMC samples the effects that the compiled log-density integrates out by Laplace
+    choices = sampled_choices(resolve_parameterization(design, parameterization))
     marginal = [b.name for b in design.blocks if choices[b.name][0] == "marginal"]
     with pm.Model(coords=_coords(design, obs_index)) as model:
         fixed, theta, W = _fixed_effects(design, priors)
