@@ -16,7 +16,6 @@ from hierbayes.build.settings import default_target_accept
 from hierbayes.compile import compile_nutpie
 from hierbayes.conditional import complete_marginal, marginal_blocks
 from hierbayes.density.layout import Unsupported, make_layout
-from hierbayes.laplace_fit import checked_laplace
 from hierbayes.density.sampler import CompiledDensity, compile_density
 from hierbayes.design import make_design
 from hierbayes.design.level2 import Level2Input
@@ -26,6 +25,7 @@ from hierbayes.fit import Fit
 from hierbayes.forwarding import forwards
 from hierbayes.frames import as_pandas, level2_as_pandas
 from hierbayes.inference import check_settings, sample, sample_compiled
+from hierbayes.laplace_fit import checked_laplace
 from hierbayes.loglik import observed_data, pointwise_log_likelihood
 from hierbayes.priors import Prior, resolve_priors
 from hierbayes.progress import resolve_progressbar

@@ -31,8 +31,7 @@ SETTINGS = {"draws": 300, "tune": 300, "chains": 2, "random_seed": 3, "progressb
 @pytest.fixture(scope="module")
 def fits(data):
     laplace = hb.Model("y ~ x + (1 | g)", data, family="bernoulli", parameterization="laplace")
-    sampled = hb.Model("y ~ x + (1 | g)", data, family="bernoulli",
-                       parameterization="noncentered")
+    sampled = hb.Model("y ~ x + (1 | g)", data, family="bernoulli", parameterization="noncentered")
     return laplace.fit(**SETTINGS), sampled.fit(**SETTINGS)
 
 
@@ -60,8 +59,7 @@ def test_effects_are_drawn_with_labels_and_the_check_is_reported(fits):
 
 def test_a_failed_check_runs_the_model_with_the_effects_sampled(data, monkeypatch):
     monkeypatch.setattr(hierbayes.laplace_fit, "PARETO_K_MAX", -1.0)
-    m = hb.Model("y ~ x + (1 | g)", data.iloc[:200], family="bernoulli",
-                 parameterization="laplace")
+    m = hb.Model("y ~ x + (1 | g)", data.iloc[:200], family="bernoulli", parameterization="laplace")
     fit = m.fit(draws=100, tune=100, chains=1, random_seed=1, progressbar=False)
     post = fit.idata["posterior"]
     assert "run again with those effects sampled" in post.attrs["sampling_notes"]

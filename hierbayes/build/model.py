@@ -19,8 +19,8 @@ from hierbayes.build.groups import (
     choose_parameterization,
     group_dim,
 )
-from hierbayes.build.likelihood import add_likelihood
 from hierbayes.build.laplace import check_laplace, expand_laplace, sampled_choices
+from hierbayes.build.likelihood import add_likelihood
 from hierbayes.build.marginal import add_marginal_likelihood, factor_design
 from hierbayes.build.nested_marginal import add_nested_likelihood, nested_chain
 from hierbayes.build.priors import prior_rv

@@ -55,7 +55,6 @@ from hierbayes.density.codes import (
     M_LAP_J,
     M_LAP_Q,
     M_NBLOCKS,
-    M_NFPAR,
     M_NOBS,
     M_ORDERED,
     N_GLOBAL,
@@ -272,7 +271,7 @@ def laplace_loglik(table, meta, L, theta, eta, tbar, Lbar):
     for r in range(J * q):
         z[r] = buf[r] if math.isfinite(buf[r]) and abs(buf[r]) < 1e6 else 0.0
     eta0 = eta.copy()
-    ok, f, D, B, ll, d1, d2, d3, etaf = group_modes(
+    ok, f, D, B, _, d1, d2, d3, etaf = group_modes(
         code, y, eta0, trials, weights, theta, codes, Z, LF, q, J, z
     )
     if not ok:

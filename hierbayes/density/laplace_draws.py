@@ -18,8 +18,8 @@ import numba
 import numpy as np
 
 from hierbayes.density.codes import (
-    A_META,
     A_MCODES,
+    A_META,
     A_MZ,
     A_PRIOR_FPAR,
     A_TRIALS,
@@ -82,7 +82,7 @@ def _state(x, table, meta):
 def _draws(X, table, proposals, seed, out, logw, ok):
     """Fill ``out`` (S, J q) with resampled effects ``u = L z``, ``logw`` (S) with each draw's
     joint log importance weight and ``ok`` (S) with whether its modes were found."""
-    np.random.seed(seed)
+    np.random.seed(seed)  # noqa: NPY002 - numba's per-thread generator (no Generator in nopython)
     meta = iarr(table, A_META)
     n, q, J, code = meta[M_NOBS], meta[M_LAP_Q], meta[M_LAP_J], meta[M_FAMILY]
     y = farr(table, A_Y)
@@ -107,7 +107,7 @@ def _draws(X, table, proposals, seed, out, logw, ok):
     fp = np.empty(J)
     for s in range(X.shape[0]):
         theta, LF, eta0 = _state(X[s], table, meta)
-        found, f, D, B, _, _, _, _, _ = group_modes(
+        found, f, _, B, _, _, _, _, _ = group_modes(
             code, y, eta0, trials, weights, theta, codes, Z, LF, q, J, z
         )
         ok[s] = found
@@ -127,7 +127,7 @@ def _draws(X, table, proposals, seed, out, logw, ok):
             for g in range(J):
                 acc = 0.0
                 for k in range(q):
-                    e = np.random.standard_normal()
+                    e = np.random.standard_normal()  # noqa: NPY002
                     eps[g * q + k] = e
                     acc += e * e
                 half[g] = 0.5 * acc
@@ -162,7 +162,7 @@ def _draws(X, table, proposals, seed, out, logw, ok):
             cum = 0.0
             for m in range(proposals):
                 cum += math.exp(lw[m, g] - top)
-            pick = np.random.random() * cum
+            pick = np.random.random() * cum  # noqa: NPY002
             chosen = proposals - 1
             cum = 0.0
             for m in range(proposals):
@@ -175,7 +175,6 @@ def _draws(X, table, proposals, seed, out, logw, ok):
                 for k in range(a + 1):
                     acc += LF[a, k] * keep[chosen, g * q + k]
                 out[s, g * q + a] = acc
-
 
 
 def laplace_effects(

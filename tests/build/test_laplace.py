@@ -28,15 +28,17 @@ def df() -> pd.DataFrame:
 
 
 def test_laplace_picks_the_factor_with_fewest_groups(df):
-    m = hb.Model("y ~ x + (1 + x | g) + (1 | h)", df, family="bernoulli",
-                 parameterization="laplace")
+    m = hb.Model(
+        "y ~ x + (1 + x | g) + (1 | h)", df, family="bernoulli", parameterization="laplace"
+    )
     assert m.parameterization["g"] == ("laplace", "laplace")
     assert m.parameterization["h"][0] in ("centered", "noncentered")
 
 
 def test_a_dict_names_the_factor(df):
-    m = hb.Model("c ~ x + (1 | g) + (1 | h)", df, family="poisson",
-                 parameterization={"h": "laplace"})
+    m = hb.Model(
+        "c ~ x + (1 | g) + (1 | h)", df, family="poisson", parameterization={"h": "laplace"}
+    )
     assert m.parameterization["h"] == ("laplace",)
     assert sampled_choices(m.parameterization)["h"] == ("noncentered",)
 
@@ -50,15 +52,21 @@ def test_the_pymc_model_samples_laplace_effects(df):
     ("formula", "kwargs", "match"),
     [
         ("x ~ 1 + (1 | g)", {"family": "student_t", "parameterization": "laplace"}, "concave"),
-        ("y ~ x + (1 | g) + (1 | h)", {"family": "bernoulli",
-                                       "parameterization": {"g": "laplace", "h": "laplace"}},
-         "one grouping factor"),
-        ("y ~ x + (1 | g) + (0 + x | g)", {"family": "bernoulli",
-                                           "parameterization": {"g": "laplace"}},
-         "must cover all its group terms"),
-        ("y ~ x + (1 + x | g)", {"family": "bernoulli",
-                                 "parameterization": {"g": {"Intercept": "laplace"}}},
-         "mixes 'laplace'"),
+        (
+            "y ~ x + (1 | g) + (1 | h)",
+            {"family": "bernoulli", "parameterization": {"g": "laplace", "h": "laplace"}},
+            "one grouping factor",
+        ),
+        (
+            "y ~ x + (1 | g) + (0 + x | g)",
+            {"family": "bernoulli", "parameterization": {"g": "laplace"}},
+            "must cover all its group terms",
+        ),
+        (
+            "y ~ x + (1 + x | g)",
+            {"family": "bernoulli", "parameterization": {"g": {"Intercept": "laplace"}}},
+            "mixes 'laplace'",
+        ),
         ("y ~ 1", {"family": "bernoulli", "parameterization": "laplace"}, "no group terms"),
     ],
 )

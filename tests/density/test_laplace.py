@@ -111,8 +111,10 @@ def fd_gradient(layout: Layout, x: np.ndarray, h: float = 1e-5) -> np.ndarray:
 def test_gaussian_laplace_equals_the_exact_marginal(df, formula):
     model = hb.Model(formula, df)
     names = [b.name for b in model.design.blocks]
-    exact = {n: ("marginal",) * len(v) if n.endswith("g") else v
-             for n, v in model.parameterization.items()}
+    exact = {
+        n: ("marginal",) * len(v) if n.endswith("g") else v
+        for n, v in model.parameterization.items()
+    }
     if len(names) > 1:  # the other factor sampled
         exact = {n: v if n.endswith("g") else ("noncentered",) for n, v in exact.items()}
     lap = {n: ("laplace",) * len(v) if v[0] == "marginal" else v for n, v in exact.items()}
