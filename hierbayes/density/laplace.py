@@ -25,7 +25,8 @@ four-point central difference of the family's ``derivs`` (truncation error O(h�
 thousandth of the parameter).
 
 Each group's mode is found by Newton's method with step halving, all groups at once (one pass
-over the rows per iteration), from the modes of the previous call (kept in the table's
+over the rows per iteration; near the mode, where the Newton decrement is below :data:`CLOSE`, full
+steps without the log-likelihood), from the modes of the previous call (kept in the table's
 ``A_LMODES``: a warm start only; every call iterates until each group's Newton step is below
 :data:`NEWTON_TOL` and then takes that step, so the value does not depend on where it started
 beyond rounding). Chains that run in
@@ -68,9 +69,11 @@ from hierbayes.families.dispatch import loglik_grad
 
 __all__ = ["NEWTON_TOL", "factor_cholesky", "group_modes", "laplace_loglik", "rows_at"]
 
-NEWTON_TOL = 1e-9
+NEWTON_TOL = 1e-7
 """A group's mode is found when its Newton step (in ``z``, standard units, relative to
 ``1 + |z|``) is below this; that step is then taken, which leaves an error of its square."""
+CLOSE = 0.05
+"""Newton decrement ``g'H⁻¹g`` below which full steps are taken without checking ``f``."""
 MAX_NEWTON = 200
 MAX_HALVINGS = 60
 _STENCIL = ((-2.0, 1.0 / 12.0), (-1.0, -8.0 / 12.0), (1.0, 8.0 / 12.0), (2.0, -1.0 / 12.0))
@@ -129,7 +132,8 @@ def rows_at(eta0, codes, Z, LF, z, q, eta):
 @numba.njit(**JIT)
 def _group_sums(codes, Z, q, J, ll, d1, d2, z, f, D, B):
     """Per group: ``f_g = Σ ℓ - ½ z'z``, ``D_g = Σ ℓ' Z_i``, ``B_g = Σ ℓ'' Z_i Z_i'``."""
-    n = ll.shape[0]
+    n = d1.shape[0]
+    with_ll = ll.shape[0] > 0
     for g in range(J):
         s = 0.0
         for k in range(q):
@@ -141,13 +145,15 @@ def _group_sums(codes, Z, q, J, ll, d1, d2, z, f, D, B):
     if Z.shape[0] == 0:
         for i in range(n):
             g = codes[i]
-            f[g] += ll[i]
+            if with_ll:
+                f[g] += ll[i]
             D[g] += d1[i]
             B[g] += d2[i]
     else:
         for i in range(n):
             g = codes[i]
-            f[g] += ll[i]
+            if with_ll:
+                f[g] += ll[i]
             for k in range(q):
                 zk = Z[k * n + i]
                 D[g * q + k] += d1[i] * zk
@@ -196,20 +202,25 @@ def group_modes(code, y, eta0, trials, weights, theta, codes, Z, LF, q, J, z):
     step = np.zeros(J * q)
     halvings = np.zeros(J, dtype=np.int64)
     done = np.zeros(J, dtype=np.bool_)
+    close = np.zeros(J, dtype=np.bool_)  # Newton decrement small: full steps, no f needed
+    none = np.empty(0)
     H = np.empty((q, q))
     Ch = np.empty((q, q))
     grad = np.empty(q)
     d = np.empty(q)
     for _ in range(MAX_NEWTON):
         rows_at(eta0, codes, Z, LF, z, q, eta)
-        if not row_pass(code, y, eta, trials, weights, theta, ll, d1, d2, d3):
+        need = False  # the log-likelihood, for a step that may overshoot
+        for g in range(J):
+            need = need or not (done[g] or close[g])
+        if not row_pass(code, y, eta, trials, weights, theta, ll if need else none, d1, d2, d3):
             return False, f, D, B, ll, d1, d2, d3, eta
-        _group_sums(codes, Z, q, J, ll, d1, d2, z, f, D, B)
+        _group_sums(codes, Z, q, J, ll if need else none, d1, d2, z, f, D, B)
         left = 0
         for g in range(J):
             if done[g]:
                 continue
-            fg = f[g]
+            fg = f[g] if need else np.inf
             worse = not (fg >= fprev[g] - 1e-12 * (1.0 + abs(fprev[g])))
             if worse and halvings[g] < MAX_HALVINGS and math.isfinite(fprev[g]):
                 halvings[g] += 1
@@ -218,9 +229,9 @@ def group_modes(code, y, eta0, trials, weights, theta, codes, Z, LF, q, J, z):
                     z[g * q + k] = zprev[g * q + k] + step[g * q + k]
                 left += 1
                 continue
-            if not math.isfinite(fg):
+            if need and not math.isfinite(fg):
                 return False, f, D, B, ll, d1, d2, d3, eta
-            fprev[g] = fg
+            fprev[g] = fg if need else -np.inf
             halvings[g] = 0
             for k in range(q):
                 zprev[g * q + k] = z[g * q + k]
@@ -233,8 +244,11 @@ def group_modes(code, y, eta0, trials, weights, theta, codes, Z, LF, q, J, z):
                 return False, f, D, B, ll, d1, d2, d3, eta
             chol_solve(Ch, grad, q, d)
             big = 0.0
+            decrement = 0.0
             for k in range(q):
                 big = max(big, abs(d[k]) / (1.0 + abs(z[g * q + k])))
+                decrement += grad[k] * d[k]
+            close[g] = decrement < CLOSE
             for k in range(q):
                 step[g * q + k] = d[k]
                 z[g * q + k] += d[k]

@@ -101,10 +101,10 @@ def _draws(X, table, proposals, seed, out, logw, ok):
     keep = np.empty((proposals, J * q))
     eta = np.empty(n)
     ll = np.empty(n)
-    d1 = np.empty(n)
     d2 = np.empty(n)
     d3 = np.empty(n)
     fp = np.empty(J)
+    none = np.empty(0)
     for s in range(X.shape[0]):
         theta, LF, eta0 = _state(X[s], table, meta)
         found, f, _, B, _, _, _, _, _ = group_modes(
@@ -138,7 +138,7 @@ def _draws(X, table, proposals, seed, out, logw, ok):
                         v -= Ch[g, j, k] * (zp[g * q + j] - z[g * q + j])
                     zp[g * q + k] = z[g * q + k] + v / Ch[g, k, k]
             rows_at(eta0, codes, Z, LF, zp, q, eta)
-            row_pass(code, y, eta, trials, weights, theta, ll, d1, d2, d3)
+            row_pass(code, y, eta, trials, weights, theta, ll, none, d2, d3)
             for g in range(J):
                 acc = 0.0
                 for k in range(q):

@@ -50,21 +50,25 @@ def _loop(prepare, row, derivs, y, eta, trials, weights, theta, ll, d1, d2, d3):
     aux = prepare(theta)
     has_n = trials.shape[0] > 0
     has_w = weights.shape[0] > 0
+    with_ll = ll.shape[0] > 0
+    with_d = d1.shape[0] > 0
     for i in range(y.shape[0]):
         n = trials[i] if has_n else 1.0
         w = weights[i] if has_w else 1.0
-        ll[i] = w * row(y[i], eta[i], n, aux)[0]
-        a, b, c = derivs(y[i], eta[i], n, aux)
-        d1[i] = w * a
-        d2[i] = w * b
-        d3[i] = w * c
+        if with_ll:
+            ll[i] = w * row(y[i], eta[i], n, aux)[0]
+        if with_d:
+            a, b, c = derivs(y[i], eta[i], n, aux)
+            d1[i] = w * a
+            d2[i] = w * b
+            d3[i] = w * c
 
 
 @numba.njit(**JIT)
 def row_pass(code, y, eta, trials, weights, theta, ll, d1, d2, d3):
     """Each row's weighted log-likelihood (without constants) and its first three derivatives
-    in ``η`` into ``ll``, ``d1``, ``d2``, ``d3``; False for a family not in
-    :data:`LAPLACE_CODES`."""
+    in ``η`` into ``ll``, ``d1``, ``d2``, ``d3`` (an empty ``ll``: no log-likelihood; an empty
+    ``d1``: no derivatives); False for a family not in :data:`LAPLACE_CODES`."""
     args = (y, eta, trials, weights, theta, ll, d1, d2, d3)
     if code == gaussian.CODE:
         _loop(gaussian.prepare, gaussian.row, gaussian.derivs, *args)
