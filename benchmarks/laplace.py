@@ -41,6 +41,9 @@ MODELS = {
     ),
 }
 
+# the factor with many groups, integrated out instead of the one with the fewest
+EXTRA: dict[str, tuple[object, ...]] = {"verbagg": ({"id": "laplace"},)}
+
 
 def run(name: str, parameterization: object, draws: int, chains: int) -> dict[str, object]:
     formula, family, load = MODELS[name]
@@ -72,7 +75,7 @@ def main() -> None:
     args = parser.parse_args()
     rows = []
     for name in args.models.split(","):
-        for par in ("auto", "laplace"):
+        for par in ("auto", "laplace", *EXTRA.get(name, ())):
             rows.append(run(name, par, args.draws, args.chains))
             print(pd.DataFrame(rows[-1:]).to_string(index=False, header=len(rows) == 1), flush=True)
     print(pd.DataFrame(rows).to_string(index=False))

@@ -68,6 +68,8 @@ def resolve_parameterization(
         coefficients, and all coefficients of other families, are centred or non-centred as
         chosen from the data by :func:`~hierbayes.build.groups.choose_parameterization`.
         ``"marginal"`` is the same for gaussian models and an error for others.
+        ``"laplace"`` integrates one factor's effects out by a Laplace approximation, for any
+        family concave in ``η`` (:mod:`hierbayes.build.laplace`).
         ``"noncentered"``, ``"centered"``, or a dict by group term name whose values are one of
         those, a dict by coefficient name or a tuple with one entry per coefficient, e.g.
         ``{"school": {"Intercept": "centered", "cses": "noncentered"}}``. Inside a dict,
