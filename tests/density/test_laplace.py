@@ -30,6 +30,9 @@ def df() -> pd.DataFrame:
     data["yg"] = eta + rng.normal(0, 0.7, n)
     data["o"] = np.digitize(eta + rng.logistic(size=n), [-1.0, 0.0, 1.0]) + 1
     data["wt"] = rng.integers(1, 4, n).astype(float)
+    data["k"] = rng.binomial(6, 1 / (1 + np.exp(-eta)))
+    data["six"] = 6
+    data["pos"] = rng.gamma(3.0, np.exp(0.3 * eta) / 3.0)
     return data
 
 
@@ -137,6 +140,8 @@ def test_gaussian_laplace_equals_the_exact_marginal(df, formula):
         ("yc ~ x + (1 + x || g) + (1 | h)", "poisson"),
         ("yc ~ x + (1 | g)", "negativebinomial"),
         ("o ~ x + (1 | g)", "cumulative"),
+        ("k | trials(six) ~ x + (1 | g)", "binomial"),
+        ("pos ~ x + (1 + x | g)", "gamma"),
     ],
 )
 def test_laplace_equals_brute_force_and_its_gradient_is_the_derivative(df, formula, family):
