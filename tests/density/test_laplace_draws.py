@@ -65,3 +65,24 @@ def test_bernoulli_draws_follow_the_exact_conditional(df):
         draws = u[:, j, 0]
         assert abs(draws.mean() - mean) < 4.5 * sdev / np.sqrt(S)
         assert abs(draws.std() / sdev - 1) < 4.5 / np.sqrt(2 * S)
+
+
+def test_the_check_flags_a_poor_approximation():
+    """Two binary rows a group and a large SD: each group's posterior is far from gaussian, and
+    summed over 150 groups the log weights have a heavy tail; 60 rows a group: a light one."""
+    rng = np.random.default_rng(2)
+    ks = []
+    for rows, sd in ((2, 3.0), (60, 1.0)):
+        J = 150
+        g = np.repeat(np.arange(J), rows)
+        eta = rng.normal(0, sd, J)[g]
+        data = pd.DataFrame(
+            {"g": [f"g{j}" for j in g], "y": (rng.random(g.size) < 1 / (1 + np.exp(-eta)))}
+        ).astype({"y": int})
+        m = hb.Model("y ~ 1 + (1 | g)", data, family="bernoulli", parameterization="laplace")
+        layout = make_layout(m.design, m.prior_values, m.parameterization)
+        x = layout.center.copy()
+        x[layout.blocks[0].sd] = np.log(sd)
+        _, logw = laplace_effects(layout.table, np.tile(x, (400, 1)), 1, J, seed=5)
+        ks.append(pareto_k(logw))
+    assert ks[0] > 0.7 > 0.5 > ks[1]
