@@ -25,7 +25,8 @@ from hierbayes.families import Family
 from hierbayes.fit import Fit
 from hierbayes.forwarding import forwards
 from hierbayes.frames import as_pandas, level2_as_pandas
-from hierbayes.inference import check_settings, sample
+from hierbayes.inference import check_settings, sample, sample_compiled
+from hierbayes.laplace_fit import checked_laplace
 from hierbayes.loglik import observed_data, pointwise_log_likelihood
 from hierbayes.priors import Prior, resolve_priors
 from hierbayes.progress import resolve_progressbar
@@ -306,6 +307,9 @@ class Model:
         fitted = self  # the model as sampled: a copy when the parameterisation was switched
         if density is not None:
             idata, fitted = sample_on_course(self, density, raise_target, settings)
+            idata, fitted = checked_laplace(  # a failed Laplace check: run with effects sampled
+                fitted, idata, lambda d: sample_compiled(d, raise_target=raise_target, **settings)
+            )
         else:
             pm_model, compiled = self._pymc_model(sampler)
             idata = sample(pm_model, sampler=sampler, compiled=compiled, **settings)

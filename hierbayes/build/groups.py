@@ -36,7 +36,7 @@ __all__ = [
     "group_dim",
 ]
 
-PARAMETERIZATIONS: tuple[str, ...] = ("noncentered", "centered", "marginal")
+PARAMETERIZATIONS: tuple[str, ...] = ("noncentered", "centered", "marginal", "laplace")
 # dimension and variable names of the model that a grouping factor must not take
 _RESERVED = {"obs", "term", "chain", "draw", "slope_term", "b", "beta", "sigma", "Intercept_c"}
 

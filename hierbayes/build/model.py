@@ -20,6 +20,7 @@ from hierbayes.build.groups import (
     choose_parameterization,
     group_dim,
 )
+from hierbayes.build.laplace import check_laplace, expand_laplace, sampled_choices
 from hierbayes.build.likelihood import add_likelihood
 from hierbayes.build.marginal import add_marginal_likelihood, factor_design
 from hierbayes.build.nested_marginal import add_nested_likelihood, nested_chain
@@ -70,6 +71,8 @@ def resolve_parameterization(
         coefficients, and all coefficients of other families, are centred or non-centred as
         chosen from the data by :func:`~hierbayes.build.groups.choose_parameterization`.
         ``"marginal"`` is the same for gaussian models and an error for others.
+        ``"laplace"`` integrates one factor's effects out by a Laplace approximation, for any
+        family concave in ``η`` (:mod:`hierbayes.build.laplace`).
         ``"noncentered"``, ``"centered"``, or a dict by group term name whose values are one of
         those, a dict by coefficient name or a tuple with one entry per coefficient, e.g.
         ``{"school": {"Intercept": "centered", "cses": "noncentered"}}``. Inside a dict,
@@ -84,6 +87,7 @@ def resolve_parameterization(
     """
     names = [b.name for b in design.blocks]
     check_dpar_parameterization(design, parameterization)
+    parameterization = expand_laplace(design, parameterization)  # build/laplace.py
     if parameterization == "auto" and design.dpar is not None:
         parameterization = dict.fromkeys(names, "auto")  # nothing integrated out: σ varies
     if isinstance(parameterization, str):
@@ -152,6 +156,7 @@ def resolve_parameterization(
             )
         result[block.name] = tuple(resolved)
     _check_marginal(design, result)
+    check_laplace(design, result)
     return result
 
 
@@ -354,7 +359,8 @@ def build_model(
         by the potential ``marginal_loglik``; :func:`hierbayes.conditional.complete_marginal`
         adds them to the draws after sampling.
     """
-    choices = resolve_parameterization(design, parameterization)
+    # PyMC samples the effects that the compiled log-density integrates out by Laplace
+    choices = sampled_choices(resolve_parameterization(design, parameterization))
     marginal = [b.name for b in design.blocks if choices[b.name][0] == "marginal"]
     with pm.Model(coords=_coords(design, obs_index)) as model:
         fixed, theta, W = _fixed_effects(design, priors)

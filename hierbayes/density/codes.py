@@ -33,7 +33,9 @@ M_NFPAR = 12  # number of the family's own parameters
 M_ORDERED = 13  # 1: the own parameters are one ordered vector (cut-points), see density.ordered
 M_NDBLOCKS = 14  # group terms of an own parameter's linear predictor (after the mean's blocks)
 M_DPAR = 15  # 1 + index of the own parameter with a linear predictor (0: none), dpar_density
-M_SIZE = 16
+M_LAP_Q = 16  # coefficients of the factor integrated out by Laplace (0: none; density.laplace)
+M_LAP_J = 17  # its number of groups (its codes and columns: A_MCODES, A_MZ)
+M_SIZE = 18
 
 # per-block integer header
 B_Q = 0
@@ -68,7 +70,8 @@ A_MCODES = 13  # group codes of the integrated-out factor (n)
 A_MZ = 14  # its design columns, column by column (q x n; empty for a varying intercept)
 A_OFFSET = 15  # offsets, summed (n; empty: none)
 A_WEIGHTS = 16  # likelihood weights (n; empty: none)
-N_GLOBAL = 17
+A_LMODES = 17  # the Laplace factor's last modes (J x q; written by the kernel: a warm start)
+N_GLOBAL = 18
 # per block b: N_GLOBAL + b * PER_BLOCK + ...
 P_META = 0  # int64 block header
 P_CHOICE = 1  # int64 per coefficient: 1 centred, 0 non-centred

@@ -70,6 +70,7 @@ from hierbayes.density.codes import (
     M_EFF_SIZE,
     M_FAMILY,
     M_FPAR,
+    M_LAP_Q,
     M_MARG_Q,
     M_NBLOCKS,
     M_NDIM,
@@ -94,6 +95,7 @@ from hierbayes.density.effects import (
     effects_backward,
     effects_forward,
 )
+from hierbayes.density.laplace import laplace_loglik
 from hierbayes.density.marginal import marginal_rows, marginal_suffstat
 from hierbayes.density.nested_marginal import NESTED, nested_suffstat
 from hierbayes.density.ordered import ordered_backward, ordered_forward
@@ -253,7 +255,11 @@ def logp_grad(x, table, grad):
             loglik = dpar_loglik(x, table, meta, U, eta, theta, jac, grad, Ubar)
         else:
             tbar = np.zeros(nf)
-            loglik = _family_loglik(table, meta, eta, theta, tbar)
+            if meta[M_LAP_Q] > 0:  # one factor integrated out by Laplace (density.laplace)
+                loglik = farr(table, A_CONST)[0]
+                loglik += laplace_loglik(table, meta, L, theta, eta, tbar, Lbar)
+            else:
+                loglik = _family_loglik(table, meta, eta, theta, tbar)
             if ordered:
                 ordered_backward(x, spos, tbar, grad)
             for k in range(0 if ordered else nf):

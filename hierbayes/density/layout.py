@@ -22,6 +22,7 @@ from hierbayes.density.kernel import logp_grad
 from hierbayes.density.prior_rows import Unsupported, prior_rows
 from hierbayes.density.prior_rows import lkj_constant as _lkj_constant
 from hierbayes.density.prior_rows import support_point as _support_point
+from hierbayes.density.laplace_layout import laplace_factor
 from hierbayes.design import Design, GroupBlock
 from hierbayes.design.ordinal import cutpoint_labels
 from hierbayes.design.weights import column_means
@@ -186,6 +187,7 @@ def make_layout(
     center: list[np.ndarray] = [_support_point(fixed_priors, positive=False)]
     pos = p
     marginal_names = [b.name for b in design.blocks if parameterization[b.name][0] == "marginal"]
+    laplace_names = [b.name for b in design.blocks if parameterization[b.name][0] == "laplace"]
     # factors that nest, all integrated out together (hierbayes.density.nested_marginal)
     nested = nested_chain(design, marginal_names) if marginal_names else None
     nested_cols = nested.columns() if nested is not None else {}
@@ -198,7 +200,7 @@ def make_layout(
     for block in design.blocks:
         q, J = len(block.columns), len(block.levels)
         choice = parameterization[block.name]
-        marginal = block.name in marginal_names
+        marginal = block.name in marginal_names or block.name in laplace_names
         sd_rows = prior_rows(f"sd|{block.name}", priors[f"sd|{block.name}"], q, positive=True)
         sd = slice(pos, pos + q)
         pos += q
@@ -325,6 +327,8 @@ def make_layout(
             mcodes = np.ascontiguousarray(factor.codes[order], dtype=np.int64)
             if not (factor.q == 1 and np.all(factor.Z == 1.0)):
                 suff["mz"] = np.ascontiguousarray(factor.Z[order].T, dtype=float).ravel()
+    if laplace_names:  # one factor integrated out by Laplace (hierbayes.density.laplace)
+        mcodes, suff["mz"] = laplace_factor(design, laplace_names, order, meta)
     trials = (
         np.asarray(design.trials, dtype=float)[order] if design.trials is not None else np.zeros(0)
     )
@@ -347,6 +351,7 @@ def make_layout(
         suff["mz"],
         np.zeros(0) if offset is None else np.asarray(offset, dtype=float)[order],
         np.zeros(0) if design.weights is None else np.asarray(design.weights, dtype=float)[order],
+        np.zeros(meta[K.M_LAP_Q] * meta[K.M_LAP_J]),  # the Laplace modes: a warm start
     ]
     assert len(arrays) == K.N_GLOBAL
     for extra in block_arrays + (dpar.block_arrays if dpar is not None else []):

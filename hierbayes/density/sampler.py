@@ -18,8 +18,10 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from hierbayes.density.codes import M_LAP_Q
 from hierbayes.density.draws import posterior_dataset
 from hierbayes.density.kernel import callbacks
+from hierbayes.density.laplace_check import complete_laplace
 from hierbayes.density.layout import Layout
 from hierbayes.density.rescue import SAMPLING_NOTES, fixed_start, rescue
 from hierbayes.density.start import starting_points
@@ -135,6 +137,8 @@ def sample_density(
     posterior = posterior_dataset(compiled.layout, raw)
     if notes:
         posterior.attrs[SAMPLING_NOTES] = "\n".join(notes)
+    if compiled.layout.arrays[0][M_LAP_Q] > 0:  # effects integrated out by Laplace: draw them
+        posterior = complete_laplace(compiled.layout, raw, posterior, seed)
     return posterior, stats, elapsed
 
 

@@ -33,6 +33,9 @@ _KERNEL = (
     "nested_draws.py",
     "dpar_density.py",
     "crossed_marginal.py",
+    "laplace_rows.py",
+    "laplace.py",
+    "laplace_draws.py",
 )
 # every family module too: each compiles the helpers of _math.py into its own code
 _DEPENDENT = {str(p) for p in _FAMILIES.glob("*.py")} | {str(_DENSITY / name) for name in _KERNEL}

@@ -8,7 +8,11 @@ from hierbayes.design import Design
 
 __all__ = ["describe_parameterization"]
 
-_WORDS = {"centered": "centred", "noncentered": "non-centred"}
+_WORDS = {
+    "centered": "centred",
+    "noncentered": "non-centred",
+    "laplace": "integrated out by Laplace, drawn by importance resampling afterwards",
+}
 
 
 def describe_parameterization(design: Design, parameterization: dict[str, tuple[str, ...]]) -> str:

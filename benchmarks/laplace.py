@@ -1,0 +1,85 @@
+"""The Laplace parameterisation against the default on real models: CPU seconds of the fit
+(sampling and the effects' draws), the smallest bulk ESS of the population-level parameters
+(``b`` and the group SDs), ESS per CPU second, and the Pareto k of the Laplace check.
+
+    uv run python benchmarks/laplace.py [--draws 500] [--chains 2] [--models verbagg,...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import arviz_stats as azs
+import numpy as np
+import pandas as pd
+
+import hierbayes as hb
+
+DATA = Path(__file__).parents[1] / "tests" / "data"
+MODELS = {
+    "verbagg": (
+        "r2 ~ Anger + Gender + btype + situ + (1 | id) + (1 | item)",
+        "bernoulli",
+        lambda: hb.datasets.load("verbagg"),
+    ),
+    "contraception": (
+        "use ~ urban + age + livch + (1 | district)",
+        "bernoulli",
+        lambda: pd.read_csv(DATA / "contraception.csv"),
+    ),
+    "grouseticks": (
+        "TICKS ~ YEAR + HEIGHT + (1 | BROOD) + (1 | INDEX) + (1 | LOCATION)",
+        "poisson",
+        lambda: hb.datasets.load("grouseticks"),
+    ),
+    "salamanders": (
+        "count ~ mined + spp + (1 | site)",
+        "negativebinomial",
+        lambda: pd.read_csv(DATA / "salamanders.csv"),
+    ),
+}
+
+# the factor with many groups, integrated out instead of the one with the fewest
+EXTRA: dict[str, tuple[object, ...]] = {"verbagg": ({"id": "laplace"},)}
+
+
+def run(name: str, parameterization: object, draws: int, chains: int) -> dict[str, object]:
+    formula, family, load = MODELS[name]
+    model = hb.Model(formula, load(), family=family, parameterization=parameterization)
+    cpu = time.process_time()
+    fit = model.fit(draws=draws, tune=draws, chains=chains, random_seed=1, progressbar=False)
+    cpu = time.process_time() - cpu
+    post = fit.idata["posterior"].to_dataset()
+    names = ["b"] + [v for v in post.data_vars if str(v).startswith("sd|")]
+    ess = azs.ess(post[names], method="bulk")
+    low = min(float(ess[v].min()) for v in names)
+    return {
+        "model": name,
+        "parameterization": " ".join(f"{k}:{v[0][:4]}" for k, v in model.parameterization.items()),
+        "cpu_s": round(cpu, 1),
+        "min_bulk_ess": round(low),
+        "ess_per_cpu_s": round(low / cpu, 1),
+        "pareto_k": post.attrs.get("laplace_pareto_k", np.nan),
+        "divergent": int(fit.idata["sample_stats"]["diverging"].sum()),
+        "sds": " ".join(f"{v[3:]}={float(post[v].mean()):.3f}" for v in names[1:]),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--draws", type=int, default=500)
+    parser.add_argument("--chains", type=int, default=2)
+    parser.add_argument("--models", default=",".join(MODELS))
+    args = parser.parse_args()
+    rows = []
+    for name in args.models.split(","):
+        for par in ("auto", "laplace", *EXTRA.get(name, ())):
+            rows.append(run(name, par, args.draws, args.chains))
+            print(pd.DataFrame(rows[-1:]).to_string(index=False, header=len(rows) == 1), flush=True)
+    print(pd.DataFrame(rows).to_string(index=False))
+
+
+if __name__ == "__main__":
+    main()

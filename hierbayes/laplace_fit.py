@@ -1,0 +1,60 @@
+"""Keep a Laplace fit only when its check passes; otherwise run the model again with the effects
+sampled, and say so.
+
+:mod:`hierbayes.density.laplace_check` puts the Pareto ``k`` of the approximation's
+importance-sampling check into the posterior's attributes. Above
+:data:`~hierbayes.density.laplace_check.PARETO_K_MAX` the approximate posterior may be far from
+the exact one, so :func:`checked_laplace` samples the model again with the factor's effects
+sampled (their parameterisation chosen as by ``"auto"``); ``fit.summary()`` shows why.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from typing import Any
+
+import xarray as xr
+
+from hierbayes.build import resolve_parameterization
+from hierbayes.build.laplace import laplace_blocks
+from hierbayes.density.laplace_check import LAPLACE_K, PARETO_K_MAX
+from hierbayes.density.layout import make_layout
+from hierbayes.density.rescue import SAMPLING_NOTES
+from hierbayes.density.sampler import CompiledDensity, compile_density
+
+__all__ = ["checked_laplace"]
+
+
+def checked_laplace(
+    model: Any, idata: xr.DataTree, run: Callable[[CompiledDensity], xr.DataTree]
+) -> tuple[xr.DataTree, Any]:
+    """``(idata, model)`` when ``idata`` holds no Laplace check or the check passed; else ``run``
+    on the model with the Laplace factor's effects sampled, with a note in
+    ``attrs["sampling_notes"]``, and a shallow copy of ``model`` whose ``parameterization`` is
+    the one sampled (so the summary's "Effects" line and saved fits describe the draws)."""
+    posterior = idata["posterior"]
+    k = posterior.attrs.get(LAPLACE_K)
+    if k is None or k <= PARETO_K_MAX:
+        return idata, model
+    names = laplace_blocks(model.parameterization)
+    sampled = {
+        name: "auto" if name in names else how for name, how in model.parameterization.items()
+    }
+    choices = resolve_parameterization(model.design, sampled)
+    again = run(compile_density(make_layout(model.design, model.prior_values, choices)))
+    post = again["posterior"].to_dataset()
+    notes = [n for n in [post.attrs.get(SAMPLING_NOTES, "")] if n]
+    how = ", ".join(f"{name}: {'/'.join(choices[name])}" for name in names)
+    notes.append(
+        f"The Laplace approximation failed its check (Pareto k = {k:.2f} > {PARETO_K_MAX}); "
+        f"the model was run again with those effects sampled ({how})."
+    )
+    post.attrs[SAMPLING_NOTES] = "\n".join(notes)
+    post.attrs[LAPLACE_K] = k
+    out = again.copy()
+    out["posterior"] = xr.DataTree(post)
+    fitted = copy.copy(model)
+    fitted.parameterization = choices
+    fitted._density = None
+    return out, fitted

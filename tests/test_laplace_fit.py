@@ -1,0 +1,66 @@
+"""A fit with one factor integrated out by Laplace: the same posterior as sampling the effects,
+the effects drawn afterwards with their labels, the check reported, and a failed check runs the
+model again with the effects sampled."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import hierbayes as hb
+import hierbayes.laplace_fit
+from hierbayes.density.laplace_check import LAPLACE_DRAWS, LAPLACE_K
+
+
+@pytest.fixture(scope="module")
+def data() -> pd.DataFrame:
+    rng = np.random.default_rng(5)
+    n, J = 600, 10  # 60 rows a group: the approximation is close
+    g = rng.integers(0, J, n)
+    x = rng.normal(size=n)
+    eta = -0.4 + 0.8 * x + rng.normal(0, 0.9, J)[g]
+    return pd.DataFrame(
+        {"g": [f"g{j}" for j in g], "x": x, "y": (rng.random(n) < 1 / (1 + np.exp(-eta)))}
+    ).astype({"y": int})
+
+
+SETTINGS = {"draws": 300, "tune": 300, "chains": 2, "random_seed": 3, "progressbar": False}
+
+
+@pytest.fixture(scope="module")
+def fits(data):
+    laplace = hb.Model("y ~ x + (1 | g)", data, family="bernoulli", parameterization="laplace")
+    sampled = hb.Model("y ~ x + (1 | g)", data, family="bernoulli", parameterization="noncentered")
+    return laplace.fit(**SETTINGS), sampled.fit(**SETTINGS)
+
+
+def test_laplace_posterior_agrees_with_sampled_effects(fits):
+    lap, ref = (f.idata["posterior"].to_dataset() for f in fits)
+    for name in ("b", "sd|g", "u|g"):
+        a, b = lap[name], ref[name]
+        # within 5 Monte Carlo errors of the difference (ESS of a few hundred each)
+        se = np.sqrt(a.var(("chain", "draw")) / 150 + b.var(("chain", "draw")) / 150)
+        diff = np.abs(a.mean(("chain", "draw")) - b.mean(("chain", "draw")))
+        assert bool((diff < 5 * se).all()), name
+
+
+def test_effects_are_drawn_with_labels_and_the_check_is_reported(fits):
+    fit = fits[0]
+    post = fit.idata["posterior"]
+    u = post["u|g"]
+    assert u.attrs["draws"] == LAPLACE_DRAWS
+    assert list(u.coords[u.dims[2]].values) == [f"g{j}" for j in range(10)]
+    assert 0.0 <= post.attrs[LAPLACE_K] <= 0.7
+    assert "Laplace approximation" in post.attrs["sampling_notes"]
+    assert "Pareto k" in str(fit.summary())
+    assert list(fit.ranef()["group"]) == [f"g{j}" for j in range(10)]
+
+
+def test_a_failed_check_runs_the_model_with_the_effects_sampled(data, monkeypatch):
+    monkeypatch.setattr(hierbayes.laplace_fit, "PARETO_K_MAX", -1.0)
+    m = hb.Model("y ~ x + (1 | g)", data.iloc[:200], family="bernoulli", parameterization="laplace")
+    fit = m.fit(draws=100, tune=100, chains=1, random_seed=1, progressbar=False)
+    post = fit.idata["posterior"]
+    assert "run again with those effects sampled" in post.attrs["sampling_notes"]
+    assert "u|g" in post and post["u|g"].attrs.get("draws") != LAPLACE_DRAWS
