@@ -87,8 +87,8 @@ from hierbayes.density.codes import (
     P_Z,
     PER_BLOCK,
 )
-from hierbayes.density.dpar_density import dpar_loglik
 from hierbayes.density.crossed_marginal import CROSSED, crossed_suffstat
+from hierbayes.density.dpar_density import dpar_loglik
 from hierbayes.density.effects import (
     covariance_backward,
     covariances,

@@ -19,10 +19,10 @@ from hierbayes.density.crossed_layout import crossed_statistics
 from hierbayes.density.cutpoints import cutpoint_rows
 from hierbayes.density.dpar_layout import DparLayout, pack_dpar
 from hierbayes.density.kernel import logp_grad
+from hierbayes.density.laplace_layout import laplace_factor
 from hierbayes.density.prior_rows import Unsupported, prior_rows
 from hierbayes.density.prior_rows import lkj_constant as _lkj_constant
 from hierbayes.density.prior_rows import support_point as _support_point
-from hierbayes.density.laplace_layout import laplace_factor
 from hierbayes.design import Design, GroupBlock
 from hierbayes.design.ordinal import cutpoint_labels
 from hierbayes.design.weights import column_means
