@@ -1,12 +1,16 @@
 """The bernoulli family: ``y ~ Bernoulli(p)``, ``logit(p) = η``; ``y`` is 0 or 1.
 
 Compiled parts as in :mod:`hierbayes.families.gaussian`; the family has no own parameter.
+:func:`grad_loop` is the unweighted row loop of the log-density's gradient: it takes one
+``log`` per block of rows instead of one per row.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from typing import Any
+
+import math
 
 import numba
 import numpy as np
@@ -15,10 +19,12 @@ from scipy.special import expit, log_expit
 from hierbayes.families._math import JIT, log1pexp_expit
 from hierbayes.families.base import Family, PriorSpec
 
-__all__ = ["CODE", "FAMILY", "derivs", "prepare", "row"]
+__all__ = ["CODE", "FAMILY", "derivs", "grad_loop", "prepare", "row"]
 
 CODE = 1
 LATENT_LOGIT = float(np.pi**2 / 3)
+# rows whose ``1 + e^{-|η|}`` (each in (1, 2]) are multiplied before one log: at most 2^512
+_BLOCK = 512
 
 
 @numba.njit(**JIT)
@@ -32,6 +38,52 @@ def row(y, eta, n, aux):
     """``(ℓ, dℓ/dη, 0, 0)`` with ``ℓ = y η - log(1 + e^η)``."""
     lse, p = log1pexp_expit(eta)
     return y * eta - lse, y - p, 0.0, 0.0
+
+
+@numba.njit(**JIT)
+def grad_loop(y, eta):
+    """``Σ ℓ`` over the rows, as :func:`row` summed; ``η`` is overwritten with ``dℓ/dη``.
+
+    ``ℓ = y η - max(η, 0) - log t`` with ``t = 1 + e^{-|η|}``: the ``t`` of up to ``_BLOCK``
+    rows are multiplied and their log taken once (the product's rounding, under ``512 × 1.1e-16``
+    relative, moves the sum by under ``6e-14``), which leaves one ``exp`` and one division per row
+    (half the cost of :func:`row`'s ``exp`` and ``log``). Rows with ``e^{-|η|} ≤ 1e-4`` add the
+    series of ``log(1 + e)`` instead, as :func:`~hierbayes.families._math.log1pexp_expit`.
+
+    Examples
+    --------
+    >>> y, eta = np.array([0.0, 1.0, 1.0]), np.array([-0.5, 2.0, -40.0])
+    >>> d1 = eta.copy()
+    >>> lp = grad_loop(y, d1)
+    >>> bool(np.isclose(lp, np.sum(y * eta - np.logaddexp(0.0, eta))))
+    True
+    >>> bool(np.allclose(d1, y - 1 / (1 + np.exp(-eta))))
+    True
+    """
+    n = y.shape[0]
+    lp = 0.0
+    start = 0
+    while start < n:
+        stop = min(start + _BLOCK, n)
+        product = 1.0
+        tails = 0.0
+        for i in range(start, stop):
+            v = eta[i]
+            e = math.exp(-abs(v))
+            t = 1.0 + e
+            if e > 1e-4:
+                product *= t
+            else:
+                tails += e * (1.0 - e * (0.5 - e / 3.0))
+            if v >= 0.0:
+                lp += y[i] * v - v
+                eta[i] = y[i] - 1.0 / t
+            else:
+                lp += y[i] * v
+                eta[i] = y[i] - e / t
+        lp -= math.log(product) + tails
+        start = stop
+    return lp
 
 
 @numba.njit(**JIT)
