@@ -22,7 +22,7 @@ def _case(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
 def test_block_loop_equals_the_row_loop_and_numpy():
     """Over several blocks (2,100 rows, blocks of 512): the sum within 1e-13 relative of the
     exactly summed NumPy terms, each ``dℓ/dη`` within 1e-15 of ``y - expit(η)``, and the
-    same as the weighted row loop with unit weights."""
+    weighted row loop's (unit weights: ``math.exp``) within two rounding units."""
     y, eta = _case(2_100, 1)
     d1 = eta.copy()
     total = bernoulli.grad_loop(y, d1)
@@ -36,7 +36,7 @@ def test_block_loop_equals_the_row_loop_and_numpy():
         bernoulli.CODE, y, rows, np.zeros(0), np.ones(len(y)), np.zeros(0), np.zeros(0)
     )
     assert abs(total - by_row) <= 1e-13 * np.abs(terms).sum()
-    np.testing.assert_allclose(d1, rows, rtol=0, atol=1e-16)
+    np.testing.assert_allclose(d1, rows, rtol=0, atol=4.5e-16)  # 2 ulp of values up to 1
 
 
 def test_kernel_dispatch_takes_the_block_loop_for_unweighted_rows():
