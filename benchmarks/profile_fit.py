@@ -25,14 +25,17 @@ from __future__ import annotations
 import argparse
 import contextlib
 import cProfile
+import json
 import os
 import pstats
 import time
 import warnings
 from collections import defaultdict
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
+import arviz as az
 import numpy as np
 
 import hierbayes as hb
@@ -138,6 +141,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--cold", action="store_true", help="do not warm the numba cache first")
     parser.add_argument("--cprofile", type=int, default=0, help="print the top N functions")
+    parser.add_argument(
+        "--save", default="", help="write the population parameters' means and SDs (JSON) here"
+    )
     args = parser.parse_args()
 
     if not args.cold:
@@ -168,6 +174,23 @@ def main() -> None:
         )
         if profiler:
             pstats.Stats(profiler).sort_stats("cumulative").print_stats(args.cprofile)
+        if args.save:
+            table = fit.diagnostics.table
+            rows = [r for r in table.index if r.startswith(("b[", "sd|", "sigma"))]
+            post = az.extract(fit.idata, group="posterior")
+            moments = {}
+            for row in rows:
+                name, _, label = row.partition("[")
+                draws = post[name]
+                if label and name == "b":
+                    draws = draws.sel(term=label[:-1])
+                values = np.asarray(draws).ravel()
+                moments[row] = (
+                    float(values.mean()),
+                    float(values.std()),
+                    float(table.loc[row, "ess_bulk"]),
+                )
+            Path(f"{args.save}.{r + 1}.json").write_text(json.dumps(moments, indent=1))
 
 
 if __name__ == "__main__":
