@@ -41,8 +41,9 @@ __all__ = ["Model"]
 
 _log = logging.getLogger("hierbayes")
 
-# largest pointwise log-likelihood table (observations x draws) stored by default
-LOG_LIKELIHOOD_MAX_SIZE = 50_000_000
+# largest pointwise log-likelihood table (observations x draws) stored by default: 80 MB, a few
+# tenths of a second of CPU; larger ones are computed when fit.loo() needs them (as brms does)
+LOG_LIKELIHOOD_MAX_SIZE = 10_000_000
 
 
 class Model:
@@ -262,8 +263,8 @@ class Model:
             environment variable is set.
         log_likelihood : bool, optional
             Store the pointwise log-likelihood (observations x draws numbers) in ``fit.idata``.
-            By default it is stored when that table holds at most 50 million numbers (400 MB;
-            e.g. 12,500 observations with 4,000 draws); ``fit.loo()`` computes it when called on
+            By default it is stored when that table holds at most 10 million numbers (80 MB;
+            e.g. 2,500 observations with 4,000 draws); ``fit.loo()`` computes it when called on
             a fit that did not store it.
 
         Returns

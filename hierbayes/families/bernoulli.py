@@ -1,10 +1,13 @@
 """The bernoulli family: ``y ~ Bernoulli(p)``, ``logit(p) = η``; ``y`` is 0 or 1.
 
 Compiled parts as in :mod:`hierbayes.families.gaussian`; the family has no own parameter.
+:func:`grad_loop` is the unweighted row loop of the log-density's gradient: a vectorised
+exponential per row and one ``log`` per block of rows.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -12,13 +15,16 @@ import numba
 import numpy as np
 from scipy.special import expit, log_expit
 
+from hierbayes.families._fastexp import exp_nonpositive
 from hierbayes.families._math import JIT, log1pexp_expit
 from hierbayes.families.base import Family, PriorSpec
 
-__all__ = ["CODE", "FAMILY", "derivs", "prepare", "row"]
+__all__ = ["CODE", "FAMILY", "derivs", "grad_loop", "prepare", "row"]
 
 CODE = 1
 LATENT_LOGIT = float(np.pi**2 / 3)
+# rows whose ``1 + e^{-|η|}`` (each in (1, 2]) are multiplied before one log: at most 2^512
+_BLOCK = 512
 
 
 @numba.njit(**JIT)
@@ -32,6 +38,74 @@ def row(y, eta, n, aux):
     """``(ℓ, dℓ/dη, 0, 0)`` with ``ℓ = y η - log(1 + e^η)``."""
     lse, p = log1pexp_expit(eta)
     return y * eta - lse, y - p, 0.0, 0.0
+
+
+@numba.njit(**JIT)
+def _derivative_pass(y, eta, e):
+    """``e = e^{-|η|}`` and ``η ← y - p`` row by row (no branch, no library call: vectorised)."""
+    for i in range(y.shape[0]):
+        v = eta[i]
+        ei = exp_nonpositive(-v if v >= 0.0 else v)
+        e[i] = ei
+        eta[i] = y[i] - (1.0 if v >= 0.0 else ei) / (1.0 + ei)
+
+
+@numba.njit(**JIT)
+def _log1p_sum(e, start, stop):
+    """``Σ log(1 + e_i)`` over ``start:stop`` (at most ``_BLOCK`` rows): the log of a product,
+    two products interleaved; rows with ``e ≤ 1e-4`` add the series instead."""
+    p0 = 1.0
+    p1 = 1.0
+    tails = 0.0
+    i = start
+    while i < stop:
+        e0 = e[i]
+        if e0 > 1e-4:
+            p0 *= 1.0 + e0
+        else:
+            tails += e0 * (1.0 - e0 * (0.5 - e0 / 3.0))
+        if i + 1 < stop:
+            e1 = e[i + 1]
+            if e1 > 1e-4:
+                p1 *= 1.0 + e1
+            else:
+                tails += e1 * (1.0 - e1 * (0.5 - e1 / 3.0))
+        i += 2
+    return math.log(p0 * p1) + tails
+
+
+@numba.njit(**JIT)
+def grad_loop(y, eta):
+    """``Σ ℓ`` over the rows, as :func:`row` summed; ``η`` is overwritten with ``dℓ/dη``.
+
+    ``ℓ = y η - max(η, 0) - log t`` with ``t = 1 + e^{-|η|}``. The exponentials and the
+    derivatives are one vectorised pass (:func:`~hierbayes.families._fastexp.exp_nonpositive`);
+    the ``t`` of up to ``_BLOCK`` rows are then multiplied and their log taken once (the
+    product's rounding, under ``512 × 1.1e-16`` relative, moves the sum by under ``6e-14``).
+    Rows with ``e^{-|η|} ≤ 1e-4`` add the series of ``log(1 + e)`` instead, as
+    :func:`~hierbayes.families._math.log1pexp_expit`. A quarter of the cost of :func:`row`'s
+    ``exp`` and ``log`` per row.
+
+    Examples
+    --------
+    >>> y, eta = np.array([0.0, 1.0, 1.0]), np.array([-0.5, 2.0, -40.0])
+    >>> d1 = eta.copy()
+    >>> lp = grad_loop(y, d1)
+    >>> bool(np.isclose(lp, np.sum(y * eta - np.logaddexp(0.0, eta))))
+    True
+    >>> bool(np.allclose(d1, y - 1 / (1 + np.exp(-eta))))
+    True
+    """
+    n = y.shape[0]
+    lp = 0.0
+    for i in range(n):
+        v = eta[i]
+        lp += y[i] * v - (v if v > 0.0 else 0.0)
+    e = np.empty(n)
+    _derivative_pass(y, eta, e)
+    for start in range(0, n, _BLOCK):
+        lp -= _log1p_sum(e, start, min(start + _BLOCK, n))
+    return lp
 
 
 @numba.njit(**JIT)

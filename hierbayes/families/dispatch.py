@@ -87,6 +87,8 @@ def loglik_grad(code, y, eta, trials, weights, theta, tbar):
     if code == gaussian.CODE:
         return _grad_loop(gaussian.prepare, gaussian.row, y, eta, trials, weights, theta, tbar)
     if code == bernoulli.CODE:
+        if weights.shape[0] == 0:  # one log per block of rows
+            return bernoulli.grad_loop(y, eta)
         return _grad_loop(bernoulli.prepare, bernoulli.row, y, eta, trials, weights, theta, tbar)
     if code == binomial.CODE:
         return _grad_loop(binomial.prepare, binomial.row, y, eta, trials, weights, theta, tbar)
