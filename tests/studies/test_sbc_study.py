@@ -36,6 +36,7 @@ from matplotlib import pyplot as plt
 from study_models import tiny_model
 
 import hierbayes as hb
+from hierbayes.studies import refit as refit_module
 from hierbayes.studies import sbc_study as sbc_module
 from hierbayes.studies.calibration import uniformity
 from hierbayes.studies.sbc_study import rank_draws
@@ -103,8 +104,8 @@ def test_sbc_rejects_a_miscalibrated_posterior(
     monkeypatch: pytest.MonkeyPatch, gaussian_tiny: hb.Model, shift: float, scale: float
 ):
     """Draws shifted by one posterior SD, or half as wide, must fail the uniformity test."""
-    original = sbc_module.population_draws
-    monkeypatch.setattr(sbc_module, "population_draws", _patched(original, shift, scale))
+    original = refit_module.population_draws
+    monkeypatch.setattr(refit_module, "population_draws", _patched(original, shift, scale))
     result = hb.sbc(gaussian_tiny, n=N, random_seed=7, **SETTINGS)
     table = result.test(alpha=0.01)
     assert not table["calibrated"].all(), table
