@@ -99,7 +99,7 @@ def study_refit(
     draws: int,
     tune: int,
     chains: int,
-    cores: int | None,
+    cores: int | None = None,
     sampler: str = "nutpie",
     target_accept: float | None = None,
 ) -> Refit:
@@ -110,7 +110,7 @@ def study_refit(
     --------
     >>> import hierbayes as hb
     >>> m = hb.Model("Reaction ~ Days + (1 | Subject)", data=hb.datasets.load("sleepstudy"))
-    >>> refit = study_refit(m, random_seed=1, draws=100, tune=100, chains=2, cores=1)
+    >>> refit = study_refit(m, random_seed=1, draws=100, tune=100, chains=2)  # doctest: +SKIP
     >>> sorted(refit.draws)  # doctest: +SKIP
     ['b[Days]', 'b[Intercept]', 'sd|Subject[Intercept]', 'sigma']
     """
