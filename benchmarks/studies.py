@@ -1,20 +1,26 @@
 """Speed-up of simulation studies on a dask.distributed cluster over running them in-process.
 
 Runs ``hb.sbc(model, n=40)`` on sleepstudy's ``Reaction ~ Days + (1 + Days | Subject)``
-(2 chains x 500 draws per refit) three ways and prints the wall times:
+(2 chains x 500 draws per refit) and prints, in one run:
 
-- ``serial``: in-process, one replicate after another, each refit on one core (``cores=1``);
-- ``serial_chains``: in-process, the two chains of each refit in parallel (``cores=2``);
-- ``dask``: a ``LocalCluster`` with ``--workers`` worker processes of one thread each (cluster
-  start-up, the once-per-worker kernel load and one untimed replicate per worker, as the
-  in-process runs get one, timed separately as ``startup_s``).
+- ``serial_s``: in-process, one replicate after another, as a user runs it (``cores=None``:
+  each refit runs its two chains in parallel on the machine's cores, as any fit does). This is
+  the baseline of the speed-up;
+- ``dask_s``: a ``LocalCluster`` of ``--workers`` worker processes of one thread each; each
+  worker's refits run on its share of the cores (one each on two cores). Cluster start-up, the
+  once-per-worker kernel load and one untimed replicate per worker (as the in-process runs get
+  one) are timed separately (``startup_s``);
+- ``serial_1core_s``: in-process on one core (``cores=1``), for the per-replicate overhead of
+  the cluster: ``workers x dask_s / n - serial_1core_s / n``, what a replicate costs a worker
+  beyond running it in-process on one core.
 
-It checks that the ranks are bit-identical across the three, and reports the speed-up of
-``dask`` over ``serial`` and over ``serial_chains``, and the per-replicate overhead of the
-cluster: ``workers x dask_s / n - serial_s / n`` (what a replicate costs a worker beyond
-running it in-process). On a shared machine wall times depend on the other load, so it also
-reports CPU seconds: per replicate in-process and on the workers, and the speed-up the run
-would have if it were CPU-bound (serial CPU / the busiest worker's CPU).
+Each is repeated ``--repeat`` times, interleaved, so that the machine's other load hits all
+alike; the script prints the median and range, the load at each repetition, and checks that
+the ranks are bit-identical. Wall times on a shared machine depend on the other load, so it
+also prints CPU seconds: per replicate by stage of a replicate (in-process, one core:
+drawing the parameters and data, rebuilding the model, sampling, ranks and convergence
+numbers), per replicate on the workers and in the client, and the speed-up the cluster would
+have if it were CPU-bound (serial CPU / the busiest worker's CPU).
 
 Usage::
 
@@ -30,6 +36,8 @@ import resource
 import statistics
 import time
 import warnings
+from collections.abc import Callable
+from typing import Any
 
 import pandas as pd
 
@@ -42,15 +50,48 @@ def _cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def _cluster_cpu(client) -> float:
-    """CPU seconds of the worker processes so far (a LocalCluster's scheduler runs in this
-    process, whose CPU the serial runs use)."""
-    return sum(client.run(_cpu_seconds).values())
-
-
 def _spread(values: list[float]) -> str:
     """Median [min, max]."""
     return f"{statistics.median(values):6.2f} [{min(values):.2f}, {max(values):.2f}]"
+
+
+def stage_seconds(model: hb.Model, n: int, settings: dict[str, Any]) -> dict[str, float]:
+    """CPU seconds per replicate by stage, in-process on one core (``n`` replicates)."""
+    from hierbayes.rebuild import Recipe
+    from hierbayes.studies import refit, sbc_study
+
+    spent: dict[str, float] = {}
+    patched: list[tuple[Any, str, Callable[..., Any]]] = []
+
+    def timed(owner: Any, name: str, stage: str) -> None:
+        original = getattr(owner, name)
+
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            start = time.process_time()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                spent[stage] = spent.get(stage, 0.0) + time.process_time() - start
+
+        patched.append((owner, name, original))
+        setattr(owner, name, wrapper)
+
+    timed(sbc_study, "simulate_replicate", "draw parameters and data")
+    timed(Recipe, "build", "rebuild the model")
+    timed(refit, "sample_compiled", "sample (nutpie, labelled draws)")
+    timed(refit, "convergence", "R-hat and bulk ESS")
+    timed(sbc_study, "rank_draws", "ranks")
+    try:
+        start = time.process_time()
+        hb.sbc(model, n=n, random_seed=2, cores=1, **settings)
+        total = time.process_time() - start
+    finally:
+        for owner, name, original in reversed(patched):
+            setattr(owner, name, original)
+    out = {stage: seconds / n for stage, seconds in spent.items()}
+    out["other (pandas tables, layout, start points)"] = (total - sum(spent.values())) / n
+    out["total"] = total / n
+    return out
 
 
 def main() -> None:
@@ -67,11 +108,13 @@ def main() -> None:
     settings = {"draws": args.draws, "tune": args.draws, "chains": 2, "progressbar": False}
     warnings.simplefilter("ignore")
     hb.sbc(model, n=1, random_seed=0, **settings)  # load the kernel here once, untimed
+    stages = stage_seconds(model, min(args.n, 20), settings)
 
-    times: dict[str, list[float]] = {"serial": [], "serial_chains": [], "dask": []}
-    cpu: dict[str, list[float]] = {"serial": [], "dask_client": [], "workers": []}
+    names = ("serial", "serial_1core", "dask")
+    times: dict[str, list[float]] = {name: [] for name in names}
+    cpu: dict[str, list[float]] = {"serial": [], "serial_1core": [], "client": [], "busiest": []}
+    worker_cpu: list[float] = []
     loads: list[float] = []
-    idle: list[float] = []  # CPU share the idle workers take while the serial runs run
     ranks = {}
     start = time.perf_counter()
     with (
@@ -80,35 +123,26 @@ def main() -> None:
         ) as cluster,
         Client(cluster) as client,
     ):
-        from hierbayes.studies.executor import warm_worker
-
-        client.run(warm_worker)
         # as in-process above: one untimed replicate per worker loads what a first fit loads
         hb.sbc(model, n=args.workers, random_seed=0, client=client, **settings)
         startup = time.perf_counter() - start
         for _ in range(args.repeat):  # interleaved, so that the machine's load hits all alike
             loads.append(os.getloadavg()[0])
-            idle_before = _cluster_cpu(client)
-            for name, cores in (("serial", 1), ("serial_chains", 2)):
+            for name, cores in (("serial", None), ("serial_1core", 1)):
                 start, cpu_start = time.perf_counter(), _cpu_seconds()
                 ranks[name] = hb.sbc(model, n=args.n, random_seed=1, cores=cores, **settings).ranks
                 times[name].append(time.perf_counter() - start)
-                if name == "serial":
-                    cpu["serial"].append(_cpu_seconds() - cpu_start)
-            idle.append(
-                (_cluster_cpu(client) - idle_before)
-                / sum(times["serial"][-1:] + times["serial_chains"][-1:])
-            )
+                cpu[name].append(_cpu_seconds() - cpu_start)
             before = client.run(_cpu_seconds)
             start, cpu_start = time.perf_counter(), _cpu_seconds()
             ranks["dask"] = hb.sbc(model, n=args.n, random_seed=1, client=client, **settings).ranks
             times["dask"].append(time.perf_counter() - start)
-            cpu["dask_client"].append(_cpu_seconds() - cpu_start)
+            cpu["client"].append(_cpu_seconds() - cpu_start)
             after = client.run(_cpu_seconds)
-            cpu["workers"].append(max(after[w] - before[w] for w in before))
-            worker_total = sum(after[w] - before[w] for w in before)
+            cpu["busiest"].append(max(after[w] - before[w] for w in before))
+            worker_cpu.append(sum(after[w] - before[w] for w in before))
 
-    for name in ("serial_chains", "dask"):
+    for name in ("serial_1core", "dask"):
         pd.testing.assert_frame_equal(ranks["serial"], ranks[name], check_exact=True)
     n, w = args.n, args.workers
     print(f"hb.sbc(n={n}) on sleepstudy, 2 chains x {args.draws} draws per refit, {w} workers")
@@ -117,28 +151,27 @@ def main() -> None:
         + ", ".join(f"{x:.1f}" for x in loads)
     )
     print(f"wall s, median [min, max] of {args.repeat}:")
-    for name in ("serial", "serial_chains", "dask"):
+    for name in names:
         print(f"  {name + '_s':>16}: {_spread(times[name])}")
     print(f"  {'startup_s':>16}: {startup:6.2f}  (cluster start and warm-up, once)")
-    for name, what in (("serial", "cores=1"), ("serial_chains", "cores=2")):
-        ratios = [a / b for a, b in zip(times[name], times["dask"], strict=True)]
-        print(f"  speed-up over {name} ({what}): {_spread(ratios)}")
-    overhead = [w * d / n - s / n for d, s in zip(times["dask"], times["serial"], strict=True)]
-    overhead_ms = _spread([o * 1000 for o in overhead])
-    print(f"  per-replicate overhead on the cluster (wall ms): {overhead_ms}")
-    # CPU accounting: what the run costs, whatever else the machine is doing
-    print(
-        f"  CPU s per replicate, serial (process):     {statistics.median(cpu['serial']) / n:.3f}"
-    )
-    print(f"  CPU s per replicate, dask workers (last):  {worker_total / n:.3f}")
-    print(
-        "  CPU s per replicate, client and scheduler: "
-        f"{statistics.median(cpu['dask_client']) / n:.3f}"
-    )
-    ceiling = [a / b for a, b in zip(cpu["serial"], cpu["workers"], strict=True)]
+    ratios = [a / b for a, b in zip(times["serial"], times["dask"], strict=True)]
+    print(f"  speed-up of {w} workers over serial (chains in parallel): {_spread(ratios)}")
+    ratios = [a / b for a, b in zip(times["serial_1core"], times["dask"], strict=True)]
+    print(f"  speed-up of {w} workers over serial on one core:         {_spread(ratios)}")
+    pairs = zip(times["dask"], times["serial_1core"], strict=True)
+    overhead_ms = [(w * d / n - s / n) * 1e3 for d, s in pairs]
+    print(f"  per-replicate overhead on the cluster (wall ms): {_spread(overhead_ms)}")
+    print("CPU s per replicate (whatever else the machine is doing):")
+    for name in ("serial", "serial_1core"):
+        print(f"  {name:>30}: {statistics.median(cpu[name]) / n:.4f}")
+    print(f"  {'dask workers, all':>30}: {statistics.median(worker_cpu) / n:.4f}")
+    print(f"  {'dask client and scheduler':>30}: {statistics.median(cpu['client']) / n:.4f}")
+    ceiling = [a / b for a, b in zip(cpu["serial"], cpu["busiest"], strict=True)]
     print(f"  speed-up if CPU-bound (serial CPU / busiest worker's CPU): {_spread(ceiling)}")
-    print(f"  CPU share of the idle workers during the serial runs: {_spread(idle)}")
-    print("  ranks bit-identical serially and on the cluster: yes")
+    print(f"CPU s per replicate by stage (in-process, one core, {min(args.n, 20)} replicates):")
+    for stage, seconds in stages.items():
+        print(f"  {stage:>44}: {seconds:.4f}")
+    print("ranks bit-identical serially and on the cluster: yes")
 
 
 if __name__ == "__main__":

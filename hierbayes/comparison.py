@@ -402,6 +402,9 @@ def _refit(
             f"Fold {fold} cannot be refitted without its held-out rows: {err} Use fewer folds or "
             "hold out other units."
         ) from err
+    from hierbayes.studies.executor import fit_cores  # on a cluster worker: its share of cores
+
+    settings = {"cores": fit_cores(None), **settings}
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)
         fold_fit = model.fit(sampler=sampler, random_seed=seed, progressbar=False, **settings)

@@ -30,8 +30,22 @@ COUNTS = {
     "shape": hb.Prior("Gamma", alpha=4.0, beta=1.0),
 }
 
+#: priors of the other families' own parameters that simulate data the model is meant for:
+#: a gamma or beta whose shape or precision is near 0 puts data at 0 (or 1) exactly
+OWN_PARAMETERS = {
+    "shape": hb.Prior("Gamma", alpha=4.0, beta=1.0),
+    "phi": hb.Prior("Gamma", alpha=4.0, beta=0.4),
+    "cutpoints": hb.Prior("Normal", mu=0.0, sigma=1.5),
+}
+
 RESPONSES = {
     "gaussian": "y",
+    "student_t": "y",
+    "lognormal": "pos",
+    "gamma": "pos",
+    "beta": "prop",
+    "zero_inflated_poisson": "count",
+    "cumulative": "rating",
     "bernoulli": "yes",
     "binomial": "k | trials(trials)",
     "poisson": "count",
@@ -53,6 +67,9 @@ def tiny_data(seed: int = 3, n_groups: int = 8, n_per_group: int = 6) -> pd.Data
             "k": rng.integers(0, 6, n),
             "trials": np.full(n, 5),
             "count": rng.poisson(2.0, n),
+            "pos": rng.gamma(2.0, 1.0, n),
+            "prop": rng.beta(2.0, 2.0, n),
+            "rating": pd.Categorical(rng.integers(1, 4, n), categories=[1, 2, 3], ordered=True),
         }
     )
 
@@ -63,15 +80,16 @@ def tiny_model(
     parameterization: str,
     n_per_group: int = 6,
     priors: dict[str, hb.Prior] | None = None,
+    link: str | None = None,
 ) -> hb.Model:
     """``<response> ~ formula_rhs`` of ``family`` on 8 groups of ``n_per_group``, with the
     SBC priors of its scale (``COUNTS`` for the log link of counts, ``TIGHT`` otherwise),
     updated with ``priors`` (``"sd"`` for every group SD)."""
     response = RESPONSES[family]
     data = tiny_data(n_per_group=n_per_group)
-    model = hb.Model(f"{response} ~ {formula_rhs}", data=data, family=family)
-    chosen = COUNTS if family in ("poisson", "negativebinomial") else TIGHT
-    chosen = {**chosen, **(priors or {})}
+    model = hb.Model(f"{response} ~ {formula_rhs}", data=data, family=family, link=link)
+    counts = family in ("poisson", "negativebinomial", "zero_inflated_poisson")
+    chosen = {**OWN_PARAMETERS, **(COUNTS if counts else TIGHT), **(priors or {})}
     chosen_priors = {k: v for k, v in chosen.items() if k in model.priors.index}
     for name in model.priors.index:
         if name.startswith("sd|"):
@@ -80,6 +98,7 @@ def tiny_model(
         f"{response} ~ {formula_rhs}",
         data=data,
         family=family,
+        link=link,
         priors=chosen_priors,
         # "centered,noncentered": per coefficient of the term of g
         parameterization=(

@@ -99,7 +99,7 @@ def test_probabilities_icc_equations_and_saving(fit, tmp_path):
     tau2 = post["sd|judge"].values[..., 0] ** 2
     assert float(fit.icc()["mean"].iloc[0]) == pytest.approx((tau2 / (tau2 + 1.0)).mean())
     text = str(fit.model.equations())
-    assert "probit P(rating_ij ≤ k) = c_k − η_ij" in text
+    assert "Φ⁻¹(P(rating_ij ≤ k)) = c_k − η_ij" in text
     sim = fit.simulate_new_groups(
         20,
         x=pd.DataFrame({"temp": ["cold"], "contact": ["no"]}),

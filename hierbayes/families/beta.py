@@ -115,7 +115,9 @@ def _sample(
 ) -> np.ndarray:
     phi = need(params.get("phi"), "the precision phi", "beta")
     phi, eta = np.broadcast_arrays(phi, eta)
-    return rng.beta(expit(eta) * phi, expit(-eta) * phi)
+    y = rng.beta(expit(eta) * phi, expit(-eta) * phi)
+    # a draw within 1e-16 of 0 or 1 rounds to it, which the family refuses: keep it inside
+    return np.clip(y, np.nextafter(0.0, 1.0), np.nextafter(1.0, 0.0))
 
 
 def _log_density(

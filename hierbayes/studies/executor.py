@@ -13,11 +13,19 @@ Before mapping, every worker loads hierbayes's numba kernel once (:func:`warm_wo
 replicates a worker then runs reuse it. Replicates travel in chunks that shrink as the work
 left shrinks (:func:`chunk_starts`), so that fits of a fraction of a second do not each pay
 the scheduler's per-task cost, and no worker waits long for the other's last chunk.
+
+Threads: in-process, a replicate's fit uses the machine as any fit does (its chains in
+parallel). On a cluster the machine's cores are shared among the worker threads on it
+(:func:`thread_budgets`): a replicate's fit runs its chains on its share (``cores=None``
+resolves to it, :func:`fit_cores`) and BLAS is limited to it (threadpoolctl), so that two
+workers on two cores do not each start two sampler and two BLAS threads.
 """
 
 from __future__ import annotations
 
 import math
+import os
+import threading
 import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -33,10 +41,16 @@ __all__ = [
     "ReplicateFailure",
     "chunk_starts",
     "failures_table",
+    "fit_cores",
     "replicate_seeds",
     "run_replicates",
+    "thread_budgets",
     "warm_worker",
 ]
+
+#: ``threads``: cores a replicate's fit may use in this thread, set while a cluster worker runs
+#: a chunk (its share of the machine, see :func:`thread_budgets`); unset in-process
+_LOCAL = threading.local()
 
 
 @dataclass(frozen=True)
@@ -124,8 +138,64 @@ def _guarded(function: Callable[[Any], Any], index: int, task: Any) -> Any:
         )
 
 
-def _guarded_chunk(function: Callable[[Any], Any], start: int, tasks: Sequence[Any]) -> list[Any]:
-    return [_guarded(function, start + k, task) for k, task in enumerate(tasks)]
+def fit_cores(cores: int | None) -> int | None:
+    """The ``cores=`` of a replicate's fit: ``cores`` when given, else, on a cluster worker, its
+    share of the machine (:func:`thread_budgets`), else ``None`` (the fit's default: chains in
+    parallel on the machine's cores).
+
+    Examples
+    --------
+    >>> fit_cores(3), fit_cores(None)
+    (3, None)
+    """
+    return cores if cores is not None else getattr(_LOCAL, "threads", None)
+
+
+def thread_budgets(client: Any) -> dict[str, int]:
+    """Cores per worker thread of each worker of ``client``: its machine's cores shared among
+    all the worker threads on that machine (at least 1).
+
+    Parameters
+    ----------
+    client : dask.distributed.Client
+
+    Returns
+    -------
+    dict
+        Worker address -> threads one replicate's fit may use.
+    """
+    workers = client.scheduler_info(n_workers=-1).get("workers", {})
+    cores = client.run(os.cpu_count)
+    on_host: dict[str, int] = {}
+    for info in workers.values():
+        on_host[info["host"]] = on_host.get(info["host"], 0) + int(info.get("nthreads", 1))
+    return {
+        address: max(1, int(cores.get(address) or 1) // max(1, on_host[info["host"]]))
+        for address, info in workers.items()
+    }
+
+
+def _guarded_chunk(
+    function: Callable[[Any], Any],
+    start: int,
+    tasks: Sequence[Any],
+    budgets: dict[str, int] | None = None,
+) -> list[Any]:
+    threads = None
+    if budgets:
+        from distributed import get_worker
+
+        threads = budgets.get(get_worker().address)
+    if threads is None:
+        return [_guarded(function, start + k, task) for k, task in enumerate(tasks)]
+    from threadpoolctl import threadpool_limits
+
+    _LOCAL.threads = threads
+    try:
+        with threadpool_limits(limits=threads, user_api="blas"):
+            return [_guarded(function, start + k, task) for k, task in enumerate(tasks)]
+    finally:
+        _LOCAL.threads = None
 
 
 def _progress(total: int, label: str, enabled: bool):
@@ -194,14 +264,22 @@ def run_replicates(
         from distributed import as_completed
 
         client.run(warm_worker)
+        budgets = thread_budgets(client)
         if chunk_size is None:
-            workers = max(1, len(client.scheduler_info().get("workers", {})))
+            workers = max(1, len(budgets))
             starts = chunk_starts(len(tasks), workers)
         else:
             starts = list(range(0, len(tasks), chunk_size))
         ends = [*starts[1:], len(tasks)]
         chunks = [list(tasks[a:b]) for a, b in zip(starts, ends, strict=True)]
-        futures = client.map(_guarded_chunk, [function] * len(chunks), starts, chunks, pure=False)
+        futures = client.map(
+            _guarded_chunk,
+            [function] * len(chunks),
+            starts,
+            chunks,
+            [budgets] * len(chunks),
+            pure=False,
+        )
         position = {future.key: k for k, future in enumerate(futures)}
         for future in as_completed(futures):
             k = position[future.key]

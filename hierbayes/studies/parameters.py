@@ -2,7 +2,7 @@
 
 Labels follow the posterior's variable names and coordinates: ``b[Intercept]``, ``b[x]``,
 ``sd|g[Intercept]``, ``cor|g[Intercept, x]`` (each pair once), then the family's own parameters
-(``sigma``; Student-t's ``nu``, a ``shape``).
+(``sigma``; Student-t's ``nu``, a ``shape``; an ordinal model's ``cutpoints[1|2]``, ...).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import numpy as np
 import xarray as xr
 
 from hierbayes.design import Design
+from hierbayes.design.ordinal import cutpoint_labels
 
 __all__ = ["population_draws", "population_values"]
 
@@ -30,7 +31,12 @@ def _labels(design: Design) -> list[tuple[str, str, tuple[int, ...]]]:
                 for i in range(len(cols))
                 for j in range(i + 1, len(cols))
             ]
-    out += [(name, name, ()) for name in design.family.params]  # sigma, nu, a shape
+    for name in design.family.params:  # sigma, nu, a shape; an ordinal model's cut-points
+        if design.family.cutpoints:
+            labels = cutpoint_labels(design.response_levels or ())
+            out += [(f"{name}[{c}]", name, (k,)) for k, c in enumerate(labels)]
+        else:
+            out.append((name, name, ()))
     return out
 
 

@@ -27,10 +27,12 @@ from hierbayes.errors import ConvergenceWarning, ModelSpecError
 from hierbayes.priors import Prior
 from hierbayes.studies.executor import (
     ReplicateFailure,
+    fit_cores,
     replicate_seeds,
     run_replicates,
 )
 from hierbayes.studies.planned import PlannedDesign
+from hierbayes.studies.refit import study_refit
 
 __all__ = ["Power", "power"]
 
@@ -68,15 +70,12 @@ def power_replicate(task: PowerTask) -> dict[str, Any]:
         trials="trials" if plan.trials is not None else None,
     )
     settings = dict(task.settings)
-    sampler = settings.pop("sampler")
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", ConvergenceWarning)
-        fit = model.fit(sampler=sampler, random_seed=task.seed, log_likelihood=False, **settings)
-    draws = fit.idata["posterior"]["b"].sel(term=task.target).to_numpy().ravel()
+    settings["cores"] = fit_cores(settings["cores"])
+    refit = study_refit(model, random_seed=task.seed, **settings)
+    draws = refit.draws[f"b[{task.target}]"].ravel()
     tail = (1 - task.prob) / 2
     lower, upper = np.quantile(draws, [tail, 1 - tail])
     truth = float(plan.fixed[task.target])
-    notes = [str(w.message) for w in caught if issubclass(w.category, ConvergenceWarning)]
     return {
         "replicate": task.index,
         "n_groups": task.n_groups,
@@ -87,10 +86,10 @@ def power_replicate(task: PowerTask) -> dict[str, Any]:
         "width": float(upper - lower),
         "excludes_null": bool(lower > task.null or upper < task.null),
         "covers_truth": bool(lower <= truth <= upper),
-        "divergences": int(fit.diagnostics.divergences),
-        "max_rhat": float(fit.diagnostics.max_rhat),
-        "min_ess_bulk": float(fit.diagnostics.min_ess_bulk),
-        "warning": notes[0] if notes else "",
+        "divergences": refit.divergences,
+        "max_rhat": refit.max_rhat,
+        "min_ess_bulk": refit.min_ess_bulk,
+        "warning": refit.warning,
     }
 
 
@@ -250,7 +249,7 @@ def power(
     draws: int = 500,
     tune: int = 500,
     chains: int = 2,
-    cores: int | None = 1,
+    cores: int | None = None,
     sampler: str = "nutpie",
     progressbar: bool = True,
     rhat_max: float = 1.1,
@@ -304,7 +303,8 @@ def power(
     client : dask.distributed.Client, optional
         Fit the replicates on this client's workers; ``None`` fits them here.
     draws, tune, chains, cores, sampler
-        Sampler settings of each fit.
+        Sampler settings of each fit (``cores=None``: chains in parallel here; on a cluster,
+        each worker's share of its machine).
     progressbar : bool
     rhat_max : float
         A replicate's fit with divergences or an R-hat above this did not converge: kept,

@@ -32,12 +32,13 @@ import pandas as pd
 from arviz_stats.base import array_stats
 
 from hierbayes.build import response_name
-from hierbayes.errors import ConvergenceWarning, ModelSpecError
+from hierbayes.errors import ModelSpecError
 from hierbayes.predict.prior import prior_predictive
 from hierbayes.rebuild import Recipe
 from hierbayes.studies.calibration import SBC
-from hierbayes.studies.executor import ReplicateFailure, run_replicates
-from hierbayes.studies.parameters import population_draws, population_values
+from hierbayes.studies.executor import ReplicateFailure, fit_cores, run_replicates
+from hierbayes.studies.parameters import population_values
+from hierbayes.studies.refit import study_refit
 
 if TYPE_CHECKING:
     from hierbayes.model import Model
@@ -91,7 +92,16 @@ def simulate_replicate(
     truth = population_values(model.design, values)
     assert model.design.data is not None
     data = model.design.data.copy()
-    data[response] = draw["prior_predictive"][response_name(model.design)].to_numpy()[0, 0]
+    simulated = draw["prior_predictive"][response_name(model.design)].to_numpy()[0, 0]
+    if model.design.family.cutpoints:  # category numbers 1..K: every category is kept
+        original = data[response]
+        dtype = (
+            original.dtype
+            if isinstance(original.dtype, pd.CategoricalDtype)
+            else pd.CategoricalDtype(np.sort(original.unique()), ordered=True)
+        )
+        simulated = pd.Categorical.from_codes(simulated.astype(int) - 1, dtype=dtype)
+    data[response] = simulated
     return truth, data
 
 
@@ -157,20 +167,15 @@ def sbc_replicate(task: SBCTask) -> pd.DataFrame:
     truth, data = simulate_replicate(_study_model(task), task.response, task.prior_seed)
     model = task.recipe.build(data, all_priors=True)
     settings = dict(task.settings)
-    sampler = settings.pop("sampler")
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", ConvergenceWarning)
-        fit = model.fit(sampler=sampler, random_seed=task.seed, log_likelihood=False, **settings)
-    posterior = fit.idata["posterior"].to_dataset()
-    draws = population_draws(model.design, posterior)
+    settings["cores"] = fit_cores(settings["cores"])
+    refit = study_refit(model, random_seed=task.seed, **settings)
     rng = np.random.default_rng(task.seed)
-    table = rank_draws(draws, truth, rng)
-    notes = [str(w.message) for w in caught if issubclass(w.category, ConvergenceWarning)]
+    table = rank_draws(refit.draws, truth, rng)
     table.insert(0, "replicate", task.index)
-    table["divergences"] = fit.diagnostics.divergences
-    table["max_rhat"] = fit.diagnostics.max_rhat
-    table["min_ess_bulk"] = fit.diagnostics.min_ess_bulk
-    table["warning"] = notes[0] if notes else ""
+    table["divergences"] = refit.divergences
+    table["max_rhat"] = refit.max_rhat
+    table["min_ess_bulk"] = refit.min_ess_bulk
+    table["warning"] = refit.warning
     return table
 
 
@@ -195,7 +200,7 @@ def sbc(
     draws: int = 500,
     tune: int = 500,
     chains: int = 2,
-    cores: int | None = 1,
+    cores: int | None = None,
     sampler: str = "nutpie",
     target_accept: float = 0.8,
     rhat_max: float = RHAT_MAX,
@@ -223,8 +228,10 @@ def sbc(
         Fit the replicates on this client's workers (``pip install hierbayes[dask]``); ``None``
         fits them here, one after another.
     draws, tune, chains, cores, sampler, target_accept
-        Sampler settings of each refit (``cores=1``: one replicate per core is the faster way
-        to use a machine).
+        Sampler settings of each refit. ``cores=None``: here, each refit runs its chains in
+        parallel as a fit does; on a cluster, each worker's refits share its machine's cores
+        with the other workers on it (two single-threaded workers on two cores: one core
+        each).
     rhat_max : float
         A refit with divergences, or with a population parameter's R-hat above ``rhat_max``,
         did not converge: its ranks are kept in ``result.ranks`` but left out of the

