@@ -85,19 +85,21 @@ OWN = {
 # every other family and link, non-centred random intercepts on 8 groups of 6 (the
 # parameterisation "auto" picks for them); priors of study_models (OWN_PARAMETERS for shape,
 # phi and the cut-points, whose defaults simulate data at 0 or 1, or in one category)
-# Student-t's nu: with 2 x 150 draws on 48 observations its posterior is about its prior
-# (mean 20, SD 14), and the PITs of nu pile up below 0.1 (12 of 48 at seed 7, 10 of 49 at
-# seed 8; pot_c p = 0.002 at seed 7, at the Bonferroni limit; 7 of 98 at seed 9 with 300
-# draws). The simulator matches the likelihood (PITs of simulated residuals under t(nu) are
-# uniform), and on replicate 44 of seed 7 (true nu 3.9, rank 0 of 76) the compiled
-# log-density and PyMC's StudentT give the same posterior (P(nu < 3.9) 0.008 and 0.015 with
-# 2 x 1000 draws): the cause, chance or the sampler's reach into small nu, is open.
-STUDENT_T_NU = pytest.mark.xfail(
-    reason="nu's PITs pile up near 0 at this seed (see the comment above FAMILY_CASES)",
-    strict=False,
-)
+# Student-t runs at seed 11, not 7. With 48 observations the data say little about nu unless
+# it is small (posterior mean 20 to 25, its prior's 20, for most true values between 3 and 10),
+# so nu's PIT follows the prior CDF of its true value (correlation 0.95 over the 50 replicates
+# of seed 7, 0.89 and 0.91 over 200 at seeds 11 and 12), and the test of nu's PITs is mostly a
+# test of whether the 50 true values are a fair sample of Gamma(2, 0.1). At seed 7 they are
+# not: 11 of 50 lie in the prior's lowest decile (5 expected, binomial p = 0.009), and nu's
+# PITs pile up below 0.1 (12 of 48; pot_c p = 0.002, under the Bonferroni limit). That is
+# chance, not the model or the sampler: the same 50 data sets refitted with 2 x 1000 draws
+# after 1000 tuning steps give the same pile (13 of 45 below 0.1; posterior means of nu within
+# 2.3 of the short refits', median 0.8), the kernel's log-density in nu equals SciPy's t
+# log-likelihood plus the Gamma(2, 0.1) prior plus log(nu) (the Jacobian) up to a constant,
+# and 400 more replicates at seeds 11 and 12 (2 x 150 draws) are uniform: 20 and 18 PITs below
+# 0.1 of 193 and 188, pot_c p = 0.46 and 0.44. Seed 11's first 50 replicates are this case.
 FAMILY_CASES = [
-    pytest.param("student_t", None, {}, marks=STUDENT_T_NU),
+    ("student_t", None, {"random_seed": 11}),
     ("lognormal", None, {}),
     ("gamma", None, {}),
     ("beta", None, {}),
@@ -128,7 +130,8 @@ def test_sbc_ranks_are_uniform_for_every_family(family: str, link: str | None, e
 
 
 def _check_calibrated(model: hb.Model, family: str, extra: dict) -> None:
-    result = hb.sbc(model, n=N, random_seed=7, rhat_max=RHAT_MAX, **SETTINGS, **extra)
+    settings = {"random_seed": 7, **SETTINGS, **extra}  # extra may name another seed
+    result = hb.sbc(model, n=N, rhat_max=RHAT_MAX, **settings)
     assert not result.failures, result.failures_table
     # ranks are valid for converged refits only; leaving out a few by their data is fine,
     # many would mean the sampler cannot fit what the model simulates
