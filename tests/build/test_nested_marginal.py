@@ -65,7 +65,7 @@ def test_auto_integrates_out_every_factor_when_all_nest(pastes, crossed):
 
 def test_nested_factors_integrated_out_with_a_sampled_one_is_an_error(crossed):
     design = make_design(parse_formula("y ~ 1 + (1 | a) + (1 | c) + (1 | b)"), crossed)
-    with pytest.raises(ModelSpecError, match="all nest and every group term is 'marginal'"):
+    with pytest.raises(ModelSpecError, match="every group term is 'marginal' and they all nest"):
         resolve_parameterization(design, {"a": "marginal", "c": "marginal", "b": "centered"})
 
 
