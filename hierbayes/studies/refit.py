@@ -22,10 +22,12 @@ import numpy as np
 from arviz_stats.base import array_stats
 
 from hierbayes.build.settings import default_target_accept
+from hierbayes.course import sample_on_course
 from hierbayes.diagnostics import ESS_PER_CHAIN_MIN
 from hierbayes.diagnostics import RHAT_MAX as FIT_RHAT_MAX
 from hierbayes.errors import ConvergenceWarning
 from hierbayes.inference import sample_compiled
+from hierbayes.laplace_fit import checked_laplace
 from hierbayes.studies.parameters import population_draws
 
 if TYPE_CHECKING:
@@ -120,16 +122,19 @@ def study_refit(
     raise_target = target_accept is None  # as model.fit: a default run that diverged runs again
     if target_accept is None:
         target_accept = default_target_accept(model.design, model.parameterization)
-    idata = sample_compiled(
-        density,
-        draws=draws,
-        tune=tune,
-        chains=chains,
-        cores=cores,
-        random_seed=random_seed,
-        target_accept=target_accept,
-        progressbar=False,
-        raise_target=raise_target,
+    settings = {
+        "draws": draws,
+        "tune": tune,
+        "chains": chains,
+        "cores": cores,
+        "random_seed": random_seed,
+        "target_accept": target_accept,
+        "progressbar": False,
+    }
+    # as model.fit: a failed default run changes course, a failed Laplace check samples the effects
+    idata, fitted = sample_on_course(model, density, raise_target, settings)
+    idata, fitted = checked_laplace(
+        fitted, idata, lambda d: sample_compiled(d, raise_target=raise_target, **settings)
     )
     posterior = idata["posterior"].to_dataset()
     divergences = int(idata["sample_stats"]["diverging"].sum())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from helpers import quiet_fit
 
@@ -34,3 +35,26 @@ def test_refit_names_its_convergence_problems():
     assert "bulk ESS < 200: b[x]" in refit.warning
     fine = _refit({"b[x]": rng.normal(size=(2, 400))}, divergences=0)
     assert fine.warning == ""
+
+
+def test_refit_changes_course_as_fit_does(monkeypatch: pytest.MonkeyPatch):
+    """A default run that diverges is run again (hierbayes.course) by the refit too: forty groups
+    of two rows forced centred diverge, and both switch to non-centred with the same draws."""
+    import hierbayes.model as model_module
+
+    rng = np.random.default_rng(0)
+    g = np.repeat(np.arange(40), 2)
+    y = 1 + rng.normal(0, 0.05, 40)[g] + rng.normal(0, 1, g.size)
+    data = pd.DataFrame({"y": y, "g": [f"g{j:02d}" for j in g]})
+    monkeypatch.setattr(
+        model_module, "resolve_parameterization", lambda design, how: {"g": ("centered",)}
+    )
+    model = hb.Model("y ~ 1 + (1 | g)", data=data)
+    settings = {"draws": 300, "tune": 300, "chains": 2}
+    fit = quiet_fit(model, random_seed=3, **settings)
+    assert fit.model.parameterization == {"g": ("noncentered",)}  # the course changed
+    refit = study_refit(model, random_seed=3, **settings)
+    expected = population_draws(model.design, fit.idata["posterior"].to_dataset())
+    for label, values in expected.items():
+        np.testing.assert_array_equal(refit.draws[label], values)
+    assert refit.divergences == fit.diagnostics.divergences
