@@ -17,13 +17,13 @@ from typing import Any
 import xarray as xr
 
 from hierbayes.build import resolve_parameterization
-from hierbayes.build.laplace import laplace_blocks
+from hierbayes.build.laplace import laplace_blocks, sampled_choices
 from hierbayes.density.laplace_check import LAPLACE_K, PARETO_K_MAX
 from hierbayes.density.layout import make_layout
 from hierbayes.density.rescue import SAMPLING_NOTES
 from hierbayes.density.sampler import CompiledDensity, compile_density
 
-__all__ = ["checked_laplace"]
+__all__ = ["as_sampled", "checked_laplace"]
 
 
 def checked_laplace(
@@ -58,3 +58,15 @@ def checked_laplace(
     fitted.parameterization = choices
     fitted._density = None
     return out, fitted
+
+
+def as_sampled(model: Any) -> Any:
+    """``model`` itself, or, when it asks for ``"laplace"`` terms, a shallow copy whose
+    ``parameterization`` says what the PyMC model samples instead (those terms non-centred), so
+    the summary's "Effects" line and saved fits describe the draws."""
+    if not laplace_blocks(model.parameterization):
+        return model
+    fitted = copy.copy(model)
+    fitted.parameterization = sampled_choices(model.parameterization)
+    fitted._density = None
+    return fitted

@@ -26,7 +26,7 @@ from hierbayes.fit import Fit
 from hierbayes.forwarding import forwards
 from hierbayes.frames import as_pandas, level2_as_pandas
 from hierbayes.inference import check_settings, sample, sample_compiled
-from hierbayes.laplace_fit import checked_laplace
+from hierbayes.laplace_fit import as_sampled, checked_laplace
 from hierbayes.loglik import observed_data, pointwise_log_likelihood
 from hierbayes.model_levels import from_levels
 from hierbayes.priors import Prior, resolve_priors
@@ -315,6 +315,7 @@ class Model:
         else:
             pm_model, compiled = self._pymc_model(sampler)
             idata = sample(pm_model, sampler=sampler, compiled=compiled, **settings)
+            fitted = as_sampled(self)  # "laplace" terms are sampled non-centred by PyMC
         if marginal_blocks(fitted.parameterization):
             idata = complete_marginal(
                 idata, self.design, fitted.parameterization, random_seed=random_seed

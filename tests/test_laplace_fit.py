@@ -64,3 +64,25 @@ def test_a_failed_check_runs_the_model_with_the_effects_sampled(data, monkeypatc
     post = fit.idata["posterior"]
     assert "run again with those effects sampled" in post.attrs["sampling_notes"]
     assert "u|g" in post and post["u|g"].attrs.get("draws") != LAPLACE_DRAWS
+    # the fit's model says what was sampled: the summary does not claim a Laplace integration
+    assert "laplace" not in {c for how in fit.model.parameterization.values() for c in how}
+    assert "Laplace" not in next(
+        line for line in str(fit.summary()).splitlines() if line.startswith("Effects")
+    )
+
+
+def test_a_model_the_kernel_cannot_evaluate_samples_the_effects_and_says_so(data):
+    """A prior the compiled density lacks builds the PyMC model, which samples the effects."""
+    uniform = {"b|x": hb.Prior("Uniform", lower=-5, upper=5)}
+    m = hb.Model(
+        "y ~ x + (1 | g)",
+        data.iloc[:200],
+        family="bernoulli",
+        parameterization="laplace",
+        priors=uniform,
+    )
+    assert m.compiled_density() is None
+    fit = m.fit(draws=100, tune=100, chains=1, random_seed=1, progressbar=False)
+    assert fit.model.parameterization == {"g": ("noncentered",)}
+    assert m.parameterization == {"g": ("laplace",)}  # the model itself is unchanged
+    assert "Laplace" not in str(fit.summary())

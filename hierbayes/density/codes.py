@@ -70,8 +70,7 @@ A_MCODES = 13  # group codes of the integrated-out factor (n)
 A_MZ = 14  # its design columns, column by column (q x n; empty for a varying intercept)
 A_OFFSET = 15  # offsets, summed (n; empty: none)
 A_WEIGHTS = 16  # likelihood weights (n; empty: none)
-A_LMODES = 17  # the Laplace factor's last modes (J x q; written by the kernel: a warm start)
-N_GLOBAL = 18
+N_GLOBAL = 17
 # per block b: N_GLOBAL + b * PER_BLOCK + ...
 P_META = 0  # int64 block header
 P_CHOICE = 1  # int64 per coefficient: 1 centred, 0 non-centred

@@ -26,11 +26,10 @@ thousandth of the parameter).
 
 Each group's mode is found by Newton's method with step halving, all groups at once (one pass
 over the rows per iteration; near the mode, where the Newton decrement is below :data:`CLOSE`, full
-steps without the log-likelihood), from the modes of the previous call (kept in the table's
-``A_LMODES``: a warm start only; every call iterates until each group's Newton step is below
-:data:`NEWTON_TOL` and then takes that step, so the value does not depend on where it started
-beyond rounding). Chains that run in
-parallel share that buffer: a start torn between two chains' modes is still a start.
+steps without the log-likelihood), from zero at every call: the value is a function of the point
+alone, bit for bit, so a seed gives the same draws however many chains run at once (a start kept
+from an earlier call, shared by chains running in parallel threads, would move the result by
+rounding from run to run).
 """
 
 from __future__ import annotations
@@ -41,7 +40,6 @@ import numba
 import numpy as np
 
 from hierbayes.density.codes import (
-    A_LMODES,
     A_MCODES,
     A_MZ,
     A_TRIALS,
@@ -280,10 +278,7 @@ def laplace_loglik(table, meta, L, theta, eta, tbar, Lbar):
     codes = iarr(table, A_MCODES)
     Z = farr(table, A_MZ)
     LF = factor_cholesky(table, meta, L)
-    buf = farr(table, A_LMODES)
-    z = np.empty(J * q)
-    for r in range(J * q):
-        z[r] = buf[r] if math.isfinite(buf[r]) and abs(buf[r]) < 1e6 else 0.0
+    z = np.zeros(J * q)  # from zero at every call: deterministic (see the module's docstring)
     eta0 = eta.copy()
     ok, f, D, B, _, d1, d2, d3, etaf = group_modes(
         code, y, eta0, trials, weights, theta, codes, Z, LF, q, J, z
@@ -292,8 +287,6 @@ def laplace_loglik(table, meta, L, theta, eta, tbar, Lbar):
         for i in range(n):
             eta[i] = 0.0
         return -math.inf
-    for r in range(J * q):
-        buf[r] = z[r]
     H = np.empty((q, q))
     Ch = np.empty((q, q))
     P = np.empty((J, q, q))
@@ -415,7 +408,7 @@ def _own_parameters(code, y, eta, trials, weights, theta, ordered, s, t, tbar):
     d3 = np.empty(n)
     moved = theta.copy()
     for k in range(nf):
-        h = 1e-3 * abs(theta[k]) if theta[k] != 0.0 else 1e-6
+        h = 1e-3 * max(abs(theta[k]), 1.0)  # a cut-point near 0 keeps a usable step
         if ordered:  # cut-points stay ordered
             if k > 0:
                 h = min(h, 0.25 * (theta[k] - theta[k - 1]))

@@ -351,7 +351,6 @@ def make_layout(
         suff["mz"],
         np.zeros(0) if offset is None else np.asarray(offset, dtype=float)[order],
         np.zeros(0) if design.weights is None else np.asarray(design.weights, dtype=float)[order],
-        np.zeros(meta[K.M_LAP_Q] * meta[K.M_LAP_J]),  # the Laplace modes: a warm start
     ]
     assert len(arrays) == K.N_GLOBAL
     for extra in block_arrays + (dpar.block_arrays if dpar is not None else []):
