@@ -156,9 +156,11 @@ def switchable_terms(
     ['h']
     >>> switchable_terms("noncentered", chosen)
     []
+    >>> switchable_terms("laplace", {"g": ("laplace",), "h": ("centered",)})  # the rest: "auto"
+    ['h']
     """
     if isinstance(requested, str):
-        names = list(chosen) if requested in ("auto", "marginal") else []
+        names = list(chosen) if requested in ("auto", "marginal", "laplace") else []
     else:
         names = [n for n in chosen if requested.get(n, "auto") == "auto"]
     return [n for n in names if all(c in ("centered", "noncentered") for c in chosen[n])]
