@@ -324,7 +324,9 @@ class StatisticsModel(Model):
         while design is None:
             skeleton = skeleton_frame(ddf, columns, keys)
             check_complete(skeleton, columns)
-            design = make_design(self.spec, skeleton, family=family, offset=offset, link=link)
+            design = make_design(  # rank: on the whole data, by data_statistics
+                self.spec, skeleton, family=family, offset=offset, link=link, check_rank=False
+            )
             more = sorted(set(categorical_variables(design)) - set(keys))
             if more:  # C(x) of a numeric column: every value is a level
                 keys, design = sorted(set(keys) | set(more)), None

@@ -82,7 +82,9 @@ def _standardized(A: np.ndarray, scale: np.ndarray | None) -> np.ndarray:
     return out
 
 
-def numerical_rank(A: np.ndarray, *, scale: np.ndarray | None = None) -> int:
+def numerical_rank(
+    A: np.ndarray, *, scale: np.ndarray | None = None, n_rows: int | None = None
+) -> int:
     """Rank of ``A`` after scaling each column by ``scale`` (default: its own norm).
 
     Parameters
@@ -91,6 +93,9 @@ def numerical_rank(A: np.ndarray, *, scale: np.ndarray | None = None) -> int:
     scale : ndarray, shape (p,), optional
         Reference norm of each column. Pass the norms of the columns before a projection to
         ask whether the projection left anything of them.
+    n_rows : int, optional
+        Rows of the data behind ``A`` for :func:`rank_tolerance` (default ``A``'s own), when
+        ``A`` is the triangular factor ``R`` of a taller matrix (``R'R = X'X``).
 
     Examples
     --------
@@ -107,13 +112,16 @@ def numerical_rank(A: np.ndarray, *, scale: np.ndarray | None = None) -> int:
     R = scipy.linalg.qr(As, mode="r", pivoting=True)[0]
     # unit reference norms: the largest diagonal is 1 unless a projection shrank every column
     diag = np.abs(np.diag(R))
-    return int(np.sum(diag > rank_tolerance(n, p)))
+    return int(np.sum(diag > rank_tolerance(n if n_rows is None else n_rows, p)))
 
 
-def first_dependent_column(A: np.ndarray, *, scale: np.ndarray | None = None) -> int | None:
+def first_dependent_column(
+    A: np.ndarray, *, scale: np.ndarray | None = None, n_rows: int | None = None
+) -> int | None:
     """Index of the first column of ``A`` that is a linear combination of the columns before it.
 
-    ``None`` when ``A`` has full column rank (by :func:`numerical_rank`).
+    ``None`` when ``A`` has full column rank (by :func:`numerical_rank`, with its ``scale`` and
+    ``n_rows``).
 
     Examples
     --------
@@ -125,10 +133,10 @@ def first_dependent_column(A: np.ndarray, *, scale: np.ndarray | None = None) ->
     A = np.asarray(A, dtype=float)
     p = A.shape[1]
     ref = column_scale(A) if scale is None else np.asarray(scale, dtype=float)
-    if numerical_rank(A, scale=ref) == p:
+    if numerical_rank(A, scale=ref, n_rows=n_rows) == p:
         return None
     for k in range(1, p + 1):
-        if numerical_rank(A[:, :k], scale=ref[:k]) < k:
+        if numerical_rank(A[:, :k], scale=ref[:k], n_rows=n_rows) < k:
             return k - 1
     return None  # pragma: no cover - a deficient matrix has a deficient prefix
 

@@ -15,6 +15,7 @@ from hierbayes.density import codes as K
 from hierbayes.density.layout import make_layout
 from hierbayes.errors import (
     ArgumentError,
+    DataError,
     FamilyError,
     MissingValueError,
     ModelSpecError,
@@ -212,3 +213,35 @@ def test_models_that_need_rows_are_refused(sleep: pd.DataFrame, tmp_path) -> Non
     holes = sleep.assign(Days=sleep.Days.where(sleep.index != 170))
     with pytest.raises(MissingValueError, match=r"'Days' has 1 missing.*dropna"):
         hb.Model(SLEEP_FORMULA, data=dd.from_pandas(holes, npartitions=3))
+
+
+def test_data_sorted_by_a_predictor_fit_as_in_memory(
+    sleep: pd.DataFrame, fits: dict[str, hb.Fit]
+) -> None:
+    # the skeleton (first rows + one row per group) has Days == 0 on every row: the rank is
+    # decided on the whole data, which is fine
+    import arviz as az
+
+    ordered = sleep.sort_values("Days", kind="stable").reset_index(drop=True)
+    ddf = dd.from_pandas(ordered, npartitions=10)
+    assert ddf.partitions[0].compute()["Days"].nunique() == 1
+    model = hb.Model(SLEEP_FORMULA, data=ddf)
+    memory = _layout(hb.Model(SLEEP_FORMULA, data=sleep))
+    for k in STATS:
+        a, b = memory.arrays[k], model._layout.arrays[k]
+        np.testing.assert_allclose(b, a, rtol=0, atol=1e-12 * np.abs(a).max())
+    pd.testing.assert_frame_equal(model.priors, hb.Model(SLEEP_FORMULA, data=sleep).priors)
+    fit = quiet_fit(model, **SETTINGS)
+    a, b = fit.idata["posterior"]["b"], fits["memory"].idata["posterior"]["b"]
+    se = np.hypot(az.mcse(a.to_dataset())["b"].values, az.mcse(b.to_dataset())["b"].values)
+    diff = np.abs(a.mean(("chain", "draw")).values - b.mean(("chain", "draw")).values)
+    assert np.all(diff < 5 * se), (diff, se)
+
+
+def test_collinear_column_of_the_whole_data_is_refused(sleep: pd.DataFrame) -> None:
+    data = sleep.assign(Weeks=sleep["Days"] / 7.0 + 1.0)
+    with pytest.raises(DataError, match=r"'Weeks' is a linear combination .*\(Intercept, Days\)"):
+        hb.Model("Reaction ~ Days + Weeks + (1 | Subject)", data=data)
+    ordered = data.sort_values("Days", kind="stable").reset_index(drop=True)
+    with pytest.raises(DataError, match=r"'Weeks' is a linear combination .*\(Intercept, Days\)"):
+        hb.Model("Reaction ~ Days + Weeks + (1 | Subject)", data=dd.from_pandas(ordered, 10))

@@ -10,7 +10,10 @@ the partitions, each a map (every partition encoded with the one encoding of the
 tree reduce of dense per-group arrays:
 
 1. means of the response (after any offset) and of the fixed-effect columns, the centring the
-   in-memory path uses;
+   in-memory path uses, and the triangular factor ``R`` of the fixed-effect matrix (QR of each
+   partition, the stacked factors QR'd again up the tree), on which the rank is checked by the
+   in-memory rule: ``W'W`` squares the columns' condition number, so a column confounded exactly
+   would leave a residue of ~1e-8 there, above the rule's tolerance, where ``R`` leaves ~1e-16;
 2. the cross products, with the response and the columns centred on those means, and the
    centred sums of squares that the data-scaled default priors need.
 
@@ -31,6 +34,7 @@ import pandas as pd
 from hierbayes.design.design import (
     Design,
     _check_finite,
+    _check_rank,
     _group_codes,
     _response,
     encode_like_training,
@@ -232,14 +236,15 @@ def _group_sums(values: np.ndarray, codes: np.ndarray, J: int) -> np.ndarray:
 def _first_pass(part: pd.DataFrame, design: Design, columns: list[str]) -> dict[str, Any]:
     if len(part) == 0:
         p = len(design.fixed_columns)
-        return {"n": 0, "y": 0.0, "y_off": 0.0, "x": np.zeros(p)}
+        return {"n": 0, "y": 0.0, "y_off": 0.0, "x": np.zeros(p), "r": np.zeros((0, p))}
     y, y_off, X, _, _ = _encode(part, design, columns)
     # the slopes' sums as the in-memory path sums them (a copy of those columns), so that one
     # partition gives its means to the last bit
     slopes = np.array([c != "Intercept" for c in design.fixed_columns])
     x = np.zeros(X.shape[1])
     x[slopes] = X[:, slopes].sum(axis=0)
-    return {"n": len(y), "y": float(y.sum()), "y_off": float(y_off.sum()), "x": x}
+    r = np.linalg.qr(X, mode="r")
+    return {"n": len(y), "y": float(y.sum()), "y_off": float(y_off.sum()), "x": x, "r": r}
 
 
 def _second_pass(
@@ -248,6 +253,8 @@ def _second_pass(
     columns: list[str],
     centre: dict[str, Any],
 ) -> dict[str, Any]:
+    if len(part) == 0:
+        return _empty_second_pass(design, centre)
     y, y_off, X, Z, codes = _encode(part, design, columns, centre["groups"])
     assert Z is not None and codes is not None
     J, q = len(design.block(centre["groups"][1]).levels), Z.shape[1]
@@ -280,8 +287,32 @@ def _second_pass(
     }
 
 
+def _empty_second_pass(design: Design, centre: dict[str, Any]) -> dict[str, Any]:
+    """The second pass's sums of a partition without rows: zeros of the shapes of the others."""
+    J = len(design.block(centre["groups"][1]).levels)
+    p, q = len(design.fixed_columns), len(centre["z_mean"])
+    return {
+        "wtw": np.zeros((p, p)),
+        "wty": np.zeros(p),
+        "yty": 0.0,
+        "ztz": np.zeros((J, q, q)),
+        "ztw": np.zeros((J, q, p)),
+        "zty": np.zeros((J, q)),
+        "zty_raw": np.zeros((J, q)),
+        "ztx_raw": np.zeros((J, q, p)),
+        "counts": np.zeros(J, dtype=np.int64),
+        "ss_y": 0.0,
+        "ss_x": np.zeros(p),
+        "ss_z": np.zeros(q),
+        "z": np.zeros(q),
+    }
+
+
 def _add(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
-    return {k: a[k] + b[k] for k in a}
+    """Sums of two parts; the triangular factors ``r`` combine by a QR of the two stacked."""
+    return {
+        k: np.linalg.qr(np.vstack([a[k], b[k]]), mode="r") if k == "r" else a[k] + b[k] for k in a
+    }
 
 
 def _tree_sum(parts: list[Any]) -> Any:
@@ -338,6 +369,9 @@ def data_statistics(
     n = int(first["n"])
     if n == 0:
         raise DataError("The data has no rows.")
+    # the in-memory rank rule on the whole data (the skeleton's design skips it: a sample of
+    # the rows can be rank-deficient where the data are not); R'R = X'X, same column norms
+    _check_rank(first["r"], design.fixed_columns, n_rows=n)
     has_intercept = "Intercept" in design.fixed_columns
     slopes = np.array([c != "Intercept" for c in design.fixed_columns])
     x_mean = first["x"] / n

@@ -273,8 +273,9 @@ def _response(data: pd.DataFrame, spec: ModelSpec) -> np.ndarray:
     return values[:, 0]
 
 
-def _check_rank(X: np.ndarray, columns: tuple[str, ...]) -> None:
-    k = first_dependent_column(X)  # scale-aware: see hierbayes.linalg
+def _check_rank(X: np.ndarray, columns: tuple[str, ...], n_rows: int | None = None) -> None:
+    # scale-aware: see hierbayes.linalg; X may be the R factor of n_rows rows (R'R = X'X)
+    k = first_dependent_column(X, n_rows=n_rows)
     if k is None:
         return
     before = ", ".join(columns[:k])
@@ -351,6 +352,7 @@ def make_design(
     missing: str = "raise",
     link: str | None = None,
     sigma: ModelSpec | None = None,
+    check_rank: bool = True,
 ) -> Design:
     """Encode ``data`` for the model described by ``spec``.
 
@@ -382,6 +384,10 @@ def make_design(
     sigma : ModelSpec, optional
         Formula of ``log σ`` (:func:`hierbayes.spec.dpar.parse_dpar_formula`); its design is
         ``dpar`` (:mod:`hierbayes.design.dpar`).
+    check_rank : bool
+        Refuse fixed-effect columns that are linear combinations of those before them (default).
+        ``False`` when ``data`` is a sample of the rows whose rank is checked elsewhere (Dask data:
+        :func:`hierbayes.design.dask_stats.data_statistics`).
 
     Returns
     -------
@@ -455,7 +461,8 @@ def make_design(
     check_response_scale(y, fam.name, spec.fixed.response, trials_values)
 
     X, fixed_columns, fixed_spec = _matrix(spec.fixed.expr, data, "the fixed effects")
-    _check_rank(X, fixed_columns)
+    if check_rank:
+        _check_rank(X, fixed_columns)
     if fam.cutpoints:  # the cut-points take the place of the intercept
         X, fixed_columns = drop_intercept(X, fixed_columns, spec.fixed.response)
     check_predictor_scale(X, fixed_columns, y, fam.name)

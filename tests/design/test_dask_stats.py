@@ -9,7 +9,7 @@ import pytest
 
 from hierbayes.design import make_design
 from hierbayes.design.dask_stats import check_encoding, data_statistics, skeleton_frame
-from hierbayes.errors import ModelSpecError
+from hierbayes.errors import DataError, ModelSpecError
 from hierbayes.spec import parse_formula
 
 
@@ -58,3 +58,38 @@ def test_transforms_fitted_to_the_column_are_refused() -> None:
     design = make_design(parse_formula("y ~ scale(x) + (1 | g)"), _frame())
     with pytest.raises(ModelSpecError, match=r"'scale\(x\)' in the fixed effects.*ddf\.assign"):
         check_encoding(design)
+
+
+def test_empty_partitions_add_nothing() -> None:
+    df = _frame().assign(x=lambda d: np.sort(np.random.default_rng(2).uniform(size=len(d))))
+    ddf = dd.from_pandas(df, npartitions=4)
+    kept = ddf[ddf.x < 0.5]
+    sizes = kept.map_partitions(len).compute().tolist()
+    assert sizes[-1] == 0 and sum(sizes) == int((df.x < 0.5).sum())
+    sub = df[df.x < 0.5].reset_index(drop=True)
+    spec = parse_formula("y ~ x + (1 + x | g)")
+    design = make_design(spec, skeleton_frame(kept, ["y", "x", "g"], ["g"]))
+    stats = data_statistics(kept, design, ["y", "x", "g"])
+    whole = data_statistics(dd.from_pandas(sub, npartitions=1), design, ["y", "x", "g"])
+    assert stats.n == whole.n == len(sub)
+    for name in ("wtw", "wty", "ztz", "ztw", "zty", "zty_raw", "ztx_raw", "x_sd", "z_sd"):
+        a, b = getattr(stats, name), getattr(whole, name)
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-12 * np.abs(b).max(), err_msg=name)
+    np.testing.assert_array_equal(stats.counts, whole.counts)
+
+
+def test_rank_is_decided_on_every_row_not_on_the_skeleton() -> None:
+    df = _frame().sort_values("x").reset_index(drop=True)
+    df["w"] = np.where(np.arange(len(df)) < 60, 0.0, df.x)  # zero on the first rows only
+    ddf = dd.from_pandas(df, npartitions=3)
+    skeleton = df.iloc[:30]
+    with pytest.raises(DataError, match=r"'w' is a linear combination"):
+        make_design(parse_formula("y ~ x + w + (1 | g)"), skeleton)
+    design = make_design(parse_formula("y ~ x + w + (1 | g)"), skeleton, check_rank=False)
+    stats = data_statistics(ddf, design, ["y", "x", "w", "g"])
+    assert stats.wtw.shape == (3, 3)
+    # exactly confounded on every row: the in-memory message, with the factor R of X
+    df["v"] = 2.0 * df.x - 3.0
+    design = make_design(parse_formula("y ~ x + v + (1 | g)"), df.iloc[:30], check_rank=False)
+    with pytest.raises(DataError, match=r"'v' is a linear combination .*\(Intercept, x\)"):
+        data_statistics(dd.from_pandas(df, npartitions=3), design, ["y", "x", "v", "g"])
