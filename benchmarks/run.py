@@ -137,7 +137,7 @@ wall <- as.numeric(difftime(Sys.time(), start, units = "secs"))
 s <- summary(fit)
 ess <- c(s$fixed$Bulk_ESS, unlist(lapply(s$random, function(r) r$Bulk_ESS)), s$spec_pars$Bulk_ESS)
 cat("WALL", wall, "\n")
-cat("ESS", min(ess), "\n")
+cat("ESS", min(ess, na.rm = TRUE), "\n")
 cat("DIV", sum(nuts_params(fit, pars = "divergent__")$Value), "\n")
 cat("RHAT", max(rhat(fit), na.rm = TRUE), "\n")
 for (i in seq_len(nrow(s$fixed))) cat("FIX", rownames(s$fixed)[i], s$fixed$Estimate[i], "\n")
@@ -330,7 +330,7 @@ def run_brms(spec: dict, draws: int, tune: int, chains: int, reference: hb.Fit) 
         if parts and parts[0] == "FIX":
             means[parts[1]] = float(parts[2])
         elif parts and parts[0] in ("WALL", "ESS", "DIV", "RHAT"):
-            out[parts[0]] = float(parts[1])
+            out[parts[0]] = np.nan if parts[1] == "NA" else float(parts[1])
     gaps = [
         abs(means[_brms_name(term)] - row["mean"]) / row["sd"]
         for term, row in reference.fixef().iterrows()
