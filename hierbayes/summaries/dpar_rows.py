@@ -29,7 +29,19 @@ __all__ = ["grid_params", "scalar_params", "training_params"]
 
 
 def scalar_params(design: Design, posterior: xr.Dataset) -> dict[str, np.ndarray]:
-    """The family's scalar parameters, shape (S, 1) each (a modelled one is not among them)."""
+    """The family's scalar parameters, shape (S, 1) each (a modelled one is not among them).
+
+    Examples
+    --------
+    >>> import hierbayes as hb
+    >>> sleep = hb.datasets.load("sleepstudy")
+    >>> m = hb.Model("Reaction ~ Days + (1 | Subject)", data=sleep, family="student_t",
+    ...              sigma="~ Days")
+    >>> posterior = xr.Dataset({"nu": (("chain", "draw"), [[4.0, 5.0]]),
+    ...                         "sigma": (("chain", "draw"), [[1.0, 2.0]])})
+    >>> {k: v.shape for k, v in scalar_params(m.design, posterior).items()}
+    {'nu': (2, 1)}
+    """
     name = design.dpar.name if design.dpar is not None else None
     return {
         p: flatten(posterior[p])[:, None]
