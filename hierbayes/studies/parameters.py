@@ -2,7 +2,9 @@
 
 Labels follow the posterior's variable names and coordinates: ``b[Intercept]``, ``b[x]``,
 ``sd|g[Intercept]``, ``cor|g[Intercept, x]`` (each pair once), then the family's own parameters
-(``sigma``; Student-t's ``nu``, a ``shape``; an ordinal model's ``cutpoints[1|2]``, ...).
+(``sigma``; Student-t's ``nu``, a ``shape``; an ordinal model's ``cutpoints[1|2]``, ...). A
+parameter with its own formula (``sigma="~ x + (1 | g)"``) is labelled by its coefficients and
+group-term SDs instead: ``b_sigma[Intercept]``, ``b_sigma[x]``, ``sd|sigma_g[Intercept]``.
 """
 
 from __future__ import annotations
@@ -21,7 +23,13 @@ __all__ = ["population_draws", "population_values"]
 def _labels(design: Design) -> list[tuple[str, str, tuple[int, ...]]]:
     """(label, variable, index) of every population-level scalar, in a stable order."""
     out = [(f"b[{c}]", "b", (j,)) for j, c in enumerate(design.fixed_columns)]
-    for block in design.blocks:
+    dpar = design.dpar  # sigma=, shape=, phi=: b_sigma[...], its group terms' sd|sigma_g[...]
+    if dpar is not None:
+        out += [
+            (f"b_{dpar.name}[{c}]", f"b_{dpar.name}", (j,))
+            for j, c in enumerate(dpar.fixed_columns)
+        ]
+    for block in (*design.blocks, *(dpar.blocks if dpar is not None else ())):
         name = block.name
         out += [(f"sd|{name}[{c}]", f"sd|{name}", (k,)) for k, c in enumerate(block.columns)]
         if block.correlated and len(block.columns) > 1:
@@ -32,6 +40,8 @@ def _labels(design: Design) -> list[tuple[str, str, tuple[int, ...]]]:
                 for j in range(i + 1, len(cols))
             ]
     for name in design.family.params:  # sigma, nu, a shape; an ordinal model's cut-points
+        if dpar is not None and name == dpar.name:  # modelled: its coefficients above
+            continue
         if design.family.cutpoints:
             labels = cutpoint_labels(design.response_levels or ())
             out += [(f"{name}[{c}]", name, (k,)) for k, c in enumerate(labels)]

@@ -19,6 +19,7 @@ import pandas as pd
 from hierbayes.design import Design, encode_like_training, is_continuous
 from hierbayes.errors import SummaryError
 from hierbayes.families.cumulative import expected_category
+from hierbayes.summaries.dpar_rows import grid_params
 from hierbayes.summaries.lines import _reference
 from hierbayes.summaries.posterior import flatten, unflatten
 from hierbayes.summaries.stats import DEFAULT_PROB, summarize
@@ -195,8 +196,8 @@ def conditional_effects(
         cut = flatten(posterior["cutpoints"])[:, None, :]
         values = expected_category(eta, cut, design.family.link)
     else:
-        # the family's scalar parameters (a sigma that varies by row, sigma=, is not one)
-        own = {n: flatten(posterior[n])[:, None] for n in design.family.params if n in posterior}
+        # a parameter that varies by row (sigma=) at its population value on the grid
+        own = grid_params(fit, posterior, frame)[1] if scale == "response" else {}
         values = design.family.expected(eta, own) if scale == "response" else eta
     da = unflatten(values, posterior, ("row",), {"row": np.arange(len(frame))})
     summary = summarize(da, prob=prob).drop(columns="row")

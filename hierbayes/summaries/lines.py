@@ -10,6 +10,7 @@ import pandas as pd
 
 from hierbayes.design import Design, encode_like_training, is_continuous
 from hierbayes.errors import SummaryError
+from hierbayes.summaries.dpar_rows import grid_params
 from hierbayes.summaries.nopool import no_pooling
 from hierbayes.summaries.population import population_map
 from hierbayes.summaries.posterior import FactorBlocks, flatten, single_factor, unflatten
@@ -269,11 +270,11 @@ def group_lines(
     own = no_pooling(design, fb, pmap)
     own_eta = np.einsum("rq,rq->r", Z, own.estimates[codes]) + X[:, list(pmap.shared)] @ own.shared
     family = design.family
-    # the family's scalar parameters (a sigma that varies by row, sigma=, is not one)
-    draws = {p: flatten(posterior[p])[:, None] for p in family.params if p in posterior}
-    means = {p: float(v.mean()) for p, v in draws.items()}  # for the no-pooling line
     if scale == "response":
-        lines, population = family.expected(eta, draws), family.expected(fixed, draws)
+        # a parameter that varies by row (sigma=): each line's group's value, its population one
+        draws, pop = grid_params(fit, posterior, frame, fb.factor, frame["group"])
+        means = {p: v.mean(axis=0) for p, v in draws.items()}  # for the no-pooling line
+        lines, population = family.expected(eta, draws), family.expected(fixed, pop)
         no_pool = family.expected(own_eta, means)
     else:
         lines, population, no_pool = eta, fixed, own_eta

@@ -12,6 +12,7 @@ import xarray as xr
 from hierbayes.design import encode_like_training
 from hierbayes.errors import SummaryError
 from hierbayes.families.cumulative import expected_category
+from hierbayes.summaries.dpar_rows import training_params
 from hierbayes.summaries.posterior import (
     FactorBlocks,
     factor_blocks,
@@ -244,14 +245,13 @@ def r2(fit: Fit, *, prob: float = DEFAULT_PROB) -> pd.DataFrame:
     """
     posterior = fit.idata["posterior"].to_dataset()
     y = fit.design.y
-    own_names = [n for n in fit.design.family.params if n in posterior]  # not a varying sigma
-    params = {name: flatten(posterior[name]) for name in own_names}
     values = {}
     for name, groups in (("marginal", False), ("conditional", True)):
+        params = training_params(fit, posterior, groups)  # sigma=: each row's, (S, n)
         parts = []
         start = 0
         for eta in linear_predictor(fit, groups=groups):
-            own = {p: v[start : start + len(eta), None] for p, v in params.items()}
+            own = {p: v[start : start + len(eta)] for p, v in params.items()}
             mu = _mean_response(fit, eta, own, slice(start, start + len(eta)))
             start += len(eta)
             var_fit = mu.var(axis=1, ddof=1)

@@ -138,3 +138,51 @@ def test_pooling_weighs_each_row_with_its_own_shape(nb_fit: hb.Fit) -> None:
     mu = np.exp(eta)
     np.testing.assert_allclose(w, mu / (1 + mu / phi), rtol=1e-10)
     assert len(nb_fit.pooling()) == 23
+
+
+def _r2_by_hand(y: np.ndarray, mu: np.ndarray) -> float:
+    var_fit = mu.var(axis=1, ddof=1)
+    return float(np.mean(var_fit / (var_fit + (y - mu).var(axis=1, ddof=1))))
+
+
+def test_effects_r2_and_lines_read_each_rows_sigma(ln_fit: hb.Fit) -> None:
+    post, design = ln_fit.idata["posterior"], ln_fit.design
+    b = _flat(post["b"].sel(term=["Intercept", "x"]))
+    bs = _flat(post["b_sigma"].sel(sigma_term=["sigma_Intercept", "sigma_x"]))
+    # the grid: group effects on the mean and on log sigma at zero (brms's re_formula = NA)
+    effects = ln_fit.conditional_effects("x")
+    x = effects["x"].to_numpy()
+    sigma = np.exp(bs[:, :1] + bs[:, 1:] * x)
+    mean = np.exp(b[:, :1] + b[:, 1:] * x + sigma**2 / 2)
+    np.testing.assert_allclose(effects["mean"], mean.mean(axis=0), rtol=1e-10)
+    np.testing.assert_allclose(effects["sd"], mean.std(axis=0, ddof=1), rtol=1e-8)
+    # R²: the training rows' means, with (conditional) and without (marginal) group effects
+    y = design.y
+    conditional = _flat(ln_fit.predict(kind="mean"))
+    X = np.column_stack([np.ones(design.n_obs), design.data["x"]])
+    marginal = np.exp(b @ X.T + np.exp(bs @ X.T) ** 2 / 2)
+    r2 = ln_fit.r2()
+    assert r2.loc["conditional", "mean"] == pytest.approx(_r2_by_hand(y, conditional), rel=1e-10)
+    assert r2.loc["marginal", "mean"] == pytest.approx(_r2_by_hand(y, marginal), rel=1e-10)
+    # each group's line reads its own sigma: exp(b0 + u_j + b1 x + (σ_j(x))² / 2)
+    lines = ln_fit.group_lines("x", groups=[3])
+    u = _flat(post["u|g"].sel(g="3"))[:, 0]
+    us = _flat(post["u|sigma_g"].sel(g="3"))[:, 0]
+    x = lines["x"].to_numpy()
+    sigma = np.exp(bs[:, :1] + us[:, None] + bs[:, 1:] * x)
+    line = np.exp(b[:, :1] + u[:, None] + b[:, 1:] * x + sigma**2 / 2)
+    np.testing.assert_allclose(lines["mean"], line.mean(axis=0), rtol=1e-10)
+    population = np.exp(b[:, :1] + b[:, 1:] * x + np.exp(bs[:, :1] + bs[:, 1:] * x) ** 2 / 2)
+    np.testing.assert_allclose(lines["population"], population.mean(axis=0), rtol=1e-10)
+
+
+def test_effects_and_r2_of_a_modelled_shape(nb_fit: hb.Fit) -> None:
+    # the negative binomial's mean does not read its shape: exp(eta) on the grid and the rows
+    post = nb_fit.idata["posterior"]
+    effects = nb_fit.conditional_effects("mined")
+    b = _flat(post["b"].sel(term=list(nb_fit.design.fixed_columns)))
+    X = np.column_stack([np.ones(len(effects)), effects["mined"] == "yes"])
+    np.testing.assert_allclose(effects["mean"], np.exp(b @ X.T).mean(axis=0), rtol=1e-10)
+    mu = _flat(nb_fit.predict(kind="mean"))
+    r2 = nb_fit.r2()
+    assert r2.loc["conditional", "mean"] == pytest.approx(_r2_by_hand(nb_fit.design.y, mu))
