@@ -15,9 +15,17 @@ family's own log-likelihood derivatives, :func:`hierbayes.families.dispatch.eta_
 * ``τ²_k`` is the variance of ``û_jk`` across groups less the mean sampling variance (method of
   moments), as in the gaussian rule.
 
-Groups with no more rows than coefficients give no estimate; a factor with fewer than three
-usable groups, a family with parameters of its own (whose values a GLM fit does not give), or a
-population fit that does not converge keep the safe choice, non-centred.
+A family with parameters of its own (a negative binomial's or gamma's shape, a beta's precision,
+a Student-t's σ and ν, a zero-inflation probability) gets them from the same population fit:
+Newton's method in ``β`` alternates with a maximisation of the log-likelihood in the own
+parameters (on their sampling scale, ``log`` or ``logit``) at fixed ``η̂``, so the weights are the
+family's at its fitted dispersion. Groups with no more rows than coefficients give no estimate; a
+factor with fewer than three usable groups, an ordinal family (its cut-points are the intercept),
+or a population fit that does not converge keep the safe choice, non-centred.
+
+On glmmTMB's Salamanders (negative binomial, 644 counts at 23 sites, about 28 a site) this centres
+the sites: the smallest bulk ESS in 4 x 1000 draws rose from 861 (non-centred) to 1,628 at the
+same wall time.
 
 On lme4's VerbAgg (316 respondents x 24 items, bernoulli) this gives centred effects for both
 factors (a respondent answers 24 items, an item is answered 316 times: ``τ² I`` about 8 and
@@ -33,33 +41,40 @@ be told from it.
 from __future__ import annotations
 
 import numpy as np
+from scipy.optimize import minimize
+from scipy.special import expit
+from scipy.special import logit as logit_
 
 from hierbayes.build.nested import _nests, nested_child
 from hierbayes.design import Design, GroupBlock
 from hierbayes.families.dispatch import eta_derivs
 from hierbayes.linalg import numerical_rank
 
-__all__ = ["choose_glm_parameterization", "population_glm"]
+__all__ = ["choose_glm_parameterization", "population_fit", "population_glm"]
 
 _NEWTON_STEPS = 50
 _TOL = 1e-8
 _SEPARATED = 30.0
+_OWN_ROUNDS = 20  # alternations of β and the own parameters (they settle in a few)
 
 
-def _derivs(design: Design, eta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _derivs(
+    design: Design, eta: np.ndarray, theta: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     n = eta.size
     d1, d2, d3 = np.empty(n), np.empty(n), np.empty(n)
     trials = np.zeros(0) if design.trials is None else np.asarray(design.trials, dtype=float)
     y = np.asarray(design.y, dtype=float)
-    eta_derivs(design.family.code, y, np.ascontiguousarray(eta), trials, np.zeros(0), d1, d2, d3)
+    theta = np.zeros(0) if theta is None else np.ascontiguousarray(theta, dtype=float)
+    eta_derivs(design.family.code, y, np.ascontiguousarray(eta), trials, theta, d1, d2, d3)
     w = np.ones(n) if design.weights is None else np.asarray(design.weights, dtype=float)
     return w * d1, -w * d2
 
 
 def population_glm(design: Design) -> np.ndarray | None:
     """The linear predictor ``η̂`` of the population-level GLM (fixed effects only) at its
-    maximum likelihood, by Newton's method with step halving; None when it does not converge
-    (e.g. complete separation) or the family has parameters of its own.
+    maximum likelihood (with the family's own parameters at theirs: :func:`population_fit`);
+    None when it does not converge (e.g. complete separation) or the family is ordinal.
 
     Examples
     --------
@@ -71,14 +86,116 @@ def population_glm(design: Design) -> np.ndarray | None:
     >>> round(float(eta[0]), 4)   # logit of the pooled period-1 incidence, 61 of 278
     -1.269
     """
-    if design.family.params:
+    fit = population_fit(design)
+    return None if fit is None else fit[0]
+
+
+def population_fit(design: Design) -> tuple[np.ndarray, np.ndarray] | None:
+    """``(η̂, θ̂)``: the population-level GLM's linear predictor and the family's own parameters
+    (natural scale, in the order of ``family.params``; empty for a family without) at their joint
+    maximum likelihood: Newton's method in ``β`` at fixed ``θ`` alternates with a maximisation in
+    ``θ`` at fixed ``η̂`` (Nelder-Mead on the sampling scale, deterministic) until ``θ`` settles.
+    None when a step does not converge or the family is ordinal (its cut-points are the
+    intercept).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd, hierbayes as hb
+    >>> rng = np.random.default_rng(1)
+    >>> y = rng.negative_binomial(2.0, 2.0 / (2.0 + 3.0), size=4000)   # mean 3, shape 2
+    >>> d = hb.Model("y ~ 1 + (1 | g)", pd.DataFrame({"y": y, "g": np.arange(4000) % 40}),
+    ...              family="negativebinomial").design
+    >>> eta, theta = population_fit(d)
+    >>> round(float(np.exp(eta[0])), 1), round(float(theta[0]), 1)
+    (3.0, 2.0)
+    """
+    family = design.family
+    if family.cutpoints:
         return None
     X = np.asarray(design.X, dtype=float)
-    offset = np.asarray(design.offset_or_zero, dtype=float) * np.ones(design.n_obs)
+    if not family.params:
+        beta = _newton(design, X, np.zeros(X.shape[1]), None)
+        return None if beta is None else (_eta(design, X, beta), np.zeros(0))
+    theta = _start(design)
+    beta = _least_squares_start(design, X)
+    for _ in range(_OWN_ROUNDS):
+        beta = _newton(design, X, beta, theta)
+        if beta is None:
+            return None
+        previous, theta = theta, _own_parameters(design, _eta(design, X, beta), theta)
+        if theta is None:
+            return None
+        if np.allclose(theta, previous, rtol=1e-3):
+            break
+    beta = _newton(design, X, beta, theta)
+    return None if beta is None else (_eta(design, X, beta), theta)
+
+
+def _start(design: Design) -> np.ndarray:
+    """Starting own parameters: a scale ``sigma`` at the spread of the response on the linear
+    predictor's scale, a Student-t's ``nu`` at 30 (near the gaussian, whose log-likelihood is
+    concave in ``β``), anything else at 1."""
+    family = design.family
+    start = np.ones(len(family.params))
+    for k, name in enumerate(family.params):
+        if name == "sigma" and family.link_response is not None:
+            spread = float(np.std(family.link_response(np.asarray(design.y, dtype=float))))
+            start[k] = spread if np.isfinite(spread) and spread > 0 else 1.0
+        elif name == "nu":
+            start[k] = 30.0
+    return start
+
+
+def _least_squares_start(design: Design, X: np.ndarray) -> np.ndarray:
+    """``β`` by least squares on the response on the linear predictor's scale (where the
+    family gives it): Newton's method from ``β = 0`` may stall far out in a Student-t's tails,
+    whose log-likelihood is not concave."""
     beta = np.zeros(X.shape[1])
+    if design.family.link_response is None:
+        return beta
+    with np.errstate(all="ignore"):
+        target = design.family.link_response(np.asarray(design.y, dtype=float))
+    target = target - np.asarray(design.offset_or_zero, dtype=float)
+    if not np.all(np.isfinite(target)):
+        return beta
+    return np.linalg.lstsq(X, target * np.ones(design.n_obs), rcond=None)[0]
+
+
+def _eta(design: Design, X: np.ndarray, beta: np.ndarray) -> np.ndarray:
+    return np.asarray(design.offset_or_zero, dtype=float) * np.ones(design.n_obs) + X @ beta
+
+
+def _own_parameters(design: Design, eta: np.ndarray, theta: np.ndarray) -> np.ndarray | None:
+    """The own parameters maximising the log-likelihood at ``eta`` (None if not finite)."""
+    family = design.family
+    logit = np.array([family.transform(name) == "logit" for name in family.params])
+    y = np.asarray(design.y, dtype=float)
+    w = 1.0 if design.weights is None else np.asarray(design.weights, dtype=float)
+
+    def natural(u: np.ndarray) -> np.ndarray:
+        return np.where(logit, expit(u), np.exp(u))
+
+    def loss(u: np.ndarray) -> float:
+        params = dict(zip(family.params, natural(u), strict=True))
+        with np.errstate(all="ignore"):
+            value = -float(np.sum(w * family.log_density(y, eta, params, design.trials)))
+        return value if np.isfinite(value) else np.inf
+
+    start = np.where(logit, logit_(np.clip(theta, 1e-6, 1 - 1e-6)), np.log(theta))
+    found = minimize(loss, start, method="Nelder-Mead", options={"xatol": 1e-5, "fatol": 1e-8})
+    if not np.all(np.isfinite(found.x)) or not np.isfinite(found.fun):
+        return None
+    return natural(np.clip(found.x, -30.0, 30.0))
+
+
+def _newton(
+    design: Design, X: np.ndarray, beta: np.ndarray, theta: np.ndarray | None
+) -> np.ndarray | None:
+    """``β`` at the maximum likelihood given ``theta``, by Newton's method with step halving."""
+    offset = np.asarray(design.offset_or_zero, dtype=float) * np.ones(design.n_obs)
     eta = offset + X @ beta
     for _ in range(_NEWTON_STEPS):
-        d1, w = _derivs(design, eta)
+        d1, w = _derivs(design, eta, theta)
         if not (np.all(np.isfinite(d1)) and np.all(np.isfinite(w))):
             return None
         grad = X.T @ d1
@@ -93,7 +210,8 @@ def population_glm(design: Design) -> np.ndarray | None:
         # started below it (Poisson's exponential, a logit's flat tails)
         scale = 1.0
         while scale > 1e-4:
-            slope = float(X.T @ _derivs(design, offset + X @ (beta + scale * step))[0] @ step)
+            moved = offset + X @ (beta + scale * step)
+            slope = float(X.T @ _derivs(design, moved, theta)[0] @ step)
             if np.isfinite(slope) and slope > -decrement:
                 break
             scale *= 0.5
@@ -101,8 +219,10 @@ def population_glm(design: Design) -> np.ndarray | None:
         eta = offset + X @ beta
         if decrement < _TOL:
             # a fitted probability or rate beyond e^±30 is a separated (or degenerate) fit: its
-            # maximum lies at infinity, where the gradient vanishes too
-            return eta if np.max(np.abs(eta - offset)) < _SEPARATED else None
+            # maximum lies at infinity, where the gradient vanishes too (an identity link's
+            # predictor is on the response's own scale)
+            identity = design.family.link == "identity"
+            return beta if identity or np.max(np.abs(eta - offset)) < _SEPARATED else None
     return None
 
 
@@ -203,10 +323,10 @@ def choose_glm_parameterization(design: Design, block: GroupBlock) -> tuple[str,
     safe = ("noncentered",) * q
     if _alone_in_parents(design, block):
         return safe
-    eta = population_glm(design)
-    if eta is None:
+    fit = population_fit(design)
+    if fit is None:
         return safe
-    d1, w = _derivs(design, eta)
+    d1, w = _derivs(design, *fit)
     estimates, sampling = _group_estimates(block, d1, w)
     usable = ~np.isnan(estimates).any(axis=1)
     if usable.sum() < 3:
