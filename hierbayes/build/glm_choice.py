@@ -56,6 +56,7 @@ _NEWTON_STEPS = 50
 _TOL = 1e-8
 _SEPARATED = 30.0
 _OWN_ROUNDS = 20  # alternations of β and the own parameters (they settle in a few)
+_OWN_ROWS = 20_000  # rows the own parameters are fitted on (evenly spaced beyond that)
 
 
 def _derivs(
@@ -134,7 +135,7 @@ def population_fit(design: Design) -> tuple[np.ndarray, np.ndarray] | None:
 def _start(design: Design) -> np.ndarray:
     """Starting own parameters: a scale ``sigma`` at the spread of the response on the linear
     predictor's scale, a Student-t's ``nu`` at 30 (near the gaussian, whose log-likelihood is
-    concave in ``β``), anything else at 1."""
+    concave in ``β``), a probability at 0.5, anything else at 1."""
     family = design.family
     start = np.ones(len(family.params))
     for k, name in enumerate(family.params):
@@ -143,6 +144,8 @@ def _start(design: Design) -> np.ndarray:
             start[k] = spread if np.isfinite(spread) and spread > 0 else 1.0
         elif name == "nu":
             start[k] = 30.0
+        elif family.transform(name) == "logit":
+            start[k] = 0.5  # a probability (zero-inflation)
     return start
 
 
@@ -170,7 +173,12 @@ def _own_parameters(design: Design, eta: np.ndarray, theta: np.ndarray) -> np.nd
     family = design.family
     logit = np.array([family.transform(name) == "logit" for name in family.params])
     y = np.asarray(design.y, dtype=float)
-    w = 1.0 if design.weights is None else np.asarray(design.weights, dtype=float)
+    w = np.ones(y.size) if design.weights is None else np.asarray(design.weights, dtype=float)
+    trials = None if design.trials is None else np.asarray(design.trials, dtype=float)
+    if y.size > _OWN_ROWS:  # rough values suffice for the choice: evenly spaced rows
+        rows = np.linspace(0, y.size - 1, _OWN_ROWS).astype(np.int64)
+        y, eta, w = y[rows], eta[rows], w[rows]
+        trials = None if trials is None else trials[rows]
 
     def natural(u: np.ndarray) -> np.ndarray:
         return np.where(logit, expit(u), np.exp(u))
@@ -178,7 +186,7 @@ def _own_parameters(design: Design, eta: np.ndarray, theta: np.ndarray) -> np.nd
     def loss(u: np.ndarray) -> float:
         params = dict(zip(family.params, natural(u), strict=True))
         with np.errstate(all="ignore"):
-            value = -float(np.sum(w * family.log_density(y, eta, params, design.trials)))
+            value = -float(np.sum(w * family.log_density(y, eta, params, trials)))
         return value if np.isfinite(value) else np.inf
 
     start = np.where(logit, logit_(np.clip(theta, 1e-6, 1 - 1e-6)), np.log(theta))
