@@ -17,12 +17,11 @@ import xarray as xr
 from hierbayes.build import group_dim
 from hierbayes.build.nested_marginal import NestedDesign
 from hierbayes.conditional import CONDITIONAL_DRAWS, _block_diag, _cholesky
+from hierbayes.conditional_nested import effects_from_leaf_sums
 from hierbayes.density import codes as K
 from hierbayes.density.batch import conditional_effects, fixed_residual_sums
 from hierbayes.density.layout import Layout
-from hierbayes.density.nested_draws import nested_draws
 from hierbayes.density.nested_marginal import NESTED
-from hierbayes.density.nested_tree import tree_shape
 from hierbayes.design.dask_stats import Statistics
 from hierbayes.errors import ModelSpecError
 from hierbayes.loglik import chunks, stacked
@@ -116,36 +115,11 @@ def _nested_draws(
     rng: np.random.Generator,
 ) -> dict[str, np.ndarray]:
     """As :func:`hierbayes.conditional_nested.nested_effects`, from the leaves' statistics."""
-    columns = nested.columns()
     n_leaf, d, p = stats.ztx_raw.shape
-    S = len(sigma)
-    LFs = np.zeros((S, d, d))
-    for f in nested.levels:
-        for blk in f.blocks:
-            col, q = columns[blk.name], len(blk.columns)
-            LFs[:, col : col + q, col : col + q] = _cholesky(posterior, blk)
-    tree = nested.tree()
-    D, J, qs, _, col, _, _, _, _, uo = tree_shape(tree)
-    eps = rng.standard_normal((S, uo[D]))
-    out = np.empty((S, uo[D]))
-    nested_draws(
-        tree,
-        np.ascontiguousarray(stats.ztz).ravel(),
-        np.ascontiguousarray(stats.zty_raw).ravel(),
-        np.ascontiguousarray(stats.ztx_raw.reshape(n_leaf * d, p)),
-        np.ascontiguousarray(b, dtype=float),
-        LFs,
-        np.ascontiguousarray(sigma, dtype=float),
-        eps,
-        out,
+    chols = {blk.name: _cholesky(posterior, blk) for f in nested.levels for blk in f.blocks}
+    return effects_from_leaf_sums(
+        nested, stats.ztz, stats.zty_raw, stats.ztx_raw.reshape(n_leaf * d, p), b, sigma, chols, rng
     )
-    drawn = {}
-    for level, factor in enumerate(nested.levels):
-        values = out[:, uo[level] : uo[level + 1]].reshape(S, J[level], qs[level])
-        for blk in factor.blocks:
-            k = columns[blk.name] - col[level]
-            drawn[blk.name] = values[:, :, k : k + len(blk.columns)]
-    return drawn
 
 
 def _factor_draws(

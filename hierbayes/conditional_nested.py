@@ -16,7 +16,7 @@ from hierbayes.density.nested_draws import nested_draws
 from hierbayes.density.nested_tree import tree_shape
 from hierbayes.design import Design
 
-__all__ = ["nested_effects"]
+__all__ = ["effects_from_leaf_sums", "nested_effects"]
 
 
 def nested_effects(
@@ -64,26 +64,65 @@ def nested_effects(
     [[[1.0], [3.0], [10.0], [14.0]]]
     """
     X = nested.X
-    n_leaf, d = nested.leaves.n_groups, X.shape[1]
+    n_leaf = nested.leaves.n_groups
+    y = np.asarray(design.y, dtype=float) - design.offset_or_zero  # an offset shifts y
+    return effects_from_leaf_sums(
+        nested,
+        nested.leaf_cross(X),
+        nested.leaf_cross(y[:, None]),
+        nested.leaf_cross(design.X).reshape(n_leaf * X.shape[1], -1),
+        b,
+        sigma,
+        chols,
+        rng,
+    )
+
+
+def effects_from_leaf_sums(
+    nested: NestedDesign,
+    ztz: np.ndarray,
+    zty: np.ndarray,
+    ztx: np.ndarray,
+    b: np.ndarray,
+    sigma: np.ndarray,
+    chols: dict[str, np.ndarray],
+    rng: np.random.Generator,
+) -> dict[str, np.ndarray]:
+    """:func:`nested_effects` from the leaves' sufficient statistics instead of rows.
+
+    Parameters
+    ----------
+    nested : NestedDesign
+    ztz : ndarray, shape (J, d, d)
+        Each leaf's ``Z'Z`` on the chain's columns (``d`` of them, every level's together).
+    zty : ndarray, shape (J, d) or (J, d, 1)
+        Each leaf's ``Z'y`` (``y`` less any offset).
+    ztx : ndarray, shape (J d, p)
+        Each leaf's ``Z'X`` with the design's fixed columns, leaves stacked.
+    b, sigma, chols, rng
+        As :func:`nested_effects`.
+
+    Returns
+    -------
+    dict
+        Term name -> effects ``u`` (S, J_term, q).
+    """
+    d = ztz.shape[-1]
     S = len(sigma)
     columns = nested.columns()
     LFs = np.zeros((S, d, d))
     for name, col in columns.items():
         q = chols[name].shape[1]
         LFs[:, col : col + q, col : col + q] = chols[name]
-    y = np.asarray(design.y, dtype=float) - design.offset_or_zero  # an offset shifts y
     tree = nested.tree()
-    Sleaf = np.ascontiguousarray(nested.leaf_cross(X)).ravel()
-    Xty = np.ascontiguousarray(nested.leaf_cross(y[:, None])).ravel()
-    XtX = np.ascontiguousarray(nested.leaf_cross(design.X).reshape(n_leaf * d, -1))
     D, J, qs, _, col, _, _, _, _, uo = tree_shape(tree)
     eps = rng.standard_normal((S, uo[D]))
     out = np.empty((S, uo[D]))
     nested_draws(
         tree,
-        Sleaf,
-        Xty,
-        XtX,
+        np.ascontiguousarray(ztz, dtype=float).ravel(),
+        np.ascontiguousarray(zty, dtype=float).ravel(),
+        np.ascontiguousarray(ztx, dtype=float),
         np.ascontiguousarray(b, dtype=float),
         LFs,
         np.ascontiguousarray(sigma, dtype=float),
