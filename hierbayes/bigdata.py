@@ -29,6 +29,12 @@ import numpy as np
 import pandas as pd
 
 from hierbayes.bigdata_stats import complete_from_statistics, statistics_layout
+from hierbayes.bigdata_summaries import (
+    leaf_groups,
+    statistics_pooling,
+    statistics_r2,
+    statistics_shrinkage,
+)
 from hierbayes.build import resolve_parameterization
 from hierbayes.build.nested_marginal import NestedDesign, nested_chain
 from hierbayes.build.priors import check_user_priors
@@ -60,6 +66,7 @@ from hierbayes.model import Model
 from hierbayes.priors import Prior, resolve_priors
 from hierbayes.progress import resolve_progressbar
 from hierbayes.spec import parse_formula
+from hierbayes.summaries.stats import DEFAULT_PROB
 from hierbayes.validate import check_fit_arguments
 
 __all__ = ["StatisticsDesign", "StatisticsModel", "is_big_data"]
@@ -147,13 +154,7 @@ class StatisticsDesign(Design):
             object.__setattr__(self, f.name, getattr(design, f.name))
         total, starts = statistics.ztz.sum(axis=0), _starts(design, terms)
         # each factor's groups: the leaves' counts summed up the chain of parents
-        group_of = {design.blocks[0].factor: np.arange(len(statistics.counts))}
-        if nested is not None:
-            up = np.arange(nested.leaves.n_groups)
-            group_of = {nested.leaves.blocks[0].factor: up}
-            for factor, parent in zip(nested.levels[-2::-1], nested.parents[::-1], strict=True):
-                up = parent[up]
-                group_of[factor.blocks[0].factor] = up
+        group_of = leaf_groups(design, nested, len(statistics.counts))
         blocks = []
         for b in design.blocks:
             cols = [
@@ -436,3 +437,18 @@ class StatisticsFit(Fit):
     def kfold(self, *args: Any, **kwargs: Any) -> Any:
         """Refused: refitting without some rows needs the rows."""
         raise RowsNotKeptError(_ON_A_SAMPLE.format(what="fit.kfold()"))
+
+    def pooling(self, *, prob: float = DEFAULT_PROB) -> pd.DataFrame:
+        """Pooling estimates per group from the statistics (see
+        :func:`hierbayes.bigdata_summaries.statistics_pooling`)."""
+        return statistics_pooling(self, prob=prob)
+
+    def shrinkage(self, *, prob: float = DEFAULT_PROB) -> pd.DataFrame:
+        """Shrinkage factor per group from the statistics (see
+        :func:`hierbayes.bigdata_summaries.statistics_shrinkage`)."""
+        return statistics_shrinkage(self, prob=prob)
+
+    def r2(self, *, prob: float = DEFAULT_PROB) -> pd.DataFrame:
+        """Bayesian R² from the sums of squares (see
+        :func:`hierbayes.bigdata_summaries.statistics_r2`)."""
+        return statistics_r2(self, prob=prob)

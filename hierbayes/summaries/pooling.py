@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from hierbayes.summaries.nopool import complete_pooling, no_pooling, working_weights
-from hierbayes.summaries.population import population_map
+from hierbayes.summaries.nopool import NoPooling, complete_pooling, no_pooling, working_weights
+from hierbayes.summaries.population import PopulationMap, population_map
 from hierbayes.summaries.posterior import (
     FactorBlocks,
     factor_covariance,
@@ -28,17 +28,19 @@ from hierbayes.summaries.stats import DEFAULT_PROB, hdi_columns, summarize
 if TYPE_CHECKING:
     from hierbayes.fit import Fit
 
-__all__ = ["pooling", "shrinkage", "shrinkage_draws"]
+__all__ = ["pooling", "pooling_table", "shrinkage", "shrinkage_draws", "shrinkage_table"]
 
 
 def _posterior(fit: Fit) -> xr.Dataset:
     return fit.idata["posterior"].to_dataset()
 
 
-def _partial_draws(fit: Fit, fb: FactorBlocks) -> tuple[np.ndarray, np.ndarray]:
+def _partial_draws(
+    fit: Fit, fb: FactorBlocks, pmap: PopulationMap | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Population values and group coefficients per draw, each of shape (S, J, q)."""
     posterior = _posterior(fit)
-    pmap = population_map(fit.design, fb)
+    pmap = population_map(fit.design, fb) if pmap is None else pmap
     b = flatten(posterior["b"].transpose("chain", "draw", "term"))
     population = pmap.population(b)
     return population, population + fb.deviations(posterior)
@@ -109,9 +111,24 @@ def pooling(fit: Fit, *, prob: float = DEFAULT_PROB) -> pd.DataFrame:
     design = fit.design
     fb = single_factor(design, "pooling()")
     pmap = population_map(design, fb)
-    population, partial = _partial_draws(fit, fb)
-    own = no_pooling(design, fb, pmap)
-    complete = np.einsum("jkp,p->jk", pmap.weights, complete_pooling(design))
+    return pooling_table(
+        fit, fb, pmap, no_pooling(design, fb, pmap), complete_pooling(design), prob=prob
+    )
+
+
+def pooling_table(
+    fit: Fit,
+    fb: FactorBlocks,
+    pmap: PopulationMap,
+    own: NoPooling,
+    complete_b: np.ndarray,
+    *,
+    prob: float = DEFAULT_PROB,
+) -> pd.DataFrame:
+    """:func:`pooling`'s table from the no-pooling and complete-pooling fits (``own``; the
+    fixed effects ``complete_b``), however they were computed."""
+    population, partial = _partial_draws(fit, fb, pmap)
+    complete = np.einsum("jkp,p->jk", pmap.weights, complete_b)
     lo, hi = hdi_columns(prob)
     summary = _summary(partial, fit, fb, prob)
     table = _frame(fb)
@@ -241,20 +258,35 @@ def shrinkage(fit: Fit, *, prob: float = DEFAULT_PROB) -> pd.DataFrame:
     """
     design = fit.design
     fb = single_factor(design, "shrinkage()")
+    pmap = population_map(design, fb)
+    own = no_pooling(design, fb, pmap).estimates
+    return shrinkage_table(fit, fb, pmap, _cross_products(fit, fb), own, prob=prob)
+
+
+def shrinkage_table(
+    fit: Fit,
+    fb: FactorBlocks,
+    pmap: PopulationMap,
+    A: np.ndarray,
+    own: np.ndarray,
+    *,
+    prob: float = DEFAULT_PROB,
+) -> pd.DataFrame:
+    """:func:`shrinkage`'s table from each group's ``Z_j' W_j Z_j`` (``A``) and no-pooling
+    estimates (``own``, (J, q)), however they were computed."""
+    design = fit.design
     posterior = _posterior(fit)
     T = factor_covariance(posterior, fb)
     if design.family.has_sigma and design.dpar is None:  # else the weights hold 1/σ_i²
         sigma2 = flatten(posterior["sigma"]) ** 2
     else:
         sigma2 = np.ones(T.shape[0])
-    draws = shrinkage_draws(T, _cross_products(fit, fb), sigma2)
+    draws = shrinkage_draws(T, A, sigma2)
     table = _frame(fb)
     summary = _summary(draws, fit, fb, prob)
     for column in summary.columns[2:]:
         table[column] = summary[column].to_numpy()
-    pmap = population_map(design, fb)
-    population, partial = _partial_draws(fit, fb)
-    own = no_pooling(design, fb, pmap).estimates
+    population, partial = _partial_draws(fit, fb, pmap)
     pop_mean, partial_mean = population.mean(axis=0), partial.mean(axis=0)
     gap = own - pop_mean
     with np.errstate(invalid="ignore", divide="ignore"):
