@@ -176,6 +176,8 @@ def test_nested_factors_give_the_in_memory_draws_bit_for_bit() -> None:
     for name in ("b", "sigma", "sd|school", "sd|school:cls", "u|school", "u|school:cls"):
         np.testing.assert_array_equal(_draws(fit_one, name), _draws(fit_memory, name))
     pd.testing.assert_frame_equal(fit_one.icc(), fit_memory.icc())
+    # R² from the leaves' sums of squares, with every level's effects
+    pd.testing.assert_frame_equal(fit_one.r2(), fit_memory.r2(), rtol=1e-9)
 
 
 def test_row_level_outputs_are_refused_with_how_to_get_them(fits: dict[str, hb.Fit]) -> None:
@@ -245,3 +247,62 @@ def test_collinear_column_of_the_whole_data_is_refused(sleep: pd.DataFrame) -> N
     ordered = data.sort_values("Days", kind="stable").reset_index(drop=True)
     with pytest.raises(DataError, match=r"'Weeks' is a linear combination .*\(Intercept, Days\)"):
         hb.Model("Reaction ~ Days + Weeks + (1 | Subject)", data=dd.from_pandas(ordered, 10))
+
+
+def test_r2_pooling_and_shrinkage_from_statistics_equal_the_in_memory_ones(
+    fits: dict[str, hb.Fit],
+) -> None:
+    # the same draws (one partition): the sums of squares give the rows' numbers to rounding
+    one, memory, three = fits["one"], fits["memory"], fits["three"]
+    for name in ("r2", "pooling", "shrinkage"):
+        expected = getattr(memory, name)()
+        pd.testing.assert_frame_equal(getattr(one, name)(), expected, rtol=1e-9)
+    # other partitions: the no- and complete-pooling fits read the same sums
+    ours, expected = three.pooling(), memory.pooling()
+    for column in ("n", "no_pool", "complete_pool"):
+        np.testing.assert_allclose(ours[column], expected[column], rtol=1e-9)
+    # other partitions, other draws: the posterior means agree within Monte Carlo error
+    ours, expected = three.r2(), memory.r2()
+    se = np.hypot(ours["sd"], expected["sd"]) / np.sqrt(50)  # ESS >= 50 of 300 draws
+    assert np.all(np.abs(ours["mean"] - expected["mean"]) < 5 * se), (ours, expected)
+
+
+def test_no_pooling_from_statistics_gives_the_in_memory_estimates_and_reasons() -> None:
+    from hierbayes.bigdata_summaries import _no_pooling
+    from hierbayes.summaries.nopool import no_pooling
+    from hierbayes.summaries.population import population_map
+    from hierbayes.summaries.posterior import factor_blocks
+
+    data = _simulated()
+    data.loc[data.g == "s3", "x"] = 2.0  # x does not vary within s3
+    data = pd.concat([data[data.g != "s5"], data[data.g == "s5"].iloc[:1]], ignore_index=True)
+    formula = "y ~ x + (1 + x | g)"
+    memory = hb.Model(formula, data=data, offset="off")
+    dask = hb.Model(formula, data=dd.from_pandas(data, npartitions=3), offset="off")
+    fb = factor_blocks(memory.design)
+    expected = no_pooling(memory.design, fb, population_map(memory.design, fb))
+    ours = _no_pooling(dask.design, factor_blocks(dask.design))
+    assert ours.reasons == expected.reasons
+    assert "1 observation(s) for 2 coefficients" in ours.reasons
+    assert any(r.startswith("the group's data cannot separate") for r in ours.reasons)
+    np.testing.assert_allclose(ours.estimates, expected.estimates, rtol=1e-9)
+
+
+def test_summaries_the_statistics_do_not_determine_are_refused(sleep: pd.DataFrame) -> None:
+    from hierbayes.bigdata import StatisticsFit
+
+    ddf = dd.from_pandas(sleep.assign(off=sleep.Days / 10), npartitions=2)
+
+    def unfitted(formula: str, **kwargs: str) -> StatisticsFit:  # refused before any draw
+        model = hb.Model(formula, data=ddf, **kwargs)
+        return StatisticsFit(idata=None, model=model, diagnostics=None, sampler="nutpie")
+
+    with pytest.raises(RowsNotKeptError, match=r"r2\(\).*offset's sums.*sample"):
+        unfitted(SLEEP_FORMULA, offset="off").r2()
+    with pytest.raises(RowsNotKeptError, match=r"r2\(\).*needs an intercept"):
+        unfitted("Reaction ~ 0 + Days + (1 | Subject)").r2()
+    with pytest.raises(RowsNotKeptError, match=r"pooling\(\).*\['Days'\] vary within"):
+        unfitted("Reaction ~ Days + (1 | Subject)").pooling()
+    with pytest.raises(RowsNotKeptError, match=r"shrinkage\(\).*\['Days'\] vary within"):
+        unfitted("Reaction ~ Days + (1 | Subject)").shrinkage()
+
