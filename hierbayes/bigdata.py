@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from hierbayes.bigdata_equations import statistics_equations
 from hierbayes.bigdata_stats import complete_from_statistics, statistics_layout
 from hierbayes.bigdata_summaries import (
     leaf_groups,
@@ -357,12 +358,18 @@ class StatisticsModel(Model):
         self.obs_index = pd.RangeIndex(stats.n)
         self._compiled = None
         self._density = None
+        self._data = ddf  # lazy: read again only by equations()
 
     def compiled_density(self) -> CompiledDensity:
         """The model's log-density from its sufficient statistics (compiled kernel, cached)."""
         if self._density is None:
             self._density = ("statistics", compile_density(self._layout))
         return self._density[1]
+
+    def equations(self, notation: str = "rb", form: str = "both", *, priors: bool = True) -> Any:
+        """The model's equations (see :meth:`Model.equations`); which predictors vary at which
+        level is asked of the Dask data (:mod:`hierbayes.bigdata_equations`)."""
+        return statistics_equations(self, notation, form, priors=priors)
 
     def build(self) -> Any:
         """Not available: the PyMC model needs the rows."""
