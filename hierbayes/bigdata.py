@@ -12,9 +12,12 @@ and seed give the same draws.
 What needs rows is refused with :class:`~hierbayes.errors.RowsNotKeptError`, which says how to get
 it on a sample of the data: the pointwise log-likelihood (``fit.loo()``), posterior predictive
 checks, fitted values of the training rows, saving with ``fit.save`` (which rebuilds the model
-from its rows; ``fit.idata.to_zarr`` keeps the draws). Summaries, group effects (drawn from
-their exact conditional posterior, from the statistics), variance components, ICC and
-predictions on ``newdata`` work as for any fit.
+from its rows; ``fit.idata.to_zarr`` keeps the draws), ``conditional_effects`` (its grid comes
+from the rows). Summaries, group effects (drawn from their exact conditional posterior, from the
+statistics), variance components, ICC and predictions on ``newdata`` work as for any fit; R²,
+``pooling()`` and ``shrinkage()`` are computed exactly from the statistics
+(:mod:`hierbayes.bigdata_summaries`) and the equations ask Dask at which level each predictor
+varies (:mod:`hierbayes.bigdata_equations`).
 """
 
 from __future__ import annotations
@@ -459,3 +462,14 @@ class StatisticsFit(Fit):
         """Bayesian R² from the sums of squares (see
         :func:`hierbayes.bigdata_summaries.statistics_r2`)."""
         return statistics_r2(self, prob=prob)
+
+    def conditional_effects(self, x: str, **kwargs: Any) -> Any:
+        """Refused: the grid spans ``x``'s range and holds the other predictors at their means or
+        reference levels, all read from the rows."""
+        raise RowsNotKeptError(
+            f"fit.conditional_effects({x!r}) spans {x!r} over its range and holds the other "
+            "predictors at their means or reference levels, which a model fitted from Dask data "
+            "does not keep. Build the grid yourself (one row per value of "
+            f"{x!r}, the other predictors fixed) and call fit.predict(grid, groups='population', "
+            "summary=True): the same population-level values."
+        )

@@ -191,6 +191,8 @@ def test_row_level_outputs_are_refused_with_how_to_get_them(fits: dict[str, hb.F
     with pytest.raises(RowsNotKeptError, match=r"rebuilt from its training rows.*to_zarr"):
         fit.save("unused.hb")
     assert "log_likelihood" not in fit.idata.children
+    with pytest.raises(RowsNotKeptError, match=r"conditional_effects\('Days'\) spans.*predict"):
+        fit.conditional_effects("Days")
 
 
 def test_models_that_need_rows_are_refused(sleep: pd.DataFrame, tmp_path) -> None:
