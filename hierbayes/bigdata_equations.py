@@ -85,7 +85,8 @@ def statistics_equations(
     >>> m = hb.Model("Reaction ~ Days + (1 | Subject)", data=dd.from_pandas(sleep, 2))
     >>> print(m.equations(form="combined", priors=False))
     Combined:
-      Reaction_ij = γ_00 + γ_10·Days_ij + u_0j + r_ij
+      Reaction_ij = γ_00 + γ_10·Days_ij + u_0j + r_ij,   r_ij ~ N(0, σ²)
+      u_0j ~ N(0, τ_00)
     """
     from hierbayes.equations import equations
 

@@ -56,8 +56,9 @@ def leaf_groups(
     >>> from hierbayes.build.nested_marginal import nested_chain
     >>> from hierbayes.design import make_design
     >>> from hierbayes.spec import parse_formula
-    >>> df = pd.DataFrame({"y": [1.0, 2, 3, 4], "a": list("aabb"), "s": list("pqrs")})
-    >>> d = make_design(parse_formula("y ~ (1 | a/s)"), df)
+    >>> df = pd.DataFrame({"y": [1.0, 1, 3, 3, 10, 10, 14, 14], "a": list("aaaabbbb"),
+    ...                    "s": list("ppqqrrss")})
+    >>> d = make_design(parse_formula("y ~ 0 + (1 | a/s)"), df)
     >>> {k: v.tolist() for k, v in leaf_groups(d, nested_chain(d), 4).items()}
     {'a:s': [0, 1, 2, 3], 'a': [0, 0, 1, 1]}
     """
