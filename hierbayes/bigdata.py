@@ -42,7 +42,6 @@ from hierbayes.bigdata_summaries import (
 from hierbayes.build import resolve_parameterization
 from hierbayes.build.nested_marginal import NestedDesign, nested_chain
 from hierbayes.build.priors import check_user_priors
-from hierbayes.build.settings import default_target_accept
 from hierbayes.density.layout import Unsupported, make_layout
 from hierbayes.density.sampler import CompiledDensity, compile_density
 from hierbayes.design import Design, GroupBlock, categorical_variables, make_design
@@ -65,13 +64,12 @@ from hierbayes.errors import (
 )
 from hierbayes.families import get_family
 from hierbayes.fit import Fit
-from hierbayes.inference import check_settings, sample_compiled
+from hierbayes.fit_settings import fit_settings
+from hierbayes.inference import sample_compiled
 from hierbayes.model import Model
 from hierbayes.priors import Prior, resolve_priors
-from hierbayes.progress import resolve_progressbar
 from hierbayes.spec import parse_formula
 from hierbayes.summaries.stats import DEFAULT_PROB
-from hierbayes.validate import check_fit_arguments
 
 __all__ = ["StatisticsDesign", "StatisticsModel", "is_big_data"]
 
@@ -398,30 +396,19 @@ class StatisticsModel(Model):
         if sampler != "nutpie" or log_likelihood:
             what = "the pointwise log-likelihood" if log_likelihood else f"sampler={sampler!r}"
             raise RowsNotKeptError(_ON_A_SAMPLE.format(what=what))
-        raise_target = target_accept is None
-        settings = check_fit_arguments(
+        settings, raise_target = fit_settings(
+            self.design,
+            self.parameterization,
             draws=draws,
             tune=tune,
             chains=chains,
             cores=cores,
             random_seed=random_seed,
             sampler=sampler,
-            target_accept=(
-                default_target_accept(self.design, self.parameterization)
-                if target_accept is None
-                else target_accept
-            ),
+            target_accept=target_accept,
             progressbar=progressbar,
             log_likelihood=log_likelihood,
         )
-        check_settings(
-            sampler=sampler,
-            draws=settings["draws"],
-            tune=settings["tune"],
-            chains=settings["chains"],
-            target_accept=settings["target_accept"],
-        )
-        settings["progressbar"] = resolve_progressbar(progressbar)
         idata = sample_compiled(self.compiled_density(), raise_target=raise_target, **settings)
         idata = complete_from_statistics(idata, self.design, self._nested, settings["random_seed"])
         diagnostics = check_convergence(idata)

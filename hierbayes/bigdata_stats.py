@@ -14,9 +14,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import xarray as xr
 
-from hierbayes.build import group_dim
 from hierbayes.build.nested_marginal import NestedDesign
-from hierbayes.conditional import CONDITIONAL_DRAWS, _block_diag, _cholesky
+from hierbayes.conditional import _block_diag, _cholesky, with_effects
 from hierbayes.conditional_nested import effects_from_leaf_sums
 from hierbayes.density import codes as K
 from hierbayes.density.batch import conditional_effects, fixed_residual_sums
@@ -87,23 +86,7 @@ def complete_from_statistics(
         drawn = _nested_draws(posterior, b, sigma, stats, nested, rng)
     else:
         drawn = _factor_draws(posterior, b, sigma, stats, design, rng)
-    chains, draws = posterior.sizes["chain"], posterior.sizes["draw"]
-    new = {}
-    for blk in design.blocks:
-        values = drawn[blk.name]
-        J, qb, gdim, tdim = values.shape[1], len(blk.columns), group_dim(blk), blk.term_dim
-        new[f"u|{blk.name}"] = xr.DataArray(
-            values.reshape(chains, draws, J, qb),
-            dims=("chain", "draw", gdim, tdim),
-            coords={
-                gdim: np.array(list(blk.levels), dtype=object),
-                tdim: np.array(list(blk.columns), dtype=object),
-            },
-            attrs={"draws": CONDITIONAL_DRAWS},
-        )
-    out = idata.copy()
-    out["posterior"] = xr.DataTree(posterior.assign(new))
-    return out
+    return with_effects(idata, posterior, list(design.blocks), drawn)
 
 
 def _nested_draws(

@@ -27,7 +27,7 @@ from hierbayes.density.batch import conditional_effects, fixed_residual_sums, gr
 from hierbayes.design import Design, GroupBlock
 from hierbayes.loglik import chunks, effects_term, stacked
 
-__all__ = ["CONDITIONAL_DRAWS", "complete_marginal", "marginal_blocks"]
+__all__ = ["CONDITIONAL_DRAWS", "complete_marginal", "marginal_blocks", "with_effects"]
 
 # attrs["draws"] of effects drawn after sampling from their exact conditional posterior
 CONDITIONAL_DRAWS = "exact conditional"
@@ -137,16 +137,26 @@ def complete_marginal(
             blk.name: u[:, :, k : k + len(blk.columns)]
             for blk, k in zip(factor.blocks, starts, strict=False)
         }
+    blocks = [blk for blk in design.blocks if blk.name in drawn]
+    return with_effects(idata, posterior, blocks, drawn)
+
+
+def with_effects(
+    idata: xr.DataTree,
+    posterior: xr.Dataset,
+    blocks: list[GroupBlock],
+    drawn: dict[str, np.ndarray],
+) -> xr.DataTree:
+    """A copy of ``idata`` whose posterior is ``posterior`` with ``u|<term>`` of each block from
+    ``drawn`` (term name -> (S, J, q), draws in chain-major order), labelled and marked as
+    conditional draws."""
     chains, draws = posterior.sizes["chain"], posterior.sizes["draw"]
     new = {}
-    for blk in design.blocks:
-        if blk.name not in drawn:
-            continue
+    for blk in blocks:
         q, J = len(blk.columns), len(blk.levels)
         gdim, tdim = group_dim(blk), blk.term_dim
-        values = drawn[blk.name].reshape(chains, draws, J, q)
         new[f"u|{blk.name}"] = xr.DataArray(
-            values,
+            drawn[blk.name].reshape(chains, draws, J, q),
             dims=("chain", "draw", gdim, tdim),
             coords={
                 gdim: np.array(list(blk.levels), dtype=object),

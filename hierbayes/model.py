@@ -12,7 +12,6 @@ import xarray as xr
 
 from hierbayes.build import build_model, resolve_parameterization
 from hierbayes.build.priors import check_user_priors
-from hierbayes.build.settings import default_target_accept
 from hierbayes.compile import compile_nutpie
 from hierbayes.conditional import complete_marginal, marginal_blocks
 from hierbayes.course import sample_on_course
@@ -23,17 +22,16 @@ from hierbayes.design.level2 import Level2Input
 from hierbayes.diagnostics import check_convergence
 from hierbayes.families import Family
 from hierbayes.fit import Fit
+from hierbayes.fit_settings import fit_settings
 from hierbayes.forwarding import forwards
 from hierbayes.frames import as_pandas, level2_as_pandas
-from hierbayes.inference import check_settings, sample, sample_compiled
+from hierbayes.inference import sample, sample_compiled
 from hierbayes.laplace_fit import as_sampled, checked_laplace
 from hierbayes.loglik import observed_data, pointwise_log_likelihood
 from hierbayes.model_levels import from_levels
 from hierbayes.priors import Prior, resolve_priors
-from hierbayes.progress import resolve_progressbar
 from hierbayes.spec import parse_formula
 from hierbayes.spec.dpar import dpar_formula
-from hierbayes.validate import check_fit_arguments
 
 if TYPE_CHECKING:
     from hierbayes.equations import Equations
@@ -282,10 +280,9 @@ class Model:
         >>> fit = model.fit(draws=500, tune=500, chains=2, random_seed=1)  # doctest: +SKIP
         >>> fit.summary()  # doctest: +SKIP
         """
-        raise_target = target_accept is None  # the default may be raised after divergences
-        if target_accept is None:
-            target_accept = default_target_accept(self.design, self.parameterization)
-        settings = check_fit_arguments(
+        settings, raise_target = fit_settings(
+            self.design,
+            self.parameterization,
             draws=draws,
             tune=tune,
             chains=chains,
@@ -297,14 +294,6 @@ class Model:
             log_likelihood=log_likelihood,
         )
         draws, chains, random_seed = settings["draws"], settings["chains"], settings["random_seed"]
-        check_settings(
-            sampler=sampler,
-            draws=draws,
-            tune=settings["tune"],
-            chains=chains,
-            target_accept=settings["target_accept"],
-        )
-        settings["progressbar"] = resolve_progressbar(progressbar)
         density = self.compiled_density() if sampler == "nutpie" else None
         fitted = self  # the model as sampled: a copy when the parameterisation was switched
         if density is not None:
