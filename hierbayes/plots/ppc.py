@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import arviz as az
 import numpy as np
 import xarray as xr
+from matplotlib.artist import Artist
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
@@ -114,24 +115,8 @@ def _counts(
     if levels is not None:
         ax.set_xticks(centers, list(levels))
     ax.set_ylabel("proportion of observations")
-    ax.legend(
-        handles=[
-            Patch(color=COLORS["data"], alpha=0.6, label=f"observed {name}"),
-            Line2D(
-                [],
-                [],
-                color=COLORS["predicted"],
-                marker="o",
-                lw=2,
-                label=f"replicated: mean and {prob:.0%} HDI ({len(yrep)} draws)",
-            ),
-        ],
-        fontsize=8,
-        frameon=False,
-        loc="lower center",
-        bbox_to_anchor=(0.5, 1.0),
-        ncol=2,
-    )
+    observed = Patch(color=COLORS["data"], alpha=0.6, label=f"observed {name}")
+    _legend(ax, observed, len(yrep), prob, lw=2)
 
 
 def _group_means(
@@ -170,18 +155,22 @@ def _group_means(
     what = "proportion" if design.trials is not None else "mean"
     ax.set_xlabel(f"{fb.factor}, sorted by observed {what}")
     ax.set_ylabel(f"group {what} of {design.spec.response}")
+    observed = Line2D([], [], ls="", marker="D", color=COLORS["observed"], label=f"observed {what}")
+    _legend(ax, observed, len(yrep), prob, lw=1.5)
+
+
+def _legend(ax: Axes, observed: Artist, n_draws: int, prob: float, *, lw: float) -> None:
+    """The legend above a panel: the observed statistic, and the replicated ones' mean and HDI."""
+    replicated = Line2D(
+        [],
+        [],
+        color=COLORS["predicted"],
+        marker="o",
+        lw=lw,
+        label=f"replicated: mean and {prob:.0%} HDI ({n_draws} draws)",
+    )
     ax.legend(
-        handles=[
-            Line2D([], [], ls="", marker="D", color=COLORS["observed"], label=f"observed {what}"),
-            Line2D(
-                [],
-                [],
-                color=COLORS["predicted"],
-                marker="o",
-                lw=1.5,
-                label=f"replicated: mean and {prob:.0%} HDI ({len(yrep)} draws)",
-            ),
-        ],
+        handles=[observed, replicated],
         fontsize=8,
         frameon=False,
         loc="lower center",
