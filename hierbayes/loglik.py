@@ -20,7 +20,13 @@ from hierbayes.design import Design, GroupBlock
 from hierbayes.families import log_density_constant
 from hierbayes.families.dispatch import loglik_rows
 
-__all__ = ["effects_term", "observed_data", "pointwise_log_likelihood", "stacked"]
+__all__ = [
+    "effects_term",
+    "observed_data",
+    "pointwise_log_likelihood",
+    "stacked",
+    "with_log_likelihood",
+]
 
 # numbers held at once per chunk of draws (a few tens of MB)
 _CHUNK_ELEMENTS = 4_000_000
@@ -68,7 +74,6 @@ def pointwise_log_likelihood(idata: xr.DataTree, design: Design) -> xr.DataTree:
     >>> fit.loo()  # computes this when the fit has no log_likelihood group  # doctest: +SKIP
     """
     posterior = idata["posterior"].to_dataset()
-    observed = idata["observed_data"].to_dataset()
     name = response_name(design)
     b = stacked(posterior, "b")
     if design.dpar is not None:  # sigma="~ ...": the residual SD varies by row
@@ -98,9 +103,17 @@ def pointwise_log_likelihood(idata: xr.DataTree, design: Design) -> xr.DataTree:
         loglik_rows(
             design.family.code, y, eta, trials, weights, np.ascontiguousarray(params), const
         )
+    return with_log_likelihood(idata, name, table)
+
+
+def with_log_likelihood(idata: xr.DataTree, name: str, table: np.ndarray) -> xr.DataTree:
+    """A copy of ``idata`` with the pointwise log-likelihood ``table`` (draws in chain-major
+    order, observations) as its ``log_likelihood`` group, labelled by ``observed_data``'s rows.
+    """
+    posterior, observed = idata["posterior"].to_dataset(), idata["observed_data"].to_dataset()
     chains, draws = posterior.sizes["chain"], posterior.sizes["draw"]
     data = xr.DataArray(
-        table.reshape(chains, draws, len(y)),
+        table.reshape(chains, draws, table.shape[1]),
         dims=("chain", "draw", OBS_DIM),
         coords={OBS_DIM: observed[OBS_DIM].values},
     )

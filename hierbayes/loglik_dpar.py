@@ -10,9 +10,9 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from hierbayes.build import OBS_DIM, response_name
+from hierbayes.build import response_name
 from hierbayes.design import Design
-from hierbayes.loglik import chunks, effects_term, stacked
+from hierbayes.loglik import chunks, effects_term, stacked, with_log_likelihood
 
 __all__ = ["dpar_log_likelihood"]
 
@@ -23,9 +23,7 @@ def dpar_log_likelihood(idata: xr.DataTree, design: Design) -> xr.DataTree:
 
     assert design.dpar is not None
     posterior = idata["posterior"].to_dataset()
-    observed = idata["observed_data"].to_dataset()
     name = response_name(design)
-    chains, draws = posterior.sizes["chain"], posterior.sizes["draw"]
     b = stacked(posterior, "b")
     S = len(b)
     us = {blk.name: stacked(posterior, f"u|{blk.name}") for blk in design.blocks}
@@ -43,11 +41,4 @@ def dpar_log_likelihood(idata: xr.DataTree, design: Design) -> xr.DataTree:
         table[part] = design.family.log_density(y, eta, params, design.trials)
     if design.weights is not None:
         table *= design.weights
-    data = xr.DataArray(
-        table.reshape(chains, draws, len(y)),
-        dims=("chain", "draw", OBS_DIM),
-        coords={OBS_DIM: observed[OBS_DIM].values},
-    )
-    out = idata.copy()
-    out["log_likelihood"] = xr.DataTree(xr.Dataset({name: data}))
-    return out
+    return with_log_likelihood(idata, name, table)
