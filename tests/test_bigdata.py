@@ -4,6 +4,7 @@ in-memory path: the same statistics give the same draws, bit for bit."""
 from __future__ import annotations
 
 import dask.dataframe as dd
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
@@ -259,6 +260,9 @@ def test_r2_pooling_and_shrinkage_from_statistics_equal_the_in_memory_ones(
     for name in ("r2", "pooling", "shrinkage"):
         expected = getattr(memory, name)()
         pd.testing.assert_frame_equal(getattr(one, name)(), expected, rtol=1e-9)
+    fig, axes = one.plot_pooling(kind="2d")  # drawn from the same table
+    assert axes.size >= 1
+    plt.close(fig)
     # other partitions: the no- and complete-pooling fits read the same sums
     ours, expected = three.pooling(), memory.pooling()
     for column in ("n", "no_pool", "complete_pool"):

@@ -15,7 +15,6 @@ from scipy.stats import chi2
 
 from hierbayes.errors import SummaryError
 from hierbayes.plots.layout import COLORS, coefficient_label, facet_grid
-from hierbayes.summaries.pooling import pooling
 from hierbayes.summaries.posterior import factor_covariance, single_factor
 
 if TYPE_CHECKING:
@@ -354,7 +353,7 @@ def plot_pooling(
             f"terms={terms!r}: choose among the varying coefficients of {fb.factor}: "
             f"{', '.join(fb.terms)}."
         )
-    table = pooling(fit)
+    table = fit.pooling()  # a fit from Dask data: from its statistics
     if kind == "1d":
         labels = {t: coefficient_label(fit.design, t) for t in terms}
         return _plot_1d(table, terms, fb.factor, order, figsize, labels)
