@@ -81,15 +81,16 @@ def _terms(design: Design, nested: NestedDesign | None) -> list[str]:
 
 def _leaf_effects(
     posterior: xr.Dataset, design: Design, nested: NestedDesign | None, n_leaves: int
-) -> np.ndarray:
-    """Each leaf group's effects of every term, on the statistics' ``Z`` columns: (S, L, d)."""
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Each term's effects (S, J, q) with, for each group of the statistics (leaf), the row of
+    its group there, in the order of the statistics' ``Z`` columns."""
     groups = leaf_groups(design, nested, n_leaves)
     parts = []
     for name in _terms(design, nested):
         block = design.block(name)
         u = flatten(posterior[f"u|{name}"].transpose("chain", "draw", ..., block.term_dim))
-        parts.append(u[:, groups[block.factor], :])
-    return np.concatenate(parts, axis=2)
+        parts.append((u, groups[block.factor]))
+    return parts
 
 
 def _intercept(design: Design, what: str) -> int:
@@ -125,12 +126,13 @@ def statistics_r2(fit: StatisticsFit, *, prob: float = DEFAULT_PROB) -> pd.DataF
     b = stacked(posterior, "b").copy()  # (S, p), the design's fixed columns
     b[:, idx] = 0.0  # a constant leaves both variances as they are
     n, (L, d) = stats.n, stats.zty.shape
-    V = _leaf_effects(posterior, design, fit.model._nested, L)
+    effects = _leaf_effects(posterior, design, fit.model._nested, L)
     ones_w, ones_z = stats.wtw[:, idx], stats.ztw[:, :, idx]  # W'1 and each group's Z'1
     sum_y = stats.wty[idx]
     values = np.empty((len(b), 2))
     for part in chunks(len(b), 3 * L * d):
-        bs, Vs = b[part], V[part]
+        bs = b[part]
+        Vs = np.concatenate([u[part][:, rows] for u, rows in effects], axis=2)  # (s, L, d)
         fixed_ss = np.einsum("sp,pq,sq->s", bs, stats.wtw, bs)
         fixed_sum, fixed_y = bs @ ones_w, bs @ stats.wty
         for k, groups in enumerate((False, True)):
@@ -164,33 +166,38 @@ def _identity_map(design: Design, fb: FactorBlocks, what: str) -> PopulationMap:
     return PopulationMap(fb.terms, weights, ())
 
 
-def _identified(ztz: np.ndarray, n: int) -> bool:
-    """Whether a group's ``Z`` (through its ``Z'Z``) has full column rank: the singular values of
-    its columns scaled to unit norm, from the eigenvalues of the scaled ``Z'Z`` (accurate to
-    about 1e-8 of the largest, hence the floor on the tolerance)."""
-    norms = np.sqrt(np.diag(ztz))
-    if np.any(norms == 0):
-        return False
-    eig = np.linalg.eigvalsh(ztz / np.outer(norms, norms))
-    return bool(np.sqrt(max(eig.min(), 0.0)) > max(rank_tolerance(n, len(norms)), 1e-6))
+def _identified(ztz: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Whether each group's ``Z`` (through its ``Z'Z``, (J, q, q)) has full column rank: the
+    singular values of its columns scaled to unit norm, from the eigenvalues of the scaled
+    ``Z'Z`` (accurate to about 1e-8 of the largest, hence the floor on the tolerance)."""
+    norms = np.sqrt(np.diagonal(ztz, axis1=1, axis2=2))
+    ok = np.all(norms > 0, axis=1)
+    scale = np.where(norms > 0, norms, 1.0)
+    eig = np.linalg.eigvalsh(ztz / (scale[:, :, None] * scale[:, None, :]))
+    tol = [max(rank_tolerance(int(n), ztz.shape[1]), 1e-6) for n in counts]
+    return ok & (np.sqrt(np.maximum(eig.min(axis=1), 0.0)) > np.array(tol))
 
 
 def _no_pooling(design: Design, fb: FactorBlocks) -> NoPooling:
     """Each group's least squares on its own ``Z``: ``(Z_j'Z_j)⁻¹ Z_j'(y - offset)``."""
     stats = design.statistics
     J, q = len(fb.levels), len(fb.terms)
+    enough = stats.counts >= q
+    ok = enough & _identified(stats.ztz, stats.counts)
     estimates = np.full((J, q), np.nan)
-    reasons = [""] * J
-    for j in range(J):
-        if stats.counts[j] < q:
-            reasons[j] = f"{stats.counts[j]} observation(s) for {q} coefficients"
-        elif not _identified(stats.ztz[j], int(stats.counts[j])):
-            reasons[j] = (
-                "the group's data cannot separate its coefficients (a predictor does not vary "
-                "within it)"
-            )
-        else:
-            estimates[j] = np.linalg.solve(stats.ztz[j], stats.zty_raw[j])
+    if ok.any():
+        estimates[ok] = np.linalg.solve(stats.ztz[ok], stats.zty_raw[ok][:, :, None])[:, :, 0]
+    reasons = [
+        f"{stats.counts[j]} observation(s) for {q} coefficients"
+        if not enough[j]
+        else (
+            "the group's data cannot separate its coefficients (a predictor does not vary "
+            "within it)"
+        )
+        if not ok[j]
+        else ""
+        for j in range(J)
+    ]
     return NoPooling(fb.terms, fb.levels, estimates, tuple(reasons), (), np.zeros(0))
 
 
