@@ -33,6 +33,7 @@ import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
 
+from hierbayes.build.marginal import centred_residual_sums
 from hierbayes.design import Design, GroupBlock
 
 __all__ = [
@@ -210,16 +211,8 @@ def add_crossed_likelihood(
     """
     y = np.asarray(design.y, dtype=float) - design.offset_or_zero
     n = len(y)
-    shift = float(y.mean()) if W.shape[1] and np.all(W[:, 0] == 1.0) else 0.0
-    yc = y - shift
     sigma2 = sigma**2
-    t = pt.as_tensor(crossed.cross(yc[:, None])[:, 0])
-    if W.shape[1]:
-        th = pt.set_subtensor(theta[0], theta[0] - shift) if shift else theta
-        rr = float(yc @ yc) - 2.0 * pt.dot(th, W.T @ yc) + pt.dot(th, pt.dot(W.T @ W, th))
-        t = t - pt.dot(pt.as_tensor(crossed.cross(W)), th)
-    else:
-        rr = pt.as_tensor(float(yc @ yc))
+    rr, t = centred_residual_sums(y, W, theta, crossed.cross)
     JA, m = crossed.n_a, crossed.m
     cols = crossed.columns
     P = np.zeros((JA, m))  # n_gh, dense

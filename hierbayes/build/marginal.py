@@ -26,6 +26,7 @@ The marginalised effects are drawn after sampling from their exact conditional p
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,7 +37,13 @@ import pytensor.tensor as pt
 from hierbayes.design import Design, GroupBlock
 from hierbayes.errors import ModelSpecError
 
-__all__ = ["MARGINAL_POTENTIAL", "FactorDesign", "add_marginal_likelihood", "factor_design"]
+__all__ = [
+    "MARGINAL_POTENTIAL",
+    "FactorDesign",
+    "add_marginal_likelihood",
+    "centred_residual_sums",
+    "factor_design",
+]
 
 MARGINAL_POTENTIAL = "marginal_loglik"
 
@@ -164,19 +171,7 @@ def add_marginal_likelihood(
     sigma2 = sigma**2
     S = pt.as_tensor(factor.cross(factor.Z))
     if rest is None:
-        # Centre y to keep r'r = y'y - 2θ'W'y + θ'W'Wθ free of cancellation.
-        shift = float(y.mean()) if W.shape[1] and np.all(W[:, 0] == 1.0) else 0.0
-        yc = y - shift
-        if W.shape[1]:
-            th = pt.set_subtensor(theta[0], theta[0] - shift) if shift else theta
-            WtW, Wty = W.T @ W, W.T @ yc
-            rr = float(yc @ yc) - 2.0 * pt.dot(th, Wty) + pt.dot(th, pt.dot(WtW, th))
-            t = pt.as_tensor(factor.cross(yc[:, None])[:, :, 0]) - pt.dot(
-                pt.as_tensor(factor.cross(W)), th
-            )
-        else:
-            rr = float(yc @ yc)
-            t = pt.as_tensor(factor.cross(yc[:, None])[:, :, 0])
+        rr, t = centred_residual_sums(y, W, theta, factor.cross)
     else:
         r = y - rest - (pt.dot(pt.as_tensor(W), theta) if W.shape[1] else 0.0)
         rr = (r**2).sum()
@@ -186,3 +181,22 @@ def add_marginal_likelihood(
         n * np.log(2.0 * np.pi) + (n - J * q) * pt.log(sigma2) + logdet + (rr - quad) / sigma2
     )
     return pm.Potential(MARGINAL_POTENTIAL, loglik)
+
+
+def centred_residual_sums(
+    y: np.ndarray, W: np.ndarray, theta: Any, cross: Callable[[np.ndarray], np.ndarray]
+) -> tuple[Any, Any]:
+    """``r'r`` and the group sums ``Z'r`` of the residual ``r = y - W θ``, from sums of the data.
+
+    ``y`` is centred first when ``W`` has an intercept (the intercept absorbs the shift), which
+    keeps ``r'r = y'y - 2θ'W'y + θ'W'Wθ`` free of cancellation. ``cross`` maps an (n, k) array to
+    its group sums with ``Z`` (``(..., k)``: per group and column of ``Z``).
+    """
+    shift = float(y.mean()) if W.shape[1] and np.all(W[:, 0] == 1.0) else 0.0
+    yc = y - shift
+    t = pt.as_tensor(cross(yc[:, None])[..., 0])
+    if not W.shape[1]:
+        return pt.as_tensor(float(yc @ yc)), t
+    th = pt.set_subtensor(theta[0], theta[0] - shift) if shift else theta
+    rr = float(yc @ yc) - 2.0 * pt.dot(th, W.T @ yc) + pt.dot(th, pt.dot(W.T @ W, th))
+    return rr, t - pt.dot(pt.as_tensor(cross(W)), th)

@@ -25,7 +25,12 @@ import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
 
-from hierbayes.build.marginal import MARGINAL_POTENTIAL, FactorDesign, factor_design
+from hierbayes.build.marginal import (
+    MARGINAL_POTENTIAL,
+    FactorDesign,
+    centred_residual_sums,
+    factor_design,
+)
 from hierbayes.design import Design
 
 __all__ = ["NestedDesign", "add_nested_likelihood", "nested_chain"]
@@ -169,16 +174,8 @@ def add_nested_likelihood(
     """
     y = np.asarray(design.y, dtype=float) - design.offset_or_zero
     n = len(y)
-    shift = float(y.mean()) if W.shape[1] and np.all(W[:, 0] == 1.0) else 0.0
-    yc = y - shift
     sigma2 = sigma**2
-    t = pt.as_tensor(nested.leaf_cross(yc[:, None])[:, :, 0])
-    if W.shape[1]:
-        th = pt.set_subtensor(theta[0], theta[0] - shift) if shift else theta
-        rr = float(yc @ yc) - 2.0 * pt.dot(th, W.T @ yc) + pt.dot(th, pt.dot(W.T @ W, th))
-        t = t - pt.dot(pt.as_tensor(nested.leaf_cross(W)), th)
-    else:
-        rr = pt.as_tensor(float(yc @ yc))
+    rr, t = centred_residual_sums(y, W, theta, nested.leaf_cross)
     S = pt.as_tensor(nested.leaf_cross(nested.X))
     logdet: Any = 0.0
     quad: Any = 0.0
