@@ -91,3 +91,22 @@ def sigma_fit(sleep: pd.DataFrame) -> hb.Fit:
     """sleepstudy with a residual SD that varies by subject and with days (sigma="~ ...")."""
     model = hb.Model("Reaction ~ Days + (1 | Subject)", data=sleep, sigma="~ Days + (1 | Subject)")
     return quiet_fit(model, draws=250, tune=300, chains=2, random_seed=5)
+
+
+@pytest.fixture(scope="session")
+def dask_fits(sleep: pd.DataFrame, tmp_path_factory: pytest.TempPathFactory) -> dict[str, hb.Fit]:
+    """sleepstudy fitted in memory, from Dask frames of one and of three partitions and from the
+    parquet files of the latter (hierbayes.bigdata), each with the same seed."""
+    import dask.dataframe as dd
+
+    path = tmp_path_factory.mktemp("parquet") / "sleep.parquet"
+    three = dd.from_pandas(sleep, npartitions=3)
+    three.to_parquet(path)
+    data = {
+        "memory": sleep,
+        "one": dd.from_pandas(sleep, npartitions=1),
+        "three": three,
+        "parquet": str(path),
+    }
+    settings = {"draws": 150, "tune": 150, "chains": 2, "random_seed": 5, "progressbar": False}
+    return {k: quiet_fit(hb.Model(SLEEP_FORMULA, data=v), **settings) for k, v in data.items()}

@@ -4,7 +4,6 @@ in-memory path: the same statistics give the same draws, bit for bit."""
 from __future__ import annotations
 
 import dask.dataframe as dd
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
@@ -48,17 +47,8 @@ def _simulated() -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def fits(sleep: pd.DataFrame, tmp_path_factory: pytest.TempPathFactory) -> dict[str, hb.Fit]:
-    path = tmp_path_factory.mktemp("parquet") / "sleep.parquet"
-    three = dd.from_pandas(sleep, npartitions=3)
-    three.to_parquet(path)
-    data = {
-        "memory": sleep,
-        "one": dd.from_pandas(sleep, npartitions=1),
-        "three": three,
-        "parquet": str(path),
-    }
-    return {k: quiet_fit(hb.Model(SLEEP_FORMULA, data=v), **SETTINGS) for k, v in data.items()}
+def fits(dask_fits: dict[str, hb.Fit]) -> dict[str, hb.Fit]:
+    return dask_fits
 
 
 def _draws(fit: hb.Fit, name: str) -> np.ndarray:
@@ -250,83 +240,3 @@ def test_collinear_column_of_the_whole_data_is_refused(sleep: pd.DataFrame) -> N
     ordered = data.sort_values("Days", kind="stable").reset_index(drop=True)
     with pytest.raises(DataError, match=r"'Weeks' is a linear combination .*\(Intercept, Days\)"):
         hb.Model("Reaction ~ Days + Weeks + (1 | Subject)", data=dd.from_pandas(ordered, 10))
-
-
-def test_r2_pooling_and_shrinkage_from_statistics_equal_the_in_memory_ones(
-    fits: dict[str, hb.Fit],
-) -> None:
-    # the same draws (one partition): the sums of squares give the rows' numbers to rounding
-    one, memory, three = fits["one"], fits["memory"], fits["three"]
-    for name in ("r2", "pooling", "shrinkage"):
-        expected = getattr(memory, name)()
-        pd.testing.assert_frame_equal(getattr(one, name)(), expected, rtol=1e-9)
-    fig, axes = one.plot_pooling(kind="2d")  # drawn from the same table
-    assert axes.size >= 1
-    plt.close(fig)
-    # other partitions: the no- and complete-pooling fits read the same sums
-    ours, expected = three.pooling(), memory.pooling()
-    for column in ("n", "no_pool", "complete_pool"):
-        np.testing.assert_allclose(ours[column], expected[column], rtol=1e-9)
-    # other partitions' sums (equal to rounding) with the in-memory draws: its R² to rounding
-    from hierbayes.bigdata import StatisticsFit
-
-    same_draws = StatisticsFit(
-        idata=memory.idata, model=three.model, diagnostics=memory.diagnostics, sampler="nutpie"
-    )
-    pd.testing.assert_frame_equal(same_draws.r2(), memory.r2(), rtol=1e-9)
-
-
-def test_no_pooling_from_statistics_gives_the_in_memory_estimates_and_reasons() -> None:
-    from hierbayes.bigdata_summaries import _no_pooling
-    from hierbayes.summaries.nopool import no_pooling
-    from hierbayes.summaries.population import population_map
-    from hierbayes.summaries.posterior import factor_blocks
-
-    data = _simulated()
-    data.loc[data.g == "s3", "x"] = 2.0  # x does not vary within s3
-    data = pd.concat([data[data.g != "s5"], data[data.g == "s5"].iloc[:1]], ignore_index=True)
-    formula = "y ~ x + (1 + x | g)"
-    memory = hb.Model(formula, data=data, offset="off")
-    dask = hb.Model(formula, data=dd.from_pandas(data, npartitions=3), offset="off")
-    fb = factor_blocks(memory.design)
-    expected = no_pooling(memory.design, fb, population_map(memory.design, fb))
-    ours = _no_pooling(dask.design, factor_blocks(dask.design))
-    assert ours.reasons == expected.reasons
-    assert "1 observation(s) for 2 coefficients" in ours.reasons
-    assert any(r.startswith("the group's data cannot separate") for r in ours.reasons)
-    np.testing.assert_allclose(ours.estimates, expected.estimates, rtol=1e-9)
-
-
-def test_summaries_the_statistics_do_not_determine_are_refused(sleep: pd.DataFrame) -> None:
-    from hierbayes.bigdata import StatisticsFit
-
-    ddf = dd.from_pandas(sleep.assign(off=sleep.Days / 10), npartitions=2)
-
-    def unfitted(formula: str, **kwargs: str) -> StatisticsFit:  # refused before any draw
-        model = hb.Model(formula, data=ddf, **kwargs)
-        return StatisticsFit(idata=None, model=model, diagnostics=None, sampler="nutpie")
-
-    with pytest.raises(RowsNotKeptError, match=r"r2\(\).*offset's sums.*sample"):
-        unfitted(SLEEP_FORMULA, offset="off").r2()
-    with pytest.raises(RowsNotKeptError, match=r"r2\(\).*needs an intercept"):
-        unfitted("Reaction ~ 0 + Days + (1 | Subject)").r2()
-    with pytest.raises(RowsNotKeptError, match=r"pooling\(\).*\['Days'\] vary within"):
-        unfitted("Reaction ~ Days + (1 | Subject)").pooling()
-    with pytest.raises(RowsNotKeptError, match=r"shrinkage\(\).*\['Days'\] vary within"):
-        unfitted("Reaction ~ Days + (1 | Subject)").shrinkage()
-
-
-def test_equations_place_predictors_at_the_levels_of_the_in_memory_model() -> None:
-    # ses varies between schools only, csize between classes only: found from the Dask rows
-    data = _nested_data()
-    schools, classes = data.school.unique(), data.cls.unique()
-    ses = np.linspace(-1, 1, len(schools))
-    data["ses"] = data.school.map(dict(zip(schools, ses, strict=True)))
-    csize = np.arange(len(classes)) % 7 + 15.0
-    data["csize"] = data.cls.map(dict(zip(classes, csize, strict=True)))
-    formula = "y ~ x * ses + csize + (1 + x | school/cls)"
-    dask = hb.Model(formula, data=dd.from_pandas(data, npartitions=3))
-    memory = hb.Model(formula, data=data)
-    text = str(dask.equations(priors=False))
-    assert text == str(memory.equations(priors=False))
-    assert "β_00k = γ_000 + γ_001·ses_k" in text and "β_01k·csize_jk" in text, text
