@@ -31,14 +31,14 @@ import numpy as np
 import pandas as pd
 from arviz_stats.base import array_stats
 
-from hierbayes.build import response_name
 from hierbayes.errors import ModelSpecError
-from hierbayes.predict.prior import prior_predictive
+from hierbayes.predict.prior import _response_draws, prior_draws
 from hierbayes.rebuild import Recipe
 from hierbayes.studies.calibration import SBC
 from hierbayes.studies.executor import ReplicateFailure, fit_cores, run_replicates
 from hierbayes.studies.parameters import population_values
 from hierbayes.studies.refit import study_refit
+from hierbayes.studies.same_design import same_design_model
 
 if TYPE_CHECKING:
     from hierbayes.model import Model
@@ -67,12 +67,14 @@ class SBCTask:
     seed: int
 
 
-#: the model of the study a process last ran a replicate of (study token -> model)
+#: the model of the study a process last ran a replicate of (study token -> model): the study's
+#: token stands for its recipe and data, so each process builds the design once per study
 _MODELS: dict[str, Model] = {}
 
 
 def _study_model(task: SBCTask) -> Model:
-    """The checked model, built once per process and study from its recipe."""
+    """The checked model, built once per process and study from its recipe: replicates draw
+    their data from it and refit it with their response (:mod:`hierbayes.studies.same_design`)."""
     model = _MODELS.get(task.study)
     if model is None:
         model = task.recipe.build(task.data, all_priors=True)
@@ -86,13 +88,14 @@ def simulate_replicate(
 ) -> tuple[dict[str, float], pd.DataFrame]:
     """One replicate's true values (drawn from the priors) and data (the model's data with the
     response drawn given them)."""
-    draw = prior_predictive(model, 1, random_seed=np.random.default_rng(prior_seed))
-    prior = draw["prior"].to_dataset()
+    # what model.prior_predictive(1, random_seed=rng) draws, without labelling the response
+    rng = np.random.default_rng(prior_seed)
+    prior = prior_draws(model.design, model.prior_values, 1, rng)
+    simulated = _response_draws(model.design, prior, rng)[0]
     values = {name: prior[name].to_numpy()[0, 0] for name in prior.data_vars}
     truth = population_values(model.design, values)
     assert model.design.data is not None
     data = model.design.data.copy()
-    simulated = draw["prior_predictive"][response_name(model.design)].to_numpy()[0, 0]
     if model.design.family.cutpoints:  # category numbers 1..K: every category is kept
         original = data[response]
         dtype = (
@@ -164,8 +167,9 @@ def rank_draws(
 def sbc_replicate(task: SBCTask) -> pd.DataFrame:
     """Draw one replicate's parameters and data, refit and rank the true values (runs on a
     worker)."""
-    truth, data = simulate_replicate(_study_model(task), task.response, task.prior_seed)
-    model = task.recipe.build(data, all_priors=True)
+    base = _study_model(task)
+    truth, data = simulate_replicate(base, task.response, task.prior_seed)
+    model = same_design_model(base, task.recipe, data)  # the design is built once per process
     settings = dict(task.settings)
     settings["cores"] = fit_cores(settings["cores"])
     refit = study_refit(model, random_seed=task.seed, **settings)
