@@ -199,10 +199,10 @@ def test_sbc_rejects_a_computed_response(gaussian_tiny: hb.Model):
 def test_sbc_reports_failed_replicates(monkeypatch: pytest.MonkeyPatch, gaussian_tiny: hb.Model):
     original = sbc_module.rank_draws
 
-    def fail_on_odd(draws, truth, rng):
+    def fail_on_odd(draws, truth, rng, *ess):
         if rng.uniform() < 0.5:
             raise FloatingPointError("simulated failure")
-        return original(draws, truth, rng)
+        return original(draws, truth, rng, *ess)
 
     monkeypatch.setattr(sbc_module, "rank_draws", fail_on_odd)
     with pytest.warns(RuntimeWarning, match=r"of 6 SBC replicates failed"):
