@@ -19,8 +19,9 @@ alike; the script prints the median and range, the load at each repetition, and 
 the ranks are bit-identical. Wall times on a shared machine depend on the other load, so it
 also prints CPU seconds: per replicate by stage of a replicate (in-process, one core:
 drawing the parameters and data, the replicate's model, packing the log-density, nutpie's
-sampling and its trace conversion, labelling the draws, R-hat checks, ranks), per replicate on the workers and in the client, and the speed-up the cluster would
-have if it were CPU-bound (serial CPU / the busiest worker's CPU).
+sampling and its trace conversion, labelling the draws, R-hat checks, ranks), per replicate
+on the workers and in the client, and the speed-up the cluster would have if it were
+CPU-bound (serial CPU / the busiest worker's CPU).
 
 Usage::
 
@@ -64,6 +65,7 @@ def stage_seconds(model: hb.Model, n: int, settings: dict[str, Any]) -> dict[str
 
     from hierbayes import course
     from hierbayes.density import sampler
+    from hierbayes.rebuild import Recipe
     from hierbayes.studies import refit, sbc_study
 
     spent: dict[str, float] = {}
@@ -90,6 +92,7 @@ def stage_seconds(model: hb.Model, n: int, settings: dict[str, Any]) -> dict[str
         setattr(owner, name, wrapper)
 
     timed(sbc_study, "simulate_replicate", "draw parameters and data")
+    timed(Recipe, "build", "build a model from the recipe")
     timed(sbc_study, "same_design_model", "the replicate's model (response replaced)")
     timed(hb.Model, "compiled_density", "pack the log-density (layout, start points)")
     timed(nutpie, "sample", "nutpie: sampling")
