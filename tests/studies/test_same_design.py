@@ -91,3 +91,20 @@ def test_data_other_than_the_design_with_its_response_replaced_is_refused(
     data = gaussian_tiny.design.data.iloc[:-1]
     with pytest.raises(ValueError, match="response column replaced"):
         response_design(gaussian_tiny.design, data)
+
+
+def test_sbc_builds_the_design_once_per_study(
+    monkeypatch: pytest.MonkeyPatch, gaussian_tiny: hb.Model
+):
+    builds = []
+    build = Recipe.build
+
+    def counted(self: Recipe, data: pd.DataFrame, **kwargs: bool) -> hb.Model:
+        builds.append(len(data))
+        return build(self, data, **kwargs)
+
+    monkeypatch.setattr(Recipe, "build", counted)
+    settings = {"draws": 100, "tune": 100, "chains": 2, "progressbar": False}
+    result = hb.sbc(gaussian_tiny, n=3, random_seed=1, **settings)
+    assert len(result.ranks) and not len(result.failures_table)
+    assert builds == [gaussian_tiny.design.n_obs]  # the study's model, not one per replicate
