@@ -18,9 +18,10 @@ Each is repeated ``--repeat`` times, interleaved, so that the machine's other lo
 alike; the script prints the median and range, the load at each repetition, and checks that
 the ranks are bit-identical. Wall times on a shared machine depend on the other load, so it
 also prints CPU seconds: per replicate by stage of a replicate (in-process, one core:
-drawing the parameters and data, rebuilding the model, sampling, ranks and convergence
-numbers), per replicate on the workers and in the client, and the speed-up the cluster would
-have if it were CPU-bound (serial CPU / the busiest worker's CPU).
+drawing the parameters and data, the replicate's model, packing the log-density, nutpie's
+sampling and its trace conversion, labelling the draws, R-hat checks, ranks), per replicate
+on the workers and in the client, and the speed-up the cluster would have if it were
+CPU-bound (serial CPU / the busiest worker's CPU).
 
 Usage::
 
@@ -56,29 +57,48 @@ def _spread(values: list[float]) -> str:
 
 
 def stage_seconds(model: hb.Model, n: int, settings: dict[str, Any]) -> dict[str, float]:
-    """CPU seconds per replicate by stage, in-process on one core (``n`` replicates)."""
+    """CPU seconds per replicate by stage, in-process on one core (``n`` replicates); each
+    stage's own time (a stage timed inside another counts for itself only)."""
+    import sys
+
+    import nutpie
+
+    from hierbayes import course
+    from hierbayes.density import sampler
     from hierbayes.rebuild import Recipe
     from hierbayes.studies import refit, sbc_study
 
     spent: dict[str, float] = {}
+    inner: list[float] = []  # time of the timed stages inside the one running
     patched: list[tuple[Any, str, Callable[..., Any]]] = []
 
     def timed(owner: Any, name: str, stage: str) -> None:
+        if not hasattr(owner, name):  # another nutpie version
+            return
         original = getattr(owner, name)
 
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             start = time.process_time()
+            inner.append(0.0)
             try:
                 return original(*args, **kwargs)
             finally:
-                spent[stage] = spent.get(stage, 0.0) + time.process_time() - start
+                took = time.process_time() - start
+                spent[stage] = spent.get(stage, 0.0) + took - inner.pop()
+                if inner:
+                    inner[-1] += took
 
         patched.append((owner, name, original))
         setattr(owner, name, wrapper)
 
     timed(sbc_study, "simulate_replicate", "draw parameters and data")
-    timed(Recipe, "build", "rebuild the model")
-    timed(refit, "sample_compiled", "sample (nutpie, labelled draws)")
+    timed(Recipe, "build", "build a model from the recipe")
+    timed(sbc_study, "same_design_model", "the replicate's model (response replaced)")
+    timed(hb.Model, "compiled_density", "pack the log-density (layout, start points)")
+    timed(nutpie, "sample", "nutpie: sampling")
+    timed(sys.modules["nutpie.sample"], "_arrow_to_arviz", "nutpie: its trace to arviz")
+    timed(sampler, "posterior_dataset", "label the draws")
+    timed(course, "trouble", "R-hat check of the run (course.py)")
     timed(refit, "convergence", "R-hat and bulk ESS")
     timed(sbc_study, "rank_draws", "ranks")
     try:
@@ -89,7 +109,7 @@ def stage_seconds(model: hb.Model, n: int, settings: dict[str, Any]) -> dict[str
         for owner, name, original in reversed(patched):
             setattr(owner, name, original)
     out = {stage: seconds / n for stage, seconds in spent.items()}
-    out["other (pandas tables, layout, start points)"] = (total - sum(spent.values())) / n
+    out["other (tables, settings, sampler set-up)"] = (total - sum(spent.values())) / n
     out["total"] = total / n
     return out
 

@@ -12,7 +12,7 @@ function.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import xarray as xr
@@ -228,15 +228,14 @@ def prior_draws(
     (group labels x coefficients) and ``sigma``, with dims ``(chain, draw, ...)`` and one chain.
     """
     n = int(draws)
-    coords = {"chain": [0], "draw": np.arange(n)}
-    out: dict[str, xr.DataArray] = {}
+    coords: dict[str, Any] = {"chain": [0], "draw": np.arange(n)}
+    out: dict[str, Any] = {}
 
     def put(name: str, values: np.ndarray, dims: tuple[str, ...], extra: dict) -> None:
-        out[name] = xr.DataArray(
-            values.reshape(1, n, *values.shape[1:]),
-            dims=("chain", "draw", *dims),
-            coords={**coords, **extra},
-        )
+        # (dims, values) and the coordinates once for the whole dataset: one alignment, not one
+        # per variable
+        out[name] = (("chain", "draw", *dims), values.reshape(1, n, *values.shape[1:]))
+        coords.update(extra)
 
     b = _fixed(design, priors, n, rng)
     put("b", b, (FIXED_DIM,), {FIXED_DIM: list(design.fixed_columns)})
@@ -274,7 +273,7 @@ def prior_draws(
             if name != varying:
                 value = sample_prior(name, priors[name], 1, n, rng, positive=True)[:, 0]
                 put(name, value, (), {})
-    dataset = xr.Dataset(out)
+    dataset = xr.Dataset(out, coords=coords)
     dataset.attrs = {"generated_by": "hierbayes.predict.prior.prior_draws"}
     return dataset
 

@@ -15,7 +15,7 @@ other samplers, go through ``model.fit``.
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -52,6 +52,8 @@ class Refit:
         The convergence problems in a few words (``""`` when there are none), judged as
         :meth:`hierbayes.Model.fit` judges them: R-hat above 1.01, bulk ESS below 100 per
         chain, divergences.
+    ess_bulk : dict
+        Label -> bulk ESS of its draws (what SBC thins the draws by).
     """
 
     draws: dict[str, np.ndarray]
@@ -59,6 +61,7 @@ class Refit:
     max_rhat: float
     min_ess_bulk: float
     warning: str
+    ess_bulk: dict[str, float] = field(default_factory=dict)
 
 
 def convergence(draws: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
@@ -151,6 +154,7 @@ def _refit(draws: dict[str, np.ndarray], divergences: int) -> Refit:
         max_rhat=float(np.nanmax(rhat)),
         min_ess_bulk=float(np.nanmin(ess)),
         warning=note,
+        ess_bulk=dict(zip(draws, ess.tolist(), strict=True)),
     )
 
 

@@ -31,14 +31,14 @@ import numpy as np
 import pandas as pd
 from arviz_stats.base import array_stats
 
-from hierbayes.build import response_name
 from hierbayes.errors import ModelSpecError
-from hierbayes.predict.prior import prior_predictive
+from hierbayes.predict.prior import _response_draws, prior_draws
 from hierbayes.rebuild import Recipe
 from hierbayes.studies.calibration import SBC
 from hierbayes.studies.executor import ReplicateFailure, fit_cores, run_replicates
 from hierbayes.studies.parameters import population_values
 from hierbayes.studies.refit import study_refit
+from hierbayes.studies.same_design import same_design_model
 
 if TYPE_CHECKING:
     from hierbayes.model import Model
@@ -67,12 +67,14 @@ class SBCTask:
     seed: int
 
 
-#: the model of the study a process last ran a replicate of (study token -> model)
+#: the model of the study a process last ran a replicate of (study token -> model): the study's
+#: token stands for its recipe and data, so each process builds the design once per study
 _MODELS: dict[str, Model] = {}
 
 
 def _study_model(task: SBCTask) -> Model:
-    """The checked model, built once per process and study from its recipe."""
+    """The checked model, built once per process and study from its recipe: replicates draw
+    their data from it and refit it with their response (:mod:`hierbayes.studies.same_design`)."""
     model = _MODELS.get(task.study)
     if model is None:
         model = task.recipe.build(task.data, all_priors=True)
@@ -86,13 +88,14 @@ def simulate_replicate(
 ) -> tuple[dict[str, float], pd.DataFrame]:
     """One replicate's true values (drawn from the priors) and data (the model's data with the
     response drawn given them)."""
-    draw = prior_predictive(model, 1, random_seed=np.random.default_rng(prior_seed))
-    prior = draw["prior"].to_dataset()
+    # what model.prior_predictive(1, random_seed=rng) draws, without labelling the response
+    rng = np.random.default_rng(prior_seed)
+    prior = prior_draws(model.design, model.prior_values, 1, rng)
+    simulated = _response_draws(model.design, prior, rng)[0]
     values = {name: prior[name].to_numpy()[0, 0] for name in prior.data_vars}
     truth = population_values(model.design, values)
     assert model.design.data is not None
     data = model.design.data.copy()
-    simulated = draw["prior_predictive"][response_name(model.design)].to_numpy()[0, 0]
     if model.design.family.cutpoints:  # category numbers 1..K: every category is kept
         original = data[response]
         dtype = (
@@ -106,7 +109,10 @@ def simulate_replicate(
 
 
 def rank_draws(
-    draws: dict[str, np.ndarray], truth: dict[str, float], rng: np.random.Generator
+    draws: dict[str, np.ndarray],
+    truth: dict[str, float],
+    rng: np.random.Generator,
+    ess_bulk: dict[str, float] | None = None,
 ) -> pd.DataFrame:
     """Rank each true value among thinned posterior draws.
 
@@ -118,6 +124,9 @@ def rank_draws(
         Label -> true value.
     rng : Generator
         Draws the PIT's randomisation.
+    ess_bulk : dict, optional
+        Label -> bulk ESS of ``draws`` when already computed (:class:`~.refit.Refit`); the
+        same numbers are computed here otherwise (each parameter's ESS is its own).
 
     Returns
     -------
@@ -135,9 +144,12 @@ def rank_draws(
     """
     stacked = np.stack([draws[label] for label in truth])  # (parameter, chain, draw)
     chains, n_draws = stacked.shape[1:]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        ess = np.asarray(array_stats.ess(stacked, chain_axis=-2, draw_axis=-1, method="bulk"))
+    if ess_bulk is not None and all(label in ess_bulk for label in truth):
+        ess = np.array([ess_bulk[label] for label in truth])
+    else:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            ess = np.asarray(array_stats.ess(stacked, chain_axis=-2, draw_axis=-1, method="bulk"))
     finite = ess[np.isfinite(ess) & (ess > 0)]
     min_ess = float(finite.min()) if finite.size else 1.0
     thin = max(1, math.ceil(chains * n_draws / min_ess))
@@ -164,13 +176,14 @@ def rank_draws(
 def sbc_replicate(task: SBCTask) -> pd.DataFrame:
     """Draw one replicate's parameters and data, refit and rank the true values (runs on a
     worker)."""
-    truth, data = simulate_replicate(_study_model(task), task.response, task.prior_seed)
-    model = task.recipe.build(data, all_priors=True)
+    base = _study_model(task)
+    truth, data = simulate_replicate(base, task.response, task.prior_seed)
+    model = same_design_model(base, task.recipe, data)  # the design is built once per process
     settings = dict(task.settings)
     settings["cores"] = fit_cores(settings["cores"])
     refit = study_refit(model, random_seed=task.seed, **settings)
     rng = np.random.default_rng(task.seed)
-    table = rank_draws(refit.draws, truth, rng)
+    table = rank_draws(refit.draws, truth, rng, refit.ess_bulk)
     table.insert(0, "replicate", task.index)
     table["divergences"] = refit.divergences
     table["max_rhat"] = refit.max_rhat

@@ -183,6 +183,18 @@ def test_rank_counts_draws_below_the_true_value():
     )
 
 
+def test_ranks_thinned_by_a_refits_ess_are_those_computed_here():
+    rng = np.random.default_rng(4)
+    walk = rng.normal(size=(3, 2, 400)).cumsum(axis=-1)  # autocorrelated: thinned
+    draws = {f"p{k}": walk[k] for k in range(3)}
+    truth = {"p2": 1.0, "p0": -3.0}
+    refit = refit_module._refit(draws, divergences=0)
+    given = rank_draws(draws, truth, np.random.default_rng(1), refit.ess_bulk)
+    computed = rank_draws(draws, truth, np.random.default_rng(1))
+    pd.testing.assert_frame_equal(given, computed, check_exact=True)
+    assert given["thin"].iloc[0] > 1
+
+
 def test_uniformity_flags_non_uniform_values():
     rng = np.random.default_rng(3)
     assert uniformity(rng.uniform(size=100))["p_value"] > 0.01
@@ -199,10 +211,10 @@ def test_sbc_rejects_a_computed_response(gaussian_tiny: hb.Model):
 def test_sbc_reports_failed_replicates(monkeypatch: pytest.MonkeyPatch, gaussian_tiny: hb.Model):
     original = sbc_module.rank_draws
 
-    def fail_on_odd(draws, truth, rng):
+    def fail_on_odd(draws, truth, rng, *ess):
         if rng.uniform() < 0.5:
             raise FloatingPointError("simulated failure")
-        return original(draws, truth, rng)
+        return original(draws, truth, rng, *ess)
 
     monkeypatch.setattr(sbc_module, "rank_draws", fail_on_odd)
     with pytest.warns(RuntimeWarning, match=r"of 6 SBC replicates failed"):
