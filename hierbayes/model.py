@@ -11,6 +11,7 @@ import pymc as pm
 import xarray as xr
 
 from hierbayes.build import build_model, resolve_parameterization
+from hierbayes.build.expanded import check_expanded
 from hierbayes.build.priors import check_user_priors
 from hierbayes.build.settings import default_target_accept
 from hierbayes.compile import compile_nutpie
@@ -165,6 +166,9 @@ class Model:
             self.design, check_user_priors(priors)
         )
         self.parameterization = resolve_parameterization(self.design, parameterization)
+        self.parameterization = check_expanded(  # build/expanded.py
+            self.design, self.prior_values, self.parameterization, parameterization
+        )
         self._requested_parameterization = parameterization  # what fit() may switch (course.py)
         self.obs_index = data.index if data.index.is_unique else pd.RangeIndex(len(data))
         if self.design.kept is not None:  # missing="drop": the rows modelled

@@ -13,6 +13,7 @@ import pytensor.tensor as pt
 from hierbayes.build.crossed_marginal import add_crossed_likelihood, crossed_design, prefer_crossed
 from hierbayes.build.cutpoints import CUTPOINT_DIM, add_cutpoints
 from hierbayes.build.dpar import add_dpar, dpar_coords
+from hierbayes.build.expanded import prefer_expanded
 from hierbayes.build.groups import (
     PARAMETERIZATIONS,
     add_covariance,
@@ -140,7 +141,9 @@ def resolve_parameterization(
         resolved = []
         for k, choice in enumerate(choices):
             if choice == "auto":
-                auto = auto or choose_parameterization(design, block)
+                auto = auto or prefer_expanded(
+                    design, block, choose_parameterization(design, block)
+                )
                 resolved.append(auto[k])
             elif choice in PARAMETERIZATIONS:
                 resolved.append(choice)

@@ -52,7 +52,8 @@ def log_jacobian(layout: Layout, x: np.ndarray) -> float:
     """log |d constrained / d x| of the kernel's transforms."""
     total = 0.0
     for bl in (*layout.blocks, *dpar_blocks(layout)):
-        total += x[bl.sd].sum()
+        logged = [c != "expanded" for c in bl.choice]  # an expanded SD: s itself, no transform
+        total += x[bl.sd][logged].sum()
         if bl.corr is not None:
             for i in range(1, len(bl.block.columns)):
                 start = bl.corr.start + i * (i - 1) // 2
@@ -152,7 +153,44 @@ MODELS = [
     ("o ~ x + w + (1 + x | g)", "cumulative", "centered"),
     ("o ~ x + offset(0.3 * w) + (1 | g) + (1 | h)", "cumulative", "noncentered"),
     ("o ~ 1 + (1 | g)", "cumulative", "auto"),  # cut-points alone in the fixed part
+    # parameter-expanded SDs (s signed, sd = |s|; density.expanded)
+    ("k ~ x + (1 | g) + (1 | h)", "poisson", {"g": "expanded", "h": "centered"}),
+    ("y ~ x + (x || g) + (1 | h)", "gaussian", {"g": "expanded", "h": "noncentered"}),
+    ("yb ~ x + gl + (1 | g)", "bernoulli", "expanded"),
 ]
+
+
+@pytest.mark.parametrize(
+    "prior", [hb.Prior("HalfStudentT", nu=3, sigma=1.5), hb.Prior("Exponential", lam=2.0)]
+)
+def test_expanded_sds_of_either_sign_match_the_pymc_model(df, prior):
+    """The symmetric extension of the SD's prior, at negative and positive ``s``."""
+    model = hb.Model(
+        "k ~ x + (x || g)",
+        data=df,
+        family="poisson",
+        priors={"sd|g": prior},
+        parameterization="expanded",
+    )
+    layout = make_layout(model.design, model.prior_values, model.parameterization)
+    reference = remove_value_transforms(model.build())
+    logp = reference.compile_logp(jacobian=False)
+    rng = np.random.default_rng(2)
+    sd = layout.blocks[0].sd
+    for s in ([-0.8, 0.3], [0.5, -1.2]):
+        x = layout.center + rng.normal(0.0, 0.3, layout.n_dim)
+        x[sd] = s
+        value, grad = layout.logp_grad(x)
+        draws = named_draws(layout, x[None])
+        np.testing.assert_allclose(draws["sd|g"][0], np.abs(s))
+        point = {v.name: np.asarray(draws[v.name][0]) for v in reference.value_vars}
+        assert value == pytest.approx(float(logp(point)), rel=1e-9, abs=1e-6)
+        step = 1e-6
+        for i in range(layout.n_dim):
+            e = np.zeros(layout.n_dim)
+            e[i] = step
+            numeric = (layout.logp_grad(x + e)[0] - layout.logp_grad(x - e)[0]) / (2 * step)
+            assert grad[i] == pytest.approx(numeric, rel=1e-5, abs=1e-5), i
 
 
 @pytest.mark.parametrize("family", ["zero_inflated_poisson", "zero_inflated_negativebinomial"])
