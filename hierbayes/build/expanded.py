@@ -177,10 +177,14 @@ def add_expanded_effects(block: GroupBlock, priors: Mapping[str, Prior], gdim: s
     def logp(value: Any) -> Any:
         return pm.logp(half, pt.abs(value)) - np.log(2.0)
 
+    def draw(size: Any) -> Any:  # the half prior with a random sign (prior predictive)
+        sign = 2.0 * pm.Bernoulli.dist(0.5, size=size) - 1.0
+        return prior_dist(f"sd|{name}", priors[f"sd|{name}"], size=size) * sign
+
     def support_point(rv: Any, size: Any) -> Any:
         return pt.ones(q)
 
-    s = pm.CustomDist(f"s|{name}", logp=logp, support_point=support_point, dims=term_dim)
+    s = pm.CustomDist(f"s|{name}", dist=draw, logp=logp, support_point=support_point, dims=term_dim)
     pm.Deterministic(f"sd|{name}", pt.abs(s), dims=term_dim)
     dims = (gdim, term_dim)
     zs = pm.Normal(f"zs|{name}", 0.0, 1.0, dims=dims)

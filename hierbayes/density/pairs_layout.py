@@ -16,7 +16,7 @@ import numpy as np
 from hierbayes.density.codes import M_PAIRS
 from hierbayes.design import Design
 
-__all__ = ["nested_pairs", "unrotate"]
+__all__ = ["free_coordinates", "nested_pairs", "unrotate"]
 
 
 def _candidates(design: Design, parameterization: Mapping[str, tuple[str, ...]], blocks):
@@ -88,3 +88,12 @@ def unrotate(arrays: Sequence[np.ndarray], X: np.ndarray) -> np.ndarray:
         X[:, ia] = p * a - q * c
         X[:, ic] = q * a + p * c
     return X
+
+
+def free_coordinates(arrays: Sequence[np.ndarray]) -> np.ndarray:
+    """Positions in ``x`` of the pairs' ``c``, the rotated coordinate the data do not inform
+    (``arrays``: the layout's table arrays)."""
+    at = int(arrays[0][M_PAIRS])
+    if at == 0:
+        return np.zeros(0, dtype=np.int64)
+    return np.asarray(arrays[at]).reshape(-1, 6)[:, 5]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pymc as pm
+import pytensor
 import pytest
 from scipy import stats
 
@@ -84,13 +85,14 @@ def test_the_pymc_model_reports_sd_and_z_of_the_non_centred_model():
     assert {v.name for v in pm_model.free_RVs} == {"Intercept_c", "s|g", "zs|g"}
     zs = np.linspace(-1.0, 1.0, 5)[:, None]
     point = {"s|g": np.array([-0.7]), "zs|g": zs}
-    sd, z, u = pm_model.compile_fn(
-        [pm_model["sd|g"], pm_model["z|g"], pm_model["u|g"]],
-        inputs=[pm_model.rvs_to_values[pm_model[n]] for n in point],
-        on_unused_input="ignore",
-    )(point)
+    outputs = pm_model.replace_rvs_by_values([pm_model[n] for n in ("sd|g", "z|g", "u|g")])
+    values = [pm_model.rvs_to_values[pm_model[n]] for n in point]
+    sd, z, u = pytensor.function(values, outputs, on_unused_input="ignore")(*point.values())
     np.testing.assert_allclose(sd, [0.7])
     np.testing.assert_allclose(u, -0.7 * zs)
     np.testing.assert_allclose(z, u / 0.7)
     prior = pm.logp(pm_model["s|g"], np.array([-0.7])).eval()
     np.testing.assert_allclose(prior, stats.norm(0, 2.5).logpdf(-0.7))
+    draws = pm.draw(pm_model["s|g"], draws=4000, random_seed=1)  # prior predictive: ±|N(0, 2.5)|
+    assert 0.4 < np.mean(draws > 0) < 0.6
+    assert stats.kstest(np.abs(draws).ravel(), stats.halfnorm(scale=2.5).cdf).pvalue > 1e-3

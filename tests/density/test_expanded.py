@@ -25,7 +25,12 @@ def _simulate(seed: int) -> pd.DataFrame:
     plot = np.arange(site.size)
     row_plot = np.repeat(plot, 3)
     x = rng.normal(size=row_plot.size)
-    eta = 0.5 + 0.4 * x + rng.normal(0, 0.5, plot.size)[row_plot] + rng.normal(0, 0.2, 40)[site][row_plot]
+    eta = (
+        0.5
+        + 0.4 * x
+        + rng.normal(0, 0.5, plot.size)[row_plot]
+        + rng.normal(0, 0.2, 40)[site][row_plot]
+    )
     return pd.DataFrame(
         {
             "y": rng.poisson(np.exp(eta)),
