@@ -84,7 +84,8 @@ class Model:
         when they all nest, jointly (:mod:`hierbayes.build.nested_marginal`); other
         coefficients are centred or non-centred, chosen from how informative each group's data
         are), ``"marginal"``, ``"noncentered"``,
-        ``"centered"``, or a dict by group term name (values: one of those, or a dict by
+        ``"centered"``, ``"expanded"`` (:mod:`hierbayes.build.expanded`), or a dict by group
+        term name (values: one of those, or a dict by
         coefficient). See :func:`hierbayes.build.resolve_parameterization`.
     trials : str, optional
         Column of binomial trials, instead of ``trials()`` in the formula.

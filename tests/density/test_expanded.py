@@ -54,8 +54,8 @@ def test_expanded_and_non_centred_give_the_same_posterior():
     for name, select in {
         "Intercept": lambda p: p["b"].sel(term="Intercept"),
         "x": lambda p: p["b"].sel(term="x"),
-        "sd|site": lambda p: p["sd|site"].isel(term=0),
-        "sd|plot": lambda p: p["sd|plot"].isel(term=0),
+        "sd|site": lambda p: p["sd|site"].isel({p["sd|site"].dims[-1]: 0}),
+        "sd|plot": lambda p: p["sd|plot"].isel({p["sd|plot"].dims[-1]: 0}),
     }.items():
         draws = {h: select(f.idata["posterior"].to_dataset()) for h, f in fits.items()}
         for stat, kind in ((np.mean, "mean"), (lambda d: np.quantile(d, 0.1), "quantile")):
