@@ -32,6 +32,7 @@ __all__ = [
     "EXPANDED",
     "add_expanded_effects",
     "check_expanded",
+    "nearest_child",
     "prefer_expanded",
     "single_child_share",
 ]
@@ -48,10 +49,24 @@ SINGLE_CHILD_SHARE = 0.5
 factor nested in it (see :func:`prefer_expanded`)."""
 
 
+def nearest_child(design: Design, block: GroupBlock) -> GroupBlock | None:
+    """The term of the factor just below ``block``'s: among the model's factors nested in it
+    (every group inside one of ``block``'s groups, with more groups), the one with the fewest
+    groups; None when none nests."""
+    ja = len(block.levels)
+    best = None
+    for other in design.blocks:
+        jb = len(other.levels)
+        if other.factor == block.factor or jb <= ja:
+            continue
+        if _nests(other, block) and (best is None or jb < len(best.levels)):
+            best = other
+    return best
+
+
 def single_child_share(design: Design, block: GroupBlock) -> float:
-    """The largest share, over the model's factors nested in ``block``'s factor (every group of
-    which lies inside one of ``block``'s groups, with more groups than ``block``), of
-    ``block``'s groups that hold exactly one group of that factor; 0 when none nests.
+    """The share of ``block``'s groups that hold exactly one group of the factor just below it
+    (:func:`nearest_child`); 0 when none nests.
 
     Examples
     --------
@@ -63,32 +78,27 @@ def single_child_share(design: Design, block: GroupBlock) -> float:
     >>> round(single_child_share(d, d.blocks[1]), 3)  # 35 of 63 locations hold one brood
     0.556
     """
-    ja = len(block.levels)
-    best = 0.0
-    for other in design.blocks:
-        jb = len(other.levels)
-        if other.factor == block.factor or jb <= ja:
-            continue
-        pairs = np.unique(np.stack([other.codes, block.codes]), axis=1)
-        if pairs.shape[1] != jb:  # some group of `other` lies in two of block's groups
-            continue
-        children = np.bincount(pairs[1], minlength=ja)
-        best = max(best, float(np.mean(children == 1)))
-    return best
+    child = nearest_child(design, block)
+    if child is None:
+        return 0.0
+    pairs = np.unique(np.stack([child.codes, block.codes]), axis=1)
+    return float(np.mean(np.bincount(pairs[1], minlength=len(block.levels)) == 1))
 
 
 def prefer_expanded(design: Design, block: GroupBlock, choice: tuple[str, ...]) -> tuple[str, ...]:
     """auto's choice for ``block`` with the expanded form where it pays; ``choice`` otherwise.
 
     An uncorrelated, non-centred term whose factor's groups mostly (more than
-    :data:`SINGLE_CHILD_SHARE`) hold a single group of a factor nested in it: in such a group
+    :data:`SINGLE_CHILD_SHARE`) hold a single group of the factor just below: in such a group
     only the sum of its own effect and its one nested group's effect is identified, so the data
     split the variance between the two factors on the other groups alone, and the SD of the
     upper factor has no lower bound from the data (the grouse ticks model: 35 of 63 locations
     hold one brood; ``log sd`` of LOCATION had a tail to 0.02 from a median of 0.52, lag-1
     autocorrelation 0.91, min bulk ESS about 150 and R-hat 1.03 at 4 x 1000 draws).
-    The nested factor's term is expanded too: its SD trades off against the upper one's
-    (posterior correlation -0.52 of the two log SDs).
+    The term of the factor just below is expanded too, unless it is observation-level (one
+    row per group): its SD trades off against the upper one's (posterior correlation -0.52 of
+    the two log SDs), and a group of one child and that child are then sampled as a rotated
+    pair (:mod:`hierbayes.density.pairs`).
     """
     if block.correlated and len(block.columns) > 1:
         return choice
@@ -96,19 +106,22 @@ def prefer_expanded(design: Design, block: GroupBlock, choice: tuple[str, ...]) 
         return choice
     if single_child_share(design, block) > SINGLE_CHILD_SHARE:
         return (EXPANDED,) * len(choice)
+    if len(block.levels) == len(block.codes):  # observation-level
+        return choice
     for parent in design.blocks:
         if parent is block or len(parent.levels) >= len(block.levels):
             continue
-        if single_child_share(design, parent) > SINGLE_CHILD_SHARE and _nests(block, parent):
-            return (EXPANDED,) * len(choice)
+        child = nearest_child(design, parent)
+        if child is not None and child.factor == block.factor:
+            if single_child_share(design, parent) > SINGLE_CHILD_SHARE:
+                return (EXPANDED,) * len(choice)
     return choice
 
 
 def _nests(child: GroupBlock, parent: GroupBlock) -> bool:
-    """Whether every group of ``child`` lies inside one group of ``parent``, and ``child`` is
-    the level just below (its groups are not single rows)."""
+    """Whether every group of ``child`` lies inside one group of ``parent``."""
     pairs = np.unique(np.stack([child.codes, parent.codes]), axis=1)
-    return pairs.shape[1] == len(child.levels) and len(child.levels) < len(child.codes)
+    return pairs.shape[1] == len(child.levels)
 
 
 def check_expanded(
