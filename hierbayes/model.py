@@ -11,6 +11,7 @@ import pymc as pm
 import xarray as xr
 
 from hierbayes.build import build_model, resolve_parameterization
+from hierbayes.build.expanded import check_expanded
 from hierbayes.build.priors import check_user_priors
 from hierbayes.compile import compile_nutpie
 from hierbayes.conditional import complete_marginal, marginal_blocks
@@ -81,7 +82,8 @@ class Model:
         when they all nest, jointly (:mod:`hierbayes.build.nested_marginal`); other
         coefficients are centred or non-centred, chosen from how informative each group's data
         are), ``"marginal"``, ``"noncentered"``,
-        ``"centered"``, or a dict by group term name (values: one of those, or a dict by
+        ``"centered"``, ``"expanded"`` (:mod:`hierbayes.build.expanded`), or a dict by group
+        term name (values: one of those, or a dict by
         coefficient). See :func:`hierbayes.build.resolve_parameterization`.
     trials : str, optional
         Column of binomial trials, instead of ``trials()`` in the formula.
@@ -163,6 +165,9 @@ class Model:
             self.design, check_user_priors(priors)
         )
         self.parameterization = resolve_parameterization(self.design, parameterization)
+        self.parameterization = check_expanded(  # build/expanded.py
+            self.design, self.prior_values, self.parameterization, parameterization
+        )
         self._requested_parameterization = parameterization  # what fit() may switch (course.py)
         self.obs_index = data.index if data.index.is_unique else pd.RangeIndex(len(data))
         if self.design.kept is not None:  # missing="drop": the rows modelled

@@ -8,16 +8,16 @@ the whole run far from the posterior (log-density -1.9e15 against -1509; SD of t
 observation-level effect 6.5 against 0.55), because chains started at a scale-blind jitter of
 the prior's centre (:mod:`hierbayes.density.start`).
 
-Not asserted, because not reached: ESS >= 400 and R-hat <= 1.01 for the SDs of LOCATION and
-BROOD (bulk ESS about 90-350 at 4 x 1000 draws). 35 of the 63 locations hold a single brood (and
-18 of the 118 broods a single chick), so there only the sum of a location's and its brood's
-effects is identified, and the split of the variance between the two factors rests on the other
-28 locations: the log SD of LOCATION has a long tail towards zero (skewness -2.2; 1% quantile of
-the SD 0.02, median 0.52), is correlated -0.52 with the log SD of BROOD, and its draws have lag-1
-autocorrelation 0.91 (BROOD 0.71; seed 1). The parameterisation is not the cause: the
-posterior's own shrinkage ratios (:mod:`hierbayes.course`) agree with auto's non-centred choice
-for all three factors, and centring LOCATION (R-hat 1.13 and 1.05 on seeds 1 and 2), BROOD (1.05,
-1.02), INDEX (1.01, but fixed-effect ESS 300) or INDEX and BROOD (1.03) does not remove it.
+35 of the 63 locations hold a single brood (and 18 of the 118 broods a single chick), so there
+only the sum of a location's and its brood's effects is identified, and the split of the variance
+between the two factors rests on the other 28 locations. Non-centred, the log SD of LOCATION had a
+long tail towards zero (skewness -2.2; 1% quantile of the SD 0.02, median 0.52), correlated -0.52
+with the log SD of BROOD, lag-1 autocorrelation 0.91 (seed 1): min bulk ESS 148 and 170, R-hat
+1.027 and 1.021 (seeds 1, 2; centring any factor did not help). auto now expands LOCATION and
+BROOD (a signed scale ``s`` with ``sd = |s|``, :mod:`hierbayes.build.expanded`) and samples each
+single-brood location's two effects rotated (:mod:`hierbayes.density.pairs`): min bulk ESS 291,
+341, 383 and R-hat 1.014, 1.020, 1.011 (seeds 1-3), all on the SD of LOCATION. The issue's goal
+(R-hat <= 1.01, bulk ESS >= 400) is not reached for that SD; what is asserted is the part reached.
 """
 
 from __future__ import annotations
@@ -58,9 +58,11 @@ def ticks_fit() -> hb.Fit:
 
 def test_auto_samples_the_observation_level_effect_non_centred():
     """One count per group: its own data cannot pin its effect down better than the population
-    (see :func:`hierbayes.build.groups.choose_parameterization`)."""
+    (see :func:`hierbayes.build.groups.choose_parameterization`). Most locations hold one brood:
+    LOCATION and BROOD are expanded (:func:`hierbayes.build.expanded.prefer_expanded`)."""
     model = hb.Model(FORMULA, data=hb.datasets.load("grouseticks"), family="poisson")
     assert model.parameterization["INDEX"] == ("noncentered",)
+    assert model.parameterization["LOCATION"] == model.parameterization["BROOD"] == ("expanded",)
 
 
 @pytest.mark.slow
@@ -79,14 +81,27 @@ def test_chains_agree_on_the_fixed_effects_and_the_observation_level_sd(ticks_fi
 
 
 @pytest.mark.slow
+def test_the_sds_of_locations_and_broods_mix_better_expanded(ticks_fit):
+    """Expanded and rotated, the SDs of LOCATION and BROOD reach bulk ESS >= 250 and R-hat <=
+    1.02 on seed 1 (291 and 1.014 measured), where non-centred they had 148 and 1.027."""
+    table = ticks_fit.diagnostics.table
+    rows = [r for r in table.index if r.startswith(("sd|LOCATION", "sd|BROOD"))]
+    assert len(rows) == 2
+    assert table.loc[rows, "ess_bulk"].min() >= 250
+    assert table.loc[rows, "r_hat"].max() <= 1.02
+
+
+@pytest.mark.slow
 def test_the_posterior_agrees_with_auto_and_what_fails_is_named(ticks_fit):
     """Each chick's one count says little beyond the population of chicks: its effect's posterior
     variance is most of the between-chick variance (median 0.73 on seed 1), as for locations
-    (0.69), so non-centred (auto's choice) suits both and the fit does not change course for
-    them. A population parameter left over R-hat 1.01 is named in a note, with what to try."""
+    (0.69), so non-centred (auto's choice for chicks; expanded, its relative, for locations)
+    suits both and the fit does not change course for them. A population parameter left over
+    R-hat 1.01 is named in a note, with what to try."""
     post = ticks_fit.idata["posterior"]
-    for factor in ("INDEX", "LOCATION"):
-        assert ticks_fit.model.parameterization[factor] == ("noncentered",)
+    chosen = {"INDEX": ("noncentered",), "LOCATION": ("expanded",)}
+    for factor, how in chosen.items():
+        assert ticks_fit.model.parameterization[factor] == how
         assert shrinkage_ratios(post.to_dataset(), factor)[0] > SHRINKAGE_BAND[1], factor
     table = ticks_fit.diagnostics.table
     rows = [r for r in table.index if r.startswith(("b[", "sd|"))]

@@ -21,6 +21,7 @@ import pymc as pm
 import pytensor.tensor as pt
 from pymc.distributions.transforms import CholeskyCorrTransform
 
+from hierbayes.build.expanded import EXPANDED, add_expanded_effects
 from hierbayes.build.glm_choice import choose_glm_parameterization
 from hierbayes.build.nested import nested_child, nested_information_ratio
 from hierbayes.build.priors import prior_rv
@@ -36,7 +37,13 @@ __all__ = [
     "group_dim",
 ]
 
-PARAMETERIZATIONS: tuple[str, ...] = ("noncentered", "centered", "marginal", "laplace")
+PARAMETERIZATIONS: tuple[str, ...] = (
+    "noncentered",
+    "centered",
+    "marginal",
+    "laplace",
+    "expanded",
+)
 # dimension and variable names of the model that a grouping factor must not take
 _RESERVED = {"obs", "term", "chain", "draw", "slope_term", "b", "beta", "sigma", "Intercept_c"}
 
@@ -171,6 +178,8 @@ def add_group_effects(block: GroupBlock, priors: dict[str, Prior], choice: tuple
     ``u|b|<term>`` (centred coefficients, when centred and non-centred ones are mixed).
     """
     name, term_dim, gdim = block.name, block.term_dim, group_dim(block)
+    if choice and all(c == EXPANDED for c in choice):  # s and zs in place of sd and z
+        return add_expanded_effects(block, priors, gdim)
     columns = list(block.columns)
     chol, sds = add_covariance(block, priors)
     dims = (gdim, term_dim)

@@ -13,6 +13,7 @@ import pytensor.tensor as pt
 from hierbayes.build.crossed_marginal import add_crossed_likelihood, crossed_design, prefer_crossed
 from hierbayes.build.cutpoints import CUTPOINT_DIM, add_cutpoints
 from hierbayes.build.dpar import add_dpar, dpar_coords
+from hierbayes.build.expanded import prefer_expanded
 from hierbayes.build.groups import (
     PARAMETERIZATIONS,
     add_covariance,
@@ -72,7 +73,9 @@ def resolve_parameterization(
         chosen from the data by :func:`~hierbayes.build.groups.choose_parameterization`.
         ``"marginal"`` is the same for gaussian models and an error for others.
         ``"laplace"`` integrates one factor's effects out by a Laplace approximation, for any
-        family concave in ``η`` (:mod:`hierbayes.build.laplace`).
+        family concave in ``η`` (:mod:`hierbayes.build.laplace`). ``"expanded"`` samples a
+        single coefficient's or a ``||`` term's SDs as signed scales (``sd = |s|``); auto uses
+        it where a factor's groups mostly hold one nested group (:mod:`hierbayes.build.expanded`).
         ``"noncentered"``, ``"centered"``, or a dict by group term name whose values are one of
         those, a dict by coefficient name or a tuple with one entry per coefficient, e.g.
         ``{"school": {"Intercept": "centered", "cses": "noncentered"}}``. Inside a dict,
@@ -140,7 +143,9 @@ def resolve_parameterization(
         resolved = []
         for k, choice in enumerate(choices):
             if choice == "auto":
-                auto = auto or choose_parameterization(design, block)
+                auto = auto or prefer_expanded(
+                    design, block, choose_parameterization(design, block)
+                )
                 resolved.append(auto[k])
             elif choice in PARAMETERIZATIONS:
                 resolved.append(choice)

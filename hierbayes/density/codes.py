@@ -35,7 +35,8 @@ M_NDBLOCKS = 14  # group terms of an own parameter's linear predictor (after the
 M_DPAR = 15  # 1 + index of the own parameter with a linear predictor (0: none), dpar_density
 M_LAP_Q = 16  # coefficients of the factor integrated out by Laplace (0: none; density.laplace)
 M_LAP_J = 17  # its number of groups (its codes and columns: A_MCODES, A_MZ)
-M_SIZE = 18
+M_PAIRS = 18  # array of the rotated pairs of nested effects (density.pairs; 0: none)
+M_SIZE = 19
 
 # per-block integer header
 B_Q = 0
@@ -73,7 +74,7 @@ A_WEIGHTS = 16  # likelihood weights (n; empty: none)
 N_GLOBAL = 17
 # per block b: N_GLOBAL + b * PER_BLOCK + ...
 P_META = 0  # int64 block header
-P_CHOICE = 1  # int64 per coefficient: 1 centred, 0 non-centred
+P_CHOICE = 1  # int64 per coefficient: 1 centred, 0 non-centred, 2 expanded (density.expanded)
 P_PRIOR_SD = 2  # priors of the SDs (q x 4)
 P_LKJ = 3  # [eta, log normalising constant]
 P_CODES = 4  # int64 group codes (n)
@@ -81,6 +82,7 @@ P_Z = 5  # design columns, column by column (q x n; empty for a varying intercep
 P_HC_COLS = 6  # int64: the m fixed columns in its hierarchically centred intercepts (m; or empty)
 P_HC_X = 7  # their values per group, group by group (J x m; or empty)
 PER_BLOCK = 8
+EXPANDED = 2  # P_CHOICE of a parameter-expanded coefficient: s in place of log sd
 # an own parameter's linear predictor (hierbayes.density.dpar_density): after every block,
 # at N_GLOBAL + (M_NBLOCKS + M_NDBLOCKS) * PER_BLOCK + ...
 D_META = 0  # int64: [index of the parameter among the family's, their number, p_d, θ_d's position]

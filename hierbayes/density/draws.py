@@ -19,7 +19,9 @@ from hierbayes.build.model import CUTPOINT_DIM, FIXED_DIM
 from hierbayes.density.cutpoints import ordered_values
 from hierbayes.density.dpar_draws import dpar_dims, dpar_named_draws
 from hierbayes.density.dpar_layout import dpar_blocks
+from hierbayes.density.expanded_draws import SAMPLED_ONLY, expanded_variables, signed_scales
 from hierbayes.density.layout import BlockLayout, Layout
+from hierbayes.density.pairs_layout import unrotate
 
 __all__ = ["correlation_factor", "named_draws", "posterior_dataset"]
 
@@ -67,12 +69,12 @@ def _effects(bl: BlockLayout, X: np.ndarray, L: np.ndarray) -> tuple[dict, np.nd
             u[:, :, k] = m + lkk * raw[:, :, k]
     name = block.name
     out: dict[str, np.ndarray] = {}
-    if all(c == "noncentered" for c in bl.choice):
+    if all(c != "centered" for c in bl.choice):  # non-centred or expanded
         out[f"z|{name}"] = raw
     elif all(c == "centered" for c in bl.choice):
         out[f"u|{name}"] = raw
     else:
-        nc = [k for k, c in enumerate(bl.choice) if c == "noncentered"]
+        nc = [k for k, c in enumerate(bl.choice) if c != "centered"]
         out[f"z|{name}"] = raw[:, :, nc]
         for k, c in enumerate(bl.choice):
             if c == "centered":
@@ -84,6 +86,7 @@ def _effects(bl: BlockLayout, X: np.ndarray, L: np.ndarray) -> tuple[dict, np.nd
 def named_draws(layout: Layout, X: np.ndarray) -> dict[str, np.ndarray]:
     """The model's variables at each row of ``X`` (S, n_dim), each shaped (S, ...)."""
     X = np.atleast_2d(np.asarray(X, dtype=float))
+    X = unrotate(layout.arrays, X)  # rotated pairs of nested effects (density.pairs)
     S = len(X)
     theta = X[:, layout.theta]
     out: dict[str, np.ndarray] = {}
@@ -105,8 +108,8 @@ def named_draws(layout: Layout, X: np.ndarray) -> dict[str, np.ndarray]:
         out.update(dpar_named_draws(layout.dpar, X))
     for bl in (*layout.blocks, *dpar_blocks(layout)):
         name, q = bl.block.name, len(bl.block.columns)
-        sd = np.exp(X[:, bl.sd])
-        out[f"sd|{name}"] = sd
+        scale, sign = signed_scales(X[:, bl.sd], bl.choice)  # exp(log sd), or s (expanded)
+        out[f"sd|{name}"] = np.abs(scale)
         if bl.corr is not None:
             C = correlation_factor(X[:, bl.corr], q)
             out[f"chol_cor|{name}"] = C
@@ -114,8 +117,10 @@ def named_draws(layout: Layout, X: np.ndarray) -> dict[str, np.ndarray]:
         else:
             C = np.broadcast_to(np.eye(q), (S, q, q))
         if bl.effects is not None:
-            effects, _ = _effects(bl, X, sd[:, :, None] * C)
+            effects, _ = _effects(bl, X, scale[:, :, None] * C)
             out.update(effects)
+            if "expanded" in bl.choice:  # z = u / sd; the sampled s and z (density.expanded)
+                out.update(expanded_variables(name, X[:, bl.sd], out[f"z|{name}"], sign))
     for name, at in layout.family_params.items():
         out[name] = expit(X[:, at]) if name in layout.logit_params else np.exp(X[:, at])
     if layout.cutpoints is not None:  # at the predictors' means, then as the model is written
@@ -128,6 +133,7 @@ def posterior_dataset(layout: Layout, X: np.ndarray, obs_index: object = None) -
     """The posterior as a labelled Dataset from draws ``X`` (chain, draw, n_dim)."""
     chains, draws = X.shape[:2]
     values = named_draws(layout, X.reshape(chains * draws, -1))
+    values = {k: v for k, v in values.items() if not k.startswith(SAMPLED_ONLY)}
     fixed = list(layout.fixed_columns)
     slopes = [c for c in fixed if c != "Intercept"]
     dims: dict[str, tuple[tuple[str, ...], dict[str, list[str]]]] = {
@@ -150,7 +156,7 @@ def posterior_dataset(layout: Layout, X: np.ndarray, obs_index: object = None) -
         dims[f"chol_cor|{name}"] = ((tdim, f"{tdim}_bis"), both)
         dims[f"cor|{name}"] = ((tdim, f"{tdim}_bis"), both)
         dims[f"u|{name}"] = ((gdim, tdim), {gdim: labels, tdim: terms})
-        nc = [c for c, how in zip(terms, bl.choice, strict=True) if how == "noncentered"]
+        nc = [c for c, how in zip(terms, bl.choice, strict=True) if how != "centered"]
         if len(nc) == len(terms):
             dims[f"z|{name}"] = ((gdim, tdim), {gdim: labels, tdim: terms})
         else:

@@ -22,6 +22,7 @@ from hierbayes.density.codes import (
     B_OFF_SD,
     B_Q,
     B_SD_AT,
+    EXPANDED,
     JIT,
     LOG_2PI,
     M_NBLOCKS,
@@ -35,6 +36,7 @@ from hierbayes.density.codes import (
     P_PRIOR_SD,
     PER_BLOCK,
 )
+from hierbayes.density.expanded import log_prior_signed
 from hierbayes.density.prior_density import log_prior_positive
 from hierbayes.density.table import farr, iarr
 
@@ -88,9 +90,13 @@ def covariances(x, table, meta, grad, sd, C, L):
         q = bm[B_Q]
         at = bm[B_COV_AT]
         sd_priors = farr(table, base + P_PRIOR_SD)
+        choice = iarr(table, base + P_CHOICE)
         for k in range(q):
             pos = bm[B_OFF_SD] + k
-            lpk, value = log_prior_positive(sd_priors, k, x[pos], grad, pos)
+            if choice[k] == EXPANDED:  # a signed scale s, sd = |s| (density.expanded)
+                lpk, value = log_prior_signed(sd_priors, k, x[pos], grad, pos)
+            else:
+                lpk, value = log_prior_positive(sd_priors, k, x[pos], grad, pos)
             lp += lpk
             sd[bm[B_SD_AT] + k] = value
         for i in range(q):
@@ -117,6 +123,9 @@ def covariances(x, table, meta, grad, sd, C, L):
         for i in range(q):
             for j in range(q):
                 L[at + i * q + j] = sd[bm[B_SD_AT] + i] * C[at + i * q + j]
+        for k in range(q):
+            if choice[k] == EXPANDED:  # uncorrelated: L_kk = s, signed
+                L[at + k * q + k] = x[bm[B_OFF_SD] + k]
     return lp
 
 
@@ -128,7 +137,11 @@ def covariance_backward(x, table, meta, grad, sd, C, Lbar):
         bm = iarr(table, base + P_META)
         q = bm[B_Q]
         at = bm[B_COV_AT]
+        choice = iarr(table, base + P_CHOICE)
         for k in range(q):
+            if choice[k] == EXPANDED:  # L_kk = s
+                grad[bm[B_OFF_SD] + k] += Lbar[at + k * q + k]
+                continue
             sdbar = 0.0
             for j2 in range(k + 1):
                 sdbar += Lbar[at + k * q + j2] * C[at + k * q + j2]
@@ -174,7 +187,7 @@ def effects_forward(x, table, meta, L, U, Zeta):
         for k in range(q):
             lkk = L[cov + k * q + k]
             centred = choice[k] == 1
-            log_lkk = math.log(lkk)
+            log_lkk = math.log(lkk) if centred else 0.0
             for j in range(J):
                 m = 0.0
                 for j2 in range(k):

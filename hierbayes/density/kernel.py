@@ -78,6 +78,7 @@ from hierbayes.density.codes import (
     M_NOBS,
     M_ORDERED,
     M_P,
+    M_PAIRS,
     M_SD_SIZE,
     M_SUFFSTAT,
     N_GLOBAL,
@@ -99,6 +100,7 @@ from hierbayes.density.laplace import laplace_loglik
 from hierbayes.density.marginal import marginal_rows, marginal_suffstat
 from hierbayes.density.nested_marginal import NESTED, nested_suffstat
 from hierbayes.density.ordered import ordered_backward, ordered_forward
+from hierbayes.density.pairs import rotate_backward, rotate_forward
 from hierbayes.density.prior_density import log_prior, log_prior_own
 from hierbayes.density.table import dot, farr, iarr
 from hierbayes.families.dispatch import loglik_grad
@@ -204,7 +206,22 @@ def _family_loglik(table, meta, eta, theta, tbar):
 @numba.njit(**JIT)
 def logp_grad(x, table, grad):
     """Log posterior density (up to nothing: all constants included) at ``x``; its gradient
-    goes into ``grad``."""
+    goes into ``grad``. Rotated pairs of nested effects are turned back first
+    (:mod:`hierbayes.density.pairs`)."""
+    meta = iarr(table, A_META)
+    if meta[M_PAIRS] == 0:
+        return _logp_grad(x, table, grad)
+    pairs = iarr(table, meta[M_PAIRS])
+    rotated = np.empty(x.shape[0])
+    rotate_forward(x, pairs, rotated)
+    lp = _logp_grad(rotated, table, grad)
+    rotate_backward(x, rotated, pairs, grad)
+    return lp
+
+
+@numba.njit(**JIT)
+def _logp_grad(x, table, grad):
+    """:func:`logp_grad` in the kernel's own coordinates."""
     meta = iarr(table, A_META)
     p = meta[M_P]
     for i in range(grad.shape[0]):

@@ -18,8 +18,10 @@ from hierbayes.density import codes as K
 from hierbayes.density.crossed_layout import crossed_statistics
 from hierbayes.density.cutpoints import cutpoint_rows
 from hierbayes.density.dpar_layout import DparLayout, pack_dpar
+from hierbayes.density.expanded_draws import CHOICE_CODES, start_values
 from hierbayes.density.kernel import logp_grad
 from hierbayes.density.laplace_layout import laplace_factor
+from hierbayes.density.pairs_layout import nested_pairs
 from hierbayes.density.prior_rows import Unsupported, prior_rows
 from hierbayes.density.prior_rows import lkj_constant as _lkj_constant
 from hierbayes.density.prior_rows import support_point as _support_point
@@ -204,7 +206,7 @@ def make_layout(
         sd_rows = prior_rows(f"sd|{block.name}", priors[f"sd|{block.name}"], q, positive=True)
         sd = slice(pos, pos + q)
         pos += q
-        center.append(_support_point(sd_rows, positive=True))
+        center.append(start_values(_support_point(sd_rows, positive=True), choice))
         corr = None
         lkj = np.zeros(2)
         if block.correlated:
@@ -248,7 +250,7 @@ def make_layout(
         block_arrays.append(
             [
                 bmeta,
-                np.array([1 if c == "centered" else 0 for c in choice], dtype=np.int64),
+                np.array([CHOICE_CODES.get(c, 0) for c in choice], dtype=np.int64),
                 sd_rows.ravel(),
                 lkj,
                 np.ascontiguousarray(block.codes[order], dtype=np.int64),
@@ -357,6 +359,10 @@ def make_layout(
         assert len(extra) == K.PER_BLOCK
         arrays.extend(extra)
     arrays.extend(dpar.arrays if dpar is not None else [])
+    pairs = nested_pairs(design, parameterization, blocks)  # rotated pairs (density.pairs)
+    if pairs.size:
+        meta[K.M_PAIRS] = len(arrays)
+        arrays.append(pairs)
     arrays = [np.ascontiguousarray(a) for a in arrays]
     for a in arrays:
         a.flags.writeable = False

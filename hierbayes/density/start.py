@@ -35,6 +35,7 @@ from threadpoolctl import ThreadpoolController
 
 from hierbayes.density.dpar_layout import dpar_blocks
 from hierbayes.density.layout import Layout
+from hierbayes.density.pairs_layout import free_coordinates
 
 __all__ = ["Start", "starting_points"]
 
@@ -114,6 +115,9 @@ def starting_points(layout: Layout) -> Start:
     p = layout.theta.stop - layout.theta.start
     scale_jitter = ~effects
     scale_jitter[layout.theta] = False
+    # the data-free coordinate of a rotated pair (density.pairs) has gradient 0 at 0, which
+    # nutpie refuses as a start: it starts at U(-1, 1), as the other scale parameters
+    scale_jitter[free_coordinates(layout.arrays)] = True
     if p == 0:
         return Start(base, layout.theta, np.zeros((0, 0)), scale_jitter)
     A = _theta_map(layout)

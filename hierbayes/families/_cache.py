@@ -23,6 +23,8 @@ _KERNEL = (
     "codes.py",
     "table.py",
     "prior_density.py",
+    "expanded.py",
+    "pairs.py",
     "effects.py",
     "marginal.py",
     "ordered.py",

@@ -12,6 +12,7 @@ _WORDS = {
     "centered": "centred",
     "noncentered": "non-centred",
     "laplace": "integrated out by Laplace, drawn by importance resampling afterwards",
+    "expanded": "non-centred with a signed scale (expanded)",
 }
 
 

@@ -16,6 +16,7 @@ from pymc.model.transform.conditioning import remove_value_transforms
 from scipy import stats
 
 import hierbayes as hb
+from hierbayes.density.codes import M_PAIRS
 from hierbayes.density.dpar_layout import dpar_blocks
 from hierbayes.density.draws import named_draws
 from hierbayes.density.layout import Layout, make_layout, prior_rows
@@ -52,7 +53,8 @@ def log_jacobian(layout: Layout, x: np.ndarray) -> float:
     """log |d constrained / d x| of the kernel's transforms."""
     total = 0.0
     for bl in (*layout.blocks, *dpar_blocks(layout)):
-        total += x[bl.sd].sum()
+        logged = [c != "expanded" for c in bl.choice]  # an expanded SD: s itself, no transform
+        total += x[bl.sd][logged].sum()
         if bl.corr is not None:
             for i in range(1, len(bl.block.columns)):
                 start = bl.corr.start + i * (i - 1) // 2
@@ -152,7 +154,77 @@ MODELS = [
     ("o ~ x + w + (1 + x | g)", "cumulative", "centered"),
     ("o ~ x + offset(0.3 * w) + (1 | g) + (1 | h)", "cumulative", "noncentered"),
     ("o ~ 1 + (1 | g)", "cumulative", "auto"),  # cut-points alone in the fixed part
+    # parameter-expanded SDs (s signed, sd = |s|; density.expanded)
+    ("k ~ x + (1 | g) + (1 | h)", "poisson", {"g": "expanded", "h": "centered"}),
+    ("y ~ x + (x || g) + (1 | h)", "gaussian", {"g": "expanded", "h": "noncentered"}),
+    ("yb ~ x + gl + (1 | g)", "bernoulli", "expanded"),
 ]
+
+
+@pytest.mark.parametrize(
+    "prior", [hb.Prior("HalfStudentT", nu=3, sigma=1.5), hb.Prior("Exponential", lam=2.0)]
+)
+def test_expanded_sds_of_either_sign_match_the_pymc_model(df, prior):
+    """The symmetric extension of the SD's prior, at negative and positive ``s``."""
+    model = hb.Model(
+        "k ~ x + (x || g)",
+        data=df,
+        family="poisson",
+        priors={"sd|g": prior},
+        parameterization="expanded",
+    )
+    layout = make_layout(model.design, model.prior_values, model.parameterization)
+    rng = np.random.default_rng(2)
+    for s in ([-0.8, 0.3], [0.5, -1.2]):
+        x = layout.center + rng.normal(0.0, 0.3, layout.n_dim)
+        x[layout.blocks[0].sd] = s
+        np.testing.assert_allclose(named_draws(layout, x[None])["sd|g"][0], np.abs(s))
+        check_point(model, layout, x)
+
+
+def check_point(model: hb.Model, layout: Layout, x: np.ndarray) -> None:
+    """The kernel's log-density at ``x`` is the PyMC model's (no transform of expanded SDs, all
+    of whose other transforms here are logs), and its gradient the central differences'."""
+    reference = remove_value_transforms(model.build())
+    logp = reference.compile_logp(jacobian=False)
+    value, grad = layout.logp_grad(x)
+    draws = named_draws(layout, x[None])
+    point = {v.name: np.asarray(draws[v.name][0]) for v in reference.value_vars}
+    assert value - log_jacobian(layout, x) == pytest.approx(float(logp(point)), rel=1e-9, abs=1e-6)
+    step = 1e-6
+    for i in range(layout.n_dim):
+        e = np.zeros(layout.n_dim)
+        e[i] = step
+        numeric = (layout.logp_grad(x + e)[0] - layout.logp_grad(x - e)[0]) / (2 * step)
+        assert grad[i] == pytest.approx(numeric, rel=1e-5, abs=1e-5), i
+
+
+def test_rotated_pairs_of_nested_effects_match_the_pymc_model():
+    """Sites holding one plot sample their two effects rotated (hierbayes.density.pairs): an
+    orthonormal map, so the log-density is the PyMC model's at the turned-back point, at either
+    sign of the two expanded scales."""
+    rng = np.random.default_rng(3)
+    plots_per_site = [1, 1, 1, 2, 3, 1, 2]
+    site = np.repeat(np.arange(len(plots_per_site)), plots_per_site)
+    rows = np.repeat(np.arange(site.size), 2)
+    data = pd.DataFrame(
+        {
+            "k": rng.poisson(2.0, rows.size),
+            "x": rng.normal(size=rows.size),
+            "site": [f"s{j}" for j in site[rows]],
+            "plot": [f"p{j}" for j in rows],
+        }
+    )
+    model = hb.Model(
+        "k ~ x + (1 | site) + (1 | plot)", data=data, family="poisson", parameterization="expanded"
+    )
+    layout = make_layout(model.design, model.prior_values, model.parameterization)
+    assert len(layout.arrays[layout.arrays[0][M_PAIRS]]) == 6 * 4  # the sites of one plot
+    sds = [bl.sd.start for bl in layout.blocks]
+    for signs in ([1.0, 1.0], [-1.0, 0.5], [0.7, -0.3]):
+        x = layout.center + rng.normal(0.0, 0.5, layout.n_dim)
+        x[sds] = signs
+        check_point(model, layout, x)
 
 
 @pytest.mark.parametrize("family", ["zero_inflated_poisson", "zero_inflated_negativebinomial"])
