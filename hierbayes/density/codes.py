@@ -49,7 +49,7 @@ B_MARG_COL = 7  # first column of the block within the integrated-out factor
 B_EFF_AT = 8  # offset of the block's effects in the effects scratch
 B_COV_AT = 9  # offset of the block's q x q matrices in the covariance scratch
 B_SD_AT = 10  # offset of the block's SDs in the SD scratch
-B_HC = 11  # m > 0: its centred effects are sampled as u + Σ of m fixed terms (hierarchical centring)
+B_HC = 11  # m > 0: its centred effects are sampled as u + Σ of m fixed terms (centring.py)
 B_SIZE = 12
 
 # arrays of the table (index k: address at 1 + 2k, length at 2 + 2k)

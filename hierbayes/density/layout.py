@@ -262,7 +262,14 @@ def make_layout(
         )
         blocks.append(
             BlockLayout(
-                block, sd, corr, effects, choice, bool(held.columns), held.columns, held.values,
+                block,
+                sd,
+                corr,
+                effects,
+                choice,
+                bool(held.columns),
+                held.columns,
+                held.values,
                 held.coefficients,
             )
         )
