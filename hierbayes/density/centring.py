@@ -15,13 +15,15 @@ Jacobian), so the posterior is the same.
   goes to the first, and each other fixed column to the first whose groups it is constant
   within (a group-level predictor such as an item's type or a respondent's gender);
 * slopes: a centred coefficient ``k`` of a term whose column equals a fixed column ``x`` (a
-  slope, an interaction, a dummy of a factor) holds that fixed effect ``β``, fewest groups
-  first where two terms vary ``x``. The fixed part uses ``x - mean(x)`` (the intercept sits at
-  the predictors' means), so ``β (x - mean(x)) = V_jk x - u_jk x - β mean(x)``: the term
-  ``-β mean(x)`` goes into the intercepts that hold the intercept (then those are the groups'
-  own intercepts at ``x = 0``). A slope stays outside when its mean is not 0 and no term holds
-  the intercept (a non-centred intercept: ``β`` would then stay in the likelihood through
-  ``-β mean(x)``, a ridge with the intercept).
+  slope, an interaction, a dummy of a factor) holds that fixed effect ``β``, and the fixed
+  effects of ``x`` times a group-level predictor (``cses:meanses`` for ``(1 + cses |
+  school)``, with each group's value), fewest groups first where two terms vary ``x``. The
+  fixed part uses ``x - mean(x)`` (the intercept sits at the predictors' means), so
+  ``β (x - mean(x)) = V_jk x - u_jk x - β mean(x)``: the term ``-β mean(x)`` goes into the
+  intercepts that hold the intercept (then those are the groups' own intercepts at ``x = 0``).
+  A slope stays outside when its mean is not 0 and no term holds the intercept (a non-centred
+  intercept: ``β`` would then stay in the likelihood through ``-β mean(x)``, a ridge with the
+  intercept).
 
 Effects of an own parameter's linear predictor (``sigma="~ ..."``) are non-centred and never
 hold fixed terms.
@@ -125,18 +127,16 @@ def hierarchical_centring(
         for k, how in enumerate(parameterization[block.name]):
             if how != "centered" or bool(np.all(block.Z[:, k] == 1.0)):
                 continue
-            c = _matching_column(design, block, k, slopes, first_slope, taken)
-            if c is None:
-                continue
-            mean = float(means[c - first_slope])
-            if mean != 0.0 and carrier is None:
-                continue
-            taken.add(c)
-            entries.setdefault(block.name, []).append((c, k, np.ones(J)))
-            if mean != 0.0:
-                assert carrier is not None
-                held = entries.setdefault(carrier.name, [])
-                held.append((c, 0, np.full(len(carrier.levels), -mean)))
+            for c, values in _held_by_slope(design, block, k, slopes, first_slope, taken) or ():
+                mean = float(means[c - first_slope])
+                if mean != 0.0 and carrier is None:
+                    continue
+                taken.add(c)
+                entries.setdefault(block.name, []).append((c, k, values))
+                if mean != 0.0:
+                    assert carrier is not None
+                    held = entries.setdefault(carrier.name, [])
+                    held.append((c, 0, np.full(len(carrier.levels), -mean)))
     return {
         name: Shift(
             tuple(c for c, _, _ in rows),
@@ -147,18 +147,32 @@ def hierarchical_centring(
     }
 
 
-def _matching_column(
+def _held_by_slope(
     design: Design,
     block: GroupBlock,
     k: int,
     slopes: list[int],
     first_slope: int,
     taken: set[int],
-) -> int | None:
-    """The column of ``W`` whose fixed term is coefficient ``k`` of ``block`` (the same values
-    on every row), not yet held by another term; None if there is none."""
+) -> list[tuple[int, np.ndarray]]:
+    """The columns of ``W`` (not yet held by another term) whose fixed terms coefficient ``k``
+    of ``block`` can hold, and their values per group: a fixed column equal to the term's
+    column ``z`` times a value constant within each group: ``z`` itself (1), or its interaction
+    with a group-level predictor (``cses:meanses`` for ``(1 + cses | school)``: each school's
+    ``meanses``)."""
+    z = block.Z[:, k]
+    J = len(block.levels)
+    nonzero = z != 0.0
+    first = np.zeros(J, dtype=np.int64)  # each group's first row with z != 0 (0 if none)
+    rows = np.flatnonzero(nonzero)[::-1]
+    first[block.codes[rows]] = rows
+    out = []
     for a, j in enumerate(slopes):
         c = first_slope + a
-        if c not in taken and np.array_equal(design.X[:, j], block.Z[:, k]):
-            return c
-    return None
+        x = design.X[:, j]
+        if c in taken or np.any(x[~nonzero] != 0.0):
+            continue
+        values = np.where(nonzero[first], x[first] / np.where(nonzero[first], z[first], 1.0), 0.0)
+        if np.allclose(x, z * values[block.codes], rtol=1e-12, atol=0.0):
+            out.append((c, values))
+    return out

@@ -144,3 +144,28 @@ def test_an_own_parameters_terms_hold_nothing(df):
     assert layout.dpar is not None
     assert layout.blocks[0].shift_coefficients == (0, 1, 0)
     assert all(not bl.intercept_shift for bl in layout.dpar.blocks)
+
+
+def test_a_slopes_interaction_with_a_group_level_predictor_is_held_with_its_values(df):
+    """``x:gl`` with ``gl`` constant within g: coefficient x of group j holds ``gl_j b|x:gl``
+    (and the intercept ``-mean(x gl) b|x:gl``), so the likelihood sees each group's own slope."""
+    data = df.assign(gl=df.g.str[1:].astype(float) * 0.3 - 1.0)
+    model = hb.Model("y ~ x * gl + (1 + x | g)", data=data, parameterization="centered")
+    layout = make_layout(model.design, model.prior_values, model.parameterization)
+    (bl,) = layout.blocks
+    names = [
+        (model.design.fixed_columns[c], bl.block.columns[k])
+        for c, k in zip(bl.shift_columns, bl.shift_coefficients, strict=True)
+    ]
+    assert names == [
+        ("Intercept", "Intercept"),
+        ("gl", "Intercept"),
+        ("x", "x"),
+        ("x", "Intercept"),
+        ("x:gl", "x"),
+        ("x:gl", "Intercept"),
+    ]
+    gl = data.groupby("g")["gl"].first().loc[[str(v) for v in bl.block.levels]].to_numpy()
+    np.testing.assert_allclose(bl.shift_values[:, 1], gl - data.gl.mean(), atol=1e-12)
+    np.testing.assert_allclose(bl.shift_values[:, 4], gl, rtol=1e-12)
+    np.testing.assert_allclose(bl.shift_values[:, 5], -(data.x * data.gl).mean(), rtol=1e-12)

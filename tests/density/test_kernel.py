@@ -135,6 +135,7 @@ MODELS = [
     # centred slopes hold their fixed slope; h (fewest groups) holds x and the intercept
     ("y ~ x + (1 + x | g) + (1 + x | h)", "gaussian", "centered"),
     ("k ~ x * w + (1 + x:w | g)", "poisson", "centered"),  # an interaction
+    ("y ~ x * gl + (1 + x | g)", "gaussian", "centered"),  # x:gl held with each group's gl
     ("k ~ x + (1 | h) + (0 + x | g)", "poisson", "centered"),  # -mean(x) β in h's intercepts
     ("y ~ 0 + x + (1 + x | g)", "gaussian", "centered"),  # no intercept: x not centred
     ("yb ~ x + w + (1 + x + w | g)", "bernoulli", {"g": ("centered", "noncentered", "centered")}),
