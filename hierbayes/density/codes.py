@@ -50,7 +50,7 @@ B_MARG_COL = 7  # first column of the block within the integrated-out factor
 B_EFF_AT = 8  # offset of the block's effects in the effects scratch
 B_COV_AT = 9  # offset of the block's q x q matrices in the covariance scratch
 B_SD_AT = 10  # offset of the block's SDs in the SD scratch
-B_HC = 11  # m > 0: its intercepts are sampled as u + Σ of m fixed terms (hierarchical centring)
+B_HC = 11  # m > 0: its centred effects are sampled as u + Σ of m fixed terms (centring.py)
 B_SIZE = 12
 
 # arrays of the table (index k: address at 1 + 2k, length at 2 + 2k)
@@ -79,7 +79,7 @@ P_PRIOR_SD = 2  # priors of the SDs (q x 4)
 P_LKJ = 3  # [eta, log normalising constant]
 P_CODES = 4  # int64 group codes (n)
 P_Z = 5  # design columns, column by column (q x n; empty for a varying intercept)
-P_HC_COLS = 6  # int64: the m fixed columns in its hierarchically centred intercepts (m; or empty)
+P_HC_COLS = 6  # int64: the m fixed columns in its centred effects, then each one's coefficient (2m)
 P_HC_X = 7  # their values per group, group by group (J x m; or empty)
 PER_BLOCK = 8
 EXPANDED = 2  # P_CHOICE of a parameter-expanded coefficient: s in place of log sd

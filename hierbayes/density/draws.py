@@ -54,8 +54,9 @@ def _effects(bl: BlockLayout, X: np.ndarray, L: np.ndarray) -> tuple[dict, np.nd
     raw = X[:, bl.effects].reshape(len(X), q, J).transpose(0, 2, 1)  # (S, J, q)
     if bl.intercept_shift:
         raw = raw.copy()
-        # sampled as u + the fixed terms constant within each group
-        raw[:, :, 0] -= X[:, list(bl.shift_columns)] @ bl.shift_values.T
+        # sampled as u + the fixed terms they hold (hierbayes.density.centring)
+        for a, (c, k) in enumerate(zip(bl.shift_columns, bl.shift_coefficients, strict=True)):
+            raw[:, :, k] -= X[:, c, None] * bl.shift_values[None, :, a]
     u = np.empty_like(raw)
     zeta = np.empty_like(raw)
     for k, how in enumerate(bl.choice):

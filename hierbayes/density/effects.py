@@ -169,7 +169,7 @@ def covariance_backward(x, table, meta, grad, sd, C, Lbar):
 @numba.njit(**JIT)
 def effects_forward(x, table, meta, L, U, Zeta):
     """What the sampled group terms add to ``η`` (``U``: the effects ``u``, or for hierarchically
-    centred intercepts ``u`` plus the group's fixed terms) and standardised ``ζ``; their log
+    centred effects ``u`` plus the fixed terms they hold) and standardised ``ζ``; their log
     prior."""
     lp = 0.0
     for b in range(meta[M_NBLOCKS] + meta[M_NDBLOCKS]):  # the mean's, then an own parameter's
@@ -195,10 +195,10 @@ def effects_forward(x, table, meta, L, U, Zeta):
                 value = x[off + k * J + j]
                 if centred:
                     # U enters η; with hierarchical centring the free value is U = u + the fixed
-                    # terms constant within the group, whose columns the row loops skip
+                    # terms it holds (the group's values), whose columns the row loops skip
                     U[at + j * q + k] = value
-                    if k == 0 and hc > 0:
-                        for a in range(hc):
+                    for a in range(hc):
+                        if hc_cols[hc + a] == k:
                             value -= hc_x[j * hc + a] * x[hc_cols[a]]
                     zeta = (value - m) / lkk
                     lp -= log_lkk
@@ -237,8 +237,8 @@ def effects_backward(table, meta, grad, L, U, Zeta, Ubar, Lbar):
                 if choice[k] == 1:
                     # ζ = (u - m) / L_kk, density also has -log L_kk
                     grad[off + k * J + j] += ubar + zbar[k] / lkk
-                    if k == 0 and hc > 0:
-                        for a in range(hc):  # u = free value - the group's fixed terms
+                    for a in range(hc):  # u = free value - the fixed terms it holds
+                        if hc_cols[hc + a] == k:
                             grad[hc_cols[a]] -= zbar[k] / lkk * hc_x[j * hc + a]
                     mbar = -zbar[k] / lkk
                     Lbar[cov + k * q + k] += -zbar[k] * zeta / lkk - 1.0 / lkk

@@ -12,12 +12,12 @@ Unconstrained parameters ``x`` (see :class:`hierbayes.density.layout.Layout` for
 * per group term: ``log sd`` (q values); for correlated terms the rows of the correlation's
   Cholesky factor (row ``i`` holds ``i`` free values ``x_i``; ``C_i = (x_i, 1) / |(x_i, 1)|``);
   and unless the term's factor is integrated out, its group effects, coefficient by coefficient,
-  each either centred (``u``) or non-centred (``z``). The centred intercepts of a term may be
-  sampled as ``u`` plus the fixed terms constant within each of its groups (``Intercept_c`` for
-  one term, and group-level predictors; hierarchical centring, see
-  :func:`hierbayes.density.layout.make_layout`): this takes the ridge between those fixed
-  effects and the group effects out of the sampler's way, and those columns out of the row
-  loops;
+  each either centred (``u``) or non-centred (``z``). The centred effects of a term may be
+  sampled as ``u`` plus fixed terms (intercepts: ``Intercept_c`` for one term, and the
+  group-level predictors constant within its groups; slopes: the fixed slope of the same
+  column; hierarchical centring, see :mod:`hierbayes.density.centring`): this takes the ridge
+  between those fixed effects and the group effects out of the sampler's way, and those
+  columns out of the row loops;
 * the family's own parameters on the log scale (``log σ`` for gaussian), a probability on the
   logit scale (the zero-inflation ``logit zi``).
 
@@ -111,13 +111,14 @@ from hierbayes.families.dispatch import loglik_grad
 @numba.njit(**JIT)
 def _in_group_effects(table, meta):
     """Whether each fixed column enters ``η`` through a term's hierarchically centred
-    intercepts (then the row loops skip it)."""
+    effects (then the row loops skip it)."""
     inside = np.zeros(meta[M_P], dtype=np.bool_)
     for b in range(meta[M_NBLOCKS]):
         base = N_GLOBAL + b * PER_BLOCK
-        if iarr(table, base + P_META)[B_HC] > 0:
-            cols = iarr(table, base + P_HC_COLS)
-            for a in range(cols.shape[0]):
+        hc = iarr(table, base + P_META)[B_HC]
+        if hc > 0:
+            cols = iarr(table, base + P_HC_COLS)  # the columns, then their coefficients
+            for a in range(hc):
                 inside[cols[a]] = True
     return inside
 

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from hierbayes.density import codes as K
+from hierbayes.density.centring import Shift, hierarchical_centring
 from hierbayes.density.crossed_layout import crossed_statistics
 from hierbayes.density.cutpoints import cutpoint_rows
 from hierbayes.density.dpar_layout import DparLayout, pack_dpar
@@ -66,8 +67,9 @@ class BlockLayout:
 
     ``effects`` covers ``q`` consecutive runs of ``J`` values, one per coefficient (centred
     ``u`` or non-centred ``z`` as ``choice`` says); None when the factor is integrated out. With
-    ``intercept_shift`` the first run holds ``u + shift_values @ θ[shift_columns]`` rather than
-    ``u``: the fixed terms constant within each group (hierarchical centring).
+    ``intercept_shift`` (any shift) the run of coefficient ``shift_coefficients[a]`` holds ``u``
+    plus ``shift_values[:, a] * θ[shift_columns[a]]`` summed over ``a``: the fixed terms sampled
+    inside the group effects (hierarchical centring, :mod:`hierbayes.density.centring`).
     """
 
     block: GroupBlock
@@ -78,6 +80,7 @@ class BlockLayout:
     intercept_shift: bool = False
     shift_columns: tuple[int, ...] = ()
     shift_values: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+    shift_coefficients: tuple[int, ...] = ()
 
     @property
     def marginal(self) -> bool:
@@ -195,7 +198,7 @@ def make_layout(
     nested_cols = nested.columns() if nested is not None else {}
     # crossed varying intercepts, all integrated out together (density.crossed_marginal)
     crossed = crossed_design(design, marginal_names) if marginal_names and not nested else None
-    shifts = _hierarchical_centring(design, parameterization, W, has_intercept)
+    shifts = hierarchical_centring(design, parameterization, W, means, has_intercept)
     blocks: list[BlockLayout] = []
     block_arrays: list[list[np.ndarray]] = []
     eff_at = cov_at = sd_at = marg_col = 0
@@ -223,9 +226,9 @@ def make_layout(
             effects = slice(pos, pos + J * q)
             pos += J * q
             start = np.zeros(J * q)
-            if block.name in shifts:
-                cols, values = shifts[block.name]
-                start[:J] = values @ center[0][list(cols)]  # the fixed terms' centres
+            held = shifts.get(block.name, Shift((), (), np.zeros((J, 0))))
+            for a, (c, k) in enumerate(zip(held.columns, held.coefficients, strict=True)):
+                start[k * J : (k + 1) * J] += held.values[:, a] * center[0][c]  # fixed centres
             center.append(start)
         ones = q == 1 and bool(np.all(block.Z[:, 0] == 1.0))
         bmeta = np.zeros(K.B_SIZE, dtype=np.int64)
@@ -239,8 +242,8 @@ def make_layout(
         bmeta[K.B_EFF_AT] = eff_at if not marginal else -1
         bmeta[K.B_COV_AT] = cov_at
         bmeta[K.B_SD_AT] = sd_at
-        cols, values = shifts.get(block.name, ((), np.zeros((0, 0))))
-        bmeta[K.B_HC] = len(cols)
+        held = shifts.get(block.name, Shift((), (), np.zeros((0, 0))))
+        bmeta[K.B_HC] = len(held.columns)
         if marginal:
             marg_col += q
         else:
@@ -255,12 +258,22 @@ def make_layout(
                 lkj,
                 np.ascontiguousarray(block.codes[order], dtype=np.int64),
                 np.zeros(0) if ones else np.ascontiguousarray(block.Z[order].T).ravel(),
-                np.array(cols, dtype=np.int64),
-                np.ascontiguousarray(values, dtype=float).ravel(),
+                np.array(held.columns + held.coefficients, dtype=np.int64),
+                np.ascontiguousarray(held.values, dtype=float).ravel(),
             ]
         )
         blocks.append(
-            BlockLayout(block, sd, corr, effects, choice, bool(cols), tuple(cols), values)
+            BlockLayout(
+                block,
+                sd,
+                corr,
+                effects,
+                choice,
+                bool(held.columns),
+                held.columns,
+                held.values,
+                held.coefficients,
+            )
         )
     own = () if design.family.cutpoints else design.family.params
     own = tuple(n for n in own if design.dpar is None or n != design.dpar.name)  # not by row
@@ -417,64 +430,6 @@ def _nested_statistics(
     suff["ztz"] = nested.leaf_cross(X).ravel()
     suff["ztw"] = np.ascontiguousarray(nested.leaf_cross(W).reshape(n_leaf * d, p).T).ravel()
     suff["zty"] = nested.leaf_cross(yc[:, None]).ravel()
-
-
-def _hierarchical_centring(
-    design: Design,
-    parameterization: dict[str, tuple[str, ...]],
-    W: np.ndarray,
-    has_intercept: bool,
-) -> dict[str, tuple[tuple[int, ...], np.ndarray]]:
-    """The group terms whose intercepts are sampled with fixed terms added, and those terms:
-    term name -> (columns of ``W``, their values in each group, J x m).
-
-    When a term's varying intercepts are centred (each group's data pin its intercept down), a
-    fixed effect that is constant within each of its groups (the intercept, or a group-level
-    predictor such as an item's type or a respondent's gender) is only pinned down through the
-    group effects: the two form a ridge along which NUTS moves slowly, the narrower the fewer the
-    groups. Sampling ``μ_j = u_j + x_j β`` instead (hierarchical centring, Gelfand, Sahu &
-    Carlin 1995) takes those fixed effects out of the likelihood, which then sees only ``μ_j``;
-    they enter through the prior of ``u_j = μ_j - x_j β`` alone, and the rows' loops skip their
-    columns. It applies to the sampled terms with a centred, all-ones intercept, fewest groups
-    first: the intercept goes to the first, and each other column to the first whose groups it
-    is constant within.
-
-    Examples
-    --------
-    >>> import hierbayes as hb
-    >>> m = hb.Model("r2 ~ Anger + Gender + btype + situ + (1 | id) + (1 | item)",
-    ...              hb.datasets.load("verbagg"), family="bernoulli", parameterization="centered")
-    >>> W, _, has_intercept = centred_fixed_design(m.design)
-    >>> shifts = _hierarchical_centring(m.design, m.parameterization, W, has_intercept)
-    >>> [(name, [m.design.fixed_columns[c] for c in cols]) for name, (cols, _) in shifts.items()]
-    [('item', ['Intercept', 'btype[T.scold]', 'btype[T.shout]', 'situ[T.self]']), \
-('id', ['Anger', 'Gender[T.M]'])]
-    """
-    candidates = sorted(
-        (
-            b
-            for b in design.blocks
-            if parameterization[b.name][0] == "centered"
-            and b.columns[0] == "Intercept"
-            and bool(np.all(b.Z[:, 0] == 1.0))
-        ),
-        key=lambda b: len(b.levels),
-    )
-    n, p = W.shape
-    taken: set[int] = set()
-    out: dict[str, tuple[tuple[int, ...], np.ndarray]] = {}
-    for rank, block in enumerate(candidates):
-        J = len(block.levels)
-        first = np.zeros(J, dtype=np.int64)
-        first[block.codes[::-1]] = np.arange(n)[::-1]  # each group's first row
-        cols = [0] if has_intercept and rank == 0 else []
-        for c in range(1 if has_intercept else 0, p):
-            if c not in taken and np.array_equal(W[:, c], W[first[block.codes], c]):
-                cols.append(c)
-        if cols:
-            taken.update(cols)
-            out[block.name] = (tuple(cols), np.ascontiguousarray(W[first][:, cols]))
-    return out
 
 
 def _fixed_name(column: str) -> str:

@@ -13,7 +13,7 @@ whole run, the others at ``-1509``).
 :func:`starting_points` instead
 
 * puts the group effects at the mode of their population distribution (0; the population
-  intercept for hierarchically centred intercepts) without jitter, so no group starts far out,
+  value for hierarchically centred effects) without jitter, so no group starts far out,
 * finds the penalised mode of the population coefficients given those effects (a GLM fit with
   the priors as the penalty, by L-BFGS on the kernel's own log-density and gradient), and
 * jitters each chain's population coefficients by up to ±2 SDs of the Laplace approximation at
@@ -80,7 +80,7 @@ class Start:
 
 
 def _theta_map(layout: Layout) -> np.ndarray:
-    """``A`` with ``x = centre + A θ``: θ itself, and the hierarchically centred intercepts
+    """``A`` with ``x = centre + A θ``: θ itself, and the hierarchically centred effects
     ``μ_j = u_j + x_j θ`` (at ``u_j = 0``) moving with the fixed terms they hold."""
     p = layout.theta.stop - layout.theta.start
     A = np.zeros((layout.n_dim, p))
@@ -88,8 +88,9 @@ def _theta_map(layout: Layout) -> np.ndarray:
     for b in layout.blocks:
         if b.intercept_shift and b.effects is not None:
             J = len(b.block.levels)
-            for a, c in enumerate(b.shift_columns):
-                A[b.effects.start : b.effects.start + J, c] = b.shift_values[:, a]
+            for a, (c, k) in enumerate(zip(b.shift_columns, b.shift_coefficients, strict=True)):
+                at = b.effects.start + k * J
+                A[at : at + J, c] += b.shift_values[:, a]
     return A
 
 

@@ -71,13 +71,15 @@ def test_named_draws_invert_the_group_effect_parameterisations(df):
         draws[how] = (layout, named_draws(layout, layout.center[None] + 0.3))
     layout_nc, nc = draws["noncentered"]
     # feed the centred layout the u of the non-centred draw: it must give back the same u and sd
-    # (its intercepts are sampled as Intercept_c + u)
+    # (its effects are sampled as each group's own intercept b[Intercept] + u and own slope of
+    # x, b[x] + u: hierarchical centring; w has no fixed term, its effects are u)
     layout_c, _ = draws["centered"]
     assert layout_c.blocks[0].intercept_shift
     x = layout_c.center.copy() + 0.3
     u = nc["u|g"][0]  # (J, q)
     free = u.copy()
-    free[:, 0] += x[0]
+    free[:, 0] += x[0] - x[1] * layout_c.means[0]
+    free[:, 1] += x[1]
     x[layout_c.blocks[0].effects] = free.T.ravel()
     back = named_draws(layout_c, x[None])
     np.testing.assert_allclose(back["u|g"][0], u)

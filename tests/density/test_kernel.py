@@ -134,6 +134,14 @@ MODELS = [
     # hierarchical centring: h (fewest groups) holds the intercept and hl, g holds gl
     ("yb ~ x + gl + hl + (1 | g) + (1 | h)", "bernoulli", "centered"),
     ("y ~ x + gl + (1 + x | g)", "gaussian", "centered"),
+    # centred slopes hold their fixed slope; h (fewest groups) holds x and the intercept
+    ("y ~ x + (1 + x | g) + (1 + x | h)", "gaussian", "centered"),
+    ("k ~ x * w + (1 + x:w | g)", "poisson", "centered"),  # an interaction
+    ("y ~ x * gl + (1 + x | g)", "gaussian", "centered"),  # x:gl held with each group's gl
+    ("k ~ x + (1 | h) + (0 + x | g)", "poisson", "centered"),  # -mean(x) β in h's intercepts
+    ("y ~ 0 + x + (1 + x | g)", "gaussian", "centered"),  # no intercept: x not centred
+    ("yb ~ x + w + (1 + x + w | g)", "bernoulli", {"g": ("centered", "noncentered", "centered")}),
+    ("y ~ x + w + (1 + x + w | g)", "gaussian", {"g": ("noncentered", "centered", "centered")}),
     ("k ~ x + gl + hl + (1 | g) + (1 | h)", "poisson", {"g": "centered", "h": "noncentered"}),
     ("k ~ x + offset(0.1 * w) + (1 | g) + (1 | h)", "negativebinomial", "noncentered"),
     ("y ~ x + (1 + x | g)", "student_t", "centered"),

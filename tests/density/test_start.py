@@ -21,12 +21,12 @@ def ticks() -> hb.Model:
 
 
 def _group_effects(layout, x: np.ndarray, b) -> np.ndarray:
-    """The effects ``u`` of block ``b`` at ``x``: hierarchically centred intercepts are sampled
-    as ``u`` plus the group's fixed terms."""
+    """The effects ``u`` of block ``b`` at ``x``: hierarchically centred effects are sampled
+    as ``u`` plus the fixed terms they hold."""
     free = np.array(x[b.effects], dtype=float)
-    if b.intercept_shift:
-        J = len(b.block.levels)
-        free[:J] -= b.shift_values @ x[list(b.shift_columns)]
+    J = len(b.block.levels)
+    for a, (c, k) in enumerate(zip(b.shift_columns, b.shift_coefficients, strict=True)):
+        free[k * J : (k + 1) * J] -= b.shift_values[:, a] * x[c]
     return free
 
 
