@@ -258,7 +258,7 @@ def test_obs_coords(data):
 
 
 def test_parameterizations_constant():
-    assert PARAMETERIZATIONS == ("noncentered", "centered", "marginal", "laplace")
+    assert PARAMETERIZATIONS == ("noncentered", "centered", "marginal", "laplace", "expanded")
 
 
 @pytest.fixture(scope="module")
