@@ -95,6 +95,8 @@ def loglik_grad(code, y, eta, trials, weights, theta, tbar):
     if code == poisson.CODE:
         return _grad_loop(poisson.prepare, poisson.row, y, eta, trials, weights, theta, tbar)
     if code == negativebinomial.CODE:
+        if weights.shape[0] == 0:  # the counts' terms summed by value
+            return negativebinomial.grad_loop(y, eta, theta, tbar)
         fam = (negativebinomial.prepare, negativebinomial.row)
         return _grad_loop(*fam, y, eta, trials, weights, theta, tbar)
     if code == probit.BERNOULLI_CODE or code == probit.BINOMIAL_CODE:
