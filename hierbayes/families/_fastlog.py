@@ -5,8 +5,9 @@ numba compiles ``math.log1p`` to a call of the C library, one row at a time; a l
 it is never vectorised. :func:`log1p_unit` is ``2 atanh(z)`` with ``z = e / (2 + e)`` (so
 ``0 ≤ z ≤ 1/3``), its odd series to ``z^33``: the first term left out is under
 ``z × 9^-17 / 35 < 2e-18`` relative, so the result is within two rounding units of
-``math.log1p`` (for ``e`` down to ``e^-700``; a subnormal ``e`` may give 0) (tests/families/test_fastlog.py). One division and 17 multiply-adds: about 1 ns
-a value in a vectorised loop.
+``math.log1p`` for ``e`` down to ``e^-700`` (a subnormal ``e`` may give 0;
+tests/families/test_fastlog.py). One division and 17 multiply-adds: about 1 ns a value in a
+vectorised loop.
 
 Functions calling it should not be compiled with numba's ``fastmath`` when they also call
 :func:`~hierbayes.families._fastexp.exp_nonpositive`.
