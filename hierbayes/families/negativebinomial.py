@@ -24,7 +24,7 @@ from hierbayes.families._fastlog import log1p_unit
 from hierbayes.families._math import JIT, digamma
 from hierbayes.families.base import Family, PriorSpec, check_counts, need
 
-__all__ = ["CODE", "FAMILY", "derivs", "grad_loop", "prepare", "row"]
+__all__ = ["CODE", "FAMILY", "derivs", "grad_loop", "prepare", "row", "rows_loop"]
 
 CODE = 4
 _TABLE_SLACK = 64  # counts up to 2n + this are summed by value (grad_loop); larger: row by row
@@ -64,6 +64,65 @@ def _row_by_row(y, eta, theta, tbar):
     if tbar.shape[0] > 0:
         tbar[0] += g
     return lp
+
+
+@numba.njit(**JIT)
+def _largest_count(y):
+    """The largest of the counts ``y``; -1 if one is not a count or it is above ``2n + 64``
+    (then a table of the values up to it would cost more than the rows)."""
+    top = 0.0
+    for i in range(y.shape[0]):
+        yi = y[i]
+        if not (yi >= 0.0 and yi == math.floor(yi)):
+            return -1
+        top = yi if yi > top else top
+    if top > 2.0 * y.shape[0] + _TABLE_SLACK:
+        return -1
+    return int(top)
+
+
+@numba.njit(**JIT)
+def rows_loop(y, eta, weights, theta, const):
+    """The rows' log densities for :func:`hierbayes.families.dispatch.loglik_rows`: ``η``
+    (S, n) becomes ``const + ℓ`` (times ``weights``, unless empty), with ``θ`` (S, 1).
+
+    ``log Γ(y + φ) - log Γ(φ)`` comes from a table of ``Σ_{j<k} log(φ + j)`` for the values
+    ``k`` up to the largest count, one per draw (as :func:`grad_loop`); other responses go
+    through :func:`row`.
+
+    Examples
+    --------
+    >>> y, theta = np.array([0.0, 3.0, 12.0]), np.array([[2.3], [0.4]])
+    >>> eta = np.array([[-0.5, 1.0, 2.5], [0.2, 0.1, 3.0]])
+    >>> out = eta.copy()
+    >>> rows_loop(y, out, np.zeros(0), theta, np.zeros(3))
+    >>> want = [[row(y[i], eta[s, i], 1.0, prepare(theta[s]))[0] for i in range(3)] for s in (0, 1)]
+    >>> bool(np.allclose(out, want, rtol=1e-13))
+    True
+    """
+    n = y.shape[0]
+    has_w = weights.shape[0] > 0
+    m = _largest_count(y)
+    lg = np.empty(m + 1 if m >= 0 else 0)
+    for s in range(eta.shape[0]):
+        phi = theta[s, 0]
+        log_phi = math.log(phi)
+        if m < 0:
+            aux = prepare(theta[s])
+            for i in range(n):
+                ll = const[i] + row(y[i], eta[s, i], 1.0, aux)[0]
+                eta[s, i] = weights[i] * ll if has_w else ll
+            continue
+        acc = 0.0
+        for k in range(m + 1):
+            lg[k] = acc
+            acc += math.log(phi + k)
+        for i in range(n):
+            yi = y[i]
+            e = eta[s, i]
+            ll = lg[int(yi)] + phi * log_phi + yi * e - (yi + phi) * math.log(phi + math.exp(e))
+            ll += const[i]
+            eta[s, i] = weights[i] * ll if has_w else ll
 
 
 @numba.njit(**JIT)
@@ -108,13 +167,8 @@ def grad_loop(y, eta, theta, tbar):
     True
     """
     n = y.shape[0]
-    top = 0.0
-    for i in range(n):
-        yi = y[i]
-        if not (yi >= 0.0 and yi == math.floor(yi)):
-            return _row_by_row(y, eta, theta, tbar)
-        top = yi if yi > top else top
-    if top > 2.0 * n + _TABLE_SLACK:
+    top = _largest_count(y)
+    if top < 0:
         return _row_by_row(y, eta, theta, tbar)
     phi = theta[0]
     log_phi = math.log(phi)

@@ -1,4 +1,4 @@
-"""The negative binomial's summed gradient loop equals its row function summed.
+"""The negative binomial's summed gradient loop and its pointwise loop equal its row function.
 
 :func:`hierbayes.families.negativebinomial.grad_loop` sums the counts' ``log Γ`` and ``ψ`` terms
 by value and takes ``log(φ + μ)`` from a vectorised softplus; it must give what
@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hierbayes.families.negativebinomial import _row_by_row, grad_loop
+from hierbayes.families.negativebinomial import _row_by_row, grad_loop, prepare, row, rows_loop
 
 RNG = np.random.default_rng(11)
 
@@ -54,3 +54,20 @@ def test_large_counts_go_row_by_row_with_the_same_result():
     (lp, d1, dphi), (lp_r, d1_r, dphi_r) = _both(y, eta, 3.0)
     assert (lp, dphi) == (lp_r, dphi_r)
     np.testing.assert_array_equal(d1, d1_r)
+
+
+@pytest.mark.parametrize("top", [40.0, 1e6])  # a table of values; row by row
+def test_pointwise_rows_equal_the_row_function(top):
+    y = np.append(RNG.negative_binomial(2.0, 0.3, 60).astype(float), top)
+    theta = np.array([[0.05], [1.3], [300.0]])
+    eta = RNG.normal(1.0, 2.0, (3, y.size))
+    weights = RNG.uniform(0.0, 2.0, y.size)
+    const = RNG.normal(0.0, 1.0, y.size)
+    out = eta.copy()
+    rows_loop(y, out, weights, theta, const)
+    want = [
+        [const[i] + row(y[i], eta[s, i], 1.0, prepare(theta[s]))[0] for i in range(y.size)]
+        for s in range(3)
+    ]
+    want = np.array(want) * weights
+    np.testing.assert_allclose(out, want, rtol=1e-12)
