@@ -16,6 +16,7 @@ Usage::
 
     uv run python benchmarks/profile_fit.py                      # VerbAgg crossed bernoulli
     uv run python benchmarks/profile_fit.py --model sleepstudy
+    uv run python benchmarks/profile_fit.py --model salamanders   # negative binomial (tests/data)
     uv run python benchmarks/profile_fit.py --draws 1000 --tune 1000 --chains 4 --repeat 3
     uv run python benchmarks/profile_fit.py --cprofile 25         # top 25 functions too
 """
