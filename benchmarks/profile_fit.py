@@ -16,6 +16,7 @@ Usage::
 
     uv run python benchmarks/profile_fit.py                      # VerbAgg crossed bernoulli
     uv run python benchmarks/profile_fit.py --model sleepstudy
+    uv run python benchmarks/profile_fit.py --model salamanders   # negative binomial (tests/data)
     uv run python benchmarks/profile_fit.py --draws 1000 --tune 1000 --chains 4 --repeat 3
     uv run python benchmarks/profile_fit.py --cprofile 25         # top 25 functions too
 """
@@ -52,7 +53,10 @@ MODELS: dict[str, tuple[str, str, str]] = {
         "grouseticks",
         "poisson",
     ),
+    "salamanders": ("count ~ mined + spp + (1 | site)", "salamanders.csv", "negativebinomial"),
+    "wine": ("rating ~ temp + contact + (1 | judge)", "wine.csv", "cumulative"),
 }
+_TEST_DATA = Path(__file__).parents[1] / "tests" / "data"
 
 # (module, attribute, stage): the calls timed, in the module whose name they are called by
 STAGES: list[tuple[str, str, str]] = [
@@ -111,9 +115,21 @@ def patched(timer: Timer) -> Iterator[None]:
             setattr(module, attr, original)
 
 
+def _load(dataset: str) -> Any:
+    """A bundled data set, or a CSV of the tests' data (wine's rating an ordered factor)."""
+    if not dataset.endswith(".csv"):
+        return hb.datasets.load(dataset)
+    import pandas as pd
+
+    data = pd.read_csv(_TEST_DATA / dataset, dtype={"judge": str})
+    if "rating" in data:
+        data["rating"] = pd.Categorical(data["rating"], ordered=True)
+    return data
+
+
 def profile_once(name: str, draws: int, tune: int, chains: int, seed: int) -> tuple[Timer, Any]:
     formula, dataset, family = MODELS[name]
-    data = hb.datasets.load(dataset)
+    data = _load(dataset)
     timer = Timer()
     with patched(timer), warnings.catch_warnings():
         warnings.simplefilter("ignore", hb.ConvergenceWarning)

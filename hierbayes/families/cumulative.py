@@ -109,16 +109,54 @@ def derivs(y, eta, n, aux):
 def grad_loop(y, eta, weights, cut, tbar):
     """Σ of the rows' log-likelihoods, each times its weight; ``η`` is overwritten with
     ``dℓ/dη`` and ``dℓ/dc`` is added to ``tbar`` (the two cut-points around each row's
-    category)."""
+    category).
+
+    As :func:`_terms` without the ``F`` it returns for :func:`derivs`, and with each
+    exponential taken once: ``e^{-|a|}`` gives ``log F(a)`` and ``1 - F(a)``, ``e^{-|b|}``
+    gives ``log(1 - F(b))`` and ``F(b)``, and ``d = a - b`` gives ``log(1 - e^{-d})`` and
+    ``1 / (e^d - 1) = e^{-d} / (1 - e^{-d})``: seven library calls a row instead of eleven.
+
+    Examples
+    --------
+    >>> y, eta = np.array([1.0, 2.0, 4.0]), np.array([0.3, -1.0, 2.0])
+    >>> cut = np.array([-1.0, 0.5, 2.0])
+    >>> d1, tbar = eta.copy(), np.zeros(3)
+    >>> lp = grad_loop(y, d1, np.zeros(0), cut, tbar)
+    >>> rows = [row(y[i], eta[i], 1.0, cut) for i in range(3)]
+    >>> bool(np.isclose(lp, sum(r[0] for r in rows), rtol=1e-14))
+    True
+    >>> bool(np.allclose(d1, [r[1] for r in rows], rtol=1e-14))
+    True
+    """
     has_w = weights.shape[0] > 0
     last = cut.shape[0]
     lp = 0.0
     for i in range(y.shape[0]):
-        ll, da, db, _, _ = _terms(y[i], eta[i], cut)
+        k = int(y[i])
         w = weights[i] if has_w else 1.0
+        ll = 0.0
+        da = 0.0
+        db = 0.0
+        a = 0.0
+        if k <= last:
+            a = cut[k - 1] - eta[i]
+            ea = math.exp(-abs(a))
+            ll += (a if a < 0.0 else 0.0) - math.log1p(ea)
+            da = (ea if a >= 0.0 else 1.0) / (1.0 + ea)  # 1 - F(a)
+        if k >= 2:
+            b = cut[k - 2] - eta[i]
+            eb = math.exp(-abs(b))
+            ll += (-b if b > 0.0 else 0.0) - math.log1p(eb)
+            db = -(1.0 if b >= 0.0 else eb) / (1.0 + eb)  # -F(b)
+            if k <= last:
+                d = a - b
+                gap = -math.expm1(-d)  # 1 - e^{-d}
+                ll += math.log(gap)
+                r = math.exp(-d) / gap
+                da += r
+                db -= r
         lp += w * ll
         eta[i] = -w * (da + db)
-        k = int(y[i])
         if k <= last:
             tbar[k - 1] += w * da
         if k >= 2:

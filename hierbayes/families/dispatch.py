@@ -95,6 +95,8 @@ def loglik_grad(code, y, eta, trials, weights, theta, tbar):
     if code == poisson.CODE:
         return _grad_loop(poisson.prepare, poisson.row, y, eta, trials, weights, theta, tbar)
     if code == negativebinomial.CODE:
+        if weights.shape[0] == 0:  # the counts' terms summed by value
+            return negativebinomial.grad_loop(y, eta, theta, tbar)
         fam = (negativebinomial.prepare, negativebinomial.row)
         return _grad_loop(*fam, y, eta, trials, weights, theta, tbar)
     if code == probit.BERNOULLI_CODE or code == probit.BINOMIAL_CODE:
@@ -200,9 +202,8 @@ def loglik_rows(code, y, eta, trials, weights, theta, const):
         _rows_loop(binomial.prepare, binomial.row, y, eta, trials, weights, theta, const)
     elif code == poisson.CODE:
         _rows_loop(poisson.prepare, poisson.row, y, eta, trials, weights, theta, const)
-    elif code == negativebinomial.CODE:
-        fam = (negativebinomial.prepare, negativebinomial.row)
-        _rows_loop(*fam, y, eta, trials, weights, theta, const)
+    elif code == negativebinomial.CODE:  # log Γ by a table of the counts' values
+        negativebinomial.rows_loop(y, eta, weights, theta, const)
     elif code == probit.BERNOULLI_CODE or code == probit.BINOMIAL_CODE:
         _rows_loop(probit.prepare, probit.row, y, eta, trials, weights, theta, const)
     elif code == cloglog.BERNOULLI_CODE or code == cloglog.BINOMIAL_CODE:

@@ -4,7 +4,9 @@ brms's ``negbinomial()`` and bambi's ``negativebinomial``: mean ``μ``, variance
 with the shape ``φ`` (brms's ``shape``, PyMC's and bambi's ``alpha``) sampled. Its default prior
 is brms's, ``Gamma(0.01, 0.01)``.
 
-Compiled parts as in :mod:`hierbayes.families.gaussian`; own parameters ``θ = (φ,)``.
+Compiled parts as in :mod:`hierbayes.families.gaussian`; own parameters ``θ = (φ,)``. The
+sampler's gradient runs :func:`grad_loop` rather than :func:`row` row by row (a quarter of its
+cost).
 """
 
 from __future__ import annotations
@@ -17,12 +19,15 @@ import numba
 import numpy as np
 from scipy.special import gammaln
 
+from hierbayes.families._fastexp import exp_nonpositive
+from hierbayes.families._fastlog import log1p_unit
 from hierbayes.families._math import JIT, digamma
 from hierbayes.families.base import Family, PriorSpec, check_counts, need
 
-__all__ = ["CODE", "FAMILY", "derivs", "prepare", "row"]
+__all__ = ["CODE", "FAMILY", "derivs", "grad_loop", "prepare", "row", "rows_loop"]
 
 CODE = 4
+_TABLE_SLACK = 64  # counts up to 2n + this are summed by value (grad_loop); larger: row by row
 
 
 @numba.njit(**JIT)
@@ -44,6 +49,154 @@ def row(y, eta, n, aux):
     d1 = y - (y + phi) * mu / s
     dphi = digamma(y + phi) - aux[2] + aux[3] + 1.0 - log_s - (y + phi) / s
     return ll, d1, dphi, 0.0
+
+
+@numba.njit(**JIT)
+def _row_by_row(y, eta, theta, tbar):
+    aux = prepare(theta)
+    lp = 0.0
+    g = 0.0
+    for i in range(y.shape[0]):
+        ll, d1, a, _ = row(y[i], eta[i], 1.0, aux)
+        lp += ll
+        eta[i] = d1
+        g += a
+    if tbar.shape[0] > 0:
+        tbar[0] += g
+    return lp
+
+
+@numba.njit(**JIT)
+def _largest_count(y):
+    """The largest of the counts ``y``; -1 if one is not a count or it is above ``2n + 64``
+    (then a table of the values up to it would cost more than the rows)."""
+    top = 0.0
+    for i in range(y.shape[0]):
+        yi = y[i]
+        if not (yi >= 0.0 and yi == math.floor(yi)):
+            return -1
+        top = yi if yi > top else top
+    if top > 2.0 * y.shape[0] + _TABLE_SLACK:
+        return -1
+    return int(top)
+
+
+@numba.njit(**JIT)
+def rows_loop(y, eta, weights, theta, const):
+    """The rows' log densities for :func:`hierbayes.families.dispatch.loglik_rows`: ``η``
+    (S, n) becomes ``const + ℓ`` (times ``weights``, unless empty), with ``θ`` (S, 1).
+
+    ``log Γ(y + φ) - log Γ(φ)`` comes from a table of ``Σ_{j<k} log(φ + j)`` for the values
+    ``k`` up to the largest count, one per draw (as :func:`grad_loop`); other responses go
+    through :func:`row`.
+
+    Examples
+    --------
+    >>> y, theta = np.array([0.0, 3.0, 12.0]), np.array([[2.3], [0.4]])
+    >>> eta = np.array([[-0.5, 1.0, 2.5], [0.2, 0.1, 3.0]])
+    >>> out = eta.copy()
+    >>> rows_loop(y, out, np.zeros(0), theta, np.zeros(3))
+    >>> want = [[row(y[i], eta[s, i], 1.0, prepare(theta[s]))[0] for i in range(3)] for s in (0, 1)]
+    >>> bool(np.allclose(out, want, rtol=1e-13))
+    True
+    """
+    n = y.shape[0]
+    has_w = weights.shape[0] > 0
+    m = _largest_count(y)
+    lg = np.empty(m + 1 if m >= 0 else 0)
+    for s in range(eta.shape[0]):
+        phi = theta[s, 0]
+        log_phi = math.log(phi)
+        if m < 0:
+            aux = prepare(theta[s])
+            for i in range(n):
+                ll = const[i] + row(y[i], eta[s, i], 1.0, aux)[0]
+                eta[s, i] = weights[i] * ll if has_w else ll
+            continue
+        acc = 0.0
+        for k in range(m + 1):
+            lg[k] = acc
+            acc += math.log(phi + k)
+        for i in range(n):
+            yi = y[i]
+            e = eta[s, i]
+            ll = lg[int(yi)] + phi * log_phi + yi * e - (yi + phi) * math.log(phi + math.exp(e))
+            ll += const[i]
+            eta[s, i] = weights[i] * ll if has_w else ll
+
+
+@numba.njit(**JIT)
+def _softplus_pass(y, eta, phi, log_phi, soft, c, d):
+    """Per row, with ``v = η - log φ``: ``soft = log(1 + e^v)`` (so ``log(φ + μ) = log φ +
+    soft``), ``c = (y + φ) φ / (φ + μ)`` and ``d = y - (y + φ) μ / (φ + μ)``, from one
+    ``e^{-|v|}``; no library calls, so LLVM vectorises the loop."""
+    for i in range(y.shape[0]):
+        v = eta[i] - log_phi
+        e = exp_nonpositive(-abs(v))
+        t = 1.0 + e
+        up = v > 0.0
+        soft[i] = (v if up else 0.0) + log1p_unit(e)
+        c[i] = (y[i] + phi) * (e if up else 1.0) / t
+        d[i] = y[i] - (y[i] + phi) * (1.0 if up else e) / t
+
+
+@numba.njit(**JIT)
+def grad_loop(y, eta, theta, tbar):
+    """``Σ ℓ`` over the rows, as :func:`row` summed; ``η`` is overwritten with ``dℓ/dη`` and
+    ``Σ dℓ/dφ`` is added to ``tbar[0]``.
+
+    The counts' terms are summed by value: ``Σ_i [log Γ(y_i + φ) - log Γ(φ)] = Σ_j N_j
+    log(φ + j)`` and ``Σ_i [ψ(y_i + φ) - ψ(φ)] = Σ_j N_j / (φ + j)``, with ``N_j`` the number of
+    rows whose count exceeds ``j`` (``j < max y``): one ``log`` and one division per value up to
+    the largest count instead of ``log Γ`` and ``ψ`` per row. ``log(φ + μ)`` and ``μ / (φ + μ)``
+    come from one vectorised pass (:func:`_softplus_pass`). Counts above ``2n + 64`` (or a
+    response that is not counts) go row by row through :func:`row`. Within 1e-13 relative of
+    :func:`row` summed.
+
+    Examples
+    --------
+    >>> y, eta, theta = np.array([0.0, 3.0, 12.0]), np.array([-0.5, 1.0, 2.5]), np.array([2.3])
+    >>> d1, tbar = eta.copy(), np.zeros(1)
+    >>> lp = grad_loop(y, d1, theta, tbar)
+    >>> rows = [row(y[i], eta[i], 1.0, prepare(theta)) for i in range(3)]
+    >>> bool(np.isclose(lp, sum(r[0] for r in rows), rtol=1e-13))
+    True
+    >>> bool(np.allclose(d1, [r[1] for r in rows], rtol=1e-13))
+    True
+    >>> bool(np.isclose(tbar[0], sum(r[2] for r in rows), rtol=1e-13))
+    True
+    """
+    n = y.shape[0]
+    top = _largest_count(y)
+    if top < 0:
+        return _row_by_row(y, eta, theta, tbar)
+    phi = theta[0]
+    log_phi = math.log(phi)
+    soft = np.empty(n)
+    c = np.empty(n)
+    d = np.empty(n)
+    _softplus_pass(y, eta, phi, log_phi, soft, c, d)
+    m = int(top)
+    count = np.zeros(m + 1, dtype=np.int64)
+    lp = 0.0
+    soft_sum = 0.0
+    c_sum = 0.0
+    for i in range(n):
+        yi = y[i]
+        count[int(yi)] += 1
+        lp += yi * (eta[i] - log_phi) - (yi + phi) * soft[i]
+        soft_sum += soft[i]
+        c_sum += c[i]
+        eta[i] = d[i]
+    above = n
+    dg = 0.0
+    for j in range(m):
+        above -= count[j]
+        lp += above * math.log(phi + j)
+        dg += above / (phi + j)
+    if tbar.shape[0] > 0:
+        tbar[0] += dg + n - soft_sum - c_sum / phi
+    return lp
 
 
 @numba.njit(**JIT)
