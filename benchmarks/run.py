@@ -7,9 +7,10 @@ the convergence checks), the smallest bulk ESS over the population-level paramet
 effects, group SDs and correlations, residual SD), ESS per second of wall time, its ratio to
 bambi's (``x_bambi``), and the largest gap between the posterior means of the fixed effects and
 those of hierbayes, in hierbayes posterior SDs. statsmodels MixedLM (REML point estimates) is
-timed for reference. Models with a ``brms`` entry (the negative binomial on Salamanders) also run
-brms through ``Rscript`` (its wall time includes compiling the Stan model; ``--no-brms`` skips
-it).
+timed for reference. Models with a ``brms`` entry (the non-gaussian ones: issue #11's table) also
+run brms through ``Rscript``, with brms's default priors (its wall time includes compiling the
+Stan model; ``--no-brms`` skips it); the tests compare hierbayes with brms given hierbayes's
+priors (``tests/reference_<model>.R``).
 
 hierbayes runs its compiled log-density (``engine`` "kernel", numba code cached on disk once per
 machine; the first run on a machine compiles it) and, with ``--engines kernel pymc``, also the
@@ -26,6 +27,7 @@ Usage::
     uv run --group bench python benchmarks/run.py --models hsb_sigma --engines kernel pymc
     uv run --group bench python benchmarks/run.py --quick --models salamanders
     uv run --group bench python benchmarks/run.py --quick --models wine
+    uv run --group bench python benchmarks/run.py --models contraception guimmun --no-statsmodels
 """
 
 from __future__ import annotations
@@ -93,6 +95,7 @@ MODELS = {
         "data": lambda: hb.datasets.load("grouseticks"),
         "level2": lambda: None,
         "statsmodels": None,  # MixedLM is gaussian only
+        "brms": "poisson",
     },
     "salamanders": {
         # overdispersed counts: negative binomial (NB2), glmmTMB's Salamanders
@@ -121,12 +124,34 @@ MODELS = {
         "statsmodels": None,  # MixedLM is gaussian only
         "brms": "bernoulli",
     },
+    "contraception": {
+        # bernoulli, a correlated intercept and urban slope by district (mlmRev's Contraception:
+        # 1,934 women in 60 districts)
+        "formula": "use ~ urban + age + livch + (1 + urban | district)",
+        "family": "bernoulli",
+        "data": lambda: _tests_data("contraception.csv", district=str),
+        "level2": lambda: None,
+        "statsmodels": None,
+        "brms": "bernoulli",
+    },
+    "guimmun": {
+        # bernoulli, 2,159 children in 1,595 mothers in 161 communities (mlmRev's guImmun,
+        # Rodriguez and Goldman's model)
+        "formula": "immun ~ kid2p + mom25p + ord + ethn + momEd + husEd + momWork + rural"
+        " + pcInd81 + (1 | mom) + (1 | comm)",
+        "family": "bernoulli",
+        "data": lambda: _tests_data("guimmun.csv", ord=str, mom=str, comm=str),
+        "level2": lambda: None,
+        "statsmodels": None,
+        "brms": "bernoulli",
+    },
 }
 
 BRMS_SCRIPT = r"""
 suppressPackageStartupMessages(library(brms))
 a <- commandArgs(TRUE)
-d <- read.csv(a[1])
+text <- strsplit(Sys.getenv("HB_TEXT_COLUMNS"), ",")[[1]]  # kept as text: "01" is a level
+d <- read.csv(a[1], colClasses = setNames(rep("character", length(text)), text))
 f <- as.formula(a[2])
 if (length(a) >= 8) f <- bf(f, as.formula(paste("sigma", a[8])))  # sigma's own formula
 start <- Sys.time()
@@ -161,6 +186,11 @@ def _pupils(n: int = 25_000, pupils: int = 10_000, schools: int = 80) -> pd.Data
             "school": [f"s{i}" for i in school],
         }
     )
+
+
+def _tests_data(name: str, **dtype: type) -> pd.DataFrame:
+    """A data set of ``tests/data`` (written by the R script its README names)."""
+    return pd.read_csv(Path(__file__).parents[1] / "tests/data" / name, dtype=dtype)
 
 
 def _wine() -> pd.DataFrame:
@@ -301,8 +331,10 @@ def run_bambi(spec: dict, draws: int, tune: int, chains: int, reference: hb.Fit)
 
 
 def _brms_name(term: str) -> str:
-    """brms's name of a hierbayes fixed-effect term: ``spp[T.EC-A]`` -> ``sppECMA``."""
-    return re.sub(r"[^A-Za-z0-9]", "", term.replace("[T.", "").replace("-", "M"))
+    """brms's name of a hierbayes fixed-effect term: ``spp[T.EC-A]`` -> ``sppECMA``,
+    ``livch[T.3+]`` -> ``livch3P``."""
+    term = term.replace("[T.", "").replace("-", "M").replace("+", "P")
+    return re.sub(r"[^A-Za-z0-9]", "", term)
 
 
 def run_brms(spec: dict, draws: int, tune: int, chains: int, reference: hb.Fit) -> dict | None:
@@ -311,13 +343,16 @@ def run_brms(spec: dict, draws: int, tune: int, chains: int, reference: hb.Fit) 
         return None
     with tempfile.TemporaryDirectory() as tmp:
         data, script = Path(tmp) / "data.csv", Path(tmp) / "fit.R"
-        spec["data"]().to_csv(data, index=False)
+        frame = spec["data"]()
+        frame.to_csv(data, index=False)
         script.write_text(BRMS_SCRIPT)
         args = [str(data), spec["formula"], spec["brms"], chains, draws, tune, CORES]
         args += [spec["sigma"]] if "sigma" in spec else []
+        text = [c for c in frame.columns if frame[c].dtype == object]
+        env = {**os.environ, "HB_TEXT_COLUMNS": ",".join(text)}
         start = time.perf_counter()
         done = subprocess.run(
-            ["Rscript", str(script), *map(str, args)], capture_output=True, text=True
+            ["Rscript", str(script), *map(str, args)], capture_output=True, text=True, env=env
         )
         wall = time.perf_counter() - start
     if done.returncode != 0:

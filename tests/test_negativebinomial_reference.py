@@ -3,6 +3,12 @@
 Real data: glmmTMB's Salamanders (644 counts at 23 sites), ``count ~ mined + (1 | site)``
 with ``family = nbinom2``; reference numbers from ``tests/reference_negativebinomial.R``
 (which also writes ``tests/data/salamanders.csv``; R is not needed to run these tests).
+
+``count ~ mined + spp + (1 | site)`` (benchmarks/run.py's model, issue #11's table) against
+brms: ``Rscript tests/reference_negativebinomial.R brms`` (brms 2.18.0, 4 chains x 1000 draws
+after 1000 warm-up, seed 1, hierbayes's default priors written out as brms priors; 443 s with
+compiling on a loaded 2-core machine, no divergent transitions, smallest bulk ESS 1297, the
+sites' SD).
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ import arviz as az
 import numpy as np
 import pandas as pd
 import pytest
+from brms_reference import GROUP_SD, assert_agrees
 from helpers import quiet_fit
 
 import hierbayes as hb
@@ -24,6 +31,21 @@ TMB_FIXEF = {"Intercept": 0.784078, "mined[T.yes]": -2.258168}
 TMB_SE = {"Intercept": 0.170759, "mined[T.yes]": 0.280849}
 TMB_SD_SITE = 0.524672
 TMB_SHAPE = 0.639046
+
+# brms, count ~ mined + spp + (1 | site): posterior means and SDs
+SPP_FORMULA = "count ~ mined + spp + (1 | site)"
+BRMS_B = {
+    "Intercept": (1.37085, 0.23865),
+    "mined[T.yes]": (-2.29533, 0.314483),
+    "spp[T.DF]": (-0.4831, 0.22092),
+    "spp[T.DM]": (-0.428358, 0.215938),
+    "spp[T.EC-A]": (-1.51048, 0.247949),
+    "spp[T.EC-L]": (-0.224953, 0.213632),
+    "spp[T.GP]": (-0.799125, 0.222465),
+    "spp[T.PR]": (-2.13531, 0.280179),
+}
+BRMS_SD = {("site", "Intercept"): 0.645042}
+BRMS_SHAPE = 0.926033
 
 
 @pytest.fixture(scope="module")
@@ -129,3 +151,27 @@ def test_recovers_known_parameters():
     for name, value in truth.items():
         lo, hi = np.quantile(draws[name], [0.05, 0.95])
         assert lo < value < hi, (name, lo, hi, value)
+
+
+@pytest.fixture(scope="module")
+def spp_model() -> hb.Model:
+    return hb.Model(SPP_FORMULA, pd.read_csv(DATA), family="negativebinomial")
+
+
+def test_the_brms_script_uses_these_priors(spp_model):
+    sigma = {k: v.kwargs.get("sigma") for k, v in spp_model.prior_values.items()}
+    spp = [c for c in spp_model.design.fixed_columns if c.startswith("spp")]
+    assert len(spp) == 6 and {sigma[f"b|{c}"] for c in spp} == {7.1388}
+    assert (sigma["Intercept"], sigma["b|mined[T.yes]"], sigma["sd|site"]) == (2.5, 5.0008, 2.5)
+    assert str(spp_model.priors.loc["shape", "prior"]) == "Gamma(alpha=0.01, beta=0.01)"
+
+
+@pytest.mark.slow
+def test_species_model_agrees_with_brms(spp_model):
+    """Issue #11's table: fixed effects within 0.15 posterior SD of brms's means, the sites' SD
+    and the shape within 10% (:mod:`brms_reference`)."""
+    fit = quiet_fit(spp_model, random_seed=1)  # the defaults: 4 chains x 1000 draws
+    assert_agrees(fit, BRMS_B, BRMS_SD)
+    shape = float(fit.idata["posterior"]["shape"].mean())
+    assert abs(shape / BRMS_SHAPE - 1) < GROUP_SD, shape
+    assert fit.diagnostics.divergences == 0

@@ -19,6 +19,10 @@ whole run, the others at ``-1509``).
 * jitters each chain's population coefficients by up to ±2 SDs of the Laplace approximation at
   that mode, and the log SDs, correlations and log residual SD by ±1 around their priors'
   centres, as before.
+* jitters by up to ±0.5 only the group effects whose gradient is exactly zero at the start: a
+  varying slope in a group where its column is all zero (Contraception's urban slope in the 15
+  of 60 districts with no urban women) has no data, so at 0 its gradient is 0, and nutpie
+  refuses a start with a zero in the gradient ("All initialization points failed").
 
 This works for every family the kernel evaluates and costs a few dozen log-density evaluations.
 """
@@ -41,6 +45,7 @@ __all__ = ["Start", "starting_points"]
 
 THETA_JITTER = 2.0  # Laplace SDs
 SCALE_JITTER = 1.0  # unconstrained units (log SDs, correlations, log sigma), as PyMC's
+EMPTY_JITTER = 0.5  # unconstrained units: group effects without data in their column
 
 
 @dataclass(frozen=True)
@@ -55,6 +60,7 @@ class Start:
     theta_chol: np.ndarray
     scale_jitter: np.ndarray
     theta_map: np.ndarray | None = None
+    empty_jitter: np.ndarray | None = None  # effects with a zero gradient at ``centre``
 
     def draw(self, seed: int) -> np.ndarray:
         """The starting point of the chain seeded with ``seed``.
@@ -76,6 +82,8 @@ class Start:
         else:
             x += self.theta_map @ delta
         x += np.where(self.scale_jitter, rng.uniform(-SCALE_JITTER, SCALE_JITTER, x.size), 0.0)
+        if self.empty_jitter is not None:  # drawn last: the other coordinates' draws unchanged
+            x += np.where(self.empty_jitter, rng.uniform(-EMPTY_JITTER, EMPTY_JITTER, x.size), 0.0)
         return x
 
 
@@ -120,7 +128,8 @@ def starting_points(layout: Layout) -> Start:
     # nutpie refuses as a start: it starts at U(-1, 1), as the other scale parameters
     scale_jitter[free_coordinates(layout.arrays)] = True
     if p == 0:
-        return Start(base, layout.theta, np.zeros((0, 0)), scale_jitter)
+        empty = _empty_effects(layout, base, effects)
+        return Start(base, layout.theta, np.zeros((0, 0)), scale_jitter, None, empty)
     A = _theta_map(layout)
 
     def objective(theta: np.ndarray) -> tuple[float, np.ndarray]:
@@ -137,7 +146,18 @@ def starting_points(layout: Layout) -> Start:
         improved = np.isfinite(result.fun) and result.fun <= objective(theta0)[0]
         theta = result.x if improved else theta0
         chol = _laplace_chol(objective, theta)
-    return Start(base + A @ theta, layout.theta, chol, scale_jitter, A)
+    centre = base + A @ theta
+    return Start(
+        centre, layout.theta, chol, scale_jitter, A, _empty_effects(layout, centre, effects)
+    )
+
+
+def _empty_effects(layout: Layout, centre: np.ndarray, effects: np.ndarray) -> np.ndarray | None:
+    """The group effects whose gradient is exactly zero at ``centre`` (no data in their column
+    within their group), or ``None``."""
+    _, grad = layout.logp_grad(centre)
+    empty = effects & (np.asarray(grad) == 0.0)
+    return empty if empty.any() else None
 
 
 @cache

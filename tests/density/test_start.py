@@ -3,6 +3,8 @@ scale; group effects at zero."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -117,3 +119,33 @@ def test_the_mode_search_runs_on_one_blas_thread(ticks, monkeypatch: pytest.Monk
     starting_points(layout)
     assert seen and set(seen) == {1}
     assert [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"] == before
+
+
+def test_effects_without_data_start_off_zero_so_nutpie_accepts_the_start():
+    """A varying slope of a 0/1 column in a group where it is all zero (Contraception's urban
+    slope in the 15 of 60 districts with no urban women) has no data: at 0 its gradient is
+    exactly 0, and nutpie rejects any start with a zero in the gradient. Those effects, and
+    only those, are jittered; every other coordinate starts as it did."""
+    from pathlib import Path
+
+    import pandas as pd
+
+    from hierbayes.density.start import EMPTY_JITTER
+
+    data = pd.read_csv(Path(__file__).parents[1] / "data" / "contraception.csv")
+    model = hb.Model("use ~ urban + (1 + urban | district)", data, family="bernoulli")
+    layout = make_layout(model.design, model.prior_values, model.parameterization)
+    start = starting_points(layout)
+    urban = data.assign(u=data["urban"] == "Y").groupby("district")["u"].sum()
+    assert start.empty_jitter is not None
+    assert int(start.empty_jitter.sum()) == int((urban == 0).sum()) == 15
+    for seed in range(4):
+        x = start.draw(seed)
+        value, grad = layout.logp_grad(x)
+        assert np.isfinite(value) and np.all(np.isfinite(grad)) and np.all(grad != 0)
+        moved = x - start.centre
+        assert np.all(np.abs(moved[start.empty_jitter]) <= EMPTY_JITTER)
+        assert np.all(moved[start.empty_jitter] != 0)
+        # drawn last, so the other coordinates are those of the rule without it
+        plain = dataclasses.replace(start, empty_jitter=None).draw(seed)
+        np.testing.assert_array_equal(x[~start.empty_jitter], plain[~start.empty_jitter])
