@@ -35,7 +35,8 @@ M_NDBLOCKS = 14  # group terms of an own parameter's linear predictor (after the
 M_DPAR = 15  # 1 + index of the own parameter with a linear predictor (0: none), dpar_density
 M_LAP_Q = 16  # coefficients of the factor integrated out by Laplace (0: none; density.laplace)
 M_LAP_J = 17  # its number of groups (its codes and columns: A_MCODES, A_MZ)
-M_SIZE = 18
+M_LAP_F = 18  # factors integrated out jointly by Laplace (0: one; density.laplace_joint)
+M_SIZE = 19
 
 # per-block integer header
 B_Q = 0

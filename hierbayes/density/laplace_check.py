@@ -19,6 +19,8 @@ import xarray as xr
 from hierbayes.build.groups import group_dim
 from hierbayes.density import codes as K
 from hierbayes.density.laplace_draws import laplace_effects
+from hierbayes.density.laplace_joint_draws import joint_effects
+from hierbayes.density.laplace_layout import joint_blocks
 from hierbayes.density.layout import Layout
 from hierbayes.density.rescue import SAMPLING_NOTES
 
@@ -64,16 +66,23 @@ def complete_laplace(
     meta = layout.arrays[K.A_META]
     q, J = int(meta[K.M_LAP_Q]), int(meta[K.M_LAP_J])
     chains, draws = raw.shape[:2]
-    u, logw = laplace_effects(layout.table, raw.reshape(chains * draws, -1), q, J, seed)
+    blocks = [bl.block for bl in layout.blocks if bl.effects is None]
+    if meta[K.M_LAP_F] > 0:  # several factors' intercepts jointly (density.laplace_joint)
+        u, logw = joint_effects(layout.table, raw.reshape(chains * draws, -1), J, seed)
+        blocks = joint_blocks(blocks)
+        u = u[:, :, None]
+    else:
+        u, logw = laplace_effects(layout.table, raw.reshape(chains * draws, -1), q, J, seed)
     k = pareto_k(logw)
     new = {}
     col = 0
-    blocks = [bl.block for bl in layout.blocks if bl.effects is None]
     for block in blocks:
         qb = len(block.columns)
         gdim, tdim = group_dim(block), block.term_dim
+        Jb = J if meta[K.M_LAP_F] == 0 else len(block.levels)
+        part = u[:, :, col : col + qb] if meta[K.M_LAP_F] == 0 else u[:, col : col + Jb]
         new[f"u|{block.name}"] = xr.DataArray(
-            u[:, :, col : col + qb].reshape(chains, draws, J, qb),
+            part.reshape(chains, draws, Jb, qb),
             dims=("chain", "draw", gdim, tdim),
             coords={
                 gdim: np.array(list(block.levels), dtype=object),
@@ -81,13 +90,14 @@ def complete_laplace(
             },
             attrs={"draws": LAPLACE_DRAWS},
         )
-        col += qb
+        col += qb if meta[K.M_LAP_F] == 0 else Jb
     out = posterior.assign(new)
     out.attrs[LAPLACE_K] = k
-    factor = blocks[0].factor
+    factor = "', '".join(dict.fromkeys(b.factor for b in blocks))
     notes = [n for n in [out.attrs.get(SAMPLING_NOTES, "")] if n]
     notes.append(
-        f"The effects of '{factor}' were integrated out by a Laplace approximation; its "
+        f"The effects of '{factor}' were integrated out by a Laplace approximation"
+        f"{' (jointly)' if meta[K.M_LAP_F] > 0 else ''}; its "
         f"importance-sampling check over {len(logw)} draws gives Pareto k = {k:.2f} "
         f"({'kept' if k <= PARETO_K_MAX else f'above {PARETO_K_MAX}: not to be trusted'})."
     )
