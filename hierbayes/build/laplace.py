@@ -117,9 +117,7 @@ def check_joint(chosen: list[GroupBlock]) -> None:
     """A :class:`~hierbayes.errors.ModelSpecError` unless the terms integrated out by Laplace
     over several factors are each a factor's one varying intercept (``(1 | a) + (1 | b)``):
     the joint approximation (:mod:`hierbayes.density.laplace_joint`) has no varying slopes."""
-    slopes = [
-        b.name for b in chosen if b.columns != ("Intercept",) or not np.all(b.Z[:, 0] == 1.0)
-    ]
+    slopes = [b.name for b in chosen if b.columns != ("Intercept",) or not np.all(b.Z[:, 0] == 1.0)]
     factors = [b.factor for b in chosen]
     twice = sorted({f for f in factors if factors.count(f) > 1})
     if twice:

@@ -189,4 +189,3 @@ def joint_effects(
     logw = np.empty(S)
     _draws(X, table, proposals, seed % 2**31, out, logw)
     return out, logw
-
