@@ -14,7 +14,6 @@ import hierbayes as hb
 from hierbayes.density.laplace_joint_draws import joint_effects
 from hierbayes.density.laplace_layout import joint_blocks
 from hierbayes.density.layout import Layout, centred_fixed_design, make_layout
-from hierbayes.errors import ModelSpecError
 
 CROSSED = "+ (1 | a) + (1 | b)"
 NESTED = "+ (1 | s) + (1 | c) + (1 | p)"
@@ -175,13 +174,3 @@ def test_gaussian_draws_follow_the_exact_conditional_with_zero_weights(df):
     sd = lam * np.sqrt(np.diag(np.linalg.inv(H)))
     assert np.all(np.abs(u.mean(0) - mean) < 4.5 * sd / np.sqrt(S))
     assert np.all(np.abs(u.std(0) / sd - 1.0) < 4.5 / np.sqrt(2 * S))
-
-
-def test_slopes_and_several_terms_of_a_factor_are_refused(df):
-    with pytest.raises(ModelSpecError, match="varying intercepts only"):
-        hb.Model(
-            "yb ~ x + (x | a) + (1 | b)",
-            df,
-            family="bernoulli",
-            parameterization={"a": "laplace", "b": "laplace"},
-        )
