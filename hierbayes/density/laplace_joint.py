@@ -24,14 +24,16 @@ The gradient follows :mod:`hierbayes.density.laplace` (the implicit function the
     dF/dλ_c  = z_c (Z'e)_c + v_c (Z'ℓ')_c + (H⁻¹_cc - 1) / λ_c     (per column, summed by factor).
 
 ``s_i`` needs ``H⁻¹`` only where rows touch it: A's diagonal, the (group, partner) pairs and
-the dense B block, all from the block inverse (``H⁻¹_BB = S⁻¹``, ``H⁻¹_AB = -D⁻¹ H_AB S⁻¹``,
-``H⁻¹_gg = 1 / D_g - Σ_h H_gh H⁻¹_gh / D_g``). ``(H⁻¹_cc - 1) / λ_c`` is formed without
-cancellation (``-(S⁻¹ Λ_B T)_hh`` on B). The family's own parameters enter as in
-:func:`hierbayes.density.laplace._own_parameters`.
+the B block on the pattern of ``S``'s factor, all from the block inverse (``H⁻¹_BB = S⁻¹``,
+``H⁻¹_AB = -D⁻¹ H_AB S⁻¹``, ``H⁻¹_gg = 1 / D_g - Σ_h H_gh H⁻¹_gh / D_g``).
+``(H⁻¹_cc - 1) / λ_c`` is formed without cancellation (``-(S⁻¹ Λ_B T)_hh`` on B). The
+family's own parameters enter as in :func:`hierbayes.density.laplace._own_parameters`.
 
 Newton's method with step halving on ``f`` (concave) runs from zero at every call, so the value
-is a function of the point alone. Nested factors are a special case (each A group has one
-partner per B factor); their fill is not exploited, which costs ``m³ / 3`` per step.
+is a function of the point alone. ``S`` is factorised skipping its zeros and inverted only on its
+factor's pattern (:mod:`hierbayes.density.laplace_sparse`): for nested factors (each A group
+has one partner per B factor) there is no fill and a step costs O(rows + groups); crossed factors
+fill ``S`` and cost ``m³ / 3``.
 
 The structure (``A_MCODES``) is an int64 array ``[F, J_A, m, nnz, n, A's covariance index, the
 covariance index of each B column (m), the B partners of each A group as CSR pointers (J_A + 1)
@@ -56,10 +58,10 @@ from hierbayes.density.codes import (
     M_NOBS,
     M_ORDERED,
 )
-from hierbayes.density.crossed_marginal import _inverse
-from hierbayes.density.effects import chol_solve, cholesky
+from hierbayes.density.effects import chol_solve
 from hierbayes.density.laplace import CLOSE, MAX_HALVINGS, MAX_NEWTON, NEWTON_TOL, _own_parameters
 from hierbayes.density.laplace_rows import row_pass
+from hierbayes.density.laplace_sparse import filled_pattern, selected_inverse, sparse_cholesky
 from hierbayes.density.table import farr, iarr
 from hierbayes.families.dispatch import loglik_grad
 
@@ -151,17 +153,35 @@ def _schur(struct, lam, D, P, T, S):
     """``T ← T_w - Σ_g (λ_A² / D_g) p_g p_g'`` in place and ``S = I + Λ_B T Λ_B``."""
     _, JA, m, _, _, _, _, ptr, idx, _, _ = _parts(struct)
     l2 = lam[0] * lam[0]
-    for g in range(JA):
+    for g in range(JA):  # the lower triangle (partners in increasing order), then mirrored
         c = l2 / D[g]
         for p1 in range(ptr[g], ptr[g + 1]):
             cp = c * P[p1]
             h1 = idx[p1]
-            for p2 in range(ptr[g], ptr[g + 1]):
+            for p2 in range(ptr[g], p1 + 1):
                 T[h1, idx[p2]] -= cp * P[p2]
     for a in range(m):
-        for b in range(m):
+        for b in range(a + 1):
+            T[b, a] = T[a, b]
             S[a, b] = lam[1 + a] * T[a, b] * lam[1 + b]
+            S[b, a] = S[a, b]
         S[a, a] += 1.0
+
+
+@numba.njit(**JIT)
+def _pattern(struct):
+    """The filled pattern of ``S``'s factor: B columns that are partners of one A group (every
+    pair of columns a row touches is one), and the fill of their elimination."""
+    _, JA, m, _, _, _, _, ptr, idx, _, _ = _parts(struct)
+    nz = np.zeros((m, m), dtype=np.bool_)
+    for h in range(m):
+        nz[h, h] = True
+    for g in range(JA):
+        for p1 in range(ptr[g], ptr[g + 1]):
+            for p2 in range(ptr[g], p1 + 1):
+                nz[idx[p1], idx[p2]] = True
+    filled_pattern(nz, m)
+    return nz
 
 
 @numba.njit(**JIT)
@@ -237,7 +257,7 @@ def joint_modes(code, y, eta0, trials, weights, theta, struct, lam, z):
             fprev = f
         halvings = 0
         _schur(struct, lam, D, P, T, S)
-        if not cholesky(S, m, Ch):
+        if not sparse_cholesky(S, m, Ch):
             return False, f, grad, D, P, T, Ch, ll, d1, d2, d3, eta
         joint_solve(struct, lam, D, P, Ch, grad, d)
         big = 0.0
@@ -254,7 +274,7 @@ def joint_modes(code, y, eta0, trials, weights, theta, struct, lam, z):
             row_pass(code, y, eta, trials, weights, theta, ll, d1, d2, d3)
             f = _sums(struct, lam, ll, d1, d2, z, grad, D, P, T)
             _schur(struct, lam, D, P, T, S)
-            if not cholesky(S, m, Ch):
+            if not sparse_cholesky(S, m, Ch):
                 return False, f, grad, D, P, T, Ch, ll, d1, d2, d3, eta
             return True, f, grad, D, P, T, Ch, ll, d1, d2, d3, eta
     return False, 0.0, grad, D, P, T, Ch, ll, d1, d2, d3, eta
@@ -299,7 +319,7 @@ def joint_laplace_loglik(table, meta, L, theta, eta, tbar, Lbar):
         logdet += 2.0 * math.log(Ch[h, h])
     value = f - 0.5 * logdet
     # the entries of H⁻¹ rows touch: S⁻¹, the pairs' H⁻¹_gh, A's diagonal
-    Ci = _inverse(Ch, m)
+    Ci = selected_inverse(Ch, _pattern(struct), m)  # S⁻¹ where rows touch it
     HiAB = np.empty(nnz)
     HiAA = np.empty(JA)
     Wg = np.zeros(JA)  # A's groups' weights (D_g = 1 + λ_A² W_g)

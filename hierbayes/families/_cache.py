@@ -36,6 +36,7 @@ _KERNEL = (
     "laplace_rows.py",
     "laplace.py",
     "laplace_draws.py",
+    "laplace_sparse.py",
     "laplace_joint.py",
     "laplace_joint_draws.py",
 )
