@@ -84,13 +84,17 @@ def main() -> None:
     parser.add_argument("--chains", type=int, default=2)
     parser.add_argument("--models", default=",".join(MODELS))
     parser.add_argument("--seeds", default="1")
-    parser.add_argument("--only", default="", help="'joint': only every factor jointly")
+    parser.add_argument(
+        "--only", default="", help="'joint': only every factor jointly; 'others': all but it"
+    )
     args = parser.parse_args()
     rows = []
     for name in args.models.split(","):
         pars = ("auto", "laplace", *EXTRA.get(name, ()))
         if args.only == "joint":
             pars = pars[-1:]
+        elif args.only == "others":
+            pars = pars[:-1]
         for seed in (int(s) for s in args.seeds.split(",")):
             for par in pars:
                 rows.append(run(name, par, args.draws, args.chains, seed))
