@@ -47,7 +47,10 @@ MODELS = {
 # factor's intercepts jointly (hierbayes.density.laplace_joint)
 EXTRA: dict[str, tuple[object, ...]] = {
     "verbagg": ({"id": "laplace"}, {"id": "laplace", "item": "laplace"}),
-    "grouseticks": ({"BROOD": "laplace", "INDEX": "laplace", "LOCATION": "laplace"},),
+    "grouseticks": (
+        {"BROOD": "laplace", "LOCATION": "laplace"},
+        {"BROOD": "laplace", "INDEX": "laplace", "LOCATION": "laplace"},
+    ),
 }
 
 
@@ -73,6 +76,8 @@ def run(
         "ess_per_cpu_s": round(low / cpu, 1),
         "max_rhat": round(max(float(rhat[v].max()) for v in names), 3),
         "pareto_k": post.attrs.get("laplace_pareto_k", np.nan),
+        # a failed check ran the model again with the effects sampled (cpu_s counts both runs)
+        "refit": "run again" in str(post.attrs.get("sampling_notes", "")),
         "divergent": int(fit.idata["sample_stats"]["diverging"].sum()),
         "sds": " ".join(f"{v[3:]}={float(post[v].mean()):.3f}" for v in names[1:]),
     }
