@@ -116,7 +116,15 @@ def check_laplace(design: Design, result: Mapping[str, tuple[str, ...]]) -> None
 def check_joint(chosen: list[GroupBlock]) -> None:
     """A :class:`~hierbayes.errors.ModelSpecError` unless the terms integrated out by Laplace
     over several factors are each a factor's one varying intercept (``(1 | a) + (1 | b)``):
-    the joint approximation (:mod:`hierbayes.density.laplace_joint`) has no varying slopes."""
+    the joint approximation (:mod:`hierbayes.density.laplace_joint`) has no varying slopes.
+
+    Examples
+    --------
+    >>> import hierbayes as hb
+    >>> m = hb.Model("r2 ~ Anger + (1 | id) + (1 | item)", hb.datasets.load("verbagg"),
+    ...              family="bernoulli")
+    >>> check_joint(list(m.design.blocks))  # intercepts only: nothing to say
+    """
     slopes = [b.name for b in chosen if b.columns != ("Intercept",) or not np.all(b.Z[:, 0] == 1.0)]
     factors = [b.factor for b in chosen]
     twice = sorted({f for f in factors if factors.count(f) > 1})

@@ -41,7 +41,16 @@ def laplace_factor(
 
 def joint_blocks(blocks: list[GroupBlock]) -> list[GroupBlock]:
     """The varying intercepts integrated out jointly in the kernel's order: the factor with the
-    most groups first ("A"), then the others by decreasing groups (ties in the model's order)."""
+    most groups first ("A"), then the others by decreasing groups (ties in the model's order).
+
+    Examples
+    --------
+    >>> import hierbayes as hb
+    >>> m = hb.Model("r2 ~ Anger + (1 | item) + (1 | id)", hb.datasets.load("verbagg"),
+    ...              family="bernoulli")
+    >>> [b.name for b in joint_blocks(list(m.design.blocks))]
+    ['id', 'item']
+    """
     return sorted(blocks, key=lambda b: -len(b.levels))
 
 
