@@ -114,7 +114,7 @@ def main() -> None:
             pars = EXTRA.get(name, ())
         for seed in (int(s) for s in args.seeds.split(",")):
             for par in pars:
-                run(name, par, 20, 1, seed)  # warm-up: numba's cache and nutpie's setup
+                run(name, par, 50, 1, seed)  # warm-up: numba's cache and nutpie's setup
                 rows.append(run(name, par, args.draws, args.chains, seed))
                 print(pd.DataFrame(rows[-1:]).to_string(index=False), flush=True)
     print(pd.DataFrame(rows).to_string(index=False))

@@ -35,8 +35,9 @@ LAPLACE_DRAWS = "importance-resampled Laplace"
 
 
 def pareto_k(log_weights: np.ndarray) -> float:
-    """Pareto shape ``k`` of the tail of importance weights given by their logs (a NaN weight
-    gives ``inf``; weights equal up to rounding, as for a gaussian family, 0).
+    """Pareto shape ``k`` of the tail of importance weights given by their logs (a NaN weight,
+    or too few draws to fit a tail, gives ``inf``; weights equal up to rounding, as for a
+    gaussian family, 0).
 
     Examples
     --------
@@ -45,6 +46,8 @@ def pareto_k(log_weights: np.ndarray) -> float:
     True
     >>> pareto_k(4.0 * rng.standard_normal(4000)) > 0.7                # a heavy tail
     True
+    >>> pareto_k(rng.standard_normal(20))                               # too few draws
+    inf
     """
     from arviz_stats.base.array import array_stats
 
@@ -53,7 +56,10 @@ def pareto_k(log_weights: np.ndarray) -> float:
         return float("inf")
     if np.ptp(lw) < 1e-6:  # equal weights up to rounding: the approximation is exact
         return 0.0
-    _, k = array_stats.psislw(lw - lw.max(), r_eff=1.0)
+    try:
+        _, k = array_stats.psislw(lw - lw.max(), r_eff=1.0)
+    except ValueError:  # too few draws for a tail of five (fewer than 25): cannot check
+        return float("inf")
     return float(k) if np.isfinite(k) else float("inf")
 
 
