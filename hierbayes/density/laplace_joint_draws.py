@@ -7,8 +7,14 @@ together come from the joint Laplace Gaussian ``N(z*, H⁻¹)`` (B's columns fro
 ``N(z*_B, S⁻¹)``, then A's groups given them, each ``N(z*_g - H_gB δ_B / D_g, 1 / D_g)``);
 one of them is resampled by its weight, the exact conditional density over the Gaussian's,
 ``f(z) - f(z*) + ½ ε'ε``. The factors' effects are not independent given the other parameters,
-so the whole vector is resampled at once. The first proposal's weight is the draw's joint log
-importance weight for the Pareto-``k`` check of :mod:`hierbayes.density.laplace_check`.
+so the whole vector is resampled at once.
+
+The draw's log importance weight for the Pareto-``k`` check of
+:mod:`hierbayes.density.laplace_check` is the log of the proposals' mean weight: an unbiased
+estimate of ``p(θ | y) / p̃(θ | y)`` (up to a constant), the exact over the approximate marginal
+density of the sampled parameters, which the draw keeps after its effects are resampled. (One
+proposal's weight, as for one factor, adds the Gaussian's error in every group's effects: a sum
+over all the factors' groups, whose spread grows with their number.)
 """
 
 from __future__ import annotations
@@ -144,13 +150,13 @@ def _draws(X, table, proposals, seed, out, logw):
             lw[p] = w if math.isfinite(w) else -np.inf
             for r in range(k):
                 keep[p, r] = zp[r]
-        logw[s] = lw[0]
         top = -np.inf
         for p in range(proposals):
             top = max(top, lw[p])
         cum = 0.0
         for p in range(proposals):
             cum += math.exp(lw[p] - top)
+        logw[s] = top + math.log(cum / proposals)  # the proposals' mean weight
         pick = np.random.random() * cum  # noqa: NPY002
         chosen = proposals - 1
         cum = 0.0
