@@ -149,3 +149,19 @@ def test_joint_laplace_effects_are_labelled_checked_and_predict(joint_fits, cros
         )
     expected = (1 / (1 + np.exp(-eta))).mean(("chain", "draw")).values
     np.testing.assert_allclose(np.ravel(mu), expected, rtol=1e-10)
+
+
+def test_a_failed_joint_check_runs_the_model_with_every_factor_sampled(crossed, monkeypatch):
+    monkeypatch.setattr(hierbayes.laplace_fit, "PARETO_K_MAX", -1.0)
+    m = hb.Model(
+        "y ~ x + (1 | a) + (1 | b)",
+        crossed.iloc[:240],
+        family="bernoulli",
+        parameterization=dict.fromkeys("ab", "laplace"),
+    )
+    fit = m.fit(draws=100, tune=100, chains=1, random_seed=1, progressbar=False)
+    post = fit.idata["posterior"]
+    assert "run again with those effects sampled (a: " in post.attrs["sampling_notes"]
+    for factor in ("a", "b"):
+        assert post[f"u|{factor}"].attrs.get("draws") != LAPLACE_DRAWS
+        assert fit.model.parameterization[factor][0] in ("centered", "noncentered")
