@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+import xarray as xr
 
 import hierbayes as hb
 import hierbayes.laplace_fit
@@ -86,3 +87,81 @@ def test_a_model_the_kernel_cannot_evaluate_samples_the_effects_and_says_so(data
     assert fit.model.parameterization == {"g": ("noncentered",)}
     assert m.parameterization == {"g": ("laplace",)}  # the model itself is unchanged
     assert "Laplace" not in str(fit.summary())
+
+
+@pytest.fixture(scope="module")
+def crossed() -> pd.DataFrame:
+    rng = np.random.default_rng(8)
+    n = 480  # 8 x 6 cells of 10 rows
+    a = np.repeat(np.arange(8), 60)
+    b = np.tile(np.repeat(np.arange(6), 10), 8)
+    x = rng.normal(size=n)
+    eta = -0.2 + 0.7 * x + rng.normal(0, 0.8, 8)[a] + rng.normal(0, 0.6, 6)[b]
+    return pd.DataFrame(
+        {
+            "a": [f"a{j}" for j in a],
+            "b": [f"b{j}" for j in b],
+            "x": x,
+            "y": (rng.random(n) < 1 / (1 + np.exp(-eta))).astype(int),
+        }
+    )
+
+
+@pytest.fixture(scope="module")
+def joint_fits(crossed):
+    formula = "y ~ x + (1 | a) + (1 | b)"
+    joint = hb.Model(
+        formula, crossed, family="bernoulli", parameterization=dict.fromkeys("ab", "laplace")
+    )
+    sampled = hb.Model(formula, crossed, family="bernoulli", parameterization="noncentered")
+    return joint.fit(**SETTINGS), sampled.fit(**SETTINGS)
+
+
+def test_joint_laplace_posterior_agrees_with_sampled_effects(joint_fits):
+    lap, ref = (f.idata["posterior"].to_dataset() for f in joint_fits)
+    for name in ("b", "sd|a", "sd|b", "u|a", "u|b"):
+        a, b = lap[name], ref[name]
+        se = np.sqrt(a.var(("chain", "draw")) / 150 + b.var(("chain", "draw")) / 150)
+        diff = np.abs(a.mean(("chain", "draw")) - b.mean(("chain", "draw")))
+        assert bool((diff < 5 * se).all()), name
+
+
+def test_joint_laplace_effects_are_labelled_checked_and_predict(joint_fits, crossed):
+    fit = joint_fits[0]
+    post = fit.idata["posterior"]
+    for factor, J in (("a", 8), ("b", 6)):
+        u = post[f"u|{factor}"]
+        assert u.attrs["draws"] == LAPLACE_DRAWS
+        assert list(u.coords[u.dims[2]].values) == [f"{factor}{j}" for j in range(J)]
+    assert np.isfinite(post.attrs[LAPLACE_K]) and post.attrs[LAPLACE_K] <= 0.7  # kept
+    assert "integrated out by a Laplace approximation (jointly)" in post.attrs["sampling_notes"]
+    assert set(fit.ranef()["group"]) == {f"a{j}" for j in range(8)} | {f"b{j}" for j in range(6)}
+    # the predicted mean of existing groups is each draw's inverse logit of b and both effects
+    rows = crossed.iloc[:5]
+    mu = fit.predict(rows).mean(("chain", "draw")).values
+    b = post["b"]
+    coef = b.dims[2]
+    eta = b.sel({coef: "Intercept"}) + b.sel({coef: "x"}) * xr.DataArray(rows.x.values, dims="i")
+    for factor in ("a", "b"):
+        u = post[f"u|{factor}"].isel({post[f"u|{factor}"].dims[3]: 0})
+        eta = eta + u.sel({u.dims[2]: xr.DataArray(rows[factor].values, dims="i")}).drop_vars(
+            u.dims[2]
+        )
+    expected = (1 / (1 + np.exp(-eta))).mean(("chain", "draw")).values
+    np.testing.assert_allclose(np.ravel(mu), expected, rtol=1e-10)
+
+
+def test_a_failed_joint_check_runs_the_model_with_every_factor_sampled(crossed, monkeypatch):
+    monkeypatch.setattr(hierbayes.laplace_fit, "PARETO_K_MAX", -1.0)
+    m = hb.Model(
+        "y ~ x + (1 | a) + (1 | b)",
+        crossed.iloc[:240],
+        family="bernoulli",
+        parameterization=dict.fromkeys("ab", "laplace"),
+    )
+    fit = m.fit(draws=100, tune=100, chains=1, random_seed=1, progressbar=False)
+    post = fit.idata["posterior"]
+    assert "run again with those effects sampled (a: " in post.attrs["sampling_notes"]
+    for factor in ("a", "b"):
+        assert post[f"u|{factor}"].attrs.get("draws") != LAPLACE_DRAWS
+        assert fit.model.parameterization[factor][0] in ("centered", "noncentered")

@@ -5,8 +5,11 @@ whose log-likelihood is concave in the linear predictor.
 ``parameterization="laplace"`` picks the factor (the only one; with several, the one with the
 fewest groups, hence the most rows per group, where the approximation is closest); a dict such
 as ``{"g": "laplace"}`` names it. Its terms must all be ``"laplace"``; the other factors are
-sampled, their parameterisation chosen as for ``"auto"``. The PyMC samplers cannot integrate by
-Laplace and sample the effects non-centred instead (:func:`sampled_choices`).
+sampled, their parameterisation chosen as for ``"auto"``. A dict naming several factors
+(``{"a": "laplace", "b": "laplace"}``) integrates their varying intercepts out jointly, crossed
+or nested (:mod:`hierbayes.density.laplace_joint`); varying slopes are then refused. The PyMC
+samplers cannot integrate by Laplace and sample the effects non-centred instead
+(:func:`sampled_choices`).
 """
 
 from __future__ import annotations
@@ -14,10 +17,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from hierbayes.design import Design
+import numpy as np
+
+from hierbayes.design import Design, GroupBlock
 from hierbayes.errors import ModelSpecError
 
-__all__ = ["LAPLACE", "check_laplace", "expand_laplace", "laplace_blocks", "sampled_choices"]
+__all__ = [
+    "LAPLACE",
+    "check_joint",
+    "check_laplace",
+    "expand_laplace",
+    "laplace_blocks",
+    "sampled_choices",
+]
 
 LAPLACE = "laplace"
 
@@ -90,16 +102,42 @@ def check_laplace(design: Design, result: Mapping[str, tuple[str, ...]]) -> None
             f"by one of them. {instead}"
         )
     factors = sorted({b.factor for b in chosen})
+    for factor in factors:
+        left = [b.name for b in design.blocks if b.factor == factor and b not in chosen]
+        if left:
+            raise ModelSpecError(
+                f"parameterization 'laplace' for factor '{factor}' must cover all its group "
+                f"terms; also give it for {left}."
+            )
     if len(factors) > 1:
+        check_joint(chosen)
+
+
+def check_joint(chosen: list[GroupBlock]) -> None:
+    """A :class:`~hierbayes.errors.ModelSpecError` unless the terms integrated out by Laplace
+    over several factors are each a factor's one varying intercept (``(1 | a) + (1 | b)``):
+    the joint approximation (:mod:`hierbayes.density.laplace_joint`) has no varying slopes.
+
+    Examples
+    --------
+    >>> import hierbayes as hb
+    >>> m = hb.Model("r2 ~ Anger + (1 | id) + (1 | item)", hb.datasets.load("verbagg"),
+    ...              family="bernoulli")
+    >>> check_joint(list(m.design.blocks))  # intercepts only: nothing to say
+    """
+    slopes = [b.name for b in chosen if b.columns != ("Intercept",) or not np.all(b.Z[:, 0] == 1.0)]
+    factors = [b.factor for b in chosen]
+    twice = sorted({f for f in factors if factors.count(f) > 1})
+    if twice:
         raise ModelSpecError(
-            f"parameterization 'laplace' integrates out one grouping factor's effects; "
-            f"{factors} were given. Keep it for one of them and sample the others ('auto')."
+            f"parameterization 'laplace' over several factors takes one varying intercept per "
+            f"factor; {twice} have several terms. Merge them into one term or sample them ('auto')."
         )
-    left = [b.name for b in design.blocks if b.factor in factors and b not in chosen]
-    if left:
+    if slopes:
         raise ModelSpecError(
-            f"parameterization 'laplace' for factor '{factors[0]}' must cover all its group "
-            f"terms; also give it for {left}."
+            f"parameterization 'laplace' over several factors integrates out varying intercepts "
+            f"only; {slopes} have varying slopes. Give 'laplace' for one factor with slopes and "
+            "sample the others ('auto')."
         )
 
 

@@ -73,9 +73,11 @@ def resolve_parameterization(
         chosen from the data by :func:`~hierbayes.build.groups.choose_parameterization`.
         ``"marginal"`` is the same for gaussian models and an error for others.
         ``"laplace"`` integrates one factor's effects out by a Laplace approximation, for any
-        family concave in ``η`` (:mod:`hierbayes.build.laplace`). ``"expanded"`` samples a
-        single coefficient's or a ``||`` term's SDs as signed scales (``sd = |s|``); auto uses
-        it where a factor's groups mostly hold one nested group (:mod:`hierbayes.build.expanded`).
+        family concave in ``η`` (:mod:`hierbayes.build.laplace`); a dict naming several
+        factors ``"laplace"`` integrates their varying intercepts out jointly. ``"expanded"``
+        samples a single coefficient's or a ``||`` term's SDs as signed scales (``sd = |s|``);
+        auto uses it where a factor's groups mostly hold one nested group
+        (:mod:`hierbayes.build.expanded`).
         ``"noncentered"``, ``"centered"``, or a dict by group term name whose values are one of
         those, a dict by coefficient name or a tuple with one entry per coefficient, e.g.
         ``{"school": {"Intercept": "centered", "cses": "noncentered"}}``. Inside a dict,

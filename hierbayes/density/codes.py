@@ -36,7 +36,8 @@ M_DPAR = 15  # 1 + index of the own parameter with a linear predictor (0: none),
 M_LAP_Q = 16  # coefficients of the factor integrated out by Laplace (0: none; density.laplace)
 M_LAP_J = 17  # its number of groups (its codes and columns: A_MCODES, A_MZ)
 M_PAIRS = 18  # array of the rotated pairs of nested effects (density.pairs; 0: none)
-M_SIZE = 19
+M_LAP_F = 19  # factors integrated out jointly by Laplace (0: one; density.laplace_joint)
+M_SIZE = 20
 
 # per-block integer header
 B_Q = 0

@@ -70,6 +70,7 @@ from hierbayes.density.codes import (
     M_EFF_SIZE,
     M_FAMILY,
     M_FPAR,
+    M_LAP_F,
     M_LAP_Q,
     M_MARG_Q,
     M_NBLOCKS,
@@ -97,6 +98,7 @@ from hierbayes.density.effects import (
     effects_forward,
 )
 from hierbayes.density.laplace import laplace_loglik
+from hierbayes.density.laplace_joint import joint_laplace_loglik
 from hierbayes.density.marginal import marginal_rows, marginal_suffstat
 from hierbayes.density.nested_marginal import NESTED, nested_suffstat
 from hierbayes.density.ordered import ordered_backward, ordered_forward
@@ -275,7 +277,10 @@ def _logp_grad(x, table, grad):
             tbar = np.zeros(nf)
             if meta[M_LAP_Q] > 0:  # one factor integrated out by Laplace (density.laplace)
                 loglik = farr(table, A_CONST)[0]
-                loglik += laplace_loglik(table, meta, L, theta, eta, tbar, Lbar)
+                if meta[M_LAP_F] > 0:  # several factors jointly (density.laplace_joint)
+                    loglik += joint_laplace_loglik(table, meta, L, theta, eta, tbar, Lbar)
+                else:
+                    loglik += laplace_loglik(table, meta, L, theta, eta, tbar, Lbar)
             else:
                 loglik = _family_loglik(table, meta, eta, theta, tbar)
             if ordered:

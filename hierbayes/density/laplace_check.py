@@ -19,6 +19,8 @@ import xarray as xr
 from hierbayes.build.groups import group_dim
 from hierbayes.density import codes as K
 from hierbayes.density.laplace_draws import laplace_effects
+from hierbayes.density.laplace_joint_draws import joint_effects
+from hierbayes.density.laplace_layout import joint_blocks
 from hierbayes.density.layout import Layout
 from hierbayes.density.rescue import SAMPLING_NOTES
 
@@ -33,8 +35,9 @@ LAPLACE_DRAWS = "importance-resampled Laplace"
 
 
 def pareto_k(log_weights: np.ndarray) -> float:
-    """Pareto shape ``k`` of the tail of importance weights given by their logs (a NaN weight
-    gives ``inf``; weights equal up to rounding, as for a gaussian family, 0).
+    """Pareto shape ``k`` of the tail of importance weights given by their logs (a NaN weight,
+    or too few draws to fit a tail, gives ``inf``; weights equal up to rounding, as for a
+    gaussian family, 0).
 
     Examples
     --------
@@ -43,6 +46,8 @@ def pareto_k(log_weights: np.ndarray) -> float:
     True
     >>> pareto_k(4.0 * rng.standard_normal(4000)) > 0.7                # a heavy tail
     True
+    >>> pareto_k(rng.standard_normal(20))                               # too few draws
+    inf
     """
     from arviz_stats.base.array import array_stats
 
@@ -51,7 +56,10 @@ def pareto_k(log_weights: np.ndarray) -> float:
         return float("inf")
     if np.ptp(lw) < 1e-6:  # equal weights up to rounding: the approximation is exact
         return 0.0
-    _, k = array_stats.psislw(lw - lw.max(), r_eff=1.0)
+    try:
+        _, k = array_stats.psislw(lw - lw.max(), r_eff=1.0)
+    except ValueError:  # too few draws for a tail of five (fewer than 25): cannot check
+        return float("inf")
     return float(k) if np.isfinite(k) else float("inf")
 
 
@@ -64,16 +72,23 @@ def complete_laplace(
     meta = layout.arrays[K.A_META]
     q, J = int(meta[K.M_LAP_Q]), int(meta[K.M_LAP_J])
     chains, draws = raw.shape[:2]
-    u, logw = laplace_effects(layout.table, raw.reshape(chains * draws, -1), q, J, seed)
+    blocks = [bl.block for bl in layout.blocks if bl.effects is None]
+    if meta[K.M_LAP_F] > 0:  # several factors' intercepts jointly (density.laplace_joint)
+        u, logw = joint_effects(layout.table, raw.reshape(chains * draws, -1), J, seed)
+        blocks = joint_blocks(blocks)
+        u = u[:, :, None]
+    else:
+        u, logw = laplace_effects(layout.table, raw.reshape(chains * draws, -1), q, J, seed)
     k = pareto_k(logw)
     new = {}
     col = 0
-    blocks = [bl.block for bl in layout.blocks if bl.effects is None]
     for block in blocks:
         qb = len(block.columns)
         gdim, tdim = group_dim(block), block.term_dim
+        Jb = J if meta[K.M_LAP_F] == 0 else len(block.levels)
+        part = u[:, :, col : col + qb] if meta[K.M_LAP_F] == 0 else u[:, col : col + Jb]
         new[f"u|{block.name}"] = xr.DataArray(
-            u[:, :, col : col + qb].reshape(chains, draws, J, qb),
+            part.reshape(chains, draws, Jb, qb),
             dims=("chain", "draw", gdim, tdim),
             coords={
                 gdim: np.array(list(block.levels), dtype=object),
@@ -81,13 +96,14 @@ def complete_laplace(
             },
             attrs={"draws": LAPLACE_DRAWS},
         )
-        col += qb
+        col += qb if meta[K.M_LAP_F] == 0 else Jb
     out = posterior.assign(new)
     out.attrs[LAPLACE_K] = k
-    factor = blocks[0].factor
+    factor = "', '".join(dict.fromkeys(b.factor for b in blocks))
     notes = [n for n in [out.attrs.get(SAMPLING_NOTES, "")] if n]
     notes.append(
-        f"The effects of '{factor}' were integrated out by a Laplace approximation; its "
+        f"The effects of '{factor}' were integrated out by a Laplace approximation"
+        f"{' (jointly)' if meta[K.M_LAP_F] > 0 else ''}; its "
         f"importance-sampling check over {len(logw)} draws gives Pareto k = {k:.2f} "
         f"({'kept' if k <= PARETO_K_MAX else f'above {PARETO_K_MAX}: not to be trusted'})."
     )

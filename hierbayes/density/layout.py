@@ -342,8 +342,11 @@ def make_layout(
             mcodes = np.ascontiguousarray(factor.codes[order], dtype=np.int64)
             if not (factor.q == 1 and np.all(factor.Z == 1.0)):
                 suff["mz"] = np.ascontiguousarray(factor.Z[order].T, dtype=float).ravel()
-    if laplace_names:  # one factor integrated out by Laplace (hierbayes.density.laplace)
-        mcodes, suff["mz"] = laplace_factor(design, laplace_names, order, meta)
+    if laplace_names:  # factors integrated out by Laplace (density.laplace, laplace_joint)
+        covs = {
+            b.block.name: int(a[0][K.B_COV_AT]) for b, a in zip(blocks, block_arrays, strict=True)
+        }
+        mcodes, suff["mz"] = laplace_factor(design, laplace_names, order, meta, covs)
     trials = (
         np.asarray(design.trials, dtype=float)[order] if design.trials is not None else np.zeros(0)
     )

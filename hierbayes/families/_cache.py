@@ -38,6 +38,9 @@ _KERNEL = (
     "laplace_rows.py",
     "laplace.py",
     "laplace_draws.py",
+    "laplace_sparse.py",
+    "laplace_joint.py",
+    "laplace_joint_draws.py",
 )
 # every family module too: each compiles the helpers of _math.py into its own code
 _DEPENDENT = {str(p) for p in _FAMILIES.glob("*.py")} | {str(_DENSITY / name) for name in _KERNEL}

@@ -43,6 +43,16 @@ def test_a_dict_names_the_factor(df):
     assert sampled_choices(m.parameterization)["h"] == ("noncentered",)
 
 
+def test_a_dict_naming_several_factors_integrates_their_intercepts_jointly(df):
+    m = hb.Model(
+        "c ~ x + (1 | g) + (1 | h)",
+        df,
+        family="poisson",
+        parameterization={"g": "laplace", "h": "laplace"},
+    )
+    assert m.parameterization == {"g": ("laplace",), "h": ("laplace",)}
+
+
 def test_the_pymc_model_samples_laplace_effects(df):
     m = hb.Model("y ~ x + (1 | g)", df, family="bernoulli", parameterization="laplace")
     assert "z|g" in m.build().named_vars
@@ -53,9 +63,17 @@ def test_the_pymc_model_samples_laplace_effects(df):
     [
         ("x ~ 1 + (1 | g)", {"family": "student_t", "parameterization": "laplace"}, "concave"),
         (
-            "y ~ x + (1 | g) + (1 | h)",
+            "y ~ x + (1 + x | g) + (1 | h)",
             {"family": "bernoulli", "parameterization": {"g": "laplace", "h": "laplace"}},
-            "one grouping factor",
+            r"varying intercepts only; \['g'\] have varying slopes",
+        ),
+        (
+            "y ~ x + (1 | g) + (0 + x | g) + (1 | h)",
+            {
+                "family": "bernoulli",
+                "parameterization": dict.fromkeys(["g", "g.2", "h"], "laplace"),
+            },
+            r"one varying intercept per factor; \['g'\] have several terms",
         ),
         (
             "y ~ x + (1 | g) + (0 + x | g)",
