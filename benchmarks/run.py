@@ -348,7 +348,7 @@ def run_brms(spec: dict, draws: int, tune: int, chains: int, reference: hb.Fit) 
         script.write_text(BRMS_SCRIPT)
         args = [str(data), spec["formula"], spec["brms"], chains, draws, tune, CORES]
         args += [spec["sigma"]] if "sigma" in spec else []
-        text = [c for c in frame.columns if frame[c].dtype == object]
+        text = [c for c in frame.columns if pd.api.types.is_string_dtype(frame[c].dtype)]
         env = {**os.environ, "HB_TEXT_COLUMNS": ",".join(text)}
         start = time.perf_counter()
         done = subprocess.run(

@@ -42,7 +42,12 @@ def gaps(
     return out
 
 
+MIN_ESS = 400  # the tolerances' Monte Carlo error assumes at least this bulk ESS
+
+
 def assert_agrees(fit: hb.Fit, *args, **kwargs) -> None:
-    """:func:`gaps` all below 1; the message lists the ones that are not."""
+    """:func:`gaps` all below 1, at a bulk ESS of at least :data:`MIN_ESS` on every
+    population parameter; the message lists the gaps that are not."""
+    assert fit.diagnostics.min_ess_bulk >= MIN_ESS, fit.diagnostics.min_ess_bulk
     worst = {k: round(v, 2) for k, v in gaps(fit, *args, **kwargs).items() if not v < 1}
     assert not worst, f"gap / tolerance: {worst}"

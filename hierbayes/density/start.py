@@ -61,6 +61,7 @@ class Start:
     scale_jitter: np.ndarray
     theta_map: np.ndarray | None = None
     empty_jitter: np.ndarray | None = None  # effects with a zero gradient at ``centre``
+    expanded: np.ndarray | None = None  # signed scales of expanded SDs (density.expanded)
 
     def draw(self, seed: int) -> np.ndarray:
         """The starting point of the chain seeded with ``seed``.
@@ -84,6 +85,9 @@ class Start:
         x += np.where(self.scale_jitter, rng.uniform(-SCALE_JITTER, SCALE_JITTER, x.size), 0.0)
         if self.empty_jitter is not None:  # drawn last: the other coordinates' draws unchanged
             x += np.where(self.empty_jitter, rng.uniform(-EMPTY_JITTER, EMPTY_JITTER, x.size), 0.0)
+        if self.expanded is not None and self.expanded.any():  # drawn after: the rest unchanged
+            factor = np.exp(rng.uniform(-SCALE_JITTER, SCALE_JITTER, x.size))
+            x *= np.where(self.expanded, factor, 1.0)
         return x
 
 
@@ -127,9 +131,17 @@ def starting_points(layout: Layout) -> Start:
     # the data-free coordinate of a rotated pair (density.pairs) has gradient 0 at 0, which
     # nutpie refuses as a start: it starts at U(-1, 1), as the other scale parameters
     scale_jitter[free_coordinates(layout.arrays)] = True
+    # an expanded SD's coordinate is the signed scale s itself, not log sd: it is jittered by
+    # the same factor e^U(-1, 1) as a log SD is, so its start does not depend on y's units
+    expanded = np.zeros(layout.n_dim, dtype=bool)
+    for b in layout.blocks:
+        for k, how in enumerate(b.choice):
+            if how == "expanded":
+                expanded[b.sd.start + k] = True
+    scale_jitter &= ~expanded
     if p == 0:
         empty = _empty_effects(layout, base, effects)
-        return Start(base, layout.theta, np.zeros((0, 0)), scale_jitter, None, empty)
+        return Start(base, layout.theta, np.zeros((0, 0)), scale_jitter, None, empty, expanded)
     A = _theta_map(layout)
 
     def objective(theta: np.ndarray) -> tuple[float, np.ndarray]:
@@ -148,7 +160,13 @@ def starting_points(layout: Layout) -> Start:
         chol = _laplace_chol(objective, theta)
     centre = base + A @ theta
     return Start(
-        centre, layout.theta, chol, scale_jitter, A, _empty_effects(layout, centre, effects)
+        centre,
+        layout.theta,
+        chol,
+        scale_jitter,
+        A,
+        _empty_effects(layout, centre, effects),
+        expanded,
     )
 
 

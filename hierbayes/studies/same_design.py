@@ -31,6 +31,7 @@ from hierbayes.design import Design
 from hierbayes.design.design import _response
 from hierbayes.design.ordinal import ordinal_response
 from hierbayes.design.validate import check_predictor_scale, check_response_scale
+from hierbayes.errors import DataError
 
 if TYPE_CHECKING:
     from hierbayes.model import Model
@@ -65,9 +66,16 @@ def response_design(design: Design, data: pd.DataFrame) -> Design | None:
     >>> bool((d.y == m.design.y / 2).all()), d.X is m.design.X
     (True, True)
     """
-    assert design.data is not None
+    if design.data is None:
+        raise DataError(
+            "This design keeps no data (a model from sufficient statistics): refit it from its "
+            "recipe instead of replacing its response."
+        )
     if list(data.columns) != list(design.data.columns) or len(data) != len(design.data):
-        raise ValueError("data must be the design's data with the response column replaced.")
+        raise DataError(
+            f"data must be the design's data ({len(design.data)} rows, columns "
+            f"{list(design.data.columns)}) with only the response column replaced."
+        )
     spec, family = design.spec, design.family
     name = spec.fixed.response
     if bool(data[name].isna().any()):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import hierbayes as hb
@@ -149,3 +150,24 @@ def test_effects_without_data_start_off_zero_so_nutpie_accepts_the_start():
         # drawn last, so the other coordinates are those of the rule without it
         plain = dataclasses.replace(start, empty_jitter=None).draw(seed)
         np.testing.assert_array_equal(x[~start.empty_jitter], plain[~start.empty_jitter])
+
+
+def test_expanded_sds_start_within_a_factor_e_whatever_the_units():
+    """An expanded SD's coordinate is the signed scale itself: chains start at its centre
+    times e^U(-1, 1), as a log SD starts within ±1, so the start is the same in y's units."""
+    rng = np.random.default_rng(3)
+    g = np.repeat(np.arange(8), 6)
+    x = rng.normal(size=g.size)
+    y = 0.5 * x + rng.normal(0, 0.7, 8)[g] + rng.normal(size=g.size)
+    starts = []
+    for unit in (1e-3, 1e3):
+        d = pd.DataFrame({"y": y * unit, "x": x, "g": g})
+        m = hb.Model("y ~ x + (1 | g)", data=d, parameterization="expanded")
+        layout = make_layout(m.design, m.prior_values, m.parameterization)
+        start = starting_points(layout)
+        at = layout.blocks[0].sd.start
+        ratios = np.array([start.draw(seed)[at] / start.centre[at] for seed in range(8)])
+        assert np.all((ratios > np.exp(-1)) & (ratios < np.e))
+        assert ratios.std() > 0.1  # the chains start apart
+        starts.append(ratios)
+    np.testing.assert_allclose(starts[0], starts[1], rtol=1e-12)

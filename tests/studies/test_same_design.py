@@ -8,7 +8,7 @@ import pytest
 from study_models import tiny_data, tiny_model
 
 import hierbayes as hb
-from hierbayes.errors import FamilyError, MissingValueError
+from hierbayes.errors import DataError, FamilyError, MissingValueError
 from hierbayes.rebuild import Recipe
 from hierbayes.studies.refit import study_refit
 from hierbayes.studies.same_design import response_design, same_design_model, with_response
@@ -89,7 +89,7 @@ def test_data_other_than_the_design_with_its_response_replaced_is_refused(
     gaussian_tiny: hb.Model,
 ):
     data = gaussian_tiny.design.data.iloc[:-1]
-    with pytest.raises(ValueError, match="response column replaced"):
+    with pytest.raises(DataError, match="only the response column replaced"):
         response_design(gaussian_tiny.design, data)
 
 
