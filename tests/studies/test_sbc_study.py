@@ -89,18 +89,24 @@ OWN = {
     "zero_inflated_poisson": {"zi"},
     "cumulative": {"cutpoints[1|2]", "cutpoints[2|3]"},
 }
-# the parameter-expanded SDs (build/expanded.py: single coefficients), one factor by Laplace
-# (the study refit keeps it when its PSIS check passes and samples the effects otherwise, as
-# model.fit does: laplace_fit.py), on informative groups (24 rows a group, counts of INFORMATIVE)
-# where the approximation is close; and gaussian models with two factors that "auto" integrates
-# out jointly: crossed (8 groups of g by the 4 of h, every pair observed) and nested (two
-# subgroups in each g: g:s)
+# The parameter-expanded SDs (build/expanded.py: single coefficients), one factor by Laplace,
+# and gaussian models with two factors that "auto" integrates out jointly: crossed (the 8 groups
+# of g by the 4 of h, every pair observed) and nested (two subgroups in each g: g:s).
+# Laplace: the study refit keeps the approximation when its PSIS check passes and otherwise
+# samples the effects, as model.fit does (laplace_fit.checked_laplace). With informative groups
+# (24 rows a group, the counts of INFORMATIVE) the check failed in 4 and 3 of 50 refits at seeds
+# 7 and 8 (Pareto k up to 1.7). Keeping the approximation in those refits too, the ranks were
+# as uniform (smallest pot_c p 0.21 and 0.19 of three parameters): at this size SBC does not
+# see the approximation's error, and the check is what guards against it.
+# Nested: at the default target_accept 4 and 2 of 50 refits had a divergence (seeds 7, 8),
+# near the limit of 5; at 0.95 none did (smallest p 0.025 and 0.16 of five parameters).
+NESTED_SETTINGS = {"target_accept": 0.95}
 MORE = [
     ("poisson", "x + (1 | g)", "expanded", 6, COUNTS_SETTINGS, None),
     ("bernoulli", "x + (1 | g)", "expanded", 6, {}, None),
     ("poisson", "x + (1 | g)", "laplace", 24, COUNTS_SETTINGS, INFORMATIVE),
     ("gaussian", "x + (1 | g) + (1 | h)", "auto", 6, {}, None),
-    ("gaussian", "x + (1 | g/s)", "auto", 6, {}, None),
+    ("gaussian", "x + (1 | g/s)", "auto", 6, NESTED_SETTINGS, None),
 ]
 # every other family and link, non-centred random intercepts on 8 groups of 6 (the
 # parameterisation "auto" picks for them); priors of study_models (OWN_PARAMETERS for shape,
