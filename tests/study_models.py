@@ -70,6 +70,10 @@ def tiny_data(seed: int = 3, n_groups: int = 8, n_per_group: int = 6) -> pd.Data
             "pos": rng.gamma(2.0, 1.0, n),
             "prop": rng.beta(2.0, 2.0, n),
             "rating": pd.Categorical(rng.integers(1, 4, n), categories=[1, 2, 3], ordered=True),
+            # a second factor crossed with g (4 groups, each in every g) and one nested in g (two
+            # subgroups of each g, labelled within it: the term is g:s)
+            "h": [f"h{j}" for j in np.arange(n) % 4],
+            "s": [f"s{j}" for j in (np.arange(n) % n_per_group) * 2 // n_per_group],
         }
     )
 
