@@ -10,6 +10,7 @@ import pandas as pd
 import pymc as pm
 import pytensor.tensor as pt
 
+from hierbayes.build.auto_laplace import prefer_joint_laplace
 from hierbayes.build.crossed_marginal import add_crossed_likelihood, crossed_design, prefer_crossed
 from hierbayes.build.cutpoints import CUTPOINT_DIM, add_cutpoints
 from hierbayes.build.dpar import add_dpar, dpar_coords
@@ -93,6 +94,7 @@ def resolve_parameterization(
     names = [b.name for b in design.blocks]
     check_dpar_parameterization(design, parameterization)
     parameterization = expand_laplace(design, parameterization)  # build/laplace.py
+    parameterization_was_auto = isinstance(parameterization, str) and parameterization == "auto"
     if parameterization == "auto" and design.dpar is not None:
         parameterization = dict.fromkeys(names, "auto")  # nothing integrated out: σ varies
     if isinstance(parameterization, str):
@@ -163,6 +165,8 @@ def resolve_parameterization(
             )
         result[block.name] = tuple(resolved)
     _check_marginal(design, result)
+    if parameterization_was_auto:  # build/auto_laplace.py
+        result = prefer_joint_laplace(design, result)
     check_laplace(design, result)
     return result
 
