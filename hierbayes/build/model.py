@@ -78,7 +78,9 @@ def resolve_parameterization(
         factors ``"laplace"`` integrates their varying intercepts out jointly. ``"expanded"``
         samples a single coefficient's or a ``||`` term's SDs as signed scales (``sd = |s|``);
         auto uses it where a factor's groups mostly hold one nested group
-        (:mod:`hierbayes.build.expanded`).
+        (:mod:`hierbayes.build.expanded`), except that a string ``"auto"`` integrates such a
+        pair of varying intercepts out jointly by Laplace where the family allows
+        (:mod:`hierbayes.build.auto_laplace`).
         ``"noncentered"``, ``"centered"``, or a dict by group term name whose values are one of
         those, a dict by coefficient name or a tuple with one entry per coefficient, e.g.
         ``{"school": {"Intercept": "centered", "cses": "noncentered"}}``. Inside a dict,
