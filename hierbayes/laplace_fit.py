@@ -5,7 +5,9 @@ sampled, and say so.
 importance-sampling check into the posterior's attributes. Above
 :data:`~hierbayes.density.laplace_check.PARETO_K_MAX` the approximate posterior may be far from
 the exact one, so :func:`checked_laplace` samples the model again with the factor's effects
-sampled (their parameterisation chosen as by ``"auto"``); ``fit.summary()`` shows why.
+sampled (their parameterisation chosen as by ``"auto"`` without Laplace: expanded for a factor
+whose groups mostly hold one nested group, :mod:`hierbayes.build.expanded`); ``fit.summary()``
+shows why.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any
 import xarray as xr
 
 from hierbayes.build import resolve_parameterization
+from hierbayes.build.expanded import check_expanded
 from hierbayes.build.laplace import laplace_blocks, sampled_choices
 from hierbayes.density.laplace_check import LAPLACE_K, PARETO_K_MAX
 from hierbayes.density.layout import make_layout
@@ -41,7 +44,11 @@ def checked_laplace(
     sampled = {
         name: "auto" if name in names else how for name, how in model.parameterization.items()
     }
-    choices = resolve_parameterization(model.design, sampled)
+    # "auto" inside a dict samples: expanded where auto would expand (a factor whose groups mostly
+    # hold one nested group), else centred or non-centred, as the prior allows
+    choices = check_expanded(
+        model.design, model.prior_values, resolve_parameterization(model.design, sampled), sampled
+    )
     again = run(compile_density(make_layout(model.design, model.prior_values, choices)))
     post = again["posterior"].to_dataset()
     notes = [n for n in [post.attrs.get(SAMPLING_NOTES, "")] if n]

@@ -13,11 +13,16 @@ only the sum of a location's and its brood's effects is identified, and the spli
 between the two factors rests on the other 28 locations. Non-centred, the log SD of LOCATION had a
 long tail towards zero (skewness -2.2; 1% quantile of the SD 0.02, median 0.52), correlated -0.52
 with the log SD of BROOD, lag-1 autocorrelation 0.91 (seed 1): min bulk ESS 148 and 170, R-hat
-1.027 and 1.021 (seeds 1, 2; centring any factor did not help). auto now expands LOCATION and
-BROOD (a signed scale ``s`` with ``sd = |s|``, :mod:`hierbayes.build.expanded`) and samples each
-single-brood location's two effects rotated (:mod:`hierbayes.density.pairs`): min bulk ESS 291,
-341, 383 and R-hat 1.014, 1.020, 1.011 (seeds 1-3), all on the SD of LOCATION. The issue's goal
-(R-hat <= 1.01, bulk ESS >= 400) is not reached for that SD; what is asserted is the part reached.
+1.027 and 1.021 (seeds 1, 2; centring any factor did not help). Expanded (a signed scale ``s``
+with ``sd = |s|``, :mod:`hierbayes.build.expanded`) with each single-brood location's two effects
+sampled rotated (:mod:`hierbayes.density.pairs`): min bulk ESS 291, 341, 383 and R-hat 1.014,
+1.020, 1.011 (seeds 1-3), all on the SD of LOCATION. auto now integrates the intercepts of
+LOCATION and BROOD out jointly by Laplace (:mod:`hierbayes.build.auto_laplace`), so the data-free
+direction of a single-brood location is integrated, not sampled, and samples INDEX non-centred:
+min bulk ESS 1,311 and 1,679, R-hat 1.004 and 1.003, no divergences, Pareto k 0.19 and
+0.16 (seeds 1, 2; about 32 CPU s, 4.5 times the expanded form's, at about the same ESS per
+CPU second). The issue's goal (R-hat <=
+1.01, bulk ESS >= 400 on every population parameter) is asserted.
 """
 
 from __future__ import annotations
@@ -59,47 +64,40 @@ def ticks_fit() -> hb.Fit:
 def test_auto_samples_the_observation_level_effect_non_centred():
     """One count per group: its own data cannot pin its effect down better than the population
     (see :func:`hierbayes.build.groups.choose_parameterization`). Most locations hold one brood:
-    LOCATION and BROOD are expanded (:func:`hierbayes.build.expanded.prefer_expanded`)."""
+    LOCATION and BROOD are integrated out jointly by Laplace
+    (:func:`hierbayes.build.auto_laplace.prefer_joint_laplace`)."""
     model = hb.Model(FORMULA, data=hb.datasets.load("grouseticks"), family="poisson")
     assert model.parameterization["INDEX"] == ("noncentered",)
-    assert model.parameterization["LOCATION"] == model.parameterization["BROOD"] == ("expanded",)
+    assert model.parameterization["LOCATION"] == model.parameterization["BROOD"] == ("laplace",)
 
 
 @pytest.mark.slow
-def test_chains_agree_on_the_fixed_effects_and_the_observation_level_sd(ticks_fit):
-    """With the defaults every chain explores the same posterior: no chain had to be restarted,
-    the fixed effects and the SD of the observation-level effect have R-hat <= 1.01 and bulk
-    ESS >= 400, and the run (after raising target_accept, if the first diverged) has no
-    divergences."""
+def test_every_population_parameter_converges_with_the_defaults(ticks_fit):
+    """The issue's goal: with the defaults every chain explores the same posterior (no chain had
+    to be restarted), every fixed effect and group SD has R-hat <= 1.01 and bulk ESS >= 400
+    (1.004 and 1,311 measured on seed 1), the run has no divergences, and the Laplace check
+    passed (Pareto k 0.19)."""
     d = ticks_fit.diagnostics
     assert not any("log-density is far below" in note for note in d.notes)
-    rows = [r for r in d.table.index if r.startswith(("b[", "sd|INDEX"))]
-    assert len(rows) == 5
+    rows = [r for r in d.table.index if r.startswith(("b[", "sd|"))]
+    assert len(rows) == 7
     assert d.table.loc[rows, "r_hat"].max() <= 1.01
     assert d.table.loc[rows, "ess_bulk"].min() >= 400
     assert d.divergences == 0
-
-
-@pytest.mark.slow
-def test_the_sds_of_locations_and_broods_mix_better_expanded(ticks_fit):
-    """Expanded and rotated, the SDs of LOCATION and BROOD reach bulk ESS >= 250 and R-hat <=
-    1.02 on seed 1 (291 and 1.014 measured), where non-centred they had 148 and 1.027."""
-    table = ticks_fit.diagnostics.table
-    rows = [r for r in table.index if r.startswith(("sd|LOCATION", "sd|BROOD"))]
-    assert len(rows) == 2
-    assert table.loc[rows, "ess_bulk"].min() >= 250
-    assert table.loc[rows, "r_hat"].max() <= 1.02
+    post = ticks_fit.idata["posterior"]
+    assert post.attrs["laplace_pareto_k"] <= 0.7
+    assert "run again" not in post.attrs["sampling_notes"]
 
 
 @pytest.mark.slow
 def test_the_posterior_agrees_with_auto_and_what_fails_is_named(ticks_fit):
     """Each chick's one count says little beyond the population of chicks: its effect's posterior
-    variance is most of the between-chick variance (median 0.73 on seed 1), as for locations
-    (0.69), so non-centred (auto's choice for chicks; expanded, its relative, for locations)
-    suits both and the fit does not change course for them. A population parameter left over
-    R-hat 1.01 is named in a note, with what to try."""
+    variance is most (over 2/3) of the between-chick variance, so non-centred (auto's choice for
+    chicks) suits it and the fit does not change course; the same holds of the locations' effects
+    (integrated out by Laplace and drawn afterwards). A population parameter left over R-hat 1.01
+    is named in a note, with what to try."""
     post = ticks_fit.idata["posterior"]
-    chosen = {"INDEX": ("noncentered",), "LOCATION": ("expanded",)}
+    chosen = {"INDEX": ("noncentered",), "LOCATION": ("laplace",)}
     for factor, how in chosen.items():
         assert ticks_fit.model.parameterization[factor] == how
         assert shrinkage_ratios(post.to_dataset(), factor)[0] > SHRINKAGE_BAND[1], factor

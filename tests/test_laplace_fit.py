@@ -165,3 +165,23 @@ def test_a_failed_joint_check_runs_the_model_with_every_factor_sampled(crossed, 
     for factor in ("a", "b"):
         assert post[f"u|{factor}"].attrs.get("draws") != LAPLACE_DRAWS
         assert fit.model.parameterization[factor][0] in ("centered", "noncentered")
+
+
+def test_a_failed_check_of_autos_joint_laplace_samples_expanded(monkeypatch):
+    """auto integrates out nested factors whose upper groups mostly hold one lower group
+    (hierbayes.build.auto_laplace); when the check fails they are sampled as auto samples them
+    otherwise: expanded (hierbayes.build.expanded), and the note and the summary say so."""
+    monkeypatch.setattr(hierbayes.laplace_fit, "PARETO_K_MAX", -1.0)
+    rng = np.random.default_rng(4)
+    site = np.repeat(np.arange(12), [1] * 8 + [3] * 4)  # 8 of 12 sites hold one plot
+    plot = np.repeat(np.arange(site.size), 4)
+    eta = 0.5 + rng.normal(0, 0.5, 12)[site[plot]] + rng.normal(0, 0.5, site.size)[plot]
+    data = pd.DataFrame({"y": rng.poisson(np.exp(eta)), "site": site[plot], "plot": plot})
+    m = hb.Model("y ~ 1 + (1 | site) + (1 | plot)", data, family="poisson")
+    assert m.parameterization == {"site": ("laplace",), "plot": ("laplace",)}
+    fit = m.fit(draws=100, tune=100, chains=1, random_seed=1, progressbar=False)
+    assert fit.model.parameterization == {"site": ("expanded",), "plot": ("expanded",)}
+    notes = fit.idata["posterior"].attrs["sampling_notes"]
+    assert "sampled (site: expanded, plot: expanded)" in notes
+    effects = next(line for line in str(fit.summary()).splitlines() if line.startswith("Effects"))
+    assert "expanded" in effects and "Laplace" not in effects

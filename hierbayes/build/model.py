@@ -10,6 +10,7 @@ import pandas as pd
 import pymc as pm
 import pytensor.tensor as pt
 
+from hierbayes.build.auto_laplace import prefer_joint_laplace
 from hierbayes.build.crossed_marginal import add_crossed_likelihood, crossed_design, prefer_crossed
 from hierbayes.build.cutpoints import CUTPOINT_DIM, add_cutpoints
 from hierbayes.build.dpar import add_dpar, dpar_coords
@@ -77,7 +78,9 @@ def resolve_parameterization(
         factors ``"laplace"`` integrates their varying intercepts out jointly. ``"expanded"``
         samples a single coefficient's or a ``||`` term's SDs as signed scales (``sd = |s|``);
         auto uses it where a factor's groups mostly hold one nested group
-        (:mod:`hierbayes.build.expanded`).
+        (:mod:`hierbayes.build.expanded`), except that a string ``"auto"`` integrates such a
+        pair of varying intercepts out jointly by Laplace where the family allows
+        (:mod:`hierbayes.build.auto_laplace`).
         ``"noncentered"``, ``"centered"``, or a dict by group term name whose values are one of
         those, a dict by coefficient name or a tuple with one entry per coefficient, e.g.
         ``{"school": {"Intercept": "centered", "cses": "noncentered"}}``. Inside a dict,
@@ -93,6 +96,7 @@ def resolve_parameterization(
     names = [b.name for b in design.blocks]
     check_dpar_parameterization(design, parameterization)
     parameterization = expand_laplace(design, parameterization)  # build/laplace.py
+    parameterization_was_auto = isinstance(parameterization, str) and parameterization == "auto"
     if parameterization == "auto" and design.dpar is not None:
         parameterization = dict.fromkeys(names, "auto")  # nothing integrated out: σ varies
     if isinstance(parameterization, str):
@@ -163,6 +167,8 @@ def resolve_parameterization(
             )
         result[block.name] = tuple(resolved)
     _check_marginal(design, result)
+    if parameterization_was_auto:  # build/auto_laplace.py
+        result = prefer_joint_laplace(design, result)
     check_laplace(design, result)
     return result
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from hierbayes.build.crossed_marginal import crossed_design
+from hierbayes.build.expanded import SINGLE_CHILD_SHARE, nearest_child, single_child_share
 from hierbayes.build.nested_marginal import nested_chain
 from hierbayes.design import Design
 
@@ -38,8 +39,11 @@ def describe_parameterization(design: Design, parameterization: dict[str, tuple[
     """
     marginal: list[str] = []
     parts: list[str] = []
+    joint = _joint_laplace(design, parameterization)
     for block in design.blocks:
         choice = parameterization.get(block.name, ())
+        if joint and choice and choice[0] == "laplace":
+            continue
         if choice and choice[0] == "marginal":
             if block.factor not in marginal:
                 marginal.append(block.factor)
@@ -62,7 +66,46 @@ def describe_parameterization(design: Design, parameterization: dict[str, tuple[
         parts.insert(0, f"{chain}: integrated out jointly (nested), drawn exactly afterwards")
     elif marginal:
         parts.insert(0, f"{marginal[0]}: integrated out, drawn exactly afterwards")
-    return "; ".join(parts)
+    return "; ".join(([joint] if joint else []) + parts)
+
+
+def _joint_laplace(design: Design, parameterization: dict[str, tuple[str, ...]]) -> str:
+    """The words for several factors integrated out jointly by Laplace, with why when most
+    groups of one hold a single group of the next (auto's reason,
+    :mod:`hierbayes.build.auto_laplace`); "" for none or one factor.
+
+    Examples
+    --------
+    >>> import hierbayes as hb
+    >>> from hierbayes.design import make_design
+    >>> from hierbayes.spec import parse_formula
+    >>> f = "TICKS ~ YEAR + (1 | BROOD) + (1 | LOCATION)"
+    >>> d = make_design(parse_formula(f), hb.datasets.load("grouseticks"), family="poisson")
+    >>> joint = {"BROOD": ("laplace",), "LOCATION": ("laplace",)}
+    >>> print(_joint_laplace(d, joint))  # doctest: +NORMALIZE_WHITESPACE
+    LOCATION + BROOD: intercepts integrated out jointly by Laplace, drawn by importance
+    resampling afterwards (56% of the LOCATION groups hold a single BROOD group, where only the
+    sum of the two effects is identified)
+    """
+    chosen = [b for b in design.blocks if parameterization.get(b.name, ("",))[0] == "laplace"]
+    if len(chosen) < 2:
+        return ""
+    chosen.sort(key=lambda b: len(b.levels))
+    words = (
+        f"{' + '.join(b.factor for b in chosen)}: intercepts integrated out jointly by Laplace, "
+        "drawn by importance resampling afterwards"
+    )
+    names = {b.name for b in chosen}
+    for block in chosen:
+        child = nearest_child(design, block)
+        if child is not None and child.name in names:
+            share = single_child_share(design, block)
+            if share > SINGLE_CHILD_SHARE:
+                words += (
+                    f" ({share:.0%} of the {block.factor} groups hold a single {child.factor} "
+                    "group, where only the sum of the two effects is identified)"
+                )
+    return words
 
 
 def _names(parameterization: dict[str, tuple[str, ...]]) -> list[str]:

@@ -24,8 +24,10 @@ def ticks() -> pd.DataFrame:
 
 def test_auto_expands_a_factor_whose_groups_mostly_hold_one_nested_group(ticks):
     """35 of 63 locations hold one brood: LOCATION and the factor nested in it (BROOD) are
-    expanded; the observation-level INDEX (one row per group) stays non-centred."""
-    model = hb.Model(TICKS, data=ticks, family="poisson")
+    expanded when sampled (``"auto"`` inside a dict; the defaults integrate both out by Laplace,
+    :mod:`hierbayes.build.auto_laplace`); the observation-level INDEX (one row per group) stays
+    non-centred."""
+    model = hb.Model(TICKS, data=ticks, family="poisson", parameterization={"INDEX": "auto"})
     assert model.parameterization == {
         "BROOD": ("expanded",),
         "INDEX": ("noncentered",),
@@ -46,9 +48,14 @@ def test_auto_keeps_non_centred_where_upper_groups_hold_several(ticks):
 
 def test_auto_falls_back_under_a_prior_without_density_at_zero(ticks):
     priors = {"sd|LOCATION": hb.Prior("Gamma", alpha=2.0, beta=2.0)}
-    model = hb.Model(TICKS, data=ticks, family="poisson", priors=priors)
+    model = hb.Model(
+        TICKS, data=ticks, family="poisson", priors=priors, parameterization={"INDEX": "auto"}
+    )
     assert model.parameterization["LOCATION"] == ("noncentered",)
     assert model.parameterization["BROOD"] == ("expanded",)
+    # the Laplace marginal takes any SD prior: the defaults integrate both out
+    model = hb.Model(TICKS, data=ticks, family="poisson", priors=priors)
+    assert model.parameterization["LOCATION"] == model.parameterization["BROOD"] == ("laplace",)
 
 
 def test_expanded_is_refused_where_it_cannot_apply(ticks):

@@ -93,8 +93,10 @@ def test_crossed_and_nested_real_data():
     """VerbAgg: respondents (24 answers each) and items (316 each) crossed, both well informed.
     Grouse ticks: locations, most with one or two broods, counted by their broods' information:
     non-centred; broods (3.4 chicks each) would be centred on their own, but most are their
-    location's only brood: not centred, and as most locations hold one brood, both factors' SDs
-    are parameter-expanded (:mod:`hierbayes.build.expanded`); one chick per INDEX: non-centred."""
+    location's only brood: not centred, and as most locations hold one brood, both factors'
+    intercepts are integrated out jointly by Laplace (:mod:`hierbayes.build.auto_laplace`; sampled,
+    they would be parameter-expanded, :mod:`hierbayes.build.expanded`); one chick per INDEX:
+    non-centred."""
     verbagg = hb.Model(
         "r2 ~ Anger + Gender + btype + situ + (1 | id) + (1 | item)",
         hb.datasets.load("verbagg"),
@@ -107,9 +109,9 @@ def test_crossed_and_nested_real_data():
         family="poisson",
     )
     assert ticks.parameterization == {
-        "BROOD": ("expanded",),
+        "BROOD": ("laplace",),
         "INDEX": ("noncentered",),
-        "LOCATION": ("expanded",),
+        "LOCATION": ("laplace",),
     }
 
 

@@ -17,7 +17,14 @@ TICKS = "TICKS ~ YEAR + HEIGHT + (1 | BROOD) + (1 | INDEX) + (1 | LOCATION)"
 
 @pytest.fixture(scope="module")
 def ticks_layout():
-    model = hb.Model(TICKS, data=hb.datasets.load("grouseticks"), family="poisson")
+    # "auto" inside a dict samples: expanded (the defaults integrate both out by Laplace)
+    model = hb.Model(
+        TICKS,
+        data=hb.datasets.load("grouseticks"),
+        family="poisson",
+        parameterization={"LOCATION": "auto"},
+    )
+    assert model.parameterization["LOCATION"] == model.parameterization["BROOD"] == ("expanded",)
     return model, make_layout(model.design, model.prior_values, model.parameterization)
 
 
