@@ -16,6 +16,7 @@ import copy
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 import xarray as xr
 
 from hierbayes.build import resolve_parameterization
@@ -53,9 +54,15 @@ def checked_laplace(
     post = again["posterior"].to_dataset()
     notes = [n for n in [post.attrs.get(SAMPLING_NOTES, "")] if n]
     how = ", ".join(f"{name}: {'/'.join(choices[name])}" for name in names)
+    why = (
+        f"failed its check (Pareto k = {k:.2f} > {PARETO_K_MAX})"
+        if np.isfinite(k)
+        else "could not be checked (too few draws for a Pareto tail, or a weight that is not "
+        "finite)"
+    )
     notes.append(
-        f"The Laplace approximation failed its check (Pareto k = {k:.2f} > {PARETO_K_MAX}); "
-        f"the model was run again with those effects sampled ({how})."
+        f"The Laplace approximation {why}; the model was run again with those effects "
+        f"sampled ({how})."
     )
     post.attrs[SAMPLING_NOTES] = "\n".join(notes)
     post.attrs[LAPLACE_K] = k

@@ -185,3 +185,18 @@ def test_a_failed_check_of_autos_joint_laplace_samples_expanded(monkeypatch):
     assert "sampled (site: expanded, plot: expanded)" in notes
     effects = next(line for line in str(fit.summary()).splitlines() if line.startswith("Effects"))
     assert "expanded" in effects and "Laplace" not in effects
+
+
+def test_a_check_that_cannot_run_says_so(crossed):
+    """Fewer than 25 draws hold no Pareto tail to fit: the check cannot pass, and the note
+    says it could not be run rather than quoting an infinite k."""
+    m = hb.Model(
+        "y ~ x + (1 | a) + (1 | b)",
+        crossed.iloc[:240],
+        family="bernoulli",
+        parameterization=dict.fromkeys("ab", "laplace"),
+    )
+    fit = m.fit(draws=20, tune=100, chains=1, random_seed=1, progressbar=False)
+    notes = fit.idata["posterior"].attrs["sampling_notes"]
+    assert "could not be checked (too few draws" in notes
+    assert "inf" not in notes
