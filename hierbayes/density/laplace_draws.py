@@ -21,29 +21,19 @@ from hierbayes.density.codes import (
     A_MCODES,
     A_META,
     A_MZ,
-    A_PRIOR_FPAR,
     A_TRIALS,
     A_WEIGHTS,
     A_Y,
     JIT,
-    M_COV_SIZE,
-    M_EFF_SIZE,
     M_FAMILY,
-    M_FPAR,
     M_LAP_J,
     M_LAP_Q,
-    M_NDIM,
-    M_NFPAR,
     M_NOBS,
-    M_ORDERED,
-    M_SD_SIZE,
 )
-from hierbayes.density.effects import cholesky, covariances, effects_forward
-from hierbayes.density.kernel import _linear_predictor
+from hierbayes.density.effects import cholesky
 from hierbayes.density.laplace import _hessian, factor_cholesky, group_modes, rows_at
+from hierbayes.density.laplace_joint_draws import state_at
 from hierbayes.density.laplace_rows import row_pass
-from hierbayes.density.ordered import ordered_forward
-from hierbayes.density.prior_density import log_prior_own
 from hierbayes.density.table import farr, iarr
 
 __all__ = ["PROPOSALS", "laplace_effects"]
@@ -55,26 +45,7 @@ PROPOSALS = 32
 @numba.njit(**JIT)
 def _state(x, table, meta):
     """The family's own parameters, the factor's ``L`` and ``η0`` at ``x``."""
-    nf = meta[M_NFPAR]
-    theta = np.empty(nf)
-    scratch = np.zeros(meta[M_NDIM])
-    fpriors = farr(table, A_PRIOR_FPAR)
-    if meta[M_ORDERED] == 1:
-        ordered_forward(fpriors, x, meta[M_FPAR], theta, scratch)
-    else:
-        for k in range(nf):
-            theta[k] = log_prior_own(fpriors, k, x[meta[M_FPAR] + k], scratch, meta[M_FPAR] + k)[1]
-    ncov = meta[M_COV_SIZE]
-    sd = np.empty(meta[M_SD_SIZE])
-    C = np.empty(ncov)
-    L = np.empty(ncov)
-    covariances(x, table, meta, scratch, sd, C, L)
-    neff = meta[M_EFF_SIZE]
-    U = np.empty(neff)
-    Zeta = np.empty(neff)
-    effects_forward(x, table, meta, L, U, Zeta)
-    eta0 = np.empty(meta[M_NOBS])
-    _linear_predictor(x, table, meta, U, eta0)
+    theta, L, eta0 = state_at(x, table, meta)
     return theta, factor_cholesky(table, meta, L), eta0
 
 

@@ -57,8 +57,9 @@ PROPOSALS = 32
 
 
 @numba.njit(**JIT)
-def _state(x, table, meta):
-    """The family's own parameters, the covariance factors ``L`` and ``η0`` at ``x``."""
+def state_at(x, table, meta):
+    """The family's own parameters, the covariance factors ``L`` and ``η0`` (every effect that
+    is not integrated out) at ``x``; also :mod:`hierbayes.density.laplace_draws`'s."""
     nf = meta[M_NFPAR]
     theta = np.empty(nf)
     scratch = np.zeros(meta[M_NDIM])
@@ -107,7 +108,7 @@ def _draws(X, table, proposals, seed, out, logw):
     lw = np.empty(proposals)
     keep = np.empty((proposals, k))
     for s in range(X.shape[0]):
-        theta, L, eta0 = _state(X[s], table, meta)
+        theta, L, eta0 = state_at(X[s], table, meta)
         lam = joint_factor(struct, L)
         for r in range(k):
             z[r] = 0.0
