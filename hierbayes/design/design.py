@@ -32,6 +32,7 @@ from hierbayes.design.matrices import encode_like_training, required_variables
 from hierbayes.design.missing import drop_missing
 from hierbayes.design.offset import offset_values
 from hierbayes.design.ordinal import drop_intercept, ordinal_response
+from hierbayes.design.proportions import check_binomial_proportions
 from hierbayes.design.validate import (
     check_frame,
     check_predictor_scale,
@@ -299,6 +300,11 @@ def make_design(
     if trials_name is not None and not fam.needs_trials:
         raise FamilyError(
             f"trials({trials_name}) only applies to the binomial family, not {fam.name}."
+        )
+    if fam.needs_trials:  # lme4's proportions with weights= get the fix, not a count error
+        check_binomial_proportions(
+            y, spec.fixed.response, trials=trials_name, weights=weights,
+            weight_values=None if weights is None else weight_values(data, weights),
         )
     fam.validate_response(y, trials_values, spec.fixed.response)
     check_response_scale(y, fam.name, spec.fixed.response, trials_values)

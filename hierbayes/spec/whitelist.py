@@ -24,6 +24,7 @@ import warnings
 from formulaic.utils.code import UNQUOTED_BACKTICK_MATCHER
 
 from hierbayes.errors import FormulaSyntaxError
+from hierbayes.spec.r_names import r_hint
 
 __all__ = [
     "ALLOWED_FUNCTIONS",
@@ -253,6 +254,8 @@ def _dotted(node: ast.expr) -> str | None:
 
 
 def _suggest(name: str) -> str:
+    if r_hint(name):
+        return r_hint(name)
     last = name.rsplit(".", 1)[-1]
     if last in NUMPY_FUNCTIONS or last in ("fabs", "absolute"):
         target = "abs" if last in ("fabs", "absolute") else last
