@@ -271,8 +271,48 @@ def _between_variance(estimates: np.ndarray, variances: np.ndarray) -> float:
     return max(float(np.var(estimates, ddof=1) - variances.mean()), 0.0)
 
 
+def _parent_codes(design: Design, block: GroupBlock) -> np.ndarray | None:
+    """Each group of ``block``'s factor's group in the factor just above it (the factor with
+    the most groups, fewer than ``block``'s, in which ``block``'s factor nests), or None."""
+    J = len(block.levels)
+    above = None
+    for other in design.blocks:
+        jp = len(other.levels)
+        if other.factor == block.factor or not 1 < jp < J:
+            continue
+        if _nests(block.codes, J, other.codes, jp) and (above is None or jp > len(above.levels)):
+            above = other
+    if above is None:
+        return None
+    parent = np.zeros(J, dtype=np.int64)
+    parent[block.codes] = above.codes
+    return parent
+
+
+def _within_variance(
+    estimates: np.ndarray, variances: np.ndarray, parent: np.ndarray | None
+) -> float:
+    """:func:`_between_variance` of a factor nested in another, with each estimate centred on
+    its upper group's mean: the variance of the factor's own effects. Across all groups the
+    estimates vary by the upper factor's effects too (Arabidopsis: genotypes in populations,
+    whose SD is three times the genotypes'), which made a weak lower level look well informed
+    (centred, with a funnel) and, counted as its variance in :func:`_nested_ratio`, an
+    informative upper level look weak (non-centred)."""
+    if parent is None:
+        return _between_variance(estimates, variances)
+    counts = np.bincount(parent)
+    means = np.bincount(parent, weights=estimates) / np.maximum(counts, 1)
+    dof = estimates.size - np.count_nonzero(counts)
+    if dof < 2 or np.median(counts[counts > 0]) < 2:
+        # most upper groups hold one lower group: the two effects are not told apart there
+        # (grouse ticks' broods in locations; :func:`_alone_in_parents`)
+        return _between_variance(estimates, variances)
+    spread = float(((estimates - means[parent]) ** 2).sum()) / dof
+    return max(spread - float(variances.mean()), 0.0)
+
+
 def _nested_ratio(
-    block: GroupBlock, k: int, child: GroupBlock, d1: np.ndarray, w: np.ndarray
+    design: Design, block: GroupBlock, k: int, child: GroupBlock, d1: np.ndarray, w: np.ndarray
 ) -> float | None:
     """Median over ``block``'s groups of ``τ² I`` for coefficient ``k`` when ``child``'s factor
     nests in ``block``'s: a group's information counts its child groups, each worth
@@ -282,9 +322,9 @@ def _nested_ratio(
     ok = ~np.isnan(est[:, kc])
     if ok.sum() < 3:
         return None
-    tau2_child = _between_variance(est[ok, kc], var[ok, kc])
     parent = np.zeros(len(child.levels), dtype=np.int64)
     parent[child.codes] = block.codes  # each child group's group of block
+    tau2_child = _within_variance(est[ok, kc], var[ok, kc], parent[ok])
     J = len(block.levels)
     precision = 1.0 / (tau2_child + var[ok, kc])
     info = np.bincount(parent[ok], weights=precision, minlength=J)
@@ -292,7 +332,10 @@ def _nested_ratio(
     has = info > 0
     if has.sum() < 3:
         return None
-    tau2 = _between_variance(total[has] / info[has], 1.0 / info[has])
+    above = _parent_codes(design, block)
+    tau2 = _within_variance(
+        total[has] / info[has], 1.0 / info[has], None if above is None else above[has]
+    )
     return float(np.median(tau2 * info))
 
 
@@ -339,14 +382,17 @@ def choose_glm_parameterization(design: Design, block: GroupBlock) -> tuple[str,
     usable = ~np.isnan(estimates).any(axis=1)
     if usable.sum() < 3:
         return safe
+    above = _parent_codes(design, block)
     choice = []
     for k in range(q):
         child = nested_child(design, block, k)
         if child is not None:
-            nested = _nested_ratio(block, k, child, d1, w)
+            nested = _nested_ratio(design, block, k, child, d1, w)
             choice.append("centered" if nested is not None and nested > 1.0 else "noncentered")
             continue
-        tau2 = _between_variance(estimates[usable, k], sampling[usable, k])
+        tau2 = _within_variance(
+            estimates[usable, k], sampling[usable, k], None if above is None else above[usable]
+        )
         # groups without an estimate (too few rows) count as uninformative
         ratio = np.zeros(len(block.levels))
         ratio[usable] = tau2 / sampling[usable, k]
