@@ -1,0 +1,123 @@
+"""hierbayes's defaults on classic GLMMs from R packages: convergence, time and estimates.
+
+Fits each model with ``hb.Model(formula, data, family=...).fit(random_seed=seed)`` (4 x 1000
+draws) and prints the largest R-hat and smallest bulk ESS of the population parameters (fixed
+effects, cut-points, group SDs, the family's own), divergences, wall and CPU seconds, whether
+the fit had to be run again (``rerun``), and the posterior means, to compare with lme4/glmmTMB.
+
+Usage::
+
+    Rscript benchmarks/sweep_glmms.R /tmp/sweep          # writes the CSV files
+    uv run python benchmarks/sweep_glmms.py /tmp/sweep [model ...] [--seed 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+import warnings
+from pathlib import Path
+
+import arviz as az
+import numpy as np
+import pandas as pd
+
+import hierbayes as hb
+
+_OFFSET = "offset(np.log(BroodSize))"
+_OWLS = f"SiblingNegotiation ~ FoodTreatment * SexParent + {_OFFSET} + (1 | Nest)"
+_ARAB = "total.fruits ~ nutrient * amd + rack + status + (1 | popu) + (1 | gen)"
+_PRENAT = "y ~ indig + momEd + husEd + husEmpl + toilet + pcInd81 + ssDist"
+MODELS: dict[str, tuple[str, str, str]] = {
+    "cbpp": ("cbpp", "incidence | trials(size) ~ period + (1 | herd)", "binomial"),
+    "cbpp_obs": ("cbpp", "incidence | trials(size) ~ period + (1 | herd) + (1 | obs)", "binomial"),
+    "epilepsy": ("epilepsy", "count ~ zAge + zBase * Trt + (1 | patient) + (1 | obs)", "poisson"),
+    "bacteria": ("bacteria", "yy ~ trt + I(week > 2) + (1 | ID)", "bernoulli"),
+    "owls_pois": ("owls", _OWLS, "poisson"),
+    "owls_nb": ("owls", _OWLS, "negativebinomial"),
+    "owls_zinb": ("owls", _OWLS, "zero_inflated_negativebinomial"),
+    "arab": ("arabidopsis", _ARAB, "poisson"),
+    "arab_nb": ("arabidopsis", _ARAB, "negativebinomial"),
+    "arab_obs": ("arabidopsis", _ARAB + " + (1 | obs)", "poisson"),
+    "soup": ("soup", "SURENESS ~ PROD + (1 | RESP)", "cumulative"),
+    "soup_day": ("soup", "SURENESS ~ PROD + (1 | RESP/DAY)", "cumulative"),
+    "inhaler": ("inhaler", "rating ~ treat + period + carry + (1 | subject)", "cumulative"),
+    "toenail": ("toenail", "y ~ treatment * visit + (1 | patientID)", "bernoulli"),
+    "guprenat": ("guprenat", _PRENAT + " + (1 | cluster) + (1 | mom)", "bernoulli"),
+    "salam_crossed": ("salam", "count ~ mined + (1 | site) + (1 | spp)", "poisson"),
+}
+_LABELS = (
+    "rack",
+    "nutrient",
+    "period",
+    "herd",
+    "patient",
+    "ID",
+    "Trt",
+    "RESP",
+    "DAY",
+    "popu",
+    "gen",
+    "obs",
+    "Nest",
+    "mom",
+    "cluster",
+    "patientID",
+    "site",
+    "spp",
+    "subject",
+)
+
+
+def _data(folder: Path, name: str) -> pd.DataFrame:
+    # "None" is a level of guPrenat's momEd and toilet: only "NA" is missing
+    data = pd.read_csv(folder / f"{name}.csv", keep_default_na=False, na_values=["NA"])
+    for column in _LABELS:
+        if column in data.columns:
+            data[column] = data[column].astype(str)
+    return data
+
+
+def run(folder: Path, model: str, seed: int) -> dict:
+    csv, formula, family = MODELS[model]
+    start, cpu = time.perf_counter(), time.process_time()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = hb.Model(formula, _data(folder, csv), family=family).fit(
+            random_seed=seed, progressbar=False
+        )
+    post = fit.idata["posterior"]
+    names = [
+        v for v in post.data_vars if v in ("b", "cutpoints", "shape", "zi") or v.startswith("sd|")
+    ]
+    table = az.summary(fit.idata, var_names=names)
+    return {
+        "model": model,
+        "rows": fit.model.design.n_obs,
+        "r_hat": float(table["r_hat"].max()),
+        "ess_bulk": float(table["ess_bulk"].min()),
+        "worst": str(table["ess_bulk"].idxmin()),
+        "divergences": int(fit.diagnostics.divergences),
+        "wall_s": time.perf_counter() - start,
+        "cpu_s": time.process_time() - cpu,  # this process; nutpie's threads included
+        "rerun": any("first run failed" in n for n in fit.diagnostics.notes),
+        "means": table["mean"].round(3).to_dict(),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("folder", type=Path)
+    parser.add_argument("models", nargs="*", default=list(MODELS))
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    rows = [run(args.folder, m, args.seed) for m in args.models]
+    table = pd.DataFrame(rows).set_index("model")
+    with pd.option_context("display.width", 160):
+        print(table.drop(columns="means").round(3).to_string())
+    for row in rows:
+        print(row["model"], {k: v for k, v in row["means"].items() if np.isfinite(v)})
+
+
+if __name__ == "__main__":
+    main()
