@@ -90,10 +90,9 @@ def joint_structure(
     head = np.array(
         [F, JA, m, len(uniq), n, covs[ordered[0].name], len(Li), len(gpos)], dtype=np.int64
     )
-    struct = np.concatenate(
-        [head, *colcov, ptr, idx, np.concatenate(cols), pairs.ravel()]
-        + [Lp, Li, Lc, Rp, Rk, Rpos, gpos, rpos]
-    ).astype(np.int64)
+    parts = [head, *colcov, ptr, idx, np.concatenate(cols), pairs.ravel()]
+    pattern = [Lp, Li, Lc, Rp, Rk, Rpos, gpos, rpos]  # Schur complement (density.laplace_sparse)
+    struct = np.concatenate([*parts, *pattern]).astype(np.int64)
     meta[K.M_LAP_Q], meta[K.M_LAP_J], meta[K.M_LAP_F] = 1, JA + m, F
     return np.ascontiguousarray(struct)
 

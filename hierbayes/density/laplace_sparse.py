@@ -24,11 +24,10 @@ from __future__ import annotations
 import math
 
 import numba
-import numpy as np
 
 from hierbayes.density.codes import JIT
 
-__all__ = ["csc_cholesky", "csc_logdet", "csc_solve", "csc_solve_lt", "csc_selected_inverse"]
+__all__ = ["csc_cholesky", "csc_logdet", "csc_selected_inverse", "csc_solve", "csc_solve_lt"]
 
 
 @numba.njit(**JIT)
