@@ -11,11 +11,11 @@ others' groups follow side by side ("B", ``m`` columns), as in
 
 ``W = diag(-ℓ'')`` at the joint mode ``z*``. ``H``'s block on A is diagonal
 (``D_g = 1 + λ_A² Σ_{i ∈ g} w_i``), its block between A and B sparse (``λ_A λ_h`` times the
-weight of the rows a group shares with a B column), so eliminating A leaves the dense Schur
+weight of the rows a group shares with a B column), so eliminating A leaves the Schur
 complement ``S = I + Λ_B T Λ_B`` on B, ``T = T_w - Σ_g (λ_A² / D_g) p_g p_g'`` (``T_w``: the
 rows' weights between B columns, ``p_g``: group ``g``'s weights with its B partners), formed in
-``Σ_g |partners of g|²`` and factorised in ``m³ / 3``. Each Newton step solves ``H d = ∇f`` by
-block elimination; ``log det H = Σ log D_g + log det S``.
+``Σ_g |partners of g|²`` and factorised in ``m³ / 3`` at most. Each Newton step solves
+``H d = ∇f`` by block elimination; ``log det H = Σ log D_g + log det S``.
 
 The gradient follows :mod:`hierbayes.density.laplace` (the implicit function theorem): with
 ``s_i = Z_i' Λ H⁻¹ Λ Z_i``, ``v = H⁻¹ ½ Λ Z' (ℓ''' ∘ s)`` and ``t_i = Z_i' Λ v``,
@@ -30,15 +30,26 @@ the B block on the pattern of ``S``'s factor, all from the block inverse (``H⁻
 family's own parameters enter as in :func:`hierbayes.density.laplace._own_parameters`.
 
 Newton's method with step halving on ``f`` (concave) runs from zero at every call, so the value
-is a function of the point alone. ``S`` is factorised skipping its zeros and inverted only on its
-factor's pattern (:mod:`hierbayes.density.laplace_sparse`): for nested factors (each A group
-has one partner per B factor) there is no fill and a step costs O(rows + groups); crossed factors
-fill ``S`` and cost ``m³ / 3``.
+is a function of the point alone (no warm start shared between calls or threads); a step longer
+than :data:`MAX_STEP` prior SDs is shortened to it, and the mode is found at a step of
+:data:`JOINT_TOL`. ``S``'s pattern depends only on the design, so its factor's pattern (the fill
+included) is found once when the layout is built
+(:func:`hierbayes.density.laplace_layout.factor_pattern`) and ``T``, ``S``, its factor and the
+selected inverse are values on that pattern (:mod:`hierbayes.density.laplace_sparse`), with the
+positions of every entry the loops touch precomputed: for nested factors (each A group has one
+partner per B factor) there is no fill and a step costs O(rows + groups); crossed factors fill
+``S`` and cost ``m³ / 3``. Work arrays are allocated once per call, not per step. On the grouse
+ticks (BROOD and LOCATION, 403 rows) one gradient costs 58 µs of CPU, against 123 µs with
+``S`` in dense storage and its pattern found at every call (and 11 row passes per mode rather
+than 8).
 
-The structure (``A_MCODES``) is an int64 array ``[F, J_A, m, nnz, n, A's covariance index, the
-covariance index of each B column (m), the B partners of each A group as CSR pointers (J_A + 1)
-and columns (nnz), each row's column in each factor (F x n: A's group, then a B column), each
-row's (group, partner) pair in each B factor ((F - 1) x n)]``.
+The structure (``A_MCODES``) is an int64 array ``[F, J_A, m, nnz, n, A's covariance index, nL,
+nG`` (:data:`HEAD`), ``the covariance index of each B column (m), the B partners of each A group
+as CSR pointers (J_A + 1) and columns (nnz), each row's column in each factor (F x n: A's group,
+then a B column), each row's (group, partner) pair in each B factor ((F - 1) x n), the factor's
+pattern (Lp, Li, Lc, Rp, Rk, Rpos of factor_pattern: m + 1, nL, nL, m + 1, nL - m, nL - m), the
+position on it of each pair of an A group's partners (nG, the group's partners p1 in order and
+p2 <= p1) and of each pair of a row's B columns ((F - 1)(F - 2) / 2 x n)]``.
 """
 
 from __future__ import annotations
