@@ -15,7 +15,14 @@ It applies only where the joint approximation does: a family concave in the line
 (:data:`~hierbayes.density.laplace_rows.LAPLACE_CODES`), no linear predictor for a distributional
 parameter, and each of the pair's factors with one term, a varying intercept. Varying slopes,
 ``||`` terms and other families keep the expanded form; a factor with one row per group is never
-part of the pair (it stays sampled).
+part of the pair (it stays sampled). Integrating it out too (three factors jointly, the one-row
+groups eliminated as the diagonal block) was measured on the grouse ticks (4 x 1000 draws, seeds
+1 and 2, the Schur complement sparse): it lengthens the step size from 0.17 to 0.39 (10 leapfrog
+steps a draw instead of 31) but a gradient costs 154 µs of CPU against 58 µs, the smallest bulk
+ESS falls from 1,329 and 1,552 to 1,153 and 1,074 and the Pareto k of the check rises from
+0.15-0.19 to 0.34-0.40 (one count per effect is where the Laplace approximation is weakest):
+66-73 ESS per CPU second against 80-95. The posterior agreed (SD of INDEX 0.548 ± 0.049
+against 0.550 ± 0.050 sampled).
 """
 
 from __future__ import annotations

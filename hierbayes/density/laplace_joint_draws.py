@@ -44,8 +44,9 @@ from hierbayes.density.codes import (
 )
 from hierbayes.density.effects import covariances, effects_forward
 from hierbayes.density.kernel import _linear_predictor
-from hierbayes.density.laplace_joint import joint_factor, joint_modes, joint_rows
+from hierbayes.density.laplace_joint import _parts, joint_factor, joint_modes, joint_rows
 from hierbayes.density.laplace_rows import row_pass
+from hierbayes.density.laplace_sparse import csc_solve_lt
 from hierbayes.density.ordered import ordered_forward
 from hierbayes.density.prior_density import log_prior_own
 from hierbayes.density.table import farr, iarr
@@ -94,9 +95,8 @@ def _draws(X, table, proposals, seed, out, logw):
     trials = farr(table, A_TRIALS)
     weights = farr(table, A_WEIGHTS)
     struct = iarr(table, A_MCODES)
-    JA, m, nnz = struct[1], struct[2], struct[3]
-    ptr = struct[6 + m : 7 + m + JA]
-    idx = struct[7 + m + JA : 7 + m + JA + nnz]
+    parts = _parts(struct)
+    JA, m, ptr, idx, Lp, Li = parts[1], parts[2], parts[7], parts[8], parts[11], parts[12]
     k = JA + m
     z = np.zeros(k)
     zp = np.empty(k)
@@ -127,11 +127,9 @@ def _draws(X, table, proposals, seed, out, logw):
                 eps[r] = e
                 half += 0.5 * e * e
             # δ_B = Ch'⁻¹ ε_B (S = Ch Ch'), then A's groups given B
-            for i in range(m - 1, -1, -1):
-                v = eps[JA + i]
-                for j in range(i + 1, m):
-                    v -= Ch[j, i] * dB[j]
-                dB[i] = v / Ch[i, i]
+            for h in range(m):
+                dB[h] = eps[JA + h]
+            csc_solve_lt(Ch, Lp, Li, m, dB)
             for h in range(m):
                 zp[JA + h] = z[JA + h] + dB[h]
             for g in range(JA):

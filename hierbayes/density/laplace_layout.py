@@ -11,7 +11,7 @@ import numpy as np
 from hierbayes.density import codes as K
 from hierbayes.design import Design, GroupBlock
 
-__all__ = ["joint_blocks", "joint_structure", "laplace_factor"]
+__all__ = ["factor_pattern", "joint_blocks", "joint_structure", "laplace_factor"]
 
 
 def laplace_factor(
@@ -75,10 +75,84 @@ def joint_structure(
     uniq = np.unique(keys)
     ptr = np.searchsorted(uniq // m, np.arange(JA + 1))
     pairs = np.searchsorted(uniq, keys)
+    idx = uniq % m
     F = len(ordered)
-    head = np.array([F, JA, m, len(uniq), n, covs[ordered[0].name]], dtype=np.int64)
-    struct = np.concatenate(
-        [head, *colcov, ptr, uniq % m, np.concatenate(cols), pairs.ravel()]
-    ).astype(np.int64)
+    Lp, Li, Lc, Rp, Rk, Rpos = factor_pattern(ptr, idx, m)
+    lkeys = Lc * m + Li  # the pattern's entries in storage order (column, then row)
+    gpos = np.searchsorted(lkeys, _group_pairs(ptr, idx, m))
+    # each row's pairs of B columns (f1 > f2 > 0, in that order), column-major keys
+    rkeys = [
+        np.minimum(cols[f1], cols[f2]) * m + np.maximum(cols[f1], cols[f2])
+        for f1 in range(1, F)
+        for f2 in range(1, f1)
+    ]
+    rpos = np.searchsorted(lkeys, np.concatenate([np.zeros(0, dtype=np.int64), *rkeys]))
+    head = np.array(
+        [F, JA, m, len(uniq), n, covs[ordered[0].name], len(Li), len(gpos)], dtype=np.int64
+    )
+    parts = [head, *colcov, ptr, idx, np.concatenate(cols), pairs.ravel()]
+    pattern = [Lp, Li, Lc, Rp, Rk, Rpos, gpos, rpos]  # Schur complement (density.laplace_sparse)
+    struct = np.concatenate([*parts, *pattern]).astype(np.int64)
     meta[K.M_LAP_Q], meta[K.M_LAP_J], meta[K.M_LAP_F] = 1, JA + m, F
     return np.ascontiguousarray(struct)
+
+
+def _group_pairs(ptr: np.ndarray, idx: np.ndarray, m: int) -> np.ndarray:
+    """``c m + r`` of each pair of B partners of each A group, the group's partners ``p1`` in
+    order and ``p2 ≤ p1`` (``r = idx[p1] ≥ c = idx[p2]``): the order of the kernel's loops."""
+    sizes = np.diff(ptr)
+    out = np.empty(int(np.sum(sizes * (sizes + 1) // 2)), dtype=np.int64)
+    starts = np.concatenate([[0], np.cumsum(sizes * (sizes + 1) // 2)])
+    for c in np.unique(sizes[sizes > 0]):
+        groups = np.flatnonzero(sizes == c)
+        a, b = np.tril_indices(c)  # (0, 0), (1, 0), (1, 1), (2, 0), ...
+        partners = idx[ptr[groups][:, None] + np.arange(c)]  # (groups, c)
+        keys = partners[:, b] * m + partners[:, a]
+        out[(starts[groups][:, None] + np.arange(len(a))).ravel()] = keys.ravel()
+    return out
+
+
+def factor_pattern(ptr: np.ndarray, idx: np.ndarray, m: int) -> tuple[np.ndarray, ...]:
+    """The pattern of the Cholesky factor of the Schur complement on B's ``m`` columns, whose
+    entries are the pairs of B partners of one A group (CSR ``ptr``, ``idx``), the fill of
+    its elimination in the columns' order included.
+
+    Returns the compressed columns ``Lp`` (m + 1), ``Li`` (each column's diagonal, then its rows
+    below in increasing order), each entry's column ``Lc``, and each row's entries left of its
+    diagonal (``Rp``, m + 1; their columns ``Rk`` and their positions in ``Li``, ``Rpos``), for
+    :mod:`hierbayes.density.laplace_sparse`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> # three A groups with partners {0, 2}, {1, 2}, {2}: an arrow into column 2, no fill
+    >>> Lp, Li, *_ = factor_pattern(np.array([0, 2, 4, 5]), np.array([0, 2, 1, 2, 2]), 3)
+    >>> Lp.tolist(), Li.tolist()
+    ([0, 2, 4, 5], [0, 2, 1, 2, 2])
+    >>> # partners {0, 1}, {0, 2}: eliminating 0 fills (2, 1)
+    >>> Lp, Li, *_ = factor_pattern(np.array([0, 2, 4]), np.array([0, 1, 0, 2]), 3)
+    >>> Li.tolist()
+    [0, 1, 2, 1, 2, 2]
+    """
+    below: list[set[int]] = [set() for _ in range(m)]
+    sizes = np.diff(ptr)
+    for c in np.unique(sizes[sizes > 1]):
+        partners = idx[ptr[np.flatnonzero(sizes == c)][:, None] + np.arange(c)]
+        a, b = np.tril_indices(c, -1)
+        keys = np.unique(partners[:, b] * m + partners[:, a])
+        for col, row in zip((keys // m).tolist(), (keys % m).tolist(), strict=True):
+            below[col].add(row)
+    for k in range(m):  # symbolic elimination: column k's rows fill its parent's column
+        if below[k]:
+            parent = min(below[k])
+            below[parent] |= below[k] - {parent}
+    columns = [np.array([k, *sorted(below[k])], dtype=np.int64) for k in range(m)]
+    Lp = np.concatenate([[0], np.cumsum([len(c) for c in columns])]).astype(np.int64)
+    Li = np.concatenate(columns) if m else np.zeros(0, dtype=np.int64)
+    Lc = np.repeat(np.arange(m, dtype=np.int64), np.diff(Lp))
+    off = np.ones(len(Li), dtype=bool)
+    off[Lp[:-1]] = False
+    rows, where = Li[off], np.flatnonzero(off)
+    order = np.lexsort((Lc[off], rows))  # by row, then column
+    Rp = np.searchsorted(rows[order], np.arange(m + 1)).astype(np.int64)
+    return Lp, Li, Lc, Rp, Lc[off][order], where[order]
