@@ -17,6 +17,7 @@ import math
 import numba
 import numpy as np
 
+from hierbayes.density.agq import agq_excess
 from hierbayes.density.codes import (
     A_MCODES,
     A_META,
@@ -25,6 +26,7 @@ from hierbayes.density.codes import (
     A_WEIGHTS,
     A_Y,
     JIT,
+    M_AGQ,
     M_FAMILY,
     M_LAP_J,
     M_LAP_Q,
@@ -125,6 +127,10 @@ def _draws(X, table, proposals, seed, out, logw, ok):
         total = 0.0
         for g in range(J):
             total += lw[0, g]
+        if meta[M_AGQ] > 0:  # the marginal sampled was the quadrature's, not Laplace's
+            total -= agq_excess(
+                table, meta, code, y, eta0, trials, weights, theta, codes, Z, LF, z, f, B
+            )
         logw[s] = total
         for g in range(J):
             top = -np.inf
