@@ -63,13 +63,20 @@ def main() -> None:
     parser.add_argument("--seeds", default="1,2")
     parser.add_argument("--nodes", default="3,5,9,11")
     parser.add_argument("--no-reference", action="store_true", help="AGQ only")
+    parser.add_argument("--sampled", action="store_true", help="with the effects sampled")
     args = parser.parse_args()
     seeds = [int(s) for s in args.seeds.split(",")]
     runs: list[tuple[object, int]] = []
     if not args.no_reference:
         runs += [("auto", 1), ({"mom": "auto", "comm": "auto"}, 1), ({"mom": "laplace"}, 1)]
+    elif args.sampled:
+        runs += [({"mom": "auto", "comm": "auto"}, 1)]
     runs += [({"mom": "agq"}, int(k)) for k in args.nodes.split(",")]
-    rows = [run(p, k, args.draws, args.chains, s) for p, k in runs for s in seeds]
+    rows = []
+    for p, k in runs:
+        for s in seeds:
+            rows.append(run(p, k, args.draws, args.chains, s))
+            print(rows[-1], flush=True)
     print(pd.DataFrame(rows).to_string(index=False))
 
 

@@ -10,7 +10,6 @@ import pandas as pd
 import pymc as pm
 import pytensor.tensor as pt
 
-from hierbayes.build.auto_agq import prefer_agq
 from hierbayes.build.auto_laplace import prefer_joint_laplace
 from hierbayes.build.crossed_marginal import add_crossed_likelihood, crossed_design, prefer_crossed
 from hierbayes.build.cutpoints import CUTPOINT_DIM, add_cutpoints
@@ -170,7 +169,6 @@ def resolve_parameterization(
     _check_marginal(design, result)
     if parameterization_was_auto:  # build/auto_laplace.py
         result = prefer_joint_laplace(design, result)
-        result = prefer_agq(design, result)  # build/auto_agq.py
     check_laplace(design, result)
     return result
 

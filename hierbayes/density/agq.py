@@ -65,11 +65,11 @@ from hierbayes.families.dispatch import loglik_grad
 
 __all__ = ["AGQ_NODES", "agq_excess", "agq_loglik", "agq_nodes"]
 
-AGQ_NODES = 9
+AGQ_NODES = 11
 """Quadrature nodes per group of ``parameterization="agq"`` (lme4's ``nAGQ``; it allows up to
-25). Nine nodes integrate a bernoulli group of one to five rows at an SD of 3 to a relative error
-below 1e-4 of its likelihood (``tests/density/test_agq.py``), far below the Monte Carlo error of
-any posterior summary; each node costs one pass over the rows."""
+25). Eleven nodes integrate bernoulli groups of one to five rows at an SD of 3 to an error below
+5e-5 of a group's log-likelihood (nine: 1e-4, Laplace: 4e-2; ``tests/density/test_agq.py``);
+each node costs one pass over the rows."""
 
 
 def agq_nodes(k: int) -> np.ndarray:
