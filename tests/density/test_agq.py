@@ -184,8 +184,8 @@ def posterior_mode(layout: Layout) -> np.ndarray:
 
 def test_the_mode_recovers_the_sd_of_small_binary_groups(small_groups):
     """With 1,500 groups of one or two binary rows and SD 2.5, the posterior mode of the SD
-    under quadrature is near 2.5 (2.11), the Laplace marginal's far below it (1.24) (its known bias: lme4's
-    Laplace estimate on guImmun is 1.13, brms's posterior mean 2.7)."""
+    under quadrature is near 2.5 (2.11), the Laplace marginal's far below it (1.24; its known
+    bias: lme4's Laplace estimate on guImmun is 1.13, brms's posterior mean 2.7)."""
     model = hb.Model("y ~ x + (1 | g)", small_groups, family="bernoulli")
     sd = {}
     for how in ("agq", "laplace"):
