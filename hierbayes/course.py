@@ -160,7 +160,7 @@ def switchable_terms(
     ['h']
     """
     if isinstance(requested, str):
-        names = list(chosen) if requested in ("auto", "marginal", "laplace") else []
+        names = list(chosen) if requested in ("auto", "marginal", "laplace", "agq") else []
     else:
         names = [n for n in chosen if requested.get(n, "auto") == "auto"]
     return [n for n in names if all(c in ("centered", "noncentered") for c in chosen[n])]

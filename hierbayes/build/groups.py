@@ -43,6 +43,7 @@ PARAMETERIZATIONS: tuple[str, ...] = (
     "marginal",
     "laplace",
     "expanded",
+    "agq",
 )
 # dimension and variable names of the model that a grouping factor must not take
 _RESERVED = {"obs", "term", "chain", "draw", "slope_term", "b", "beta", "sigma", "Intercept_c"}

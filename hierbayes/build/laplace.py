@@ -32,6 +32,10 @@ __all__ = [
 ]
 
 LAPLACE = "laplace"
+AGQ = "agq"
+"""One factor with one varying coefficient integrated out by adaptive Gauss-Hermite quadrature
+(:mod:`hierbayes.density.agq`): the Laplace approximation made exact to quadrature error."""
+_INTEGRATED = (LAPLACE, AGQ)
 
 
 def laplace_blocks(parameterization: Mapping[str, tuple[str, ...]]) -> list[str]:
@@ -42,7 +46,7 @@ def laplace_blocks(parameterization: Mapping[str, tuple[str, ...]]) -> list[str]
     >>> laplace_blocks({"1|g": ("laplace",), "1|h": ("noncentered",)})
     ['1|g']
     """
-    return [name for name, how in parameterization.items() if how and how[0] == LAPLACE]
+    return [name for name, how in parameterization.items() if how and how[0] in _INTEGRATED]
 
 
 def expand_laplace(design: Design, parameterization: Any) -> Any:
@@ -57,18 +61,22 @@ def expand_laplace(design: Design, parameterization: Any) -> Any:
     >>> expand_laplace(m.design, "laplace")
     {'id': 'auto', 'item': 'laplace'}
     """
-    if not (isinstance(parameterization, str) and parameterization == LAPLACE):
+    if not (isinstance(parameterization, str) and parameterization in _INTEGRATED):
         return parameterization
+    how = parameterization
     if not design.blocks:
         raise ModelSpecError(
-            "parameterization 'laplace' integrates out group effects, but this model has no "
+            f"parameterization '{how}' integrates out group effects, but this model has no "
             "group terms."
         )
     sizes: dict[str, int] = {}
     for block in design.blocks:
         sizes.setdefault(block.factor, len(block.levels))
-    chosen = min(sizes, key=lambda factor: sizes[factor])
-    return {b.name: LAPLACE if b.factor == chosen else "auto" for b in design.blocks}
+    # Laplace: the fewest groups (most rows each, where it is closest); quadrature: the most
+    # groups (fewest rows each, where the sampler gains most and Laplace is furthest off)
+    pick = max if how == AGQ else min
+    chosen = pick(sizes, key=lambda factor: sizes[factor])
+    return {b.name: how if b.factor == chosen else "auto" for b in design.blocks}
 
 
 def check_laplace(design: Design, result: Mapping[str, tuple[str, ...]]) -> None:
@@ -77,12 +85,14 @@ def check_laplace(design: Design, result: Mapping[str, tuple[str, ...]]) -> None
     from hierbayes.density.laplace_rows import LAPLACE_CODES
 
     for name, how in result.items():
-        if LAPLACE in how and set(how) != {LAPLACE}:
-            raise ModelSpecError(
-                f"parameterization for '{name}' mixes 'laplace' with other choices; a group "
-                "term's effects are integrated out all together or not at all."
-            )
-    chosen = [b for b in design.blocks if result[b.name] and result[b.name][0] == LAPLACE]
+        for way in _INTEGRATED:
+            if way in how and set(how) != {way}:
+                raise ModelSpecError(
+                    f"parameterization for '{name}' mixes '{way}' with other choices; a group "
+                    "term's effects are integrated out all together or not at all."
+                )
+    check_agq(design, result)
+    chosen = [b for b in design.blocks if result[b.name] and result[b.name][0] in _INTEGRATED]
     if not chosen:
         return
     instead = "Use 'auto', 'centered' or 'noncentered'."
@@ -111,6 +121,39 @@ def check_laplace(design: Design, result: Mapping[str, tuple[str, ...]]) -> None
             )
     if len(factors) > 1:
         check_joint(chosen)
+
+
+def check_agq(design: Design, result: Mapping[str, tuple[str, ...]]) -> None:
+    """A :class:`~hierbayes.errors.ModelSpecError` unless the terms given ``"agq"`` are one
+    factor's one term with one varying coefficient (an intercept or a single slope), and no
+    other factor is integrated out by Laplace.
+
+    Examples
+    --------
+    >>> import hierbayes as hb
+    >>> m = hb.Model("r2 ~ Anger + (1 | id) + (1 | item)", hb.datasets.load("verbagg"),
+    ...              family="bernoulli")
+    >>> check_agq(m.design, {"id": ("agq",), "item": ("laplace",)})
+    Traceback (most recent call last):
+    ...
+    hierbayes.errors.ModelSpecError: parameterization 'agq' integrates out one factor ...
+    """
+    chosen = [b for b in design.blocks if result[b.name] and result[b.name][0] == AGQ]
+    if not chosen:
+        return
+    others = [b.name for b in design.blocks if result[b.name] and result[b.name][0] == LAPLACE]
+    if len(chosen) > 1 or others:
+        raise ModelSpecError(
+            f"parameterization 'agq' integrates out one factor with one varying coefficient; "
+            f"{[b.name for b in chosen] + others} ask for more. Give 'agq' for one term and "
+            "sample the others ('auto')."
+        )
+    block = chosen[0]
+    if len(block.columns) != 1:
+        raise ModelSpecError(
+            f"parameterization 'agq' for '{block.name}' needs one varying coefficient; it has "
+            f"{list(block.columns)}. Use 'laplace' for several."
+        )
 
 
 def check_joint(chosen: list[GroupBlock]) -> None:
@@ -151,6 +194,6 @@ def sampled_choices(result: Mapping[str, tuple[str, ...]]) -> dict[str, tuple[st
     {'1|g': ('noncentered',), '1|h': ('centered',)}
     """
     return {
-        name: tuple("noncentered" if c == LAPLACE else c for c in how)
+        name: tuple("noncentered" if c in _INTEGRATED else c for c in how)
         for name, how in result.items()
     }

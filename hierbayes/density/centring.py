@@ -91,9 +91,8 @@ def hierarchical_centring(
     ((0, 1, 1), (0, 1, 0), [1.0, 1.0, -4.5])
     """
     n, p = W.shape
-    sampled = [
-        b for b in design.blocks if parameterization[b.name][0] not in ("marginal", "laplace")
-    ]
+    integrated = ("marginal", "laplace", "agq")
+    sampled = [b for b in design.blocks if parameterization[b.name][0] not in integrated]
     entries: dict[str, list[tuple[int, int, np.ndarray]]] = {}
     taken: set[int] = set()
     carrier = None  # the term that holds the intercept

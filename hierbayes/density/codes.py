@@ -37,7 +37,8 @@ M_LAP_Q = 16  # coefficients of the factor integrated out by Laplace (0: none; d
 M_LAP_J = 17  # its number of groups (its codes and columns: A_MCODES, A_MZ)
 M_PAIRS = 18  # array of the rotated pairs of nested effects (density.pairs; 0: none)
 M_LAP_F = 19  # factors integrated out jointly by Laplace (0: one; density.laplace_joint)
-M_SIZE = 20
+M_AGQ = 20  # array of the one factor's quadrature nodes (0: Laplace; density.agq)
+M_SIZE = 21
 
 # per-block integer header
 B_Q = 0

@@ -50,6 +50,7 @@ import numba
 import numpy as np
 from numba.core import types
 
+from hierbayes.density.agq import agq_loglik
 from hierbayes.density.codes import (
     A_CONST,
     A_META,
@@ -65,6 +66,7 @@ from hierbayes.density.codes import (
     B_MARGINAL,
     B_Q,
     JIT,
+    M_AGQ,
     M_COV_SIZE,
     M_DPAR,
     M_EFF_SIZE,
@@ -279,6 +281,8 @@ def _logp_grad(x, table, grad):
                 loglik = farr(table, A_CONST)[0]
                 if meta[M_LAP_F] > 0:  # several factors jointly (density.laplace_joint)
                     loglik += joint_laplace_loglik(table, meta, L, theta, eta, tbar, Lbar)
+                elif meta[M_AGQ] > 0:  # by adaptive Gauss-Hermite quadrature (density.agq)
+                    loglik += agq_loglik(table, meta, L, theta, eta, tbar, Lbar)
                 else:
                     loglik += laplace_loglik(table, meta, L, theta, eta, tbar, Lbar)
             else:

@@ -8,6 +8,13 @@ resampled by its weight. The first proposal of every group gives the draw's join
 weight ``log p(θ, z | y) - log p̃(θ | y) - log q(z | θ)`` (the exact joint over the Laplace
 marginal times the Laplace Gaussian, up to a constant), which
 :mod:`hierbayes.density.laplace_check` Pareto-smooths.
+
+For a factor integrated out by quadrature (:mod:`hierbayes.density.agq`) the sampler's marginal
+is the quadrature's, ``V = Laplace + excess``, and each draw's weight is the mean of its
+proposals' weights over ``exp(excess)``, group by group: an unbiased estimate of the exact over
+the quadrature's marginal density, the pseudo-marginal weight of the joint Laplace's check
+(:mod:`hierbayes.density.laplace_joint_draws`), which checks what the sampler used (one
+proposal's weight would add the Gaussian proposal's error summed over every group).
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ import math
 import numba
 import numpy as np
 
+from hierbayes.density.agq import agq_excess
 from hierbayes.density.codes import (
     A_MCODES,
     A_META,
@@ -25,6 +33,7 @@ from hierbayes.density.codes import (
     A_WEIGHTS,
     A_Y,
     JIT,
+    M_AGQ,
     M_FAMILY,
     M_LAP_J,
     M_LAP_Q,
@@ -123,8 +132,21 @@ def _draws(X, table, proposals, seed, out, logw, ok):
             for r in range(J * q):
                 keep[m, r] = zp[r]
         total = 0.0
-        for g in range(J):
-            total += lw[0, g]
+        if meta[M_AGQ] > 0:  # the marginal sampled was the quadrature's: check it (see above)
+            for g in range(J):
+                top = -np.inf
+                for m in range(proposals):
+                    top = max(top, lw[m, g])
+                acc = 0.0
+                for m in range(proposals):
+                    acc += math.exp(lw[m, g] - top)
+                total += top + math.log(acc / proposals)
+            total -= agq_excess(
+                table, meta, code, y, eta0, trials, weights, theta, codes, Z, LF, z, f, B
+            )
+        else:
+            for g in range(J):
+                total += lw[0, g]
         logw[s] = total
         for g in range(J):
             top = -np.inf

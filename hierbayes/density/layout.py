@@ -14,7 +14,9 @@ from typing import Any
 
 import numpy as np
 
+from hierbayes.density import agq
 from hierbayes.density import codes as K
+from hierbayes.density.agq import agq_nodes
 from hierbayes.density.centring import Shift, hierarchical_centring
 from hierbayes.density.crossed_layout import crossed_statistics
 from hierbayes.density.cutpoints import cutpoint_rows
@@ -192,7 +194,9 @@ def make_layout(
     center: list[np.ndarray] = [_support_point(fixed_priors, positive=False)]
     pos = p
     marginal_names = [b.name for b in design.blocks if parameterization[b.name][0] == "marginal"]
-    laplace_names = [b.name for b in design.blocks if parameterization[b.name][0] == "laplace"]
+    laplace_names = [
+        b.name for b in design.blocks if parameterization[b.name][0] in ("laplace", "agq")
+    ]
     # factors that nest, all integrated out together (hierbayes.density.nested_marginal)
     nested = nested_chain(design, marginal_names) if marginal_names else None
     nested_cols = nested.columns() if nested is not None else {}
@@ -379,6 +383,9 @@ def make_layout(
     if pairs.size:
         meta[K.M_PAIRS] = len(arrays)
         arrays.append(pairs)
+    if any(parameterization[name][0] == "agq" for name in laplace_names):  # density.agq
+        meta[K.M_AGQ] = len(arrays)
+        arrays.append(agq_nodes(agq.AGQ_NODES))
     arrays = [np.ascontiguousarray(a) for a in arrays]
     for a in arrays:
         a.flags.writeable = False

@@ -20,7 +20,7 @@ __all__ = ["free_coordinates", "nested_pairs", "unrotate"]
 
 
 def _candidates(design: Design, parameterization: Mapping[str, tuple[str, ...]], blocks):
-    if any(how[0] in ("marginal", "laplace") for how in parameterization.values() if how):
+    if any(how[0] in ("marginal", "laplace", "agq") for how in parameterization.values() if how):
         return []
     out = []
     for bl in blocks:

@@ -37,6 +37,7 @@ _KERNEL = (
     "crossed_marginal.py",
     "laplace_rows.py",
     "laplace.py",
+    "agq.py",
     "laplace_draws.py",
     "laplace_sparse.py",
     "laplace_joint.py",

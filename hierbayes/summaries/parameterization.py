@@ -14,6 +14,8 @@ _WORDS = {
     "noncentered": "non-centred",
     "laplace": "integrated out by Laplace, drawn by importance resampling afterwards",
     "expanded": "non-centred with a signed scale (expanded)",
+    "agq": "integrated out by adaptive Gauss-Hermite quadrature, drawn by importance resampling "
+    "afterwards",
 }
 
 

@@ -258,7 +258,14 @@ def test_obs_coords(data):
 
 
 def test_parameterizations_constant():
-    assert PARAMETERIZATIONS == ("noncentered", "centered", "marginal", "laplace", "expanded")
+    assert PARAMETERIZATIONS == (
+        "noncentered",
+        "centered",
+        "marginal",
+        "laplace",
+        "expanded",
+        "agq",
+    )
 
 
 @pytest.fixture(scope="module")
