@@ -289,14 +289,22 @@ def _between_variance(estimates: np.ndarray, variances: np.ndarray) -> float:
     return max(float(np.var(estimates, ddof=1) - variances.mean()), 0.0)
 
 
-def _parent_codes(design: Design, block: GroupBlock) -> np.ndarray | None:
-    """Each group of ``block``'s factor's group in the factor just above it (the factor with
-    the most groups, fewer than ``block``'s, in which ``block``'s factor nests), or None."""
+def _parent_codes(design: Design, block: GroupBlock, k: int) -> np.ndarray | None:
+    """Each group of ``block``'s factor's group in the factor just above it that varies
+    coefficient ``k`` too (the factor with the most groups, fewer than ``block``'s, in which
+    ``block``'s factor nests and one of whose terms has ``block``'s column ``k``), or None.
+
+    An upper factor that does not vary the coefficient (``(0 + x | pop) + (1 | gen)`` for the
+    intercept) leaves its differences in the lower factor's effects: they are then measured
+    across all groups."""
     J = len(block.levels)
+    column = block.Z[:, k]
     above = None
     for other in design.blocks:
         jp = len(other.levels)
         if other.factor == block.factor or not 1 < jp < J:
+            continue
+        if not any(np.array_equal(other.Z[:, i], column) for i in range(other.Z.shape[1])):
             continue
         if _nests(block.codes, J, other.codes, jp) and (above is None or jp > len(above.levels)):
             above = other
@@ -350,7 +358,7 @@ def _nested_ratio(
     has = info > 0
     if has.sum() < 3:
         return None
-    above = _parent_codes(design, block)
+    above = _parent_codes(design, block, k)
     tau2 = _within_variance(
         total[has] / info[has], 1.0 / info[has], None if above is None else above[has]
     )
@@ -400,7 +408,6 @@ def choose_glm_parameterization(design: Design, block: GroupBlock) -> tuple[str,
     usable = ~np.isnan(estimates).any(axis=1)
     if usable.sum() < 3:
         return safe
-    above = _parent_codes(design, block)
     choice = []
     for k in range(q):
         child = nested_child(design, block, k)
@@ -408,6 +415,7 @@ def choose_glm_parameterization(design: Design, block: GroupBlock) -> tuple[str,
             nested = _nested_ratio(design, block, k, child, d1, w)
             choice.append("centered" if nested is not None and nested > 1.0 else "noncentered")
             continue
+        above = _parent_codes(design, block, k)
         tau2 = _within_variance(
             estimates[usable, k], sampling[usable, k], None if above is None else above[usable]
         )

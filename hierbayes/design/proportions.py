@@ -58,8 +58,10 @@ def check_binomial_proportions(
     """
     if not _is_proportions(y):
         return
-    shown = ", ".join(f"{v:.4g}" for v in y[np.isfinite(y)][:2])
-    counts = "data['k'] = data['{r}'] * data['{n}']"
+    finite = y[np.isfinite(y)]
+    shown = ", ".join(f"{v:.4g}" for v in finite[finite != np.round(finite)][:2])
+    # rounded: a product such as (1 / 49) * 49 is 0.9999999999999999, not a count
+    counts = "data['k'] = (data['{r}'] * data['{n}']).round().astype(int)"
     if weights is not None and trials is None:
         whole = weight_values is not None and np.allclose(
             y * weight_values, np.round(y * weight_values), rtol=0, atol=1e-6

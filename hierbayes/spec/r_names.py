@@ -23,7 +23,6 @@ _CBIND = (
 
 R_HINTS: dict[str, str] = {
     "factor": " R's factor(x) is C(x) here: 'y ~ C(period)'.",
-    "as.factor": " R's as.factor(x) is C(x) here: 'y ~ C(period)'.",
     "ordered": " An ordered response is an ordered pandas Categorical (family='cumulative').",
     "cbind": _CBIND,
     "relevel": " R's relevel(x, ref = 'b') is C(x, contr.treatment('b')) here.",

@@ -71,3 +71,27 @@ def test_arabidopsis_default_fit_is_clean_first_time_and_agrees_with_glmmtmb():
         assert abs(draws.mean() - value) < 0.5 * draws.std(), term
     shape = post["shape"].values
     assert abs(shape.mean() - TMB_SHAPE) < 0.5 * shape.std()
+
+
+def test_an_upper_factor_that_does_not_vary_the_coefficient_leaves_its_spread_in() -> None:
+    """Populations that vary only a slope leave their intercept differences (SD 1.5) in the
+    genotypes' intercepts: measured across all genotypes they are well informed (centred); the
+    same data with the populations' intercepts in the model measure the genotypes' own SD (0.2)
+    within populations (non-centred)."""
+    rng = np.random.default_rng(0)
+    pop = np.repeat(np.arange(8), 16)
+    gen = np.repeat(np.arange(32), 4)
+    x = rng.normal(size=pop.size)
+    eta = rng.normal(0, 1.5, 8)[pop] + rng.normal(0, 0.2, 32)[gen] + 0.3 * x
+    data = pd.DataFrame(
+        {
+            "y": rng.poisson(np.exp(-0.5 + eta)),
+            "pop": [f"p{i}" for i in pop],
+            "gen": [f"g{i}" for i in gen],
+            "x": x,
+        }
+    )
+    slope_only = hb.Model("y ~ 1 + x + (0 + x | pop) + (1 | gen)", data, family="poisson")
+    both = hb.Model("y ~ 1 + x + (1 | pop) + (1 | gen)", data, family="poisson")
+    assert slope_only.parameterization["gen"] == ("centered",)
+    assert both.parameterization["gen"] == ("noncentered",)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import hierbayes as hb
@@ -21,7 +22,8 @@ def test_proportions_with_weights_name_the_counts_to_write(cbpp):
     with pytest.raises(
         FamilyError,
         match=r"'prop' holds proportions .* weights='size'.*lme4's glmer\(prop ~ \.\.\., "
-        r"weights = size.*data\['k'\] = data\['prop'\] \* data\['size'\] \(whole numbers here\)"
+        r"weights = size.*data\['k'\] = \(data\['prop'\] \* data\['size'\]\)\.round\(\)"
+        r"\.astype\(int\) \(whole numbers here\)"
         r".*'k \| trials\(size\) ~ \.\.\.' without weights=",
     ):
         hb.Model("prop ~ C(period) + (1 | herd)", cbpp, family="binomial", weights="size")
@@ -43,9 +45,23 @@ def test_proportions_with_trials_say_the_response_is_successes(cbpp, formula, kw
 
 def test_the_counts_it_suggests_give_lme4s_model(cbpp):
     """The rewrite the message gives is the binomial model of the counts."""
-    cbpp["k"] = cbpp["prop"] * cbpp["size"]
-    m = hb.Model("k | trials(size) ~ C(period) + (1 | herd)", cbpp, family="binomial")
-    np.testing.assert_allclose(m.design.y, cbpp["incidence"].to_numpy(), atol=1e-9)
+    data = cbpp.copy()
+    data["k"] = (data["prop"] * data["size"]).round().astype(int)
+    m = hb.Model("k | trials(size) ~ C(period) + (1 | herd)", data, family="binomial")
+    np.testing.assert_array_equal(m.design.y, data["incidence"].to_numpy())
+
+
+def test_the_suggested_counts_are_whole_where_the_product_is_not():
+    """(1 / 49) * 49 is 0.9999999999999999: the rewrite rounds it, and the message quotes a
+    proportion, not the whole numbers among them."""
+    data = pd.DataFrame(
+        {"prop": [0.0, 1.0, 1 / 49, 15 / 22], "n": [49, 49, 49, 22], "g": ["a", "a", "b", "b"]}
+    )
+    with pytest.raises(FamilyError, match=r"holds proportions \(0\.02041, 0\.6818, \.\.\.\)"):
+        hb.Model("prop ~ 1 + (1 | g)", data, family="binomial", weights="n")
+    data["k"] = (data["prop"] * data["n"]).round().astype(int)
+    m = hb.Model("k | trials(n) ~ 1 + (1 | g)", data, family="binomial")
+    np.testing.assert_array_equal(m.design.y, [0, 49, 1, 15])
 
 
 def test_proportions_that_are_not_whole_counts_are_rounded_in_the_fix():

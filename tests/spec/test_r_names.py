@@ -22,6 +22,10 @@ def cbpp():
         ),
         ("incidence | trials(size) ~ factor(period) + (1 | herd)", r"factor\(x\) is C\(x\)"),
         (
+            "ordered(incidence) ~ C(period) + (1 | herd)",
+            r"An ordered response is an ordered pandas Categorical",
+        ),
+        (
             "incidence | trials(size) ~ relevel(period, ref = '2') + (1 | herd)",
             r"C\(x, contr.treatment\('b'\)\)",
         ),
