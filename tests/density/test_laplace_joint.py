@@ -12,6 +12,7 @@ import pytest
 from threadpoolctl import threadpool_limits
 
 import hierbayes as hb
+from hierbayes.density.laplace import MAX_HALVINGS, MAX_NEWTON
 from hierbayes.density.laplace_joint_draws import joint_effects
 from hierbayes.density.laplace_layout import joint_blocks
 from hierbayes.density.layout import Layout, centred_fixed_design, make_layout
@@ -191,3 +192,31 @@ def test_gaussian_draws_follow_the_exact_conditional_with_zero_weights(df):
     sd = lam * np.sqrt(np.diag(np.linalg.inv(H)))
     assert np.all(np.abs(u.mean(0) - mean) < 4.5 * sd / np.sqrt(S))
     assert np.all(np.abs(u.std(0) / sd - 1.0) < 4.5 / np.sqrt(2 * S))
+
+
+def test_a_mode_far_from_zero_is_found_with_steps_shortened_to_the_limit() -> None:
+    """A group of 100 counts of 5,000 at a small SD puts its mode about 1,300 prior SDs from
+    zero: every shortened step is 3 SDs, more steps than the Newton budget, and the value is
+    still the dense Laplace's (it was -inf when shortened steps counted against the budget)."""
+    rng = np.random.default_rng(0)
+    n = 300
+    a = np.r_[np.zeros(100, int), rng.integers(1, 20, 200)]
+    data = pd.DataFrame(
+        {
+            "a": [f"a{i}" for i in a],
+            "b": [f"b{i}" for i in rng.integers(0, 5, n)],
+            "x": rng.normal(size=n),
+            "yc": np.where(a == 0, 5000, rng.poisson(1.0, n)),
+        }
+    )
+    m = model(data, "yc", "+ (1 | a) + (1 | b)", "poisson", "laplace")
+    lap = layout(m)
+    full = layout(model(data, "yc", "+ (1 | a) + (1 | b)", "poisson", "noncentered"))
+    k = sum(len(bl.block.levels) for bl in lap.blocks)
+    x = np.zeros(lap.n_dim)
+    for bl in lap.blocks:
+        x[bl.sd] = np.log(0.005)
+    F, ll0, z, _ = dense_laplace(m, lap, x)
+    assert np.abs(z).max() > 3 * (MAX_NEWTON + MAX_HALVINGS)
+    got = lap.logp_grad(x)[0] - full.logp_grad(with_zero_effects(lap, full, x))[0]
+    assert got == pytest.approx(F - ll0 + 0.5 * k * np.log(2 * np.pi), rel=1e-9)
