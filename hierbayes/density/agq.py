@@ -92,8 +92,12 @@ def agq_nodes(k: int) -> np.ndarray:
 
 @numba.njit(**JIT)
 def _node_pass(code, y, eta0, trials, weights, theta, codes, Z, LF, J, zk, eta, ll, d1, d2, d3, fk):
-    """Rows at the node ``zk`` (J): ``ℓ``, ``ℓ'`` into ``ll``, ``d1``; ``f_g(z_k)`` into ``fk``;
-    False where a row is not finite."""
+    """Rows at the node ``zk`` (J): ``ℓ``, ``ℓ'`` into ``ll``, ``d1``; ``f_g(z_k)`` into ``fk``.
+
+    A group whose rows are not finite at the node (``η`` overflowing far out in the tails) gets
+    ``f_g = -inf``, the node's weight 0 (its contribution ``exp(f_g)`` underflows), and ``ℓ'`` 0
+    on its rows, so that it adds nothing to the value or the gradient. Always True (the node at
+    the mode is finite wherever the mode was found)."""
     n = eta0.shape[0]
     rows_at(eta0, codes, Z, LF, zk, 1, eta)
     row_pass(code, y, eta, trials, weights, theta, ll, d1, d2, d3)
@@ -101,9 +105,12 @@ def _node_pass(code, y, eta0, trials, weights, theta, codes, Z, LF, J, zk, eta, 
         fk[g] = -0.5 * zk[g] * zk[g]
     for i in range(n):
         fk[codes[i]] += ll[i]
-    for g in range(J):
-        if not math.isfinite(fk[g]):
-            return False
+        if not (math.isfinite(ll[i]) and math.isfinite(d1[i])):
+            fk[codes[i]] = -math.inf
+    for i in range(n):
+        if not math.isfinite(fk[codes[i]]):
+            fk[codes[i]] = -math.inf
+            d1[i] = 0.0
     return True
 
 
@@ -233,6 +240,10 @@ def agq_loglik(table, meta, L, theta, eta, tbar, Lbar):
         for k in range(K):
             pi[k, g] = math.exp(fk[k, g] + nodes[K + k] - top)
             acc += pi[k, g]
+        if not math.isfinite(top):  # no finite node (an even number of nodes far out)
+            for i in range(n):
+                eta[i] = 0.0
+            return -math.inf
         F += top + math.log(acc) + math.log(r[g])
         A = 0.0
         X = 0.0
@@ -271,6 +282,8 @@ def agq_loglik(table, meta, L, theta, eta, tbar, Lbar):
             rows_at(eta0, codes, Z, LF, zk[k], 1, etak)
             for i in range(n):
                 wk[i] = pi[k, codes[i]] * (weights[i] if has_w else 1.0)
+                if wk[i] == 0.0:  # a node of weight 0 may lie where the row overflows
+                    etak[i] = etaf[i]
             loglik_grad(code, y, etak, trials, wk, theta, tbar)
         _own_parameters(code, y, etaf, trials, weights, theta, meta[M_ORDERED] == 1, s, t, tbar)
     return F

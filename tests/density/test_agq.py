@@ -203,3 +203,38 @@ def test_a_fit_draws_the_effects_and_checks_them(small_groups):
     post = fit.idata["posterior"].to_dataset()
     assert post["u|g"].shape == (2, 100, 150, 1)
     assert "laplace_pareto_k" in post.attrs
+
+
+def test_a_node_where_the_rows_overflow_has_weight_zero() -> None:
+    """Counts against slopes of x in 200-400 at slope SD 2: the outer nodes put ``η`` in the
+    thousands, where ``exp`` overflows; those nodes weigh nothing, so the value is finite (it was
+    -inf), is near a brute-force integral (a grid of 400,001 points in z, 25 a group's posterior SD)
+    and far nearer than Laplace's, and the gradient is its derivative."""
+    rng = np.random.default_rng(0)
+    g = np.repeat(np.arange(20), 3)
+    data = pd.DataFrame({"g": [f"g{j:02d}" for j in g], "x": rng.uniform(200, 400, g.size)})
+    data["y"] = rng.poisson(np.exp(-1 + 0.001 * data.x * rng.normal(0, 1, 20)[g]))
+    data.loc[data.g == "g00", "y"] = 0
+    m = hb.Model("y ~ 1 + (0 + x | g)", data, family="poisson")
+    quad = make_layout(m.design, m.prior_values, {"g": ("agq",)})
+    eta0 = np.full(len(data), -1.0)
+    zs = np.linspace(-8.0, 8.0, 400_001)
+    exact = 0.0
+    y, x = data["y"].to_numpy(float), data["x"].to_numpy()
+    for _, idx in data.groupby("g").indices.items():
+        eta = eta0[idx, None] + x[idx, None] * 2.0 * zs[None, :]
+        with np.errstate(over="ignore"):
+            logf = (y[idx, None] * eta - np.exp(eta)).sum(axis=0) - 0.5 * zs * zs
+        top = logf.max()
+        exact += top + np.log(np.exp(logf - top).sum() * (zs[1] - zs[0]) / np.sqrt(2 * np.pi))
+    # the slope's scale reaches 800 here: 11 nodes leave 0.127 over the 20 groups (the all-zero
+    # group's integral is one-sided), Laplace 2.79
+    lap = make_layout(m.design, m.prior_values, {"g": ("laplace",)})
+    value = kernel_value(quad, len(data), eta0, 2.0)
+    assert value == pytest.approx(exact, abs=20 * 1e-2)
+    assert abs(kernel_value(lap, len(data), eta0, 2.0) - exact) > 10 * abs(value - exact)
+    point = quad.center.copy()
+    point[quad.blocks[0].sd] = np.log(2.0)
+    value, grad = quad.logp_grad(point)
+    assert np.isfinite(value) and np.all(np.isfinite(grad))
+    np.testing.assert_allclose(grad, fd_gradient(quad, point), rtol=1e-5, atol=1e-5)
