@@ -74,6 +74,17 @@ def expand_laplace(design: Design, parameterization: Any) -> Any:
         sizes.setdefault(block.factor, len(block.levels))
     # Laplace: the fewest groups (most rows each, where it is closest); quadrature: the most
     # groups (fewest rows each, where the sampler gains most and Laplace is furthest off)
+    if how == AGQ:  # a factor whose one term has one coefficient (check_agq)
+        sizes = {
+            f: j
+            for f, j in sizes.items()
+            if [len(b.columns) for b in design.blocks if b.factor == f] == [1]
+        }
+        if not sizes:
+            raise ModelSpecError(
+                "parameterization 'agq' integrates out a factor whose only group term has one "
+                "varying coefficient; this model has none. Use 'laplace'."
+            )
     pick = max if how == AGQ else min
     chosen = pick(sizes, key=lambda factor: sizes[factor])
     return {b.name: how if b.factor == chosen else "auto" for b in design.blocks}
@@ -96,19 +107,20 @@ def check_laplace(design: Design, result: Mapping[str, tuple[str, ...]]) -> None
     if not chosen:
         return
     instead = "Use 'auto', 'centered' or 'noncentered'."
+    way = result[chosen[0].name][0]
     if design.family.code not in LAPLACE_CODES:
         raise ModelSpecError(
-            f"parameterization 'laplace' needs a family whose log-likelihood is concave in the "
+            f"parameterization '{way}' needs a family whose log-likelihood is concave in the "
             f"linear predictor; {design.family.name} is not one. {instead}"
         )
     if design.dpar is not None:
         raise ModelSpecError(
-            f"parameterization 'laplace' does not take a linear predictor for "
+            f"parameterization '{way}' does not take a linear predictor for "
             f"{design.dpar.name}. {instead}"
         )
     if any(how and how[0] == "marginal" for how in result.values()):
         raise ModelSpecError(
-            "parameterization 'laplace' and 'marginal' in one model: integrate one factor out, "
+            f"parameterization '{way}' and 'marginal' in one model: integrate one factor out, "
             f"by one of them. {instead}"
         )
     factors = sorted({b.factor for b in chosen})
@@ -116,7 +128,7 @@ def check_laplace(design: Design, result: Mapping[str, tuple[str, ...]]) -> None
         left = [b.name for b in design.blocks if b.factor == factor and b not in chosen]
         if left:
             raise ModelSpecError(
-                f"parameterization 'laplace' for factor '{factor}' must cover all its group "
+                f"parameterization '{way}' for factor '{factor}' must cover all its group "
                 f"terms; also give it for {left}."
             )
     if len(factors) > 1:
@@ -142,6 +154,13 @@ def check_agq(design: Design, result: Mapping[str, tuple[str, ...]]) -> None:
     if not chosen:
         return
     others = [b.name for b in design.blocks if result[b.name] and result[b.name][0] == LAPLACE]
+    terms = [b.name for b in design.blocks if b.factor == chosen[0].factor]
+    if len(terms) > 1:
+        raise ModelSpecError(
+            f"parameterization 'agq' integrates out a factor whose only group term has one "
+            f"varying coefficient; factor '{chosen[0].factor}' has the terms {terms}. Use "
+            "'laplace' for all of them, or 'agq' for another factor."
+        )
     if len(chosen) > 1 or others:
         raise ModelSpecError(
             f"parameterization 'agq' integrates out one factor with one varying coefficient; "

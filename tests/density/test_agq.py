@@ -156,8 +156,23 @@ def test_agq_takes_one_factor_with_one_coefficient(df):
     assert m.parameterization == {"g": ("agq",)}
     with pytest.raises(ModelSpecError, match="'agq' for 'g' needs one varying coefficient"):
         hb.Model("yb ~ x + (1 + x | g)", df, family="bernoulli", parameterization={"g": "agq"})
-    with pytest.raises(ModelSpecError, match="concave in the linear predictor"):
+    with pytest.raises(ModelSpecError, match="'agq' needs a family whose log-likelihood"):
         hb.Model("x ~ 1 + (1 | g)", df, family="student_t", parameterization={"g": "agq"})
+
+
+def test_agq_on_a_factor_with_several_terms_says_to_use_laplace(df):
+    with pytest.raises(ModelSpecError, match=r"factor 'g' has the terms .* Use 'laplace'"):
+        hb.Model(
+            "yb ~ x + (1 | g) + (0 + x | g)", df, family="bernoulli", parameterization={"g": "agq"}
+        )
+
+
+def test_the_string_agq_picks_the_largest_factor_it_can_take(df):
+    data = df.assign(h=[f"h{i % 7}" for i in range(len(df))])
+    m = hb.Model("yb ~ x + (1 + x | g) + (1 | h)", data, family="bernoulli", parameterization="agq")
+    assert m.parameterization["h"] == ("agq",)
+    with pytest.raises(ModelSpecError, match=r"has none\. Use 'laplace'"):
+        hb.Model("yb ~ x + (1 + x | g)", df, family="bernoulli", parameterization="agq")
 
 
 @pytest.fixture(scope="module")
