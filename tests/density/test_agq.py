@@ -194,12 +194,3 @@ def test_the_mode_recovers_the_sd_of_small_binary_groups(small_groups):
     assert abs(sd["agq"] - 2.5) < 0.6
     assert sd["laplace"] < sd["agq"] - 0.5
 
-
-def test_a_fit_draws_the_effects_and_checks_them(small_groups):
-    """The effects are drawn afterwards and the importance-sampling check runs."""
-    few = small_groups[small_groups["g"] < 150]
-    model = hb.Model("y ~ x + (1 | g)", few, family="bernoulli", parameterization={"g": "agq"})
-    fit = model.fit(draws=100, tune=100, chains=2, random_seed=1, progressbar=False)
-    post = fit.idata["posterior"].to_dataset()
-    assert post["u|g"].shape == (2, 100, 150, 1)
-    assert "laplace_pareto_k" in post.attrs
