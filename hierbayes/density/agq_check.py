@@ -173,8 +173,9 @@ def agq_failure(attrs: dict) -> str | None:
     if not (np.isfinite(sd) and np.isfinite(dev)):
         return "a group's mode was not found at some draws"
     k, ref, n = (attrs[f"{AGQ_CHECK}_{x}"] for x in ("nodes", "reference_nodes", "draws"))
+    node = "node" if k == 1 else "nodes"
     return (
-        f"its log marginal likelihood at {k} nodes against {ref} varies across {n} draws by "
+        f"its log marginal likelihood at {k} {node} against {ref} varies across {n} draws by "
         f"SD {sd:.2f} {'>' if sd > AGQ_SD_MAX else '<='} {AGQ_SD_MAX} (largest distance from "
         f"the mean {dev:.2f} {'>' if dev > AGQ_DEV_MAX else '<='} {AGQ_DEV_MAX})"
     )
