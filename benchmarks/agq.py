@@ -26,7 +26,7 @@ import pandas as pd
 import hierbayes as hb
 import hierbayes.density.sampler as sampler
 import hierbayes.laplace_fit as laplace_fit
-from hierbayes.density import agq
+from hierbayes.density import agq, agq_check
 
 SPENT = {"draws": 0.0}
 _complete = sampler.complete_laplace
@@ -74,6 +74,8 @@ def run(parameterization: object, nodes: int, draws: int, chains: int, seed: int
         "steps_per_draw": round(steps, 1),
         "sd_mom": round(float(post["sd|mom"].mean()), 3),
         "pareto_k": round(float(post.attrs.get("laplace_pareto_k", np.nan)), 2),
+        "agq_check_sd": round(float(post.attrs.get("agq_check_sd", np.nan)), 4),
+        "agq_check_max_dev": round(float(post.attrs.get("agq_check_max_dev", np.nan)), 4),
         "draws_cpu_s": round(SPENT["draws"], 1),
     }
 
@@ -90,6 +92,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.keep:
         laplace_fit.PARETO_K_MAX = float("inf")
+        agq_check.AGQ_SD_MAX = agq_check.AGQ_DEV_MAX = float("inf")
     seeds = [int(s) for s in args.seeds.split(",")]
     runs: list[tuple[object, int]] = []
     if not args.no_reference:

@@ -7,7 +7,8 @@ importance-sampling check into the posterior's attributes. Above
 the exact one, so :func:`checked_laplace` samples the model again with the factor's effects
 sampled (their parameterisation chosen as by ``"auto"`` without Laplace: expanded for a factor
 whose groups mostly hold one nested group, :mod:`hierbayes.build.expanded`); ``fit.summary()``
-shows why.
+shows why. A factor integrated out by quadrature is checked by the quadrature's own error instead
+(:mod:`hierbayes.density.agq_check`) and run again the same way when that check fails.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import xarray as xr
 from hierbayes.build import resolve_parameterization
 from hierbayes.build.expanded import check_expanded
 from hierbayes.build.laplace import laplace_blocks, sampled_choices
+from hierbayes.density.agq_check import AGQ_CHECK, agq_failure
 from hierbayes.density.laplace_check import LAPLACE_K, PARETO_K_MAX
 from hierbayes.density.layout import make_layout
 from hierbayes.density.rescue import SAMPLING_NOTES
@@ -39,7 +41,8 @@ def checked_laplace(
     the one sampled (so the summary's "Effects" line and saved fits describe the draws)."""
     posterior = idata["posterior"]
     k = posterior.attrs.get(LAPLACE_K)
-    if k is None or k <= PARETO_K_MAX:
+    quadrature = agq_failure(posterior.attrs)  # a quadrature's own check (density.agq_check)
+    if quadrature is None and (k is None or k <= PARETO_K_MAX):
         return idata, model
     names = laplace_blocks(model.parameterization)
     sampled = {
@@ -54,18 +57,19 @@ def checked_laplace(
     post = again["posterior"].to_dataset()
     notes = [n for n in [post.attrs.get(SAMPLING_NOTES, "")] if n]
     how = ", ".join(f"{name}: {'/'.join(choices[name])}" for name in names)
-    why = (
-        f"failed its check (Pareto k = {k:.2f} > {PARETO_K_MAX})"
-        if np.isfinite(k)
-        else "could not be checked (too few draws for a Pareto tail, or a weight that is not "
-        "finite)"
-    )
-    notes.append(
-        f"The Laplace approximation {why}; the model was run again with those effects "
-        f"sampled ({how})."
-    )
+    if quadrature is not None:
+        why = f"The adaptive Gauss-Hermite quadrature failed its check: {quadrature}"
+        post.attrs.update({a: v for a, v in posterior.attrs.items() if a.startswith(AGQ_CHECK)})
+    else:
+        why = "The Laplace approximation " + (
+            f"failed its check (Pareto k = {k:.2f} > {PARETO_K_MAX})"
+            if np.isfinite(k)
+            else "could not be checked (too few draws for a Pareto tail, or a weight that is not "
+            "finite)"
+        )
+        post.attrs[LAPLACE_K] = k
+    notes.append(f"{why}; the model was run again with those effects sampled ({how}).")
     post.attrs[SAMPLING_NOTES] = "\n".join(notes)
-    post.attrs[LAPLACE_K] = k
     out = again.copy()
     out["posterior"] = xr.DataTree(post)
     fitted = copy.copy(model)

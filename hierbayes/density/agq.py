@@ -115,12 +115,11 @@ def _node_pass(code, y, eta0, trials, weights, theta, codes, Z, LF, J, zk, eta, 
 
 
 @numba.njit(**JIT)
-def agq_excess(table, meta, code, y, eta0, trials, weights, theta, codes, Z, LF, z, f, B):
-    """``Σ_g (V_g - Laplace_g) = Σ_g log Σ_k ω_k exp(f_g(z_k) - f_g(z*) + x_k²/2)`` at modes
-    ``z`` (``f``, ``B`` of :func:`~hierbayes.density.laplace.group_modes`); NaN where a node's
-    rows are not finite. The importance weights of the effects' draws take it off."""
-    n, J = meta[M_NOBS], meta[M_LAP_J]
-    nodes = farr(table, meta[M_AGQ])
+def agq_excess(nodes, n, J, code, y, eta0, trials, weights, theta, codes, Z, LF, z, f, B):
+    """``Σ_g (V_g - Laplace_g) = Σ_g log Σ_k ω_k exp(f_g(z_k) - f_g(z*) + x_k²/2)`` with the
+    ``nodes`` of :func:`agq_nodes`, at modes ``z`` (``f``, ``B`` of
+    :func:`~hierbayes.density.laplace.group_modes`); NaN where a node's rows are not finite.
+    The quadrature's check (:mod:`hierbayes.density.agq_check`) compares two numbers of nodes."""
     K = nodes.shape[0] // 2
     l2 = LF[0, 0] * LF[0, 0]
     zk = np.empty(J)

@@ -18,6 +18,7 @@ import xarray as xr
 
 from hierbayes.build.groups import group_dim
 from hierbayes.density import codes as K
+from hierbayes.density.agq_check import AGQ_CHECK, AGQ_DEV_MAX, AGQ_SD_MAX, agq_failure, check_agq
 from hierbayes.density.laplace_draws import laplace_effects
 from hierbayes.density.laplace_joint_draws import joint_effects
 from hierbayes.density.laplace_layout import joint_blocks
@@ -79,14 +80,34 @@ def complete_laplace(
         u = u[:, :, None]
     else:
         u, logw = laplace_effects(layout.table, raw.reshape(chains * draws, -1), q, J, seed)
+    if meta[K.M_AGQ] > 0:  # quadrature: checked by its own error (density.agq_check)
+        return _agq_checked(layout, raw, posterior, blocks, u)
     k = pareto_k(logw)
+    out = posterior.assign(_effects(blocks, u, chains, draws, J, int(meta[K.M_LAP_F])))
+    out.attrs[LAPLACE_K] = k
+    factor = "', '".join(dict.fromkeys(b.factor for b in blocks))
+    notes = [n for n in [out.attrs.get(SAMPLING_NOTES, "")] if n]
+    notes.append(
+        f"The effects of '{factor}' were integrated out by a Laplace approximation"
+        f"{' (jointly)' if meta[K.M_LAP_F] > 0 else ''}; its "
+        f"importance-sampling check over {len(logw)} draws gives Pareto k = {k:.2f} "
+        f"({'kept' if k <= PARETO_K_MAX else f'above {PARETO_K_MAX}: not to be trusted'})."
+    )
+    out.attrs[SAMPLING_NOTES] = "\n".join(notes)
+    return out
+
+
+def _effects(
+    blocks: list, u: np.ndarray, chains: int, draws: int, J: int, joint: int
+) -> dict[str, xr.DataArray]:
+    """The labelled draws ``u|<term>`` of the integrated-out blocks."""
     new = {}
     col = 0
     for block in blocks:
         qb = len(block.columns)
         gdim, tdim = group_dim(block), block.term_dim
-        Jb = J if meta[K.M_LAP_F] == 0 else len(block.levels)
-        part = u[:, :, col : col + qb] if meta[K.M_LAP_F] == 0 else u[:, col : col + Jb]
+        Jb = J if joint == 0 else len(block.levels)
+        part = u[:, :, col : col + qb] if joint == 0 else u[:, col : col + Jb]
         new[f"u|{block.name}"] = xr.DataArray(
             part.reshape(chains, draws, Jb, qb),
             dims=("chain", "draw", gdim, tdim),
@@ -96,16 +117,31 @@ def complete_laplace(
             },
             attrs={"draws": LAPLACE_DRAWS},
         )
-        col += qb if meta[K.M_LAP_F] == 0 else Jb
-    out = posterior.assign(new)
-    out.attrs[LAPLACE_K] = k
-    factor = "', '".join(dict.fromkeys(b.factor for b in blocks))
+        col += qb if joint == 0 else Jb
+    return new
+
+
+def _agq_checked(
+    layout: Layout, raw: np.ndarray, posterior: xr.Dataset, blocks: list, u: np.ndarray
+) -> xr.Dataset:
+    """``posterior`` with the quadrature's effects and its check (:mod:`..agq_check`)."""
+    chains, draws = raw.shape[:2]
+    out = posterior.assign(_effects(blocks, u, chains, draws, u.shape[1], 0))
+    check = check_agq(layout.table, raw)
+    out.attrs.update(check)
+    why = agq_failure(check)
     notes = [n for n in [out.attrs.get(SAMPLING_NOTES, "")] if n]
     notes.append(
-        f"The effects of '{factor}' were integrated out by a Laplace approximation"
-        f"{' (jointly)' if meta[K.M_LAP_F] > 0 else ''}; its "
-        f"importance-sampling check over {len(logw)} draws gives Pareto k = {k:.2f} "
-        f"({'kept' if k <= PARETO_K_MAX else f'above {PARETO_K_MAX}: not to be trusted'})."
+        f"The effects of '{blocks[0].factor}' were integrated out by adaptive Gauss-Hermite "
+        f"quadrature at {check[AGQ_CHECK + '_nodes']} nodes; "
+        + (
+            f"its check (the log marginal likelihood against "
+            f"{check[AGQ_CHECK + '_reference_nodes']} nodes across {check[AGQ_CHECK + '_draws']} "
+            f"draws: SD {check[AGQ_CHECK + '_sd']:.3f} <= {AGQ_SD_MAX}, largest distance from "
+            f"the mean {check[AGQ_CHECK + '_max_dev']:.3f} <= {AGQ_DEV_MAX}) passed (kept)."
+            if why is None
+            else f"its check failed: {why}."
+        )
     )
     out.attrs[SAMPLING_NOTES] = "\n".join(notes)
     return out

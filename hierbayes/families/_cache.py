@@ -38,6 +38,7 @@ _KERNEL = (
     "laplace_rows.py",
     "laplace.py",
     "agq.py",
+    "agq_check.py",
     "laplace_draws.py",
     "laplace_sparse.py",
     "laplace_joint.py",

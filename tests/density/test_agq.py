@@ -210,16 +210,6 @@ def test_the_mode_recovers_the_sd_of_small_binary_groups(small_groups):
     assert sd["laplace"] < sd["agq"] - 0.5
 
 
-def test_a_fit_draws_the_effects_and_checks_them(small_groups):
-    """The effects are drawn afterwards and the importance-sampling check runs."""
-    few = small_groups[small_groups["g"] < 150]
-    model = hb.Model("y ~ x + (1 | g)", few, family="bernoulli", parameterization={"g": "agq"})
-    fit = model.fit(draws=100, tune=100, chains=2, random_seed=1, progressbar=False)
-    post = fit.idata["posterior"].to_dataset()
-    assert post["u|g"].shape == (2, 100, 150, 1)
-    assert "laplace_pareto_k" in post.attrs
-
-
 def test_a_node_where_the_rows_overflow_has_weight_zero() -> None:
     """Counts against slopes of x in 200-400 at slope SD 2: the outer nodes put ``η`` in the
     thousands, where ``exp`` overflows; those nodes weigh nothing, so the value is finite (it was
