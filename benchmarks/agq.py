@@ -3,12 +3,13 @@ effects and the Laplace approximation on guImmun (bernoulli, 2,159 children of 1
 161 communities): the smallest bulk ESS of the population-level parameters (``b`` and the SDs),
 sampling CPU seconds (user + sys of the process, the effects' draws included) and wall seconds,
 ESS per CPU second, leapfrog steps per draw, the mothers' SD (posterior mean; brms: 2.67) and the
-Pareto k of the importance-sampling check, for each number of nodes.
+fit's check (the quadrature's own for AGQ, the importance check for Laplace), for each number of
+nodes.
 
     uv run python benchmarks/agq.py [--draws 1000] [--chains 4] [--seeds 1,2] [--nodes 3,5,9,11]
         [--no-reference] [--sampled] [--keep]
 
-A fit whose importance-sampling check fails runs again with the effects sampled (its row then
+A fit whose check fails runs again with the effects sampled (its row then
 shows that run's sampler, CPU seconds counting both); ``--keep`` keeps the quadrature's fit
 whatever its check says, and ``draws_cpu_s`` gives the CPU seconds of the effects' draws.
 """
@@ -87,7 +88,7 @@ def main() -> None:
     parser.add_argument("--seeds", default="1,2")
     parser.add_argument("--nodes", default="3,5,9,11")
     parser.add_argument("--no-reference", action="store_true", help="AGQ only")
-    parser.add_argument("--sampled", action="store_true", help="with the effects sampled")
+    parser.add_argument("--sampled", action="store_true", help="with --no-reference: the sampled effects too")
     parser.add_argument("--keep", action="store_true", help="keep a fit that fails its check")
     args = parser.parse_args()
     if args.keep:
