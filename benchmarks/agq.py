@@ -88,7 +88,7 @@ def main() -> None:
     parser.add_argument("--seeds", default="1,2")
     parser.add_argument("--nodes", default="3,5,9,11")
     parser.add_argument("--no-reference", action="store_true", help="AGQ only")
-    parser.add_argument("--sampled", action="store_true", help="with --no-reference: the sampled effects too")
+    parser.add_argument("--sampled", action="store_true", help="and sampled (with --no-reference)")
     parser.add_argument("--keep", action="store_true", help="keep a fit that fails its check")
     args = parser.parse_args()
     if args.keep:
