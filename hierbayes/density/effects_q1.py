@@ -16,7 +16,9 @@ from hierbayes.density.codes import JIT
 
 
 @numba.njit(**JIT)
-def one_coefficient_backward(grad, J, at, off, cov, centred, hc, hc_cols, hc_x, L, Zeta, Ubar, Lbar):
+def one_coefficient_backward(
+    grad, J, at, off, cov, centred, hc, hc_cols, hc_x, L, Zeta, Ubar, Lbar
+):
     """Adjoints of one coefficient's ``J`` effects: to their free values in ``grad[off:off + J]``,
     to ``L_00`` in ``Lbar[cov]`` and, for hierarchically centred effects, to the fixed terms
     they hold."""
