@@ -36,6 +36,7 @@ from hierbayes.density.codes import (
     P_PRIOR_SD,
     PER_BLOCK,
 )
+from hierbayes.density.effects_q1 import one_coefficient_backward
 from hierbayes.density.expanded import log_prior_signed
 from hierbayes.density.prior_density import log_prior_positive
 from hierbayes.density.table import farr, iarr
@@ -225,6 +226,11 @@ def effects_backward(table, meta, grad, L, U, Zeta, Ubar, Lbar):
         hc = bm[B_HC]
         hc_cols = iarr(table, base + P_HC_COLS)
         hc_x = farr(table, base + P_HC_X)
+        if q == 1:  # the same, with the adjoints in registers (density.effects_q1)
+            one_coefficient_backward(
+                grad, J, at, off, cov, choice[0] == 1, hc, hc_cols, hc_x, L, Zeta, Ubar, Lbar
+            )
+            continue
         zbar = np.zeros(q)
         for j in range(J):
             for k in range(q):

@@ -40,8 +40,10 @@ def iarr(table, k):
 
 @numba.njit(cache=True, nogil=True, error_model="numpy", fastmath={"reassoc", "contract"})
 def dot(a, off, b, n):
-    """``Σ_i a[off + i] b[i]`` (reassociated, so it vectorises)."""
+    """``Σ_i a[off + i] b[i]`` (reassociated, so it vectorises: on a slice of ``a``, as an
+    offset index inside the loop keeps LLVM from vectorising the sum)."""
+    col = a[off : off + n]
     s = 0.0
     for i in range(n):
-        s += a[off + i] * b[i]
+        s += col[i] * b[i]
     return s

@@ -25,6 +25,7 @@ _KERNEL = (
     "prior_density.py",
     "expanded.py",
     "pairs.py",
+    "effects_q1.py",
     "effects.py",
     "marginal.py",
     "ordered.py",
