@@ -129,3 +129,14 @@ def crossed_data(seed: int = 5, n: int = 60) -> pd.DataFrame:
             "s": rng.integers(0, 9, n),
         }
     )
+
+
+def small_binary_groups(n_groups: int, sd: float, seed: int = 11) -> pd.DataFrame:
+    """Bernoulli rows in ``n_groups`` groups of one or two rows (alternately), intercept 0.3,
+    slope 0.5 on a standard normal ``x``, group intercepts N(0, ``sd``): where Laplace is biased."""
+    rng = np.random.default_rng(seed)
+    g = np.repeat(np.arange(n_groups), 1 + np.arange(n_groups) % 2)
+    x = rng.normal(size=len(g))
+    eta = 0.3 + 0.5 * x + rng.normal(0, sd, n_groups)[g]
+    y = (rng.random(len(g)) < 1 / (1 + np.exp(-eta))).astype(int)
+    return pd.DataFrame({"y": y, "x": x, "g": g})

@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import small_binary_groups
 from scipy import integrate, optimize
 
 import hierbayes as hb
@@ -178,13 +179,7 @@ def test_the_string_agq_picks_the_largest_factor_it_can_take(df):
 @pytest.fixture(scope="module")
 def small_groups() -> pd.DataFrame:
     """Bernoulli, 1,500 groups of one or two rows, SD 2.5 (where Laplace is biased low)."""
-    rng = np.random.default_rng(11)
-    sizes = 1 + np.arange(1500) % 2
-    g = np.repeat(np.arange(1500), sizes)
-    x = rng.normal(size=len(g))
-    eta = 0.3 + 0.5 * x + rng.normal(0, 2.5, 1500)[g]
-    y = (rng.random(len(g)) < 1 / (1 + np.exp(-eta))).astype(int)
-    return pd.DataFrame({"y": y, "x": x, "g": g})
+    return small_binary_groups(1500, 2.5)
 
 
 def posterior_mode(layout: Layout) -> np.ndarray:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import small_binary_groups
 
 import hierbayes as hb
 from hierbayes.density import agq
@@ -18,13 +19,7 @@ from hierbayes.density.layout import make_layout
 @pytest.fixture(scope="module")
 def groups() -> pd.DataFrame:
     """Bernoulli, 150 groups of one or two rows, SD 3 (where Laplace is off by ~0.04 a group)."""
-    rng = np.random.default_rng(11)
-    sizes = 1 + np.arange(150) % 2
-    g = np.repeat(np.arange(150), sizes)
-    x = rng.normal(size=len(g))
-    eta = 0.3 + 0.5 * x + rng.normal(0, 3.0, 150)[g]
-    y = (rng.random(len(g)) < 1 / (1 + np.exp(-eta))).astype(int)
-    return pd.DataFrame({"y": y, "x": x, "g": g})
+    return small_binary_groups(150, 3.0)
 
 
 def test_the_log_weights_are_the_difference_of_two_quadratures(groups, monkeypatch):
