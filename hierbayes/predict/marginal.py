@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from hierbayes.design import Design
+from hierbayes.errors import ArgumentError
 from hierbayes.families import Family
 from hierbayes.predict.draws import PosteriorDraws
 from hierbayes.predict.encode import Encoded, block_matrix
@@ -138,7 +139,7 @@ def marginal_values(
 ) -> np.ndarray:
     """Population-averaged predictions of ``predict(groups="marginal")``, (C, D, n)."""
     if kind == "pps":
-        raise ValueError(NO_PPS)
+        raise ArgumentError(NO_PPS)
     eta = np.einsum("cdp,np->cdn", draws.b, encoded.X)
     if kind == "linear":
         return eta

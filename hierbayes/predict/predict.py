@@ -41,7 +41,7 @@ import xarray as xr
 from hierbayes.build import OBS_DIM, response_name
 from hierbayes.design import Design
 from hierbayes.design.level2 import _show
-from hierbayes.errors import DataError, UnknownGroupError
+from hierbayes.errors import ArgumentError, DataError, UnknownGroupError
 from hierbayes.predict.dpar import needs_rows, own_params, predict_dpar, rows_only
 from hierbayes.predict.draws import PosteriorDraws, new_group_effects, posterior_draws
 from hierbayes.predict.encode import Encoded, encode, encode_training
@@ -208,7 +208,7 @@ def predict(
     if groups == "marginal" and kind == "pps":
         from hierbayes.predict.marginal import NO_PPS
 
-        raise ValueError(NO_PPS)
+        raise ArgumentError(NO_PPS)
     design = fit.design
     needs_trials = kind == "pps" and design.family.needs_trials
     if newdata is None:

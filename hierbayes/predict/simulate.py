@@ -17,7 +17,7 @@ import pandas as pd
 
 from hierbayes.build import response_name
 from hierbayes.design import Design, GroupBlock
-from hierbayes.errors import DataError, Level2Error, MissingColumnError
+from hierbayes.errors import ArgumentError, DataError, Level2Error, MissingColumnError
 from hierbayes.families.cumulative import expected_category
 from hierbayes.frames import as_pandas
 from hierbayes.predict.dpar import dpar_draws, new_groups_dpar
@@ -130,7 +130,7 @@ def _level2_values(
         )
     if isinstance(level2, str):
         if level2 != "sample":
-            raise ValueError(f"level2 must be a dict, a DataFrame or 'sample', got {level2!r}.")
+            raise ArgumentError(f"level2 must be a dict, a DataFrame or 'sample', got {level2!r}.")
         own = design.level2_columns.get(factor, ())
         foreign = [c for c in needed if c not in own]
         if foreign or design.data is None:
@@ -151,7 +151,7 @@ def _level2_values(
     elif isinstance(level2, Mapping):
         table = pd.DataFrame({k: [v] * n_groups for k, v in level2.items()})
     else:
-        raise TypeError(
+        raise ArgumentError(
             f"level2 must be a dict, a DataFrame or 'sample', got {type(level2).__name__}."
         )
     absent = [c for c in needed if c not in table.columns]
@@ -172,14 +172,14 @@ def _level1_rows(
 ) -> list[pd.DataFrame] | None:
     if x is not None:
         if not isinstance(x, pd.DataFrame) or len(x) == 0:
-            raise TypeError("x must be a non-empty DataFrame of level-1 predictor values.")
+            raise ArgumentError("x must be a non-empty DataFrame of level-1 predictor values.")
         return [x.reset_index(drop=True)] * n_groups
     if n_per_group is None:
         if observations:
-            raise ValueError("observations=True needs rows: pass x or n_per_group.")
+            raise ArgumentError("observations=True needs rows: pass x or n_per_group.")
         return None
     if not isinstance(n_per_group, int | np.integer) or n_per_group < 1:
-        raise ValueError(f"n_per_group must be a positive integer, got {n_per_group!r}.")
+        raise ArgumentError(f"n_per_group must be a positive integer, got {n_per_group!r}.")
     if design.data is None:
         raise DataError("This design does not keep its training data to resample rows from.")
     columns = level1_variables(design)
@@ -250,7 +250,7 @@ def simulate_new_groups(
     n_groups = check_count("n_groups", n_groups)
     x, level2 = as_pandas(x), as_pandas(level2)  # polars & co. -> pandas
     if x is not None and n_per_group is not None:
-        raise ValueError("Give x (rows shared by every group) or n_per_group, not both.")
+        raise ArgumentError("Give x (rows shared by every group) or n_per_group, not both.")
     design = fit.design
     factor = choose_factor(design, factor)
     rng = np.random.default_rng(check_seed(random_seed, generator=True))

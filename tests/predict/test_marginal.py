@@ -8,6 +8,7 @@ import pytest
 from scipy import integrate
 from scipy.special import expit
 
+from hierbayes.errors import ArgumentError
 from hierbayes.families import get_family
 from hierbayes.predict.draws import new_group_effects, posterior_draws
 from hierbayes.predict.marginal import integrate_inverse_link
@@ -58,7 +59,7 @@ def test_marginal_equals_population_for_a_gaussian_model(ri_sim_fit) -> None:
 
 
 def test_marginal_has_no_response_draws(cbpp_fit) -> None:
-    with pytest.raises(ValueError, match="groups='marginal' averages the expected response"):
+    with pytest.raises(ArgumentError, match="groups='marginal' averages the expected response"):
         cbpp_fit.predict(pd.DataFrame({"period": [1]}), groups="marginal", kind="pps")
 
 

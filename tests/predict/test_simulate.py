@@ -143,6 +143,23 @@ def test_n_per_group_resamples_training_rows(level2_fit: hb.Fit) -> None:
         simulate_new_groups(level2_fit, 2, n_per_group=3, x=pd.DataFrame({"cses": [0.0]}))
 
 
+def test_bad_arguments_are_typed_errors(level2_fit: hb.Fit) -> None:
+    """Each argument error is a hb.ArgumentError (still a ValueError/TypeError) naming it."""
+    kw = {"level2": "sample"}
+    with pytest.raises(hb.ArgumentError, match="x must be a non-empty DataFrame"):
+        simulate_new_groups(level2_fit, 2, x=np.array([0.0, 1.0]), **kw)
+    with pytest.raises(hb.ArgumentError, match="observations=True needs rows"):
+        simulate_new_groups(level2_fit, 2, observations=True, **kw)
+    with pytest.raises(hb.ArgumentError, match="n_per_group must be a positive integer"):
+        simulate_new_groups(level2_fit, 2, n_per_group=0, **kw)
+    with pytest.raises(hb.ArgumentError, match="not both"):
+        simulate_new_groups(level2_fit, 2, n_per_group=3, x=pd.DataFrame({"cses": [0.0]}))
+    with pytest.raises(hb.ArgumentError, match="level2 must be a dict, a DataFrame or 'sample'"):
+        simulate_new_groups(level2_fit, 2, level2="all")
+    with pytest.raises(hb.ArgumentError, match="level2 must be a dict, a DataFrame or 'sample'"):
+        simulate_new_groups(level2_fit, 2, level2=[0.0])
+
+
 def test_same_seed_same_groups(level2_fit: hb.Fit) -> None:
     kwargs = {"x": pd.DataFrame({"cses": [0.0, 1.0]}), "level2": "sample", "observations": True}
     a = simulate_new_groups(level2_fit, 20, random_seed=9, **kwargs)
