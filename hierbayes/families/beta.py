@@ -115,7 +115,10 @@ def _sample(
 ) -> np.ndarray:
     phi = need(params.get("phi"), "the precision phi", "beta")
     phi, eta = np.broadcast_arrays(phi, eta)
-    y = rng.beta(expit(eta) * phi, expit(-eta) * phi)
+    # brms's default prior Gamma(0.01, 0.01) draws precisions that round to 0 (or make a
+    # shape parameter underflow): the smallest positive float, whose draws are 0 or 1
+    tiny = np.finfo(float).tiny
+    y = rng.beta(np.maximum(expit(eta) * phi, tiny), np.maximum(expit(-eta) * phi, tiny))
     # a draw within 1e-16 of 0 or 1 rounds to it, which the family refuses: keep it inside
     return np.clip(y, np.nextafter(0.0, 1.0), np.nextafter(1.0, 0.0))
 

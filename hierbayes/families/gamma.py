@@ -67,7 +67,13 @@ def _sample(
 ) -> np.ndarray:
     alpha = need(params.get("shape"), "the shape", "gamma")
     alpha, mu = np.broadcast_arrays(alpha, np.exp(eta))
-    return rng.gamma(alpha, mu / alpha)
+    # a shape that rounded to 0 or whose scale mu / alpha overflows (brms's default prior
+    # Gamma(0.01, 0.01) draws shapes below 1e-300): the draw's limit, mu G / alpha -> 0
+    alpha = np.maximum(np.asarray(alpha, dtype=float), np.finfo(float).tiny)
+    with np.errstate(over="ignore"):
+        scale = mu / alpha
+    draws = rng.standard_gamma(alpha)
+    return np.where(np.isfinite(scale), draws * scale, mu * (draws / alpha))
 
 
 def _log_density(

@@ -100,7 +100,7 @@ def _sample(
 ) -> np.ndarray:
     phi, zi = _own(params)
     phi, zi, mu = np.broadcast_arrays(phi, zi, np.exp(eta))
-    counts = rng.negative_binomial(phi, phi / (phi + mu))
+    counts = nb.sample_counts(phi, mu, rng)
     return np.where(rng.random(mu.shape) < zi, 0, counts).astype(np.int64)
 
 

@@ -183,6 +183,33 @@ def test_negative_binomial_draws_its_shape_and_overdispersed_counts() -> None:
 
 
 @pytest.mark.parametrize(
+    ("family", "dpar", "response"),
+    [
+        ("negativebinomial", "shape", "count"),
+        ("zero_inflated_negativebinomial", "shape", "count"),
+        ("gamma", "shape", "y"),
+        ("beta", "phi", "y"),
+    ],
+)
+def test_default_dispersion_priors_give_response_draws(family, dpar, response) -> None:
+    """brms's default Gamma(0.01, 0.01) on a shape or precision draws values below 1e-300 (some
+    round to 0), where NumPy's samplers refuse the parameters or overflow: the responses are
+    the limit (counts 0; a gamma's 0; a beta's 0 or 1), never an error or a NaN."""
+    rng = np.random.default_rng(2)
+    g = np.repeat(np.arange(6), 5)
+    y = {"count": rng.poisson(3, g.size), "y": rng.uniform(0.1, 0.9, g.size)}[response]
+    data = pd.DataFrame({response: y, "g": [f"g{j}" for j in g]})
+    m = hb.Model(f"{response} ~ 1 + (1 | g)", data=data, family=family)
+    draws = m.prior_predictive(draws=2000, random_seed=3)
+    value = draws["prior"][dpar].values.ravel()
+    assert value.min() < 1e-306  # the case at hand is drawn
+    out = draws["prior_predictive"][response].values
+    assert np.isfinite(out).all() and (out >= 0).all()
+    if family == "beta":
+        assert (out <= 1).all()
+
+
+@pytest.mark.parametrize(
     ("prior", "positive", "values"),
     [
         (hb.Prior("Normal", mu=1.0, sigma=2.0), False, [-1.0, 0.5, 3.0]),
