@@ -8,6 +8,10 @@ nodes.
 
     uv run python benchmarks/agq.py [--draws 1000] [--chains 4] [--seeds 1,2] [--nodes 3,5,9,11]
         [--no-reference] [--sampled] [--keep]
+    uv run python benchmarks/agq.py --gradient [--nodes 11]
+
+``--gradient`` times one gradient of the quadrature's log density (µs of CPU, the least of five
+rounds) at 100 draws of a short fit, for each number of nodes, instead of fitting.
 
 A fit whose check fails runs again with the effects sampled (its row then
 shows that run's sampler, CPU seconds counting both); ``--keep`` keeps the quadrature's fit
@@ -31,10 +35,12 @@ from hierbayes.density import agq, agq_check
 
 SPENT = {"draws": 0.0}
 _complete = sampler.complete_laplace
+RAW: dict[str, np.ndarray] = {}
 
 
 def _timed_complete(*args: object, **kwargs: object) -> object:
     cpu = time.process_time()
+    RAW["last"] = np.asarray(args[1])
     out = _complete(*args, **kwargs)
     SPENT["draws"] += time.process_time() - cpu
     return out
@@ -81,6 +87,25 @@ def run(parameterization: object, nodes: int, draws: int, chains: int, seed: int
     }
 
 
+def gradient(nodes: int) -> dict:
+    """CPU µs of one gradient of the log density with ``nodes`` nodes, at a short fit's draws."""
+    from hierbayes.density.layout import make_layout
+
+    data = pd.read_csv(DATA, dtype={"ord": str, "mom": str, "comm": str})
+    agq.AGQ_NODES = nodes
+    model = hb.Model(FORMULA, data, family="bernoulli", parameterization={"mom": "agq"})
+    model.fit(draws=100, tune=200, chains=1, random_seed=1, progressbar=False)
+    X = RAW["last"].reshape(-1, RAW["last"].shape[-1])
+    layout = make_layout(model.design, model.prior_values, model.parameterization)
+    best = np.inf
+    for _ in range(5):
+        cpu = time.process_time()
+        for x in X:
+            layout.logp_grad(x)
+        best = min(best, (time.process_time() - cpu) / len(X))
+    return {"nodes": nodes, "gradient_us": round(best * 1e6, 1), "draws": len(X)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--draws", type=int, default=1000)
@@ -90,7 +115,12 @@ def main() -> None:
     parser.add_argument("--no-reference", action="store_true", help="AGQ only")
     parser.add_argument("--sampled", action="store_true", help="and sampled (with --no-reference)")
     parser.add_argument("--keep", action="store_true", help="keep a fit that fails its check")
+    parser.add_argument("--gradient", action="store_true", help="time one gradient, no fits")
     args = parser.parse_args()
+    if args.gradient:
+        for k in args.nodes.split(","):
+            print(gradient(int(k)), flush=True)
+        return
     if args.keep:
         laplace_fit.PARETO_K_MAX = float("inf")
         agq_check.AGQ_SD_MAX = agq_check.AGQ_DEV_MAX = float("inf")

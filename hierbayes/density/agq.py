@@ -39,6 +39,7 @@ import math
 import numba
 import numpy as np
 
+from hierbayes.density.agq_rows import node_rows
 from hierbayes.density.codes import (
     A_MCODES,
     A_MZ,
@@ -59,7 +60,6 @@ from hierbayes.density.laplace import (
     group_modes,
     rows_at,
 )
-from hierbayes.density.laplace_rows import row_pass
 from hierbayes.density.table import farr, iarr
 from hierbayes.families.dispatch import loglik_grad
 
@@ -91,7 +91,7 @@ def agq_nodes(k: int) -> np.ndarray:
 
 
 @numba.njit(**JIT)
-def _node_pass(code, y, eta0, trials, weights, theta, codes, Z, LF, J, zk, eta, ll, d1, d2, d3, fk):
+def _node_pass(code, y, eta0, trials, weights, theta, codes, Z, LF, J, zk, eta, ll, d1, fk):
     """Rows at the node ``zk`` (J): ``ℓ``, ``ℓ'`` into ``ll``, ``d1``; ``f_g(z_k)`` into ``fk``.
 
     A group whose rows are not finite at the node (``η`` overflowing far out in the tails) gets
@@ -100,7 +100,7 @@ def _node_pass(code, y, eta0, trials, weights, theta, codes, Z, LF, J, zk, eta, 
     the mode is finite wherever the mode was found)."""
     n = eta0.shape[0]
     rows_at(eta0, codes, Z, LF, zk, 1, eta)
-    row_pass(code, y, eta, trials, weights, theta, ll, d1, d2, d3)
+    node_rows(code, y, eta, trials, weights, theta, ll, d1)
     for g in range(J):
         fk[g] = -0.5 * zk[g] * zk[g]
     for i in range(n):
@@ -111,6 +111,18 @@ def _node_pass(code, y, eta0, trials, weights, theta, codes, Z, LF, J, zk, eta, 
         if not math.isfinite(fk[codes[i]]):
             fk[codes[i]] = -math.inf
             d1[i] = 0.0
+    return True
+
+
+@numba.njit(**JIT)
+def _finite_mode(f, d1):
+    """Whether the rows at the modes are finite (then they are the node ``x = 0``)."""
+    for g in range(f.shape[0]):
+        if not math.isfinite(f[g]):
+            return False
+    for i in range(d1.shape[0]):
+        if not math.isfinite(d1[i]):
+            return False
     return True
 
 
@@ -127,13 +139,11 @@ def agq_excess(nodes, n, J, code, y, eta0, trials, weights, theta, codes, Z, LF,
     eta = np.empty(n)
     ll = np.empty(n)
     d1 = np.empty(n)
-    d2 = np.empty(n)
-    d3 = np.empty(n)
     for k in range(K):
         for g in range(J):
             zk[g] = z[g] + nodes[k] / math.sqrt(1.0 - l2 * B[g])
         if not _node_pass(
-            code, y, eta0, trials, weights, theta, codes, Z, LF, J, zk, eta, ll, d1, d2, d3, fk[k]
+            code, y, eta0, trials, weights, theta, codes, Z, LF, J, zk, eta, ll, d1, fk[k]
         ):
             return np.nan
     total = 0.0
@@ -166,7 +176,7 @@ def agq_loglik(table, meta, L, theta, eta, tbar, Lbar):
     lf = LF[0, 0]
     z = np.zeros(J)
     eta0 = eta.copy()
-    ok, _, D, B, _, _, d2, d3, etaf = group_modes(
+    ok, f, D, B, _, d1, d2, d3, etaf = group_modes(
         code, y, eta0, trials, weights, theta, codes, Z, LF, 1, J, z
     )
     intercept = Z.shape[0] == 0
@@ -192,29 +202,17 @@ def agq_loglik(table, meta, L, theta, eta, tbar, Lbar):
     d1k = np.empty((K, n))
     etak = np.empty(n)
     ll = np.empty(n)
-    s2 = np.empty(n)
-    s3 = np.empty(n)
     for k in range(K):
         for g in range(J):
             zk[k, g] = z[g] + nodes[k] * r[g]
+        if nodes[k] == 0.0 and _finite_mode(f, d1):  # the mode: its rows are at hand
+            for g in range(J):
+                fk[k, g] = f[g]
+            for i in range(n):
+                d1k[k, i] = d1[i]
+            continue
         if not _node_pass(
-            code,
-            y,
-            eta0,
-            trials,
-            weights,
-            theta,
-            codes,
-            Z,
-            LF,
-            J,
-            zk[k],
-            etak,
-            ll,
-            d1k[k],
-            s2,
-            s3,
-            fk[k],
+            code, y, eta0, trials, weights, theta, codes, Z, LF, J, zk[k], etak, ll, d1k[k], fk[k]
         ):
             for i in range(n):
                 eta[i] = 0.0

@@ -63,12 +63,22 @@ AGQ_CHECK_DRAWS = 400
 """Draws (evenly spaced through the chains) at which the check compares the quadratures."""
 AGQ_CHECK = "agq_check"
 """Prefix of the posterior's attributes of the check: ``agq_check_sd``, ``agq_check_max_dev``,
-``agq_check_nodes`` (``K``, ``2K + 1``) and ``agq_check_draws``."""
+``agq_check_nodes`` (``K``, ``2K + 1``), ``agq_check_draws`` and the numbers of those draws
+where a group's mode was not found (``agq_check_no_mode``) or a log marginal likelihood was not
+finite (``agq_check_not_finite``)."""
+
+
+NO_MODE = 1
+"""Reason code of :func:`_gaps`: a group's mode (or a positive curvature) was not found."""
+NOT_FINITE = 2
+"""Reason code of :func:`_gaps`: the modes were found but a log marginal likelihood (at ``K``
+or at ``2K + 1`` nodes) is not finite, as where the rows overflow at every node of a group."""
 
 
 @numba.njit(**JIT)
-def _gaps(X, table, ref, out):
-    """``out[s] = ℓ_ref - ℓ_K`` at each row of ``X`` (NaN where the modes are not found)."""
+def _gaps(X, table, ref, out, why):
+    """``out[s] = ℓ_ref - ℓ_K`` at each row of ``X``; NaN where it is not found, with the
+    reason (:data:`NO_MODE`, :data:`NOT_FINITE`; 0 where found) in ``why[s]``."""
     meta = iarr(table, A_META)
     n, J, code = meta[M_NOBS], meta[M_LAP_J], meta[M_FAMILY]
     y = farr(table, A_Y)
@@ -87,8 +97,10 @@ def _gaps(X, table, ref, out):
         for g in range(J):
             if not 1.0 - LF[0, 0] * LF[0, 0] * B[g] > 0.0:
                 ok = False
+        why[s] = 0
         if not ok:
             out[s] = np.nan
+            why[s] = NO_MODE
             for g in range(J):
                 z[g] = 0.0
             continue
@@ -97,6 +109,8 @@ def _gaps(X, table, ref, out):
             nodes, n, J, code, y, eta0, trials, weights, theta, codes, Z, LF, z, f, B
         )
         out[s] = big - small if math.isfinite(big - small) else np.nan
+        if not math.isfinite(big - small):
+            why[s] = NOT_FINITE
 
 
 def agq_log_weights(table: np.ndarray, X: np.ndarray) -> tuple[np.ndarray, int]:
@@ -115,11 +129,19 @@ def agq_log_weights(table: np.ndarray, X: np.ndarray) -> tuple[np.ndarray, int]:
     >>> k, bool(abs(w[0]) < 1e-3)   # at the centre (an SD of 1) 11 nodes are exact enough
     (11, True)
     """
+    out, k, _ = _log_weights_why(table, X)
+    return out, k
+
+
+def _log_weights_why(table: np.ndarray, X: np.ndarray) -> tuple[np.ndarray, int, np.ndarray]:
+    """:func:`agq_log_weights` with each draw's reason code (:data:`NO_MODE`,
+    :data:`NOT_FINITE`, 0 where the weight is found)."""
     X = np.ascontiguousarray(np.atleast_2d(X), dtype=float)
     k = int(_k(table))
     out = np.empty(len(X))
-    _gaps(X, table, agq_nodes(2 * k + 1), out)
-    return out, k
+    why = np.zeros(len(X), dtype=np.int64)
+    _gaps(X, table, agq_nodes(2 * k + 1), out, why)
+    return out, k, why
 
 
 @numba.njit(**JIT)
@@ -132,10 +154,11 @@ def _k(table):
 def check_agq(table: np.ndarray, raw: np.ndarray) -> dict[str, float | int]:
     """The check's attributes for the posterior at the draws ``raw`` (..., n_dim): the SD of
     the log weights across :data:`AGQ_CHECK_DRAWS` evenly spaced draws, their largest distance
-    from the mean (``inf`` where a mode was not found), and the numbers of nodes and draws."""
+    from the mean (``inf`` where one was not found), the numbers of nodes and draws, and of the
+    draws where a mode or a finite value was not found."""
     X = raw.reshape(-1, raw.shape[-1])
     take = np.unique(np.linspace(0, len(X) - 1, min(len(X), AGQ_CHECK_DRAWS)).round().astype(int))
-    w, k = agq_log_weights(table, X[take])
+    w, k, why = _log_weights_why(table, X[take])
     finite = bool(np.all(np.isfinite(w)))
     sd = float(np.std(w)) if finite else float("inf")
     dev = float(np.max(np.abs(w - w.mean()))) if finite else float("inf")
@@ -145,6 +168,8 @@ def check_agq(table: np.ndarray, raw: np.ndarray) -> dict[str, float | int]:
         f"{AGQ_CHECK}_nodes": k,
         f"{AGQ_CHECK}_reference_nodes": 2 * k + 1,
         f"{AGQ_CHECK}_draws": len(take),
+        f"{AGQ_CHECK}_no_mode": int(np.sum(why == NO_MODE)),
+        f"{AGQ_CHECK}_not_finite": int(np.sum(why == NOT_FINITE)),
     }
 
 
@@ -163,6 +188,12 @@ def agq_failure(attrs: dict) -> str | None:
     'its log marginal likelihood at 11 nodes against 23 varies acro'
     >>> "by SD 0.40 > 0.1" in why, "from the mean 1.30 > 0.5" in why
     (True, True)
+    >>> why = agq_failure(ok | {"agq_check_sd": np.inf, "agq_check_max_dev": np.inf,
+    ...                         "agq_check_no_mode": 0, "agq_check_not_finite": 3})
+    >>> why[:60]
+    'its log marginal likelihood at 11 or 23 nodes was not finite'
+    >>> "at 3 of 400 draws" in why, "mode" in why
+    (True, False)
     """
     sd = attrs.get(f"{AGQ_CHECK}_sd")
     if sd is None:
@@ -170,12 +201,29 @@ def agq_failure(attrs: dict) -> str | None:
     dev = attrs[f"{AGQ_CHECK}_max_dev"]
     if sd <= AGQ_SD_MAX and dev <= AGQ_DEV_MAX:
         return None
-    if not (np.isfinite(sd) and np.isfinite(dev)):
-        return "a group's mode was not found at some draws"
     k, ref, n = (attrs[f"{AGQ_CHECK}_{x}"] for x in ("nodes", "reference_nodes", "draws"))
+    if not (np.isfinite(sd) and np.isfinite(dev)):
+        return _not_found(attrs, k, ref, n)
     node = "node" if k == 1 else "nodes"
     return (
         f"its log marginal likelihood at {k} {node} against {ref} varies across {n} draws by "
         f"SD {sd:.2f} {'>' if sd > AGQ_SD_MAX else '<='} {AGQ_SD_MAX} (largest distance from "
         f"the mean {dev:.2f} {'>' if dev > AGQ_DEV_MAX else '<='} {AGQ_DEV_MAX})"
     )
+
+
+def _not_found(attrs: dict, k: int, ref: int, n: int) -> str:
+    """What was not found at some of the ``n`` draws: a group's mode, or a finite log marginal
+    likelihood at ``k`` or ``ref`` nodes (a fit from before these counts: the mode)."""
+    no_mode = attrs.get(f"{AGQ_CHECK}_no_mode")
+    not_finite = attrs.get(f"{AGQ_CHECK}_not_finite", 0)
+    parts = []
+    if no_mode is None or no_mode > 0:
+        at = "some" if no_mode is None else f"{no_mode} of {n}"
+        parts.append(f"a group's mode was not found at {at} draws")
+    if not_finite:
+        parts.append(
+            f"its log marginal likelihood at {k} or {ref} nodes was not finite at {not_finite} "
+            f"of {n} draws (a group's rows overflow at every node)"
+        )
+    return "; ".join(parts)

@@ -39,6 +39,7 @@ _KERNEL = (
     "laplace_rows.py",
     "laplace.py",
     "agq.py",
+    "agq_rows.py",
     "agq_check.py",
     "laplace_draws.py",
     "laplace_sparse.py",

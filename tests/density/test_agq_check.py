@@ -12,7 +12,13 @@ from helpers import small_binary_groups
 
 import hierbayes as hb
 from hierbayes.density import agq
-from hierbayes.density.agq_check import AGQ_DEV_MAX, AGQ_SD_MAX, agq_log_weights
+from hierbayes.density.agq_check import (
+    AGQ_DEV_MAX,
+    AGQ_SD_MAX,
+    agq_failure,
+    agq_log_weights,
+    check_agq,
+)
 from hierbayes.density.layout import make_layout
 
 
@@ -76,3 +82,20 @@ def test_the_check_fails_with_too_few_nodes_and_the_effects_are_sampled(groups, 
     assert "Laplace approximation" not in note
     assert f.model.parameterization["g"] != ("agq",)
     assert post["u|g"].attrs.get("draws") != "importance-resampled Laplace"
+
+
+def test_the_check_says_which_draws_had_no_mode_and_which_no_finite_value(groups):
+    """A draw where no mode is found (here a point of NaN) is counted as such, and the failure
+    names it; a value that is not finite at the modes (the rows overflowing at every node of a
+    group) is named as that, not as a mode not found."""
+    model = hb.Model("y ~ x + (1 | g)", groups, family="bernoulli")
+    layout = make_layout(model.design, model.prior_values, {"g": ("agq",)})
+    X = np.tile(layout.center, (3, 1))
+    X[1] = np.nan
+    check = check_agq(layout.table, X[None])
+    assert check["agq_check_no_mode"] == 1 and check["agq_check_not_finite"] == 0
+    assert check["agq_check_sd"] == np.inf
+    assert agq_failure(check) == "a group's mode was not found at 1 of 3 draws"
+    overflow = check | {"agq_check_no_mode": 0, "agq_check_not_finite": 2}
+    why = agq_failure(overflow)
+    assert "not finite at 2 of 3 draws" in why and "mode" not in why
