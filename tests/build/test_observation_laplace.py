@@ -15,7 +15,11 @@ import pytest
 from helpers import quiet_fit
 
 import hierbayes as hb
-from hierbayes.build.observation_laplace import observation_level, prefer_observation_laplace
+from hierbayes.build.observation_laplace import (
+    MAX_ROWS,
+    observation_level,
+    prefer_observation_laplace,
+)
 from hierbayes.summaries.parameterization import describe_parameterization
 
 DATA = Path(__file__).parents[1] / "data" / "arabidopsis.csv"
@@ -96,6 +100,16 @@ def test_other_models_keep_their_sampled_effects(formula, family, trials):
     data = _counts(trials=trials)
     m = hb.Model(formula, data, family=family)
     assert "laplace" not in {how for value in m.parameterization.values() for how in value}
+
+
+def test_many_rows_keep_the_observation_effects_sampled():
+    data = pd.concat([_counts(seed) for seed in range(14)], ignore_index=True)
+    data["obs"] = [f"o{i}" for i in range(len(data))]
+    assert len(data) > MAX_ROWS
+    m = hb.Model("y ~ x + (1 | g) + (1 | obs)", data, family="poisson")
+    assert "laplace" not in {v[0] for v in m.parameterization.values()}
+    few = hb.Model("y ~ x + (1 | g) + (1 | obs)", data.iloc[:MAX_ROWS], family="poisson")
+    assert set(few.parameterization.values()) == {("laplace",)}
 
 
 def test_only_auto_is_changed_and_an_integrated_pair_is_kept():
