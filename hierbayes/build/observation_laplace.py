@@ -20,7 +20,9 @@ non-centred effects (|r| up to 0.21); integrating ``popu`` and ``gen`` out by La
 other way round, the observation effects integrated out by quadrature and the genotypes sampled,
 R-hat 1.03 as well: with the observation effects' variance counted, a genotype's data inform its
 effect about as much as the population distribution does (``τ² I`` near 1: 0.3² x 26 / 1.45²
-= 1.1), so neither centring suits it.
+= 1.1), so neither centring suits it. brms (non-centred everywhere, hierbayes's priors, 4 x 1000,
+seed 1; ``Rscript tests/reference_arabidopsis_obs.R brms``) fails too: R-hat up to 1.036, min
+bulk ESS 303, 1 divergence.
 
 auto therefore integrates the observation-level effects out together with the other factors'
 intercepts, jointly by Laplace (:mod:`hierbayes.density.laplace_joint`; the observation effects
