@@ -33,6 +33,7 @@ import numpy as np
 
 from hierbayes.build.expanded import EXPANDED, nearest_child
 from hierbayes.build.laplace import LAPLACE, check_laplace
+from hierbayes.build.observation_laplace import prefer_observation_laplace
 from hierbayes.design import Design, GroupBlock
 from hierbayes.errors import ModelSpecError
 
@@ -50,7 +51,8 @@ def prefer_joint_laplace(
 ) -> dict[str, tuple[str, ...]]:
     """``result`` (auto's choice) with each expanded pair of an upper factor and the factor just
     below it integrated out jointly by Laplace where the approximation applies (see the module
-    docstring); unchanged otherwise.
+    docstring); unchanged otherwise. Then, where one factor is observation-level, all of them
+    (:func:`~hierbayes.build.observation_laplace.prefer_observation_laplace`).
 
     Examples
     --------
@@ -60,6 +62,12 @@ def prefer_joint_laplace(
     >>> m.parameterization
     {'BROOD': ('laplace',), 'INDEX': ('noncentered',), 'LOCATION': ('laplace',)}
     """
+    return prefer_observation_laplace(design, _nested_pairs(design, result))
+
+
+def _nested_pairs(
+    design: Design, result: Mapping[str, tuple[str, ...]]
+) -> dict[str, tuple[str, ...]]:
     out = dict(result)
     if design.family.name == "gaussian" or design.dpar is not None:
         return out

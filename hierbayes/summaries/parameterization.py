@@ -5,6 +5,7 @@ from __future__ import annotations
 from hierbayes.build.crossed_marginal import crossed_design
 from hierbayes.build.expanded import SINGLE_CHILD_SHARE, nearest_child, single_child_share
 from hierbayes.build.nested_marginal import nested_chain
+from hierbayes.build.observation_laplace import observation_level
 from hierbayes.design import Design
 
 __all__ = ["describe_parameterization"]
@@ -107,6 +108,12 @@ def _joint_laplace(design: Design, parameterization: dict[str, tuple[str, ...]])
                     f" ({share:.0%} of the {block.factor} groups hold a single {child.factor} "
                     "group, where only the sum of the two effects is identified)"
                 )
+    level = [b.factor for b in chosen if observation_level(design, b)]
+    if level:  # build/observation_laplace.py
+        words += (
+            f" ({level[0]} has one row per group: a group's effect and the mean of its {level[0]}"
+            " effects are identified only as a sum)"
+        )
     return words
 
 
