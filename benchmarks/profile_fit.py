@@ -54,6 +54,17 @@ MODELS: dict[str, tuple[str, str, str]] = {
         "poisson",
     ),
     "salamanders": ("count ~ mined + spp + (1 | site)", "salamanders.csv", "negativebinomial"),
+    "guimmun": (
+        "immun ~ kid2p + mom25p + ord + ethn + momEd + husEd + momWork + rural + pcInd81"
+        " + (1 | mom) + (1 | comm)",
+        "guimmun.csv",
+        "bernoulli",
+    ),
+    "contraception": (
+        "use ~ urban + age + livch + (1 + urban | district)",
+        "contraception.csv",
+        "bernoulli",
+    ),
     "wine": ("rating ~ temp + contact + (1 | judge)", "wine.csv", "cumulative"),
 }
 _TEST_DATA = Path(__file__).parents[1] / "tests" / "data"
@@ -121,7 +132,8 @@ def _load(dataset: str) -> Any:
         return hb.datasets.load(dataset)
     import pandas as pd
 
-    data = pd.read_csv(_TEST_DATA / dataset, dtype={"judge": str})
+    text = {"judge": str, "ord": str, "mom": str, "comm": str, "district": str}
+    data = pd.read_csv(_TEST_DATA / dataset, dtype=text)
     if "rating" in data:
         data["rating"] = pd.Categorical(data["rating"], ordered=True)
     return data
