@@ -37,9 +37,9 @@ def split_rhat(values: np.ndarray) -> np.ndarray:
     if chains < 2 or draws < 4:
         return np.full(rest, np.nan)
     half = draws // 2
-    split = np.concatenate((values[:, :half], values[:, draws - half :]), axis=0)
-    chain_mean = split.mean(axis=1)
-    within = split.var(axis=1, ddof=1).mean(axis=0)
+    halves = (values[:, :half], values[:, draws - half :])  # views: the split chains, uncopied
+    chain_mean = np.concatenate([h.mean(axis=1) for h in halves])
+    within = np.concatenate([h.var(axis=1, ddof=1) for h in halves]).mean(axis=0)
     between = half * chain_mean.var(axis=0, ddof=1)
     rhat = np.sqrt((between / within + half - 1) / half)
     invalid = np.isnan(values).any(axis=(0, 1))
@@ -65,6 +65,8 @@ def screen_rhat(draws: xr.DataArray) -> xr.DataArray:
         median = np.nanmedian(flat, axis=0)
     else:
         median = np.median(flat, axis=0)
-    rhat = np.fmax(split_rhat(values), split_rhat(np.abs(values - median)))
+    folded = np.subtract(values, median)
+    np.abs(folded, out=folded)
+    rhat = np.fmax(split_rhat(values), split_rhat(folded))
     template = ordered.isel(chain=0, draw=0, drop=True)
     return template.copy(data=rhat)

@@ -42,18 +42,21 @@ def draws_and_stats(raw_trace: Any, name: str) -> tuple[np.ndarray, xr.Dataset]:
         kept.append((draws.slice(tuning, rows), stats.slice(tuning, rows)))
     chains = len(kept)
     length = max((d.num_rows for d, _ in kept), default=0)
-    x: np.ndarray | None = None
+    positions: list[np.ndarray] = []
     columns: dict[str, np.ndarray] = {}
     for chain, (draws, stats) in enumerate(kept):
         column = pa.array(draws.column(name))
-        values = column.flatten().to_numpy(zero_copy_only=False).reshape(draws.num_rows, -1)
-        if x is None:
-            x = np.full((chains, length, values.shape[1]), np.nan)
-        x[chain, : draws.num_rows] = values
+        values = column.flatten().to_numpy(zero_copy_only=False)
+        positions.append(values.reshape(draws.num_rows, -1))
         for stat in stats.column_names:
             _add_scalar(columns, stat, pa.array(stats.column(stat)), chain, chains, length)
-    if x is None:
-        x = np.full((chains, length, 0), np.nan)
+    width = max((p.shape[1] for p in positions if p.size), default=0)
+    if all(len(p) == length for p in positions):  # one copy, no NaN fill first
+        x = np.stack(positions) if positions else np.empty((0, 0, width))
+    else:
+        x = np.full((chains, length, width), np.nan)
+        for chain, values in enumerate(positions):
+            x[chain, : len(values)] = values
     dims = ("chain", "draw")
     frame = xr.Dataset(
         {k: (dims, v) for k, v in columns.items() if k not in ("chain", "draw")},

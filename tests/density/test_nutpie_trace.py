@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import nutpie
 import numpy as np
+import nutpie
 import pandas as pd
 import pytest
 
