@@ -60,11 +60,13 @@ def screen_rhat(draws: xr.DataArray) -> xr.DataArray:
     """
     ordered = draws.transpose("chain", "draw", ...)
     values = np.asarray(ordered.values, dtype=float)
-    flat = values.reshape(values.shape[0] * values.shape[1], *values.shape[2:])
-    if np.isnan(flat).any():  # NaN propagates (ArviZ: NaN R-hat); the median of the rest
-        median = np.nanmedian(flat, axis=0)
+    # each parameter's draws in a contiguous row: numpy partitions rows several times faster
+    rows = np.moveaxis(values.reshape(values.shape[0] * values.shape[1], -1), 0, -1).copy()
+    if np.isnan(rows).any():  # NaN propagates (ArviZ: NaN R-hat); the median of the rest
+        median = np.nanmedian(rows, axis=-1)
     else:
-        median = np.median(flat, axis=0)
+        median = np.median(rows, axis=-1, overwrite_input=True)
+    median = median.reshape(values.shape[2:])
     folded = np.subtract(values, median)
     np.abs(folded, out=folded)
     rhat = np.fmax(split_rhat(values), split_rhat(folded))
