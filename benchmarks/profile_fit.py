@@ -10,7 +10,9 @@ seconds are the whole process's (every thread: nutpie's chains run in threads), 
 comparable on a loaded machine where wall seconds are not.
 
 A first run on a machine (or after a kernel module changed) compiles the numba kernel; the
-script warms it with a tiny fit first unless ``--cold`` is given.
+script warms it with tiny fits first (of sleepstudy and of the profiled model: the numba code
+only some models run, such as the draws of Laplace-integrated effects, compiles on first use)
+unless ``--cold`` is given.
 
 Usage::
 
@@ -181,6 +183,10 @@ def main() -> None:
             hb.Model("Reaction ~ Days + (Days | Subject)", data=sleep).fit(
                 draws=20, tune=20, chains=2
             )
+            # what only this model runs (e.g. Laplace-integrated effects' draws), compiled
+            # on first use
+            formula, dataset, family = MODELS[args.model]
+            hb.Model(formula, data=_load(dataset), family=family).fit(draws=20, tune=20, chains=2)
     load = os.getloadavg()[0]
     print(f"{args.model}: {args.chains} x {args.draws} draws, tune {args.tune}; load {load:.1f}")
     for r in range(args.repeat):
