@@ -77,6 +77,7 @@ STAGES: list[tuple[str, str, str]] = [
     ("hierbayes.density.sampler", "callbacks", "kernel callbacks (numba cache load)"),
     ("hierbayes.density.sampler", "starting_points", "start search"),
     ("nutpie", "sample", "nutpie (warm-up + draws)"),
+    ("hierbayes.density.sampler", "_raw_and_stats", "read nutpie's trace"),
     ("hierbayes.density.sampler", "rescue", "rescue check"),
     ("hierbayes.density.sampler", "posterior_dataset", "label draws"),
     ("hierbayes.model", "complete_marginal", "integrated-out effects"),
