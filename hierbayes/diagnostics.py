@@ -21,6 +21,7 @@ import xarray as xr
 from hierbayes.conditional import CONDITIONAL_DRAWS
 from hierbayes.density.rescue import SAMPLING_NOTES
 from hierbayes.errors import ConvergenceWarning
+from hierbayes.rhat_screen import screen_rhat
 
 __all__ = ["Diagnostics", "Problem", "check_convergence", "describe_parameter"]
 
@@ -253,8 +254,7 @@ def check_convergence(idata: xr.DataTree, *, emit: bool = True) -> Diagnostics:
             # of their distance from the median (spread), both vectorised, then take the
             # rank-normalised R-hat of those it flags, as for the population-level parameters
             draws = posterior[var]
-            folded = abs(draws - draws.median(("chain", "draw")))
-            split = np.fmax(az.rhat(draws, method="split"), az.rhat(folded, method="split"))
+            split = screen_rhat(draws)  # both split R-hats, all effects at once
             flagged = draws.where(split > RHAT_MAX, drop=True)
             worst = float(az.rhat(flagged).max()) if flagged.size else float(split.max())
         if worst > RHAT_MAX:

@@ -58,16 +58,21 @@ def _effects(bl: BlockLayout, X: np.ndarray, L: np.ndarray) -> tuple[dict, np.nd
         for a, (c, k) in enumerate(zip(bl.shift_columns, bl.shift_coefficients, strict=True)):
             raw[:, :, k] -= X[:, c, None] * bl.shift_values[None, :, a]
     u = np.empty_like(raw)
-    zeta = np.empty_like(raw)
+    zeta = np.empty_like(raw[:, :, : q - 1])  # the standardised effects the later columns need
     for k, how in enumerate(bl.choice):
-        m = np.einsum("sl,sjl->sj", L[:, k, :k], zeta[:, :, :k])
+        # the first column has no earlier ones (m = 0): skip the empty product
+        m = np.einsum("sl,sjl->sj", L[:, k, :k], zeta[:, :, :k]) if k else None
         lkk = L[:, k, k][:, None]
         if how == "centered":
             u[:, :, k] = raw[:, :, k]
-            zeta[:, :, k] = (raw[:, :, k] - m) / lkk
+            if k < q - 1:
+                zeta[:, :, k] = (raw[:, :, k] - m if k else raw[:, :, k]) / lkk
         else:
-            zeta[:, :, k] = raw[:, :, k]
-            u[:, :, k] = m + lkk * raw[:, :, k]
+            if k < q - 1:
+                zeta[:, :, k] = raw[:, :, k]
+            np.multiply(lkk, raw[:, :, k], out=u[:, :, k])
+            if k:
+                u[:, :, k] += m
     name = block.name
     out: dict[str, np.ndarray] = {}
     if all(c != "centered" for c in bl.choice):  # non-centred or expanded

@@ -23,6 +23,7 @@ from hierbayes.density.draws import posterior_dataset
 from hierbayes.density.kernel import callbacks
 from hierbayes.density.laplace_check import complete_laplace
 from hierbayes.density.layout import Layout
+from hierbayes.density.nutpie_trace import draws_and_stats
 from hierbayes.density.rescue import SAMPLING_NOTES, fixed_start, rescue
 from hierbayes.density.start import starting_points
 
@@ -109,6 +110,7 @@ def sample_density(
         progress_bar=progressbar,
         target_accept=target_accept,
         cores=cores if cores is not None else min(4, os.cpu_count() or 1),
+        return_raw_trace=True,  # the draws after tuning only (hierbayes.density.nutpie_trace)
     )
     raw, stats = _raw_and_stats(result)
 
@@ -123,6 +125,7 @@ def sample_density(
             progress_bar=progressbar,
             target_accept=target_accept,
             cores=1,
+            return_raw_trace=True,
         )
         one_raw, one_stats = _raw_and_stats(again)
         return one_raw[0], {v: one_stats[v].values[0] for v in one_stats.data_vars}
@@ -143,8 +146,10 @@ def sample_density(
 
 
 def _raw_and_stats(result: Any) -> tuple[np.ndarray, xr.Dataset]:
-    """The unconstrained draws (chains x draws x dimensions) and the per-draw statistics."""
-    raw = result["posterior"][_RAW].transpose("chain", "draw", ...).values
-    stats = result["sample_stats"].to_dataset()
-    keep = [v for v in stats.data_vars if set(stats[v].dims) <= {"chain", "draw"}]
-    return raw, stats[keep].transpose("chain", "draw").load()
+    """The unconstrained draws (chains x draws x dimensions) and the per-draw statistics of
+    nutpie's raw trace."""
+    import nutpie
+
+    raw, stats = draws_and_stats(result, _RAW)
+    stats.attrs.update(inference_library="nutpie", inference_library_version=nutpie.__version__)
+    return raw, stats

@@ -1,0 +1,45 @@
+"""The vectorised split R-hat screen equals ArviZ's split R-hat, parameter by parameter."""
+
+from __future__ import annotations
+
+import arviz_stats as az
+import numpy as np
+import pytest
+import xarray as xr
+
+from hierbayes.rhat_screen import screen_rhat, split_rhat
+
+
+def _effects(draws: int) -> xr.DataArray:
+    rng = np.random.default_rng(7)
+    values = rng.standard_normal((4, draws, 30, 2))
+    values[2, :, 3, 0] += 0.5  # a chain off in location
+    values[1, :, 5, 1] *= 2.5  # a chain off in spread
+    values[:, :, 7, 0] = np.cumsum(values[:, :, 7, 0], axis=1)  # a random walk
+    values[0, 10, 9, 1] = np.nan  # a NaN draw
+    return xr.DataArray(values, dims=("chain", "draw", "g", "term"))
+
+
+@pytest.mark.parametrize("draws", [200, 201])  # an odd count drops the middle draw
+def test_split_rhat_equals_arviz(draws: int) -> None:
+    u = _effects(draws)
+    expected = az.rhat(u, method="split").transpose("g", "term").values
+    ours = split_rhat(u.values)
+    np.testing.assert_allclose(ours, expected, rtol=1e-12, atol=0)
+    assert np.isnan(ours[9, 1]) and np.isnan(expected[9, 1])
+
+
+def test_screen_rhat_equals_arvizs_location_and_spread() -> None:
+    u = _effects(300)
+    folded = abs(u - u.median(("chain", "draw")))
+    expected = np.fmax(az.rhat(u, method="split"), az.rhat(folded, method="split"))
+    ours = screen_rhat(u)
+    assert ours.dims == ("g", "term")
+    np.testing.assert_allclose(ours.values, expected.values, rtol=1e-12, atol=0)
+    flagged = {(int(g), int(t)) for g, t in zip(*np.nonzero(ours.values > 1.01), strict=True)}
+    assert {(3, 0), (5, 1), (7, 0)} <= flagged
+
+
+def test_split_rhat_is_nan_for_too_few_chains_or_draws() -> None:
+    assert np.isnan(split_rhat(np.zeros((1, 100, 2)))).all()
+    assert np.isnan(split_rhat(np.ones((4, 3, 2)))).all()
