@@ -30,6 +30,7 @@ to try.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -38,7 +39,14 @@ import arviz_stats as az
 import numpy as np
 import xarray as xr
 
-from hierbayes.course_extend import combine_runs, extension_seed, min_bulk_ess, slow_mixing
+from hierbayes.course_extend import (
+    MAX_EXTENSIONS,
+    combine_runs,
+    extension_seed,
+    min_bulk_ess,
+    slow_mixing,
+)
+from hierbayes.density.adaptation import mass_matrix_adaptation
 from hierbayes.density.layout import make_layout
 from hierbayes.density.rescue import SAMPLING_NOTES
 from hierbayes.density.sampler import compile_density
@@ -310,28 +318,28 @@ def _extended(
     target: float,
     extend: Runner,
 ) -> tuple[xr.DataTree, Trouble]:
-    """``idata`` with as many chains more from ``extend`` when it mixes slowly, and a note."""
-    worst = max(found.rhat.values(), default=1.0)
-    if not slow_mixing(idata, worst, found.divergences):
-        return idata, found
-    before = min_bulk_ess(idata)
-    both = combine_runs(idata, extend(parameterization, target))
-    after = trouble(both)
-    chains = both["posterior"].sizes["chain"]
-    note = (
-        f"The run mixed slowly (R-hat up to {worst:.3f}, smallest bulk ESS {before:.0f}, no "
-        f"divergent transitions), so {chains - idata['posterior'].sizes['chain']} more chains "
-        f"were sampled: the {chains} chains together have "
-        + (
-            f"R-hat <= {RHAT_LIMIT}"
-            if not after.rhat
-            else f"R-hat up to {max(after.rhat.values()):.3f}"
+    """``idata`` with as many chains more from ``extend`` while it mixes slowly (at most
+    :data:`~hierbayes.course_extend.MAX_EXTENSIONS` times), and a note each time."""
+    chains = idata["posterior"].sizes["chain"]
+    for _ in range(MAX_EXTENSIONS):
+        worst = max(found.rhat.values(), default=1.0)
+        if not slow_mixing(idata, worst, found.divergences):
+            break
+        before = min_bulk_ess(idata)
+        idata = combine_runs(idata, extend(parameterization, target))
+        found = trouble(idata)
+        total = idata["posterior"].sizes["chain"]
+        rhat = max(found.rhat.values(), default=None)
+        note = (
+            f"The run mixed slowly (R-hat up to {worst:.3f}, smallest bulk ESS {before:.0f}, no "
+            f"divergent transitions), so {chains} more chains were sampled: the {total} chains "
+            "together have "
+            + (f"R-hat <= {RHAT_LIMIT}" if rhat is None else f"R-hat up to {rhat:.3f}")
+            + f" and a smallest bulk ESS of {min_bulk_ess(idata):.0f}."
         )
-        + f" and a smallest bulk ESS of {min_bulk_ess(both):.0f}."
-    )
-    old = str(both["posterior"].attrs.get(SAMPLING_NOTES, ""))
-    both["posterior"].attrs[SAMPLING_NOTES] = "\n".join([n for n in [old] if n] + [note])
-    return both, after
+        old = str(idata["posterior"].attrs.get(SAMPLING_NOTES, ""))
+        idata["posterior"].attrs[SAMPLING_NOTES] = "\n".join([n for n in [old] if n] + [note])
+    return idata, found
 
 
 def _add_times(first: xr.DataTree, second: xr.DataTree) -> None:
@@ -362,6 +370,8 @@ def sample_on_course(
     """
     chosen = {k: tuple(v) for k, v in model.parameterization.items()}
     requested = getattr(model, "_requested_parameterization", chosen)
+    adaptation = mass_matrix_adaptation(model.design)
+    density = dataclasses.replace(density, adaptation=adaptation)
     options = {k: v for k, v in settings.items() if k != "target_accept"}
 
     def sampler(seed: Any) -> Runner:
@@ -369,7 +379,7 @@ def sample_on_course(
             compiled = density
             if dict(parameterization) != chosen:
                 layout = make_layout(model.design, model.prior_values, parameterization)
-                compiled = compile_density(layout)
+                compiled = dataclasses.replace(compile_density(layout), adaptation=adaptation)
             return sample_compiled(
                 compiled,
                 raise_target=False,
@@ -381,7 +391,11 @@ def sample_on_course(
 
     seed = options.get("random_seed")
     run = sampler(seed)
-    more = sampler(extension_seed(seed)) if seed is not None else run
+    extensions: list[int] = []
+
+    def more(parameterization: Mapping[str, tuple[str, ...]], target: float) -> xr.DataTree:
+        extensions.append(1)  # each set of extra chains with a seed of its own
+        return sampler(extension_seed(seed, len(extensions)))(parameterization, target)
 
     idata, used = change_course(
         run,

@@ -14,7 +14,8 @@ size and tree depth (no chain stuck elsewhere), so that a second parameterisatio
 
 When a run's trouble is of that kind (:func:`slow_mixing`), the same model is sampled once more
 with as many new chains (another seed) and both runs' chains are kept (:func:`combine_runs`):
-twice the draws for twice the cost, with the R-hat and ESS of all chains together. Runs of fewer
+twice the draws for twice the cost, with the R-hat and ESS of all chains together; while the
+chains together still mix slowly, once more (at most :data:`MAX_EXTENSIONS` times). Runs of fewer
 than :data:`EXTEND_MIN_DRAWS` draws a chain are quick looks and are not extended.
 """
 
@@ -32,6 +33,7 @@ from hierbayes.diagnostics import _rows as population_rows
 __all__ = [
     "BORDERLINE_RHAT",
     "EXTEND_MIN_DRAWS",
+    "MAX_EXTENSIONS",
     "combine_runs",
     "extension_seed",
     "min_bulk_ess",
@@ -42,6 +44,8 @@ __all__ = [
 # chains would not bring them together soon
 BORDERLINE_RHAT = 1.05
 EXTEND_MIN_DRAWS = 1000
+# runs added at most (each as many chains as the first): the fit costs at most this many times more
+MAX_EXTENSIONS = 2
 
 
 def min_bulk_ess(idata: xr.DataTree) -> float:
@@ -89,9 +93,9 @@ def slow_mixing(idata: xr.DataTree, worst_rhat: float, divergences: int) -> bool
     return worst_rhat > 1.01 or min_bulk_ess(idata) < ESS_PER_CHAIN_MIN * chains
 
 
-def extension_seed(seed: int | None) -> int | None:
-    """The seed of the extra chains: derived from the run's own (None stays None), so that the
-    same seed gives the same fit.
+def extension_seed(seed: int | None, run: int = 1) -> int | None:
+    """The seed of the ``run``-th set of extra chains: derived from the fit's own (None stays
+    None), so that the same seed gives the same fit.
 
     Examples
     --------
@@ -102,7 +106,7 @@ def extension_seed(seed: int | None) -> int | None:
     """
     if seed is None:
         return None
-    return int(np.random.SeedSequence([int(seed), 1]).generate_state(1)[0])
+    return int(np.random.SeedSequence([int(seed), run]).generate_state(1)[0])
 
 
 def combine_runs(first: xr.DataTree, second: xr.DataTree) -> xr.DataTree:

@@ -38,6 +38,8 @@ class CompiledDensity:
 
     layout: Layout
     nutpie_model: Any
+    # nutpie's mass-matrix adaptation (hierbayes.density.adaptation)
+    adaptation: str = "diag"
 
 
 def compile_density(layout: Layout) -> CompiledDensity:
@@ -108,6 +110,7 @@ def sample_density(
         save_warmup=False,
         progress_bar=progressbar,
         target_accept=target_accept,
+        adaptation=compiled.adaptation,
         cores=cores if cores is not None else min(4, os.cpu_count() or 1),
     )
     raw, stats = _raw_and_stats(result)
@@ -122,6 +125,7 @@ def sample_density(
             save_warmup=False,
             progress_bar=progressbar,
             target_accept=target_accept,
+            adaptation=compiled.adaptation,
             cores=1,
         )
         one_raw, one_stats = _raw_and_stats(again)
