@@ -30,6 +30,7 @@ to try.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -38,6 +39,14 @@ import arviz_stats as az
 import numpy as np
 import xarray as xr
 
+from hierbayes.course_extend import (
+    MAX_EXTENSIONS,
+    combine_runs,
+    extension_seed,
+    min_bulk_ess,
+    slow_mixing,
+)
+from hierbayes.density.adaptation import mass_matrix_adaptation
 from hierbayes.density.layout import make_layout
 from hierbayes.density.rescue import SAMPLING_NOTES
 from hierbayes.density.sampler import compile_density
@@ -244,18 +253,22 @@ def change_course(
     target_accept: float,
     *,
     raise_target: bool,
+    extend: Runner | None = None,
 ) -> tuple[xr.DataTree, dict[str, tuple[str, ...]]]:
     """Run, and when the run fails, run once more with the parameterisation its posterior
     suggests and (after divergences) a raised ``target_accept``; keep the better run.
 
     ``run(parameterization, target_accept)`` samples the model. Returns the kept run and the
     parameterisation it was sampled with; its posterior's ``attrs["sampling_notes"]`` says what
-    was done.
+    was done. With ``extend`` (the same sampler, other chains), a kept run that mixes slowly
+    (:func:`hierbayes.course_extend.slow_mixing`) gets as many chains more.
     """
     parameterization = {k: tuple(v) for k, v in parameterization.items()}
     idata = run(parameterization, target_accept)
     first = trouble(idata)
     if not first:
+        if extend is not None:
+            idata = _extended(idata, first, parameterization, target_accept, extend)[0]
         return idata, parameterization
     new, reasons = proposed_parameterization(
         idata["posterior"].to_dataset(), parameterization, switchable
@@ -264,7 +277,7 @@ def change_course(
     if first.divergences and raise_target and target_accept < RAISED_TARGET_ACCEPT:
         target = RAISED_TARGET_ACCEPT
     notes: list[str] = []
-    kept, kept_trouble, used = idata, first, parameterization
+    kept, kept_trouble, used, kept_target = idata, first, parameterization, target_accept
     if reasons or target != target_accept:
         what = []
         if reasons:
@@ -275,7 +288,7 @@ def change_course(
         second = trouble(again)
         _add_times(idata, again)
         if second.score() <= first.score():
-            kept, kept_trouble, used = again, second, new
+            kept, kept_trouble, used, kept_target = again, second, new, target
             outcome = "its draws are the ones reported"
         else:
             outcome = "it did worse, so the first run's draws are the ones reported"
@@ -284,6 +297,11 @@ def change_course(
             + ", and ".join(what)
             + f". The second run had {_describe(second)}; {outcome}."
         )
+    old = str(kept["posterior"].attrs.get(SAMPLING_NOTES, ""))
+    kept["posterior"].attrs[SAMPLING_NOTES] = "\n".join([n for n in [old] if n] + notes)
+    notes = []
+    if extend is not None:
+        kept, kept_trouble = _extended(kept, kept_trouble, used, kept_target, extend)
     if kept_trouble:
         sampled = switchable_terms("auto", used)
         suggested, _ = proposed_parameterization(kept["posterior"].to_dataset(), used, sampled)
@@ -291,6 +309,37 @@ def change_course(
     old = str(kept["posterior"].attrs.get(SAMPLING_NOTES, ""))
     kept["posterior"].attrs[SAMPLING_NOTES] = "\n".join([n for n in [old] if n] + notes)
     return kept, used
+
+
+def _extended(
+    idata: xr.DataTree,
+    found: Trouble,
+    parameterization: Mapping[str, tuple[str, ...]],
+    target: float,
+    extend: Runner,
+) -> tuple[xr.DataTree, Trouble]:
+    """``idata`` with as many chains more from ``extend`` while it mixes slowly (at most
+    :data:`~hierbayes.course_extend.MAX_EXTENSIONS` times), and a note each time."""
+    chains = idata["posterior"].sizes["chain"]
+    for _ in range(MAX_EXTENSIONS):
+        worst = max(found.rhat.values(), default=1.0)
+        if not slow_mixing(idata, worst, found.divergences):
+            break
+        before = min_bulk_ess(idata)
+        idata = combine_runs(idata, extend(parameterization, target))
+        found = trouble(idata)
+        total = idata["posterior"].sizes["chain"]
+        rhat = max(found.rhat.values(), default=None)
+        note = (
+            f"The run mixed slowly (R-hat up to {worst:.3f}, smallest bulk ESS {before:.0f}, no "
+            f"divergent transitions), so {chains} more chains were sampled: the {total} chains "
+            "together have "
+            + (f"R-hat <= {RHAT_LIMIT}" if rhat is None else f"R-hat up to {rhat:.3f}")
+            + f" and a smallest bulk ESS of {min_bulk_ess(idata):.0f}."
+        )
+        old = str(idata["posterior"].attrs.get(SAMPLING_NOTES, ""))
+        idata["posterior"].attrs[SAMPLING_NOTES] = "\n".join([n for n in [old] if n] + [note])
+    return idata, found
 
 
 def _add_times(first: xr.DataTree, second: xr.DataTree) -> None:
@@ -321,14 +370,32 @@ def sample_on_course(
     """
     chosen = {k: tuple(v) for k, v in model.parameterization.items()}
     requested = getattr(model, "_requested_parameterization", chosen)
+    adaptation = mass_matrix_adaptation(model.design)
+    density = dataclasses.replace(density, adaptation=adaptation)
     options = {k: v for k, v in settings.items() if k != "target_accept"}
 
-    def run(parameterization: Mapping[str, tuple[str, ...]], target: float) -> xr.DataTree:
-        compiled = density
-        if dict(parameterization) != chosen:
-            layout = make_layout(model.design, model.prior_values, parameterization)
-            compiled = compile_density(layout)
-        return sample_compiled(compiled, raise_target=False, target_accept=target, **options)
+    def sampler(seed: Any) -> Runner:
+        def run(parameterization: Mapping[str, tuple[str, ...]], target: float) -> xr.DataTree:
+            compiled = density
+            if dict(parameterization) != chosen:
+                layout = make_layout(model.design, model.prior_values, parameterization)
+                compiled = dataclasses.replace(compile_density(layout), adaptation=adaptation)
+            return sample_compiled(
+                compiled,
+                raise_target=False,
+                target_accept=target,
+                **{**options, "random_seed": seed},
+            )
+
+        return run
+
+    seed = options.get("random_seed")
+    run = sampler(seed)
+    extensions: list[int] = []
+
+    def more(parameterization: Mapping[str, tuple[str, ...]], target: float) -> xr.DataTree:
+        extensions.append(1)  # each set of extra chains with a seed of its own
+        return sampler(extension_seed(seed, len(extensions)))(parameterization, target)
 
     idata, used = change_course(
         run,
@@ -336,6 +403,7 @@ def sample_on_course(
         switchable_terms(requested, chosen),
         float(settings["target_accept"]),
         raise_target=raise_target,
+        extend=more,
     )
     if used == chosen:
         return idata, model

@@ -39,6 +39,8 @@ class CompiledDensity:
 
     layout: Layout
     nutpie_model: Any
+    # nutpie's mass-matrix adaptation (hierbayes.density.adaptation)
+    adaptation: str = "diag"
 
 
 def compile_density(layout: Layout) -> CompiledDensity:
@@ -109,6 +111,7 @@ def sample_density(
         save_warmup=False,
         progress_bar=progressbar,
         target_accept=target_accept,
+        adaptation=compiled.adaptation,
         cores=cores if cores is not None else min(4, os.cpu_count() or 1),
         return_raw_trace=True,  # the draws after tuning only (hierbayes.density.nutpie_trace)
     )
@@ -124,6 +127,7 @@ def sample_density(
             save_warmup=False,
             progress_bar=progressbar,
             target_accept=target_accept,
+            adaptation=compiled.adaptation,
             cores=1,
             return_raw_trace=True,
         )
