@@ -141,6 +141,7 @@ def run(folder: Path, model: str, seed: int) -> dict:
         "cpu_s": time.process_time() - cpu,  # this process; nutpie's threads included
         "rerun": any("first run failed" in n for n in fit.diagnostics.notes),
         "means": table["mean"].round(3).to_dict(),
+        "sds": table["sd"].round(3).to_dict(),
     }
 
 
@@ -153,9 +154,10 @@ def main() -> None:
     rows = [run(args.folder, m, args.seed) for m in args.models]
     table = pd.DataFrame(rows).set_index("model")
     with pd.option_context("display.width", 160):
-        print(table.drop(columns="means").round(3).to_string())
+        print(table.drop(columns=["means", "sds"]).round(3).to_string())
     for row in rows:
         print(row["model"], {k: v for k, v in row["means"].items() if np.isfinite(v)})
+        print(row["model"], "sd", {k: v for k, v in row["sds"].items() if np.isfinite(v)})
 
 
 if __name__ == "__main__":

@@ -22,14 +22,14 @@ def na_level_hint(column: pd.Series) -> str:
 
     Examples
     --------
-    >>> na_level_hint(pd.Series(["Public", None, "Private"]))[:45]
-    ' If the file spells a level "NA" or "None", r'
+    >>> na_level_hint(pd.Series(["Public", None, "Private"]))[:38]
+    ' If the file spells a level "NA", "N/A"'
     >>> na_level_hint(pd.Series([1.0, None]))
     ''
     """
     if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
         return ""
     return (
-        ' If the file spells a level "NA" or "None", read it with '
+        ' If the file spells a level "NA", "N/A" or "None", read it with '
         'pd.read_csv(..., keep_default_na=False, na_values=[""]) to keep that level.'
     )
