@@ -112,6 +112,8 @@ def _data(folder: Path, name: str) -> pd.DataFrame:
     for column in _LABELS:
         if column in data.columns:
             data[column] = data[column].astype(str)
+    if name == "verbagg":  # the cumulative family needs the order of the levels
+        data["resp"] = pd.Categorical(data["resp"], ["no", "perhaps", "yes"], ordered=True)
     return data
 
 

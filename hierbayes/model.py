@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -30,6 +31,7 @@ from hierbayes.inference import sample, sample_compiled
 from hierbayes.laplace_fit import as_sampled, checked_laplace
 from hierbayes.loglik import observed_data, pointwise_log_likelihood
 from hierbayes.model_levels import from_levels
+from hierbayes.prior_pull import shape_prior_notes
 from hierbayes.priors import Prior, resolve_priors
 from hierbayes.spec import parse_formula
 from hierbayes.spec.dpar import dpar_formula
@@ -320,6 +322,8 @@ class Model:
         if log_likelihood:
             idata = pointwise_log_likelihood(idata, self.design)
         diagnostics = check_convergence(idata)
+        pulled = shape_prior_notes(idata["posterior"].to_dataset(), self.prior_values)
+        diagnostics = replace(diagnostics, notes=diagnostics.notes + pulled)
         return Fit(idata=idata, model=fitted, diagnostics=diagnostics, sampler=sampler)
 
     def _key(self) -> str:

@@ -22,7 +22,7 @@ def na_level_hint(column: pd.Series) -> str:
 
     Examples
     --------
-    >>> na_level_hint(pd.Series(["Public", None, "Private"]))[:38]
+    >>> na_level_hint(pd.Series(["Public", None, "Private"]))[:39]
     ' If the file spells a level "NA", "N/A"'
     >>> na_level_hint(pd.Series([1.0, None]))
     ''
