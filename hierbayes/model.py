@@ -35,6 +35,7 @@ from hierbayes.prior_pull import shape_prior_notes
 from hierbayes.priors import Prior, resolve_priors
 from hierbayes.spec import parse_formula
 from hierbayes.spec.dpar import dpar_formula
+from hierbayes.uncentred_note import uncentred_slope_notes
 
 if TYPE_CHECKING:
     from hierbayes.equations import Equations
@@ -323,6 +324,7 @@ class Model:
             idata = pointwise_log_likelihood(idata, self.design)
         diagnostics = check_convergence(idata)
         pulled = shape_prior_notes(idata["posterior"].to_dataset(), self.prior_values)
+        pulled += uncentred_slope_notes(self.design)
         diagnostics = replace(diagnostics, notes=diagnostics.notes + pulled)
         return Fit(idata=idata, model=fitted, diagnostics=diagnostics, sampler=sampler)
 
