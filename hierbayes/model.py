@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -322,10 +321,12 @@ class Model:
             log_likelihood = self.design.n_obs * chains * draws <= LOG_LIKELIHOOD_MAX_SIZE
         if log_likelihood:
             idata = pointwise_log_likelihood(idata, self.design)
+        extra = shape_prior_notes(idata["posterior"].to_dataset(), self.prior_values)
+        extra += uncentred_slope_notes(self.design)
+        if extra:  # with the sampling notes: summary() prints them, saved fits keep them
+            old = str(idata["posterior"].attrs.get("sampling_notes", ""))
+            idata["posterior"].attrs["sampling_notes"] = "\n".join([n for n in (old, *extra) if n])
         diagnostics = check_convergence(idata)
-        pulled = shape_prior_notes(idata["posterior"].to_dataset(), self.prior_values)
-        pulled += uncentred_slope_notes(self.design)
-        diagnostics = replace(diagnostics, notes=diagnostics.notes + pulled)
         return Fit(idata=idata, model=fitted, diagnostics=diagnostics, sampler=sampler)
 
     def _key(self) -> str:

@@ -52,10 +52,12 @@ def test_no_note(growth, formula):
     assert _notes(formula, data) == ()
 
 
-def test_the_fit_carries_the_note(growth):
+def test_the_fit_carries_the_note_and_a_saved_fit_keeps_it(growth, tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         fit = hb.Model("y ~ age + (1 + age | g)", growth).fit(
             draws=100, tune=200, chains=2, random_seed=1, progressbar=False
         )
     assert sum("varying intercept is at age = 0" in n for n in fit.diagnostics.notes) == 1
+    loaded = hb.load(fit.save(tmp_path / "growth"))
+    assert sum("varying intercept is at age = 0" in n for n in loaded.diagnostics.notes) == 1
