@@ -128,7 +128,9 @@ def run(folder: Path, model: str, seed: int) -> dict:
         )
     post = fit.idata["posterior"]
     names = [
-        v for v in post.data_vars if v in ("b", "cutpoints", "shape", "zi", "sigma", "nu", "phi")
+        v
+        for v in post.data_vars
+        if v in ("b", "cutpoints", "shape", "zi", "sigma", "nu", "phi")
         or v.startswith(("sd|", "cor|"))
     ]
     table = az.summary(fit.idata, var_names=names)
