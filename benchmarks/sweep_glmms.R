@@ -14,3 +14,18 @@ t <- HSAUR3::toenail; t$y <- as.integer(t$outcome=="moderate or severe"); write.
 g <- mlmRev::guPrenat; g$y <- as.integer(g$prenat=="Modern"); write.csv(g, "guprenat.csv", row.names=FALSE)
 write.csv(brms::inhaler, "inhaler.csv", row.names=FALSE)
 sa <- glmmTMB::Salamanders; write.csv(sa, "salam.csv", row.names=FALSE)
+# second sweep: gaussian nested/crossed/correlated slopes; lognormal, gamma, binomial slopes, probit,
+# cloglog, cumulative probit, zero-inflated poisson
+suppressPackageStartupMessages({library(nlme); library(geepack)})
+ck <- lme4::cake; ck$temperature <- as.character(ck$temperature); write.csv(ck, "cake.csv", row.names=FALSE)
+write.csv(lme4::Penicillin, "penicillin.csv", row.names=FALSE)
+write.csv(as.data.frame(nlme::Orthodont), "orthodont.csv", row.names=FALSE)
+write.csv(as.data.frame(nlme::Rail), "rail.csv", row.names=FALSE)
+write.csv(mlmRev::Hsb82, "hsb82.csv", row.names=FALSE)
+write.csv(as.data.frame(ChickWeight), "chickweight.csv", row.names=FALSE)
+write.csv(as.data.frame(nlme::BodyWeight), "bodyweight.csv", row.names=FALSE)
+write.csv(MASS::OME, "ome.csv", row.names=FALSE)
+v <- lme4::VerbAgg; v$yy <- as.integer(v$r2=="Y"); write.csv(v, "verbagg.csv", row.names=FALSE)
+rs <- HSAUR3::respiratory; rs <- rs[rs$month != "0",]; rs$y <- as.integer(rs$status=="good")
+rs$month <- as.integer(as.character(rs$month)); write.csv(rs, "respiratory.csv", row.names=FALSE)
+write.csv(geepack::dietox, "dietox.csv", row.names=FALSE)

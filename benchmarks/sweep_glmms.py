@@ -28,7 +28,13 @@ _OFFSET = "offset(np.log(BroodSize))"
 _OWLS = f"SiblingNegotiation ~ FoodTreatment * SexParent + {_OFFSET} + (1 | Nest)"
 _ARAB = "total.fruits ~ nutrient * amd + rack + status + (1 | popu) + (1 | gen)"
 _PRENAT = "y ~ indig + momEd + husEd + husEmpl + toilet + pcInd81 + ssDist"
-MODELS: dict[str, tuple[str, str, str]] = {
+_ORTHO = "distance ~ age * Sex + (1 + age | Subject)"
+_OME = "Correct | trials(Trials) ~ Loud + Age + OME + (1 + Loud | ID)"
+_VERB = "yy ~ Anger + Gender + btype + situ + mode"
+_VERB_ORD = "resp ~ Anger + Gender + btype + situ + mode + (1 | id) + (1 | item)"
+_RESP = "y ~ treatment + gender + age + centre + month + (1 | subject)"
+# (csv, formula, family) or (csv, formula, family, link)
+MODELS: dict[str, tuple[str, ...]] = {
     "cbpp": ("cbpp", "incidence | trials(size) ~ period + (1 | herd)", "binomial"),
     "cbpp_obs": ("cbpp", "incidence | trials(size) ~ period + (1 | herd) + (1 | obs)", "binomial"),
     "epilepsy": ("epilepsy", "count ~ zAge + zBase * Trt + (1 | patient) + (1 | obs)", "poisson"),
@@ -45,6 +51,22 @@ MODELS: dict[str, tuple[str, str, str]] = {
     "toenail": ("toenail", "y ~ treatment * visit + (1 | patientID)", "bernoulli"),
     "guprenat": ("guprenat", _PRENAT + " + (1 | cluster) + (1 | mom)", "bernoulli"),
     "salam_crossed": ("salam", "count ~ mined + (1 | site) + (1 | spp)", "poisson"),
+    # second sweep: gaussian nested/crossed/correlated slopes and the other families and links
+    "cake": ("cake", "angle ~ recipe * temperature + (1 | recipe:replicate)", "gaussian"),
+    "penicillin": ("penicillin", "diameter ~ 1 + (1 | plate) + (1 | sample)", "gaussian"),
+    "rail": ("rail", "travel ~ 1 + (1 | Rail)", "gaussian"),
+    "orthodont": ("orthodont", _ORTHO, "gaussian"),
+    "orthodont_t": ("orthodont", _ORTHO, "student_t"),
+    "hsb82": ("hsb82", "mAch ~ meanses * cses + sx + minrty + (1 + cses | school)", "gaussian"),
+    "dietox": ("dietox", "Weight ~ Time * Evit + Cu + (1 + Time | Pig) + (1 | Litter)", "gaussian"),
+    "chick_lognormal": ("chickweight", "weight ~ Time * Diet + (1 + Time | Chick)", "lognormal"),
+    "bodyweight_gamma": ("bodyweight", "weight ~ Time * Diet + (1 + Time | Rat)", "gamma"),
+    "ome_slopes": ("ome", _OME, "binomial"),
+    "ome_probit": ("ome", _OME, "binomial", "probit"),
+    "verbagg_mode": ("verbagg", _VERB + " + (1 + mode | id) + (1 | item)", "bernoulli"),
+    "verbagg_probit": ("verbagg", _VERB_ORD, "cumulative", "probit"),
+    "salam_zip": ("salam", "count ~ spp + mined + (1 | site)", "zero_inflated_poisson"),
+    "respiratory_cloglog": ("respiratory", _RESP, "bernoulli", "cloglog"),
 }
 _LABELS = (
     "rack",
@@ -66,6 +88,21 @@ _LABELS = (
     "site",
     "spp",
     "subject",
+    "replicate",
+    "temperature",
+    "plate",
+    "sample",
+    "Rail",
+    "Subject",
+    "school",
+    "Pig",
+    "Litter",
+    "Chick",
+    "Diet",
+    "Rat",
+    "id",
+    "item",
+    "centre",
 )
 
 
@@ -75,20 +112,26 @@ def _data(folder: Path, name: str) -> pd.DataFrame:
     for column in _LABELS:
         if column in data.columns:
             data[column] = data[column].astype(str)
+    if name == "verbagg":  # the cumulative family needs the order of the levels
+        data["resp"] = pd.Categorical(data["resp"], ["no", "perhaps", "yes"], ordered=True)
     return data
 
 
 def run(folder: Path, model: str, seed: int) -> dict:
-    csv, formula, family = MODELS[model]
+    csv, formula, family, *link = MODELS[model]
     start, cpu = time.perf_counter(), time.process_time()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        fit = hb.Model(formula, _data(folder, csv), family=family).fit(
+        options = {"link": link[0]} if link else {}
+        fit = hb.Model(formula, _data(folder, csv), family=family, **options).fit(
             random_seed=seed, progressbar=False
         )
     post = fit.idata["posterior"]
     names = [
-        v for v in post.data_vars if v in ("b", "cutpoints", "shape", "zi") or v.startswith("sd|")
+        v
+        for v in post.data_vars
+        if v in ("b", "cutpoints", "shape", "zi", "sigma", "nu", "phi")
+        or v.startswith(("sd|", "cor|"))
     ]
     table = az.summary(fit.idata, var_names=names)
     return {
@@ -102,6 +145,7 @@ def run(folder: Path, model: str, seed: int) -> dict:
         "cpu_s": time.process_time() - cpu,  # this process; nutpie's threads included
         "rerun": any("first run failed" in n for n in fit.diagnostics.notes),
         "means": table["mean"].round(3).to_dict(),
+        "sds": table["sd"].round(3).to_dict(),
     }
 
 
@@ -114,9 +158,10 @@ def main() -> None:
     rows = [run(args.folder, m, args.seed) for m in args.models]
     table = pd.DataFrame(rows).set_index("model")
     with pd.option_context("display.width", 160):
-        print(table.drop(columns="means").round(3).to_string())
+        print(table.drop(columns=["means", "sds"]).round(3).to_string())
     for row in rows:
         print(row["model"], {k: v for k, v in row["means"].items() if np.isfinite(v)})
+        print(row["model"], "sd", {k: v for k, v in row["sds"].items() if np.isfinite(v)})
 
 
 if __name__ == "__main__":

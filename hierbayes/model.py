@@ -30,9 +30,11 @@ from hierbayes.inference import sample, sample_compiled
 from hierbayes.laplace_fit import as_sampled, checked_laplace
 from hierbayes.loglik import observed_data, pointwise_log_likelihood
 from hierbayes.model_levels import from_levels
+from hierbayes.prior_pull import shape_prior_notes
 from hierbayes.priors import Prior, resolve_priors
 from hierbayes.spec import parse_formula
 from hierbayes.spec.dpar import dpar_formula
+from hierbayes.uncentred_note import uncentred_slope_notes
 
 if TYPE_CHECKING:
     from hierbayes.equations import Equations
@@ -319,6 +321,11 @@ class Model:
             log_likelihood = self.design.n_obs * chains * draws <= LOG_LIKELIHOOD_MAX_SIZE
         if log_likelihood:
             idata = pointwise_log_likelihood(idata, self.design)
+        extra = shape_prior_notes(idata["posterior"].to_dataset(), self.prior_values)
+        extra += uncentred_slope_notes(self.design)
+        if extra:  # with the sampling notes: summary() prints them, saved fits keep them
+            old = str(idata["posterior"].attrs.get("sampling_notes", ""))
+            idata["posterior"].attrs["sampling_notes"] = "\n".join([n for n in (old, *extra) if n])
         diagnostics = check_convergence(idata)
         return Fit(idata=idata, model=fitted, diagnostics=diagnostics, sampler=sampler)
 

@@ -39,6 +39,7 @@ from hierbayes.design.design import (
     _response,
     encode_like_training,
 )
+from hierbayes.design.na_hint import na_level_hint
 from hierbayes.design.offset import offset_values
 from hierbayes.errors import DataError, MissingValueError, ModelSpecError
 
@@ -179,6 +180,7 @@ def check_complete(part: pd.DataFrame, columns: list[str]) -> None:
             f"Column '{name}' has {int(missing[name])} missing value(s) in a partition of the Dask "
             "data. hierbayes never drops rows silently: drop them first "
             f"(ddf.dropna(subset=[{name!r}])) or impute them."
+            + na_level_hint(part[name])
         )
 
 

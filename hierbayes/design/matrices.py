@@ -16,6 +16,7 @@ from formulaic import ModelSpec as FormulaicSpec
 from formulaic import model_matrix
 from formulaic.errors import FormulaicError
 
+from hierbayes.design.na_hint import na_level_hint
 from hierbayes.design.validate import check_group_labels
 from hierbayes.errors import DataError, FamilyError, MissingColumnError, MissingValueError
 from hierbayes.linalg import first_dependent_column
@@ -77,6 +78,7 @@ def _check_columns(data: pd.DataFrame, names: list[str], level2: dict[str, tuple
             raise MissingValueError(
                 f"Column '{name}'{where} has {int(missing.sum())} missing value(s), e.g. at rows "
                 f"{rows}. hierbayes never drops rows silently: drop or impute them before fitting."
+                + na_level_hint(data[name])
             )
 
 

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from hierbayes.design.na_hint import na_level_hint
 from hierbayes.errors import DataError, MissingDataWarning
 
 __all__ = ["MISSING", "describe_dropped", "drop_missing"]
@@ -60,9 +61,10 @@ def drop_missing(
             f"Every row has a missing value in a column the model uses ({describe_dropped(counts)})"
             "; nothing is left to fit."
         )
+    hint = next((h for h in (na_level_hint(data[name]) for name in counts) if h), "")
     warnings.warn(
         f"Dropped {int((~mask).sum())} of {len(data)} rows with missing values "
-        f"({describe_dropped(counts)}).",
+        f"({describe_dropped(counts)}).{hint}",
         MissingDataWarning,
         stacklevel=3,
     )

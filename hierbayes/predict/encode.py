@@ -32,6 +32,7 @@ from hierbayes.design import (
 )
 from hierbayes.design.design import _group_codes, _label, is_continuous
 from hierbayes.design.level2 import _key_values, _show
+from hierbayes.design.na_hint import na_level_hint
 from hierbayes.design.offset import offset_values
 from hierbayes.errors import (
     ArgumentError,
@@ -137,6 +138,7 @@ def _check_present(data: pd.DataFrame, names: list[str], what: str) -> None:
             raise MissingValueError(
                 f"Column '{name}' ({what}) has {int(missing.sum())} missing value(s) in the new "
                 f"data, e.g. at rows {rows}; predictions need a value on every row."
+                + na_level_hint(data[name])
             )
 
 
