@@ -155,8 +155,11 @@ def starting_points(layout: Layout) -> Start:
     # spinning cost more CPU than the search itself (see _blas_controller)
     with _blas_controller().limit(limits=1, user_api="blas"):
         result = minimize(objective, theta0, jac=True, method="L-BFGS-B", options={"maxiter": 500})
-        improved = np.isfinite(result.fun) and result.fun <= objective(theta0)[0]
+        f0, g0 = objective(theta0)
+        improved = np.isfinite(result.fun) and result.fun <= f0
         theta = result.x if improved else theta0
+        if np.isfinite(f0) and not result.fun < f0 and np.max(np.abs(g0)) > _STUCK_GRADIENT:
+            theta = _scaled_search(objective, theta0, f0, g0)
         chol = _laplace_chol(objective, theta)
     centre = base + A @ theta
     return Start(
@@ -168,6 +171,41 @@ def starting_points(layout: Layout) -> Start:
         _empty_effects(layout, centre, effects),
         expanded,
     )
+
+
+# a start whose largest gradient component is above this has not reached the mode
+_STUCK_GRADIENT = 1e-3
+
+
+def _scaled_search(
+    objective: Callable[[np.ndarray], tuple[float, np.ndarray]],
+    theta0: np.ndarray,
+    f0: float,
+    g0: np.ndarray,
+) -> np.ndarray:
+    """L-BFGS-B again, on coordinates scaled by ``1 / max(1, |gradient at theta0|)``, for a
+    search that made no progress from ``theta0``; ``theta0`` if this makes none either.
+
+    L-BFGS-B's first step has length one in its coordinates. With a predictor in large units
+    (a height in metres) the gradient of its coefficient is in the hundreds and that step moves
+    the linear predictor by hundreds: where the group effects are integrated out by Laplace,
+    the log-density is then not finite (no mode of the effects), the line search gives up, and
+    the search used to stop at its start with the population coefficients at zero. On the
+    scaled coordinates the first step moves each coefficient by at most its share of the
+    gradient.
+    """
+    scale = 1.0 / np.maximum(1.0, np.abs(g0))
+
+    def scaled(z: np.ndarray) -> tuple[float, np.ndarray]:
+        value, grad = objective(theta0 + scale * z)
+        return value, grad * scale
+
+    result = minimize(
+        scaled, np.zeros_like(theta0), jac=True, method="L-BFGS-B", options={"maxiter": 500}
+    )
+    if np.isfinite(result.fun) and result.fun < f0:
+        return theta0 + scale * result.x
+    return theta0
 
 
 def _empty_effects(layout: Layout, centre: np.ndarray, effects: np.ndarray) -> np.ndarray | None:

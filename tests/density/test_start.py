@@ -16,11 +16,32 @@ from hierbayes.density.start import THETA_JITTER, starting_points
 
 @pytest.fixture(scope="module")
 def ticks() -> hb.Model:
+    # the effects sampled (auto integrates both factors out here: see the Laplace test below)
     return hb.Model(
         "TICKS ~ YEAR + HEIGHT + (1 | BROOD) + (1 | INDEX)",
         data=hb.datasets.load("grouseticks"),
         family="poisson",
+        parameterization={"BROOD": "centered", "INDEX": "noncentered"},
     )
+
+
+def test_integrated_effects_start_at_the_population_mode():
+    """With every factor integrated out by Laplace, the first search's unit step from zero
+    overflows (height in metres) and used to leave the coefficients at zero; the start is now
+    the mode of the Laplace marginal: its gradient in the coefficients is ~0 and it is far above
+    the log-density at zero."""
+    model = hb.Model(
+        "TICKS ~ YEAR + HEIGHT + (1 | BROOD) + (1 | INDEX)",
+        data=hb.datasets.load("grouseticks"),
+        family="poisson",
+    )
+    assert model.parameterization == {"BROOD": ("laplace",), "INDEX": ("laplace",)}
+    layout = make_layout(model.design, model.prior_values, model.parameterization)
+    start = starting_points(layout)
+    at_zero, _ = layout.logp_grad(np.asarray(layout.center, dtype=float))
+    value, grad = layout.logp_grad(start.centre)
+    assert value > at_zero + 10
+    assert np.max(np.abs(grad[layout.theta])) < 1e-2
 
 
 def _group_effects(layout, x: np.ndarray, b) -> np.ndarray:
