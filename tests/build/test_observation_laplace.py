@@ -20,6 +20,7 @@ from hierbayes.build.observation_laplace import (
     observation_level,
     prefer_observation_laplace,
 )
+from hierbayes.laplace_fit import as_sampled
 from hierbayes.summaries.parameterization import describe_parameterization
 
 DATA = Path(__file__).parents[1] / "data" / "arabidopsis.csv"
@@ -183,3 +184,12 @@ def test_arabidopsis_observation_effect_converges_first_time_and_agrees_with_glm
     for factor, value in TMB_SD.items():
         draws = post[f"sd|{factor}"].values
         assert abs(draws.mean() - value) < draws.std(), factor
+
+
+def test_the_pymc_model_samples_the_auto_chosen_laplace_terms_noncentred():
+    m = hb.Model("y ~ x + (1 | g) + (1 | obs)", _counts(), family="poisson")
+    assert set(m.parameterization.values()) == {("laplace",)}
+    assert as_sampled(m).parameterization == {"g": ("noncentered",), "obs": ("noncentered",)}
+    # another sampler than nutpie: PyMC samples standardised effects z, u = sd * z
+    names = {v.name for v in m._pymc_model("pymc")[0].free_RVs}
+    assert {"z|g", "z|obs"} <= names and {"u|g", "u|obs"}.isdisjoint(names), names
