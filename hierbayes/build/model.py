@@ -80,7 +80,10 @@ def resolve_parameterization(
         auto uses it where a factor's groups mostly hold one nested group
         (:mod:`hierbayes.build.expanded`), except that a string ``"auto"`` integrates such a
         pair of varying intercepts out jointly by Laplace where the family allows
-        (:mod:`hierbayes.build.auto_laplace`).
+        (:mod:`hierbayes.build.auto_laplace`), and on counts with an observation-level varying
+        intercept integrates every factor's intercepts out jointly by Laplace
+        (:mod:`hierbayes.build.observation_laplace`). The PyMC model samples Laplace terms
+        non-centred (:func:`~hierbayes.build.laplace.sampled_choices`).
         ``"noncentered"``, ``"centered"``, or a dict by group term name whose values are one of
         those, a dict by coefficient name or a tuple with one entry per coefficient, e.g.
         ``{"school": {"Intercept": "centered", "cses": "noncentered"}}``. Inside a dict,

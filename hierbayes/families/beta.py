@@ -116,9 +116,16 @@ def _sample(
     phi = need(params.get("phi"), "the precision phi", "beta")
     phi, eta = np.broadcast_arrays(phi, eta)
     # brms's default prior Gamma(0.01, 0.01) draws precisions that round to 0 (or make a
-    # shape parameter underflow): the smallest positive float, whose draws are 0 or 1
+    # shape parameter underflow). Beta(μφ, (1 - μ)φ) tends to Bernoulli(μ) as φ -> 0; numpy's
+    # beta with both shapes clamped to the smallest float would draw 0 or 1 half each instead,
+    # so rows with a shape below it are drawn as that limit
     tiny = np.finfo(float).tiny
-    y = rng.beta(np.maximum(expit(eta) * phi, tiny), np.maximum(expit(-eta) * phi, tiny))
+    mu = expit(eta)
+    a, b = mu * phi, expit(-eta) * phi
+    y = rng.beta(np.maximum(a, tiny), np.maximum(b, tiny))
+    limit = (a < tiny) | (b < tiny)
+    if limit.any():  # a second draw only where needed: the stream is unchanged otherwise
+        y = np.where(limit, (rng.random(np.shape(y)) < mu).astype(float), y)
     # a draw within 1e-16 of 0 or 1 rounds to it, which the family refuses: keep it inside
     return np.clip(y, np.nextafter(0.0, 1.0), np.nextafter(1.0, 0.0))
 

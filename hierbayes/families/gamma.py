@@ -73,7 +73,9 @@ def _sample(
     with np.errstate(over="ignore"):
         scale = mu / alpha
     draws = rng.standard_gamma(alpha)
-    return np.where(np.isfinite(scale), draws * scale, mu * (draws / alpha))
+    # np.where computes both branches: 0 x inf in the first, inf in the second, both discarded
+    with np.errstate(over="ignore", invalid="ignore"):
+        return np.where(np.isfinite(scale), draws * scale, mu * (draws / alpha))
 
 
 def _log_density(

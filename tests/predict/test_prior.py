@@ -191,6 +191,7 @@ def test_negative_binomial_draws_its_shape_and_overdispersed_counts() -> None:
         ("beta", "phi", "y"),
     ],
 )
+@pytest.mark.filterwarnings("error::RuntimeWarning")  # no 0 x inf in the discarded branch
 def test_default_dispersion_priors_give_response_draws(family, dpar, response) -> None:
     """brms's default Gamma(0.01, 0.01) on a shape or precision draws values below 1e-300 (some
     round to 0), where NumPy's samplers refuse the parameters or overflow: the responses are
