@@ -176,3 +176,99 @@ def test_other_runs_are_not_extended(run, why):
     )
     assert extra.calls == [], why
     assert idata["posterior"].sizes["chain"] == 4
+
+
+def test_an_rhat_just_over_that_can_be_noise_gets_more_chains():
+    """R-hat 1.018 with a bulk ESS of 441 (110 a chain: expected R-hat 1.009, the 99% band up to
+    1.025): four chains more from the same distribution."""
+    run = _run(rho=0.8, seed=7)
+    ((rhat, ess),) = convergence_rows(run)
+    assert 1.01 < rhat < 1.025 and 400 <= ess
+    extra = _Runs(_run(rho=0.8, seed=40), _run(rho=0.8, seed=41))
+    idata, _ = change_course(
+        _Runs(run), {"g": ("noncentered",)}, [], 0.8, raise_target=False, extend=extra
+    )
+    assert len(extra.calls) >= 1
+    note = idata["posterior"].attrs["sampling_notes"].split("\n")[0]
+    assert note.startswith(f"The run mixed slowly (R-hat up to {rhat:.3f}, smallest bulk ESS 441")
+
+
+def _with(run, **attrs):
+    run["posterior"].attrs.update(attrs)
+    return run
+
+
+def test_combine_runs_keeps_both_notes_renumbered_and_the_worse_checks():
+    first = _with(
+        _run(seed=1), sampling_notes="Chain 2 of 4 started far away.", laplace_pareto_k=0.3
+    )
+    second = _with(
+        _run(seed=2),
+        sampling_notes="Chain 1 of 4 started far away; run again from chain 3.",
+        laplace_pareto_k=0.8,
+    )
+    attrs = combine_runs(first, second)["posterior"].attrs
+    assert attrs["sampling_notes"].split("\n") == [
+        "Chain 2 of 4 started far away.",
+        "Chain 5 of 8 started far away; run again from chain 7.",
+    ]
+    assert attrs["laplace_pareto_k"] == 0.8
+    assert combine_runs(second, first)["posterior"].attrs["laplace_pareto_k"] == 0.8
+    nan = combine_runs(first, _with(_run(seed=3), laplace_pareto_k=float("nan")))
+    assert np.isnan(nan["posterior"].attrs["laplace_pareto_k"])  # could not be checked
+    ok = {"agq_check_sd": 0.01, "agq_check_max_dev": 0.04, "agq_check_nodes": 11,
+          "agq_check_reference_nodes": 23, "agq_check_draws": 400}  # fmt: skip
+    bad = ok | {"agq_check_sd": 0.4, "agq_check_max_dev": 1.3}
+    both = combine_runs(_with(_run(seed=1), **ok), _with(_run(seed=2), **bad))
+    assert both["posterior"].attrs["agq_check_sd"] == 0.4
+    assert both["posterior"].attrs["agq_check_max_dev"] == 1.3
+    both = combine_runs(_with(_run(seed=1), **bad), _with(_run(seed=2), **ok))
+    assert both["posterior"].attrs["agq_check_sd"] == 0.4
+
+
+def test_a_run_whose_laplace_check_failed_is_not_extended():
+    """It is run again with the effects sampled (laplace_fit.checked_laplace): no chains added."""
+    extra = _Runs(_run(rho=0.9, seed=2))
+    idata, _ = change_course(
+        _Runs(_with(_run(rho=0.9, seed=1), laplace_pareto_k=0.9)),
+        {"g": ("noncentered",)},
+        [],
+        0.8,
+        raise_target=False,
+        extend=extra,
+    )
+    assert extra.calls == [] and idata["posterior"].sizes["chain"] == 4
+
+
+@pytest.mark.parametrize(
+    ("parameterization", "target_accept", "extended"),
+    [("auto", None, True), ("auto", 0.9, False), ("noncentered", None, False)],
+)
+def test_only_a_default_fit_is_extended(
+    monkeypatch, sleep, parameterization, target_accept, extended
+):
+    """README: "a full-size default run". A target_accept or a parameterisation of the user's
+    keeps the run as asked."""
+    import dataclasses
+
+    import hierbayes as hb
+    import hierbayes.course as course
+    from hierbayes.build.settings import default_target_accept
+
+    @dataclasses.dataclass
+    class Density:
+        adaptation: str = "diag"
+
+    calls = []
+
+    def sample_compiled(density, **settings):
+        calls.append(settings["random_seed"])
+        return _run(rho=0.9, seed=len(calls))
+
+    monkeypatch.setattr(course, "sample_compiled", sample_compiled)
+    model = hb.Model("Reaction ~ Days + (1 | Subject)", sleep, parameterization=parameterization)
+    target = target_accept or default_target_accept(model.design, model.parameterization)
+    settings = {"draws": 1000, "chains": 4, "random_seed": 1, "target_accept": target}
+    idata, _ = course.sample_on_course(model, Density(), target_accept is None, settings)
+    assert (len(calls) > 1) == extended
+    assert idata["posterior"].sizes["chain"] == 4 * len(calls)
