@@ -80,7 +80,8 @@ def test_rhat_of_chains_of_one_distribution_is_about_sqrt_of_one_plus_2m_over_es
     ess = np.asarray(array_stats.ess(x, chain_axis=-2, draw_axis=-1, method="bulk"))
     assert np.mean(rhat**2 - 1) == pytest.approx(np.mean(2 * chains / ess), rel=0.15)
     per_chain = ess / chains >= 101  # expected R-hat <= 1.01: noise alone can put it over
-    within = [rhat_within_noise(r, e, chains) for r, e in zip(rhat[per_chain], ess[per_chain])]
+    pairs = zip(rhat[per_chain], ess[per_chain], strict=True)
+    within = [rhat_within_noise(r, e, chains) for r, e in pairs]
     assert per_chain.sum() > 200 and np.mean(within) >= 0.98
     assert not rhat_within_noise(1.012, 300, chains)  # 75 a chain: no number of chains helps
 
@@ -272,3 +273,26 @@ def test_only_a_default_fit_is_extended(
     idata, _ = course.sample_on_course(model, Density(), target_accept is None, settings)
     assert (len(calls) > 1) == extended
     assert idata["posterior"].sizes["chain"] == 4 * len(calls)
+
+
+def test_the_log_likelihood_size_counts_the_chains_sampled(monkeypatch, sleep, sleep_fit):
+    """A fit asked for 4 chains that sampled 8: the pointwise log-likelihood is left out when 8
+    chains' table is over the limit, though 4 chains' would fit."""
+    from helpers import SLEEP_FORMULA, quiet_fit
+
+    import hierbayes as hb
+    import hierbayes.model as model_module
+
+    run = xr.DataTree.from_dict(
+        {g: sleep_fit.idata[g].to_dataset() for g in ("posterior", "sample_stats")}
+    )
+    model = hb.Model(SLEEP_FORMULA, data=sleep)
+    monkeypatch.setattr(model_module, "sample_on_course", lambda m, *a: (combine_runs(run, run), m))
+    size = model.design.n_obs * 4 * 500  # 4 requested chains x 500 draws
+    monkeypatch.setattr(model_module, "LOG_LIKELIHOOD_MAX_SIZE", size)
+    fit = quiet_fit(model, draws=500, tune=500, chains=4, random_seed=1)
+    assert fit.idata["posterior"].sizes["chain"] == 8
+    assert "log_likelihood" not in fit.idata.children
+    monkeypatch.setattr(model_module, "LOG_LIKELIHOOD_MAX_SIZE", 2 * size)
+    fit = quiet_fit(model, draws=500, tune=500, chains=4, random_seed=1)
+    assert fit.idata["log_likelihood"].sizes["chain"] == 8
