@@ -55,6 +55,7 @@ __all__ = [
     "REQUESTED_CHAINS",
     "RHAT_NOISE_QUANTILE",
     "combine_runs",
+    "convergence_rows",
     "extension_seed",
     "integration_check_failed",
     "min_bulk_ess",
@@ -153,7 +154,16 @@ def slow_mixing(idata: xr.DataTree, divergences: int, requested: int | None = No
 
 
 def convergence_rows(idata: xr.DataTree) -> list[tuple[float, float]]:
-    """``(R-hat, bulk ESS)`` of each population parameter (finite ones only)."""
+    """``(R-hat, bulk ESS)`` of each population parameter (finite ones only).
+
+    Examples
+    --------
+    >>> import numpy as np, xarray as xr
+    >>> x = np.random.default_rng(0).normal(size=(4, 500))
+    >>> run = xr.DataTree.from_dict({"posterior": xr.Dataset({"sigma": (("chain", "draw"), x)})})
+    >>> [(round(r, 2), e > 1000) for r, e in convergence_rows(run)]
+    [(1.0, True)]
+    """
     posterior = idata["posterior"].to_dataset()
     rows = []
     with warnings.catch_warnings():
