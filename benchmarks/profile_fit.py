@@ -205,7 +205,8 @@ def main() -> None:
         d = fit.diagnostics
         print(
             f"  leapfrog steps per draw {steps:.1f}, step size {size:.3f}; min bulk ESS "
-            f"{d.min_ess_bulk:.0f}, max R-hat {d.max_rhat:.3f}, divergences {d.divergences}"
+            f"{d.min_ess_bulk:.0f}, max R-hat {d.max_rhat:.3f}, divergences {d.divergences}; "
+            f"{fit.idata['posterior'].sizes['chain']} chains run"  # more when extended
         )
         if profiler:
             pstats.Stats(profiler).sort_stats("cumulative").print_stats(args.cprofile)

@@ -42,7 +42,9 @@ import xarray as xr
 from hierbayes.course_extend import (
     MAX_EXTENSIONS,
     combine_runs,
+    convergence_rows,
     extension_seed,
+    integration_check_failed,
     min_bulk_ess,
     slow_mixing,
 )
@@ -50,6 +52,7 @@ from hierbayes.density.adaptation import mass_matrix_adaptation
 from hierbayes.density.layout import make_layout
 from hierbayes.density.rescue import SAMPLING_NOTES
 from hierbayes.density.sampler import compile_density
+from hierbayes.diagnostics import ESS_PER_CHAIN_MIN, REQUESTED_CHAINS
 from hierbayes.diagnostics import _rows as population_rows
 from hierbayes.inference import RAISED_TARGET_ACCEPT, sample_compiled
 
@@ -268,7 +271,16 @@ def change_course(
     first = trouble(idata)
     if not first:
         if extend is not None:
-            idata = _extended(idata, first, parameterization, target_accept, extend)[0]
+            idata, found = _extended(idata, first, parameterization, target_accept, extend)
+            if found:  # the chains together still fail: say what to try
+                sampled = switchable_terms("auto", parameterization)
+                posterior = idata["posterior"].to_dataset()
+                suggested, _ = proposed_parameterization(posterior, parameterization, sampled)
+                old = str(idata["posterior"].attrs.get(SAMPLING_NOTES, ""))
+                advice = _advice(found, parameterization, suggested)
+                idata["posterior"].attrs[SAMPLING_NOTES] = "\n".join(
+                    [n for n in [old] if n] + [advice]
+                )
         return idata, parameterization
     new, reasons = proposed_parameterization(
         idata["posterior"].to_dataset(), parameterization, switchable
@@ -319,14 +331,22 @@ def _extended(
     extend: Runner,
 ) -> tuple[xr.DataTree, Trouble]:
     """``idata`` with as many chains more from ``extend`` while it mixes slowly (at most
-    :data:`~hierbayes.course_extend.MAX_EXTENSIONS` times), and a note each time."""
+    :data:`~hierbayes.course_extend.MAX_EXTENSIONS` times), and a note each time; the chains of
+    the first run are the ones requested (``attrs["requested_chains"]``: the ESS is judged
+    against 100 of them). A run whose Laplace or quadrature check failed is not extended: it
+    is run again with the effects sampled (:func:`hierbayes.laplace_fit.checked_laplace`)."""
     chains = idata["posterior"].sizes["chain"]
+    if integration_check_failed(dict(idata["posterior"].attrs)):
+        return idata, found
     for _ in range(MAX_EXTENSIONS):
-        worst = max(found.rhat.values(), default=1.0)
-        if not slow_mixing(idata, worst, found.divergences):
+        if not slow_mixing(idata, found.divergences, requested=chains):
             break
+        worst = max((rhat for rhat, _ in convergence_rows(idata)), default=float("nan"))
         before = min_bulk_ess(idata)
         idata = combine_runs(idata, extend(parameterization, target))
+        for group in ("posterior", "sample_stats"):
+            if group in idata.children:
+                idata[group].attrs[REQUESTED_CHAINS] = chains
         found = trouble(idata)
         total = idata["posterior"].sizes["chain"]
         rhat = max(found.rhat.values(), default=None)
@@ -335,11 +355,21 @@ def _extended(
             f"divergent transitions), so {chains} more chains were sampled: the {total} chains "
             "together have "
             + (f"R-hat <= {RHAT_LIMIT}" if rhat is None else f"R-hat up to {rhat:.3f}")
-            + f" and a smallest bulk ESS of {min_bulk_ess(idata):.0f}."
+            + f" and a smallest bulk ESS of {min_bulk_ess(idata):.0f} (wanted: "
+            f"{ESS_PER_CHAIN_MIN * chains}, {ESS_PER_CHAIN_MIN} a requested chain)."
         )
         old = str(idata["posterior"].attrs.get(SAMPLING_NOTES, ""))
         idata["posterior"].attrs[SAMPLING_NOTES] = "\n".join([n for n in [old] if n] + [note])
     return idata, found
+
+
+def _all_auto(requested: Any) -> bool:
+    """Whether the parameterisation was left to ``"auto"`` (the default) for every term."""
+    if isinstance(requested, str):
+        return requested == "auto"
+    if isinstance(requested, Mapping):
+        return all(v == "auto" for v in requested.values())
+    return False
 
 
 def _add_times(first: xr.DataTree, second: xr.DataTree) -> None:
@@ -397,13 +427,16 @@ def sample_on_course(
         extensions.append(1)  # each set of extra chains with a seed of its own
         return sampler(extension_seed(seed, len(extensions)))(parameterization, target)
 
+    # only a default run gets more chains (README): target_accept and parameterisation left to
+    # hierbayes; a choice of the user's is kept as it is, as are its chains
+    default = raise_target and _all_auto(requested)
     idata, used = change_course(
         run,
         chosen,
         switchable_terms(requested, chosen),
         float(settings["target_accept"]),
         raise_target=raise_target,
-        extend=more,
+        extend=more if default else None,
     )
     if used == chosen:
         return idata, model

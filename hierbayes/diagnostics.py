@@ -23,10 +23,37 @@ from hierbayes.density.rescue import SAMPLING_NOTES
 from hierbayes.errors import ConvergenceWarning
 from hierbayes.rhat_screen import screen_rhat
 
-__all__ = ["Diagnostics", "Problem", "check_convergence", "describe_parameter"]
+__all__ = [
+    "REQUESTED_CHAINS",
+    "Diagnostics",
+    "Problem",
+    "check_convergence",
+    "describe_parameter",
+    "requested_chains",
+]
 
 RHAT_MAX = 1.01
 ESS_PER_CHAIN_MIN = 100
+# chains the user asked for, when more were sampled (hierbayes.course_extend): the ESS is judged
+# against 100 a requested chain, so that added chains do not raise the bar they are meant to meet
+REQUESTED_CHAINS = "requested_chains"
+
+
+def requested_chains(posterior: xr.Dataset | xr.DataTree) -> int:
+    """The chains asked for: ``attrs["requested_chains"]``, else (fits saved before it, runs
+    not extended) the chains in the posterior.
+
+    Examples
+    --------
+    >>> import numpy as np, xarray as xr
+    >>> post = xr.Dataset({"mu": (("chain", "draw"), np.zeros((6, 5)))})
+    >>> requested_chains(post)
+    6
+    >>> post.attrs["requested_chains"] = 2
+    >>> requested_chains(post)
+    2
+    """
+    return int(posterior.attrs.get(REQUESTED_CHAINS, posterior.sizes["chain"]))
 
 
 @dataclass(frozen=True)
@@ -178,7 +205,6 @@ def check_convergence(idata: xr.DataTree, *, emit: bool = True) -> Diagnostics:
         Emit each problem as a :class:`~hierbayes.errors.ConvergenceWarning`.
     """
     posterior = idata["posterior"].to_dataset()
-    chains = posterior.sizes["chain"]
     records, messages, notes = [], [], []
     problems: list[Problem] = []
     with warnings.catch_warnings():
@@ -228,7 +254,7 @@ def check_convergence(idata: xr.DataTree, *, emit: bool = True) -> Diagnostics:
                 f"R-hat is {row['r_hat']:.3f} (> {RHAT_MAX}) for {row['meaning']} ({label}): the "
                 f"chains disagree. {advice}."
             )
-        min_ess = ESS_PER_CHAIN_MIN * chains
+        min_ess = ESS_PER_CHAIN_MIN * requested_chains(posterior)
         low = table[(table["ess_bulk"] < min_ess) | (table["ess_tail"] < min_ess)]
         for label, row in low.iterrows():
             value = f"bulk {row['ess_bulk']:.0f}, tail {row['ess_tail']:.0f}"

@@ -14,6 +14,7 @@ shows why. A factor integrated out by quadrature is checked by the quadrature's 
 from __future__ import annotations
 
 import copy
+import dataclasses
 from collections.abc import Callable
 from typing import Any
 
@@ -23,6 +24,7 @@ import xarray as xr
 from hierbayes.build import resolve_parameterization
 from hierbayes.build.expanded import check_expanded
 from hierbayes.build.laplace import laplace_blocks, sampled_choices
+from hierbayes.density.adaptation import mass_matrix_adaptation
 from hierbayes.density.agq_check import AGQ_CHECK, agq_failure
 from hierbayes.density.laplace_check import LAPLACE_K, PARETO_K_MAX
 from hierbayes.density.layout import make_layout
@@ -53,7 +55,9 @@ def checked_laplace(
     choices = check_expanded(
         model.design, model.prior_values, resolve_parameterization(model.design, sampled), sampled
     )
-    again = run(compile_density(make_layout(model.design, model.prior_values, choices)))
+    # the mass-matrix adaptation a default fit uses for this design (sample_on_course)
+    density = compile_density(make_layout(model.design, model.prior_values, choices))
+    again = run(dataclasses.replace(density, adaptation=mass_matrix_adaptation(model.design)))
     post = again["posterior"].to_dataset()
     notes = [n for n in [post.attrs.get(SAMPLING_NOTES, "")] if n]
     how = ", ".join(f"{name}: {'/'.join(choices[name])}" for name in names)

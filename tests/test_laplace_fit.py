@@ -200,3 +200,26 @@ def test_a_check_that_cannot_run_says_so(crossed):
     notes = fit.idata["posterior"].attrs["sampling_notes"]
     assert "could not be checked (too few draws" in notes
     assert "inf" not in notes
+
+
+def test_the_run_after_a_failed_check_keeps_the_mass_matrix_adaptation():
+    """200 mothers of 2 bernoulli rows (hierbayes.density.adaptation): the run with the effects
+    sampled adapts from the draws' variances, as the default fit of that design does."""
+    rng = np.random.default_rng(0)
+    mom = np.repeat(np.arange(200), 2)
+    u = rng.normal(0, 6, 200)[mom]
+    y = (rng.random(400) < 1 / (1 + np.exp(-u))).astype(int)
+    data = pd.DataFrame({"y": y, "mom": mom.astype(str)})
+    model = hb.Model("y ~ 1 + (1 | mom)", data, family="bernoulli", parameterization="laplace")
+    post = xr.Dataset({"b": (("chain", "draw"), np.zeros((2, 10)))}, attrs={LAPLACE_K: 0.9})
+    seen = []
+
+    def run(density):
+        seen.append(density.adaptation)
+        return xr.DataTree.from_dict({"posterior": xr.Dataset(), "sample_stats": xr.Dataset()})
+
+    _, fitted = hierbayes.laplace_fit.checked_laplace(
+        model, xr.DataTree.from_dict({"posterior": post}), run
+    )
+    assert seen == ["draw_diag"]
+    assert fitted.parameterization["mom"] != model.parameterization["mom"]

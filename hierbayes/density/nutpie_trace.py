@@ -47,16 +47,18 @@ def draws_and_stats(raw_trace: Any, name: str) -> tuple[np.ndarray, xr.Dataset]:
     for chain, (draws, stats) in enumerate(kept):
         column = pa.array(draws.column(name))
         values = column.flatten().to_numpy(zero_copy_only=False)
-        positions.append(values.reshape(draws.num_rows, -1))
+        # a chain with no draws after tuning (interrupted) has no width of its own: (0, 0)
+        positions.append(values.reshape(draws.num_rows, -1) if draws.num_rows else values[:0])
         for stat in stats.column_names:
             _add_scalar(columns, stat, pa.array(stats.column(stat)), chain, chains, length)
     width = max((p.shape[1] for p in positions if p.size), default=0)
     if all(len(p) == length for p in positions):  # one copy, no NaN fill first
-        x = np.stack(positions) if positions else np.empty((0, 0, width))
+        x = np.stack(positions) if length else np.empty((chains, 0, width))
     else:
         x = np.full((chains, length, width), np.nan)
         for chain, values in enumerate(positions):
-            x[chain, : len(values)] = values
+            if len(values):
+                x[chain, : len(values)] = values
     dims = ("chain", "draw")
     frame = xr.Dataset(
         {k: (dims, v) for k, v in columns.items() if k not in ("chain", "draw")},

@@ -19,11 +19,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import xarray as xr
 from arviz_stats.base import array_stats
 
 from hierbayes.build.settings import default_target_accept
 from hierbayes.course import sample_on_course
-from hierbayes.diagnostics import ESS_PER_CHAIN_MIN
+from hierbayes.diagnostics import ESS_PER_CHAIN_MIN, requested_chains
 from hierbayes.diagnostics import RHAT_MAX as FIT_RHAT_MAX
 from hierbayes.errors import ConvergenceWarning
 from hierbayes.inference import sample_compiled
@@ -141,12 +142,17 @@ def study_refit(
     )
     posterior = idata["posterior"].to_dataset()
     divergences = int(idata["sample_stats"]["diverging"].sum())
-    return _refit(population_draws(model.design, posterior), divergences)
+    return _refit(population_draws(model.design, posterior), divergences, posterior)
 
 
-def _refit(draws: dict[str, np.ndarray], divergences: int) -> Refit:
+def _refit(
+    draws: dict[str, np.ndarray], divergences: int, posterior: xr.Dataset | None = None
+) -> Refit:
     rhat, ess = convergence(draws)
-    chains = next(iter(draws.values())).shape[0]
+    # 100 ESS a chain asked for, not a chain added (hierbayes.course_extend)
+    chains = (
+        next(iter(draws.values())).shape[0] if posterior is None else requested_chains(posterior)
+    )
     note = _warning(list(draws), rhat, ess, divergences, ESS_PER_CHAIN_MIN * chains)
     return Refit(
         draws=draws,
@@ -179,4 +185,5 @@ def _through_fit(
             **settings,
         )
     posterior = fit.idata["posterior"].to_dataset()
-    return _refit(population_draws(model.design, posterior), fit.diagnostics.divergences)
+    divergences = fit.diagnostics.divergences
+    return _refit(population_draws(model.design, posterior), divergences, posterior)

@@ -58,3 +58,21 @@ def test_refit_changes_course_as_fit_does(monkeypatch: pytest.MonkeyPatch):
     for label, values in expected.items():
         np.testing.assert_array_equal(refit.draws[label], values)
     assert refit.divergences == fit.diagnostics.divergences
+
+
+def test_refit_judges_the_ess_by_the_chains_asked_for():
+    """Six chains of which two were asked for (hierbayes.course_extend): the bar is 200, not 600;
+    a posterior without the attribute keeps the chains sampled."""
+    import xarray as xr
+
+    rng = np.random.default_rng(1)
+    x = np.zeros((6, 1000))
+    x[:, 0] = rng.normal(size=6)
+    for t in range(1, 1000):  # stationary AR(1), rho 0.85: a bulk ESS of about 490
+        x[:, t] = 0.85 * x[:, t - 1] + np.sqrt(1 - 0.85**2) * rng.normal(size=6)
+    draws = {"b[x]": x}
+    asked = xr.Dataset(coords={"chain": np.arange(6)}, attrs={"requested_chains": 2})
+    assert 200 <= _refit(draws, 0, asked).min_ess_bulk < 600
+    assert "bulk ESS" not in _refit(draws, 0, asked).warning
+    unknown = xr.Dataset(coords={"chain": np.arange(6)})
+    assert "bulk ESS < 600: b[x] " in _refit(draws, 0, unknown).warning
