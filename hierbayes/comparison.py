@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from hierbayes.diagnostics import requested_chains
 from hierbayes.errors import ConvergenceWarning, DataError, LooWarning, PriorError
 from hierbayes.loglik import pointwise_log_likelihood
 from hierbayes.predict.density import log_predictive_density
@@ -251,7 +252,8 @@ def _sampler_settings(fit: Fit) -> dict[str, Any]:
     posterior = fit.idata["posterior"]
     draws = int(posterior.sizes["draw"])
     tune = posterior.attrs.get("tuning_steps", draws)
-    return {"draws": draws, "tune": int(tune), "chains": int(posterior.sizes["chain"])}
+    # the chains the user asked for, not those an extension added (course_extend)
+    return {"draws": draws, "tune": int(tune), "chains": requested_chains(posterior)}
 
 
 def kfold(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import warnings
+from types import SimpleNamespace
 
 import arviz as az
 import numpy as np
@@ -14,7 +15,7 @@ from fakes import fake_fit
 from helpers import quiet_fit, simulate_correlated
 
 import hierbayes as hb
-from hierbayes.comparison import KFold, _assign_folds, _fold_units, kfold, loo
+from hierbayes.comparison import KFold, _assign_folds, _fold_units, _sampler_settings, kfold, loo
 from hierbayes.errors import DataError, LooWarning
 
 
@@ -216,3 +217,14 @@ def test_compare_refuses_kfold_results_of_other_data_and_mixes() -> None:
         hb.compare({"one": one, "fit": _ll_fit(1, heavy=False)})
     with pytest.raises(ValueError, match="stacking weights only"):
         hb.compare({"one": one, "two": one}, method="pseudo-BMA")
+
+
+def test_kfold_refits_sample_the_chains_asked_for_not_those_an_extension_added():
+    """A fit extended from 4 to 8 chains (course_extend) keeps ``requested_chains``: the
+    folds' refits sample 4."""
+    posterior = xr.Dataset({"mu": (("chain", "draw"), np.zeros((8, 1000)))})
+    posterior.attrs.update(tuning_steps=1000, requested_chains=4)
+    fit = SimpleNamespace(idata={"posterior": posterior})
+    assert _sampler_settings(fit) == {"draws": 1000, "tune": 1000, "chains": 4}
+    del posterior.attrs["requested_chains"]  # a run not extended, or saved before the attribute
+    assert _sampler_settings(fit)["chains"] == 8

@@ -23,17 +23,34 @@ def _draws(mean: float, sd: float) -> xr.Dataset:
 
 
 def test_a_precise_shape_gets_the_note_with_the_shift():
-    # rate x SD = 0.01 x 300 = 3 posterior SDs; shift rate x variance = 900
+    # d log p / d shape = -0.99 / 2600 - 0.01 = -0.0104: x SD 300 = 3.1 posterior SDs; the
+    # shift, x variance, 934
     (note,) = shape_prior_notes(_draws(2600, 300), {"shape": _DEFAULT})
     assert "pulls it down" in note
-    assert "3.0 posterior SDs" in note
-    shift = float(re.search(r"variance = ([\d,]+)", note).group(1).replace(",", ""))
-    assert 850 < shift < 950  # 900 up to the draws' own SD
+    assert "3.1 posterior SDs" in note
+    shift = float(re.search(r"shape = ([\d,]+)", note).group(1).replace(",", ""))
+    assert 880 < shift < 990  # 934 up to the draws' own SD
     assert "beta=1e-6" in note
 
 
 def test_a_shape_of_a_few_units_gets_none():
     assert shape_prior_notes(_draws(5, 1), {"shape": _DEFAULT}) == ()
+
+
+def test_a_shape_the_data_say_little_about_gets_none():
+    # a negative binomial on counts without overdispersion: shape 94 (SD 78); the prior's rate
+    # is what keeps it finite, and a flatter prior would not be better
+    draws = xr.Dataset(
+        {"shape": (("chain", "draw"), np.random.default_rng(2).gamma(1.45, 65, (2, 1000)))}
+    )
+    assert shape_prior_notes(draws, {"shape": _DEFAULT}) == ()
+
+
+def test_a_users_own_gamma_prior_gets_none():
+    # Gamma(50, 1) at a shape of 50: d log p / d shape = 49 / 50 - 1 = -0.02, 0.16 SDs; and
+    # a prior the user set is meant
+    assert shape_prior_notes(_draws(50, 8), {"shape": Prior("Gamma", alpha=50, beta=1)}) == ()
+    assert shape_prior_notes(_draws(2600, 300), {"shape": Prior("Gamma", alpha=2, beta=0.1)}) == ()
 
 
 @pytest.mark.parametrize(
