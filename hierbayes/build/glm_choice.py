@@ -45,6 +45,7 @@ from scipy.optimize import minimize
 from scipy.special import expit
 from scipy.special import logit as logit_
 
+from hierbayes.build.expected_info import expected_weights
 from hierbayes.build.nested import _nests, nested_child
 from hierbayes.design import Design, GroupBlock
 from hierbayes.families.dispatch import eta_derivs
@@ -404,6 +405,7 @@ def choose_glm_parameterization(design: Design, block: GroupBlock) -> tuple[str,
     if fit is None:
         return safe
     d1, w = _derivs(design, *fit)
+    w = expected_weights(design, *fit, w)
     estimates, sampling = _group_estimates(block, d1, w, _at_bound(design))
     usable = ~np.isnan(estimates).any(axis=1)
     if usable.sum() < 3:
