@@ -55,9 +55,7 @@ def test_auto_keeps_expanded_where_laplace_cannot_apply(nested):
     assert zip_.parameterization["site"] == zip_.parameterization["plot"] == ("expanded",)
     in_dict = hb.Model(NESTED, nested, family="poisson", parameterization={"obs": "auto"})
     assert in_dict.parameterization["site"] == in_dict.parameterization["plot"] == ("expanded",)
-    slopes = hb.Model(
-        "y ~ x + (1 + x || site) + (1 | plot) + (1 | obs)", nested, family="poisson"
-    )
+    slopes = hb.Model("y ~ x + (1 + x || site) + (1 | plot) + (1 | obs)", nested, family="poisson")
     assert slopes.parameterization["site"] == ("expanded", "expanded")
     assert slopes.parameterization["plot"] == ("expanded",)
 

@@ -94,3 +94,24 @@ def test_the_posterior_confirms_the_centred_choice():
     )
     assert not any("first run failed" in n for n in fit.diagnostics.notes)
     assert shrinkage_ratios(fit.idata["posterior"], "g")[0] < SHRINKAGE_BAND[0]
+
+
+@pytest.mark.parametrize("link", ["probit", "logit"])
+def test_ordinal_information_is_the_numeric_second_derivative(link):
+    """The cumulative family's compiled ``d²ℓ/dη²`` (the ordinal choice's weights) against a
+    central difference of its log-likelihood, in every category and both tails."""
+    y = np.array([1.0, 2.0, 3.0, 1.0, 2.0, 3.0])
+    d = pd.DataFrame({"r": pd.Categorical([1, 2, 3, 1, 2, 3], ordered=True)})
+    family = hb.Model("r ~ 1", d, family="cumulative", link=link).design.family
+    cut = np.array([-0.4, 0.9])
+    eta = np.array([-3.0, 0.2, 2.5, 1.5, -1.0, 0.4])
+    d1, d2, d3 = np.empty(6), np.empty(6), np.empty(6)
+    eta_derivs(family.code, y, eta, np.zeros(0), cut, d1, d2, d3)
+
+    def ll(e):
+        return family.log_density(y, e, {"cutpoints": cut}, None)
+
+    h = 1e-4
+    numeric = (ll(eta + h) - 2 * ll(eta) + ll(eta - h)) / h**2
+    np.testing.assert_allclose(d2, numeric, rtol=1e-5, atol=1e-6)
+    assert np.all(d2 < 0)  # log-concave in η: a positive weight in every row

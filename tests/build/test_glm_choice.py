@@ -148,8 +148,26 @@ def test_a_family_with_its_own_parameters_is_fitted_with_them():
     assert weak.parameterization["g"] == ("noncentered",)
 
 
-def test_an_ordinal_family_keeps_the_safe_choice():
-    d = _simulated("poisson", 1.0, 30).assign(r=lambda t: np.minimum(t.y, 3) + 1)
+@pytest.mark.parametrize(
+    ("sd", "rows", "expected"), [(1.0, 30, "centered"), (0.05, 3, "noncentered")]
+)
+def test_an_ordinal_family_chooses_from_its_population_fit(sd, rows, expected):
+    """The cut-points are fitted with ``β`` (:mod:`hierbayes.build.ordinal_fit`); the rule is
+    the other families' (``τ² I`` about 30 x 0.4 and 0.0025 x 3 x 0.4)."""
+    d = _simulated("poisson", sd, rows).assign(r=lambda t: np.minimum(t.y, 3) + 1)
     model = hb.Model("r ~ x + (1 | g)", d, family="cumulative")
+    _eta, cut = population_fit(model.design)
+    assert np.all(np.diff(cut) > 0)
+    assert model.parameterization["g"] == (expected,)
+
+
+def test_an_empty_category_keeps_the_safe_choice():
+    d = _simulated("poisson", 1.0, 30).assign(r=lambda t: np.where(t.y > 0, 3, 1))
+    with pytest.warns(UserWarning, match="has no observation"):
+        model = hb.Model(
+            "r ~ x + (1 | g)",
+            d.astype({"r": pd.CategoricalDtype([1, 2, 3], ordered=True)}),
+            family="cumulative",
+        )
     assert population_fit(model.design) is None
     assert model.parameterization["g"] == ("noncentered",)
