@@ -90,7 +90,7 @@ def test_every_group_counts_and_auto_centres_informative_groups():
 def test_the_posterior_confirms_the_centred_choice():
     """The posterior's variance ratio (what the automatic rerun would act on) says centred."""
     fit = hb.Model("y ~ x + (1 | g)", _zip_data(), family="zero_inflated_poisson").fit(
-        draws=200, tune=300, chains=2, random_seed=1, progressbar=False
+        draws=500, tune=300, chains=2, random_seed=1, progressbar=False
     )
     assert not any("first run failed" in n for n in fit.diagnostics.notes)
     assert shrinkage_ratios(fit.idata["posterior"], "g")[0] < SHRINKAGE_BAND[0]
