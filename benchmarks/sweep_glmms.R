@@ -29,3 +29,20 @@ v <- lme4::VerbAgg; v$yy <- as.integer(v$r2=="Y"); write.csv(v, "verbagg.csv", r
 rs <- HSAUR3::respiratory; rs <- rs[rs$month != "0",]; rs$y <- as.integer(rs$status=="good")
 rs$month <- as.integer(as.character(rs$month)); write.csv(rs, "respiratory.csv", row.names=FALSE)
 write.csv(geepack::dietox, "dietox.csv", row.names=FALSE)
+# third sweep: offset with nested groups, crossed schools, three levels, slopes by school, growth,
+# split plot, crossed with an interaction factor, `||` slopes, binary longitudinal, ordinal slopes,
+# beta, likelihood weights
+mm <- mlmRev::Mmmec; write.csv(mm, "mmmec.csv", row.names=FALSE)
+write.csv(mlmRev::ScotsSec, "scotssec.csv", row.names=FALSE)
+write.csv(mlmRev::egsingle, "egsingle.csv", row.names=FALSE)
+write.csv(mlmRev::Exam, "exam.csv", row.names=FALSE)
+write.csv(mlmRev::Early, "early.csv", row.names=FALSE)
+write.csv(as.data.frame(mlmRev::Oxboys), "oxboys.csv", row.names=FALSE)
+write.csv(as.data.frame(nlme::Oats), "oats.csv", row.names=FALSE)
+write.csv(as.data.frame(nlme::Machines), "machines.csv", row.names=FALSE)
+data(ohio, package="geepack"); write.csv(ohio, "ohio.csv", row.names=FALSE)
+w <- ordinal::wine; w$bitter <- w$response/100; write.csv(w, "wine.csv", row.names=FALSE)
+ct <- mlmRev::Contraception; ct$y <- as.integer(ct$use=="Y"); write.csv(ct, "contraception.csv", row.names=FALSE)
+# the same women as one row per district, urban, living children and use, weighted by the count
+ca <- aggregate(list(n=ct$y), ct[, c("district","urban","livch","y")], length)
+write.csv(ca, "contraception_agg.csv", row.names=FALSE)

@@ -33,8 +33,10 @@ _OME = "Correct | trials(Trials) ~ Loud + Age + OME + (1 + Loud | ID)"
 _VERB = "yy ~ Anger + Gender + btype + situ + mode"
 _VERB_ORD = "resp ~ Anger + Gender + btype + situ + mode + (1 | id) + (1 | item)"
 _RESP = "y ~ treatment + gender + age + centre + month + (1 | subject)"
-# (csv, formula, family) or (csv, formula, family, link)
-MODELS: dict[str, tuple[str, ...]] = {
+_EG = "math ~ year + lowinc + (1 + year | schoolid) + (1 + year | childid)"
+_CONTRA = "y ~ urban + livch + (1 | district)"
+# (csv, formula, family), (csv, formula, family, link) or (csv, formula, family, {option: value})
+MODELS: dict[str, tuple] = {
     "cbpp": ("cbpp", "incidence | trials(size) ~ period + (1 | herd)", "binomial"),
     "cbpp_obs": ("cbpp", "incidence | trials(size) ~ period + (1 | herd) + (1 | obs)", "binomial"),
     "epilepsy": ("epilepsy", "count ~ zAge + zBase * Trt + (1 | patient) + (1 | obs)", "poisson"),
@@ -67,6 +69,23 @@ MODELS: dict[str, tuple[str, ...]] = {
     "verbagg_probit": ("verbagg", _VERB_ORD, "cumulative", "probit"),
     "salam_zip": ("salam", "count ~ spp + mined + (1 | site)", "zero_inflated_poisson"),
     "respiratory_cloglog": ("respiratory", _RESP, "bernoulli", "cloglog"),
+    # third sweep: offset with nested groups, crossed schools, three levels, slopes by school, growth,
+    # split plot, crossed with an interaction factor, `||` slopes, binary longitudinal, ordinal with a
+    # slope, beta, likelihood weights (aggregated rows: the same posterior as the women one by one)
+    "mmmec": ("mmmec", "deaths ~ uvb + offset(np.log(expected)) + (1 | nation/region)", "poisson"),
+    "scotssec": ("scotssec", "attain ~ verbal + sex + social + (1 | primary) + (1 | second)", "gaussian"),
+    "egsingle": ("egsingle", _EG, "gaussian"),
+    "exam": ("exam", "normexam ~ standLRT + sex + schavg + (1 + standLRT | school)", "gaussian"),
+    "early": ("early", "cog ~ age * trt + (1 + age | id)", "gaussian"),
+    "oxboys": ("oxboys", "height ~ age + I(age**2) + (1 + age | Subject)", "gaussian"),
+    "oats": ("oats", "yield ~ nitro + Variety + (1 | Block/Variety)", "gaussian"),
+    "machines": ("machines", "score ~ Machine + (1 | Worker) + (1 | Worker:Machine)", "gaussian"),
+    "bacteria_slopes": ("bacteria", "yy ~ trt + week + (1 + week || ID)", "bernoulli"),
+    "ohio": ("ohio", "resp ~ age * smoke + (1 | id)", "bernoulli"),
+    "wine_slope": ("wine", "rating ~ temp + contact + (1 + temp | judge)", "cumulative"),
+    "wine_beta": ("wine", "bitter ~ temp + contact + (1 | judge)", "beta"),
+    "contraception": ("contraception", _CONTRA, "bernoulli"),
+    "contraception_w": ("contraception_agg", _CONTRA, "bernoulli", {"weights": "n"}),
 }
 _LABELS = (
     "rack",
@@ -103,6 +122,18 @@ _LABELS = (
     "id",
     "item",
     "centre",
+    "nation",
+    "region",
+    "primary",
+    "second",
+    "schoolid",
+    "childid",
+    "Block",
+    "Variety",
+    "Worker",
+    "Machine",
+    "judge",
+    "district",
 )
 
 
@@ -118,11 +149,11 @@ def _data(folder: Path, name: str) -> pd.DataFrame:
 
 
 def run(folder: Path, model: str, seed: int) -> dict:
-    csv, formula, family, *link = MODELS[model]
+    csv, formula, family, *extra = MODELS[model]
+    options = {"link": extra[0]} if extra and isinstance(extra[0], str) else dict(*extra)
     start, cpu = time.perf_counter(), time.process_time()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        options = {"link": link[0]} if link else {}
         fit = hb.Model(formula, _data(folder, csv), family=family, **options).fit(
             random_seed=seed, progressbar=False
         )
@@ -140,12 +171,14 @@ def run(folder: Path, model: str, seed: int) -> dict:
         "r_hat": float(table["r_hat"].max()),
         "ess_bulk": float(table["ess_bulk"].min()),
         "worst": str(table["ess_bulk"].idxmin()),
+        "ess_tail": float(table["ess_tail"].min()),
         "divergences": int(fit.diagnostics.divergences),
         "wall_s": time.perf_counter() - start,
         "cpu_s": time.process_time() - cpu,  # this process; nutpie's threads included
         "rerun": any("first run failed" in n for n in fit.diagnostics.notes),
         "means": table["mean"].round(3).to_dict(),
         "sds": table["sd"].round(3).to_dict(),
+        "notes": list(fit.diagnostics.notes),
     }
 
 
@@ -158,10 +191,12 @@ def main() -> None:
     rows = [run(args.folder, m, args.seed) for m in args.models]
     table = pd.DataFrame(rows).set_index("model")
     with pd.option_context("display.width", 160):
-        print(table.drop(columns=["means", "sds"]).round(3).to_string())
+        print(table.drop(columns=["means", "sds", "notes"]).round(3).to_string())
     for row in rows:
         print(row["model"], {k: v for k, v in row["means"].items() if np.isfinite(v)})
         print(row["model"], "sd", {k: v for k, v in row["sds"].items() if np.isfinite(v)})
+        for note in row["notes"]:
+            print(row["model"], "note:", note)
 
 
 if __name__ == "__main__":
