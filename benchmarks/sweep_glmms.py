@@ -148,6 +148,14 @@ def _data(folder: Path, name: str) -> pd.DataFrame:
     return data
 
 
+def _diagonal(label: str) -> bool:
+    # a correlation matrix's diagonal is 1 in every draw: its R-hat and ESS are noise
+    if not label.startswith("cor|") or "[" not in label:
+        return False
+    first, _, second = label[label.index("[") + 1 : -1].partition(", ")
+    return first == second
+
+
 def run(folder: Path, model: str, seed: int) -> dict:
     csv, formula, family, *extra = MODELS[model]
     options = {"link": extra[0]} if extra and isinstance(extra[0], str) else dict(*extra)
@@ -165,6 +173,7 @@ def run(folder: Path, model: str, seed: int) -> dict:
         or v.startswith(("sd|", "cor|"))
     ]
     table = az.summary(fit.idata, var_names=names)
+    table = table[[not _diagonal(label) for label in table.index]]
     return {
         "model": model,
         "rows": fit.model.design.n_obs,
