@@ -77,6 +77,7 @@ MODELS: dict[str, tuple] = {
     "egsingle": ("egsingle", _EG, "gaussian"),
     "exam": ("exam", "normexam ~ standLRT + sex + schavg + (1 + standLRT | school)", "gaussian"),
     "early": ("early", "cog ~ age * trt + (1 + age | id)", "gaussian"),
+    "early_centred": ("early", "cog ~ I(age - 1.5) * trt + (1 + I(age - 1.5) | id)", "gaussian"),
     "oxboys": ("oxboys", "height ~ age + I(age**2) + (1 + age | Subject)", "gaussian"),
     "oats": ("oats", "yield ~ nitro + Variety + (1 | Block/Variety)", "gaussian"),
     "machines": ("machines", "score ~ Machine + (1 | Worker) + (1 | Worker:Machine)", "gaussian"),
@@ -84,6 +85,7 @@ MODELS: dict[str, tuple] = {
     "ohio": ("ohio", "resp ~ age * smoke + (1 | id)", "bernoulli"),
     "wine_slope": ("wine", "rating ~ temp + contact + (1 + temp | judge)", "cumulative"),
     "wine_beta": ("wine", "bitter ~ temp + contact + (1 | judge)", "beta"),
+    "epil_nb": ("epil", "y ~ lbase * trt + lage + period + (1 + period | subject)", "negativebinomial"),
     "contraception": ("contraception", _CONTRA, "bernoulli"),
     "contraception_w": ("contraception_agg", _CONTRA, "bernoulli", {"weights": "n"}),
 }
