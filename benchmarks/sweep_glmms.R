@@ -46,4 +46,4 @@ ct <- mlmRev::Contraception; ct$y <- as.integer(ct$use=="Y"); write.csv(ct, "con
 # the same women as one row per district, urban, living children and use, weighted by the count
 ca <- aggregate(list(n=ct$y), ct[, c("district","urban","livch","y")], length)
 write.csv(ca, "contraception_agg.csv", row.names=FALSE)
-write.csv(MASS::epil, "epil.csv", row.names=FALSE)
+ep <- MASS::epil; ep$visit <- ep$period; write.csv(ep, "epil.csv", row.names=FALSE)

@@ -85,7 +85,7 @@ MODELS: dict[str, tuple] = {
     "ohio": ("ohio", "resp ~ age * smoke + (1 | id)", "bernoulli"),
     "wine_slope": ("wine", "rating ~ temp + contact + (1 + temp | judge)", "cumulative"),
     "wine_beta": ("wine", "bitter ~ temp + contact + (1 | judge)", "beta"),
-    "epil_nb": ("epil", "y ~ lbase * trt + lage + period + (1 + period | subject)", "negativebinomial"),
+    "epil_nb": ("epil", "y ~ lbase * trt + lage + visit + (1 + visit | subject)", "negativebinomial"),
     "contraception": ("contraception", _CONTRA, "bernoulli"),
     "contraception_w": ("contraception_agg", _CONTRA, "bernoulli", {"weights": "n"}),
 }
