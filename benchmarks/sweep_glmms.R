@@ -47,3 +47,4 @@ ct <- mlmRev::Contraception; ct$y <- as.integer(ct$use=="Y"); write.csv(ct, "con
 ca <- aggregate(list(n=ct$y), ct[, c("district","urban","livch","y")], length)
 write.csv(ca, "contraception_agg.csv", row.names=FALSE)
 ep <- MASS::epil; ep$visit <- ep$period; write.csv(ep, "epil.csv", row.names=FALSE)
+write.csv(datasets::airquality, "airquality.csv", row.names=FALSE)  # Ozone has 37 missing values

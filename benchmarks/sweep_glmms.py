@@ -87,6 +87,7 @@ MODELS: dict[str, tuple] = {
     "wine_beta": ("wine", "bitter ~ temp + contact + (1 | judge)", "beta"),
     "epil_nb": ("epil", "y ~ lbase * trt + lage + visit + (1 + visit | subject)", "negativebinomial"),
     "contraception": ("contraception", _CONTRA, "bernoulli"),
+    "airquality": ("airquality", "Ozone ~ Temp + Wind + (1 | Month)", "lognormal", {"missing": "drop"}),
     "contraception_w": ("contraception_agg", _CONTRA, "bernoulli", {"weights": "n"}),
 }
 _LABELS = (
@@ -136,6 +137,7 @@ _LABELS = (
     "Machine",
     "judge",
     "district",
+    "Month",
 )
 
 

@@ -61,3 +61,5 @@ show("contraception_w", glmer(y ~ urban + livch + (1 | district), ca, family=bin
 ea$agec <- ea$age - 1.5; show("early_centred", lmer(cog ~ agec * trt + (1 + agec | id), ea))
 ep <- rd("epil.csv"); ep$subject <- factor(ep$subject)
 show("epil_nb", glmmTMB(y ~ lbase * trt + lage + visit + (1 + visit | subject), ep, family=nbinom2))
+aq <- rd("airquality.csv"); aq$Month <- factor(aq$Month)
+show("airquality (lmer log)", lmer(log(Ozone) ~ Temp + Wind + (1 | Month), aq))

@@ -37,6 +37,12 @@ def test_missing_values_are_an_error_by_default(df):
         hb.Model("y ~ x + (1 | g)", df)
 
 
+def test_missing_value_error_names_the_option_that_drops_them(df):
+    # the everyday remedy (lme4's default na.omit) is one keyword: the error names it
+    with pytest.raises(MissingValueError, match=r'Column \'y\'.*pass missing="drop" to drop'):
+        hb.Model("y ~ x + (1 | g)", df)
+
+
 def test_drop_removes_rows_warns_per_column_and_records_it(df):
     with pytest.warns(
         MissingDataWarning, match=r"Dropped 5 of 40 rows with missing values \(y: 2 "
