@@ -35,6 +35,11 @@ _VERB_ORD = "resp ~ Anger + Gender + btype + situ + mode + (1 | id) + (1 | item)
 _RESP = "y ~ treatment + gender + age + centre + month + (1 | subject)"
 _EG = "math ~ year + lowinc + (1 + year | schoolid) + (1 + year | childid)"
 _CONTRA = "y ~ urban + livch + (1 | district)"
+_MMMEC = "deaths ~ uvb + offset(np.log(expected)) + (1 | nation/region)"
+_SCOTS = "attain ~ verbal + sex + social + (1 | primary) + (1 | second)"
+_EARLY_C = "cog ~ I(age - 1.5) * trt + (1 + I(age - 1.5) | id)"
+_EPIL = "y ~ lbase * trt + lage + visit + (1 + visit | subject)"
+_AIR = "Ozone ~ Temp + Wind + (1 | Month)"
 # (csv, formula, family), (csv, formula, family, link) or (csv, formula, family, {option: value})
 MODELS: dict[str, tuple] = {
     "cbpp": ("cbpp", "incidence | trials(size) ~ period + (1 | herd)", "binomial"),
@@ -69,15 +74,16 @@ MODELS: dict[str, tuple] = {
     "verbagg_probit": ("verbagg", _VERB_ORD, "cumulative", "probit"),
     "salam_zip": ("salam", "count ~ spp + mined + (1 | site)", "zero_inflated_poisson"),
     "respiratory_cloglog": ("respiratory", _RESP, "bernoulli", "cloglog"),
-    # third sweep: offset with nested groups, crossed schools, three levels, slopes by school, growth,
-    # split plot, crossed with an interaction factor, `||` slopes, binary longitudinal, ordinal with a
-    # slope, beta, likelihood weights (aggregated rows: the same posterior as the women one by one)
-    "mmmec": ("mmmec", "deaths ~ uvb + offset(np.log(expected)) + (1 | nation/region)", "poisson"),
-    "scotssec": ("scotssec", "attain ~ verbal + sex + social + (1 | primary) + (1 | second)", "gaussian"),
+    # third sweep: offset with nested groups, crossed schools, three levels, slopes by school,
+    # growth, split plot, crossed with an interaction factor, `||` slopes, binary longitudinal,
+    # ordinal with a slope, beta, likelihood weights (aggregated rows: the same posterior as the
+    # women one by one), missing values dropped
+    "mmmec": ("mmmec", _MMMEC, "poisson"),
+    "scotssec": ("scotssec", _SCOTS, "gaussian"),
     "egsingle": ("egsingle", _EG, "gaussian"),
     "exam": ("exam", "normexam ~ standLRT + sex + schavg + (1 + standLRT | school)", "gaussian"),
     "early": ("early", "cog ~ age * trt + (1 + age | id)", "gaussian"),
-    "early_centred": ("early", "cog ~ I(age - 1.5) * trt + (1 + I(age - 1.5) | id)", "gaussian"),
+    "early_centred": ("early", _EARLY_C, "gaussian"),
     "oxboys": ("oxboys", "height ~ age + I(age**2) + (1 + age | Subject)", "gaussian"),
     "oats": ("oats", "yield ~ nitro + Variety + (1 | Block/Variety)", "gaussian"),
     "machines": ("machines", "score ~ Machine + (1 | Worker) + (1 | Worker:Machine)", "gaussian"),
@@ -85,9 +91,9 @@ MODELS: dict[str, tuple] = {
     "ohio": ("ohio", "resp ~ age * smoke + (1 | id)", "bernoulli"),
     "wine_slope": ("wine", "rating ~ temp + contact + (1 + temp | judge)", "cumulative"),
     "wine_beta": ("wine", "bitter ~ temp + contact + (1 | judge)", "beta"),
-    "epil_nb": ("epil", "y ~ lbase * trt + lage + visit + (1 + visit | subject)", "negativebinomial"),
+    "epil_nb": ("epil", _EPIL, "negativebinomial"),
     "contraception": ("contraception", _CONTRA, "bernoulli"),
-    "airquality": ("airquality", "Ozone ~ Temp + Wind + (1 | Month)", "lognormal", {"missing": "drop"}),
+    "airquality": ("airquality", _AIR, "lognormal", {"missing": "drop"}),
     "contraception_w": ("contraception_agg", _CONTRA, "bernoulli", {"weights": "n"}),
 }
 _LABELS = (

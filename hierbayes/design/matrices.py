@@ -77,7 +77,7 @@ def _check_columns(data: pd.DataFrame, names: list[str], level2: dict[str, tuple
             )
             raise MissingValueError(
                 f"Column '{name}'{where} has {int(missing.sum())} missing value(s), e.g. at rows "
-                f"{rows}. hierbayes never drops rows silently: pass missing=\"drop\" to drop the "
+                f'{rows}. hierbayes never drops rows silently: pass missing="drop" to drop the '
                 "rows with a missing value in a column the model uses (lme4's na.omit; it warns "
                 "with the count), or drop or impute them before fitting."
                 + na_level_hint(data[name])
