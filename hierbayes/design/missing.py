@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from hierbayes.design.na_hint import na_level_hint
-from hierbayes.errors import DataError, MissingDataWarning
+from hierbayes.errors import ArgumentError, DataError, MissingDataWarning
 
 __all__ = ["MISSING", "describe_dropped", "drop_missing"]
 
@@ -42,7 +42,7 @@ def drop_missing(
     ([False, False, True], {'y': 1, 'x': 2})
     """
     if missing not in MISSING:
-        raise ValueError(f"missing must be 'raise' or 'drop', got {missing!r}.")
+        raise ArgumentError(f"missing must be 'raise' or 'drop', got {missing!r}.")
     mask = np.ones(len(data), dtype=bool)
     if missing == "raise":
         return data, mask, {}

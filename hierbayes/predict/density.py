@@ -21,7 +21,7 @@ import pandas as pd
 from scipy.special import logsumexp
 
 from hierbayes.design import Design
-from hierbayes.errors import DataError
+from hierbayes.errors import ArgumentError, DataError
 from hierbayes.predict.draws import PosteriorDraws, posterior_draws
 from hierbayes.predict.encode import Encoded, encode
 from hierbayes.predict.predict import linear_predictor
@@ -93,7 +93,7 @@ def log_predictive_density(
     if method == "auto":
         method = "exact" if gaussian else "mc"
     if method not in ("exact", "mc"):
-        raise ValueError(f"method must be 'auto', 'exact' or 'mc', got {method!r}.")
+        raise ArgumentError(f"method must be 'auto', 'exact' or 'mc', got {method!r}.")
     if method == "exact" and not gaussian:
         raise DataError(
             f"The exact integral over new groups' effects needs a gaussian model, not "
@@ -115,7 +115,9 @@ def log_predictive_density(
         count = n_samples
     else:
         if not isinstance(n_effect_draws, int) or n_effect_draws < 1:
-            raise ValueError(f"n_effect_draws must be a positive integer, got {n_effect_draws!r}.")
+            raise ArgumentError(
+                f"n_effect_draws must be a positive integer, got {n_effect_draws!r}."
+            )
         rng = np.random.default_rng(random_seed)
         total = np.full(encoded.n_obs, -np.inf)
         for _ in range(n_effect_draws):

@@ -171,7 +171,7 @@ def _training_level2(design: Design, factor: str, columns: list[str]) -> pd.Data
 
 def _user_table(table: pd.DataFrame, factor: str) -> pd.DataFrame:
     if not isinstance(table, pd.DataFrame):
-        raise TypeError(
+        raise ArgumentError(
             f"level2['{factor}'] must be a DataFrame with one row per group, got "
             f"{type(table).__name__}."
         )

@@ -46,7 +46,7 @@ from dataclasses import dataclass
 
 from formulaic import Formula
 
-from hierbayes.errors import FormulaSyntaxError, ModelSpecError
+from hierbayes.errors import ArgumentError, FormulaSyntaxError, ModelSpecError
 from hierbayes.spec.formula import _canonical_terms, _top_level_positions, parse_formula
 from hierbayes.spec.terms import GroupTerm, ModelSpec
 from hierbayes.spec.variables import column_names
@@ -232,7 +232,9 @@ def _group(group: str | Sequence[str]) -> tuple[str, ...]:
 
 def _level1(level1: str) -> ModelSpec:
     if not isinstance(level1, str):
-        raise TypeError(f"level1 must be a string such as 'y ~ 1 + x', got {type(level1).__name__}")
+        raise ArgumentError(
+            f"level1 must be a string such as 'y ~ 1 + x', got {type(level1).__name__}."
+        )
     spec = parse_formula(level1)
     if spec.groups:
         raise ModelSpecError(
@@ -267,9 +269,9 @@ def _coefficient(name: str, level1: tuple[str, ...], text: str, where: str) -> s
 
 def _equation(name: str, text: str) -> tuple[str, ...]:
     if not isinstance(text, str):
-        raise TypeError(
+        raise ArgumentError(
             f"The level-2 equation for '{name}' must be a string such as '~ 1 + w', got "
-            f"{type(text).__name__}"
+            f"{type(text).__name__}."
         )
     tilde = _top_level_positions(text, "~")
     if len(tilde) > 1:
