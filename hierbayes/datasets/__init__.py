@@ -132,7 +132,7 @@ def load(name: str) -> pd.DataFrame:
         close = difflib.get_close_matches(text, list_datasets(), n=1)
         hint = f" Did you mean {close[0]!r}?" if close else ""
         raise ArgumentError(
-            f"Unknown data set {name!r};{hint} choose one of {', '.join(list_datasets())}."
+            f"Unknown data set {name!r}; choose one of {', '.join(list_datasets())}.{hint}"
         )
     if name in _TABLES:
         source, key, columns = _TABLES[name]
