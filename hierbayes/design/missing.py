@@ -56,12 +56,12 @@ def drop_missing(
             mask &= ~na
     if not counts:
         return data, mask, {}
+    hint = next((h for h in (na_level_hint(data[name]) for name in counts) if h), "")
     if not mask.any():
         raise DataError(
             f"Every row has a missing value in a column the model uses ({describe_dropped(counts)})"
-            "; nothing is left to fit."
+            f"; nothing is left to fit.{hint}"
         )
-    hint = next((h for h in (na_level_hint(data[name]) for name in counts) if h), "")
     warnings.warn(
         f"Dropped {int((~mask).sum())} of {len(data)} rows with missing values "
         f"({describe_dropped(counts)}).{hint}",
