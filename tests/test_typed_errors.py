@@ -92,14 +92,19 @@ CASES: list[tuple[str, Callable[[], Any], str, str]] = [
     ("kfold unknown by", lambda: _fit().kfold(by="x"), "ArgumentError", "Unknown by='x'"),
     ("kfold k=1", lambda: _fit().kfold(k=1), "ArgumentError", "k must be an integer.*got 1"),
     # data sets
-    ("load unknown", lambda: hb.datasets.load("nope"), "ArgumentError", "Unknown data set 'nope'"),
+    (
+        "datasets.load unknown",
+        lambda: hb.datasets.load("nope"),
+        "ArgumentError",
+        "Unknown data set 'nope'",
+    ),
     (
         "load misspelt",
         lambda: hb.datasets.load("sleepstudi"),
         "ArgumentError",
         "Did you mean 'sleepstudy'",
     ),
-    ("load a number", lambda: hb.datasets.load(3), "ArgumentError", "Unknown data set 3"),
+    ("datasets.load a number", lambda: hb.datasets.load(3), "ArgumentError", "Unknown data set 3"),
     # studies
     ("sbc n=0", _sbc(n=0), "ArgumentError", "n must be a positive integer, got 0"),
     ("sbc n=-1", _sbc(n=-1), "ArgumentError", "n must be a positive integer, got -1"),
@@ -147,6 +152,28 @@ CASES: list[tuple[str, Callable[[], Any], str, str]] = [
         "ArgumentError",
         "level1 must be a string",
     ),
+    (
+        "level2 not a dict",
+        lambda: hb.Model("y ~ x + (1 | g)", _df(), level2=["g"]),
+        "ArgumentError",
+        r"level2 must be a dict by grouping factor.*\['g'\] \(list\)",
+    ),
+    # fit methods
+    (
+        "predict summary='yes'",
+        lambda: _fit().predict(summary="yes"),
+        "ArgumentError",
+        "summary must be True or False, got 'yes'",
+    ),
+    (
+        "predict level2 not a dict",
+        lambda: _fit().predict(_df(), level2=3),
+        "ArgumentError",
+        "level2 must be a dict by grouping factor.*got 3",
+    ),
+    ("hypothesis not text", lambda: _fit().hypothesis(3), "SummaryError", "as text.*got 3"),
+    ("save to a number", lambda: _fit().save(3), "ArgumentError", "path must be a file path"),
+    ("load a number", lambda: hb.load(3), "ArgumentError", "path must be a file path.*3 .int."),
     # summaries and equations
     ("equations form typo", lambda: _model().equations(form="mixed"), "ArgumentError", "'mixed'"),
     ("equations notation", lambda: _model().equations(notation="hlm"), "ArgumentError", "'hlm'"),
