@@ -458,6 +458,15 @@ class StatisticsFit(Fit):
         :func:`hierbayes.bigdata_summaries.statistics_r2`)."""
         return statistics_r2(self, prob=prob)
 
+    def plot_group_lines(self, *args: Any, **kwargs: Any) -> Any:
+        """Refused: each group's line is drawn over its own rows."""
+        raise RowsNotKeptError(_ON_A_SAMPLE.format(what="fit.plot_group_lines() (its points)"))
+
+    def plot_new_groups(self, *args: Any, **kwargs: Any) -> Any:
+        """Refused: the simulated groups are drawn against the observed rows
+        (``fit.simulate_new_groups`` works)."""
+        raise RowsNotKeptError(_ON_A_SAMPLE.format(what="fit.plot_new_groups() (its points)"))
+
     def conditional_effects(self, x: str, **kwargs: Any) -> Any:
         """Refused: the grid spans ``x``'s range and holds the other predictors at their means or
         reference levels, all read from the rows."""

@@ -83,8 +83,9 @@ def _fit_rows(fit: Fit) -> list[tuple[str, str]]:
     posterior = fit.idata["posterior"]
     seconds = posterior.attrs.get("sampling_time")
     timing = f", sampled in {float(seconds):.1f} s" if seconds is not None else ""
+    chains = int(posterior.sizes["chain"])
     draws = (
-        f"{posterior.sizes['chain']} chains x {posterior.sizes['draw']} draws "
+        f"{chains} chain{'' if chains == 1 else 's'} x {posterior.sizes['draw']} draws "
         f"({fit.sampler}){timing}"
     )
     return [

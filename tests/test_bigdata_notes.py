@@ -13,6 +13,7 @@ import xarray as xr
 import hierbayes as hb
 from hierbayes.bigdata import _starts
 from hierbayes.bigdata_notes import statistics_notes
+from hierbayes.errors import RowsNotKeptError
 from hierbayes.uncentred_note import uncentred_slope_notes
 
 
@@ -44,12 +45,27 @@ def test_slope_notes_from_statistics_equal_the_in_memory_ones(sleep, formula, no
     assert ("8.5 SDs from the mean of Day20 (24.5)" in "".join(memory)) == noted
 
 
-def test_a_fit_from_dask_data_reports_the_note(sleep) -> None:
-    formula = "Reaction ~ Day20 + (1 + Day20 | Subject)"
-    model = hb.Model(formula, data=dd.from_pandas(sleep, npartitions=2))
+FAR = "Reaction ~ Day20 + (1 + Day20 | Subject)"
+
+
+@pytest.fixture(scope="module")
+def dask_fit(sleep) -> hb.Fit:
+    model = hb.Model(FAR, data=dd.from_pandas(sleep, npartitions=2))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        fit = model.fit(draws=50, tune=50, chains=1, random_seed=1, progressbar=False)
-    (note,) = uncentred_slope_notes(hb.Model(formula, data=sleep).design)
-    assert note in fit.diagnostics.notes
-    assert note in str(fit.summary())
+        return model.fit(draws=50, tune=50, chains=1, random_seed=1, progressbar=False)
+
+
+def test_a_fit_from_dask_data_reports_the_note(sleep, dask_fit) -> None:
+    (note,) = uncentred_slope_notes(hb.Model(FAR, data=sleep).design)
+    assert note in dask_fit.diagnostics.notes
+    assert note in str(dask_fit.summary())
+    assert "  effects      Subject: integrated out, drawn exactly afterwards" in repr(dask_fit)
+    assert "  draws        1 chain x 50 draws" in repr(dask_fit)
+
+
+def test_plots_over_the_rows_are_refused_with_a_typed_error(dask_fit) -> None:
+    with pytest.raises(RowsNotKeptError, match=r"fit.plot_group_lines\(\) \(its points\)"):
+        dask_fit.plot_group_lines()
+    with pytest.raises(RowsNotKeptError, match=r"fit.plot_new_groups\(\) \(its points\)"):
+        dask_fit.plot_new_groups(3)
