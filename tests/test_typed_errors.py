@@ -45,6 +45,11 @@ def _other_fit() -> hb.Fit:
     return fake_fit(hb.Model("y ~ x + (1 | g)", _df(y=np.arange(24.0))), draws=20)
 
 
+@cache
+def _flat_fit() -> hb.Fit:
+    return fake_fit(hb.Model("y ~ x", _df()), draws=20)
+
+
 def _power(**kwargs: Any) -> Callable[[], Any]:
     plan = {
         "fixed": {"Intercept": 1.0, "x": 0.0},
@@ -178,6 +183,8 @@ CASES: list[tuple[str, Callable[[], Any], str, str]] = [
     ("equations form typo", lambda: _model().equations(form="mixed"), "ArgumentError", "'mixed'"),
     ("equations notation", lambda: _model().equations(notation="hlm"), "ArgumentError", "'hlm'"),
     ("fixef by typo", lambda: _fit().fixef(by="term"), "SummaryError", "Unknown by='term'"),
+    ("ranef without groups", lambda: _flat_fit().ranef(), "SummaryError", "no group-level terms"),
+    ("coef without groups", lambda: _flat_fit().coef(), "SummaryError", "would equal fixef"),
 ]
 
 
