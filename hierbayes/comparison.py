@@ -157,7 +157,7 @@ def compare(fits: Mapping[str, Fit | KFold], *, method: str = "stacking") -> pd.
 
     fits, method = check_compare_inputs(fits), check_method(method)
     if check_kinds(fits):
-        if method != "stacking":
+        if method.lower() != "stacking":
             raise ArgumentError(
                 f"K-fold results are compared with stacking weights only, not method={method!r}."
             )
