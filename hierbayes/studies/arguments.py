@@ -21,6 +21,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
+
 from hierbayes.errors import ArgumentError
 from hierbayes.validate import check_count, check_fit_arguments, check_probability, check_seed
 
@@ -32,10 +34,11 @@ def check_sizes(name: str, values: Any) -> list[int]:
 
     Examples
     --------
-    >>> check_sizes("n_per_group", (5, 10))
-    [5, 10]
+    >>> check_sizes("n_per_group", (5, 10)), check_sizes("n_groups", np.array([20, 40]))
+    ([5, 10], [20, 40])
     """
-    ok = isinstance(values, list | tuple | range) and len(values) > 0
+    ok = isinstance(values, list | tuple | range | np.ndarray) and np.ndim(values) == 1
+    ok = ok and len(values) > 0
     if ok:
         try:
             return [check_count(name, v) for v in values]
@@ -65,7 +68,7 @@ def check_settings(settings: Mapping[str, Any]) -> None:
         cores=settings["cores"],
         random_seed=None,
         sampler=settings["sampler"],
-        target_accept=settings.get("target_accept", 0.8),
+        target_accept=0.8 if settings.get("target_accept") is None else settings["target_accept"],
     )
 
 
