@@ -28,6 +28,7 @@ from hierbayes.errors import (
 from hierbayes.loglik import pointwise_log_likelihood
 from hierbayes.predict.density import log_predictive_density
 from hierbayes.rebuild import Recipe
+from hierbayes.validate import check_count, check_seed
 
 if TYPE_CHECKING:
     from hierbayes.diagnostics import Problem
@@ -321,6 +322,11 @@ def kfold(
     >>> print(cv)  # doctest: +SKIP
     """
     design = fit.design
+    k, random_seed = check_count("k", k, minimum=2), check_seed(random_seed)
+    for name, value, least in (("draws", draws, 1), ("tune", tune, 0), ("chains", chains, 1)):
+        if value is not None:  # checked before any refit, not in each fold
+            check_count(name, value, minimum=least)
+    check_count("n_effect_draws", n_effect_draws)
     by, units = _fold_units(fit, by)
     seeds = np.random.SeedSequence(random_seed)
     fold_seed, *refit_seeds = seeds.spawn(k + 1)

@@ -95,7 +95,17 @@ CASES: list[tuple[str, Callable[[], Any], str, str]] = [
         "'a' and 'b' were not fitted to the same observations",
     ),
     ("kfold unknown by", lambda: _fit().kfold(by="x"), "ArgumentError", "Unknown by='x'"),
-    ("kfold k=1", lambda: _fit().kfold(k=1), "ArgumentError", "k must be an integer.*got 1"),
+    ("kfold k=1", lambda: _fit().kfold(k=1), "ArgumentError", "k must be an integer >= 2, got 1"),
+    ("kfold k=2.5", lambda: _fit().kfold(k=2.5), "ArgumentError", r"k must be .*got 2\.5"),
+    ("kfold k=9", lambda: _fit().kfold(k=9), "ArgumentError", "between 2 and the number.*got 9"),
+    ("kfold draws=0", lambda: _fit().kfold(draws=0), "ArgumentError", "draws must be a positive"),
+    (
+        "kfold n_effect_draws=0",
+        lambda: _fit().kfold(n_effect_draws=0),
+        "ArgumentError",
+        "n_effect_draws must be a positive integer, got 0",
+    ),
+    ("kfold random_seed=-1", lambda: _fit().kfold(random_seed=-1), "ArgumentError", "random_seed"),
     # data sets
     (
         "datasets.load unknown",
