@@ -168,6 +168,12 @@ CASES: list[tuple[str, Callable[[], Any], str, str]] = [
         "level1 must be a string",
     ),
     (
+        "trials not a name",
+        lambda: hb.Model("y ~ x + (1 | g)", _df(), family="binomial", trials=3),
+        "ArgumentError",
+        "trials must be a column name, got int",
+    ),
+    (
         "level2 not a dict",
         lambda: hb.Model("y ~ x + (1 | g)", _df(), level2=["g"]),
         "ArgumentError",
