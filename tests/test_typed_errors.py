@@ -179,7 +179,31 @@ CASES: list[tuple[str, Callable[[], Any], str, str]] = [
         "ArgumentError",
         r"level2 must be a dict by grouping factor.*\['g'\] \(list\)",
     ),
+    (
+        "from_levels random not a list",
+        lambda: hb.Model.from_levels("y ~ 1 + x", random=3, group="g", data=_df()),
+        "ArgumentError",
+        "random must list coefficients.*got 3",
+    ),
+    (
+        "from_levels level2 not a dict",
+        lambda: hb.Model.from_levels("y ~ 1 + x", ["~ w"], group="g", data=_df()),
+        "ArgumentError",
+        "level2 must be a dict of level-2 equations.*got list",
+    ),
+    (
+        "from_levels correlated='yes'",
+        lambda: hb.Model.from_levels("y ~ 1 + x", group="g", data=_df(), correlated="yes"),
+        "ArgumentError",
+        "correlated must be True or False, got 'yes'",
+    ),
     # fit methods
+    (
+        "predictions of a list",
+        lambda: _fit().predictions([1.0]),
+        "ArgumentError",
+        "newdata must be a pandas DataFrame, got list",
+    ),
     (
         "predict summary='yes'",
         lambda: _fit().predict(summary="yes"),
@@ -217,3 +241,11 @@ def test_errors_that_used_to_be_plain_are_still_the_builtin_kinds() -> None:
         hb.datasets.load("nope")
     with pytest.raises(TypeError, match="formula must be a string"):
         hb.Model(123, _df())
+
+
+def test_predictions_take_a_polars_frame_as_predict_does() -> None:
+    pl = pytest.importorskip("polars")
+    new = _df().iloc[:5]
+    expected = _fit().predictions(new, groups="population")
+    got = _fit().predictions(pl.from_pandas(new), groups="population")
+    pd.testing.assert_frame_equal(got, expected)

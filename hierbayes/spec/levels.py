@@ -322,6 +322,12 @@ def _random(
             by_level[k] = [names] if isinstance(names, str) else names
     else:
         by_level = dict.fromkeys(range(len(group)), random)
+    for names in by_level.values():
+        if not isinstance(names, Sequence) or isinstance(names, str):
+            raise ArgumentError(
+                "random must list coefficients of the level-1 equation, e.g. ['Intercept', 'x'] "
+                f"(or a dict of such lists by grouping column), got {names!r}."
+            )
     out = []
     for k, factor in enumerate(factors):
         chosen = {_coefficient(n, level1, text, "random") for n in by_level.get(k, ())}
@@ -390,6 +396,13 @@ def parse_levels(
     terms1 = spec1.fixed.terms
     names = _group(group)
     equations: dict[str, tuple[str, ...]] = {}
+    if level2 is not None and not isinstance(level2, Mapping):
+        raise ArgumentError(
+            "level2 must be a dict of level-2 equations by coefficient, e.g. "
+            f"{{'Intercept': '~ 1 + w'}}, got {type(level2).__name__}."
+        )
+    if not isinstance(correlated, bool):
+        raise ArgumentError(f"correlated must be True or False, got {correlated!r}.")
     for name, text in (level2 or {}).items():
         key = _coefficient(name, terms1, level1, "level2")
         if key in equations:
