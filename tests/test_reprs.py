@@ -92,6 +92,11 @@ def test_reprs_say_how_the_effects_were_sampled_in_the_summarys_words() -> None:
     assert "  effects  g: non-centred" in repr(model).splitlines()
     marginal = hb.Model("y ~ x + (1 | g)", data=_data(), parameterization="marginal")
     assert "  effects  g: integrated out, drawn exactly afterwards" in repr(marginal)
+    data = _data().assign(k=lambda d: (d["y"] > 0).astype(float))
+    for how in ("laplace", "agq"):
+        binary = hb.Model("k ~ x + (1 | g)", data=data, family="bernoulli", parameterization=how)
+        words = "by Laplace" if how == "laplace" else "by adaptive Gauss-Hermite quadrature"
+        assert f"  effects  g: integrated out {words}" in repr(binary)
     fit = fake_fit(model)
     summary = dict(fit.summary().header)["Effects"]
     assert f"  effects      {summary}" in repr(fit).splitlines()
