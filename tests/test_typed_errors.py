@@ -46,6 +46,12 @@ def _other_fit() -> hb.Fit:
 
 
 @cache
+def _level2_fit() -> hb.Fit:
+    table = pd.DataFrame({"g": list("abcd"), "w": [1.0, 2.0, 3.0, 4.0]})
+    return fake_fit(hb.Model("y ~ x + w + (1 | g)", _df(), level2={"g": table}), draws=20)
+
+
+@cache
 def _flat_fit() -> hb.Fit:
     return fake_fit(hb.Model("y ~ x", _df()), draws=20)
 
@@ -198,6 +204,12 @@ CASES: list[tuple[str, Callable[[], Any], str, str]] = [
         "correlated must be True or False, got 'yes'",
     ),
     # fit methods
+    (
+        "simulate_new_groups with a missing level-2 value",
+        lambda: _level2_fit().simulate_new_groups(2, level2={"w": np.nan}),
+        "MissingValueError",
+        "level2's 'w' has 2 missing value.*new groups \\[0, 1\\]",
+    ),
     (
         "predictions of a list",
         lambda: _fit().predictions([1.0]),
