@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from hierbayes.bigdata_equations import statistics_equations
+from hierbayes.bigdata_notes import statistics_notes
 from hierbayes.bigdata_stats import complete_from_statistics, statistics_layout
 from hierbayes.bigdata_summaries import (
     leaf_groups,
@@ -43,6 +44,7 @@ from hierbayes.build import resolve_parameterization
 from hierbayes.build.nested_marginal import NestedDesign, nested_chain
 from hierbayes.build.priors import check_user_priors
 from hierbayes.density.layout import Unsupported, make_layout
+from hierbayes.density.rescue import SAMPLING_NOTES
 from hierbayes.density.sampler import CompiledDensity, compile_density
 from hierbayes.design import Design, GroupBlock, categorical_variables, make_design
 from hierbayes.design.dask_stats import (
@@ -335,6 +337,7 @@ class StatisticsModel(Model):
                 keys, design = sorted(set(keys) | set(more)), None
         check_encoding(design)
         self._nested, terms, leaf = _integrated_out(design)
+        self._terms = terms  # the group terms in the statistics' column order
         self.parameterization = resolve_parameterization(design, parameterization)
         sampled = [n for n, how in self.parameterization.items() if how[0] != "marginal"]
         if sampled:
@@ -411,6 +414,11 @@ class StatisticsModel(Model):
         )
         idata = sample_compiled(self.compiled_density(), raise_target=raise_target, **settings)
         idata = complete_from_statistics(idata, self.design, self._nested, settings["random_seed"])
+        starts, posterior = _starts(self.design, self._terms), idata["posterior"]
+        extra = statistics_notes(self.design, starts, posterior.to_dataset(), self.prior_values)
+        if extra:  # the notes of an in-memory fit (bigdata_notes.py), where the statistics tell
+            old = str(posterior.attrs.get(SAMPLING_NOTES, ""))
+            posterior.attrs[SAMPLING_NOTES] = "\n".join([n for n in (old, *extra) if n])
         diagnostics = check_convergence(idata)
         return StatisticsFit(idata=idata, model=self, diagnostics=diagnostics, sampler=sampler)
 
@@ -449,6 +457,15 @@ class StatisticsFit(Fit):
         """Bayesian R² from the sums of squares (see
         :func:`hierbayes.bigdata_summaries.statistics_r2`)."""
         return statistics_r2(self, prob=prob)
+
+    def plot_group_lines(self, *args: Any, **kwargs: Any) -> Any:
+        """Refused: each group's line is drawn over its own rows."""
+        raise RowsNotKeptError(_ON_A_SAMPLE.format(what="fit.plot_group_lines() (its points)"))
+
+    def plot_new_groups(self, *args: Any, **kwargs: Any) -> Any:
+        """Refused: the simulated groups are drawn against the observed rows
+        (``fit.simulate_new_groups`` works)."""
+        raise RowsNotKeptError(_ON_A_SAMPLE.format(what="fit.plot_new_groups() (its points)"))
 
     def conditional_effects(self, x: str, **kwargs: Any) -> Any:
         """Refused: the grid spans ``x``'s range and holds the other predictors at their means or

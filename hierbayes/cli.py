@@ -114,19 +114,31 @@ def _read_csv(path: str, what: str) -> pd.DataFrame:
 
 
 def _level2(specs: Sequence[str]) -> dict[str, pd.DataFrame]:
-    tables = {}
+    paths: dict[str, str] = {}
     for spec in specs:
         group, sep, path = spec.partition("=")
         if not sep or not group or not path:
             raise HierbayesError(f"--level2 expects GROUP=TABLE.csv, got '{spec}'.")
-        tables[group] = _read_csv(path, f"Level-2 table for '{group}'")
-    return tables
+        if group in paths:
+            raise HierbayesError(f"--level2 gives a table for '{group}' twice; give one.")
+        paths[group] = path
+    return {g: _read_csv(p, f"Level-2 table for '{g}'") for g, p in paths.items()}
 
 
 def _run(args: argparse.Namespace) -> int:
     from hierbayes import datasets
     from hierbayes.model import Model
+    from hierbayes.validate import check_fit_arguments
 
+    check_fit_arguments(  # before reading and building anything: --draws 0, --seed -1
+        draws=args.draws,
+        tune=args.tune,
+        chains=args.chains,
+        cores=None,
+        random_seed=args.seed,
+        sampler=args.sampler,
+        target_accept=0.8,
+    )
     if args.command == "demo":
         data, formula, options = datasets.load("sleepstudy"), DEMO_FORMULA, {}
         print(f"Fitting {formula} to the bundled sleepstudy data (18 subjects, 180 rows)...")

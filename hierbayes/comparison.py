@@ -18,10 +18,17 @@ import pandas as pd
 import xarray as xr
 
 from hierbayes.diagnostics import requested_chains
-from hierbayes.errors import ConvergenceWarning, DataError, LooWarning, PriorError
+from hierbayes.errors import (
+    ArgumentError,
+    ConvergenceWarning,
+    DataError,
+    LooWarning,
+    PriorError,
+)
 from hierbayes.loglik import pointwise_log_likelihood
 from hierbayes.predict.density import log_predictive_density
 from hierbayes.rebuild import Recipe
+from hierbayes.validate import check_count, check_seed
 
 if TYPE_CHECKING:
     from hierbayes.diagnostics import Problem
@@ -146,13 +153,13 @@ def compare(fits: Mapping[str, Fit | KFold], *, method: str = "stacking") -> pd.
     >>> c5, d5 = c.kfold(k=5, random_seed=1), d.kfold(k=5, random_seed=1)  # doctest: +SKIP
     >>> hb.compare({"c": c5, "d": d5})  # doctest: +SKIP
     """
+    from hierbayes.compare_inputs import check_compare_inputs, check_method
     from hierbayes.elpd_table import check_kinds, compare_kfold, with_notes
 
-    if not isinstance(fits, Mapping) or len(fits) < 2:
-        raise ValueError("compare() needs a dict of at least two fits, e.g. {'m1': f1, 'm2': f2}.")
+    fits, method = check_compare_inputs(fits), check_method(method)
     if check_kinds(fits):
-        if method != "stacking":
-            raise ValueError(
+        if method.lower() != "stacking":
+            raise ArgumentError(
                 f"K-fold results are compared with stacking weights only, not method={method!r}."
             )
         return compare_kfold(fits)  # type: ignore[arg-type]
@@ -222,14 +229,14 @@ def _fold_units(fit: Fit, by: str) -> tuple[str, np.ndarray]:
         return "obs", np.asarray([str(i) for i in fit.model.obs_index], dtype=object)
     if by == "group":
         if len(factors) != 1:
-            raise ValueError(
+            raise ArgumentError(
                 f"by='group' needs a model with one grouping factor; this one has {factors}. "
                 "Pass the factor whose groups to hold out, e.g. by='" + (factors or ["g"])[0] + "'."
             )
         by = factors[0]
     block = next((b for b in design.blocks if b.factor == by), None)
     if block is None:
-        raise ValueError(
+        raise ArgumentError(
             f"Unknown by={by!r}; choose 'group', 'obs' or a grouping factor of the model "
             f"({factors})."
         )
@@ -239,7 +246,7 @@ def _fold_units(fit: Fit, by: str) -> tuple[str, np.ndarray]:
 def _assign_folds(units: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
     labels, inverse = np.unique(units.astype(str), return_inverse=True)
     if not isinstance(k, int | np.integer) or not 2 <= k <= len(labels):
-        raise ValueError(
+        raise ArgumentError(
             f"k must be an integer between 2 and the number of units to hold out "
             f"({len(labels)}), got {k!r}."
         )
@@ -315,6 +322,11 @@ def kfold(
     >>> print(cv)  # doctest: +SKIP
     """
     design = fit.design
+    k, random_seed = check_count("k", k, minimum=2), check_seed(random_seed)
+    for name, value, least in (("draws", draws, 1), ("tune", tune, 0), ("chains", chains, 1)):
+        if value is not None:  # checked before any refit, not in each fold
+            check_count(name, value, minimum=least)
+    check_count("n_effect_draws", n_effect_draws)
     by, units = _fold_units(fit, by)
     seeds = np.random.SeedSequence(random_seed)
     fold_seed, *refit_seeds = seeds.spawn(k + 1)

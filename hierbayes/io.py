@@ -48,6 +48,7 @@ from hierbayes.rebuild import Recipe
 from hierbayes.saved_folder import check_no_links, check_replaceable, read_json
 from hierbayes.schema import check_data_json, check_model_json, check_zarr_store
 from hierbayes.spec.dpar import DPARS
+from hierbayes.validate import check_path
 
 if TYPE_CHECKING:
     from hierbayes.fit import Fit
@@ -235,7 +236,7 @@ def save(fit: Fit, path: str | Path, *, overwrite: bool = False) -> Path:
     >>> fit.save("sleep_fit.hb")  # doctest: +SKIP
     >>> hb.load("sleep_fit.hb").fixef()  # doctest: +SKIP
     """
-    path = Path(path)
+    path = check_path("path", path)
     _check_target(path, overwrite)
     model = fit.model
     design = model.design
@@ -417,7 +418,7 @@ def load(path: str | Path) -> Fit:
     """
     from hierbayes.fit import Fit
 
-    path = Path(path)
+    path = check_path("path", path)
     if not path.exists():
         raise SavedFitNotFoundError(f"No saved fit at '{path}'.")
     check_no_links(path)

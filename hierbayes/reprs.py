@@ -46,18 +46,54 @@ def _model_rows(model: Model) -> list[tuple[str, str]]:
         ("family", f"{family.name} (link: {family.link})"),
         ("data", f"{design.n_obs} observations"),
         ("groups", _groups(design)),
+        *_effects(model),
     ]
+
+
+def _effects(model: Model) -> list[tuple[str, str]]:
+    """How the group effects are sampled or integrated out, in ``fit.summary()``'s words."""
+    from hierbayes.summaries.parameterization import describe_parameterization
+
+    chosen = getattr(model, "parameterization", None)
+    if not model.design.blocks or not chosen:
+        return []
+    return [("effects", describe_parameterization(model.design, chosen))]
+
+
+def _course(fit: Fit) -> list[tuple[str, str]]:
+    """Whether sampling was run again or extended with more chains (the sampling notes, which
+    ``fit.summary()`` prints in full)."""
+    from hierbayes.density.rescue import SAMPLING_NOTES
+    from hierbayes.diagnostics import requested_chains
+
+    posterior = fit.idata["posterior"]
+    notes = str(posterior.attrs.get(SAMPLING_NOTES, "")).splitlines()
+    parts = []
+    if any("run again" in note for note in notes):
+        parts.append("run again")
+    total, requested = int(posterior.sizes["chain"]), requested_chains(posterior)
+    if total > requested:
+        parts.append(f"extended from {requested} to {total} chains (it mixed slowly)")
+    if not parts:
+        return []
+    return [("sampling", "; ".join(parts) + ": see fit.summary() for why")]
 
 
 def _fit_rows(fit: Fit) -> list[tuple[str, str]]:
     posterior = fit.idata["posterior"]
     seconds = posterior.attrs.get("sampling_time")
     timing = f", sampled in {float(seconds):.1f} s" if seconds is not None else ""
+    chains = int(posterior.sizes["chain"])
     draws = (
-        f"{posterior.sizes['chain']} chains x {posterior.sizes['draw']} draws "
+        f"{chains} chain{'' if chains == 1 else 's'} x {posterior.sizes['draw']} draws "
         f"({fit.sampler}){timing}"
     )
-    return [*_model_rows(fit.model), ("draws", draws), ("diagnostics", _status(fit))]
+    return [
+        *_model_rows(fit.model),
+        ("draws", draws),
+        *_course(fit),
+        ("diagnostics", _status(fit)),
+    ]
 
 
 def _status(fit: Fit) -> str:
@@ -105,7 +141,8 @@ def _html(title: str, rows: list[tuple[str, str]], tables: list[tuple[str, pd.Da
 
 
 def model_text(model: Model) -> str:
-    """Compact text display of a :class:`~hierbayes.Model`: formula, family, data, groups, priors.
+    """Compact text display of a :class:`~hierbayes.Model`: formula, family, data, groups, how
+    the group effects are sampled or integrated out, priors.
 
     Examples
     --------
@@ -117,6 +154,7 @@ def model_text(model: Model) -> str:
       family   gaussian (link: identity)
       data     180 observations
       groups   Subject (18 groups)
+      effects  Subject: integrated out, drawn exactly afterwards
       priors:
                                             prior   source  ...
     ...
@@ -130,8 +168,9 @@ def model_html(model: Model) -> str:
 
 
 def fit_text(fit: Fit) -> str:
-    """Compact text display of a :class:`~hierbayes.Fit`: the model's lines, draws, sampling
-    time, diagnostics status and the fixed effects."""
+    """Compact text display of a :class:`~hierbayes.Fit`: the model's lines (with how the group
+    effects were sampled or integrated out), draws, sampling time, whether sampling was run
+    again or extended, diagnostics status and the fixed effects."""
     fixed = _fixed_table(fit)
     tables = [("fixed effects", fixed)] if len(fixed) else []
     return _text("<hierbayes.Fit>", _fit_rows(fit), tables)

@@ -17,7 +17,9 @@ hierbayes.errors.ArgumentError: draws must be a positive integer, got True (bool
 from __future__ import annotations
 
 import numbers
-from collections.abc import Sequence
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -30,6 +32,9 @@ __all__ = [
     "check_cores",
     "check_count",
     "check_fit_arguments",
+    "check_flag",
+    "check_level2",
+    "check_path",
     "check_probability",
     "check_seed",
 ]
@@ -145,6 +150,56 @@ def _check_flag(name: str, value: Any, *, optional: bool = False) -> None:
     if not isinstance(value, bool | np.bool_):
         allowed = "True, False or None" if optional else "True or False"
         raise ArgumentError(f"{name} must be {allowed}, got {_show(value)}.")
+
+
+def check_flag(name: str, value: Any) -> bool:
+    """``value`` when it is True or False (not a string such as ``"yes"``).
+
+    Examples
+    --------
+    >>> check_flag("summary", "yes")
+    Traceback (most recent call last):
+    ...
+    hierbayes.errors.ArgumentError: summary must be True or False, got 'yes' (str).
+    """
+    _check_flag(name, value)
+    return bool(value)
+
+
+def check_path(name: str, value: Any) -> Path:
+    """``value`` as a :class:`~pathlib.Path`: a string or a path-like object.
+
+    Examples
+    --------
+    >>> check_path("path", 3)
+    Traceback (most recent call last):
+    ...
+    hierbayes.errors.ArgumentError: path must be a file path (text or a pathlib.Path), got 3 (int).
+    """
+    if not isinstance(value, str | os.PathLike):
+        raise ArgumentError(
+            f"{name} must be a file path (text or a pathlib.Path), got {_show(value)}."
+        )
+    return Path(value)
+
+
+def check_level2(value: Any) -> Any:
+    """``None`` or a dict by grouping factor (of one-row-per-group tables or column lists).
+
+    Examples
+    --------
+    >>> check_level2(["school"])
+    Traceback (most recent call last):
+    ...
+    hierbayes.errors.ArgumentError: level2 must be a dict by grouping factor, e.g. \
+{'school': table}, got ['school'] (list).
+    """
+    if value is not None and not isinstance(value, Mapping):
+        raise ArgumentError(
+            "level2 must be a dict by grouping factor, e.g. {'school': table}, got "
+            f"{_show(value)}."
+        )
+    return value
 
 
 def check_fit_arguments(

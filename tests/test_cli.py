@@ -209,3 +209,20 @@ def test_shape_and_phi_formulas_reach_the_model(tmp_path, capsys, monkeypatch):
     capsys.readouterr()
     assert main([*args, "--phi", "~ mined"]) == 2
     assert "its dispersion parameter is shape" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--draws", "0"], "draws must be a positive integer, got 0"),
+        (["--chains", "-1"], "chains must be a positive integer, got -1"),
+        (["--seed", "-1"], "random_seed must be a non-negative integer"),
+        (["--level2", "g=a.csv", "--level2", "g=b.csv"], "table for 'g' twice"),
+    ],
+)
+def test_bad_flags_exit_2_with_one_line_before_any_fit(tmp_path, capsys, flags, message):
+    path = tmp_path / "d.csv"
+    path.write_text("y,x,g\n1,2,a\n2,3,b\n")
+    assert main(["fit", str(path), "y ~ x + (1 | g)", *flags]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.strip().count("\n") == 0

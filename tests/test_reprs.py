@@ -85,3 +85,33 @@ def test_a_fit_without_fixed_effects_shows_no_empty_table() -> None:
     fit = fake_fit(hb.Model("y ~ 0 + (1 | g)", data=_data()))
     assert "fixed effects" not in repr(fit) and "Fixed effects" not in fit._repr_html_()
     assert "  groups       g (3 groups)" in repr(fit)
+
+
+def test_reprs_say_how_the_effects_were_sampled_in_the_summarys_words() -> None:
+    model = hb.Model("y ~ x + (1 + x | g)", data=_data(), parameterization="noncentered")
+    assert "  effects  g: non-centred" in repr(model).splitlines()
+    marginal = hb.Model("y ~ x + (1 | g)", data=_data(), parameterization="marginal")
+    assert "  effects  g: integrated out, drawn exactly afterwards" in repr(marginal)
+    data = _data().assign(k=lambda d: (d["y"] > 0).astype(float))
+    for how in ("laplace", "agq"):
+        binary = hb.Model("k ~ x + (1 | g)", data=data, family="bernoulli", parameterization=how)
+        words = "by Laplace" if how == "laplace" else "by adaptive Gauss-Hermite quadrature"
+        assert f"  effects  g: integrated out {words}" in repr(binary)
+    fit = fake_fit(model)
+    summary = dict(fit.summary().header)["Effects"]
+    assert f"  effects      {summary}" in repr(fit).splitlines()
+    assert f"<th>effects</th><td>{summary}</td>" in fit._repr_html_()
+
+
+def test_fit_repr_says_sampling_was_run_again_and_extended() -> None:
+    fit = fake_fit(hb.Model("y ~ x + (1 | g)", data=_data()))
+    assert "sampling" not in repr(fit)  # a plain run says nothing
+    posterior = fit.idata["posterior"]
+    posterior.attrs["sampling_notes"] = (
+        "The first run failed (3 divergent transitions, R-hat <= 1.01), so sampling was run "
+        "again: raised target_accept from 0.8 to 0.95 (smaller steps)."
+    )
+    posterior.attrs["requested_chains"] = 1
+    line = "run again; extended from 1 to 2 chains (it mixed slowly): see fit.summary() for why"
+    assert f"  sampling     {line}" in repr(fit).splitlines()
+    assert f"<th>sampling</th><td>{line}</td>" in fit._repr_html_()

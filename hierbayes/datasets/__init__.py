@@ -53,9 +53,12 @@ name                rows    contents
 
 from __future__ import annotations
 
+import difflib
 from importlib import resources
 
 import pandas as pd
+
+from hierbayes.errors import ArgumentError
 
 __all__ = ["list_datasets", "load"]
 
@@ -124,12 +127,17 @@ def load(name: str) -> pd.DataFrame:
     >>> load("hsb_schools").columns.tolist()
     ['school', 'meanses', 'sector']
     """
+    if not isinstance(name, str) or (name not in _TABLES and name not in _FILES):
+        text = name if isinstance(name, str) else ""
+        close = difflib.get_close_matches(text, list_datasets(), n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise ArgumentError(
+            f"Unknown data set {name!r}; choose one of {', '.join(list_datasets())}.{hint}"
+        )
     if name in _TABLES:
         source, key, columns = _TABLES[name]
         long = load(source)
         return long.groupby(key, as_index=False, sort=True)[columns].first()
-    if name not in _FILES:
-        raise ValueError(f"Unknown data set {name!r}; choose one of {', '.join(list_datasets())}.")
     path = resources.files(__package__).joinpath("data", _FILES[name])
     with resources.as_file(path) as file:
         return pd.read_csv(file, dtype=dict.fromkeys(_FACTORS.get(name, []), str))

@@ -255,6 +255,8 @@ def make_design(
             f"Trials given twice: trials({spec.fixed.trials}) in the formula and "
             f"trials='{trials}'. Keep one."
         )
+    if trials is not None and not isinstance(trials, str):
+        raise ArgumentError(f"trials must be a column name, got {type(trials).__name__}.")
     trials_name = spec.fixed.trials or trials
     if trials_name is not None and spec.fixed.trials is None:
         from dataclasses import replace

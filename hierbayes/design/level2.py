@@ -12,7 +12,8 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from hierbayes.errors import Level2Error, MissingColumnError
+from hierbayes.errors import ArgumentError, Level2Error, MissingColumnError
+from hierbayes.validate import check_level2
 
 __all__ = ["Level2Input", "check_constant_within", "merge_level2"]
 
@@ -97,7 +98,7 @@ def merge_level2(data: pd.DataFrame, level2: Level2Input | None) -> tuple[pd.Dat
     >>> merged["sector"].tolist(), cols
     (['Public', 'Public', 'Catholic'], {'school': ('sector',)})
     """
-    if not level2:
+    if not check_level2(level2):
         return data, {}
     merged = data.copy()
     columns: dict[str, tuple[str, ...]] = {}
@@ -113,7 +114,7 @@ def merge_level2(data: pd.DataFrame, level2: Level2Input | None) -> tuple[pd.Dat
             check_constant_within(merged, factor, list(table))
             columns[factor] = tuple(table)
         else:
-            raise TypeError(
+            raise ArgumentError(
                 f"level2['{factor}'] must be a DataFrame with one row per group or a list of "
                 f"column names, got {type(table).__name__}."
             )

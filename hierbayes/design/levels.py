@@ -13,7 +13,7 @@ from collections.abc import Mapping
 import pandas as pd
 
 from hierbayes.design.level2 import check_constant_within, merge_level2
-from hierbayes.errors import Level2Error, MissingColumnError
+from hierbayes.errors import ArgumentError, Level2Error, MissingColumnError
 from hierbayes.spec.levels import LevelSpec
 
 __all__ = ["Level2Data", "level_data"]
@@ -32,7 +32,7 @@ def _tables(levels: LevelSpec, level2_data: Level2Data | None) -> dict[str, pd.D
             )
         return {levels.group[0]: level2_data}
     if not isinstance(level2_data, Mapping):
-        raise TypeError(
+        raise ArgumentError(
             "level2_data must be a DataFrame with one row per group or a dict of them by grouping "
             f"column, got {type(level2_data).__name__}."
         )
@@ -97,7 +97,7 @@ def level_data(
     hierbayes.errors.Level2Error: Level-2 predictor 'w' varies within 'g' = 1: ...
     """
     if not isinstance(data, pd.DataFrame):
-        raise TypeError(f"data must be a pandas DataFrame, got {type(data).__name__}.")
+        raise ArgumentError(f"data must be a pandas DataFrame, got {type(data).__name__}.")
     group = levels.group
     for name in group:
         if name not in data.columns:

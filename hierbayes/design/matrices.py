@@ -75,6 +75,12 @@ def _check_columns(data: pd.DataFrame, names: list[str], level2: dict[str, tuple
             where = next(
                 (f" (from the level-2 table for '{f}')" for f, c in level2.items() if name in c), ""
             )
+            if missing.all():  # nothing to drop or impute from: the column itself is wrong
+                raise MissingValueError(
+                    f"Column '{name}'{where} has {int(missing.sum())} missing value(s): every row "
+                    "is missing, so the column holds no data. Check how it was read or built."
+                    + na_level_hint(data[name])
+                )
             raise MissingValueError(
                 f"Column '{name}'{where} has {int(missing.sum())} missing value(s), e.g. at rows "
                 f'{rows}. hierbayes never drops rows silently: pass missing="drop" to drop the '

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from hierbayes.design.na_hint import na_level_hint
-from hierbayes.errors import DataError, MissingDataWarning
+from hierbayes.errors import ArgumentError, DataError, MissingDataWarning
 
 __all__ = ["MISSING", "describe_dropped", "drop_missing"]
 
@@ -42,7 +42,7 @@ def drop_missing(
     ([False, False, True], {'y': 1, 'x': 2})
     """
     if missing not in MISSING:
-        raise ValueError(f"missing must be 'raise' or 'drop', got {missing!r}.")
+        raise ArgumentError(f"missing must be 'raise' or 'drop', got {missing!r}.")
     mask = np.ones(len(data), dtype=bool)
     if missing == "raise":
         return data, mask, {}
@@ -56,12 +56,12 @@ def drop_missing(
             mask &= ~na
     if not counts:
         return data, mask, {}
+    hint = next((h for h in (na_level_hint(data[name]) for name in counts) if h), "")
     if not mask.any():
         raise DataError(
             f"Every row has a missing value in a column the model uses ({describe_dropped(counts)})"
-            "; nothing is left to fit."
+            f"; nothing is left to fit.{hint}"
         )
-    hint = next((h for h in (na_level_hint(data[name]) for name in counts) if h), "")
     warnings.warn(
         f"Dropped {int((~mask).sum())} of {len(data)} rows with missing values "
         f"({describe_dropped(counts)}).{hint}",

@@ -18,7 +18,9 @@ def na_level_hint(column: pd.Series) -> str:
     """A sentence to append to a missing-value message about ``column``, or ``""``.
 
     The hint is given for a column of text, categories or booleans (a factor or grouping
-    column), not for a numeric one.
+    column), and for a column with no value at all whatever its type: ``read_csv`` reads a
+    column whose every entry is "NA" as numbers (all NaN). Not for a numeric column with some
+    values.
 
     Examples
     --------
@@ -26,8 +28,11 @@ def na_level_hint(column: pd.Series) -> str:
     ' If the file spells a level "NA", "N/A"'
     >>> na_level_hint(pd.Series([1.0, None]))
     ''
+    >>> na_level_hint(pd.Series([float("nan")] * 3))[:39]
+    ' If the file spells a level "NA", "N/A"'
     """
-    if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
+    numeric = pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column)
+    if numeric and not (len(column) and bool(column.isna().all())):
         return ""
     return (
         ' If the file spells a level "NA", "N/A" or "None", read it with '

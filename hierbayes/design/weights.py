@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from hierbayes.errors import DataError, MissingColumnError
+from hierbayes.errors import ArgumentError, DataError, MissingColumnError
 
 __all__ = ["column_means", "weight_values"]
 
@@ -24,7 +24,7 @@ def weight_values(data: pd.DataFrame, name: str) -> np.ndarray:
     [1.0, 3.0, 2.0]
     """
     if not isinstance(name, str):
-        raise TypeError(f"weights must be a column name, got {type(name).__name__}.")
+        raise ArgumentError(f"weights must be a column name, got {type(name).__name__}.")
     if name not in data.columns:
         raise MissingColumnError(
             f"Column '{name}' given as weights= is not in the data; give a column of "

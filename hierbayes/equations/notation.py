@@ -29,6 +29,7 @@ from hierbayes.equations.structure import (
     RandomEntry,
     level_structure,
 )
+from hierbayes.errors import ArgumentError
 
 __all__ = ["NOTATIONS", "FixedLabel", "Notation", "get_notation"]
 
@@ -355,8 +356,8 @@ def get_notation(design: Design, notation: str) -> Notation:
     ValueError
         For an unknown notation.
     """
-    if notation not in NOTATIONS:
-        raise ValueError(
+    if not isinstance(notation, str) or notation not in NOTATIONS:
+        raise ArgumentError(
             f"Unknown notation {notation!r}: use 'rb' (Raudenbush & Bryk) or 'gh' (Gelman & Hill)."
         )
     structure = level_structure(design)

@@ -32,6 +32,7 @@ from hierbayes.equations.notation import (
 from hierbayes.equations.ordinal import cumulative_lines
 from hierbayes.equations.prior_lines import prior_lines
 from hierbayes.equations.structure import CONSTANT, RandomEntry
+from hierbayes.errors import ArgumentError
 from hierbayes.families.links import link_symbol
 
 if TYPE_CHECKING:
@@ -423,7 +424,7 @@ def equations(
       (u_0j, u_1j)ᵀ ~ N(0, T),   T = [[τ_00, τ_01], [τ_01, τ_11]]
     """
     if form not in FORMS:
-        raise ValueError(f"Unknown form {form!r}: use 'levels', 'combined' or 'both'.")
+        raise ArgumentError(f"Unknown form {form!r}: use 'levels', 'combined' or 'both'.")
     nt = get_notation(model.design, notation)
     if model.design.dpar is not None:  # sigma="~ ...": σ varies by row
         from hierbayes.equations.dpar import dpar_notation

@@ -32,7 +32,8 @@ import pandas as pd
 import xarray as xr
 
 from hierbayes.design import Design, is_continuous
-from hierbayes.errors import SummaryError
+from hierbayes.errors import ArgumentError, SummaryError
+from hierbayes.frames import as_pandas
 from hierbayes.predict.predict import GROUPS, predict
 from hierbayes.summaries.effects import levels_of
 from hierbayes.summaries.stats import DEFAULT_PROB, summarize
@@ -47,6 +48,12 @@ _SEED = 20240521  # new groups' effects: the same draws for every counterfactual
 
 def _data(fit: Fit, newdata: pd.DataFrame | None) -> pd.DataFrame:
     if newdata is not None:
+        newdata = as_pandas(newdata)  # polars & co. -> pandas, as predict() takes them
+        if not isinstance(newdata, pd.DataFrame):
+            raise ArgumentError(
+                f"newdata must be a pandas DataFrame, got {type(newdata).__name__}: wrap it, as "
+                "in pd.DataFrame(newdata)."
+            )
         return newdata.reset_index(drop=True)
     if fit.design.data is None:
         raise SummaryError("This fit does not carry its data; pass newdata=.")

@@ -21,11 +21,12 @@ import pandas as pd
 from scipy.special import logsumexp
 
 from hierbayes.design import Design
-from hierbayes.errors import DataError
+from hierbayes.errors import ArgumentError, DataError
 from hierbayes.predict.draws import PosteriorDraws, posterior_draws
 from hierbayes.predict.encode import Encoded, encode
 from hierbayes.predict.predict import linear_predictor
 from hierbayes.predict.response import log_density
+from hierbayes.validate import check_count
 
 if TYPE_CHECKING:
     from hierbayes.fit import Fit
@@ -93,7 +94,7 @@ def log_predictive_density(
     if method == "auto":
         method = "exact" if gaussian else "mc"
     if method not in ("exact", "mc"):
-        raise ValueError(f"method must be 'auto', 'exact' or 'mc', got {method!r}.")
+        raise ArgumentError(f"method must be 'auto', 'exact' or 'mc', got {method!r}.")
     if method == "exact" and not gaussian:
         raise DataError(
             f"The exact integral over new groups' effects needs a gaussian model, not "
@@ -114,8 +115,7 @@ def log_predictive_density(
         total = logsumexp(logp.reshape(n_samples, -1), axis=0)
         count = n_samples
     else:
-        if not isinstance(n_effect_draws, int) or n_effect_draws < 1:
-            raise ValueError(f"n_effect_draws must be a positive integer, got {n_effect_draws!r}.")
+        n_effect_draws = check_count("n_effect_draws", n_effect_draws)
         rng = np.random.default_rng(random_seed)
         total = np.full(encoded.n_obs, -np.inf)
         for _ in range(n_effect_draws):

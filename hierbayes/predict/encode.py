@@ -45,6 +45,7 @@ from hierbayes.errors import (
 from hierbayes.frames import as_pandas, level2_as_pandas
 from hierbayes.spec.safety import FORMULA_CONTEXT, check_expression
 from hierbayes.spec.variables import column_names
+from hierbayes.validate import check_level2
 
 __all__ = [
     "Encoded",
@@ -171,7 +172,7 @@ def _training_level2(design: Design, factor: str, columns: list[str]) -> pd.Data
 
 def _user_table(table: pd.DataFrame, factor: str) -> pd.DataFrame:
     if not isinstance(table, pd.DataFrame):
-        raise TypeError(
+        raise ArgumentError(
             f"level2['{factor}'] must be a DataFrame with one row per group, got "
             f"{type(table).__name__}."
         )
@@ -207,7 +208,7 @@ def attach_level2(
     (``{factor: one-row-per-group table}``) takes the table's values, which also serve new groups.
     Level-2 columns already in ``data`` are used as they are.
     """
-    level2 = dict(level2 or {})
+    level2 = dict(check_level2(level2) or {})
     unknown = [f for f in level2 if f not in design.level2_columns]
     if unknown:
         have = list(design.level2_columns) or "none"

@@ -48,7 +48,7 @@ from hierbayes.predict.encode import Encoded, encode, encode_training
 from hierbayes.predict.ordinal import CATEGORY_DIM, check_kind, labels_of, ordinal_values, pps_table
 from hierbayes.predict.response import sample_response
 from hierbayes.summaries.stats import DEFAULT_PROB, summarize
-from hierbayes.validate import check_choice, check_seed
+from hierbayes.validate import check_choice, check_flag, check_seed
 
 if TYPE_CHECKING:
     from hierbayes.fit import Fit
@@ -226,6 +226,7 @@ def predict(
             trials=needs_trials,
         )
     rng = np.random.default_rng(check_seed(random_seed, generator=True))
+    check_flag("summary", summary)
     draws = posterior_draws(fit)
     rows = None
     if dpar is not None or needs_rows(design, kind):

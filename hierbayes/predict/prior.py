@@ -31,6 +31,7 @@ from hierbayes.predict.draws import new_group_effects
 from hierbayes.predict.ordinal import ordered_prior_draws
 from hierbayes.predict.response import sample_response
 from hierbayes.priors import Prior
+from hierbayes.validate import check_count, check_seed
 
 if TYPE_CHECKING:
     from hierbayes.model import Model
@@ -396,9 +397,8 @@ def prior_predictive(
     >>> dict(prior["prior_predictive"]["Reaction"].sizes)
     {'chain': 1, 'draw': 200, 'obs': 180}
     """
-    if int(draws) < 1:
-        raise ValueError(f"draws must be a positive number, got {draws!r}.")
-    rng = np.random.default_rng(random_seed)
+    draws = check_count("draws", draws)
+    rng = np.random.default_rng(check_seed(random_seed, generator=True))
     design = model.design
     parameters = prior_draws(design, model.prior_values, int(draws), rng)
     y = _response_draws(design, parameters, rng)

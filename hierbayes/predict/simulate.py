@@ -17,7 +17,14 @@ import pandas as pd
 
 from hierbayes.build import response_name
 from hierbayes.design import Design, GroupBlock
-from hierbayes.errors import ArgumentError, DataError, Level2Error, MissingColumnError
+from hierbayes.design.na_hint import na_level_hint
+from hierbayes.errors import (
+    ArgumentError,
+    DataError,
+    Level2Error,
+    MissingColumnError,
+    MissingValueError,
+)
 from hierbayes.families.cumulative import expected_category
 from hierbayes.frames import as_pandas
 from hierbayes.predict.dpar import dpar_draws, new_groups_dpar
@@ -159,6 +166,14 @@ def _level2_values(
         raise MissingColumnError(
             f"level2 lacks the level-2 predictor(s) {', '.join(repr(c) for c in absent)}."
         )
+    for column in needed:
+        missing = table[column].isna().to_numpy()
+        if missing.any():
+            raise MissingValueError(
+                f"level2's '{column}' has {int(missing.sum())} missing value(s) (new groups "
+                f"{np.flatnonzero(missing)[:5].tolist()}); every new group needs a value."
+                + na_level_hint(table[column])
+            )
     return table[needed]
 
 

@@ -14,7 +14,7 @@ import re
 from formulaic import Formula
 from formulaic.errors import FormulaicError
 
-from hierbayes.errors import FormulaSyntaxError, ModelSpecError
+from hierbayes.errors import ArgumentError, FormulaSyntaxError, ModelSpecError
 from hierbayes.spec.rules import check_removals, check_response_use, check_slash_typo
 from hierbayes.spec.safety import check_expression, check_formula
 from hierbayes.spec.terms import FixedTerms, GroupTerm, ModelSpec
@@ -67,7 +67,10 @@ def parse_formula(formula: str) -> ModelSpec:
     ['a', 'a:b']
     """
     if not isinstance(formula, str):
-        raise TypeError(f"formula must be a string, got {type(formula).__name__}")
+        raise ArgumentError(
+            f"formula must be a string, got {type(formula).__name__}: write it as text, e.g. "
+            "'y ~ x + (1 | g)'."
+        )
     _check_parentheses(formula)
     tilde = _top_level_positions(formula, "~")
     if not tilde:

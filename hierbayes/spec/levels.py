@@ -46,7 +46,7 @@ from dataclasses import dataclass
 
 from formulaic import Formula
 
-from hierbayes.errors import FormulaSyntaxError, ModelSpecError
+from hierbayes.errors import ArgumentError, FormulaSyntaxError, ModelSpecError
 from hierbayes.spec.formula import _canonical_terms, _top_level_positions, parse_formula
 from hierbayes.spec.terms import GroupTerm, ModelSpec
 from hierbayes.spec.variables import column_names
@@ -232,7 +232,9 @@ def _group(group: str | Sequence[str]) -> tuple[str, ...]:
 
 def _level1(level1: str) -> ModelSpec:
     if not isinstance(level1, str):
-        raise TypeError(f"level1 must be a string such as 'y ~ 1 + x', got {type(level1).__name__}")
+        raise ArgumentError(
+            f"level1 must be a string such as 'y ~ 1 + x', got {type(level1).__name__}."
+        )
     spec = parse_formula(level1)
     if spec.groups:
         raise ModelSpecError(
@@ -267,9 +269,9 @@ def _coefficient(name: str, level1: tuple[str, ...], text: str, where: str) -> s
 
 def _equation(name: str, text: str) -> tuple[str, ...]:
     if not isinstance(text, str):
-        raise TypeError(
+        raise ArgumentError(
             f"The level-2 equation for '{name}' must be a string such as '~ 1 + w', got "
-            f"{type(text).__name__}"
+            f"{type(text).__name__}."
         )
     tilde = _top_level_positions(text, "~")
     if len(tilde) > 1:
@@ -320,6 +322,12 @@ def _random(
             by_level[k] = [names] if isinstance(names, str) else names
     else:
         by_level = dict.fromkeys(range(len(group)), random)
+    for names in by_level.values():
+        if not isinstance(names, Sequence) or isinstance(names, str):
+            raise ArgumentError(
+                "random must list coefficients of the level-1 equation, e.g. ['Intercept', 'x'] "
+                f"(or a dict of such lists by grouping column), got {names!r}."
+            )
     out = []
     for k, factor in enumerate(factors):
         chosen = {_coefficient(n, level1, text, "random") for n in by_level.get(k, ())}
@@ -388,6 +396,13 @@ def parse_levels(
     terms1 = spec1.fixed.terms
     names = _group(group)
     equations: dict[str, tuple[str, ...]] = {}
+    if level2 is not None and not isinstance(level2, Mapping):
+        raise ArgumentError(
+            "level2 must be a dict of level-2 equations by coefficient, e.g. "
+            f"{{'Intercept': '~ 1 + w'}}, got {type(level2).__name__}."
+        )
+    if not isinstance(correlated, bool):
+        raise ArgumentError(f"correlated must be True or False, got {correlated!r}.")
     for name, text in (level2 or {}).items():
         key = _coefficient(name, terms1, level1, "level2")
         if key in equations:

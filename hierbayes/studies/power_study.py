@@ -25,6 +25,7 @@ import pandas as pd
 
 from hierbayes.errors import ConvergenceWarning, ModelSpecError
 from hierbayes.priors import Prior
+from hierbayes.studies.arguments import check_prob, check_sizes, check_study_arguments
 from hierbayes.studies.executor import (
     ReplicateFailure,
     fit_cores,
@@ -347,15 +348,6 @@ def power(
             f"target '{target}' is not one of the fixed effects given in fixed=: "
             f"{list(plan.fixed)}."
         )
-    if not isinstance(n, int) or n < 1:
-        raise ValueError(f"n (replicates per size) must be a positive integer, got {n!r}.")
-    if not 0 < prob < 1:
-        raise ValueError(f"prob must be between 0 and 1, got {prob!r}.")
-    sizes = list(itertools.product(sorted(set(n_groups)), sorted(set(n_per_group))))
-    if not sizes or min(min(s) for s in sizes) < 1:
-        raise ValueError("n_groups and n_per_group must be non-empty lists of positive sizes.")
-    # check the plan once, on the smallest size, before sending anything out
-    plan.coefficients(plan.design(plan.predictors(*sizes[0], np.random.default_rng(0))))
     settings = {
         "draws": draws,
         "tune": tune,
@@ -363,6 +355,12 @@ def power(
         "cores": cores,
         "sampler": sampler,
     }
+    n = check_study_arguments(n, random_seed, settings, rhat_max=rhat_max)
+    prob = check_prob(prob)
+    groups, per_group = check_sizes("n_groups", n_groups), check_sizes("n_per_group", n_per_group)
+    sizes = list(itertools.product(sorted(set(groups)), sorted(set(per_group))))
+    # check the plan once, on the smallest size, before sending anything out
+    plan.coefficients(plan.design(plan.predictors(*sizes[0], np.random.default_rng(0))))
     seeds = replicate_seeds(random_seed, len(sizes) * n)
     tasks = [
         PowerTask(

@@ -31,9 +31,10 @@ import numpy as np
 import pandas as pd
 from arviz_stats.base import array_stats
 
-from hierbayes.errors import ModelSpecError
+from hierbayes.errors import ArgumentError, ModelSpecError, RowsNotKeptError
 from hierbayes.predict.prior import _response_draws, prior_draws
 from hierbayes.rebuild import Recipe
+from hierbayes.studies.arguments import check_study_arguments
 from hierbayes.studies.calibration import SBC
 from hierbayes.studies.executor import ReplicateFailure, fit_cores, run_replicates
 from hierbayes.studies.parameters import population_values
@@ -193,8 +194,18 @@ def sbc_replicate(task: SBCTask) -> pd.DataFrame:
 
 
 def _response_column(model: Model) -> str:
+    from hierbayes.model import Model
+
+    if not isinstance(model, Model):
+        raise ArgumentError(f"sbc() takes a hierbayes.Model, got {type(model).__name__}.")
     response = model.spec.fixed.response
     data = model.design.data
+    if data is None:
+        raise RowsNotKeptError(
+            "SBC refits the model to responses simulated on its own rows, which a model fitted "
+            "from Dask data does not keep: run it on a sample that fits in memory, e.g. "
+            "hb.Model(formula, data=ddf.sample(frac=0.01, random_state=1).compute())."
+        )
     if data is None or response not in data.columns:
         raise ModelSpecError(
             f"SBC replaces the response column with simulated values, but the response "
@@ -271,12 +282,6 @@ def sbc(
     >>> result.test()  # doctest: +SKIP
     >>> result.plot()  # doctest: +SKIP
     """
-    if not isinstance(n, int) or n < 1:
-        raise ValueError(f"n (the number of replicates) must be a positive integer, got {n!r}.")
-    response = _response_column(model)
-    recipe = Recipe.of(model)
-    assert model.design.data is not None
-    base = model.design.data
     settings = {
         "draws": draws,
         "tune": tune,
@@ -285,6 +290,11 @@ def sbc(
         "sampler": sampler,
         "target_accept": target_accept,
     }
+    n = check_study_arguments(n, random_seed, settings, rhat_max=rhat_max)
+    response = _response_column(model)
+    recipe = Recipe.of(model)
+    assert model.design.data is not None
+    base = model.design.data
     study = uuid.uuid4().hex
     tasks = []
     for i, child in enumerate(np.random.SeedSequence(random_seed).spawn(n)):

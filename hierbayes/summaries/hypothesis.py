@@ -282,6 +282,11 @@ def hypothesis(
     """
     if isinstance(hypotheses, str):
         hypotheses = [hypotheses]
+    if not isinstance(hypotheses, Sequence) or not all(isinstance(h, str) for h in hypotheses):
+        raise SummaryError(
+            "hypothesis() takes a hypothesis as text, e.g. 'x > 0', or a list of them; got "
+            f"{hypotheses!r}."
+        )
     if not hypotheses:
         raise SummaryError("hypothesis() needs at least one hypothesis, e.g. 'x > 0'.")
     lo, hi = hdi_columns(prob)

@@ -69,7 +69,7 @@ def fixef(
     """
     if by is not None:
         if by != "level":
-            raise ValueError(f"Unknown by={by!r}: use by='level' (or leave it out).")
+            raise SummaryError(f"Unknown by={by!r}: use by='level' (or leave it out).")
         from hierbayes.equations import fixef_by_level
 
         return fixef_by_level(fit, prob=prob, notation=notation)
@@ -133,7 +133,7 @@ def ranef(fit: Fit, *, prob: float = DEFAULT_PROB) -> pd.DataFrame:
     >>> u[u["term"] == "Days"].sort_values("mean").head()  # doctest: +SKIP
     """
     if not fit.design.blocks:
-        raise ValueError("This model has no group-level terms, so it has no random effects.")
+        raise SummaryError("This model has no group-level terms, so it has no random effects.")
     return _tidy(_group_draws(fit), prob)
 
 
@@ -228,7 +228,7 @@ def coef(fit: Fit, *, prob: float = DEFAULT_PROB, kind: str = "lme4") -> pd.Data
     if kind != "lme4":
         raise SummaryError(f"Unknown kind={kind!r}: use 'lme4' (the default) or 'level'.")
     if not fit.design.blocks:
-        raise ValueError("This model has no group-level terms: coef() would equal fixef().")
+        raise SummaryError("This model has no group-level terms: coef() would equal fixef().")
     b = _posterior(fit)["b"]
     out: dict[str, xr.DataArray] = {}
     for factor, u in _group_draws(fit).items():
@@ -313,7 +313,7 @@ def varcorr(fit: Fit, *, prob: float = DEFAULT_PROB, labels: str | None = None) 
         row.insert(0, "factor", "Residual")
         frames.append(row)
     if not frames:
-        raise ValueError("This model has neither group-level terms nor a residual SD.")
+        raise SummaryError("This model has neither group-level terms nor a residual SD.")
     table = pd.concat(frames, ignore_index=True)
     return table[
         [

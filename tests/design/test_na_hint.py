@@ -11,7 +11,7 @@ import pytest
 
 import hierbayes as hb
 from hierbayes.design.na_hint import na_level_hint
-from hierbayes.errors import MissingDataWarning, MissingValueError
+from hierbayes.errors import DataError, MissingDataWarning, MissingValueError
 
 # "None" is a level of the education factor, "NA" a region (North America)
 _CSV = """y,x,educ,region
@@ -66,3 +66,21 @@ def test_dropping_rows_of_a_text_column_warns_with_the_hint():
     assert len(messages) == 1
     assert "region: 3 missing" in messages[0]
     assert "keep_default_na=False" in messages[0]
+
+
+# every region is "NA" (North America): read_csv makes the column float64, all NaN
+_ALL_NA = "y,x,region\n1.2,0.1,NA\n0.3,0.5,NA\n2.1,-0.2,NA\n0.9,1.1,NA\n"
+
+
+def test_a_column_read_as_all_missing_gets_the_hint_whatever_its_type():
+    data = pd.read_csv(io.StringIO(_ALL_NA))
+    assert pd.api.types.is_float_dtype(data["region"])  # what makes the hint easy to miss
+    with pytest.raises(
+        MissingValueError,
+        match=r"Column 'region' has 4 missing value\(s\): every row is missing.*keep_default_na",
+    ):
+        hb.Model("y ~ x + (1 | region)", data)
+    with pytest.raises(DataError, match=r"region: 4 missing.*keep_default_na=False"):
+        hb.Model("y ~ x + (1 | region)", data, missing="drop")
+    with pytest.raises(MissingValueError, match=r"Column 'region' has 4 missing.*keep_default_na"):
+        hb.Model("y ~ x + region", data)

@@ -10,7 +10,7 @@ from scipy import stats
 import hierbayes as hb
 from hierbayes.density.layout import centred_fixed_design, prior_rows
 from hierbayes.density.prior_density import prior_logp
-from hierbayes.errors import PriorError
+from hierbayes.errors import ArgumentError, PriorError
 from hierbayes.predict.prior import (
     lkj_logpdf,
     log_prior,
@@ -264,9 +264,10 @@ def test_improper_prior_has_no_draws() -> None:
         m.prior_predictive(draws=10)
 
 
-def test_draws_must_be_positive(model: hb.Model) -> None:
-    with pytest.raises(ValueError, match="draws must be a positive number"):
-        model.prior_predictive(draws=0)
+@pytest.mark.parametrize("draws", [0, -1, 2.5, True, "10"])
+def test_draws_must_be_a_positive_integer(model: hb.Model, draws: object) -> None:
+    with pytest.raises(ArgumentError, match=f"draws must be a positive integer, got {draws!r}"):
+        model.prior_predictive(draws=draws)
 
 
 def test_a_prior_the_kernel_lacks_is_drawn_and_scored_by_pymc() -> None:
