@@ -35,10 +35,10 @@ import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-import arviz_stats as az
 import numpy as np
 import xarray as xr
 
+from hierbayes.convergence_stats import row_statistic
 from hierbayes.course_extend import (
     MAX_EXTENSIONS,
     combine_runs,
@@ -122,8 +122,8 @@ def trouble(idata: xr.DataTree) -> Trouble:
     if posterior.sizes.get("chain", 1) > 1 and posterior.sizes.get("draw", 0) >= 4:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
-            for var, coords, da in population_rows(posterior):
-                value = float(az.rhat(da))
+            for var, coords, _ in population_rows(posterior):
+                value = row_statistic(posterior, var, coords, "rhat")
                 if np.isfinite(value) and value > RHAT_LIMIT:
                     label = var + ("[" + ", ".join(coords.values()) + "]" if coords else "")
                     over[label] = value

@@ -37,11 +37,11 @@ from __future__ import annotations
 import re
 import warnings
 
-import arviz_stats as az
 import numpy as np
 import xarray as xr
 from scipy import stats
 
+from hierbayes.convergence_stats import row_statistic
 from hierbayes.density.agq_check import AGQ_CHECK, agq_failure
 from hierbayes.density.laplace_check import LAPLACE_K, PARETO_K_MAX
 from hierbayes.density.rescue import SAMPLING_NOTES
@@ -90,8 +90,8 @@ def min_bulk_ess(idata: xr.DataTree) -> float:
     values = [np.inf]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        for _, _, da in population_rows(posterior):
-            value = float(az.ess(da, method="bulk"))
+        for var, coords, _ in population_rows(posterior):
+            value = row_statistic(posterior, var, coords, "ess_bulk")
             if np.isfinite(value):
                 values.append(value)
     return min(values)
@@ -168,8 +168,9 @@ def convergence_rows(idata: xr.DataTree) -> list[tuple[float, float]]:
     rows = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        for _, _, da in population_rows(posterior):
-            rhat, ess = float(az.rhat(da)), float(az.ess(da, method="bulk"))
+        for var, coords, _ in population_rows(posterior):
+            rhat = row_statistic(posterior, var, coords, "rhat")
+            ess = row_statistic(posterior, var, coords, "ess_bulk")
             if np.isfinite(rhat) and np.isfinite(ess):
                 rows.append((rhat, ess))
     return rows

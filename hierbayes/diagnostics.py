@@ -19,6 +19,7 @@ import pandas as pd
 import xarray as xr
 
 from hierbayes.conditional import CONDITIONAL_DRAWS
+from hierbayes.convergence_stats import row_statistic
 from hierbayes.density.rescue import SAMPLING_NOTES
 from hierbayes.errors import ConvergenceWarning
 from hierbayes.rhat_screen import screen_rhat
@@ -210,9 +211,10 @@ def check_convergence(idata: xr.DataTree, *, emit: bool = True) -> Diagnostics:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         for var, coords, da in _rows(posterior):
-            rhat = float(az.rhat(da))
-            bulk = float(az.ess(da))
-            tail = float(az.ess(da, method="tail"))
+            # each variable's statistics once, shared with the checks of hierbayes.course
+            rhat = row_statistic(posterior, var, coords, "rhat")
+            bulk = row_statistic(posterior, var, coords, "ess_bulk")
+            tail = row_statistic(posterior, var, coords, "ess_tail")
             label = var + ("[" + ", ".join(coords.values()) + "]" if coords else "")
             records.append(
                 {

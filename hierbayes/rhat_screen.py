@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-__all__ = ["screen_rhat", "split_rhat"]
+__all__ = ["parameter_blocks", "screen_rhat", "split_rhat"]
 
 
 def split_rhat(values: np.ndarray) -> np.ndarray:
@@ -60,15 +60,49 @@ def screen_rhat(draws: xr.DataArray) -> xr.DataArray:
     """
     ordered = draws.transpose("chain", "draw", ...)
     values = np.asarray(ordered.values, dtype=float)
+    chains, n = values.shape[:2]
+    flat = values.reshape(chains, n, -1)  # a view of C-ordered draws
+    width = flat.shape[2]
+    rhat = np.empty(width)
+    for start, stop in parameter_blocks(width, chains * n):
+        rhat[start:stop] = _screen_block(flat[:, :, start:stop])
+    template = ordered.isel(chain=0, draw=0, drop=True)
+    return template.copy(data=rhat.reshape(values.shape[2:]))
+
+
+def parameter_blocks(width: int, per_parameter: int) -> list[tuple[int, int]]:
+    """``(start, stop)`` of blocks of about :data:`_BLOCK_ELEMENTS` numbers along ``width``
+    parameters of ``per_parameter`` draws each, none of them a single parameter unless
+    ``width`` is 1 (NumPy would then sum along the draws pairwise: other rounding).
+
+    Examples
+    --------
+    >>> parameter_blocks(5, 2**17)
+    [(0, 2), (2, 5)]
+    >>> parameter_blocks(1, 10)
+    [(0, 1)]
+    """
+    size = max(2, _BLOCK_ELEMENTS // max(per_parameter, 1))
+    starts = list(range(0, width, size))
+    if len(starts) > 1 and width - starts[-1] < 2:
+        starts.pop()  # a last block of one joins the one before
+    return [(a, b) for a, b in zip(starts, [*starts[1:], width], strict=True)]
+
+
+# numbers screened at a time (2 MB): a block's temporaries reuse the memory of the block before
+# instead of fresh pages the size of all the draws (thousands of effects x 4,000 draws), whose
+# first touch cost more than the arithmetic
+_BLOCK_ELEMENTS = 2**18
+
+
+def _screen_block(values: np.ndarray) -> np.ndarray:
+    """:func:`screen_rhat` of ``values`` (chain, draw, parameter)."""
     # each parameter's draws in a contiguous row: numpy partitions rows several times faster
     rows = np.moveaxis(values.reshape(values.shape[0] * values.shape[1], -1), 0, -1).copy()
     if np.isnan(rows).any():  # NaN propagates (ArviZ: NaN R-hat); the median of the rest
         median = np.nanmedian(rows, axis=-1)
     else:
         median = np.median(rows, axis=-1, overwrite_input=True)
-    median = median.reshape(values.shape[2:])
     folded = np.subtract(values, median)
     np.abs(folded, out=folded)
-    rhat = np.fmax(split_rhat(values), split_rhat(folded))
-    template = ordered.isel(chain=0, draw=0, drop=True)
-    return template.copy(data=rhat)
+    return np.fmax(split_rhat(values), split_rhat(folded))

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
+from hierbayes import rhat_screen
 from hierbayes.rhat_screen import screen_rhat, split_rhat
 
 
@@ -43,3 +44,25 @@ def test_screen_rhat_equals_arvizs_location_and_spread() -> None:
 def test_split_rhat_is_nan_for_too_few_chains_or_draws() -> None:
     assert np.isnan(split_rhat(np.zeros((1, 100, 2)))).all()
     assert np.isnan(split_rhat(np.ones((4, 3, 2)))).all()
+
+
+def _screen_at_once(draws: xr.DataArray) -> np.ndarray:
+    """The screen on all parameters in one array (no blocks)."""
+    values = np.asarray(draws.transpose("chain", "draw", ...).values, dtype=float)
+    rows = np.moveaxis(values.reshape(values.shape[0] * values.shape[1], -1), 0, -1)
+    median = np.nanmedian(rows, axis=-1).reshape(values.shape[2:])
+    folded = np.abs(values - median)
+    return np.fmax(split_rhat(values), split_rhat(folded))
+
+
+@pytest.mark.parametrize("block", [2**18, 600, 900])  # one block; blocks of 2; of 3 and a last 2
+def test_screen_in_blocks_gives_the_numbers_of_all_at_once(monkeypatch, block: int) -> None:
+    monkeypatch.setattr(rhat_screen, "_BLOCK_ELEMENTS", block)
+    u = _effects(75)  # 4 chains x 75 draws, 60 parameters, one with a NaN draw
+    assert np.array_equal(screen_rhat(u).values, _screen_at_once(u), equal_nan=True)
+    one = u.isel(g=slice(0, 1), term=slice(0, 1))
+    assert np.array_equal(screen_rhat(one).values, _screen_at_once(one))
+    odd = u.isel(g=slice(0, 7))  # 14 parameters: no block of one
+    assert np.array_equal(screen_rhat(odd).values, _screen_at_once(odd), equal_nan=True)
+    blocks = rhat_screen.parameter_blocks(odd.sizes["g"] * 2, 300)
+    assert all(b - a >= 2 for a, b in blocks) and blocks[-1][1] == 14
