@@ -16,6 +16,7 @@ from hierbayes.density.laplace_check import (
     pareto_k,
 )
 from hierbayes.density.laplace_draws import laplace_effects
+from hierbayes.density.laplace_joint_draws import joint_effects
 from hierbayes.density.layout import make_layout
 
 
@@ -95,3 +96,20 @@ def test_a_simulated_k_is_stable_across_the_number_of_draws(single):
     _, one = laplace_effects(layout.table, np.tile(x, (20, 1)), 1, 60, seed=1)
     assert pareto_k(one) == float("inf")
     assert check_weights_per_draw(20) * 20 == CHECK_WEIGHTS
+
+
+def test_joint_effects_resampled_across_a_draws_weights_keep_their_distribution():
+    """Effects resampled from 4 x 32 proposals a draw follow the same conditional as from 32:
+    each effect's mean and SD agree within Monte Carlo error (a pick that mixed up the blocks'
+    proposals, or left a draw unset, would not)."""
+    m = _bernoulli(30, 4, 1.5, seed=5, crossed=True)
+    layout = make_layout(m.design, m.prior_values, m.parameterization)
+    x = layout.center.copy()
+    X = np.tile(x, (1500, 1))
+    k = 38
+    one, _ = joint_effects(layout.table, X, k, seed=6, weights=1)
+    four, logw = joint_effects(layout.table, X, k, seed=7, weights=4)
+    assert logw.shape == (1500, 4) and np.ptp(logw) > 0.1  # uneven weights
+    se = np.sqrt(one.var(0) / 1500 + four.var(0) / 1500)
+    assert np.all(np.abs(one.mean(0) - four.mean(0)) < 4.5 * se)
+    assert np.all(np.abs(four.std(0) / one.std(0) - 1) < 4.5 / np.sqrt(1500))
