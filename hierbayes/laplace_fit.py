@@ -68,8 +68,7 @@ def checked_laplace(
         why = "The Laplace approximation " + (
             f"failed its check (Pareto k = {k:.2f} > {PARETO_K_MAX})"
             if np.isfinite(k)
-            else "could not be checked (too few draws for a Pareto tail, or a weight that is not "
-            "finite)"
+            else "could not be checked (a weight that is not finite: a mode not found)"
         )
         post.attrs[LAPLACE_K] = k
     notes.append(f"{why}; the model was run again with those effects sampled ({how}).")

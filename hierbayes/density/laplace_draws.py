@@ -4,10 +4,12 @@ after sampling, and the log importance weights that check the approximation.
 For each posterior draw of the other parameters, each group's effects are drawn by
 sampling-importance-resampling: :data:`PROPOSALS` draws from the group's Laplace Gaussian
 ``N(z*, H⁻¹)``, weighted by the exact conditional density over the Gaussian's, one of them
-resampled by its weight. The first proposal of every group gives the draw's joint log importance
-weight ``log p(θ, z | y) - log p̃(θ | y) - log q(z | θ)`` (the exact joint over the Laplace
-marginal times the Laplace Gaussian, up to a constant), which
-:mod:`hierbayes.density.laplace_check` Pareto-smooths.
+resampled by its weight. The ``m``-th proposal of every group together is a draw of all the
+effects from ``q(z | θ)``, and gives a joint log importance weight
+``log p(θ, z | y) - log p̃(θ | y) - log q(z | θ)`` (the exact joint over the Laplace marginal
+times the Laplace Gaussian, up to a constant); the first ``m`` of them are the draw's weights,
+which :mod:`hierbayes.density.laplace_check` Pareto-smooths (``m`` such that the check holds
+a fixed number of weights whatever the number of draws).
 
 For a factor integrated out by quadrature (:mod:`hierbayes.density.agq`) the effects are drawn
 the same way; the weight is not that fit's check (:mod:`hierbayes.density.agq_check` measures the
@@ -56,8 +58,9 @@ def _state(x, table, meta):
 
 @numba.njit(**JIT)
 def _draws(X, table, proposals, seed, out, logw, ok):
-    """Fill ``out`` (S, J q) with resampled effects ``u = L z``, ``logw`` (S) with each draw's
-    joint log importance weight and ``ok`` (S) with whether its modes were found."""
+    """Fill ``out`` (S, J q) with resampled effects ``u = L z``, ``logw`` (S, m) with each
+    draw's ``m`` joint log importance weights (those of its first ``m <= proposals`` proposals)
+    and ``ok`` (S) with whether its modes were found."""
     np.random.seed(seed)  # noqa: NPY002 - numba's per-thread generator (no Generator in nopython)
     meta = iarr(table, A_META)
     n, q, J, code = meta[M_NOBS], meta[M_LAP_Q], meta[M_LAP_J], meta[M_FAMILY]
@@ -97,7 +100,8 @@ def _draws(X, table, proposals, seed, out, logw, ok):
             for r in range(J * q):
                 z[r] = 0.0
                 out[s, r] = np.nan
-            logw[s] = np.nan
+            for m in range(logw.shape[1]):
+                logw[s, m] = np.nan
             continue
         for m in range(proposals):
             for g in range(J):
@@ -127,10 +131,13 @@ def _draws(X, table, proposals, seed, out, logw, ok):
                 lw[m, g] = w if math.isfinite(w) else -np.inf
             for r in range(J * q):
                 keep[m, r] = zp[r]
-        total = 0.0  # (a quadrature fit is checked by its own error: density.agq_check)
-        for g in range(J):
-            total += lw[0, g]
-        logw[s] = total
+        # one joint weight per proposal (a quadrature fit is checked by its own error instead:
+        # density.agq_check)
+        for m in range(logw.shape[1]):
+            total = 0.0
+            for g in range(J):
+                total += lw[m, g]
+            logw[s, m] = total
         for g in range(J):
             top = -np.inf
             for m in range(proposals):
@@ -154,11 +161,18 @@ def _draws(X, table, proposals, seed, out, logw, ok):
 
 
 def laplace_effects(
-    table: np.ndarray, X: np.ndarray, q: int, J: int, seed: int, proposals: int = PROPOSALS
+    table: np.ndarray,
+    X: np.ndarray,
+    q: int,
+    J: int,
+    seed: int,
+    proposals: int = PROPOSALS,
+    weights: int = 1,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Draws of the integrated-out factor's effects ``u`` (S, J, q) at each row of ``X``
-    (S, n_dim), and each draw's joint log importance weight (S; NaN where a mode was not
-    found).
+    (S, n_dim), and each draw's ``weights`` joint log importance weights (S, weights; NaN where
+    a mode was not found): those of its first ``weights`` proposals, each of all the groups'
+    effects drawn from the Laplace Gaussians (``max(proposals, weights)`` proposals are drawn).
 
     Examples
     --------
@@ -167,14 +181,14 @@ def laplace_effects(
     >>> m = hb.Model("r2 ~ Anger + (1 | id)", hb.datasets.load("verbagg"),
     ...              family="bernoulli", parameterization="laplace")
     >>> layout = make_layout(m.design, m.prior_values, m.parameterization)
-    >>> u, logw = laplace_effects(layout.table, layout.center[None], 1, 316, seed=1)
+    >>> u, logw = laplace_effects(layout.table, layout.center[None], 1, 316, seed=1, weights=3)
     >>> u.shape, logw.shape
-    ((1, 316, 1), (1,))
+    ((1, 316, 1), (1, 3))
     """
     X = np.ascontiguousarray(np.atleast_2d(X), dtype=float)
     S = len(X)
     out = np.empty((S, J * q))
-    logw = np.empty(S)
+    logw = np.empty((S, max(int(weights), 1)))
     ok = np.zeros(S, dtype=np.bool_)
-    _draws(X, table, proposals, seed % 2**31, out, logw, ok)
+    _draws(X, table, max(proposals, logw.shape[1]), seed % 2**31, out, logw, ok)
     return out.reshape(S, J, q), logw

@@ -9,8 +9,10 @@ one of them is resampled by its weight, the exact conditional density over the G
 ``f(z) - f(z*) + ½ ε'ε``. The factors' effects are not independent given the other parameters,
 so the whole vector is resampled at once.
 
-The draw's log importance weight for the Pareto-``k`` check of
-:mod:`hierbayes.density.laplace_check` is the log of the proposals' mean weight: an unbiased
+A log importance weight for the Pareto-``k`` check of :mod:`hierbayes.density.laplace_check`
+is the log of :data:`PROPOSALS` proposals' mean weight (a draw gives ``m`` of them, each from
+its own proposals, so that the check holds a fixed number of weights whatever the number of
+draws; the effects are then resampled from all ``m`` x :data:`PROPOSALS`): an unbiased
 estimate of ``p(θ | y) / p̃(θ | y)`` (up to a constant), the exact over the approximate marginal
 density of the sampled parameters, which the draw keeps after its effects are resampled. (One
 proposal's weight, as for one factor, adds the Gaussian's error in every group's effects: a sum
@@ -86,8 +88,9 @@ def state_at(x, table, meta):
 
 @numba.njit(**JIT)
 def _draws(X, table, proposals, seed, out, logw):
-    """Fill ``out`` (S, k) with resampled effects ``u = Λ z`` and ``logw`` (S) with each draw's
-    joint log importance weight (NaN where the mode was not found)."""
+    """Fill ``out`` (S, k) with resampled effects ``u = Λ z`` and ``logw`` (S, m) with each
+    draw's ``m`` joint log importance weights, each from its own ``proposals`` (NaN where the
+    mode was not found)."""
     np.random.seed(seed)  # noqa: NPY002 - numba's per-thread generator (no Generator in nopython)
     meta = iarr(table, A_META)
     n, code = meta[M_NOBS], meta[M_FAMILY]
@@ -118,64 +121,84 @@ def _draws(X, table, proposals, seed, out, logw):
         if not ok:
             for r in range(k):
                 out[s, r] = np.nan
-            logw[s] = np.nan
+            for b in range(logw.shape[1]):
+                logw[s, b] = np.nan
             continue
-        for p in range(proposals):
-            half = 0.0
-            for r in range(k):
-                e = np.random.standard_normal()  # noqa: NPY002
-                eps[r] = e
-                half += 0.5 * e * e
-            # δ_B = Ch'⁻¹ ε_B (S = Ch Ch'), then A's groups given B
-            for h in range(m):
-                dB[h] = eps[JA + h]
-            csc_solve_lt(Ch, Lp, Li, m, dB)
-            for h in range(m):
-                zp[JA + h] = z[JA + h] + dB[h]
-            for g in range(JA):
-                acc = 0.0
-                for q in range(ptr[g], ptr[g + 1]):
-                    h = idx[q]
-                    acc += lam[0] * lam[1 + h] * P[q] * dB[h]
-                zp[g] = z[g] - acc / D[g] + eps[g] / math.sqrt(D[g])
-            joint_rows(struct, eta0, lam, zp, eta)
-            row_pass(code, y, eta, trials, weights, theta, ll, none, none, none)
-            fp = 0.0
-            for r in range(k):
-                fp -= 0.5 * zp[r] * zp[r]
-            for i in range(n):
-                fp += ll[i]
-            w = fp - f + half
-            lw[p] = w if math.isfinite(w) else -np.inf
-            for r in range(k):
-                keep[p, r] = zp[r]
-        top = -np.inf
-        for p in range(proposals):
-            top = max(top, lw[p])
-        cum = 0.0
-        for p in range(proposals):
-            cum += math.exp(lw[p] - top)
-        logw[s] = top + math.log(cum / proposals)  # the proposals' mean weight
-        pick = np.random.random() * cum  # noqa: NPY002
-        chosen = proposals - 1
-        cum = 0.0
-        for p in range(proposals):
-            cum += math.exp(lw[p] - top)
-            if pick < cum:
-                chosen = p
-                break
-        for g in range(JA):
-            out[s, g] = lam[0] * keep[chosen, g]
-        for h in range(m):
-            out[s, JA + h] = lam[1 + h] * keep[chosen, JA + h]
+        total = -np.inf  # log of all the blocks' summed weights so far
+        for b in range(logw.shape[1]):
+            for p in range(proposals):
+                half = 0.0
+                for r in range(k):
+                    e = np.random.standard_normal()  # noqa: NPY002
+                    eps[r] = e
+                    half += 0.5 * e * e
+                # δ_B = Ch'⁻¹ ε_B (S = Ch Ch'), then A's groups given B
+                for h in range(m):
+                    dB[h] = eps[JA + h]
+                csc_solve_lt(Ch, Lp, Li, m, dB)
+                for h in range(m):
+                    zp[JA + h] = z[JA + h] + dB[h]
+                for g in range(JA):
+                    acc = 0.0
+                    for q in range(ptr[g], ptr[g + 1]):
+                        h = idx[q]
+                        acc += lam[0] * lam[1 + h] * P[q] * dB[h]
+                    zp[g] = z[g] - acc / D[g] + eps[g] / math.sqrt(D[g])
+                joint_rows(struct, eta0, lam, zp, eta)
+                row_pass(code, y, eta, trials, weights, theta, ll, none, none, none)
+                fp = 0.0
+                for r in range(k):
+                    fp -= 0.5 * zp[r] * zp[r]
+                for i in range(n):
+                    fp += ll[i]
+                w = fp - f + half
+                lw[p] = w if math.isfinite(w) else -np.inf
+                for r in range(k):
+                    keep[p, r] = zp[r]
+            top = -np.inf
+            for p in range(proposals):
+                top = max(top, lw[p])
+            cum = 0.0
+            for p in range(proposals):
+                cum += math.exp(lw[p] - top)
+            logw[s, b] = top + math.log(cum / proposals)  # the block's mean weight
+            mine = top + math.log(cum)  # its summed weight
+            pick = np.random.random() * cum  # noqa: NPY002
+            chosen = proposals - 1
+            cum = 0.0
+            for p in range(proposals):
+                cum += math.exp(lw[p] - top)
+                if pick < cum:
+                    chosen = p
+                    break
+            # resampled across blocks too: the block's pick replaces the one kept with
+            # probability its block's summed weight over all blocks' so far (the first block's
+            # is kept without a draw, so one block draws exactly as before)
+            take = b == 0
+            if take:
+                total = mine
+            elif math.isfinite(mine):
+                total = max(total, mine) + math.log1p(math.exp(-abs(total - mine)))
+                take = np.random.random() < math.exp(mine - total)  # noqa: NPY002
+            if take:
+                for g in range(JA):
+                    out[s, g] = lam[0] * keep[chosen, g]
+                for h in range(m):
+                    out[s, JA + h] = lam[1 + h] * keep[chosen, JA + h]
 
 
 def joint_effects(
-    table: np.ndarray, X: np.ndarray, k: int, seed: int, proposals: int = PROPOSALS
+    table: np.ndarray,
+    X: np.ndarray,
+    k: int,
+    seed: int,
+    proposals: int = PROPOSALS,
+    weights: int = 1,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Draws of the ``k`` jointly integrated-out intercepts ``u`` (S, k: A's groups, then B's
-    columns) at each row of ``X`` (S, n_dim), and each draw's joint log importance weight (S;
-    NaN where the mode was not found).
+    columns) at each row of ``X`` (S, n_dim), and each draw's ``weights`` joint log importance
+    weights (S, weights; NaN where the mode was not found), each the mean weight of its own
+    ``proposals`` proposals; the effects are resampled from all ``weights x proposals``.
 
     Examples
     --------
@@ -184,13 +207,13 @@ def joint_effects(
     >>> m = hb.Model("r2 ~ Anger + (1 | id) + (1 | item)", hb.datasets.load("verbagg"),
     ...              family="bernoulli", parameterization={"id": "laplace", "item": "laplace"})
     >>> layout = make_layout(m.design, m.prior_values, m.parameterization)
-    >>> u, logw = joint_effects(layout.table, layout.center[None], 340, seed=1)
+    >>> u, logw = joint_effects(layout.table, layout.center[None], 340, seed=1, weights=2)
     >>> u.shape, logw.shape
-    ((1, 340), (1,))
+    ((1, 340), (1, 2))
     """
     X = np.ascontiguousarray(np.atleast_2d(X), dtype=float)
     S = len(X)
     out = np.empty((S, k))
-    logw = np.empty(S)
+    logw = np.empty((S, max(int(weights), 1)))
     _draws(X, table, proposals, seed % 2**31, out, logw)
     return out, logw
