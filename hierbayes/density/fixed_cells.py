@@ -54,11 +54,11 @@ def choose_cells(W: np.ndarray, skip: np.ndarray) -> tuple[np.ndarray, np.ndarra
     Examples
     --------
     >>> rng = np.random.default_rng(0)
-    >>> W = np.column_stack([np.ones(400), rng.integers(0, 2, (400, 8)), rng.normal(size=400)])
-    >>> cols, codes, values = choose_cells(W, np.zeros(10, dtype=bool))
-    >>> cols.tolist(), values.shape[1] <= 2**8, bool(np.allclose(values[codes], W[:, cols]))
-    ([0, 1, 2, 3, 4, 5, 6, 7, 8], True, True)
-    >>> choose_cells(W[:, [0, 9]], np.zeros(2, dtype=bool))[0].size     # one dummy-free column
+    >>> W = np.column_stack([np.ones(2000), rng.integers(0, 2, (2000, 6)), rng.normal(size=2000)])
+    >>> cols, codes, values = choose_cells(W, np.zeros(8, dtype=bool))
+    >>> cols.tolist(), values.shape[1] <= 2**6, bool(np.allclose(values.T[codes], W[:, cols]))
+    ([0, 1, 2, 3, 4, 5, 6], True, True)
+    >>> choose_cells(W[:, [0, 7]], np.zeros(2, dtype=bool))[0].size     # one dummy-free column
     0
     """
     n, p = W.shape
