@@ -110,3 +110,7 @@ WEIBULL = 17
 HALF_FLAT = 18
 # unit interval (sampled on the logit scale): a family's probability parameter
 BETA = 20
+
+# global header slots added after the first M_SIZE, each taking the next one
+M_CELLS = M_SIZE  # first array of the fixed part's cells (density.fixed_cells; 0: none)
+M_SIZE = M_CELLS + 1

@@ -36,7 +36,7 @@ from hierbayes.density.codes import (
     P_PRIOR_SD,
     PER_BLOCK,
 )
-from hierbayes.density.effects_q1 import one_coefficient_backward
+from hierbayes.density.effects_q1 import one_coefficient_backward, one_coefficient_forward
 from hierbayes.density.expanded import log_prior_signed
 from hierbayes.density.prior_density import log_prior_positive
 from hierbayes.density.table import farr, iarr
@@ -185,6 +185,10 @@ def effects_forward(x, table, meta, L, U, Zeta):
         hc = bm[B_HC]
         hc_cols = iarr(table, base + P_HC_COLS)
         hc_x = farr(table, base + P_HC_X)
+        if q == 1:  # the same, in loops the compiler vectorises (density.effects_q1)
+            hold = (hc, hc_cols, hc_x)
+            lp += one_coefficient_forward(x, J, at, off, cov, choice[0] == 1, *hold, L, U, Zeta)
+            continue
         for k in range(q):
             lkk = L[cov + k * q + k]
             centred = choice[k] == 1

@@ -67,6 +67,7 @@ from hierbayes.density.codes import (
     B_Q,
     JIT,
     M_AGQ,
+    M_CELLS,
     M_COV_SIZE,
     M_DPAR,
     M_EFF_SIZE,
@@ -99,6 +100,7 @@ from hierbayes.density.effects import (
     effects_backward,
     effects_forward,
 )
+from hierbayes.density.fixed_cells import cells_backward, cells_forward
 from hierbayes.density.laplace import laplace_loglik
 from hierbayes.density.laplace_joint import joint_laplace_loglik
 from hierbayes.density.marginal import marginal_rows, marginal_suffstat
@@ -141,6 +143,8 @@ def _linear_predictor(x, table, meta, U, eta):
         for i in range(n):
             eta[i] = 0.0
     inside = _in_group_effects(table, meta)
+    if meta[M_CELLS] > 0:  # few-valued columns by cells of rows (density.fixed_cells)
+        cells_forward(x, table, meta, eta, inside)
     for c in range(p):
         if inside[c]:
             continue
@@ -172,6 +176,8 @@ def _linear_backward(table, meta, etabar, grad, Ubar):
     n, p = meta[M_NOBS], meta[M_P]
     W = farr(table, A_W)
     inside = _in_group_effects(table, meta)
+    if meta[M_CELLS] > 0:
+        cells_backward(table, meta, etabar, grad, inside)
     for c in range(p):
         if not inside[c]:
             grad[c] += dot(W, c * n, etabar, n)

@@ -22,6 +22,7 @@ from hierbayes.density.crossed_layout import crossed_statistics
 from hierbayes.density.cutpoints import cutpoint_rows
 from hierbayes.density.dpar_layout import DparLayout, pack_dpar
 from hierbayes.density.expanded_draws import CHOICE_CODES, start_values
+from hierbayes.density.fixed_cells import pack_cells
 from hierbayes.density.kernel import logp_grad
 from hierbayes.density.laplace_layout import laplace_factor
 from hierbayes.density.pairs_layout import nested_pairs
@@ -386,6 +387,8 @@ def make_layout(
     if any(parameterization[name][0] == "agq" for name in laplace_names):  # density.agq
         meta[K.M_AGQ] = len(arrays)
         arrays.append(agq_nodes(agq.AGQ_NODES))
+    if meta[K.M_SUFFSTAT] == 0:  # the fixed part by cells of rows (density.fixed_cells)
+        pack_cells(arrays, W[order])
     arrays = [np.ascontiguousarray(a) for a in arrays]
     for a in arrays:
         a.flags.writeable = False

@@ -26,6 +26,7 @@ _KERNEL = (
     "expanded.py",
     "pairs.py",
     "effects_q1.py",
+    "fixed_cells.py",
     "effects.py",
     "marginal.py",
     "ordered.py",

@@ -1,4 +1,4 @@
-"""The reverse pass of a one-coefficient group term equals its closed form.
+"""The forward and reverse passes of a one-coefficient group term equal their closed forms.
 
 Non-centred, ``u_j = L ζ_j``: ``d/dζ_j = ū_j L - ζ_j`` and ``L̄ = Σ_j ū_j ζ_j``. Centred, with
 ``ζ_j = (v_j - Σ_a x_ja β_a) / L`` (the free value ``v`` holds the fixed terms ``β`` under
@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hierbayes.density.effects_q1 import one_coefficient_backward
+from hierbayes.density.effects_q1 import one_coefficient_backward, one_coefficient_forward
 from hierbayes.density.table import dot
 
 J = 37
@@ -66,3 +66,28 @@ def test_dot_of_a_column() -> None:
     flat = columns.ravel()
     for c in range(3):
         assert dot(flat, c * n, b, n) == pytest.approx(columns[c] @ b, rel=1e-13)
+
+
+def test_forward_pass_of_one_coefficient(arrays: dict[str, np.ndarray]) -> None:
+    """Non-centred ``u = L z``; centred ``ζ = (v - Σ_a x_a β_a) / L`` with ``U = v``; the log
+    prior is ``Σ log N(ζ | 0, 1)``, minus ``J log L`` when centred."""
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=50)
+    hc_x = arrays["hc_x"]
+    L = arrays["L"]
+    norm = -0.5 * np.log(2 * np.pi)
+    U, Zeta = np.full(J + 5, 7.0), np.full(J + 5, 7.0)
+    empty = np.zeros(0, dtype=np.int64)
+    lp = one_coefficient_forward(x, J, 5, 10, 2, False, 0, empty, np.zeros(0), L, U, Zeta)
+    z = x[10 : 10 + J]
+    np.testing.assert_allclose(U[5:], 1.7 * z, rtol=1e-15)
+    np.testing.assert_array_equal(Zeta[5:], z)
+    assert np.all(U[:5] == 7.0) and np.all(Zeta[:5] == 7.0)
+    assert lp == pytest.approx(np.sum(-0.5 * z * z + norm), rel=1e-13)
+
+    hc_cols = np.array([1, 3, 0, 0], dtype=np.int64)
+    lp = one_coefficient_forward(x, J, 5, 10, 2, True, 2, hc_cols, hc_x.ravel(), L, U, Zeta)
+    zeta = (z - hc_x @ x[[1, 3]]) / 1.7
+    np.testing.assert_array_equal(U[5:], z)
+    np.testing.assert_allclose(Zeta[5:], zeta, rtol=1e-13)
+    assert lp == pytest.approx(np.sum(-0.5 * zeta**2 + norm) - J * np.log(1.7), rel=1e-13)
