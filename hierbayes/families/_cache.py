@@ -27,6 +27,7 @@ _KERNEL = (
     "pairs.py",
     "effects_q1.py",
     "effects.py",
+    "shear.py",
     "marginal.py",
     "ordered.py",
     "kernel.py",
