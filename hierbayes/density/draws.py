@@ -22,7 +22,7 @@ from hierbayes.density.dpar_layout import dpar_blocks
 from hierbayes.density.expanded_draws import SAMPLED_ONLY, expanded_variables, signed_scales
 from hierbayes.density.layout import BlockLayout, Layout
 from hierbayes.density.pairs_layout import unrotate
-from hierbayes.density.shear_layout import sheared_factor, unshear
+from hierbayes.density.shear_layout import covariance_at_zero, sheared_factor, unshear
 
 __all__ = ["correlation_factor", "named_draws", "posterior_dataset"]
 
@@ -125,7 +125,11 @@ def named_draws(layout: Layout, X: np.ndarray) -> dict[str, np.ndarray]:
             C = np.broadcast_to(np.eye(q), (S, q, q))
         if bl.effects is not None:
             L = scale[:, :, None] * C
-            if bl.centre is not None:  # sampled at the slopes' centre (density.shear)
+            if bl.centre is not None and bl.corr is not None:  # Σ at the centre (density.shear)
+                sd0, C0 = covariance_at_zero(L, bl.centre)
+                out[f"sd|{name}"], out[f"chol_cor|{name}"] = sd0, C0
+                out[f"cor|{name}"] = C0 @ np.swapaxes(C0, 1, 2)
+            elif bl.centre is not None:  # sampled at the slopes' centre (density.shear)
                 L = sheared_factor(L, bl.centre)
             effects, _ = _effects(bl, X, L)
             if bl.centre is not None:

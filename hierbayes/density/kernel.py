@@ -254,7 +254,8 @@ def _logp_grad(x, table, grad):
     L = np.empty(ncov)
     Lbar = np.zeros(ncov)
     lp += covariances(x, table, meta, grad, sd, C, L)
-    Lraw = shear_forward(table, meta, L)  # sheared terms: chol(A Σ A') (density.shear)
+    Lraw, lp_shear = shear_forward(x, table, meta, L, grad, Lbar)  # sheared terms (density.shear)
+    lp += lp_shear
     neff = meta[M_EFF_SIZE]
     U = np.empty(neff)
     Zeta = np.empty(neff)

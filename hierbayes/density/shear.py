@@ -20,21 +20,28 @@ the SDs and the correlation rows as before (:func:`hierbayes.density.effects.cov
 
 from __future__ import annotations
 
+import math
+
 import numba
 import numpy as np
 
 from hierbayes.density.codes import (
+    B_CORRELATED,
     B_COV_AT,
+    B_OFF_SD,
     B_Q,
     B_SD_AT,
     JIT,
     M_NBLOCKS,
     M_SHEAR,
     N_GLOBAL,
+    P_LKJ,
     P_META,
+    P_PRIOR_SD,
     PER_BLOCK,
 )
 from hierbayes.density.effects import cholesky
+from hierbayes.density.prior_density import log_prior_positive
 from hierbayes.density.table import farr, iarr
 
 __all__ = ["chol_backward", "shear_backward", "shear_factor", "shear_forward"]
@@ -105,18 +112,63 @@ def _sheared(centre, at, q):
 
 
 @numba.njit(**JIT)
-def shear_forward(table, meta, L):
-    """Replace ``L`` of every sheared term by ``M = chol(A L L' A')``; the former ``L`` (a
-    copy, for :func:`shear_backward`; empty when no term is sheared). A factor that is not
-    positive definite in floating point becomes NaN (the log-density is then NaN)."""
+def _covariance_at_centre(x, table, base, bm, centre, at, L, grad, Lbar):
+    """Log prior of a correlated sheared term whose SDs and correlation rows in ``x`` are
+    those of ``Σ' = A Σ A'`` (``L`` holds ``chol Σ'``), minus what
+    :func:`hierbayes.density.effects.covariances` counted: the priors act on ``Σ``.
+
+    The map ``Σ' -> Σ`` is linear with unit determinant, and ``(sd, Ω) -> Σ`` has Jacobian
+    ``2^q Π sd_k^q``; ``det Ω = det Σ / Π sd_k²`` with ``det Σ = det Σ'``. Only the intercept's
+    SD differs (``sd_0 = |row 0 of A⁻¹ L|``, the slopes' are the same), so the correction is
+    ``log p(sd_0) - log p(sd'_0) - (2η - 2 + q)(log sd_0 - log sd'_0)``; the gradient in ``L``
+    goes to ``Lbar``, in ``log sd'_0`` to ``grad``."""
+    q, cov = bm[B_Q], bm[B_COV_AT]
+    sd_priors = farr(table, base + P_PRIOR_SD)
+    eta = farr(table, base + P_LKJ)[0]
+    r = np.empty(q)
+    s2 = 0.0
+    for j in range(q):
+        v = L[cov + j]
+        for k in range(1, q):
+            v -= centre[at + k] * L[cov + k * q + j]
+        r[j] = v
+        s2 += v * v
+    log_sd = 0.5 * math.log(s2)
+    pos = bm[B_OFF_SD]
+    g = np.zeros(2)
+    lp_sd, _ = log_prior_positive(sd_priors, 0, log_sd, g, 0)  # with + log sd_0
+    lp_old, _ = log_prior_positive(sd_priors, 0, x[pos], g, 1)
+    c = 2.0 * eta - 1.0 + q  # (2η - 2 + q) and the two log-scale Jacobians
+    grad[pos] += -g[1] + c
+    d_log_sd = g[0] - c
+    for j in range(q):
+        w = d_log_sd * r[j] / s2
+        Lbar[cov + j] += w
+        for k in range(1, q):
+            Lbar[cov + k * q + j] -= centre[at + k] * w
+    return lp_sd - lp_old - c * (log_sd - x[pos])
+
+
+@numba.njit(**JIT)
+def shear_forward(x, table, meta, L, grad, Lbar):
+    """Sheared terms before the effects: a correlated one's prior correction
+    (:func:`_covariance_at_centre`; its ``L`` is already ``chol Σ'``); an uncorrelated one's
+    ``L`` replaced by ``M = chol(A L L' A')``. Returns the former ``L`` (a copy, for
+    :func:`shear_backward`; empty when no term is sheared) and the log prior's correction. A
+    factor that is not positive definite in floating point becomes NaN."""
     if meta[M_SHEAR] == 0:
-        return np.empty(0)
+        return np.empty(0), 0.0
     centre = farr(table, meta[M_SHEAR])
     Lraw = L.copy()
+    lp = 0.0
     for b in range(meta[M_NBLOCKS]):
-        bm = iarr(table, N_GLOBAL + b * PER_BLOCK + P_META)
+        base = N_GLOBAL + b * PER_BLOCK
+        bm = iarr(table, base + P_META)
         q, cov, at = bm[B_Q], bm[B_COV_AT], bm[B_SD_AT]
         if not _sheared(centre, at, q):
+            continue
+        if bm[B_CORRELATED] == 1:
+            lp += _covariance_at_centre(x, table, base, bm, centre, at, L, grad, Lbar)
             continue
         Lb = np.empty((q, q))
         for i in range(q):
@@ -128,7 +180,7 @@ def shear_forward(table, meta, L):
         for i in range(q):
             for j in range(q):
                 L[cov + i * q + j] = M[i, j] if ok else np.nan
-    return Lraw
+    return Lraw, lp
 
 
 @numba.njit(**JIT)
@@ -141,7 +193,7 @@ def shear_backward(table, meta, L, Lraw, Lbar):
     for b in range(meta[M_NBLOCKS]):
         bm = iarr(table, N_GLOBAL + b * PER_BLOCK + P_META)
         q, cov, at = bm[B_Q], bm[B_COV_AT], bm[B_SD_AT]
-        if not _sheared(centre, at, q):
+        if not _sheared(centre, at, q) or bm[B_CORRELATED] == 1:
             continue
         M = np.empty((q, q))
         G = np.zeros((q, q))

@@ -23,7 +23,14 @@ import numpy as np
 from hierbayes.design import Design, GroupBlock
 from hierbayes.design.weights import column_means
 
-__all__ = ["SHEAR_AT", "centred_columns", "shear_centres", "sheared_factor", "unshear"]
+__all__ = [
+    "SHEAR_AT",
+    "centred_columns",
+    "covariance_at_zero",
+    "shear_centres",
+    "sheared_factor",
+    "unshear",
+]
 
 SHEAR_AT = 1.0
 """A slope whose centre is more than this many SDs from 0 is sampled at its centre."""
@@ -126,3 +133,23 @@ def unshear(c: np.ndarray, centre: np.ndarray) -> np.ndarray:
     b = np.array(c, dtype=float, copy=True)
     b[:, :, 0] -= c @ centre
     return b
+
+
+def covariance_at_zero(Lc: np.ndarray, centre: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """SDs (S, q) and the correlation's Cholesky factor (S, q, q) of ``Σ = A⁻¹ Σ' A⁻ᵀ`` from
+    the factors ``Lc`` (S, q, q) of ``Σ'``, the covariance at the centre that a correlated
+    sheared term samples.
+
+    Examples
+    --------
+    >>> A = np.array([[1.0, 10.0], [0.0, 1.0]])
+    >>> L = np.array([[2.0, 0.0], [0.3, 0.5]])
+    >>> sd, C = covariance_at_zero(np.linalg.cholesky(A @ L @ L.T @ A.T)[None], np.array([0, 10.0]))
+    >>> bool(np.allclose(sd[0, :, None] * C[0], L))
+    True
+    """
+    R = np.array(Lc, dtype=float, copy=True)
+    R[:, 0, :] -= np.einsum("k,skj->sj", centre, Lc)
+    sigma = R @ np.swapaxes(R, 1, 2)
+    sd = np.sqrt(np.einsum("sii->si", sigma))
+    return sd, np.linalg.cholesky(sigma / (sd[:, :, None] * sd[:, None, :]))

@@ -15,7 +15,7 @@ import pytest
 import hierbayes as hb
 from hierbayes.density import layout as layout_module
 from hierbayes.density.codes import M_SHEAR
-from hierbayes.density.draws import named_draws
+from hierbayes.density.draws import correlation_factor, named_draws
 from hierbayes.density.layout import Layout, make_layout
 from hierbayes.density.shear import chol_backward, shear_factor
 
@@ -47,9 +47,19 @@ def unsheared_layout(model: hb.Model, monkeypatch: pytest.MonkeyPatch) -> Layout
         return make_layout(model.design, model.prior_values, model.parameterization)
 
 
-def old_point(old: Layout, x: np.ndarray, b: dict[str, np.ndarray]) -> np.ndarray:
-    """The unsheared kernel's ``x`` with the same θ, SDs, correlations and effects ``b``."""
+def old_point(new: Layout, old: Layout, x: np.ndarray) -> np.ndarray:
+    """The unsheared kernel's ``x`` with the same θ, SDs, correlations and effects as the
+    sheared kernel's ``x``."""
+    draws = named_draws(new, x[None])
+    b = {bl.block.name: draws[f"u|{bl.block.name}"][0] for bl in new.blocks}
     x_old = x.copy()
+    for bl in old.blocks:  # log sd and the correlation's rows of Σ
+        name = bl.block.name
+        x_old[bl.sd] = np.log(draws[f"sd|{name}"][0])
+        if bl.corr is not None:
+            C = draws[f"chol_cor|{name}"][0]
+            rows = [C[i, :i] / C[i, i] for i in range(1, len(bl.block.columns))]
+            x_old[bl.corr] = np.concatenate(rows)
     for bl in old.blocks:
         if bl.effects is None:
             continue
@@ -74,9 +84,7 @@ def effects_map(new: Layout, old: Layout, x: np.ndarray) -> np.ndarray:
     idx = np.concatenate([every[bl.effects] for bl in new.blocks if bl.effects is not None])
 
     def image(v: np.ndarray) -> np.ndarray:
-        draws = named_draws(new, v[None])
-        b = {bl.block.name: draws[f"u|{bl.block.name}"][0] for bl in new.blocks}
-        return old_point(old, v, b)[idx]
+        return old_point(new, old, v)[idx]
 
     base = image(x)
     out = np.empty((len(idx), len(idx)))
@@ -85,6 +93,24 @@ def effects_map(new: Layout, old: Layout, x: np.ndarray) -> np.ndarray:
         e[i] += 1.0
         out[:, a] = image(e) - base
     return out
+
+
+def covariance_map(new: Layout, old: Layout, x: np.ndarray) -> np.ndarray:
+    """Jacobian of the map from the new SDs and correlation rows to the old ones at ``x``, by
+    Richardson-extrapolated central differences (error O(h⁴) = 1e-12 at h = 1e-3)."""
+    every = np.arange(new.n_dim)
+    idx = np.concatenate([every[s] for bl in new.blocks for s in (bl.sd, bl.corr) if s is not None])
+
+    def image(v: np.ndarray) -> np.ndarray:
+        return old_point(new, old, v)[idx]
+
+    def central(i: int, h: float) -> np.ndarray:
+        e = np.zeros(new.n_dim)
+        e[i] = h
+        return (image(x + e) - image(x - e)) / (2 * h)
+
+    h = 1e-3
+    return np.column_stack([(4 * central(i, h / 2) - central(i, h)) / 3 for i in idx])
 
 
 MODELS = [
@@ -119,13 +145,16 @@ def test_sheared_log_density_is_the_unsheared_one_in_new_coordinates(
         value, grad = new.logp_grad(x)
         draws = named_draws(new, x[None])
         b = {bl.block.name: draws[f"u|{bl.block.name}"][0] for bl in new.blocks}
-        x_old = old_point(old, x, b)
+        x_old = old_point(new, old, x)
         # the same (θ, Σ, b): the old kernel reports the same effects
         back = named_draws(old, x_old[None])
         for name, value_b in b.items():
             np.testing.assert_allclose(back[f"u|{name}"][0], value_b, rtol=1e-10, atol=1e-10)
+        # Σ's coordinates move too where the term is correlated (density.shear)
         _, log_det = np.linalg.slogdet(effects_map(new, old, x))
-        assert value == pytest.approx(old.logp_grad(x_old)[0] + log_det, rel=1e-10, abs=1e-10)
+        _, log_det_cov = np.linalg.slogdet(covariance_map(new, old, x))
+        expected = old.logp_grad(x_old)[0] + log_det + log_det_cov
+        assert value == pytest.approx(expected, rel=1e-10, abs=1e-9)
         step = 1e-6
         for i in range(new.n_dim):
             e = np.zeros(new.n_dim)
@@ -135,14 +164,23 @@ def test_sheared_log_density_is_the_unsheared_one_in_new_coordinates(
             assert grad[i] == pytest.approx(numeric, rel=1e-5, abs=1e-8 * (1 + abs(value))), i
 
 
-def test_the_jacobian_is_one_when_a_term_is_all_centred_or_all_non_centred(far, monkeypatch):
+def test_the_effects_jacobian_in_closed_form(far, monkeypatch):
     for how in ("centered", "noncentered"):
         model = hb.Model("k ~ x + (1 + x | g)", far, family="poisson", parameterization=how)
         new = make_layout(model.design, model.prior_values, model.parameterization)
         old = unsheared_layout(model, monkeypatch)
         x = new.center + np.random.default_rng(2).normal(0.0, 0.5, new.n_dim)
+        # effects: c = L' z, b = A⁻¹ c, z_old = L⁻¹ b, det = Π L'_kk / Π L_kk per group
+        draws, old_draws = named_draws(new, x[None]), named_draws(old, old_point(new, old, x)[None])
+        J = len(new.blocks[0].block.levels)
+        Lc = np.exp(x[new.blocks[0].sd]) * np.diag(
+            correlation_factor(x[new.blocks[0].corr][None], 2)[0]
+        )
+        L = old_draws["sd|g"][0] * np.diag(old_draws["chol_cor|g"][0])
+        expected = J * (np.log(Lc).sum() - np.log(L).sum()) if how == "noncentered" else 0.0
+        assert draws["sd|g"][0] == pytest.approx(old_draws["sd|g"][0], rel=1e-12)
         _, log_det = np.linalg.slogdet(effects_map(new, old, x))
-        assert log_det == pytest.approx(0.0, abs=1e-10)
+        assert log_det == pytest.approx(expected, abs=1e-10)
 
 
 @pytest.mark.parametrize("formula", ["k ~ w + (1 + w | g)", "k ~ x + (1 + x | g) + (1 | h)"])
