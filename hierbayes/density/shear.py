@@ -13,9 +13,16 @@ with ``x``. The priors (SDs, LKJ) stay on ``Σ``, the covariance of ``b_j``: the
 unchanged, only its coordinates (a pure reparameterisation). Draws of the effects are turned
 back into ``b_j = A⁻¹ c_j`` (:mod:`hierbayes.density.shear_layout`).
 
-The gradient flows from ``M`` to ``L`` through the reverse mode of the Cholesky decomposition
-(Murray 2016, "Differentiation of the Cholesky decomposition", unblocked algorithm), then to
-the SDs and the correlation rows as before (:func:`hierbayes.density.effects.covariance_backward`).
+A correlated term goes further: its SDs and correlation rows in ``x`` are those of ``Σ' = A Σ
+A'`` (the covariance at the centre), so ``L`` is ``M`` directly. Otherwise the data, which pin
+the variance at the centre, leave a curved ridge in ``Σ``'s own coordinates (both SDs large with
+a correlation near -1: where MASS's OME diverged once the effects were sheared). The priors still
+act on ``Σ``, with the Jacobian of ``Σ' -> Σ`` (:func:`_covariance_at_centre`). An uncorrelated
+(``||``) term has no correlation to sample ``Σ'`` with: it keeps ``Σ``'s coordinates and uses
+``M = chol(A Σ A')``, whose gradient flows back to ``L`` through the reverse mode of the
+Cholesky decomposition (Murray 2016, "Differentiation of the Cholesky decomposition", unblocked
+algorithm), then to the SDs as before
+(:func:`hierbayes.density.effects.covariance_backward`).
 """
 
 from __future__ import annotations
