@@ -5,8 +5,11 @@ REML estimates do not depend on where 0 is, but the default priors do: the SD of
 (``HalfNormal``) and the ``LKJ(2)`` correlation act at ``age = 0``, which for nlme's Orthodont
 (ages 8-14) lies far outside the data, where the intercept-slope correlation is strong (REML
 -0.67): the posterior's correlation is -0.09 (SD 0.42) and the intercept SD 1.65 (SD 0.68)
-against REML's 2.40. With ``age - 11`` they agree with REML within 0.4 posterior SD, and for
-MASS's OME ``(1 + Loud | ID)`` (Loud 35-65) centring removes the divergences. The note says so.
+against REML's 2.40. With ``age - 11`` they agree with REML within 0.4 posterior SD. The note
+says so. It is about the priors only: the sampler's geometry is handled, as a sampled term with
+such a slope is sampled at the slope's centre (a pure reparameterisation,
+:mod:`hierbayes.density.shear`), which removed the divergences of MASS's OME ``(1 + Loud | ID)``
+(Loud 35-65) that centring used to be needed for.
 """
 
 from __future__ import annotations
@@ -52,8 +55,8 @@ def uncentred_slope_notes(design: Design) -> tuple[str, ...]:
                 notes.append(
                     f"Across {block.factor}, the varying intercept is at {name} = 0, "
                     f"{abs(mean) / sd:.1f} SDs from the mean of {name} ({mean:.3g}): the priors of "
-                    "its SD and of the correlation act there, far from the data, and the "
-                    "intercept and slope form a ridge. Centre it (a column "
-                    f"{name} - {mean:.3g}) unless 0 is meant."
+                    "its SD and of the correlation act there, far from the data, so the "
+                    "model differs from the one with a centred column (the sampler itself works "
+                    f"at the centre). Centre it (a column {name} - {mean:.3g}) unless 0 is meant."
                 )
     return tuple(notes)

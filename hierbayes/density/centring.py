@@ -59,6 +59,7 @@ def hierarchical_centring(
     W: np.ndarray,
     means: np.ndarray,
     has_intercept: bool,
+    centres: dict[str, np.ndarray] | None = None,
 ) -> dict[str, Shift]:
     """The group terms whose centred effects are sampled with fixed terms added, and those
     terms (see the module docstring).
@@ -71,6 +72,10 @@ def hierarchical_centring(
     W, means, has_intercept
         The fixed part as the kernel samples it
         (:func:`hierbayes.density.layout.centred_fixed_design`).
+    centres : dict, optional
+        The sheared terms' centres (:func:`hierbayes.density.shear_layout.shear_centres`): a
+        sheared slope's column is centred at its fixed column's mean, so it holds its own fixed
+        slope with no shift of the intercept, and no interaction.
 
     Examples
     --------
@@ -128,6 +133,11 @@ def hierarchical_centring(
                 continue
             for c, values in _held_by_slope(design, block, k, slopes, first_slope, taken) or ():
                 mean = float(means[c - first_slope])
+                centre = (centres or {}).get(block.name)
+                if centre is not None and centre[k] != 0.0:  # sheared (density.shear_layout)
+                    if not np.all(values == 1.0) or centre[k] != mean:
+                        continue  # only its own column, centred as the fixed one
+                    mean = 0.0
                 if mean != 0.0 and carrier is None:
                     continue
                 taken.add(c)

@@ -38,7 +38,7 @@ M_LAP_J = 17  # its number of groups (its codes and columns: A_MCODES, A_MZ)
 M_PAIRS = 18  # array of the rotated pairs of nested effects (density.pairs; 0: none)
 M_LAP_F = 19  # factors integrated out jointly by Laplace (0: one; density.laplace_joint)
 M_AGQ = 20  # array of the one factor's quadrature nodes (0: Laplace; density.agq)
-M_SIZE = 21
+M_SIZE = 22  # with M_SHEAR, at the end of this file
 
 # per-block integer header
 B_Q = 0
@@ -113,4 +113,7 @@ BETA = 20
 
 # global header slots added after the first M_SIZE, each taking the next one
 M_CELLS = M_SIZE  # first array of the fixed part's cells (density.fixed_cells; 0: none)
-M_SIZE = M_CELLS + 1
+# sheared group terms (hierbayes.density.shear): M_SHEAR is the global header's slot of the array
+# of every group coefficient's centre (Σ q over the mean's terms, at B_SD_AT; 0: not sheared)
+M_SHEAR = M_CELLS + 1
+M_SIZE = M_SHEAR + 1

@@ -22,6 +22,7 @@ from hierbayes.density.dpar_layout import dpar_blocks
 from hierbayes.density.expanded_draws import SAMPLED_ONLY, expanded_variables, signed_scales
 from hierbayes.density.layout import BlockLayout, Layout
 from hierbayes.density.pairs_layout import unrotate
+from hierbayes.density.shear_layout import covariance_at_zero, sheared_factor, unshear
 
 __all__ = ["correlation_factor", "named_draws", "posterior_dataset"]
 
@@ -123,7 +124,16 @@ def named_draws(layout: Layout, X: np.ndarray) -> dict[str, np.ndarray]:
         else:
             C = np.broadcast_to(np.eye(q), (S, q, q))
         if bl.effects is not None:
-            effects, _ = _effects(bl, X, scale[:, :, None] * C)
+            L = scale[:, :, None] * C
+            if bl.centre is not None and bl.corr is not None:  # Σ at the centre (density.shear)
+                sd0, C0 = covariance_at_zero(L, bl.centre)
+                out[f"sd|{name}"], out[f"chol_cor|{name}"] = sd0, C0
+                out[f"cor|{name}"] = C0 @ np.swapaxes(C0, 1, 2)
+            elif bl.centre is not None:  # sampled at the slopes' centre (density.shear)
+                L = sheared_factor(L, bl.centre)
+            effects, _ = _effects(bl, X, L)
+            if bl.centre is not None:
+                effects[f"u|{name}"] = unshear(effects[f"u|{name}"], bl.centre)
             out.update(effects)
             if "expanded" in bl.choice:  # z = u / sd; the sampled s and z (density.expanded)
                 out.update(expanded_variables(name, X[:, bl.sd], out[f"z|{name}"], sign))

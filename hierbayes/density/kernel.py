@@ -108,6 +108,7 @@ from hierbayes.density.nested_marginal import NESTED, nested_suffstat
 from hierbayes.density.ordered import ordered_backward, ordered_forward
 from hierbayes.density.pairs import rotate_backward, rotate_forward
 from hierbayes.density.prior_density import log_prior, log_prior_own
+from hierbayes.density.shear import shear_backward, shear_forward
 from hierbayes.density.table import dot, farr, iarr
 from hierbayes.families.dispatch import loglik_grad
 
@@ -259,6 +260,8 @@ def _logp_grad(x, table, grad):
     L = np.empty(ncov)
     Lbar = np.zeros(ncov)
     lp += covariances(x, table, meta, grad, sd, C, L)
+    Lraw, lp_shear = shear_forward(x, table, meta, L, grad, Lbar)  # sheared terms (density.shear)
+    lp += lp_shear
     neff = meta[M_EFF_SIZE]
     U = np.empty(neff)
     Zeta = np.empty(neff)
@@ -300,6 +303,7 @@ def _logp_grad(x, table, grad):
         lp += loglik
         _linear_backward(table, meta, eta, grad, Ubar)
     effects_backward(table, meta, grad, L, U, Zeta, Ubar, Lbar)
+    shear_backward(table, meta, L, Lraw, Lbar)
     covariance_backward(x, table, meta, grad, sd, C, Lbar)
     return lp
 

@@ -29,6 +29,7 @@ from hierbayes.density.pairs_layout import nested_pairs
 from hierbayes.density.prior_rows import Unsupported, prior_rows
 from hierbayes.density.prior_rows import lkj_constant as _lkj_constant
 from hierbayes.density.prior_rows import support_point as _support_point
+from hierbayes.density.shear_layout import centred_columns, shear_centres
 from hierbayes.design import Design, GroupBlock
 from hierbayes.design.ordinal import cutpoint_labels
 from hierbayes.design.weights import column_means
@@ -84,6 +85,7 @@ class BlockLayout:
     shift_columns: tuple[int, ...] = ()
     shift_values: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
     shift_coefficients: tuple[int, ...] = ()
+    centre: np.ndarray | None = None  # sheared: its coefficients' centres (density.shear)
 
     @property
     def marginal(self) -> bool:
@@ -203,7 +205,8 @@ def make_layout(
     nested_cols = nested.columns() if nested is not None else {}
     # crossed varying intercepts, all integrated out together (density.crossed_marginal)
     crossed = crossed_design(design, marginal_names) if marginal_names and not nested else None
-    shifts = hierarchical_centring(design, parameterization, W, means, has_intercept)
+    centres = shear_centres(design, parameterization, means)  # density.shear_layout
+    shifts = hierarchical_centring(design, parameterization, W, means, has_intercept, centres)
     blocks: list[BlockLayout] = []
     block_arrays: list[list[np.ndarray]] = []
     eff_at = cov_at = sd_at = marg_col = 0
@@ -262,7 +265,11 @@ def make_layout(
                 sd_rows.ravel(),
                 lkj,
                 np.ascontiguousarray(block.codes[order], dtype=np.int64),
-                np.zeros(0) if ones else np.ascontiguousarray(block.Z[order].T).ravel(),
+                np.zeros(0)
+                if ones
+                else np.ascontiguousarray(
+                    centred_columns(block, centres.get(block.name))[order].T
+                ).ravel(),
                 np.array(held.columns + held.coefficients, dtype=np.int64),
                 np.ascontiguousarray(held.values, dtype=float).ravel(),
             ]
@@ -278,6 +285,7 @@ def make_layout(
                 held.columns,
                 held.values,
                 held.coefficients,
+                centres.get(block.name),
             )
         )
     own = () if design.family.cutpoints else design.family.params
@@ -384,6 +392,11 @@ def make_layout(
     if pairs.size:
         meta[K.M_PAIRS] = len(arrays)
         arrays.append(pairs)
+    if centres:  # each coefficient's centre, at its SDs' place (density.shear)
+        meta[K.M_SHEAR] = len(arrays)
+        arrays.append(
+            np.concatenate([centres.get(b.name, np.zeros(len(b.columns))) for b in design.blocks])
+        )
     if any(parameterization[name][0] == "agq" for name in laplace_names):  # density.agq
         meta[K.M_AGQ] = len(arrays)
         arrays.append(agq_nodes(agq.AGQ_NODES))

@@ -28,6 +28,7 @@ _KERNEL = (
     "effects_q1.py",
     "fixed_cells.py",
     "effects.py",
+    "shear.py",
     "marginal.py",
     "ordered.py",
     "kernel.py",

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 import hierbayes as hb
+from hierbayes.density import shear_layout
 from hierbayes.density.layout import make_layout
 
 
@@ -102,7 +103,12 @@ CASES = [
 
 
 @pytest.mark.parametrize(("formula", "family", "parameterization", "expected"), CASES)
-def test_centred_slopes_hold_their_fixed_slope(df, formula, family, parameterization, expected):
+def test_centred_slopes_hold_their_fixed_slope(
+    df, monkeypatch, formula, family, parameterization, expected
+):
+    # terms as written: no slope sampled at its centre (test_sheared_slopes_hold_... below)
+    monkeypatch.setattr(shear_layout, "SHEAR_AT", np.inf)
+
     def value(v):
         if isinstance(v, str):  # minus the mean of a column
             column = v[1:]
@@ -120,6 +126,20 @@ def test_centred_slopes_hold_their_fixed_slope(df, formula, family, parameteriza
     for term in want:
         assert [r[:2] for r in got[term]] == [r[:2] for r in want[term]], term
         np.testing.assert_allclose([r[2] for r in got[term]], [r[2] for r in want[term]])
+
+
+@pytest.mark.parametrize(
+    ("parameterization", "expected"),
+    [
+        ("centered", [("Intercept", "Intercept", 1.0), ("w", "w", 1.0)]),
+        # no term holds the intercept: a sheared slope is still held (its column is centred)
+        (("noncentered", "centered"), [("w", "w", 1.0)]),
+    ],
+)
+def test_sheared_slopes_hold_their_fixed_slope_without_a_shift(df, parameterization, expected):
+    # w = -2 ± 1 is sheared (density.shear_layout): its column is centred at its fixed mean
+    got = held("y ~ w + (1 + w | g)", df, "gaussian", {"g": parameterization})
+    assert got == {"g": expected}
 
 
 def test_a_weighted_mean_goes_into_the_intercepts(df):

@@ -16,11 +16,19 @@ from pymc.model.transform.conditioning import remove_value_transforms
 from scipy import stats
 
 import hierbayes as hb
+from hierbayes.density import shear_layout
 from hierbayes.density.codes import M_PAIRS
 from hierbayes.density.dpar_layout import dpar_blocks
 from hierbayes.density.draws import named_draws
 from hierbayes.density.layout import Layout, make_layout, prior_rows
 from hierbayes.density.prior_density import prior_logp
+
+
+@pytest.fixture(autouse=True)
+def _terms_as_written(monkeypatch):
+    """The PyMC model samples every term as written: no slope at its centre here (the sheared
+    kernel is checked against this one in test_shear.py)."""
+    monkeypatch.setattr(shear_layout, "SHEAR_AT", np.inf)
 
 
 @pytest.fixture(scope="module")
