@@ -38,7 +38,7 @@ M_LAP_J = 17  # its number of groups (its codes and columns: A_MCODES, A_MZ)
 M_PAIRS = 18  # array of the rotated pairs of nested effects (density.pairs; 0: none)
 M_LAP_F = 19  # factors integrated out jointly by Laplace (0: one; density.laplace_joint)
 M_AGQ = 20  # array of the one factor's quadrature nodes (0: Laplace; density.agq)
-M_SIZE = 22  # with M_SHEAR, at the end of this file
+M_SIZE = 21  # the first size; slots added later at the end of this file
 
 # per-block integer header
 B_Q = 0
