@@ -10,6 +10,7 @@ import pandas as pd
 import pymc as pm
 import xarray as xr
 
+from hierbayes.blas import one_blas_thread
 from hierbayes.build import build_model, resolve_parameterization
 from hierbayes.build.expanded import check_expanded
 from hierbayes.build.priors import check_user_priors
@@ -128,6 +129,7 @@ class Model:
             cls = StatisticsModel if is_big_data(data) else cls
         return super().__new__(cls)
 
+    @one_blas_thread
     def __init__(
         self,
         formula: str,
@@ -225,6 +227,7 @@ class Model:
         """
         return build_model(self.design, self.prior_values, self.parameterization, self.obs_index)
 
+    @one_blas_thread
     def fit(
         self,
         draws: int = 1000,
