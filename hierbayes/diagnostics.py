@@ -22,7 +22,7 @@ from hierbayes.conditional import CONDITIONAL_DRAWS
 from hierbayes.convergence_stats import row_statistic
 from hierbayes.density.rescue import SAMPLING_NOTES
 from hierbayes.errors import ConvergenceWarning
-from hierbayes.rhat_screen import screen_rhat
+from hierbayes.rhat_screen import flagged_rhat, screen_rhat
 
 __all__ = [
     "REQUESTED_CHAINS",
@@ -283,8 +283,7 @@ def check_convergence(idata: xr.DataTree, *, emit: bool = True) -> Diagnostics:
             # rank-normalised R-hat of those it flags, as for the population-level parameters
             draws = posterior[var]
             split = screen_rhat(draws)  # both split R-hats, all effects at once
-            flagged = draws.where(split > RHAT_MAX, drop=True)
-            worst = float(az.rhat(flagged).max()) if flagged.size else float(split.max())
+            worst = flagged_rhat(draws, split, RHAT_MAX, az.rhat)  # of those flagged
         if worst > RHAT_MAX:
             problems.append(
                 Problem(

@@ -10,10 +10,14 @@ NaN where ArviZ gives NaN (a NaN draw, fewer than 2 chains or 4 draws).
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 import xarray as xr
 
-__all__ = ["parameter_blocks", "screen_rhat", "split_rhat"]
+__all__ = ["flagged_rhat", "parameter_blocks", "screen_rhat", "split_rhat"]
 
 
 def split_rhat(values: np.ndarray) -> np.ndarray:
@@ -87,6 +91,39 @@ def parameter_blocks(width: int, per_parameter: int) -> list[tuple[int, int]]:
     if len(starts) > 1 and width - starts[-1] < 2:
         starts.pop()  # a last block of one joins the one before
     return [(a, b) for a, b in zip(starts, [*starts[1:], width], strict=True)]
+
+
+def flagged_rhat(
+    draws: xr.DataArray, screen: xr.DataArray, limit: float, rhat: Callable[[xr.DataArray], Any]
+) -> float:
+    """The largest ``rhat`` (the rank-normalised R-hat) among the parameters of ``draws`` whose
+    ``screen`` (:func:`screen_rhat`) exceeds ``limit``; the largest screened value when none
+    does (NaN when all are NaN).
+
+    The same number as ``rhat(draws.where(screen > limit, drop=True)).max()``, without the copy
+    of all the draws that ``where`` makes: ``rhat`` runs on the flagged parameters' rows and
+    columns only, and its values at parameters that are not flagged are left out.
+
+    Examples
+    --------
+    >>> import arviz_stats as az
+    >>> rng = np.random.default_rng(2)
+    >>> u = xr.DataArray(rng.standard_normal((4, 400, 3)), dims=("chain", "draw", "g"))
+    >>> u[0, :, 1] += 3.0
+    >>> screen = screen_rhat(u)
+    >>> flagged_rhat(u, screen, 1.01, az.rhat) == float(az.rhat(u.isel(g=1)))
+    True
+    """
+    mask = np.asarray(screen.values > limit)
+    if not mask.any():
+        return float(screen.max())
+    dims = screen.dims
+    every = range(mask.ndim)
+    keep = [np.flatnonzero(mask.any(axis=tuple(j for j in every if j != i))) for i in every]
+    values = rhat(draws.isel(dict(zip(dims, keep, strict=True)))).transpose(*dims).values
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all NaN: NaN, as xarray's max
+        return float(np.nanmax(np.where(mask[np.ix_(*keep)], values, np.nan)))
 
 
 # numbers screened at a time (2 MB): a block's temporaries reuse the memory of the block before

@@ -66,3 +66,36 @@ def test_screen_in_blocks_gives_the_numbers_of_all_at_once(monkeypatch, block: i
     assert np.array_equal(screen_rhat(odd).values, _screen_at_once(odd), equal_nan=True)
     blocks = rhat_screen.parameter_blocks(odd.sizes["g"] * 2, 300)
     assert all(b - a >= 2 for a, b in blocks) and blocks[-1][1] == 14
+
+
+def _worst_by_where(draws: xr.DataArray, screen: xr.DataArray, limit: float) -> float:
+    """What check_convergence computed before :func:`flagged_rhat`: ``where`` on all draws."""
+    flagged = draws.where(screen > limit, drop=True)
+    return float(az.rhat(flagged).max()) if flagged.size else float(screen.max())
+
+
+@pytest.mark.parametrize("limit", [1.01, 1.02, 1.5, 100.0])  # 3, fewer, one, none flagged
+def test_flagged_rhat_is_the_rank_rhat_of_the_flagged_effects(limit: float) -> None:
+    u = _effects(300)
+    screen = screen_rhat(u)
+    expected = _worst_by_where(u, screen, limit)
+    ours = rhat_screen.flagged_rhat(u, screen, limit, az.rhat)
+    assert ours == expected  # the same number, bit for bit
+    flagged = screen.values > limit
+    if flagged.any():  # the largest R-hat among the flagged effects alone
+        each = az.rhat(u).transpose("g", "term").values
+        assert ours == np.nanmax(np.where(flagged, each, np.nan)) and ours > 1.0
+    else:
+        assert ours == float(screen.max())
+
+
+def test_flagged_rhat_of_one_dimension_and_of_nan_draws() -> None:
+    u = _effects(300).isel(term=0)
+    screen = screen_rhat(u)
+    assert rhat_screen.flagged_rhat(u, screen, 1.01, az.rhat) == _worst_by_where(u, screen, 1.01)
+    bad = u.copy()
+    bad[0, 5, 3] = np.nan  # a flagged effect whose rank R-hat is NaN: left out
+    screen = screen_rhat(bad).fillna(2.0)
+    assert rhat_screen.flagged_rhat(bad, screen, 1.01, az.rhat) == _worst_by_where(
+        bad, screen, 1.01
+    )
