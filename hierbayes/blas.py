@@ -21,14 +21,10 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from functools import cache
-from typing import ParamSpec, TypeVar
 
 from threadpoolctl import ThreadpoolController
 
 __all__ = ["one_blas_thread"]
-
-P = ParamSpec("P")
-R = TypeVar("R")
 
 
 @cache
@@ -37,7 +33,7 @@ def _controller() -> ThreadpoolController:
     return ThreadpoolController()
 
 
-def one_blas_thread(function: Callable[P, R]) -> Callable[P, R]:
+def one_blas_thread[**P, R](function: Callable[P, R]) -> Callable[P, R]:
     """Run ``function`` with BLAS limited to one thread (pools restored afterwards).
 
     Examples
