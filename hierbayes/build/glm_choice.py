@@ -42,6 +42,8 @@ be told from it.
 
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 from scipy.optimize import minimize
 from scipy.special import expit
@@ -388,6 +390,28 @@ def _alone_in_parents(design: Design, block: GroupBlock) -> bool:
     return False
 
 
+# each design's population fit, once for all its group terms (entries go with the design)
+_WEIGHTS: weakref.WeakKeyDictionary[Design, tuple[np.ndarray, np.ndarray] | None]
+_WEIGHTS = weakref.WeakKeyDictionary()
+
+
+def _population_weights(design: Design) -> tuple[np.ndarray, np.ndarray] | None:
+    """``(dℓ/dη, w)`` of every row at the population fit (:func:`population_fit`), the
+    weights as :func:`~hierbayes.build.expected_info.expected_weights` gives them; None when the
+    fit does not converge. Computed once per design (a :class:`Design` is immutable)."""
+    if design in _WEIGHTS:
+        return _WEIGHTS[design]
+    fit = population_fit(design)
+    found = None
+    if fit is not None:
+        d1, w = _derivs(design, *fit)
+        found = (d1, expected_weights(design, *fit, w))
+        for values in found:
+            values.setflags(write=False)  # shared by the design's group terms
+    _WEIGHTS[design] = found
+    return found
+
+
 def choose_glm_parameterization(design: Design, block: GroupBlock) -> tuple[str, ...]:
     """``"centered"`` or ``"noncentered"`` for each varying coefficient of ``block`` (see the
     module docstring).
@@ -404,11 +428,10 @@ def choose_glm_parameterization(design: Design, block: GroupBlock) -> tuple[str,
     safe = ("noncentered",) * q
     if _alone_in_parents(design, block):
         return safe
-    fit = population_fit(design)
-    if fit is None:
+    weights = _population_weights(design)
+    if weights is None:
         return safe
-    d1, w = _derivs(design, *fit)
-    w = expected_weights(design, *fit, w)
+    d1, w = weights
     estimates, sampling = _group_estimates(block, d1, w, _at_bound(design))
     usable = ~np.isnan(estimates).any(axis=1)
     if usable.sum() < 3:

@@ -171,3 +171,34 @@ def test_an_empty_category_keeps_the_safe_choice():
         )
     assert population_fit(model.design) is None
     assert model.parameterization["g"] == ("noncentered",)
+
+
+def test_the_population_fit_runs_once_per_design(monkeypatch):
+    """guImmun's and VerbAgg's two factors share one population GLM fit (it was fitted once per
+    group term); the choices are those of a fit per term."""
+    from hierbayes.build import glm_choice
+
+    data = hb.datasets.load("verbagg").iloc[::4]
+    model = hb.Model("r2 ~ Anger + btype + (1 | id) + (1 | item)", data, family="bernoulli")
+    calls: list[int] = []
+    original = glm_choice.population_fit
+
+    def counted(design):
+        calls.append(id(design))
+        return original(design)
+
+    monkeypatch.setattr(glm_choice, "population_fit", counted)
+    design = model.design
+    assert design in glm_choice._WEIGHTS  # fitted while the model was built
+    glm_choice._WEIGHTS.clear()
+    shared = [choose_glm_parameterization(design, b) for b in design.blocks]
+    assert calls == [id(design)]
+    d1, w = glm_choice._population_weights(design)
+    assert not d1.flags.writeable and not w.flags.writeable
+    glm_choice._WEIGHTS.clear()  # a fit per group term, as before
+    each = []
+    for block in design.blocks:
+        each.append(choose_glm_parameterization(design, block))
+        glm_choice._WEIGHTS.clear()
+    assert shared == each and len(calls) == 1 + len(design.blocks)
+    assert shared == list(model.parameterization.values())
