@@ -175,10 +175,13 @@ PRIOR_CASES = [
     ),
     Case(
         "misspelt parameter sgima",
-        _with_priors({"b|x": hb.Prior("Normal", sgima=1)}),
+        lambda: hb.Prior("Normal", sgima=1),
         "PriorError",
-        r"b\|x.*sgima",
+        r"Prior\('Normal'\) has no parameter sgima: Normal takes mu, sigma, tau",
     ),
+    Case("Prior sigma=-1", lambda: hb.Prior("Normal", sigma=-1), "PriorError", "sigma.*> 0"),
+    Case("HalfNormal sigma=0", lambda: hb.Prior("HalfNormal", sigma=0), "PriorError", "> 0"),
+    Case("LKJ eta=0", lambda: hb.Prior("LKJ", eta=0), "PriorError", r"eta of Prior\('LKJ'\)"),
     Case(
         "unknown prior name",
         _with_priors({"b|nosuch": hb.Prior("Normal", sigma=1)}),
