@@ -100,7 +100,7 @@ def check_prior_parameters(dist: str, params: dict[str, Any]) -> None:
     >>> check_prior_parameters("HalfNormal", {"sigma": 0})
     Traceback (most recent call last):
     ...
-    hierbayes.errors.PriorError: Parameter sigma of Prior('HalfNormal') must be a finite number > 0 (a scale, shape, rate or degrees of freedom), got 0.
+    hierbayes.errors.PriorError: Parameter sigma of Prior('HalfNormal') must be a finite ...
     """
     if dist not in PRIOR_PARAMETERS:
         return
