@@ -378,3 +378,19 @@ def warn_convergence(message: str) -> None:
     notebook cell or script that called ``fit()`` (or ``kfold()``), not hierbayes's own code.
     """
     warnings.warn(message, ConvergenceWarning, skip_file_prefixes=(_PACKAGE_DIR,))
+
+
+def add_model_notes(posterior: xr.Dataset | xr.DataTree, notes: Sequence[str]) -> None:
+    """Put notes on the model (a predictor far from 0, a prior that pulls a shape) into the
+    posterior's ``attrs["sampling_notes"]`` *before* what sampling recorded, so that a cause is
+    read before the remedy (more chains sampled, "try more draws").
+
+    Examples
+    --------
+    >>> post = xr.Dataset(attrs={"sampling_notes": "So 4 more chains were sampled."})
+    >>> add_model_notes(post, ["Centre age."])
+    >>> post.attrs["sampling_notes"].splitlines()
+    ['Centre age.', 'So 4 more chains were sampled.']
+    """
+    old = str(posterior.attrs.get(SAMPLING_NOTES, ""))
+    posterior.attrs[SAMPLING_NOTES] = "\n".join([n for n in (*notes, old) if n])
