@@ -32,7 +32,9 @@ import pandas as pd
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from fakes import fake_fit
+from fakes import tiny_data as _df
+from fakes import tiny_fit as _fit
+from fakes import tiny_model as _model
 
 import hierbayes as hb
 from hierbayes import errors
@@ -48,25 +50,6 @@ class Case:
     error: str  # name of a class in hierbayes.errors
     match: str
     hangs_on_main: bool = False
-
-
-def _df(**extra: Any) -> pd.DataFrame:
-    rng = np.random.default_rng(1)
-    g = np.repeat(["a", "b", "c", "d"], 6)
-    df = pd.DataFrame({"y": rng.normal(size=24), "x": rng.normal(size=24), "g": g})
-    for name, value in extra.items():
-        df[name] = value
-    return df
-
-
-@cache
-def _model() -> hb.Model:
-    return hb.Model("y ~ x + (1 | g)", _df())
-
-
-@cache
-def _fit() -> hb.Fit:
-    return fake_fit(_model(), draws=20)
 
 
 def _fit_with(**kwargs: Any) -> Callable[[], Any]:
