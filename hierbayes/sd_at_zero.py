@@ -8,12 +8,13 @@ singular fit (a variance estimated as 0). The density is a Gaussian kernel estim
 
 Why not a quantile ratio (the 10th percentile below 0.3 of the median, the earlier rule): a
 well-identified SD with a long left tail fails it. Bacteria's ``(1 + week || ID)`` intercept SD
-(posterior median 1.07 on the logit scale, mode near it) has q10/q50 = 0.28, yet its density at 0
-is half of its mode's; the posteriors of simulated SDs of 0 (8 or 30 groups) and of SDs of 0.3 to
-0.5 whose data cannot tell them from 0 have a density at 0 of 0.95 to 1.0 of the mode's, SDs of 1
-with 20 or 50 groups 0.000, SDs of 0.3 with 5 groups that the data do pin down 0.1 to 0.3.
-:data:`AT_ZERO` = 0.8 sits in the gap between 0.6 (the largest ratio of a posterior whose mode is
-away from 0 in those runs) and 0.95.
+(posterior median 1.07 on the logit scale, mode near it) has q10/q50 = 0.28, so the earlier rule
+fired, while its density at 0 is 0.5 of its mode's. The posteriors of simulated SDs of 0 (8 or 30
+groups) and of SDs of 0.3 to 0.5 whose data cannot tell them from 0 have a density at 0 of 0.95
+to 1.0 of the mode's, SDs of 1 with 20 or 50 groups 0.000, SDs of 0.3 with 5 groups that the data
+do pin down 0.1 to 0.3 (4000-12000 draws each; ``benchmarks/sd_at_zero_draws.py``). :data:`AT_ZERO`
+= 0.8 sits in the gap between 0.6 (the largest ratio of a posterior whose mode is away from 0 in
+those runs) and 0.95.
 """
 
 from __future__ import annotations
