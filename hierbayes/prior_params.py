@@ -122,6 +122,13 @@ def check_prior_parameters(dist: str, params: dict[str, Any]) -> None:
     if needs and not any(need <= set(params) for need in needs):
         forms = " or ".join(", ".join(sorted(need)) for need in needs)
         raise PriorError(f"Prior({dist!r}) needs {forms}; got {', '.join(params) or 'none'}.")
+    if dist == "Beta" and "mu" in params and "sigma" in params:
+        mu, sd = (np.asarray(params[k], float) for k in ("mu", "sigma"))
+        if np.any(sd**2 >= mu * (1 - mu)):
+            raise PriorError(
+                f"Prior('Beta') with mu={params['mu']!r} needs sigma < sqrt(mu (1 - mu)), the "
+                f"largest SD of a Beta with that mean; got sigma={params['sigma']!r}."
+            )
     if dist == "Uniform" and "lower" in params and "upper" in params:
         if np.any(np.asarray(params["lower"], float) >= np.asarray(params["upper"], float)):
             raise PriorError(

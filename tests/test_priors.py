@@ -330,6 +330,10 @@ def test_prior_parameters_are_numbers_when_the_prior_is_made():
         (lambda: Prior("TruncatedNormal", lower=np.nan), r"lower of Prior\('TruncatedNormal'\)"),
         (lambda: Prior("Uniform", lower=np.inf, upper=1), r"lower of Prior\('Uniform'\) must be"),
         (lambda: Prior("Uniform", lower=5, upper=1), r"Prior\('Uniform'\) needs lower < upper"),
+        (
+            lambda: Prior("Beta", mu=0.5, sigma=0.5),
+            r"Prior\('Beta'\) with mu=0.5 needs sigma < sqrt\(mu \(1 - mu\)\).*got sigma=0.5",
+        ),
         # wrong names, two forms of one parameter, a parameter the distribution needs
         (
             lambda: Prior("Normal", mu=0, sgima=1),
