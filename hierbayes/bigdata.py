@@ -44,7 +44,6 @@ from hierbayes.build import resolve_parameterization
 from hierbayes.build.nested_marginal import NestedDesign, nested_chain
 from hierbayes.build.priors import check_user_priors
 from hierbayes.density.layout import Unsupported, make_layout
-from hierbayes.density.rescue import SAMPLING_NOTES
 from hierbayes.density.sampler import CompiledDensity, compile_density
 from hierbayes.design import Design, GroupBlock, categorical_variables, make_design
 from hierbayes.design.dask_stats import (
@@ -55,7 +54,7 @@ from hierbayes.design.dask_stats import (
     skeleton_frame,
 )
 from hierbayes.design.design import required_variables
-from hierbayes.diagnostics import check_convergence
+from hierbayes.diagnostics import add_model_notes, check_convergence
 from hierbayes.errors import (
     ArgumentError,
     FamilyError,
@@ -417,8 +416,7 @@ class StatisticsModel(Model):
         starts, posterior = _starts(self.design, self._terms), idata["posterior"]
         extra = statistics_notes(self.design, starts, posterior.to_dataset(), self.prior_values)
         if extra:  # the notes of an in-memory fit (bigdata_notes.py), where the statistics tell
-            old = str(posterior.attrs.get(SAMPLING_NOTES, ""))
-            posterior.attrs[SAMPLING_NOTES] = "\n".join([n for n in (old, *extra) if n])
+            add_model_notes(posterior, extra)  # the cause before the remedy
         diagnostics = check_convergence(idata)
         return StatisticsFit(idata=idata, model=self, diagnostics=diagnostics, sampler=sampler)
 

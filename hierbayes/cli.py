@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from hierbayes.errors import FormulaSyntaxError, HierbayesError
+from hierbayes.errors import FormulaSyntaxError, HierbayesError, MissingColumnError
 from hierbayes.families import FAMILIES
 
 __all__ = ["main"]
@@ -125,6 +125,29 @@ def _level2(specs: Sequence[str]) -> dict[str, pd.DataFrame]:
     return {g: _read_csv(p, f"Level-2 table for '{g}'") for g, p in paths.items()}
 
 
+def _check_option_columns(
+    data: pd.DataFrame, level2: dict[str, pd.DataFrame], args: argparse.Namespace
+) -> None:
+    """``--trials`` and ``--offset`` name columns of the data (or, for an offset, of a level-2
+    table): a missing one is a :class:`~hierbayes.errors.MissingColumnError` naming the flag,
+    with the closest column names, as for the formula's columns. An offset expression
+    (``np.log(n)``) is left to the model."""
+    import difflib
+
+    tables = [data, *level2.values()]
+    available = list(dict.fromkeys(str(c) for t in tables for c in t.columns))
+    for flag, name in (("--trials", args.trials), ("--offset", args.offset)):
+        expression = flag == "--offset" and any(ch in str(name) for ch in "()+-*/ ")
+        if name is None or expression or any(name in t.columns for t in tables):
+            continue
+        close = difflib.get_close_matches(name, available, n=3)
+        hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+        shown = ", ".join(available[:20]) + (" ..." if len(available) > 20 else "")
+        raise MissingColumnError(
+            f"Column '{name}' given to {flag} is not in the data.{hint} Available columns: {shown}"
+        )
+
+
 def _run(args: argparse.Namespace) -> int:
     from hierbayes import datasets
     from hierbayes.model import Model
@@ -147,9 +170,10 @@ def _run(args: argparse.Namespace) -> int:
         if not kernel_cached():
             print("(The first fit on a machine compiles hierbayes's numba code once: about 30 s.)")
     else:
-        data, formula = _read_csv(args.data, "Data"), args.formula
+        data, formula, level2 = _read_csv(args.data, "Data"), args.formula, _level2(args.level2)
+        _check_option_columns(data, level2, args)
         options = {
-            "level2": _level2(args.level2) or None,
+            "level2": level2 or None,
             "family": args.family,
             "trials": args.trials,
             "offset": args.offset,

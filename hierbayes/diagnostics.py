@@ -14,7 +14,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import arviz_stats as az
-import numpy as np
 import pandas as pd
 import xarray as xr
 
@@ -23,6 +22,7 @@ from hierbayes.convergence_stats import row_statistic
 from hierbayes.density.rescue import SAMPLING_NOTES
 from hierbayes.errors import ConvergenceWarning
 from hierbayes.rhat_screen import flagged_rhat, screen_rhat
+from hierbayes.sd_at_zero import piles_up_at_zero
 
 __all__ = [
     "REQUESTED_CHAINS",
@@ -226,8 +226,7 @@ def check_convergence(idata: xr.DataTree, *, emit: bool = True) -> Diagnostics:
                 }
             )
             if var.startswith("sd|"):
-                q10, q50 = np.quantile(da.values, [0.1, 0.5])
-                if q50 > 0 and q10 / q50 < 0.3:
+                if piles_up_at_zero(da.values):  # density at 0 near the mode's
                     meaning = describe_parameter(var, coords)
                     notes.append(
                         f"{meaning[0].upper()}{meaning[1:]} piles up at zero: the data "
@@ -378,3 +377,19 @@ def warn_convergence(message: str) -> None:
     notebook cell or script that called ``fit()`` (or ``kfold()``), not hierbayes's own code.
     """
     warnings.warn(message, ConvergenceWarning, skip_file_prefixes=(_PACKAGE_DIR,))
+
+
+def add_model_notes(posterior: xr.Dataset | xr.DataTree, notes: Sequence[str]) -> None:
+    """Put notes on the model (a predictor far from 0, a prior that pulls a shape) into the
+    posterior's ``attrs["sampling_notes"]`` *before* what sampling recorded, so that a cause is
+    read before the remedy (more chains sampled, "try more draws").
+
+    Examples
+    --------
+    >>> post = xr.Dataset(attrs={"sampling_notes": "So 4 more chains were sampled."})
+    >>> add_model_notes(post, ["Centre age."])
+    >>> post.attrs["sampling_notes"].splitlines()
+    ['Centre age.', 'So 4 more chains were sampled.']
+    """
+    old = str(posterior.attrs.get(SAMPLING_NOTES, ""))
+    posterior.attrs[SAMPLING_NOTES] = "\n".join([n for n in (*notes, old) if n])

@@ -21,7 +21,7 @@ from hierbayes.density.layout import Unsupported, make_layout
 from hierbayes.density.sampler import CompiledDensity, compile_density
 from hierbayes.design import make_design
 from hierbayes.design.level2 import Level2Input
-from hierbayes.diagnostics import check_convergence
+from hierbayes.diagnostics import add_model_notes, check_convergence
 from hierbayes.families import Family
 from hierbayes.fit import Fit
 from hierbayes.fit_settings import fit_settings
@@ -328,8 +328,7 @@ class Model:
         extra = shape_prior_notes(idata["posterior"].to_dataset(), self.prior_values)
         extra += uncentred_slope_notes(self.design)
         if extra:  # with the sampling notes: summary() prints them, saved fits keep them
-            old = str(idata["posterior"].attrs.get("sampling_notes", ""))
-            idata["posterior"].attrs["sampling_notes"] = "\n".join([n for n in (old, *extra) if n])
+            add_model_notes(idata["posterior"], extra)  # the cause before the remedy
         diagnostics = check_convergence(idata)
         return Fit(idata=idata, model=fitted, diagnostics=diagnostics, sampler=sampler)
 

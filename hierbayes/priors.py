@@ -35,6 +35,7 @@ import pandas as pd
 from hierbayes.design import Design
 from hierbayes.errors import PriorError
 from hierbayes.families.base import round_scale, weighted_sd
+from hierbayes.prior_params import check_prior_parameters
 
 __all__ = ["POSITIVE_DISTRIBUTIONS", "Prior", "default_priors", "resolve_priors"]
 
@@ -82,6 +83,7 @@ class Prior:
             )
         for key, value in params.items():
             _check_parameter(dist, key, value)
+        check_prior_parameters(dist, params)  # names, ranges, what the distribution needs
         frozen = tuple(
             sorted(
                 (k, tuple(np.asarray(v).tolist()) if np.ndim(v) else v) for k, v in params.items()

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from fakes import tiny_data as _tiny_data
+from fakes import tiny_fit as _tiny_fit
+from fakes import tiny_model as _tiny_model
 from helpers import HSB_FORMULA, SLEEP_FORMULA, quiet_fit, simulate_random_intercept
 
 import hierbayes as hb
@@ -110,3 +113,21 @@ def dask_fits(sleep: pd.DataFrame, tmp_path_factory: pytest.TempPathFactory) -> 
     }
     settings = {"draws": 150, "tune": 150, "chains": 2, "random_seed": 5, "progressbar": False}
     return {k: quiet_fit(hb.Model(SLEEP_FORMULA, data=v), **settings) for k, v in data.items()}
+
+
+@pytest.fixture
+def tiny_data() -> pd.DataFrame:
+    """The 24 rows of the bad-input catalogues (``y``, ``x``, four groups ``g``); a fresh copy."""
+    return _tiny_data()
+
+
+@pytest.fixture(scope="session")
+def tiny_model() -> hb.Model:
+    """``y ~ x + (1 | g)`` on ``tiny_data``, shared with the catalogues' cases."""
+    return _tiny_model()
+
+
+@pytest.fixture(scope="session")
+def tiny_fit() -> hb.Fit:
+    """``tiny_model`` with made-up draws (:func:`fakes.fake_fit`), shared with the cases."""
+    return _tiny_fit()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import cache
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -94,3 +96,26 @@ def fake_fit(
     idata = xr.DataTree(children=groups)
     table = pd.DataFrame(columns=["r_hat", "ess_bulk", "ess_tail"])
     return hb.Fit(idata=idata, model=model, diagnostics=Diagnostics(table, 0), sampler="nutpie")
+
+
+def tiny_data(**extra: Any) -> pd.DataFrame:
+    """24 rows: ``y`` and ``x`` standard normal (seed 1), ``g`` four groups of 6; ``extra``
+    columns are set (or replaced) as given. The data of the bad-input catalogues."""
+    rng = np.random.default_rng(1)
+    g = np.repeat(["a", "b", "c", "d"], 6)
+    df = pd.DataFrame({"y": rng.normal(size=24), "x": rng.normal(size=24), "g": g})
+    for name, value in extra.items():
+        df[name] = value
+    return df
+
+
+@cache
+def tiny_model() -> hb.Model:
+    """``y ~ x + (1 | g)`` on :func:`tiny_data` (made once)."""
+    return hb.Model("y ~ x + (1 | g)", tiny_data())
+
+
+@cache
+def tiny_fit() -> hb.Fit:
+    """:func:`tiny_model` with 2 x 20 made-up draws (made once)."""
+    return fake_fit(tiny_model(), draws=20)

@@ -32,7 +32,9 @@ import pandas as pd
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from fakes import fake_fit
+from fakes import tiny_data as _df
+from fakes import tiny_fit as _fit
+from fakes import tiny_model as _model
 
 import hierbayes as hb
 from hierbayes import errors
@@ -48,25 +50,6 @@ class Case:
     error: str  # name of a class in hierbayes.errors
     match: str
     hangs_on_main: bool = False
-
-
-def _df(**extra: Any) -> pd.DataFrame:
-    rng = np.random.default_rng(1)
-    g = np.repeat(["a", "b", "c", "d"], 6)
-    df = pd.DataFrame({"y": rng.normal(size=24), "x": rng.normal(size=24), "g": g})
-    for name, value in extra.items():
-        df[name] = value
-    return df
-
-
-@cache
-def _model() -> hb.Model:
-    return hb.Model("y ~ x + (1 | g)", _df())
-
-
-@cache
-def _fit() -> hb.Fit:
-    return fake_fit(_model(), draws=20)
 
 
 def _fit_with(**kwargs: Any) -> Callable[[], Any]:
@@ -175,10 +158,13 @@ PRIOR_CASES = [
     ),
     Case(
         "misspelt parameter sgima",
-        _with_priors({"b|x": hb.Prior("Normal", sgima=1)}),
+        lambda: hb.Prior("Normal", sgima=1),
         "PriorError",
-        r"b\|x.*sgima",
+        r"Prior\('Normal'\) has no parameter sgima: Normal takes mu, sigma, tau",
     ),
+    Case("Prior sigma=-1", lambda: hb.Prior("Normal", sigma=-1), "PriorError", "sigma.*> 0"),
+    Case("HalfNormal sigma=0", lambda: hb.Prior("HalfNormal", sigma=0), "PriorError", "> 0"),
+    Case("LKJ eta=0", lambda: hb.Prior("LKJ", eta=0), "PriorError", r"eta of Prior\('LKJ'\)"),
     Case(
         "unknown prior name",
         _with_priors({"b|nosuch": hb.Prior("Normal", sigma=1)}),

@@ -226,3 +226,43 @@ def test_bad_flags_exit_2_with_one_line_before_any_fit(tmp_path, capsys, flags, 
     assert main(["fit", str(path), "y ~ x + (1 | g)", *flags]) == 2
     err = capsys.readouterr().err
     assert message in err and err.strip().count("\n") == 0
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (
+            ["--family", "binomial", "--trials", "nn"],
+            "Column 'nn' given to --trials is not in the data. Did you mean 'n'? "
+            "Available columns: y, n, x, g",
+        ),
+        (
+            ["--family", "poisson", "--offset", "expected"],
+            "Column 'expected' given to --offset is not in the data. Available columns: y, n, x, g",
+        ),
+        (
+            ["--family", "poisson", "--offset", "xx"],
+            "Column 'xx' given to --offset is not in the data. Did you mean 'x'?",
+        ),
+    ],
+)
+def test_trials_and_offset_name_a_missing_column(tmp_path, capsys, flags, message):
+    path = tmp_path / "d.csv"
+    path.write_text("y,n,x,g\n1,3,2,a\n2,3,3,b\n")
+    assert main(["fit", str(path), "y ~ x + (1 | g)", *flags]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"hierbayes: error: {message}") and err.strip().count("\n") == 0
+
+
+def test_an_offset_column_of_a_level2_table_or_an_expression_passes_the_check():
+    import argparse
+
+    from hierbayes.cli import _check_option_columns
+    from hierbayes.errors import MissingColumnError
+
+    data = pd.DataFrame({"y": [1, 2], "n": [3, 3], "g": ["a", "b"]})
+    level2 = {"g": pd.DataFrame({"g": ["a", "b"], "area": [1.0, 2.0]})}
+    for offset in ("area", "np.log(n)"):
+        _check_option_columns(data, level2, argparse.Namespace(trials="n", offset=offset))
+    with pytest.raises(MissingColumnError, match=r"Column 'area' given to --offset .* y, n, g$"):
+        _check_option_columns(data, {}, argparse.Namespace(trials=None, offset="area"))

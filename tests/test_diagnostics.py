@@ -91,6 +91,20 @@ def test_sd_piling_up_at_zero_is_a_note_not_a_warning():
     )
 
 
+def test_a_long_left_tail_away_from_zero_is_not_a_note():
+    # bacteria's intercept SD (tests/data/sd_posterior_draws.csv): q10/q50 = 0.28 but its mode
+    # is near its median; a well-identified SD is no note either
+    from pathlib import Path
+
+    import pandas as pd
+
+    draws = pd.read_csv(Path(__file__).parent / "data" / "sd_posterior_draws.csv")
+    for column in ("bacteria_intercept", "sd1_20groups"):
+        sd_slope = draws[column].to_numpy()[:1000].reshape(2, 500)
+        diagnostics = check_convergence(_tree(sd_slope), emit=False)
+        assert not any("piles up at zero" in n for n in diagnostics.notes), column
+
+
 def test_low_ess_is_reported():
     rng = np.random.default_rng(5)
     walk = 0.5 + np.cumsum(0.01 * rng.normal(size=(4, 500)), axis=1)  # strongly autocorrelated

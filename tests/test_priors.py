@@ -188,7 +188,15 @@ def test_overrides_are_not_mutated(data):
 @pytest.mark.parametrize("dist", sorted(POSITIVE_DISTRIBUTIONS))
 def test_every_positive_distribution_is_accepted_for_sd(data, dist):
     d = design("y ~ x + (1 | g)", data)
-    final, _ = resolve_priors(d, {"sd|g": Prior(dist, sigma=1)})
+    params = {
+        "Exponential": {"lam": 1.0},
+        "Gamma": {"alpha": 2.0, "beta": 1.0},
+        "InverseGamma": {"alpha": 2.0, "beta": 1.0},
+        "Weibull": {"alpha": 2.0, "beta": 1.0},
+        "HalfCauchy": {"beta": 1.0},
+        "HalfStudentT": {"nu": 3.0, "sigma": 1.0},
+    }.get(dist, {"sigma": 1.0})
+    final, _ = resolve_priors(d, {"sd|g": Prior(dist, **params)})
     assert final["sd|g"].dist == dist
 
 
@@ -218,13 +226,6 @@ def test_every_positive_distribution_is_accepted_for_sd(data, dist):
         ({"sd|g": Prior("StudentT", nu=3, sigma=1)}, r"'sd\|g' is a standard deviation"),
         ({"sigma": Prior("Cauchy", alpha=0, beta=1)}, r"'sigma' is a standard deviation.*Cauchy"),
         ({"sd|g": Prior("LKJ", eta=2)}, r"'sd\|g' is a standard deviation.* got LKJ"),
-        (
-            {"cor|g": Prior("LKJ", eta=1, n=2)},
-            r"Prior\('LKJ'\) for 'cor\|g' takes exactly one "
-            r"parameter, eta",
-        ),
-        ({"cor|g": Prior("LKJ")}, r"takes exactly one parameter, eta"),
-        ({"cor|g": Prior("LKJ", nu=2)}, r"takes exactly one parameter, eta"),
         (
             {"b|x": Prior("LKJ", eta=2)},
             r"Prior\('LKJ'\) only applies to correlation matrices \(cor\|\.\.\.\), not 'b\|x'",
@@ -277,30 +278,9 @@ def test_unknown_name_for_model_without_sigma(data):
         ),
         (
             "y ~ x",
-            {"Intercept": Prior("Normal", mu=0, sgima=1)},
-            r"The prior for 'Intercept' gives Normal the unknown parameter\(s\) sgima; "
-            r"Normal takes mu, sigma, tau\.",
-        ),
-        (
-            "y ~ x + (1 | g)",
-            {"sd|g": Prior("HalfNormal", scale=1)},
-            r"gives HalfNormal the unknown parameter\(s\) scale",
-        ),
-        (
-            "y ~ x + (1 + x | g)",
-            {"sd|g": Prior("Exponential", rate=1)},
-            r"The prior for 'sd\|g' gives Exponential the unknown parameter\(s\) rate",
-        ),
-        ("y ~ x", {"Intercept": Prior("Flat", mu=0)}, r"Flat takes no parameters"),
-        (
-            "y ~ x",
-            {"b|x": Prior("StudentT", mu=0, sigma=1)},
-            r"Invalid parameters for the prior of 'b'",
-        ),
-        (
-            "y ~ x",
-            {"sigma": Prior("Gamma", alpha=2)},
-            r"Invalid parameters for the prior of 'sigma'",
+            {"Intercept": Prior("Logistic", mu=0, sgima=1)},
+            r"The prior for 'Intercept' gives Logistic the unknown parameter\(s\) sgima; "
+            r"Logistic takes mu, s\.",
         ),
     ],
 )
@@ -320,11 +300,113 @@ def test_prior_parameters_are_numbers_when_the_prior_is_made():
         Prior("Normal", mu="a", sigma=1)
 
 
+@pytest.mark.parametrize(
+    ("make", "match"),
+    [
+        (
+            lambda: Prior("Normal", sigma=-1),
+            r"sigma of Prior\('Normal'\) must be a finite number > 0",
+        ),
+        (
+            lambda: Prior("HalfNormal", sigma=0),
+            r"sigma of Prior\('HalfNormal'\) must be .* > 0.*got 0",
+        ),
+        (lambda: Prior("HalfNormal", sigma=[1.0, -2.0]), r"sigma of .*got \[1\.0, -2\.0\]"),
+        (lambda: Prior("LKJ", eta=0), r"eta of Prior\('LKJ'\) must be a finite number > 0"),
+        (lambda: Prior("LKJ", eta=np.inf), r"eta of Prior\('LKJ'\) must be a finite number > 0"),
+        (lambda: Prior("Normal", mu=np.inf), r"mu of Prior\('Normal'\) must be a finite number,"),
+        (lambda: Prior("Normal", mu=-np.inf), r"mu of Prior\('Normal'\) must be a finite number"),
+        (lambda: Prior("StudentT", nu=-3, sigma=1), r"nu of Prior\('StudentT'\) must be .* > 0"),
+        (lambda: Prior("HalfStudentT", nu=0, sigma=1), r"nu of Prior\('HalfStudentT'\) must"),
+        (lambda: Prior("Gamma", alpha=2, beta=-1), r"beta of Prior\('Gamma'\) must be .* > 0"),
+        (lambda: Prior("Exponential", lam=np.inf), r"lam of Prior\('Exponential'\) must be"),
+        (lambda: Prior("Cauchy", alpha=0, beta=0), r"beta of Prior\('Cauchy'\) must be"),
+        (lambda: Prior("Laplace", mu=0, b=-1), r"b of Prior\('Laplace'\) must be"),
+        (lambda: Prior("Weibull", alpha=1, beta=0), r"beta of Prior\('Weibull'\) must be"),
+        (
+            lambda: Prior("Beta", mu=1.0, sigma=0.1),
+            r"mu of Prior\('Beta'\) must be .* between 0 and 1",
+        ),
+        (lambda: Prior("TruncatedNormal", lower=np.nan), r"lower of Prior\('TruncatedNormal'\)"),
+        (lambda: Prior("Uniform", lower=np.inf, upper=1), r"lower of Prior\('Uniform'\) must be"),
+        (lambda: Prior("Uniform", lower=5, upper=1), r"Prior\('Uniform'\) needs lower < upper"),
+        (
+            lambda: Prior("Beta", mu=0.5, sigma=0.5),
+            r"Prior\('Beta'\) with mu=0.5 needs sigma < sqrt\(mu \(1 - mu\)\).*got sigma=0.5",
+        ),
+        # wrong names, two forms of one parameter, a parameter the distribution needs
+        (
+            lambda: Prior("Normal", mu=0, sgima=1),
+            r"Prior\('Normal'\) has no parameter sgima: Normal takes mu, sigma, tau",
+        ),
+        (
+            lambda: Prior("HalfNormal", scale=1),
+            r"has no parameter scale: HalfNormal takes sigma, tau",
+        ),
+        (lambda: Prior("Exponential", rate=1), r"no parameter rate: Exponential takes lam, scale"),
+        (
+            lambda: Prior("Flat", mu=0),
+            r"Prior\('Flat'\) has no parameter mu: Flat takes no parameters",
+        ),
+        (lambda: Prior("LKJ", eta=1, n=2), r"Prior\('LKJ'\) has no parameter n: LKJ takes eta"),
+        (lambda: Prior("Normal", sigma=1, tau=1), r"has both sigma and tau, two forms of one"),
+        (lambda: Prior("Exponential", lam=1, scale=1), r"has both lam and scale"),
+        (lambda: Prior("LKJ"), r"Prior\('LKJ'\) needs eta; got none"),
+        (lambda: Prior("StudentT", mu=0, sigma=1), r"Prior\('StudentT'\) needs nu; got mu, sigma"),
+        (lambda: Prior("HalfStudentT", sigma=2.0), r"Prior\('HalfStudentT'\) needs nu"),
+        (lambda: Prior("Gamma", alpha=2), r"Prior\('Gamma'\) needs alpha, beta or mu, sigma"),
+        (lambda: Prior("Beta", mu=0.5), r"needs alpha, beta or mu, sigma or mu, nu"),
+        (
+            lambda: Prior("Normal", sigma=False),
+            r"Parameter sigma of Prior\('Normal'\) must be a number",
+        ),
+    ],
+)
+def test_prior_parameters_are_checked_when_the_prior_is_made(make, match):
+    with pytest.raises(PriorError, match=match):
+        make()
+
+
+def test_prior_parameters_in_range_and_unlisted_distributions_pass():
+    assert Prior("TruncatedNormal", mu=0, sigma=1, lower=0, upper=np.inf).kwargs["upper"] == np.inf
+    assert Prior("Gamma", mu=2.0, sigma=1.0).kwargs == {"mu": 2.0, "sigma": 1.0}
+    assert Prior("InverseGamma", alpha=3).kwargs == {"alpha": 3}
+    assert Prior("Beta", mu=0.2, nu=10).dist == "Beta"
+    assert Prior("Normal").kwargs == {}
+    # PyMC's own signature checks an unlisted distribution when the model is built
+    assert Prior("Logistic", mu=0, s=-1).kwargs == {"mu": 0, "s": -1}
+
+
+def test_listed_prior_parameters_are_pymcs():
+    import inspect
+
+    import pymc as pm
+
+    from hierbayes.prior_params import PRIOR_PARAMETERS
+
+    for dist, (ranges, _) in PRIOR_PARAMETERS.items():
+        if dist == "LKJ":  # hierbayes's name for an LKJ correlation prior (pm.LKJCorr)
+            assert set(inspect.signature(pm.LKJCorr.dist).parameters) >= set(ranges)
+            continue
+        signature = inspect.signature(getattr(pm, dist).dist).parameters.values()
+        named = {p.name for p in signature if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+        assert set(ranges) == named, dist
+
+
+def test_non_prior_values_are_refused_by_name():
+    sleep = hb.datasets.load("sleepstudy")
+    for value, kind in (({"dist": "HalfNormal", "sigma": 5}, "dict"), ("HalfNormal(5)", "str")):
+        with pytest.raises(
+            PriorError, match=rf"prior for 'sd\|Subject' must be a hierbayes\.Prior, got {kind}"
+        ):
+            hb.Model("Reaction ~ Days + (1 | Subject)", sleep, priors={"sd|Subject": value})
+
+
 def test_prior_equality_and_hash():
     assert Prior("Normal", mu=0, sigma=1) == Prior("Normal", sigma=1, mu=0)
     assert Prior("Normal", mu=0, sigma=1) == Prior("Normal", mu=0.0, sigma=1.0)
     assert Prior("Normal", mu=0, sigma=1) != Prior("Normal", mu=0, sigma=2)
-    assert Prior("Normal", mu=0, sigma=1) != Prior("StudentT", mu=0, sigma=1)
+    assert Prior("Normal", mu=0, sigma=1) != Prior("StudentT", nu=3, mu=0, sigma=1)
     assert Prior("HalfNormal", sigma=[1, 2]) == Prior("HalfNormal", sigma=np.array([1.0, 2.0]))
     assert hash(Prior("HalfNormal", sigma=[1, 2])) == hash(Prior("HalfNormal", sigma=(1, 2)))
     assert len({Prior("LKJ", eta=2), Prior("LKJ", eta=2.0)}) == 1

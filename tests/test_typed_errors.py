@@ -17,27 +17,12 @@ from scipy import stats
 
 sys.path.insert(0, str(Path(__file__).parent))
 from fakes import fake_fit
+from fakes import tiny_data as _df
+from fakes import tiny_fit as _fit
+from fakes import tiny_model as _model
 
 import hierbayes as hb
 from hierbayes import errors
-
-
-def _df(**extra: Any) -> pd.DataFrame:
-    rng = np.random.default_rng(1)
-    df = pd.DataFrame(
-        {"y": rng.normal(size=24), "x": rng.normal(size=24), "g": np.repeat(list("abcd"), 6)}
-    )
-    return df.assign(**extra)
-
-
-@cache
-def _model() -> hb.Model:
-    return hb.Model("y ~ x + (1 | g)", _df())
-
-
-@cache
-def _fit() -> hb.Fit:
-    return fake_fit(_model(), draws=20)
 
 
 @cache
@@ -247,17 +232,17 @@ def test_bad_argument_gets_a_typed_error_naming_it(case: tuple) -> None:
         call()
 
 
-def test_errors_that_used_to_be_plain_are_still_the_builtin_kinds() -> None:
+def test_errors_that_used_to_be_plain_are_still_the_builtin_kinds(tiny_data) -> None:
     """Callers that caught ValueError or TypeError keep catching them."""
     with pytest.raises(ValueError, match="Unknown data set"):
         hb.datasets.load("nope")
     with pytest.raises(TypeError, match="formula must be a string"):
-        hb.Model(123, _df())
+        hb.Model(123, tiny_data)
 
 
-def test_predictions_take_a_polars_frame_as_predict_does() -> None:
+def test_predictions_take_a_polars_frame_as_predict_does(tiny_data, tiny_fit) -> None:
     pl = pytest.importorskip("polars")
-    new = _df().iloc[:5]
-    expected = _fit().predictions(new, groups="population")
-    got = _fit().predictions(pl.from_pandas(new), groups="population")
+    new = tiny_data.iloc[:5]
+    expected = tiny_fit.predictions(new, groups="population")
+    got = tiny_fit.predictions(pl.from_pandas(new), groups="population")
     pd.testing.assert_frame_equal(got, expected)

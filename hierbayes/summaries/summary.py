@@ -195,7 +195,8 @@ def summary(fit: Fit, *, prob: float = DEFAULT_PROB) -> Summary:
     fixed = fixef(fit, prob=prob)
     if family.cutpoints:  # an ordinal model's cut-points head the population-level table
         fixed = pd.concat([cutpoints(fit, prob=prob), fixed])
-    return Summary(header, random, fixed, [*d.warnings, *d.notes], prob, family=table)
+    # notes first: a cause (a predictor far from 0, an SD at 0) before the remedy (draw more)
+    return Summary(header, random, fixed, [*d.notes, *d.warnings], prob, family=table)
 
 
 def _dropped(design: Design) -> str:

@@ -68,8 +68,6 @@ def test_fixed_design_is_centred_with_an_intercept(df):
     [
         ({"b|x": hb.Prior("SkewNormal", mu=0.0, sigma=1.0, alpha=2.0)}, "SkewNormal of 'b|x'"),
         ({"sd|g": hb.Prior("InverseGamma", mu=1.0, sigma=0.5)}, "InverseGamma prior of 'sd|g'"),
-        # PyMC's HalfStudentT has no default nu: the PyMC model gives the error
-        ({"sd|g": hb.Prior("HalfStudentT", sigma=2.0)}, "HalfStudentT prior of 'sd|g' without nu"),
     ],
 )
 def test_priors_the_kernel_lacks_are_unsupported(df, priors, match):
@@ -78,22 +76,33 @@ def test_priors_the_kernel_lacks_are_unsupported(df, priors, match):
         make_layout(model.design, model.prior_values, model.parameterization)
 
 
+def _unchecked(dist: str, **params: float) -> hb.Prior:
+    """A prior past :class:`hierbayes.Prior`'s own checks, for the layout's second line."""
+    prior = object.__new__(hb.Prior)
+    object.__setattr__(prior, "dist", dist)
+    object.__setattr__(prior, "params", tuple(sorted(params.items())))
+    return prior
+
+
 @pytest.mark.parametrize(
     ("priors", "match"),
     [
-        ({"sigma": hb.Prior("HalfNormal", sigma=-1.0)}, "sigma of the HalfNormal prior of 'sigma'"),
-        ({"b|x": hb.Prior("Normal", mu=np.inf, sigma=1.0)}, "mu of the Normal prior of 'b|x'"),
-        ({"sd|g": hb.Prior("Gamma", alpha=0.0, beta=1.0)}, "alpha of the Gamma prior of 'sd|g'"),
         (
-            {"b|x": hb.Prior("Normal", mu=0.0, sigma=1.0, tau=100.0)},
+            {"sigma": _unchecked("HalfNormal", sigma=-1.0)},
+            "sigma of the HalfNormal prior of 'sigma'",
+        ),
+        ({"b|x": _unchecked("Normal", mu=np.inf, sigma=1.0)}, "mu of the Normal prior of 'b|x'"),
+        ({"sd|g": _unchecked("Gamma", alpha=0.0, beta=1.0)}, "alpha of the Gamma prior of 'sd|g'"),
+        (
+            {"b|x": _unchecked("Normal", mu=0.0, sigma=1.0, tau=100.0)},
             "Normal prior of 'b|x' has both sigma and tau",
         ),
         (
-            {"sd|g": hb.Prior("Exponential", lam=1.0, scale=10.0)},
+            {"sd|g": _unchecked("Exponential", lam=1.0, scale=10.0)},
             "Exponential prior of 'sd|g' has both lam and scale",
         ),
         (
-            {"sd|g": hb.Prior("HalfStudentT", nu=3.0, sigma=1.0, lam=100.0)},
+            {"sd|g": _unchecked("HalfStudentT", nu=3.0, sigma=1.0, lam=100.0)},
             "HalfStudentT prior of 'sd|g' has both sigma and lam",
         ),
     ],
