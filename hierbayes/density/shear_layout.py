@@ -10,6 +10,12 @@ level of the data). Only sampled terms are: not when any factor is integrated ou
 read ``L`` themselves), nor the terms of an own parameter's linear predictor, nor terms with a
 parameter-expanded coefficient.
 
+Nor a slope that a fixed term interacts with a group-level predictor (``Time * Diet`` with
+``(1 + Time | Chick)``, Diet constant within chicks): that fixed column is ``z v_j`` (``v_j``
+the group's value), and at the centre ``z v_j = (z - x̄) v_j + x̄ v_j``, so its coefficient
+moves every group's value at the centre by ``x̄ v_j`` (at 0 it moves nothing): each such fixed
+slope is tied to all groups' effects and mixes slowly (:func:`group_level_interaction`).
+
 Why a threshold of 1 SD: the data inform each group's value near the centre, so the correlation
 they induce between a group's intercept at 0 and its slope is about ``x̄ / sqrt(x̄² + s²)``: 0.71
 at 1 SD, 0.95 at 3 SDs (MASS's OME, Loud 35-65: 5 SDs). Below 1 SD NUTS moves along it freely,
@@ -19,6 +25,7 @@ and the sampler's coordinates stay those of the model as written.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from hierbayes.design import Design, GroupBlock
 from hierbayes.design.weights import column_means
@@ -27,6 +34,7 @@ __all__ = [
     "SHEAR_AT",
     "centred_columns",
     "covariance_at_zero",
+    "group_level_interaction",
     "shear_centres",
     "sheared_factor",
     "unshear",
@@ -83,11 +91,46 @@ def shear_centres(
             same = [a for a, j in enumerate(slopes) if np.array_equal(design.X[:, j], z)]
             own = float(column_means(z[:, None], design.weights)[0])
             mean = float(means[same[0]]) if same and means[same[0]] != 0.0 else own
-            if abs(mean) > SHEAR_AT * spread:
+            if abs(mean) > SHEAR_AT * spread and not group_level_interaction(design, block, k):
                 centre[k] = mean
         if np.any(centre != 0.0):
             out[block.name] = centre
     return out
+
+
+def group_level_interaction(design: Design, block: GroupBlock, k: int) -> bool:
+    """Whether a fixed column is ``block``'s column ``k`` times a value constant within each
+    group that is not the same for all groups (an interaction of the slope with a group-level
+    predictor): such a term is not sheared (see the module docstring).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from hierbayes.design import make_design
+    >>> from hierbayes.spec import parse_formula
+    >>> d = pd.DataFrame({"y": np.arange(12.0), "t": np.tile([8.0, 10, 12], 4),
+    ...                   "g": np.repeat(list("abcd"), 3), "diet": np.repeat(list("xxyy"), 3)})
+    >>> design = make_design(parse_formula("y ~ t * diet + (1 + t | g)"), d)
+    >>> group_level_interaction(design, design.blocks[0], 1)
+    True
+    >>> design = make_design(parse_formula("y ~ t + diet + (1 + t | g)"), d)
+    >>> group_level_interaction(design, design.blocks[0], 1)
+    False
+    """
+    z = np.asarray(block.Z[:, k], dtype=float)
+    nonzero = z != 0.0
+    for j, name in enumerate(design.fixed_columns):
+        x = np.asarray(design.X[:, j], dtype=float)
+        if name == "Intercept" or np.array_equal(x, z) or np.any(x[~nonzero] != 0.0):
+            continue
+        ratio = np.where(nonzero, x / np.where(nonzero, z, 1.0), np.nan)
+        values = pd.Series(ratio).groupby(block.codes).agg(["min", "max"])
+        values = values.dropna()
+        if len(values) < 2 or not np.allclose(values["min"], values["max"], rtol=1e-12, atol=0):
+            continue
+        if not np.allclose(values["min"], values["min"].iloc[0]):
+            return True
+    return False
 
 
 def centred_columns(block: GroupBlock, centre: np.ndarray | None) -> np.ndarray:

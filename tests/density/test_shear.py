@@ -191,6 +191,17 @@ def test_terms_near_0_or_beside_an_integrated_factor_are_not_sheared(far, formul
     assert layout.arrays[0][M_SHEAR] == 0 and layout.blocks[0].centre is None
 
 
+def test_a_slope_interacting_with_a_group_level_predictor_is_not_sheared(far):
+    """``x * u`` with ``u`` constant within groups: at the centre the interaction's coefficient
+    would move every group's value, so the term keeps its coordinates; ``x + u`` is sheared."""
+    data = far.assign(u=far["g"].str[1:].astype(float) % 2)
+    for formula, sheared in [("k ~ x * u + (1 + x | g)", False), ("k ~ x + u + (1 + x | g)", True)]:
+        model = hb.Model(formula, data, family="poisson", parameterization="noncentered")
+        layout = make_layout(model.design, model.prior_values, model.parameterization)
+        assert (layout.blocks[0].centre is not None) is sheared, formula
+        assert bool(layout.arrays[0][M_SHEAR] != 0) is sheared, formula
+
+
 def test_the_cholesky_adjoint_matches_finite_differences():
     rng = np.random.default_rng(1)
     q = 3
