@@ -47,6 +47,20 @@ def correlation_factor(rows: np.ndarray, q: int) -> np.ndarray:
     return C
 
 
+def unit_diagonal(R: np.ndarray) -> np.ndarray:
+    """Correlation matrices (S, q, q) with their diagonal set to exactly 1 (``C Cᵀ`` leaves it
+    within rounding of 1, which would make a constant look like a varying draw).
+
+    Examples
+    --------
+    >>> unit_diagonal(np.array([[[1.0 + 2e-16, 0.5], [0.5, 1.0 - 1e-16]]]))[0].tolist()
+    [[1.0, 0.5], [0.5, 1.0]]
+    """
+    idx = np.arange(R.shape[-1])
+    R[..., idx, idx] = 1.0
+    return R
+
+
 def _effects(bl: BlockLayout, X: np.ndarray, L: np.ndarray) -> tuple[dict, np.ndarray]:
     """The sampled effect variables of one block and ``u`` (S, J, q)."""
     block = bl.block
@@ -120,7 +134,7 @@ def named_draws(layout: Layout, X: np.ndarray) -> dict[str, np.ndarray]:
         if bl.corr is not None:
             C = correlation_factor(X[:, bl.corr], q)
             out[f"chol_cor|{name}"] = C
-            out[f"cor|{name}"] = C @ np.swapaxes(C, 1, 2)
+            out[f"cor|{name}"] = unit_diagonal(C @ np.swapaxes(C, 1, 2))
         else:
             C = np.broadcast_to(np.eye(q), (S, q, q))
         if bl.effects is not None:
@@ -128,7 +142,7 @@ def named_draws(layout: Layout, X: np.ndarray) -> dict[str, np.ndarray]:
             if bl.centre is not None and bl.corr is not None:  # Σ at the centre (density.shear)
                 sd0, C0 = covariance_at_zero(L, bl.centre)
                 out[f"sd|{name}"], out[f"chol_cor|{name}"] = sd0, C0
-                out[f"cor|{name}"] = C0 @ np.swapaxes(C0, 1, 2)
+                out[f"cor|{name}"] = unit_diagonal(C0 @ np.swapaxes(C0, 1, 2))
             elif bl.centre is not None:  # sampled at the slopes' centre (density.shear)
                 L = sheared_factor(L, bl.centre)
             effects, _ = _effects(bl, X, L)
