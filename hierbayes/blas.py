@@ -20,16 +20,15 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from functools import cache
 
 from threadpoolctl import ThreadpoolController
 
 __all__ = ["one_blas_thread"]
 
 
-@cache
 def _controller() -> ThreadpoolController:
-    """The process's thread pools, found once (milliseconds; limiting them: microseconds)."""
+    """The process's thread pools, looked up at each call (milliseconds): a BLAS library loaded
+    after the first fit (SciPy's own OpenBLAS, say) is limited too."""
     return ThreadpoolController()
 
 

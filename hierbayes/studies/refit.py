@@ -22,6 +22,7 @@ import numpy as np
 import xarray as xr
 from arviz_stats.base import array_stats
 
+from hierbayes.blas import one_blas_thread
 from hierbayes.build.settings import default_target_accept
 from hierbayes.course import sample_on_course
 from hierbayes.diagnostics import ESS_PER_CHAIN_MIN, requested_chains
@@ -98,6 +99,7 @@ def _warning(
     return "; ".join(problems)
 
 
+@one_blas_thread
 def study_refit(
     model: Model,
     *,

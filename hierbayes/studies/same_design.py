@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from hierbayes.blas import one_blas_thread
 from hierbayes.design import Design
 from hierbayes.design.design import _response
 from hierbayes.design.ordinal import ordinal_response
@@ -120,6 +121,7 @@ def with_response(model: Model, data: pd.DataFrame) -> Model | None:
     return other
 
 
+@one_blas_thread
 def same_design_model(base: Model, recipe: Recipe, data: pd.DataFrame) -> Model:
     """``recipe.build(data, all_priors=True)``, for ``data`` that is ``base.design.data`` with
     another response and ``base`` that recipe's model on its own data: a copy of ``base`` with
