@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from hierbayes.build.partial import PARTIAL, group_weights
+from hierbayes.density.effects_partial import LEVELS
 from hierbayes.design import Design, GroupBlock
 
 __all__ = ["block_weights", "partial_effects"]
@@ -13,10 +14,12 @@ __all__ = ["block_weights", "partial_effects"]
 
 def block_weights(design: Design, block: GroupBlock, choice: tuple[str, ...]) -> np.ndarray:
     """The ``P_LAMBDA`` array of one term: its groups' weights when it is partially centred,
+    rounded to multiples of ``1 / LEVELS`` (an exact reparameterisation at any fixed weights),
     else empty."""
     if choice != (PARTIAL,):
         return np.zeros(0)
-    return np.ascontiguousarray(group_weights(design, block), dtype=float)
+    weights = np.clip(np.asarray(group_weights(design, block), dtype=float), 0.0, 1.0)
+    return np.round(weights * LEVELS) / LEVELS  # the kernel's grid (density.effects_partial)
 
 
 def partial_effects(raw: np.ndarray, log_sd: np.ndarray, weights: np.ndarray) -> np.ndarray:

@@ -16,13 +16,16 @@ import pytest
 import hierbayes as hb
 import hierbayes.density.partial_layout as partial_layout
 from hierbayes.density.draws import named_draws
+from hierbayes.density.effects_partial import LEVELS
 from hierbayes.density.layout import make_layout
 
 PATTERNS = {
     "zero": lambda J, rng: np.zeros(J),
     "one": lambda J, rng: np.ones(J),
     "mixed": lambda J, rng: np.where(
-        np.arange(J) % 3 == 0, 0.0, np.where(np.arange(J) % 3 == 1, 1.0, rng.random(J))
+        np.arange(J) % 3 == 0,
+        0.0,
+        np.where(np.arange(J) % 3 == 1, 1.0, np.round(rng.random(J) * LEVELS) / LEVELS),
     ),
 }
 
