@@ -50,7 +50,6 @@ def test_summary_names_partial_centring() -> None:
     assert text == "g: partially centred (a weight per group)"
 
 
-@pytest.mark.slow
 def test_partial_fit_agrees_with_non_centred(monkeypatch: pytest.MonkeyPatch) -> None:
     """The same posterior (an exact reparameterisation): means of the fixed effects and the SD
     within four Monte Carlo standard errors of the two fits together."""
