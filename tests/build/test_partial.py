@@ -74,3 +74,12 @@ def test_partial_fit_agrees_with_non_centred(monkeypatch: pytest.MonkeyPatch) ->
         diff = np.abs(means[0][name] - means[1][name]).values
         bound = 4.0 * np.sqrt(mcse[0][name].values ** 2 + mcse[1][name].values ** 2)
         assert np.all(diff < bound), (name, diff, bound)
+
+
+def test_pymc_build_samples_a_partial_term_non_centred() -> None:
+    rng = np.random.default_rng(2)
+    df = pd.DataFrame({"y": rng.integers(0, 2, 40), "g": np.arange(40) % 10})
+    m = hb.Model("y ~ 1 + (1 | g)", df, family="bernoulli", parameterization={"g": "partial"})
+    names = {v.name for v in m.build().free_RVs}
+    assert "z|g" in names and "u|g" not in names
+    assert "partially centred" in repr(m)
