@@ -33,3 +33,27 @@ def partial_effects(raw: np.ndarray, log_sd: np.ndarray, weights: np.ndarray) ->
     [[4.0, 2.0]]
     """
     return raw * np.exp(np.outer(log_sd, 1.0 - weights))
+
+
+def partial_start(blocks: tuple, centre: np.ndarray) -> np.ndarray:
+    """``centre`` with each partially centred group's free value at ``±sd^λ_j`` (``ζ_j = ±1``,
+    alternating), not at 0: at ``v = 0`` the prior's ``-Σ_j λ_j log sd`` pulls ``log sd`` down
+    with force ``Σ_j λ_j`` (hundreds for guImmun's mothers), into the funnel's neck at
+    ``sd = 0``, where chains were seen to stay.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace as NS
+    >>> bl = NS(choice=("partial",), effects=slice(1, 3), sd=slice(0, 1),
+    ...         weights=np.array([0.0, 1.0]))
+    >>> partial_start((bl,), np.array([np.log(4.0), 0.0, 0.0])).tolist()
+    [1.3862943611198906, 1.0, -4.0]
+    """
+    out = np.array(centre, dtype=float)
+    for bl in blocks:
+        if bl.choice != (PARTIAL,) or bl.effects is None:
+            continue
+        J = bl.effects.stop - bl.effects.start
+        signs = np.where(np.arange(J) % 2 == 0, 1.0, -1.0)
+        out[bl.effects] = signs * np.exp(bl.weights * out[bl.sd.start])
+    return out
