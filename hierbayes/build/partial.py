@@ -27,9 +27,13 @@ __all__ = ["PARTIAL", "check_partial", "group_weights", "information_ratios"]
 PARTIAL = "partial"
 
 
-def information_ratios(design: Design, block: GroupBlock) -> np.ndarray | None:
+def information_ratios(
+    design: Design, block: GroupBlock, tau2: float | None = None
+) -> np.ndarray | None:
     """``τ² I_j`` of each group of a one-coefficient term (J), or None where the population fit
-    fails or fewer than three groups give an estimate of their own.
+    fails or fewer than three groups give an estimate of their own. ``tau2`` in place of the
+    method-of-moments estimate (e.g. the posterior mode's,
+    :func:`hierbayes.density.partial_layout.mode_variance`).
 
     Examples
     --------
@@ -56,13 +60,14 @@ def information_ratios(design: Design, block: GroupBlock) -> np.ndarray | None:
     # the sampling variances are φ / I_j: recover the dispersion φ from them
     phi = float(np.median(sampling[usable, 0] * info[usable]))
     above = gc._parent_codes(design, block, 0)
-    tau2 = gc._within_variance(
-        estimates[usable, 0], sampling[usable, 0], None if above is None else above[usable]
-    )
+    if tau2 is None:
+        tau2 = gc._within_variance(
+            estimates[usable, 0], sampling[usable, 0], None if above is None else above[usable]
+        )
     return tau2 * info / max(phi, 1.0)
 
 
-def group_weights(design: Design, block: GroupBlock) -> np.ndarray:
+def group_weights(design: Design, block: GroupBlock, tau2: float | None = None) -> np.ndarray:
     """Each group's weight ``λ_j = τ² I_j / (1 + τ² I_j)`` (J; all 0, non-centred, where
     :func:`information_ratios` gives none).
 
@@ -75,7 +80,7 @@ def group_weights(design: Design, block: GroupBlock) -> np.ndarray:
     >>> bool(0.85 < lam.min() and lam.max() < 0.95)   # mostly centred (auto centres them)
     True
     """
-    ratios = information_ratios(design, block)
+    ratios = information_ratios(design, block, tau2)
     if ratios is None:
         return np.zeros(len(block.levels))
     return ratios / (1.0 + ratios)

@@ -274,7 +274,7 @@ def make_layout(
                 ).ravel(),
                 np.array(held.columns + held.coefficients, dtype=np.int64),
                 np.ascontiguousarray(held.values, dtype=float).ravel(),
-                block_weights(design, block, choice),  # partially centred (partial_layout)
+                block_weights(design, block, choice, priors),  # partially centred (partial_layout)
             ]
         )
         blocks.append(

@@ -3,6 +3,8 @@ validation, their name in the summary, and a fit that agrees with the non-centre
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import arviz as az
 import numpy as np
 import pandas as pd
@@ -11,6 +13,8 @@ import pytest
 import hierbayes as hb
 import hierbayes.density.partial_layout as partial_layout
 from hierbayes.build.partial import group_weights, information_ratios
+from hierbayes.density.effects_partial import LEVELS
+from hierbayes.density.partial_layout import block_weights, mode_variance
 from hierbayes.errors import ModelSpecError
 from hierbayes.summaries.parameterization import describe_parameterization
 
@@ -62,7 +66,7 @@ def test_partial_fit_agrees_with_non_centred(monkeypatch: pytest.MonkeyPatch) ->
         {"y": (rng.random(g.size) < 1 / (1 + np.exp(-eta))).astype(int), "g": g, "x": x}
     )
     lam = np.round(rng.random(80) * 64) / 64  # weights across [0, 1]
-    monkeypatch.setattr(partial_layout, "group_weights", lambda design, block: lam)
+    monkeypatch.setattr(partial_layout, "group_weights", lambda design, block, tau2=None: lam)
     posts = []
     for how in ("partial", "noncentered"):
         m = hb.Model("y ~ x + (1 | g)", df, family="bernoulli", parameterization={"g": how})
@@ -83,3 +87,29 @@ def test_pymc_build_samples_a_partial_term_non_centred() -> None:
     names = {v.name for v in m.build().free_RVs}
     assert "z|g" in names and "u|g" not in names
     assert "partially centred" in repr(m)
+
+
+def test_guimmun_mothers_get_weights_from_the_posterior_mode() -> None:
+    """The method-of-moments τ² of guImmun's mothers is 0 (no estimate from a mother with one
+    child or with all-equal answers); the weights use the joint Laplace mode's instead, which
+    is lme4's Laplace estimate (glmer of ``tests/reference_guimmun.R``'s model with bobyqa:
+    SD 1.148) up to the priors' pull."""
+    data = pd.read_csv(
+        Path(__file__).parents[1] / "data" / "guimmun.csv",
+        dtype={"ord": str, "mom": str, "comm": str},
+    )
+    formula = (
+        "immun ~ kid2p + mom25p + ord + ethn + momEd + husEd + momWork + rural + pcInd81"
+        " + (1 | mom) + (1 | comm)"
+    )
+    m = hb.Model(formula, data, family="bernoulli", parameterization={"mom": "partial"})
+    mom = m.design.blocks[0]
+    assert mom.name == "mom"
+    assert np.all(group_weights(m.design, mom) == 0.0)  # moments: τ² = 0
+    tau2 = mode_variance(m.design, m.prior_values, mom)
+    assert tau2 is not None
+    assert np.sqrt(tau2) == pytest.approx(1.148, abs=0.03)
+    lam = block_weights(m.design, mom, ("partial",), m.prior_values)
+    assert np.all(lam * LEVELS == np.round(lam * LEVELS))
+    # one or two bernoulli rows, I_j <= 1/4 each: weights well inside (0, 1)
+    assert 0.05 < np.quantile(lam, 0.1) and np.quantile(lam, 0.9) < 0.5

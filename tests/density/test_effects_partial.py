@@ -42,7 +42,7 @@ def slope_model() -> hb.Model:
 
 
 def _layouts(model: hb.Model, lam: np.ndarray, monkeypatch: pytest.MonkeyPatch) -> dict:
-    monkeypatch.setattr(partial_layout, "group_weights", lambda design, block: lam)
+    monkeypatch.setattr(partial_layout, "group_weights", lambda design, block, tau2=None: lam)
     out = {
         how: make_layout(model.design, model.prior_values, {"g": (how,)})
         for how in ("partial", "noncentered", "centered")
