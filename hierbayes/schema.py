@@ -29,7 +29,15 @@ from hierbayes.validate import SAMPLERS
 
 __all__ = ["check_data_json", "check_model_json", "check_zarr_store"]
 
-PARAMETERIZATIONS = ("noncentered", "centered", "marginal", "laplace", "expanded", "agq")
+PARAMETERIZATIONS = (
+    "noncentered",
+    "centered",
+    "marginal",
+    "laplace",
+    "expanded",
+    "agq",
+    "partial",
+)
 _HASH = re.compile(r"[0-9a-f]{64}")
 _MAX_NAME = 1000
 

@@ -44,6 +44,7 @@ PARAMETERIZATIONS: tuple[str, ...] = (
     "laplace",
     "expanded",
     "agq",
+    "partial",
 )
 # dimension and variable names of the model that a grouping factor must not take
 _RESERVED = {"obs", "term", "chain", "draw", "slope_term", "b", "beta", "sigma", "Intercept_c"}
@@ -179,6 +180,8 @@ def add_group_effects(block: GroupBlock, priors: dict[str, Prior], choice: tuple
     ``u|b|<term>`` (centred coefficients, when centred and non-centred ones are mixed).
     """
     name, term_dim, gdim = block.name, block.term_dim, group_dim(block)
+    # partially centred (build/partial.py) is the compiled kernel's: PyMC samples it non-centred
+    choice = tuple("noncentered" if c == "partial" else c for c in choice)
     if choice and all(c == EXPANDED for c in choice):  # s and zs in place of sd and z
         return add_expanded_effects(block, priors, gdim)
     columns = list(block.columns)

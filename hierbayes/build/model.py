@@ -26,6 +26,7 @@ from hierbayes.build.laplace import check_laplace, expand_laplace, sampled_choic
 from hierbayes.build.likelihood import add_likelihood
 from hierbayes.build.marginal import add_marginal_likelihood, factor_design
 from hierbayes.build.nested_marginal import add_nested_likelihood, nested_chain
+from hierbayes.build.partial import check_partial
 from hierbayes.build.priors import prior_rv
 from hierbayes.design import Design
 from hierbayes.design.ordinal import cutpoint_labels
@@ -168,6 +169,7 @@ def resolve_parameterization(
                 f"parameterization for '{block.name}' mixes 'marginal' with other choices; a "
                 "group term's effects are integrated out all together or not at all."
             )
+        check_partial(design, block, resolved)  # build/partial.py
         result[block.name] = tuple(resolved)
     _check_marginal(design, result)
     if parameterization_was_auto:  # build/auto_laplace.py

@@ -83,8 +83,10 @@ P_CODES = 4  # int64 group codes (n)
 P_Z = 5  # design columns, column by column (q x n; empty for a varying intercept)
 P_HC_COLS = 6  # int64: the m fixed columns in its centred effects, then each one's coefficient (2m)
 P_HC_X = 7  # their values per group, group by group (J x m; or empty)
-PER_BLOCK = 8
+P_LAMBDA = 8  # partially centred (P_CHOICE 3): each group's weight λ_j (J; or empty)
+PER_BLOCK = 9
 EXPANDED = 2  # P_CHOICE of a parameter-expanded coefficient: s in place of log sd
+PARTIAL = 3  # P_CHOICE of a partially centred coefficient (density.effects_partial)
 # an own parameter's linear predictor (hierbayes.density.dpar_density): after every block,
 # at N_GLOBAL + (M_NBLOCKS + M_NDBLOCKS) * PER_BLOCK + ...
 D_META = 0  # int64: [index of the parameter among the family's, their number, p_d, θ_d's position]

@@ -151,6 +151,7 @@ def pack_dpar(
                 np.zeros(0) if ones else np.ascontiguousarray(block.Z[order].T).ravel(),
                 np.zeros(0, dtype=np.int64),
                 np.zeros(0),
+                np.zeros(0),  # no partially centred weights
             ]
         )
         blocks.append(BlockLayout(block, sd, corr, effects, ("noncentered",) * q))

@@ -22,6 +22,7 @@ from hierbayes.density.dpar_layout import dpar_blocks
 from hierbayes.density.expanded_draws import SAMPLED_ONLY, expanded_variables, signed_scales
 from hierbayes.density.layout import BlockLayout, Layout
 from hierbayes.density.pairs_layout import unrotate
+from hierbayes.density.partial_layout import partial_effects
 from hierbayes.density.shear_layout import covariance_at_zero, sheared_factor, unshear
 
 __all__ = ["correlation_factor", "named_draws", "posterior_dataset"]
@@ -78,7 +79,9 @@ def _effects(bl: BlockLayout, X: np.ndarray, L: np.ndarray) -> tuple[dict, np.nd
         # the first column has no earlier ones (m = 0): skip the empty product
         m = np.einsum("sl,sjl->sj", L[:, k, :k], zeta[:, :, :k]) if k else None
         lkk = L[:, k, k][:, None]
-        if how == "centered":
+        if how == "partial":  # one coefficient, u = sd^(1 - λ) v (density.partial_layout)
+            u[:, :, k] = partial_effects(raw[:, :, k], np.log(lkk[:, 0]), bl.weights)
+        elif how == "centered":
             u[:, :, k] = raw[:, :, k]
             if k < q - 1:
                 zeta[:, :, k] = (raw[:, :, k] - m if k else raw[:, :, k]) / lkk
@@ -90,7 +93,9 @@ def _effects(bl: BlockLayout, X: np.ndarray, L: np.ndarray) -> tuple[dict, np.nd
                 u[:, :, k] += m
     name = block.name
     out: dict[str, np.ndarray] = {}
-    if all(c != "centered" for c in bl.choice):  # non-centred or expanded
+    if bl.choice == ("partial",):  # z = u / sd (the sampled v are neither)
+        out[f"z|{name}"] = u / L[:, None, :, 0]
+    elif all(c != "centered" for c in bl.choice):  # non-centred or expanded
         out[f"z|{name}"] = raw
     elif all(c == "centered" for c in bl.choice):
         out[f"u|{name}"] = raw

@@ -31,11 +31,14 @@ from hierbayes.density.codes import (
     P_CHOICE,
     P_HC_COLS,
     P_HC_X,
+    P_LAMBDA,
     P_LKJ,
     P_META,
     P_PRIOR_SD,
+    PARTIAL,
     PER_BLOCK,
 )
+from hierbayes.density.effects_partial import partial_backward, partial_forward
 from hierbayes.density.effects_q1 import one_coefficient_backward, one_coefficient_forward
 from hierbayes.density.expanded import log_prior_signed
 from hierbayes.density.prior_density import log_prior_positive
@@ -185,6 +188,10 @@ def effects_forward(x, table, meta, L, U, Zeta):
         hc = bm[B_HC]
         hc_cols = iarr(table, base + P_HC_COLS)
         hc_x = farr(table, base + P_HC_X)
+        if q == 1 and choice[0] == PARTIAL:  # one weight per group (density.effects_partial)
+            lam = farr(table, base + P_LAMBDA)
+            lp += partial_forward(x, J, at, off, cov, lam, L, U, Zeta)
+            continue
         if q == 1:  # the same, in loops the compiler vectorises (density.effects_q1)
             hold = (hc, hc_cols, hc_x)
             lp += one_coefficient_forward(x, J, at, off, cov, choice[0] == 1, *hold, L, U, Zeta)
@@ -230,6 +237,10 @@ def effects_backward(table, meta, grad, L, U, Zeta, Ubar, Lbar):
         hc = bm[B_HC]
         hc_cols = iarr(table, base + P_HC_COLS)
         hc_x = farr(table, base + P_HC_X)
+        if q == 1 and choice[0] == PARTIAL:  # one weight per group (density.effects_partial)
+            lam = farr(table, base + P_LAMBDA)
+            partial_backward(grad, J, at, off, cov, lam, L, Zeta, Ubar, Lbar)
+            continue
         if q == 1:  # the same, with the adjoints in registers (density.effects_q1)
             one_coefficient_backward(
                 grad, J, at, off, cov, choice[0] == 1, hc, hc_cols, hc_x, L, Zeta, Ubar, Lbar

@@ -25,7 +25,7 @@ __all__ = [
     "start_values",
 ]
 
-CHOICE_CODES = {"noncentered": 0, "centered": 1, "expanded": K.EXPANDED}
+CHOICE_CODES = {"noncentered": 0, "centered": 1, "expanded": K.EXPANDED, "partial": K.PARTIAL}
 """The kernel's code of each choice of a sampled coefficient (``P_CHOICE``)."""
 SAMPLED_ONLY = ("s|", "zs|")
 """Prefixes of the expanded terms' sampled coordinates, which the posterior leaves out: their

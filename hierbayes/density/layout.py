@@ -26,6 +26,7 @@ from hierbayes.density.fixed_cells import pack_cells
 from hierbayes.density.kernel import logp_grad
 from hierbayes.density.laplace_layout import laplace_factor
 from hierbayes.density.pairs_layout import nested_pairs
+from hierbayes.density.partial_layout import block_weights
 from hierbayes.density.prior_rows import Unsupported, prior_rows
 from hierbayes.density.prior_rows import lkj_constant as _lkj_constant
 from hierbayes.density.prior_rows import support_point as _support_point
@@ -86,6 +87,7 @@ class BlockLayout:
     shift_values: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
     shift_coefficients: tuple[int, ...] = ()
     centre: np.ndarray | None = None  # sheared: its coefficients' centres (density.shear)
+    weights: np.ndarray | None = None  # partially centred: each group's λ (effects_partial)
 
     @property
     def marginal(self) -> bool:
@@ -272,6 +274,7 @@ def make_layout(
                 ).ravel(),
                 np.array(held.columns + held.coefficients, dtype=np.int64),
                 np.ascontiguousarray(held.values, dtype=float).ravel(),
+                block_weights(design, block, choice, priors),  # partially centred (partial_layout)
             ]
         )
         blocks.append(
@@ -286,6 +289,7 @@ def make_layout(
                 held.values,
                 held.coefficients,
                 centres.get(block.name),
+                block_arrays[-1][K.P_LAMBDA],
             )
         )
     own = () if design.family.cutpoints else design.family.params

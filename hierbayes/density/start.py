@@ -40,6 +40,7 @@ from threadpoolctl import ThreadpoolController
 from hierbayes.density.dpar_layout import dpar_blocks
 from hierbayes.density.layout import Layout
 from hierbayes.density.pairs_layout import free_coordinates
+from hierbayes.density.partial_layout import partial_start
 
 __all__ = ["Start", "starting_points"]
 
@@ -161,7 +162,7 @@ def starting_points(layout: Layout) -> Start:
         if np.isfinite(f0) and not result.fun < f0 and np.max(np.abs(g0)) > _STUCK_GRADIENT:
             theta = _scaled_search(objective, theta0, f0, g0)
         chol = _laplace_chol(objective, theta)
-    centre = base + A @ theta
+    centre = partial_start(layout.blocks, base + A @ theta)  # density.partial_layout
     return Start(
         centre,
         layout.theta,

@@ -26,6 +26,7 @@ _KERNEL = (
     "expanded.py",
     "pairs.py",
     "effects_q1.py",
+    "effects_partial.py",
     "fixed_cells.py",
     "effects.py",
     "shear.py",

@@ -15,6 +15,7 @@ _WORDS = {
     "noncentered": "non-centred",
     "laplace": "integrated out by Laplace, drawn by importance resampling afterwards",
     "expanded": "non-centred with a signed scale (expanded)",
+    "partial": "partially centred (a weight per group)",
     "agq": "integrated out by adaptive Gauss-Hermite quadrature, drawn by importance resampling "
     "afterwards",
 }

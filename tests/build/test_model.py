@@ -265,6 +265,7 @@ def test_parameterizations_constant():
         "laplace",
         "expanded",
         "agq",
+        "partial",
     )
 
 
