@@ -451,4 +451,8 @@ def choose_glm_parameterization(design: Design, block: GroupBlock) -> tuple[str,
         ratio = np.zeros(len(block.levels))
         ratio[usable] = tau2 / sampling[usable, k]
         choice.append("centered" if np.median(ratio) > 1.0 else "noncentered")
+    if choice == ["noncentered"]:  # groups straddling τ² I = 1 (build.partial_choice)
+        from hierbayes.build.partial_choice import auto_partial
+
+        return auto_partial(design, block) or safe
     return tuple(choice)
