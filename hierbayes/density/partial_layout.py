@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 from scipy.optimize import minimize
 
@@ -16,8 +18,25 @@ from hierbayes.priors import Prior
 __all__ = ["block_weights", "mode_variance", "partial_effects", "partial_start"]
 
 
+# each design's posterior-mode SDs per set of priors: auto's choice and the weights need the same
+# mode (entries go with the design; a Design is immutable)
+_MODES: weakref.WeakKeyDictionary[Design, dict[str, dict[str, float] | None]]
+_MODES = weakref.WeakKeyDictionary()
+
+
 def mode_variance(design: Design, priors: dict[str, Prior], block: GroupBlock) -> float | None:
-    """``sd²`` of ``block``'s term at the posterior mode with every factor's effects integrated
+    """``sd²`` of ``block``'s term at the posterior mode (:func:`_mode_variances`, found once per
+    design and priors)."""
+    key = repr(sorted(priors.items(), key=lambda item: str(item[0])))
+    found = _MODES.setdefault(design, {})
+    if key not in found:
+        found[key] = _mode_variances(design, priors)
+    variances = found[key]
+    return None if variances is None else variances.get(block.name)
+
+
+def _mode_variances(design: Design, priors: dict[str, Prior]) -> dict[str, float] | None:
+    """``sd²`` of every term at the posterior mode with every factor's effects integrated
     out jointly by Laplace (:mod:`hierbayes.density.laplace_joint`; lme4's Laplace estimate,
     penalised by the priors), or None where that does not apply (a family not concave in ``η``,
     slopes, a linear predictor of an own parameter) or the search fails.
@@ -44,8 +63,7 @@ def mode_variance(design: Design, priors: dict[str, Prior], block: GroupBlock) -
     found = minimize(objective, np.array(layout.center, dtype=float), jac=True, method="L-BFGS-B")
     if not np.isfinite(found.fun):
         return None
-    at = next(b.sd.start for b in layout.blocks if b.block.name == block.name)
-    return float(np.exp(2.0 * found.x[at]))
+    return {b.block.name: float(np.exp(2.0 * found.x[b.sd.start])) for b in layout.blocks}
 
 
 def block_weights(
