@@ -46,8 +46,8 @@ def auto_partial(design: Design, block: GroupBlock) -> tuple[str, ...] | None:
     try:
         priors = resolve_priors(design, None)[0]
         tau2 = mode_variance(design, priors, block)
-    except HierbayesError:  # no usable mode: keep the measured safe choice
-        return None
+    except (HierbayesError, ArithmeticError, np.linalg.LinAlgError):  # no usable mode: keep
+        return None  # the measured safe choice
     if tau2 is None:
         return None
     weights = group_weights(design, block, tau2)

@@ -66,3 +66,18 @@ def test_other_choices_are_kept() -> None:
     assert resolve_parameterization(grouse, "auto")["INDEX"] == ("noncentered",)
     index = next(b for b in grouse.blocks if b.name == "INDEX")
     assert auto_partial(grouse, index) is None
+
+
+def test_a_failed_mode_search_keeps_the_term_non_centred(monkeypatch) -> None:
+    """An arithmetic failure in the mode search is not the user's problem: the term keeps the
+    safe non-centred choice (the choice before partial centring existed)."""
+    import hierbayes.density.partial_layout as partial_layout
+
+    def failing(*args, **kwargs):
+        raise FloatingPointError("overflow in the mode search")
+
+    monkeypatch.setattr(partial_layout, "mode_variance", failing)
+    design = _guimmun().design
+    mom = next(b for b in design.blocks if b.name == "mom")
+    assert auto_partial(design, mom) is None
+    assert resolve_parameterization(design, "auto")["mom"] == ("noncentered",)
