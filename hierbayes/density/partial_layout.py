@@ -27,11 +27,16 @@ _MODES = weakref.WeakKeyDictionary()
 def mode_variance(design: Design, priors: dict[str, Prior], block: GroupBlock) -> float | None:
     """``sd²`` of ``block``'s term at the posterior mode (:func:`_mode_variances`, found once per
     design and priors)."""
-    key = repr(sorted(priors.items(), key=lambda item: str(item[0])))
-    found = _MODES.setdefault(design, {})
-    if key not in found:
-        found[key] = _mode_variances(design, priors)
-    variances = found[key]
+    key = tuple(sorted(priors.items(), key=lambda item: str(item[0])))
+    try:
+        hash(key)  # priors compare by value; one holding a list is not cached
+    except TypeError:
+        variances = _mode_variances(design, priors)
+    else:
+        found = _MODES.setdefault(design, {})
+        if key not in found:
+            found[key] = _mode_variances(design, priors)
+        variances = found[key]
     return None if variances is None else variances.get(block.name)
 
 
@@ -63,7 +68,10 @@ def _mode_variances(design: Design, priors: dict[str, Prior]) -> dict[str, float
     found = minimize(objective, np.array(layout.center, dtype=float), jac=True, method="L-BFGS-B")
     if not np.isfinite(found.fun):
         return None
-    return {b.block.name: float(np.exp(2.0 * found.x[b.sd.start])) for b in layout.blocks}
+    with np.errstate(over="ignore"):
+        variances = {b.block.name: float(np.exp(2.0 * found.x[b.sd.start])) for b in layout.blocks}
+    # a search that ran log sd off (separated data under a flat prior) has no usable mode
+    return variances if all(0.0 < v < np.inf for v in variances.values()) else None
 
 
 def block_weights(
@@ -75,8 +83,13 @@ def block_weights(
     reparameterisation at any fixed weights), else empty."""
     if choice != (PARTIAL,):
         return np.zeros(0)
-    tau2 = mode_variance(design, priors, block)
-    weights = np.clip(np.asarray(group_weights(design, block, tau2), dtype=float), 0.0, 1.0)
+    try:
+        tau2 = mode_variance(design, priors, block)
+    except (HierbayesError, ArithmeticError, np.linalg.LinAlgError):
+        tau2 = None  # the moment estimate (build.partial.group_weights)
+    weights = np.asarray(group_weights(design, block, tau2), dtype=float)
+    # τ² I = ∞ is λ = 1; the kernel indexes its powers of sd by λ, which must be a number in [0, 1]
+    weights = np.clip(np.where(np.isfinite(weights), weights, 1.0), 0.0, 1.0)
     return np.round(weights * LEVELS) / LEVELS  # the kernel's grid (density.effects_partial)
 
 

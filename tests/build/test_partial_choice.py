@@ -81,3 +81,38 @@ def test_a_failed_mode_search_keeps_the_term_non_centred(monkeypatch) -> None:
     mom = next(b for b in design.blocks if b.name == "mom")
     assert auto_partial(design, mom) is None
     assert resolve_parameterization(design, "auto")["mom"] == ("noncentered",)
+
+
+def test_weights_are_numbers_in_the_unit_interval_when_the_mode_runs_off(monkeypatch) -> None:
+    """A mode search that ran ``log sd`` off (separated data, a flat prior) gives ``τ² = ∞``:
+    the weights then are 1 (``τ² I = ∞``), never NaN, which the kernel would use as an index."""
+    import hierbayes.density.partial_layout as partial_layout
+
+    monkeypatch.setattr(partial_layout, "mode_variance", lambda *args: np.inf)
+    design = _guimmun().design
+    mom = next(b for b in design.blocks if b.name == "mom")
+    weights = partial_layout.block_weights(design, mom, ("partial",), {})
+    assert np.all(np.isfinite(weights)) and np.all((weights >= 0) & (weights <= 1))
+    assert weights.max() == 1.0
+
+
+def test_the_mode_is_cached_per_exact_priors(monkeypatch) -> None:
+    """Priors that print alike (4 significant digits) but differ are different cache entries;
+    equal priors share one (building the model found the default priors' mode already)."""
+    import hierbayes.density.partial_layout as partial_layout
+
+    calls: list[int] = []
+    monkeypatch.setattr(
+        partial_layout, "_mode_variances", lambda d, p: calls.append(1) or {"mom": 1.0}
+    )
+    design = _guimmun().design
+    mom = next(b for b in design.blocks if b.name == "mom")
+    priors = resolve_priors(design, None)[0]
+    name = "sd|mom"
+    assert priors[name] == hb.Prior("HalfNormal", sigma=2.5)  # the default, found while building
+    changed = {**priors, name: hb.Prior("HalfNormal", sigma=2.50004)}
+    same = {**priors, name: hb.Prior("HalfNormal", sigma=2.50004)}
+    assert mode_variance(design, changed, mom) == 1.0
+    assert mode_variance(design, same, mom) == 1.0  # equal priors: found once
+    assert mode_variance(design, {**priors, name: hb.Prior("HalfNormal", sigma=2.5)}, mom) == 1.0
+    assert len(calls) == 2
