@@ -1,4 +1,5 @@
-"""The same model with another response: exactly the model the recipe builds, refit to the same draws."""
+"""The same model with another response: exactly the model the recipe builds, refit to the same
+draws."""
 
 from __future__ import annotations
 
