@@ -80,7 +80,7 @@ def _effects(bl: BlockLayout, X: np.ndarray, L: np.ndarray) -> tuple[dict, np.nd
         m = np.einsum("sl,sjl->sj", L[:, k, :k], zeta[:, :, :k]) if k else None
         lkk = L[:, k, k][:, None]
         if how == "partial":  # one coefficient, u = sd^(1 - λ) v (density.partial_layout)
-            u[:, :, k] = partial_effects(raw[:, :, k], np.log(lkk[:, 0]), bl.weights)
+            partial_effects(raw[:, :, k], np.log(lkk[:, 0]), bl.weights, out=u[:, :, k])
         elif how == "centered":
             u[:, :, k] = raw[:, :, k]
             if k < q - 1:

@@ -93,9 +93,13 @@ def block_weights(
     return np.round(weights * LEVELS) / LEVELS  # the kernel's grid (density.effects_partial)
 
 
-def partial_effects(raw: np.ndarray, log_sd: np.ndarray, weights: np.ndarray) -> np.ndarray:
+def partial_effects(
+    raw: np.ndarray, log_sd: np.ndarray, weights: np.ndarray, out: np.ndarray | None = None
+) -> np.ndarray:
     """Effects ``u = sd^(1 - λ) v`` from the free values ``raw`` (S, J) of a partially centred
-    coefficient, its ``log_sd`` (S,) and the groups' weights (J).
+    coefficient, its ``log_sd`` (S,) and the groups' weights (J), written into ``out`` (S, J)
+    when given (a view of the caller's array of all effects: no temporary of all draws) and
+    returned.
 
     Examples
     --------
@@ -104,7 +108,7 @@ def partial_effects(raw: np.ndarray, log_sd: np.ndarray, weights: np.ndarray) ->
     [[4.0, 2.0]]
     """
     # in place: two fewer (S, J) temporaries (4,000 x 1,595 on guImmun: 0.13-0.25 s -> 0.013 s)
-    out = np.outer(log_sd, 1.0 - weights)
+    out = np.outer(log_sd, 1.0 - weights, out=out)
     np.exp(out, out=out)
     out *= raw
     return out

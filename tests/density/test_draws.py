@@ -87,3 +87,20 @@ def test_named_draws_invert_the_group_effect_parameterisations(df):
     L = nc["sd|g"][0][:, None] * nc["chol_cor|g"][0]
     np.testing.assert_allclose(u, nc["z|g"][0] @ L.T)
     np.testing.assert_allclose(nc["b"][0, 0], x[0] - nc["beta"][0] @ layout_nc.means, rtol=1e-12)
+
+
+def test_partial_effects_drawn_back_as_the_plain_formula(df):
+    """A partially centred term's ``u`` and ``z`` from the draws: ``u = v sd^(1 - λ)``,
+    ``z = u / sd``, bit for bit as the formula written out."""
+    model = hb.Model("y ~ x + (1 | g)", df)
+    layout = make_layout(model.design, model.prior_values, {"g": ("partial",)})
+    bl = layout.blocks[0]
+    assert bl.choice == ("partial",) and len(bl.weights) == 5
+    X = np.random.default_rng(8).normal(size=(30, layout.n_dim))
+    drawn = named_draws(layout, X)
+    assert not bl.intercept_shift
+    sd = drawn["sd|g"][:, 0]
+    assert np.array_equal(sd, np.exp(X[:, bl.sd.start]))
+    u = X[:, bl.effects] * np.exp(np.outer(np.log(sd), 1.0 - bl.weights))
+    assert np.array_equal(drawn["u|g"][:, :, 0], u)
+    assert np.array_equal(drawn["z|g"][:, :, 0], u / sd[:, None])
