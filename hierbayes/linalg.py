@@ -40,9 +40,12 @@ __all__ = [
     "numerical_rank",
     "rank_tolerance",
     "scaled_lstsq",
+    "segment_ranks",
 ]
 
 RANK_RTOL = 1e-9
+# largest magnitudes of a single column whose squares neither overflow nor underflow
+_PLAIN = (1e-100, 1e100)
 
 
 def rank_tolerance(n_rows: int, n_columns: int) -> float:
@@ -113,6 +116,51 @@ def numerical_rank(
     # unit reference norms: the largest diagonal is 1 unless a projection shrank every column
     diag = np.abs(np.diag(R))
     return int(np.sum(diag > rank_tolerance(n if n_rows is None else n_rows, p)))
+
+
+def segment_ranks(column: np.ndarray, bounds: np.ndarray) -> np.ndarray:
+    """:func:`numerical_rank` of each segment ``column[bounds[j]:bounds[j + 1]]`` of one column,
+    as a one-column matrix, without a QR decomposition where the answer is certain.
+
+    A segment of exact zeros has rank 0. One whose largest magnitude lies in ``[1e-100, 1e100]``
+    (finite, its squares far from overflow and underflow) has rank 1: scaled by its own norm it
+    has norm 1 to rounding, whatever the machine, far above :func:`rank_tolerance`. Any other
+    (NaN, infinite or extreme values) is decided by :func:`numerical_rank` itself, so each rank
+    is the one it gives.
+
+    Parameters
+    ----------
+    column : ndarray, shape (n,)
+    bounds : ndarray of int, shape (J + 1,)
+        Non-decreasing segment boundaries (e.g. the groups of a sorted factor).
+
+    Returns
+    -------
+    ndarray of int, shape (J,)
+
+    Examples
+    --------
+    >>> column = np.array([0.0, 0.0, 2.0, -1.0, 1e-300, np.nan])
+    >>> segment_ranks(column, np.array([0, 2, 4, 5, 6, 6])).tolist()  # 1e-300² underflows
+    [0, 1, 0, 0, 0]
+    """
+    column = np.asarray(column, dtype=float)
+    bounds = np.asarray(bounds, dtype=np.int64)
+    sizes = np.diff(bounds)
+    ranks = np.zeros(len(sizes), dtype=np.int64)
+    filled = sizes > 0
+    if not filled.any():
+        return ranks
+    first, last = int(bounds[0]), int(bounds[-1])
+    peak = np.zeros(len(sizes))
+    # each filled segment's reduction runs to the next filled one's start: its own end
+    peak[filled] = np.maximum.reduceat(np.abs(column[first:last]), bounds[:-1][filled] - first)
+    plain = filled & (peak >= _PLAIN[0]) & (peak <= _PLAIN[1])
+    plain &= np.array([rank_tolerance(int(n), 1) < 0.5 for n in sizes], dtype=bool)
+    ranks[plain] = 1
+    for j in np.flatnonzero(filled & ~plain & (peak != 0.0)):
+        ranks[j] = numerical_rank(column[bounds[j] : bounds[j + 1], None])
+    return ranks
 
 
 def first_dependent_column(

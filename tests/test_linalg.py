@@ -13,6 +13,7 @@ from hierbayes.linalg import (
     numerical_rank,
     rank_tolerance,
     scaled_lstsq,
+    segment_ranks,
 )
 from hierbayes.spec import parse_formula
 
@@ -96,3 +97,18 @@ def test_design_refuses_an_exact_copy_in_other_units() -> None:
     df["x_milli"] = 1e-3 * df["x"]
     with pytest.raises(DataError, match="column 'x_milli' is a linear combination"):
         make_design(parse_formula("y ~ x + x_milli + (1 | g)"), df)
+
+
+def test_segment_ranks_are_numerical_rank_of_each_segment() -> None:
+    rng = np.random.default_rng(5)
+    extremes = [0.0, -0.0, 1e-320, 1e-300, 1e-160, 1e-100, 1e100, 1e160, 1e300, np.inf, np.nan]
+    pieces = [rng.normal(size=rng.integers(1, 5)) for _ in range(40)]
+    pieces += [np.zeros(3), np.array([0.0, 1e-100]), np.array([1e100, -1e100])]
+    pieces += [np.array([v]) for v in extremes]
+    pieces += [np.array([v, 1.0]) for v in extremes] + [np.array([v, 0.0, v]) for v in extremes]
+    pieces.insert(7, np.zeros(0))  # an empty group
+    column = np.concatenate(pieces)
+    bounds = np.concatenate([[0], np.cumsum([len(p) for p in pieces])])
+    expected = [numerical_rank(p[:, None]) for p in pieces]
+    assert segment_ranks(column, bounds).tolist() == expected
+    assert segment_ranks(column, bounds[:1]).tolist() == []

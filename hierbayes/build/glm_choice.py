@@ -54,7 +54,7 @@ from hierbayes.build.nested import _nests, nested_child
 from hierbayes.build.ordinal_fit import ordinal_population_fit
 from hierbayes.design import Design, GroupBlock
 from hierbayes.families.dispatch import eta_derivs
-from hierbayes.linalg import numerical_rank
+from hierbayes.linalg import numerical_rank, segment_ranks
 
 __all__ = ["choose_glm_parameterization", "population_fit", "population_glm"]
 
@@ -268,10 +268,14 @@ def _group_estimates(
     estimates = np.full((J, q), np.nan)
     sampling = np.full((J, q), np.nan)
     rss, dof = 0.0, 0
+    # one coefficient: every group's rank at once (thousands of one-column QRs otherwise)
+    ranks = segment_ranks(block.Z[order, 0], bounds) if q == 1 else None
     for j in range(J):
         rows = order[bounds[j] : bounds[j + 1]]
         Zj, wj = block.Z[rows], w[rows]
-        if len(rows) <= q or numerical_rank(Zj) < q or not np.all(wj > 0):
+        if len(rows) <= q or not np.all(wj > 0):
+            continue
+        if (numerical_rank(Zj) if ranks is None else ranks[j]) < q:
             continue
         if bound is not None and (bound[0, rows].all() or bound[1, rows].all()):
             continue  # separated: no finite estimate

@@ -202,3 +202,43 @@ def test_the_population_fit_runs_once_per_design(monkeypatch):
         glm_choice._WEIGHTS.clear()
     assert shared == each and len(calls) == 1 + len(design.blocks)
     assert shared == list(model.parameterization.values())
+
+
+def _plain_group_estimates(block, d1, w, bound):
+    """:func:`hierbayes.build.glm_choice._group_estimates` written out with a QR rank per group."""
+    from hierbayes.linalg import numerical_rank
+
+    q, J = len(block.columns), len(block.levels)
+    estimates, sampling = np.full((J, q), np.nan), np.full((J, q), np.nan)
+    rss, dof = 0.0, 0
+    for j in range(J):
+        rows = np.flatnonzero(block.codes == j)
+        Zj, wj = block.Z[rows], w[rows]
+        if len(rows) <= q or numerical_rank(Zj) < q or not np.all(wj > 0):
+            continue
+        if bound is not None and (bound[0, rows].all() or bound[1, rows].all()):
+            continue
+        cov = np.linalg.inv(Zj.T @ (wj[:, None] * Zj))
+        coef = cov @ (Zj.T @ d1[rows])
+        rss += float((wj * (d1[rows] / wj - Zj @ coef) ** 2).sum())
+        dof += len(rows) - q
+        estimates[j], sampling[j] = coef, np.diag(cov)
+    return estimates, (max(rss / dof, 1.0) if dof else 1.0) * sampling
+
+
+@pytest.mark.parametrize("formula", ["y ~ x + (1 | g)", "y ~ x + (0 + x | g)", "y ~ x + (x | g)"])
+def test_group_estimates_are_the_plain_per_group_fits_bit_for_bit(formula):
+    """One coefficient's ranks all at once (:func:`hierbayes.linalg.segment_ranks`) change no
+    number: groups of one row, a group whose slope column is all zero, groups of many rows."""
+    from hierbayes.build import glm_choice as gc
+
+    d = _simulated("bernoulli", 1.0, 3, groups=30, seed=2).iloc[2:]  # g0 keeps one row
+    d.loc[d["g"] == "g5", "x"] = 0.0
+    design = hb.Model(formula, d, family="bernoulli").design
+    d1, w = gc._population_weights(design)
+    block = design.blocks[0]
+    found = gc._group_estimates(block, d1, w, gc._at_bound(design))
+    expected = _plain_group_estimates(block, d1, w, gc._at_bound(design))
+    assert np.isnan(found[0]).any(axis=1).sum() >= 1
+    for a, b in zip(found, expected, strict=True):
+        np.testing.assert_array_equal(a, b)
