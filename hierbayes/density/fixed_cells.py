@@ -64,11 +64,22 @@ def choose_cells(W: np.ndarray, skip: np.ndarray) -> tuple[np.ndarray, np.ndarra
     n, p = W.shape
     none = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros((0, 0)))
     candidates = [c for c in range(p) if not skip[c]]
-    distinct = {c: np.unique(W[:, c]).size for c in candidates}
-    candidates = [c for c in sorted(candidates, key=lambda c: distinct[c]) if distinct[c] < n]
+    distinct = {c: np.unique(W[:, c], return_inverse=True) for c in candidates}
+    candidates = [
+        c for c in sorted(candidates, key=lambda c: distinct[c][0].size) if distinct[c][0].size < n
+    ]
+    # the cells of each prefix from the last one's and the next column's values (rows that
+    # hold NaN, which the per-column and whole-row uniques count differently: row by row)
+    exact = bool(np.isnan(W[:, candidates]).any())
+    cell = np.zeros(n, dtype=np.int64)
     best, best_saving = 0, 0.0
     for m in range(1, len(candidates) + 1):
-        K = np.unique(W[:, candidates[:m]], axis=0).shape[0]
+        if exact:
+            K = np.unique(W[:, candidates[:m]], axis=0).shape[0]
+        else:
+            values, codes = distinct[candidates[m - 1]]
+            pairs, cell = np.unique(cell * values.size + codes.ravel(), return_inverse=True)
+            K = pairs.size
         saving = m * (n - K) - GATHER_COST * n
         if saving > best_saving:
             best, best_saving = m, saving

@@ -127,3 +127,58 @@ def test_cells_reproduce_the_columns_and_are_skipped_when_not_worth_it():
     assert 3 not in choose_cells(W, skip)[0]
     # two dummies: one gather and one scatter per row cost more than their multiply-adds
     assert choose_cells(W[:, :3], np.zeros(3, dtype=bool))[0].size == 0
+
+
+def _plain_choose_cells(W: np.ndarray, skip: np.ndarray) -> tuple:
+    """:func:`choose_cells` written out: every prefix's cells by a unique of its whole rows."""
+    n, p = W.shape
+    candidates = [c for c in range(p) if not skip[c]]
+    distinct = {c: np.unique(W[:, c]).size for c in candidates}
+    candidates = [c for c in sorted(candidates, key=lambda c: distinct[c]) if distinct[c] < n]
+    best, best_saving = 0, 0.0
+    for m in range(1, len(candidates) + 1):
+        K = np.unique(W[:, candidates[:m]], axis=0).shape[0]
+        saving = m * (n - K) - 6.0 * n
+        if saving > best_saving:
+            best, best_saving = m, saving
+        if K > n // 2:
+            break
+    if best == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros((0, 0))
+    cols = np.sort(np.asarray(candidates[:best], dtype=np.int64))
+    rows, codes = np.unique(W[:, cols], axis=0, return_inverse=True)
+    return cols, codes.ravel().astype(np.int64), np.ascontiguousarray(rows.T)
+
+
+@pytest.mark.parametrize("case", ["dummies", "signed zeros", "many values", "nan", "skipped"])
+def test_cells_are_the_whole_row_uniques(case: str) -> None:
+    """Prefixes' cell counts from the last prefix's cells and the next column choose the same
+    columns, cells and values as uniques of whole rows."""
+    rng = np.random.default_rng(9)
+    n = 3000
+    W = np.column_stack(
+        [
+            np.ones(n),
+            rng.integers(0, 2, (n, 8)).astype(float),
+            rng.integers(0, 7, n) / 3.0,
+            rng.integers(0, 40, (n, 3)).astype(float),
+            rng.normal(size=n),
+        ]
+    )
+    skip = np.zeros(W.shape[1], dtype=bool)
+    if case == "signed zeros":
+        flip = (W[:, 1:9] == 0.0) & (rng.random((n, 8)) < 0.5)
+        W[:, 1:9] = np.where(flip, -0.0, W[:, 1:9])  # -0.0 and 0.0
+        assert np.signbit(W[:, 1:9][flip]).all()
+    elif case == "many values":
+        W[:, 10:13] = rng.integers(0, 400, (n, 3))
+    elif case == "nan":
+        W[rng.integers(0, n, 30), 2] = np.nan
+    elif case == "skipped":
+        skip[[0, 3]] = True
+    found = choose_cells(W, skip)
+    expected = _plain_choose_cells(W, skip)
+    assert found[0].size > 0
+    for a, b in zip(found, expected, strict=True):
+        assert a.dtype == b.dtype
+        np.testing.assert_array_equal(a, b)
