@@ -9,9 +9,7 @@ all group effects, as ``pymc.compute_log_likelihood`` reports for the model of
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator
 
 import numpy as np
 import xarray as xr
@@ -21,10 +19,10 @@ from hierbayes.density.batch import add_effects
 from hierbayes.design import Design, GroupBlock
 from hierbayes.families import log_density_constant
 from hierbayes.families.dispatch import loglik_rows
+from hierbayes.threads import in_threads
 
 __all__ = [
     "effects_term",
-    "in_threads",
     "observed_data",
     "pointwise_log_likelihood",
     "stacked",
@@ -33,8 +31,6 @@ __all__ = [
 
 # numbers held at once per chunk of draws (a few tens of MB)
 _CHUNK_ELEMENTS = 4_000_000
-# threads that fill the table's chunks (numba and BLAS release the GIL)
-_THREADS = min(4, os.cpu_count() or 1)
 
 
 def stacked(posterior: xr.Dataset, name: str) -> np.ndarray:
@@ -110,34 +106,8 @@ def pointwise_log_likelihood(idata: xr.DataTree, design: Design) -> xr.DataTree:
             design.family.code, y, eta, trials, weights, np.ascontiguousarray(params), const
         )
 
-    in_threads(fill, list(chunks(S, len(y))))
+    in_threads(fill, list(chunks(S, len(y))))  # the same chunks as in one thread
     return with_log_likelihood(idata, name, table)
-
-
-def in_threads(fill: Callable[[slice], None], parts: list[slice]) -> None:
-    """``fill(part)`` for each part, on up to :data:`_THREADS` threads when there are several.
-
-    Each part writes its own rows of the table, the same chunks as in one thread: matrix
-    products of the same shapes and NumPy and numba loops (compiled ``nogil``) over the same
-    rows, so the numbers are those of one thread, bit for bit.
-
-    Examples
-    --------
-    >>> table = np.zeros(6)
-    >>> def fill(part):
-    ...     table[part] = np.arange(6)[part] ** 2
-    >>> in_threads(fill, [slice(0, 4), slice(4, 6)])
-    >>> table.tolist()
-    [0.0, 1.0, 4.0, 9.0, 16.0, 25.0]
-    """
-    threads = min(len(parts), _THREADS)
-    if threads < 2:
-        for part in parts:
-            fill(part)
-        return
-    with ThreadPoolExecutor(threads) as pool:
-        for done in [pool.submit(fill, part) for part in parts]:
-            done.result()  # raises what a part raised
 
 
 def with_log_likelihood(idata: xr.DataTree, name: str, table: np.ndarray) -> xr.DataTree:

@@ -17,6 +17,8 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from hierbayes.threads import in_threads
+
 __all__ = ["flagged_rhat", "parameter_blocks", "screen_rhat", "split_rhat"]
 
 
@@ -68,8 +70,12 @@ def screen_rhat(draws: xr.DataArray) -> xr.DataArray:
     flat = values.reshape(chains, n, -1)  # a view of C-ordered draws
     width = flat.shape[2]
     rhat = np.empty(width)
-    for start, stop in parameter_blocks(width, chains * n):
+
+    def fill(block: tuple[int, int]) -> None:
+        start, stop = block
         rhat[start:stop] = _screen_block(flat[:, :, start:stop])
+
+    in_threads(fill, parameter_blocks(width, chains * n))  # blocks apart: one thread's numbers
     template = ordered.isel(chain=0, draw=0, drop=True)
     return template.copy(data=rhat.reshape(values.shape[2:]))
 

@@ -95,6 +95,7 @@ def test_chunks_in_threads_give_the_one_thread_table_bit_for_bit(
     data, monkeypatch, formula, family
 ):
     import hierbayes.loglik as loglik
+    import hierbayes.threads as threads_module
 
     design = make_design(parse_formula(formula), data, family=family)
     priors, _ = resolve_priors(design, {})
@@ -107,21 +108,10 @@ def test_chunks_in_threads_give_the_one_thread_table_bit_for_bit(
     monkeypatch.setattr(loglik, "_CHUNK_ELEMENTS", 2 * len(data))  # six chunks
     tables = {}
     for threads in (1, 3):
-        monkeypatch.setattr(loglik, "_THREADS", threads)
+        monkeypatch.setattr(threads_module, "_THREADS", threads)
         tables[threads] = pointwise_log_likelihood(idata, design)["log_likelihood"][name].values
     np.testing.assert_array_equal(tables[3], tables[1])
     assert np.isfinite(tables[1]).all() and len(np.unique(tables[1][0, :, 0])) == 11
-
-
-def test_a_failing_chunk_raises_from_its_thread() -> None:
-    from hierbayes.loglik import in_threads
-
-    def fill(part: slice) -> None:
-        if part.start == 2:
-            raise ValueError("chunk 2 failed")
-
-    with pytest.raises(ValueError, match="chunk 2 failed"):
-        in_threads(fill, [slice(0, 2), slice(2, 4), slice(4, 6)])
 
 
 def test_observed_data_carries_the_row_labels(data):

@@ -68,6 +68,19 @@ def test_screen_in_blocks_gives_the_numbers_of_all_at_once(monkeypatch, block: i
     assert all(b - a >= 2 for a, b in blocks) and blocks[-1][1] == 14
 
 
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_blocks_on_threads_give_the_one_thread_numbers(monkeypatch, threads: int) -> None:
+    import hierbayes.threads as threads_module
+
+    monkeypatch.setattr(rhat_screen, "_BLOCK_ELEMENTS", 900)  # blocks of 3 and a last 2
+    monkeypatch.setattr(threads_module, "_THREADS", 1)
+    u = _effects(75)
+    one_thread = screen_rhat(u).values
+    monkeypatch.setattr(threads_module, "_THREADS", threads)
+    assert np.array_equal(screen_rhat(u).values, one_thread, equal_nan=True)
+    assert np.array_equal(one_thread, _screen_at_once(u), equal_nan=True)
+
+
 def _worst_by_where(draws: xr.DataArray, screen: xr.DataArray, limit: float) -> float:
     """What check_convergence computed before :func:`flagged_rhat`: ``where`` on all draws."""
     flagged = draws.where(screen > limit, drop=True)
