@@ -156,7 +156,8 @@ def segment_ranks(column: np.ndarray, bounds: np.ndarray) -> np.ndarray:
     # each filled segment's reduction runs to the next filled one's start: its own end
     peak[filled] = np.maximum.reduceat(np.abs(column[first:last]), bounds[:-1][filled] - first)
     plain = filled & (peak >= _PLAIN[0]) & (peak <= _PLAIN[1])
-    plain &= np.array([rank_tolerance(int(n), 1) < 0.5 for n in sizes], dtype=bool)
+    # :func:`rank_tolerance` of each segment (far below 1 unless it held ~1e14 rows)
+    plain &= np.maximum(RANK_RTOL, 10.0 * float(np.finfo(float).eps) * np.maximum(sizes, 1)) < 0.5
     ranks[plain] = 1
     for j in np.flatnonzero(filled & ~plain & (peak != 0.0)):
         ranks[j] = numerical_rank(column[bounds[j] : bounds[j + 1], None])
