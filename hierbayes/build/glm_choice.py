@@ -347,14 +347,15 @@ def _within_variance(
     return max(spread - float(variances.mean()), 0.0)
 
 
-def _nested_ratio(
-    design: Design, block: GroupBlock, k: int, child: GroupBlock, d1: np.ndarray, w: np.ndarray
-) -> float | None:
+def _nested_ratio(design: Design, block: GroupBlock, k: int, child: GroupBlock) -> float | None:
     """Median over ``block``'s groups of ``τ² I`` for coefficient ``k`` when ``child``'s factor
     nests in ``block``'s: a group's information counts its child groups, each worth
     ``1 / (τ²_child + v_c)``, not its rows (see :func:`hierbayes.build.nested`)."""
     kc = next(i for i in range(len(child.columns)) if np.array_equal(child.Z[:, i], block.Z[:, k]))
-    est, var = _group_estimates(child, d1, w, _at_bound(design))
+    found = _design_group_estimates(design, child)
+    if found is None:
+        return None
+    est, var = found
     ok = ~np.isnan(est[:, kc])
     if ok.sum() < 3:
         return None
@@ -416,6 +417,33 @@ def _population_weights(design: Design) -> tuple[np.ndarray, np.ndarray] | None:
     return found
 
 
+# each design's group estimates per group term, with the weights they were computed at
+_ESTIMATES: weakref.WeakKeyDictionary[Design, dict[int, tuple[tuple, tuple]]]
+_ESTIMATES = weakref.WeakKeyDictionary()
+
+
+def _design_group_estimates(
+    design: Design, block: GroupBlock
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """:func:`_group_estimates` of ``block`` at the design's population weights
+    (:func:`_population_weights`), computed once per design and group term (read-only arrays:
+    the choice of parameterisation, the nested rule and the partial weights each ask for them);
+    None when the population fit does not converge."""
+    weights = _population_weights(design)
+    if weights is None:
+        return None
+    position = next((i for i, b in enumerate(design.blocks) if b is block), None)
+    found = _ESTIMATES.setdefault(design, {})
+    if position is not None and position in found and found[position][0] is weights:
+        return found[position][1]  # type: ignore[return-value]
+    estimates = _group_estimates(block, *weights, _at_bound(design))
+    if position is not None:  # a term of the design (else computed each time)
+        for values in estimates:
+            values.setflags(write=False)
+        found[position] = (weights, estimates)
+    return estimates
+
+
 def choose_glm_parameterization(design: Design, block: GroupBlock) -> tuple[str, ...]:
     """``"centered"`` or ``"noncentered"`` for each varying coefficient of ``block`` (see the
     module docstring).
@@ -432,11 +460,10 @@ def choose_glm_parameterization(design: Design, block: GroupBlock) -> tuple[str,
     safe = ("noncentered",) * q
     if _alone_in_parents(design, block):
         return safe
-    weights = _population_weights(design)
-    if weights is None:
+    found = _design_group_estimates(design, block)
+    if found is None:
         return safe
-    d1, w = weights
-    estimates, sampling = _group_estimates(block, d1, w, _at_bound(design))
+    estimates, sampling = found
     usable = ~np.isnan(estimates).any(axis=1)
     if usable.sum() < 3:
         return safe
@@ -444,7 +471,7 @@ def choose_glm_parameterization(design: Design, block: GroupBlock) -> tuple[str,
     for k in range(q):
         child = nested_child(design, block, k)
         if child is not None:
-            nested = _nested_ratio(design, block, k, child, d1, w)
+            nested = _nested_ratio(design, block, k, child)
             choice.append("centered" if nested is not None and nested > 1.0 else "noncentered")
             continue
         above = _parent_codes(design, block, k)

@@ -18,7 +18,6 @@ from __future__ import annotations
 import numpy as np
 
 from hierbayes.build import glm_choice as gc
-from hierbayes.build.expected_info import expected_weights
 from hierbayes.design import Design, GroupBlock
 from hierbayes.errors import ModelSpecError
 
@@ -46,12 +45,12 @@ def information_ratios(
     """
     if len(block.columns) != 1:
         return None
-    fit = gc.population_fit(design)
-    if fit is None:
+    # the population fit's weights and the group estimates, as the choice computed them
+    weights, found = gc._population_weights(design), gc._design_group_estimates(design, block)
+    if weights is None or found is None:
         return None
-    d1, w = gc._derivs(design, *fit)
-    w = expected_weights(design, *fit, w)
-    estimates, sampling = gc._group_estimates(block, d1, w, gc._at_bound(design))
+    w = weights[1]
+    estimates, sampling = found
     usable = ~np.isnan(estimates[:, 0])
     if usable.sum() < 3:
         return None

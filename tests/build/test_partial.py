@@ -113,3 +113,44 @@ def test_guimmun_mothers_get_weights_from_the_posterior_mode() -> None:
     assert np.all(lam * LEVELS == np.round(lam * LEVELS))
     # one or two bernoulli rows, I_j <= 1/4 each: weights well inside (0, 1)
     assert 0.05 < np.quantile(lam, 0.1) and np.quantile(lam, 0.9) < 0.5
+
+
+def _plain_ratios(design, block, tau2):
+    """:func:`information_ratios` written out from a fresh population fit (nothing cached)."""
+    from hierbayes.build import glm_choice as gc
+    from hierbayes.build.expected_info import expected_weights
+
+    fit = gc.population_fit(design)
+    d1, w = gc._derivs(design, *fit)
+    w = expected_weights(design, *fit, w)
+    estimates, sampling = gc._group_estimates(block, d1, w, gc._at_bound(design))
+    usable = ~np.isnan(estimates[:, 0])
+    info = np.bincount(block.codes, weights=w * block.Z[:, 0] ** 2, minlength=len(block.levels))
+    phi = float(np.median(sampling[usable, 0] * info[usable]))
+    if tau2 is None:
+        tau2 = gc._within_variance(estimates[usable, 0], sampling[usable, 0], None)
+    return tau2 * info / max(phi, 1.0)
+
+
+@pytest.mark.parametrize("tau2", [None, 1.34])
+def test_ratios_from_the_shared_estimates_are_those_of_a_fresh_fit(monkeypatch, tau2) -> None:
+    """The ratios take the population fit and group estimates that the choice computed (once per
+    design and term): the numbers of a fresh fit, bit for bit."""
+    from hierbayes.build import glm_choice as gc
+
+    rng = np.random.default_rng(3)
+    g = np.repeat(np.arange(120), rng.integers(1, 4, 120))
+    y = (rng.random(g.size) < 1 / (1 + np.exp(-rng.normal(0.0, 2.0, 120)[g]))).astype(int)
+    x = rng.normal(size=g.size)
+    m = hb.Model("y ~ x + (1 | g)", pd.DataFrame({"y": y, "x": x, "g": g}), family="bernoulli")
+    design, block = m.design, m.design.blocks[0]
+    calls: list[int] = []
+    original = gc._group_estimates
+    monkeypatch.setattr(gc, "_group_estimates", lambda *a: calls.append(1) or original(*a))
+    gc._ESTIMATES.clear()
+    first = information_ratios(design, block, tau2)
+    again = information_ratios(design, block, tau2)
+    gc.choose_glm_parameterization(design, block)
+    assert len(calls) == 1
+    assert np.array_equal(first, again)
+    assert np.array_equal(first, _plain_ratios(design, block, tau2))
