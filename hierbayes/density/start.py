@@ -26,7 +26,7 @@ whole run, the others at ``-1509``).
 * starts the SD of a partially centred factor (:mod:`hierbayes.density.partial_layout`) at or
   above its prior's centre (the jitter folded upwards) and each of its groups' free values at
   ``±sd^λ_j`` for that SD. Its density has a neck at ``sd -> 0``: along ``v = 0`` it grows like
-  ``sd^(-Σ_j λ_j)``, with ``Σ_j λ_j`` in the hundreds for guImmun's 1,595 mothers. A chain
+  ``sd^(-Σ_j λ_j)``, with ``Σ_j λ_j = 294`` for guImmun's 1,595 mothers. A chain
   started below the prior's centre could slide into the neck in the first warm-up window and
   adapt its step size to it: guImmun, 300 warm-up steps, 4 chains, seeds 1-180, 8 of 720 chains
   ended the warm-up with log sd below -1 (down to -11.5; the posterior's is about 1), against 0
