@@ -192,3 +192,47 @@ def test_expanded_sds_start_within_a_factor_e_whatever_the_units():
         assert ratios.std() > 0.1  # the chains start apart
         starts.append(ratios)
     np.testing.assert_allclose(starts[0], starts[1], rtol=1e-12)
+
+
+def _partial_model(formula: str) -> hb.Model:
+    rng = np.random.default_rng(2)
+    mom = np.repeat(np.arange(300), rng.integers(1, 3, 300))
+    u = rng.normal(0.0, 2.0, 300)[mom]
+    y = (rng.random(len(mom)) < 1.0 / (1.0 + np.exp(-u))).astype(int)
+    data = pd.DataFrame({"y": y, "x": rng.normal(size=len(mom)), "mom": mom.astype(str)})
+    return hb.Model(formula, data, family="bernoulli", parameterization={"mom": "partial"})
+
+
+@pytest.mark.parametrize("formula", ["y ~ x + (1 | mom)", "y ~ 0 + (1 | mom)"])
+def test_partially_centred_sds_start_above_their_centre_with_their_groups_at_one_sd(formula):
+    """Away from the neck at sd = 0: each chain's log SD at or above the centre, within the
+    usual jitter, and each group's free value at ±sd^λ_j for that chain's own SD."""
+    model = _partial_model(formula)
+    layout = make_layout(model.design, model.prior_values, model.parameterization)
+    (block,) = layout.blocks
+    start = starting_points(layout)
+    at, centre = block.sd.start, start.centre[block.sd.start]
+    starts = np.array([start.draw(seed) for seed in range(40)])
+    log_sd = starts[:, at]
+    assert np.all(log_sd >= centre) and np.all(log_sd <= centre + 1.0)
+    assert np.ptp(log_sd) > 0.5  # still jittered
+    v = starts[:, block.effects]
+    expected = np.exp(block.weights[None, :] * log_sd[:, None])
+    np.testing.assert_allclose(np.abs(v), expected, rtol=1e-12)
+    assert np.all(v[:, 0::2] > 0) and np.all(v[:, 1::2] < 0)
+    assert 0.0 < block.weights.min() and block.weights.max() < 1.0
+
+
+def test_starts_without_partially_centred_terms_are_unchanged_by_the_folding():
+    model = _partial_model("y ~ x + (1 | mom)")
+    plain = {"mom": ("noncentered",)}
+    layout = make_layout(model.design, model.prior_values, plain)
+    start = starting_points(layout)
+    assert start.partial == ()
+    x = start.draw(3)
+    rng = np.random.default_rng(3)
+    p = layout.theta.stop - layout.theta.start
+    expected = start.centre.copy()
+    expected += start.theta_map @ (start.theta_chol @ rng.uniform(-THETA_JITTER, THETA_JITTER, p))
+    expected += np.where(start.scale_jitter, rng.uniform(-1.0, 1.0, x.size), 0.0)
+    np.testing.assert_array_equal(x, expected)
