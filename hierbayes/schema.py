@@ -24,20 +24,12 @@ import pandas as pd
 
 from hierbayes.errors import FileFormatError, FormulaSyntaxError, HierbayesError
 from hierbayes.families import FAMILIES, links_of
+from hierbayes.parameterizations import PARAMETERIZATIONS
 from hierbayes.spec.safety import check_formula, check_offset
 from hierbayes.validate import SAMPLERS
 
 __all__ = ["check_data_json", "check_model_json", "check_zarr_store"]
 
-PARAMETERIZATIONS = (
-    "noncentered",
-    "centered",
-    "marginal",
-    "laplace",
-    "expanded",
-    "agq",
-    "partial",
-)
 _HASH = re.compile(r"[0-9a-f]{64}")
 _MAX_NAME = 1000
 

@@ -27,6 +27,7 @@ from hierbayes.build.nested import nested_child, nested_information_ratio
 from hierbayes.build.priors import prior_rv
 from hierbayes.design import Design, GroupBlock
 from hierbayes.linalg import numerical_rank, scaled_lstsq
+from hierbayes.parameterizations import PARAMETERIZATIONS
 from hierbayes.priors import Prior
 
 __all__ = [
@@ -37,15 +38,6 @@ __all__ = [
     "group_dim",
 ]
 
-PARAMETERIZATIONS: tuple[str, ...] = (
-    "noncentered",
-    "centered",
-    "marginal",
-    "laplace",
-    "expanded",
-    "agq",
-    "partial",
-)
 # dimension and variable names of the model that a grouping factor must not take
 _RESERVED = {"obs", "term", "chain", "draw", "slope_term", "b", "beta", "sigma", "Intercept_c"}
 
