@@ -14,12 +14,21 @@ from collections.abc import Callable, Sequence
 
 __all__ = ["in_threads"]
 
-# threads that run the parts (the sampler's default cores: at most 4)
-_THREADS = min(4, os.cpu_count() or 1)
+# at most this many threads run the parts (the sampler's default cores: at most 4)
+_THREADS = 4
+
+
+def _usable_cpus() -> int:
+    """CPUs this process may run on (its affinity, where the system tells), at least 1."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # no affinity on this system
+        return max(1, os.cpu_count() or 1)
 
 
 def in_threads[T](fill: Callable[[T], None], parts: Sequence[T]) -> None:
-    """``fill(part)`` for each part, on up to ``min(4, cores)`` threads when there are several.
+    """``fill(part)`` for each part, on up to ``min(4, usable CPUs)`` threads when there are
+    several.
 
     Parameters
     ----------
@@ -31,7 +40,9 @@ def in_threads[T](fill: Callable[[T], None], parts: Sequence[T]) -> None:
     Raises
     ------
     Exception
-        What the first failing part raised (in the order of ``parts``), once all have run.
+        What the first failing part raised (in the order of ``parts``); the parts not yet
+        started are then dropped, as they are when the wait is interrupted (Ctrl-C), and the
+        running ones finish before it propagates.
 
     Examples
     --------
@@ -43,14 +54,18 @@ def in_threads[T](fill: Callable[[T], None], parts: Sequence[T]) -> None:
     >>> table.tolist()
     [0.0, 1.0, 4.0, 9.0, 16.0, 25.0]
     """
-    threads = min(len(parts), _THREADS)
+    threads = min(len(parts), _THREADS, _usable_cpus())
     if threads < 2:
         for part in parts:
             fill(part)
         return
     from concurrent.futures import ThreadPoolExecutor
 
-    with ThreadPoolExecutor(threads) as pool:
-        done = [pool.submit(fill, part) for part in parts]
-    for future in done:
-        future.result()  # raises what its part raised
+    pool = ThreadPoolExecutor(threads)
+    try:
+        for future in [pool.submit(fill, part) for part in parts]:
+            future.result()  # raises what its part raised
+    except BaseException:
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)

@@ -106,6 +106,7 @@ def test_chunks_in_threads_give_the_one_thread_table_bit_for_bit(
     )
     name = "y" if family == "gaussian" else "k"
     monkeypatch.setattr(loglik, "_CHUNK_ELEMENTS", 2 * len(data))  # six chunks
+    monkeypatch.setattr(threads_module, "_usable_cpus", lambda: 4)  # threads on any machine
     tables = {}
     for threads in (1, 3):
         monkeypatch.setattr(threads_module, "_THREADS", threads)

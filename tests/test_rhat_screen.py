@@ -74,6 +74,7 @@ def test_blocks_on_threads_give_the_one_thread_numbers(monkeypatch, threads: int
 
     monkeypatch.setattr(rhat_screen, "_BLOCK_ELEMENTS", 900)  # blocks of 3 and a last 2
     monkeypatch.setattr(threads_module, "_THREADS", 1)
+    monkeypatch.setattr(threads_module, "_usable_cpus", lambda: 4)  # threads on any machine
     u = _effects(75)
     one_thread = screen_rhat(u).values
     monkeypatch.setattr(threads_module, "_THREADS", threads)
