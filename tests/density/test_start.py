@@ -236,3 +236,32 @@ def test_starts_without_partially_centred_terms_are_unchanged_by_the_folding():
     expected += start.theta_map @ (start.theta_chol @ rng.uniform(-THETA_JITTER, THETA_JITTER, p))
     expected += np.where(start.scale_jitter, rng.uniform(-1.0, 1.0, x.size), 0.0)
     np.testing.assert_array_equal(x, expected)
+
+
+def test_two_partially_centred_factors_each_start_above_their_centre():
+    rng = np.random.default_rng(5)
+    mom = np.repeat(np.arange(300), rng.integers(1, 3, 300))
+    data = pd.DataFrame(
+        {
+            "y": (rng.random(len(mom)) < 0.5).astype(int),
+            "mom": mom.astype(str),
+            "nurse": rng.integers(0, 200, len(mom)).astype(str),
+        }
+    )
+    parameterization = {"mom": "partial", "nurse": "partial"}
+    model = hb.Model(
+        "y ~ 1 + (1 | mom) + (1 | nurse)",
+        data,
+        family="bernoulli",
+        parameterization=parameterization,
+    )
+    layout = make_layout(model.design, model.prior_values, model.parameterization)
+    start = starting_points(layout)
+    assert len(start.partial) == 2
+    for seed in range(10):
+        x = start.draw(seed)
+        for block in start.partial:
+            log_sd = x[block.sd.start]
+            assert log_sd >= start.centre[block.sd.start]
+            expected = np.exp(block.weights * log_sd)
+            np.testing.assert_allclose(np.abs(x[block.effects]), expected, rtol=1e-12)
