@@ -138,6 +138,11 @@ def segment_ranks(column: np.ndarray, bounds: np.ndarray) -> np.ndarray:
     -------
     ndarray of int, shape (J,)
 
+    Raises
+    ------
+    ValueError
+        When the boundaries decrease or leave the column.
+
     Examples
     --------
     >>> column = np.array([0.0, 0.0, 2.0, -1.0, 1e-300, np.nan])
@@ -146,7 +151,15 @@ def segment_ranks(column: np.ndarray, bounds: np.ndarray) -> np.ndarray:
     """
     column = np.asarray(column, dtype=float)
     bounds = np.asarray(bounds, dtype=np.int64)
+    if column.ndim != 1 or bounds.ndim != 1 or len(bounds) == 0:
+        raise ValueError("segment_ranks needs one column and at least one segment boundary")
     sizes = np.diff(bounds)
+    if np.any(sizes < 0) or bounds[0] < 0 or bounds[-1] > len(column):
+        raise ValueError(
+            f"segment boundaries must be non-decreasing within 0..{len(column)} (the column's "
+            f"length), got {bounds.min()}..{bounds.max()}"
+            + (" out of order" if np.any(sizes < 0) else "")
+        )
     ranks = np.zeros(len(sizes), dtype=np.int64)
     filled = sizes > 0
     if not filled.any():

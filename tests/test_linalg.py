@@ -112,3 +112,17 @@ def test_segment_ranks_are_numerical_rank_of_each_segment() -> None:
     expected = [numerical_rank(p[:, None]) for p in pieces]
     assert segment_ranks(column, bounds).tolist() == expected
     assert segment_ranks(column, bounds[:1]).tolist() == []
+
+
+@pytest.mark.parametrize(
+    ("bounds", "message"),
+    [
+        (np.array([0, 3, 2]), r"non-decreasing within 0\.\.4 .*got 0\.\.3 out of order"),
+        (np.array([0, 5]), r"non-decreasing within 0\.\.4 .*got 0\.\.5"),
+        (np.array([-1, 2]), r"non-decreasing within 0\.\.4 .*got -1\.\.2"),
+        (np.array([], dtype=int), "at least one segment boundary"),
+    ],
+)
+def test_segment_ranks_refuses_boundaries_outside_the_column(bounds, message) -> None:
+    with pytest.raises(ValueError, match=message):
+        segment_ranks(np.ones(4), bounds)
