@@ -60,14 +60,20 @@ def test_a_replaced_response_gives_the_model_the_recipe_builds(name: str):
 def test_a_replaced_response_refits_to_the_same_draws(name: str):
     """The same draws to rounding: the two models' arrays are equal but live at other addresses,
     and the second chain of the cumulative model has been seen to differ from the first build's
-    in the 14th digit (2e-14 relative) in some full-suite runs, never more; the first chain and
-    every isolated run agree bit for bit. 1e-11 relative leaves three orders of magnitude."""
+    in the 14th digit in some full-suite runs (4.8e-14 absolute on draws of size 2.4: a rounding
+    difference carried along the chain), never more; the first chain and every isolated run agree
+    bit for bit. A draw near zero makes a relative tolerance meaningless (one at -0.0015 differed
+    by 3e-11 relative), so each parameter's draws are compared on their own scale: 1e-11 of the
+    largest draw, three orders of magnitude above what has been seen."""
     rebuilt, replaced = _both(MODELS[name](), seed=3)
     settings = {"random_seed": 5, "draws": 100, "tune": 100, "chains": 2}
     a, b = study_refit(rebuilt, **settings), study_refit(replaced, **settings)
     assert list(a.draws) == list(b.draws)
     for label in a.draws:
-        np.testing.assert_allclose(a.draws[label], b.draws[label], rtol=1e-11, err_msg=label)
+        scale = float(np.max(np.abs(a.draws[label])))
+        np.testing.assert_allclose(
+            a.draws[label], b.draws[label], rtol=0, atol=1e-11 * scale, err_msg=label
+        )
     assert (a.divergences, a.warning) == (b.divergences, b.warning)
     assert a.max_rhat == pytest.approx(b.max_rhat, rel=1e-9)
 
