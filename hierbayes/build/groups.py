@@ -26,7 +26,7 @@ from hierbayes.build.glm_choice import choose_glm_parameterization
 from hierbayes.build.nested import nested_child, nested_information_ratio
 from hierbayes.build.priors import prior_rv
 from hierbayes.design import Design, GroupBlock
-from hierbayes.linalg import numerical_rank, scaled_lstsq
+from hierbayes.linalg import numerical_rank, scaled_lstsq, segment_ranks
 from hierbayes.parameterizations import PARAMETERIZATIONS
 from hierbayes.priors import Prior
 
@@ -36,6 +36,7 @@ __all__ = [
     "add_group_effects",
     "choose_parameterization",
     "group_dim",
+    "group_least_squares",
 ]
 
 # dimension and variable names of the model that a grouping factor must not take
@@ -87,22 +88,7 @@ def choose_parameterization(design: Design, block: GroupBlock) -> tuple[str, ...
     y = design.y - design.offset_or_zero
     beta = scaled_lstsq(design.X, y) if design.X.shape[1] else None
     resid = y - (design.X @ beta if beta is not None else 0.0)
-    J = len(block.levels)
-    estimates = np.full((J, q), np.nan)
-    rss, dof = 0.0, 0
-    ztz_diag = np.zeros((J, q))
-    # rows of each group, found once by sorting (a mask per group would cost O(rows x groups))
-    order = np.argsort(block.codes, kind="stable")
-    bounds = np.searchsorted(block.codes[order], np.arange(J + 1))
-    for j in range(J):
-        rows = order[bounds[j] : bounds[j + 1]]
-        Zj, rj = block.Z[rows], resid[rows]
-        ztz_diag[j] = (Zj**2).sum(axis=0)
-        if len(rows) > q and numerical_rank(Zj) == q:
-            coef = scaled_lstsq(Zj, rj)
-            estimates[j] = coef
-            rss += float(((rj - Zj @ coef) ** 2).sum())
-            dof += len(rows) - q
+    estimates, ztz_diag, rss, dof = group_least_squares(block, resid)
     usable = ~np.isnan(estimates).any(axis=1)
     if dof == 0 or usable.sum() < 3:
         return ("noncentered",) * q
@@ -124,6 +110,60 @@ def choose_parameterization(design: Design, block: GroupBlock) -> tuple[str, ...
         ratio = np.median(tau2 * ztz_diag[:, k] / sigma2)
         choice.append("centered" if ratio > 1.0 else "noncentered")
     return tuple(choice)
+
+
+def group_least_squares(
+    block: GroupBlock, resid: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, float, int]:
+    """Each group's least-squares coefficients of ``resid`` on its rows of ``block.Z``: the
+    estimates (J x q, NaN where a group has no more rows than coefficients or ``Z`` of lower
+    rank), each group's ``Σ_i z_ik²`` (J x q), and the pooled residual sum of squares with its
+    degrees of freedom over the groups with estimates.
+
+    One coefficient is solved for every group at once (``Σ z r / Σ z²``, ranks by
+    :func:`~hierbayes.linalg.segment_ranks`); more, group by group.
+
+    Examples
+    --------
+    >>> import hierbayes as hb
+    >>> from hierbayes.design import make_design
+    >>> from hierbayes.spec import parse_formula
+    >>> sleep = hb.datasets.load("sleepstudy")
+    >>> d = make_design(parse_formula("Reaction ~ 1 + (1 | Subject)"), sleep)
+    >>> est, ztz, rss, dof = group_least_squares(d.blocks[0], d.y - d.y.mean())
+    >>> est.shape, dof                      # 18 subjects of 10 days
+    ((18, 1), 162)
+    """
+    q, J = len(block.columns), len(block.levels)
+    if q == 1:
+        z, codes = block.Z[:, 0], block.codes
+        order = np.argsort(codes, kind="stable")
+        bounds = np.searchsorted(codes[order], np.arange(J + 1))
+        rows = np.diff(bounds)
+        zz = np.bincount(codes, weights=z * z, minlength=J)
+        zr = np.bincount(codes, weights=z * resid, minlength=J)
+        ok = (rows > 1) & (segment_ranks(z[order], bounds) == 1)
+        estimates = np.full((J, 1), np.nan)
+        estimates[ok, 0] = zr[ok] / zz[ok]
+        inside = ok[codes]
+        left = resid[inside] - z[inside] * estimates[codes[inside], 0]
+        return estimates, zz[:, None], float(left @ left), int((rows[ok] - 1).sum())
+    estimates = np.full((J, q), np.nan)
+    rss, dof = 0.0, 0
+    ztz_diag = np.zeros((J, q))
+    # rows of each group, found once by sorting (a mask per group would cost O(rows x groups))
+    order = np.argsort(block.codes, kind="stable")
+    bounds = np.searchsorted(block.codes[order], np.arange(J + 1))
+    for j in range(J):
+        rows = order[bounds[j] : bounds[j + 1]]
+        Zj, rj = block.Z[rows], resid[rows]
+        ztz_diag[j] = (Zj**2).sum(axis=0)
+        if len(rows) > q and numerical_rank(Zj) == q:
+            coef = scaled_lstsq(Zj, rj)
+            estimates[j] = coef
+            rss += float(((rj - Zj @ coef) ** 2).sum())
+            dof += len(rows) - q
+    return estimates, ztz_diag, rss, dof
 
 
 class _CorrTransform(CholeskyCorrTransform):

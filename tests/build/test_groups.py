@@ -9,7 +9,7 @@ import pytest
 
 import hierbayes as hb
 from hierbayes.build import build_model, resolve_parameterization
-from hierbayes.build.groups import choose_parameterization
+from hierbayes.build.groups import choose_parameterization, group_least_squares
 from hierbayes.design import make_design
 from hierbayes.errors import ModelSpecError
 from hierbayes.priors import resolve_priors
@@ -111,6 +111,35 @@ def test_auto_is_noncentered_for_one_row_groups():
         ("noncentered",),
     ]
 
+
+@pytest.mark.parametrize("column", ["Intercept", "x"])
+def test_one_coefficient_least_squares_agree_with_each_group_solved_alone(column: str):
+    """The one-coefficient path (all groups at once) against numpy's least squares group by
+    group, with groups of one row, a slope that is zero in one group and groups of many rows."""
+    rng = np.random.default_rng(3)
+    sizes = np.array([1, 1, 2, 3, 5, 8, 1, 4, 13, 2])
+    g = np.repeat(np.arange(len(sizes)), sizes)
+    x = rng.normal(size=g.size)
+    x[g == 3] = 0.0  # a group whose slope column holds zeros only: rank 0, no estimate
+    data = pd.DataFrame({"y": rng.normal(size=g.size), "x": x, "g": [f"s{j}" for j in g]})
+    formula = "y ~ 1 + (1 | g)" if column == "Intercept" else "y ~ 1 + (0 + x | g)"
+    block = make_design(parse_formula(formula), data).blocks[0]
+    resid = rng.normal(size=g.size)
+    estimates, ztz, rss, dof = group_least_squares(block, resid)
+    want_rss, want_dof = 0.0, 0
+    for j, label in enumerate(block.levels):
+        rows = block.codes == j
+        z = block.Z[rows, 0]
+        assert ztz[j, 0] == pytest.approx(np.sum(z * z), rel=1e-14)
+        if rows.sum() < 2 or not np.any(z):
+            assert np.isnan(estimates[j, 0]), label
+            continue
+        coef, found, *_ = np.linalg.lstsq(z[:, None], resid[rows], rcond=None)
+        assert estimates[j, 0] == pytest.approx(coef[0], rel=1e-12), label
+        want_rss, want_dof = want_rss + float(found[0]), want_dof + int(rows.sum()) - 1
+    assert dof == want_dof and rss == pytest.approx(want_rss, rel=1e-12)
+    # three groups of one row, and for the slope the group whose column is zero
+    assert np.isnan(estimates).sum() == (4 if column == "x" else 3)
 
 def test_resolve_parameterization_forms_and_errors():
     design = _small_design()
