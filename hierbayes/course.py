@@ -45,6 +45,7 @@ from hierbayes.course_extend import (
     convergence_rows,
     extension_seed,
     integration_check_failed,
+    longer_chains,
     min_bulk_ess,
     slow_mixing,
 )
@@ -76,6 +77,8 @@ SHRINKAGE_BAND = (1 / 3, 2 / 3)
 _WORDS = {"centered": "centred", "noncentered": "non-centred"}
 
 Runner = Callable[[Mapping[str, tuple[str, ...]], float], xr.DataTree]
+# the same sampler with other chains: (parameterisation, target_accept, draws a chain)
+Extender = Callable[[Mapping[str, tuple[str, ...]], float, int], xr.DataTree]
 
 
 class Trouble(tuple):
@@ -256,7 +259,7 @@ def change_course(
     target_accept: float,
     *,
     raise_target: bool,
-    extend: Runner | None = None,
+    extend: Extender | None = None,
 ) -> tuple[xr.DataTree, dict[str, tuple[str, ...]]]:
     """Run, and when the run fails, run once more with the parameterisation its posterior
     suggests and (after divergences) a raised ``target_accept``; keep the better run.
@@ -264,7 +267,9 @@ def change_course(
     ``run(parameterization, target_accept)`` samples the model. Returns the kept run and the
     parameterisation it was sampled with; its posterior's ``attrs["sampling_notes"]`` says what
     was done. With ``extend`` (the same sampler, other chains), a kept run that mixes slowly
-    (:func:`hierbayes.course_extend.slow_mixing`) gets as many chains more.
+    (:func:`hierbayes.course_extend.slow_mixing`) gets as many chains more, and one whose chains
+    are too short for R-hat (:func:`hierbayes.course_extend.longer_chains`) is sampled again
+    with longer ones.
     """
     parameterization = {k: tuple(v) for k, v in parameterization.items()}
     idata = run(parameterization, target_accept)
@@ -328,38 +333,61 @@ def _extended(
     found: Trouble,
     parameterization: Mapping[str, tuple[str, ...]],
     target: float,
-    extend: Runner,
+    extend: Extender,
 ) -> tuple[xr.DataTree, Trouble]:
-    """``idata`` with as many chains more from ``extend`` while it mixes slowly (at most
-    :data:`~hierbayes.course_extend.MAX_EXTENSIONS` times), and a note each time; the chains of
-    the first run are the ones requested (``attrs["requested_chains"]``: the ESS is judged
-    against 100 of them). A run whose Laplace or quadrature check failed is not extended: it
-    is run again with the effects sampled (:func:`hierbayes.laplace_fit.checked_laplace`)."""
+    """``idata`` extended while it mixes slowly (at most
+    :data:`~hierbayes.course_extend.MAX_EXTENSIONS` times), and a note each time: sampled again
+    with longer chains where its R-hat is that of chains too short
+    (:func:`~hierbayes.course_extend.longer_chains`; the longer run replaces it), else with as
+    many chains more (:func:`~hierbayes.course_extend.slow_mixing`). The chains of the first run
+    are the ones requested (``attrs["requested_chains"]``: the ESS is judged against 100 of
+    them). A run whose Laplace or quadrature check failed is not extended: it is run again with
+    the effects sampled (:func:`hierbayes.laplace_fit.checked_laplace`)."""
     chains = idata["posterior"].sizes["chain"]
     if integration_check_failed(dict(idata["posterior"].attrs)):
         return idata, found
     for _ in range(MAX_EXTENSIONS):
-        if not slow_mixing(idata, found.divergences, requested=chains):
+        draws = idata["posterior"].sizes["draw"]
+        factor = longer_chains(idata, found.divergences)
+        if not factor and not slow_mixing(idata, found.divergences, requested=chains):
             break
         worst = max((rhat for rhat, _ in convergence_rows(idata)), default=float("nan"))
         before = min_bulk_ess(idata)
-        idata = combine_runs(idata, extend(parameterization, target))
+        if factor:
+            sampled = idata["posterior"].sizes["chain"]
+            longer = extend(parameterization, target, factor * draws)
+            _add_times(longer, idata)
+            old = [str(idata["posterior"].attrs.get(SAMPLING_NOTES, ""))]
+            old.append(str(longer["posterior"].attrs.get(SAMPLING_NOTES, "")))
+            idata = longer
+            idata["posterior"].attrs[SAMPLING_NOTES] = "\n".join(n for n in old if n)
+            what = (
+                f"at {before / sampled:.0f} ESS a chain, its chains were too short for R-hat, "
+                "which more chains would not bring down, so the model was sampled again with "
+                f"{chains} chains of {factor * draws} draws, which replace them: they have "
+            )
+        else:
+            idata = combine_runs(idata, extend(parameterization, target, draws))
+            what = (
+                f"so {chains} more chains were sampled: the "
+                f"{idata['posterior'].sizes['chain']} chains together have "
+            )
         for group in ("posterior", "sample_stats"):
             if group in idata.children:
                 idata[group].attrs[REQUESTED_CHAINS] = chains
         found = trouble(idata)
-        total = idata["posterior"].sizes["chain"]
         rhat = max(found.rhat.values(), default=None)
         note = (
             f"The run mixed slowly (R-hat up to {worst:.3f}, smallest bulk ESS {before:.0f}, no "
-            f"divergent transitions), so {chains} more chains were sampled: the {total} chains "
-            "together have "
+            f"divergent transitions)"
+            + ("; " if factor else ", ")
+            + what
             + (f"R-hat <= {RHAT_LIMIT}" if rhat is None else f"R-hat up to {rhat:.3f}")
             + f" and a smallest bulk ESS of {min_bulk_ess(idata):.0f} (wanted: "
             f"{ESS_PER_CHAIN_MIN * chains}, {ESS_PER_CHAIN_MIN} a requested chain)."
         )
-        old = str(idata["posterior"].attrs.get(SAMPLING_NOTES, ""))
-        idata["posterior"].attrs[SAMPLING_NOTES] = "\n".join([n for n in [old] if n] + [note])
+        old_notes = str(idata["posterior"].attrs.get(SAMPLING_NOTES, ""))
+        idata["posterior"].attrs[SAMPLING_NOTES] = "\n".join([n for n in [old_notes] if n] + [note])
     return idata, found
 
 
@@ -404,17 +432,18 @@ def sample_on_course(
     density = dataclasses.replace(density, adaptation=adaptation)
     options = {k: v for k, v in settings.items() if k != "target_accept"}
 
-    def sampler(seed: Any) -> Runner:
+    def sampler(seed: Any, draws: int | None = None) -> Runner:
         def run(parameterization: Mapping[str, tuple[str, ...]], target: float) -> xr.DataTree:
             compiled = density
             if dict(parameterization) != chosen:
                 layout = make_layout(model.design, model.prior_values, parameterization)
                 compiled = dataclasses.replace(compile_density(layout), adaptation=adaptation)
+            length = {} if draws is None else {"draws": draws}
             return sample_compiled(
                 compiled,
                 raise_target=False,
                 target_accept=target,
-                **{**options, "random_seed": seed},
+                **{**options, "random_seed": seed, **length},
             )
 
         return run
@@ -423,9 +452,11 @@ def sample_on_course(
     run = sampler(seed)
     extensions: list[int] = []
 
-    def more(parameterization: Mapping[str, tuple[str, ...]], target: float) -> xr.DataTree:
+    def more(
+        parameterization: Mapping[str, tuple[str, ...]], target: float, draws: int
+    ) -> xr.DataTree:
         extensions.append(1)  # each set of extra chains with a seed of its own
-        return sampler(extension_seed(seed, len(extensions)))(parameterization, target)
+        return sampler(extension_seed(seed, len(extensions)), draws)(parameterization, target)
 
     # only a default run gets more chains (README): target_accept and parameterisation left to
     # hierbayes; a choice of the user's is kept as it is, as are its chains

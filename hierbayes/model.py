@@ -321,8 +321,9 @@ class Model:
             )
         idata["observed_data"] = xr.DataTree(observed_data(self.design, self.obs_index))
         if log_likelihood is None:
-            sampled = idata["posterior"].sizes["chain"]  # more than asked when extended
-            log_likelihood = self.design.n_obs * sampled * draws <= LOG_LIKELIHOOD_MAX_SIZE
+            post = idata["posterior"]  # more chains or draws than asked when extended
+            sampled = post.sizes["chain"] * post.sizes["draw"]
+            log_likelihood = self.design.n_obs * sampled <= LOG_LIKELIHOOD_MAX_SIZE
         if log_likelihood:
             idata = pointwise_log_likelihood(idata, self.design)
         extra = shape_prior_notes(idata["posterior"].to_dataset(), self.prior_values)

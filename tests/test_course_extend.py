@@ -1,6 +1,7 @@
 """A full-size run that mixes slowly (an ESS short of 100 a requested chain, or an R-hat just over
-1.01 that more chains can bring down; no divergences) gets as many chains more, and says so;
-runs in worse trouble, quick looks and clean runs do not."""
+1.01 that more chains can bring down; no divergences) gets as many chains more, one whose chains
+are too short for R-hat is sampled again with longer ones, and says so; runs in worse trouble,
+quick looks and clean runs do not."""
 
 from __future__ import annotations
 
@@ -8,12 +9,13 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from hierbayes.course import change_course
+from hierbayes.course import change_course, trouble
 from hierbayes.course_extend import (
     EXTEND_MIN_DRAWS,
     combine_runs,
     convergence_rows,
     extension_seed,
+    longer_chains,
     min_bulk_ess,
     rhat_within_noise,
     slow_mixing,
@@ -104,41 +106,70 @@ def test_extension_seed_is_derived_and_none_stays_random():
 
 class _Runs:
     def __init__(self, *runs):
-        self.runs, self.calls = list(runs), []
+        self.runs, self.calls, self.draws = list(runs), [], []
 
-    def __call__(self, parameterization, target):
+    def __call__(self, parameterization, target, draws=None):
         self.calls.append((dict(parameterization), target))
+        self.draws.append(draws)
         return self.runs[len(self.calls) - 1]
 
 
-def test_a_slowly_mixing_clean_run_gets_as_many_chains_more_and_a_note_each_time():
-    """ESS about 100 of the 400 that 4 requested chains want: 4 chains more (about 200), then 4
-    more (about 300, still short: the extensions stop at two). The bar stays at 400, and the
-    chains together, 75 ESS a chain, still have an R-hat over 1.01: the note says what to try."""
-    first = _Runs(_run(rho=0.95, seed=1))
-    extra = _Runs(_run(rho=0.95, seed=2), _run(rho=0.95, seed=3))
+class _Sampler:
+    """Runs of AR(1) chains with autocorrelation ``rho``, as long as asked, a seed each."""
+
+    def __init__(self, rho: float, seed: int = 50):
+        self.rho, self.seed, self.draws = rho, seed, []
+
+    def __call__(self, parameterization, target, draws):
+        self.draws.append(draws)
+        return _run(rho=self.rho, draws=draws, seed=self.seed + len(self.draws))
+
+
+def test_a_slowly_mixing_clean_run_gets_as_many_chains_more_then_longer_ones_and_a_note_each_time():
+    """R-hat 1.0095 at a bulk ESS of 176, short of the 400 that 4 requested chains want: 4 chains
+    more. The 8 chains together have an R-hat over 1.01 at about 35 ESS a chain, which more chains
+    would not bring down: 4 chains of 4 times the draws replace them (R-hat <= 1.01, ESS over
+    400). The bar stays at 400; the times add up."""
+    first = _Runs(_run(rho=0.93, seed=23))
+    ((rhat, ess),) = convergence_rows(first.runs[0])
+    assert rhat <= 1.01 and ess < 400
+    extra = _Sampler(rho=0.93)
     idata, used = change_course(
         first, {"g": ("noncentered",)}, ["g"], 0.8, raise_target=True, extend=extra
     )
-    assert len(first.calls) == 1 and extra.calls == [({"g": ("noncentered",)}, 0.8)] * 2
-    assert idata["posterior"].sizes["chain"] == 12 and used == {"g": ("noncentered",)}
-    assert idata["posterior"].attrs["requested_chains"] == 4
+    assert len(first.calls) == 1 and extra.draws == [1000, 4000]
+    assert dict(idata["posterior"].sizes) == {"chain": 4, "draw": 4000, "t": 1}
+    assert used == {"g": ("noncentered",)} and idata["posterior"].attrs["requested_chains"] == 4
     notes = idata["posterior"].attrs["sampling_notes"].split("\n")
-    worst = max(r for r, _ in convergence_rows(first.runs[0]))
-    assert notes[0].startswith(f"The run mixed slowly (R-hat up to {worst:.3f}, smallest bulk ")
-    assert "so 4 more chains were sampled: the 8 chains together have" in notes[0]
-    assert "so 4 more chains were sampled: the 12 chains together have" in notes[1]
-    assert "(wanted: 400, 100 a requested chain)" in notes[1]
-    assert notes[2].startswith("sd|g[Intercept] still has R-hat 1.0")
-    assert min_bulk_ess(idata) > 2.0 * min_bulk_ess(first.runs[0])
+    assert notes[0].startswith(f"The run mixed slowly (R-hat up to {rhat:.3f}, smallest bulk ")
+    assert "so 4 more chains were sampled: the 8 chains together have R-hat up to 1.0" in notes[0]
+    assert "ESS a chain, its chains were too short for R-hat, which more chains" in notes[1]
+    assert "4 chains of 4000 draws, which replace them: they have R-hat <= 1.01" in notes[1]
+    assert "(wanted: 400, 100 a requested chain)" in notes[1] and len(notes) == 2
+    assert min_bulk_ess(idata) >= 400 and not trouble(idata)
     assert idata["posterior"].attrs["sampling_time"] == 6.0
+
+
+def test_a_run_that_still_fails_after_its_extensions_says_what_to_try():
+    """Chains too short for R-hat, sampled 4 times as long, are still too short (the draws
+    are far more autocorrelated than the first run's): the note says which parameter and what
+    to try."""
+    extra = _Sampler(rho=0.995)
+    idata, _ = change_course(
+        _Runs(_run(rho=0.95, seed=5)), {"g": ("noncentered",)}, ["g"], 0.8,
+        raise_target=True, extend=extra,
+    )  # fmt: skip
+    assert extra.draws[0] == 4000
+    notes = idata["posterior"].attrs["sampling_notes"].split("\n")
+    assert "its chains were too short for R-hat" in notes[0]
+    assert notes[-1].startswith("sd|g[Intercept] still has R-hat 1.")
 
 
 def test_extension_stops_as_soon_as_the_requested_ess_is_met():
     """ESS about 320 of 400: one extension (about 650 of 8 chains) meets the requested chains'
     400; the bar does not double with the chains, and the fit's diagnostics do not warn of it."""
     first = _Runs(_run(rho=0.85, seed=1))
-    extra = _Runs(_run(rho=0.85, seed=2), _run(rho=0.85, seed=3))
+    extra = _Runs(_run(rho=0.85, seed=41), _run(rho=0.85, seed=3))
     assert min_bulk_ess(first.runs[0]) < 400
     idata, _ = change_course(
         first, {"g": ("noncentered",)}, ["g"], 0.8, raise_target=True, extend=extra
@@ -154,7 +185,8 @@ def test_extension_stops_as_soon_as_the_requested_ess_is_met():
 
 
 def test_extension_stops_once_the_chains_together_mix_well_enough():
-    first, extra = _Runs(_run(rho=0.9, seed=1)), _Runs(_run(rho=0.0, seed=2))
+    first, extra = _Runs(_run(rho=0.9, seed=6)), _Runs(_run(rho=0.0, seed=2))
+    assert convergence_rows(first.runs[0])[0][0] <= 1.01  # ESS short, R-hat not: more chains
     idata, _ = change_course(
         first, {"g": ("noncentered",)}, ["g"], 0.8, raise_target=True, extend=extra
     )
@@ -264,7 +296,7 @@ def test_only_a_default_fit_is_extended(
 
     def sample_compiled(density, **settings):
         calls.append(settings["random_seed"])
-        return _run(rho=0.9, seed=len(calls))
+        return _run(rho=0.9, seed=len(calls), draws=settings["draws"])
 
     monkeypatch.setattr(course, "sample_compiled", sample_compiled)
     model = hb.Model("Reaction ~ Days + (1 | Subject)", sleep, parameterization=parameterization)
@@ -272,7 +304,8 @@ def test_only_a_default_fit_is_extended(
     settings = {"draws": 1000, "chains": 4, "random_seed": 1, "target_accept": target}
     idata, _ = course.sample_on_course(model, Density(), target_accept is None, settings)
     assert (len(calls) > 1) == extended
-    assert idata["posterior"].sizes["chain"] == 4 * len(calls)
+    sizes = idata["posterior"].sizes
+    assert (sizes["chain"] * sizes["draw"] > 4000) == extended
 
 
 def test_the_log_likelihood_size_counts_the_chains_sampled(monkeypatch, sleep, sleep_fit):
@@ -296,3 +329,40 @@ def test_the_log_likelihood_size_counts_the_chains_sampled(monkeypatch, sleep, s
     monkeypatch.setattr(model_module, "LOG_LIKELIHOOD_MAX_SIZE", 2 * size)
     fit = quiet_fit(model, draws=500, tune=500, chains=4, random_seed=1)
     assert fit.idata["log_likelihood"].sizes["chain"] == 8
+
+
+def test_chains_too_short_for_rhat_are_sampled_again_longer_and_replaced():
+    """R-hat 1.026 at a bulk ESS of 98 (25 a chain: R-hat about 1.04 expected, more chains would
+    not bring it down): the same 4 chains, 4 times as long (for 150 ESS a chain, at most 4), and
+    those draws replace the first run's; the note says why and what came of it."""
+    first = _run(rho=0.95, seed=5)
+    ((rhat, ess),) = convergence_rows(first)
+    assert 1.01 < rhat < 1.05 and ess < 100
+    assert longer_chains(first, 0) == 4
+    extra = _Sampler(rho=0.95)
+    idata, _ = change_course(
+        _Runs(first), {"g": ("noncentered",)}, [], 0.8, raise_target=False, extend=extra
+    )
+    assert extra.draws[0] == 4000
+    post = idata["posterior"]
+    assert post.sizes["chain"] == 4 and post.sizes["draw"] >= 4000
+    note = post.attrs["sampling_notes"].split("\n")[0]
+    assert note.startswith(f"The run mixed slowly (R-hat up to {rhat:.3f}, smallest bulk ESS")
+    assert "its chains were too short for R-hat" in note
+    assert "sampled again with 4 chains of 4000 draws, which replace them" in note
+    assert post.attrs["sampling_time"] >= 4.0  # both runs'
+    assert post.attrs["requested_chains"] == 4
+
+
+@pytest.mark.parametrize(
+    ("run", "divergences", "why"),
+    [
+        (_run(rho=0.0), 0, "clean"),
+        (_run(rho=0.95, seed=5), 2, "divergent: another course"),
+        (_run(rho=0.0, shift=0.3), 0, "R-hat 1.011 with thousands of ESS: chains apart"),
+        (_run(rho=0.8, seed=7), 0, "R-hat 1.018 at 110 ESS a chain: more chains can do it"),
+        (_run(rho=0.95, seed=5, draws=EXTEND_MIN_DRAWS // 2), 0, "a quick look"),
+    ],
+)
+def test_other_runs_are_not_sampled_longer(run, divergences, why):
+    assert longer_chains(run, divergences) == 0, why

@@ -141,6 +141,7 @@ def test_one_coefficient_least_squares_agree_with_each_group_solved_alone(column
     # three groups of one row, and for the slope the group whose column is zero
     assert np.isnan(estimates).sum() == (4 if column == "x" else 3)
 
+
 def test_resolve_parameterization_forms_and_errors():
     design = _small_design()
     assert resolve_parameterization(design, "centered") == {"g": ("centered",) * 3}
