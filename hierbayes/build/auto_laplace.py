@@ -12,7 +12,7 @@ sampling and, when the check fails, samples those factors expanded, as auto woul
 (:func:`hierbayes.laplace_fit.checked_laplace`).
 
 It applies only where the joint approximation does: a family concave in the linear predictor
-(:data:`~hierbayes.density.laplace_rows.LAPLACE_CODES`), no linear predictor for a distributional
+(:data:`~hierbayes.families.concave.LAPLACE_CODES`), no linear predictor for a distributional
 parameter, and each of the pair's factors with one term, a varying intercept. Varying slopes,
 ``||`` terms and other families keep the expanded form; a factor with one row per group is never
 part of the pair (it stays sampled). Integrating it out too (three factors jointly, the one-row

@@ -21,6 +21,7 @@ import numpy as np
 
 from hierbayes.design import Design, GroupBlock
 from hierbayes.errors import ModelSpecError
+from hierbayes.families.concave import LAPLACE_CODES
 
 __all__ = [
     "LAPLACE",
@@ -93,8 +94,6 @@ def expand_laplace(design: Design, parameterization: Any) -> Any:
 def check_laplace(design: Design, result: Mapping[str, tuple[str, ...]]) -> None:
     """A :class:`~hierbayes.errors.ModelSpecError` for a ``"laplace"`` choice the compiled
     log-density cannot evaluate (it says what to use instead)."""
-    from hierbayes.density.laplace_rows import LAPLACE_CODES
-
     for name, how in result.items():
         for way in _INTEGRATED:
             if way in how and set(how) != {way}:

@@ -39,7 +39,7 @@ Pareto-smoothed importance sampling and, when the check fails, samples the effec
 otherwise (:func:`hierbayes.laplace_fit.checked_laplace`).
 
 It applies where the joint approximation does and nothing else was integrated or expanded: a
-family concave in the linear predictor (:data:`~hierbayes.density.laplace_rows.LAPLACE_CODES`)
+family concave in the linear predictor (:data:`~hierbayes.families.concave.LAPLACE_CODES`)
 with counts (poisson, negative binomial, or binomial with more than one trial on every row: a
 bernoulli row's own effect is not identified; gamma, lognormal and ordinal responses are not
 counts, and there the check failed, Pareto k 1.07-1.18), no linear predictor for a

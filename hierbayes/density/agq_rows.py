@@ -49,7 +49,7 @@ def _loop(prepare, row, y, eta, trials, weights, theta, ll, d1):
 @numba.njit(**JIT)
 def node_rows(code, y, eta, trials, weights, theta, ll, d1):
     """Each row's weighted ``ℓ`` (without constants) and ``ℓ'`` into ``ll``, ``d1``; False for
-    a family not in :data:`~hierbayes.density.laplace_rows.LAPLACE_CODES`.
+    a family not in :data:`~hierbayes.families.concave.LAPLACE_CODES`.
 
     Examples
     --------

@@ -1,5 +1,5 @@
 """One grouping factor's effects integrated out by a Laplace approximation, for any family whose
-log-likelihood is concave in ``η`` (:data:`hierbayes.density.laplace_rows.LAPLACE_CODES`).
+log-likelihood is concave in ``η`` (:data:`hierbayes.families.concave.LAPLACE_CODES`).
 
 With the factor's covariance ``Σ = L L'`` (block-diagonal over its terms) and its effects
 ``u_g = L z_g``, ``z_g ~ N(0, I)``, group ``g`` contributes

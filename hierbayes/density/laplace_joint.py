@@ -1,6 +1,6 @@
 """Several grouping factors' varying intercepts integrated out jointly by one Laplace
 approximation, crossed or nested, for any family of
-:data:`~hierbayes.density.laplace_rows.LAPLACE_CODES`.
+:data:`~hierbayes.families.concave.LAPLACE_CODES`.
 
 Every factor has one varying intercept, ``u = Λ z`` with ``z ~ N(0, I)`` (``Λ`` the columns'
 SDs, one per factor). The factor with the most groups comes first ("A", ``J_A`` groups); the

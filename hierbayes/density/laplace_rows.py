@@ -2,7 +2,8 @@
 log-likelihood and its first three derivatives in ``η``, in one loop per family.
 
 The families whose log-likelihood is concave in ``η`` (so that each group's Newton solve has
-one mode and a positive definite Hessian) are listed in :data:`LAPLACE_CODES`; the loop calls
+one mode and a positive definite Hessian) are listed in
+:data:`~hierbayes.families.concave.LAPLACE_CODES`; the loop calls
 the family's compiled ``row`` and ``derivs`` (see :mod:`hierbayes.families.dispatch`).
 """
 
@@ -24,25 +25,9 @@ from hierbayes.families import (
     poisson,
     probit,
 )
+from hierbayes.families.concave import LAPLACE_CODES
 
 __all__ = ["LAPLACE_CODES", "row_pass"]
-
-LAPLACE_CODES: tuple[int, ...] = (
-    gaussian.CODE,
-    bernoulli.CODE,
-    binomial.CODE,
-    poisson.CODE,
-    negativebinomial.CODE,
-    probit.BERNOULLI_CODE,
-    probit.BINOMIAL_CODE,
-    cloglog.BERNOULLI_CODE,
-    cloglog.BINOMIAL_CODE,
-    gamma.CODE,
-    lognormal.CODE,
-    cumulative.CODE,
-    cumulative_probit.CODE,
-)
-"""Family codes whose effects the Laplace approximation integrates out (log-concave in ``η``)."""
 
 
 @numba.njit(**JIT)
