@@ -226,9 +226,21 @@ def _advice(
     trouble_: Trouble,
     parameterization: Mapping[str, tuple[str, ...]],
     suggested: Mapping[str, tuple[str, ...]],
+    target: float = 0.0,
 ) -> str:
     """What to try when the final run still fails, naming its worst parameter; the other
-    parameterisation of its term only where the final posterior (``suggested``) favours it."""
+    parameterisation of its term only where the final posterior (``suggested``) favours it, and
+    a higher ``target_accept`` only where the run's (``target``) was lower.
+
+    Examples
+    --------
+    >>> _advice(Trouble((1, ())), {}, {}, 0.95)
+    '1 divergent transition remains: try target_accept=0.99, or the other parameterization for \
+the group term whose SD is smallest.'
+    >>> _advice(Trouble((2, ())), {}, {}, 0.99)
+    '2 divergent transitions remain at target_accept=0.99: try the other parameterization for \
+the group term whose SD is smallest.'
+    """
     parts = []
     if trouble_.rhat:
         worst, value = next(iter(trouble_.rhat.items()))
@@ -245,10 +257,13 @@ def _advice(
             + f"): try {tip}."
         )
     if trouble_.divergences:
-        parts.append(
-            f"{trouble_.divergences} divergent transitions remain: try target_accept=0.99, or "
-            "the other parameterization for the group term whose SD is smallest."
-        )
+        n = trouble_.divergences
+        what = f"{n} divergent transition{'s remain' if n > 1 else ' remains'}"
+        other = "the other parameterization for the group term whose SD is smallest."
+        if target < 0.99:
+            parts.append(f"{what}: try target_accept=0.99, or {other}")
+        else:
+            parts.append(f"{what} at target_accept={target:g}: try {other}")
     return " ".join(parts)
 
 
@@ -282,7 +297,7 @@ def change_course(
                 posterior = idata["posterior"].to_dataset()
                 suggested, _ = proposed_parameterization(posterior, parameterization, sampled)
                 old = str(idata["posterior"].attrs.get(SAMPLING_NOTES, ""))
-                advice = _advice(found, parameterization, suggested)
+                advice = _advice(found, parameterization, suggested, target_accept)
                 idata["posterior"].attrs[SAMPLING_NOTES] = "\n".join(
                     [n for n in [old] if n] + [advice]
                 )
@@ -322,7 +337,7 @@ def change_course(
     if kept_trouble:
         sampled = switchable_terms("auto", used)
         suggested, _ = proposed_parameterization(kept["posterior"].to_dataset(), used, sampled)
-        notes.append(_advice(kept_trouble, used, suggested))
+        notes.append(_advice(kept_trouble, used, suggested, kept_target))
     old = str(kept["posterior"].attrs.get(SAMPLING_NOTES, ""))
     kept["posterior"].attrs[SAMPLING_NOTES] = "\n".join([n for n in [old] if n] + notes)
     return kept, used

@@ -87,6 +87,14 @@ def test_terms_chosen_by_the_user_are_kept_and_a_target_set_by_the_user_too():
     assert note.startswith("3 divergent transitions remain: try target_accept=0.99")
 
 
+def test_divergences_at_the_highest_target_are_not_told_to_raise_it():
+    runs = _Runs(_run(diverging=1, ratio=1.0))
+    idata, _ = change_course(runs, {"g": ("centered",)}, [], 0.99, raise_target=False)
+    note = idata["posterior"].attrs["sampling_notes"]
+    assert note.startswith("1 divergent transition remains at target_accept=0.99: try the other")
+    assert "try target_accept" not in note
+
+
 def test_a_worse_second_run_is_dropped():
     first, second = _run(diverging=1, ratio=1.0), _run(shift=8.0, diverging=9, seed=2)
     runs = _Runs(first, second)
