@@ -352,8 +352,8 @@ def _extended(
 ) -> tuple[xr.DataTree, Trouble]:
     """``idata`` extended while it mixes slowly (at most
     :data:`~hierbayes.course_extend.MAX_EXTENSIONS` times), and a note each time: sampled again
-    with longer chains where its R-hat is that of chains too short
-    (:func:`~hierbayes.course_extend.longer_chains`; the longer run replaces it), else with as
+    with longer chains where its R-hat is that of chains too short (once;
+    :func:`~hierbayes.course_extend.longer_chains`; the longer run replaces it), else with as
     many chains more (:func:`~hierbayes.course_extend.slow_mixing`). The chains of the first run
     are the ones requested (``attrs["requested_chains"]``: the ESS is judged against 100 of
     them). A run whose Laplace or quadrature check failed is not extended: it is run again with
@@ -361,9 +361,11 @@ def _extended(
     chains = idata["posterior"].sizes["chain"]
     if integration_check_failed(dict(idata["posterior"].attrs)):
         return idata, found
+    lengthened = False  # chains are made longer once at most (then more chains, if any)
     for _ in range(MAX_EXTENSIONS):
         draws = idata["posterior"].sizes["draw"]
-        factor = longer_chains(idata, found.divergences)
+        factor = 0 if lengthened else longer_chains(idata, found.divergences)
+        lengthened = lengthened or factor > 0
         if not factor and not slow_mixing(idata, found.divergences, requested=chains):
             break
         worst = max((rhat for rhat, _ in convergence_rows(idata)), default=float("nan"))

@@ -76,8 +76,9 @@ __all__ = [
 # chains would not bring them together soon
 BORDERLINE_RHAT = 1.05
 EXTEND_MIN_DRAWS = 1000
-# runs added at most (each as many chains as the first, or as many longer ones: longer_chains):
-# the fit costs at most about four times what the first run did
+# runs added at most (each as many chains as the first, or once as many longer ones:
+# longer_chains): at worst a run 4 times as long, then as many chains of that length more, about
+# six times what the first run cost (a run 2 times as long alone: 1.5 times more)
 MAX_EXTENSIONS = 2
 # longer chains are sampled for this bulk ESS a chain (expected split R-hat 1.0066), at least
 # twice and at most MAX_LENGTHENING times as long as the first run's
