@@ -135,6 +135,12 @@ def group_least_squares(
     ((18, 1), 162)
     """
     q, J = len(block.columns), len(block.levels)
+    resid = np.asarray(resid, dtype=float)
+    if resid.shape != (len(block.codes),):
+        raise ValueError(
+            f"group_least_squares needs one residual per row of the term '{block.name}' "
+            f"({len(block.codes)}); got shape {resid.shape}"
+        )
     if q == 1:
         z, codes = block.Z[:, 0], block.codes
         order = np.argsort(codes, kind="stable")

@@ -142,6 +142,12 @@ def test_one_coefficient_least_squares_agree_with_each_group_solved_alone(column
     assert np.isnan(estimates).sum() == (4 if column == "x" else 3)
 
 
+def test_least_squares_refuse_residuals_of_another_length():
+    block = _small_design("y ~ x + (1 | g)").blocks[0]
+    with pytest.raises(ValueError, match=r"one residual per row of the term .*\(120\); got"):
+        group_least_squares(block, np.zeros(119))
+
+
 def test_resolve_parameterization_forms_and_errors():
     design = _small_design()
     assert resolve_parameterization(design, "centered") == {"g": ("centered",) * 3}
