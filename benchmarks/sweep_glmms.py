@@ -8,7 +8,7 @@ the fit had to be run again (``rerun``), and the posterior means, to compare wit
 Usage::
 
     Rscript benchmarks/sweep_glmms.R /tmp/sweep          # writes the CSV files
-    uv run python benchmarks/sweep_glmms.py /tmp/sweep [model ...] [--seed 1]
+    uv run python benchmarks/sweep_glmms.py /tmp/sweep [model ...] [--seed 1] [--tune N]
 """
 
 from __future__ import annotations
@@ -166,14 +166,15 @@ def _diagonal(label: str) -> bool:
     return first == second
 
 
-def run(folder: Path, model: str, seed: int) -> dict:
+def run(folder: Path, model: str, seed: int, tune: int | None = None) -> dict:
     csv, formula, family, *extra = MODELS[model]
     options = {"link": extra[0]} if extra and isinstance(extra[0], str) else dict(*extra)
     start, cpu = time.perf_counter(), time.process_time()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
+        settings = {} if tune is None else {"tune": tune}
         fit = hb.Model(formula, _data(folder, csv), family=family, **options).fit(
-            random_seed=seed, progressbar=False
+            random_seed=seed, progressbar=False, **settings
         )
     post = fit.idata["posterior"]
     names = [
@@ -206,8 +207,9 @@ def main() -> None:
     parser.add_argument("folder", type=Path)
     parser.add_argument("models", nargs="*", default=list(MODELS))
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--tune", type=int, default=None, help="warm-up draws (default: fit's)")
     args = parser.parse_args()
-    rows = [run(args.folder, m, args.seed) for m in args.models]
+    rows = [run(args.folder, m, args.seed, args.tune) for m in args.models]
     table = pd.DataFrame(rows).set_index("model")
     with pd.option_context("display.width", 160):
         print(table.drop(columns=["means", "sds", "notes"]).round(3).to_string())
