@@ -53,7 +53,8 @@ def settle_effects(layout: Layout, x: np.ndarray) -> np.ndarray:
     conditional mode moved to one SD from it (see the module docstring); the rest of ``x``
     unchanged.
 
-    A move that would make the log-density or its gradient non-finite is not made.
+    A move that would make the log-density or its gradient non-finite is not made. ``x`` of
+    another length than ``layout.n_dim`` is refused with a ``ValueError``.
 
     Examples
     --------
@@ -74,6 +75,11 @@ def settle_effects(layout: Layout, x: np.ndarray) -> np.ndarray:
     True
     """
     x = np.array(x, dtype=float)
+    if x.shape != (layout.n_dim,):  # the kernel reads n_dim values, unchecked
+        raise ValueError(
+            f"settle_effects needs a point of the model's {layout.n_dim} unconstrained "
+            f"coordinates; got shape {x.shape}"
+        )
     value, grad = layout.logp_grad(x)
     if not (np.isfinite(value) and np.all(np.isfinite(grad))):
         return x

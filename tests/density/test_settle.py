@@ -86,6 +86,11 @@ def test_a_start_whose_log_density_is_not_finite_is_returned_as_it_is(sleep_layo
     assert np.array_equal(settled, x, equal_nan=True)
 
 
+def test_a_point_of_another_length_is_refused(sleep_layout):
+    with pytest.raises(ValueError, match=r"model's 22 unconstrained coordinates; got shape \(5,\)"):
+        settle_effects(sleep_layout, np.zeros(5))
+
+
 @pytest.fixture(scope="module")
 def guimmun() -> hb.Model:
     data = pd.read_csv(GUIMMUN, dtype={"mom": str, "comm": str, "ord": str})
