@@ -25,7 +25,6 @@ from hierbayes.density.laplace_check import complete_laplace
 from hierbayes.density.layout import Layout
 from hierbayes.density.nutpie_trace import draws_and_stats
 from hierbayes.density.rescue import SAMPLING_NOTES, fixed_start, rescue
-from hierbayes.density.settle import settle_effects
 from hierbayes.density.start import starting_points
 
 __all__ = ["CompiledDensity", "compile_density", "sample_density"]
@@ -60,12 +59,8 @@ def compile_density(layout: Layout) -> CompiledDensity:
 
     n = layout.n_dim
     logp_callback, expand_callback = callbacks()
-    # the population part at its penalised mode, jittered on its own scale (density.start); the
-    # group effects then where nutpie's first mass matrix fits them (density.settle)
-    start = starting_points(layout)
-
-    def initial_point(seed: int) -> np.ndarray:
-        return settle_effects(layout, start.draw(seed))
+    # the population part at its penalised mode, jittered on its own scale (hierbayes.density.start)
+    initial_point = starting_points(layout).draw
 
     model = CompiledPyMCModel(
         dims={_RAW: (f"{_RAW}dim",)},
