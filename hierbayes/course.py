@@ -227,10 +227,13 @@ def _advice(
     parameterization: Mapping[str, tuple[str, ...]],
     suggested: Mapping[str, tuple[str, ...]],
     target: float = 0.0,
+    length: tuple[int, int] = (1000, 1000),
 ) -> str:
     """What to try when the final run still fails, naming its worst parameter; the other
-    parameterisation of its term only where the final posterior (``suggested``) favours it, and
-    a higher ``target_accept`` only where the run's (``target``) was lower.
+    parameterisation of its term only where the final posterior (``suggested``) favours it, a
+    higher ``target_accept`` only where the run's (``target``) was lower, and longer chains than
+    the run's ``length`` (draws and warm-up per chain): at least 4,000 and 2,000, and twice the
+    run's.
 
     Examples
     --------
@@ -240,11 +243,14 @@ the group term whose SD is smallest.'
     >>> _advice(Trouble((2, ())), {}, {}, 0.99)
     '2 divergent transitions remain at target_accept=0.99: try the other parameterization for \
 the group term whose SD is smallest.'
+    >>> _advice(Trouble((0, (("b[x]", 1.02),))), {}, {}, 0.8, (3000, 1000))
+    'b[x] still has R-hat 1.020 (> 1.01): try more draws and tuning (e.g. draws=6000, tune=2000).'
     """
     parts = []
     if trouble_.rhat:
         worst, value = next(iter(trouble_.rhat.items()))
-        tip = "more draws and tuning (e.g. draws=4000, tune=2000)"
+        draws, tune = max(4000, 2 * length[0]), max(2000, 2 * length[1])
+        tip = f"more draws and tuning (e.g. draws={draws}, tune={tune})"
         if worst.startswith("sd|"):
             term = worst[3:].split("[")[0]
             better = suggested.get(term, ())
@@ -297,7 +303,7 @@ def change_course(
                 posterior = idata["posterior"].to_dataset()
                 suggested, _ = proposed_parameterization(posterior, parameterization, sampled)
                 old = str(idata["posterior"].attrs.get(SAMPLING_NOTES, ""))
-                advice = _advice(found, parameterization, suggested, target_accept)
+                advice = _advice(found, parameterization, suggested, target_accept, _length(idata))
                 idata["posterior"].attrs[SAMPLING_NOTES] = "\n".join(
                     [n for n in [old] if n] + [advice]
                 )
@@ -337,10 +343,16 @@ def change_course(
     if kept_trouble:
         sampled = switchable_terms("auto", used)
         suggested, _ = proposed_parameterization(kept["posterior"].to_dataset(), used, sampled)
-        notes.append(_advice(kept_trouble, used, suggested, kept_target))
+        notes.append(_advice(kept_trouble, used, suggested, kept_target, _length(kept)))
     old = str(kept["posterior"].attrs.get(SAMPLING_NOTES, ""))
     kept["posterior"].attrs[SAMPLING_NOTES] = "\n".join([n for n in [old] if n] + notes)
     return kept, used
+
+
+def _length(idata: xr.DataTree) -> tuple[int, int]:
+    """Draws and warm-up steps per chain of a run (1,000 warm-up steps where not recorded)."""
+    posterior = idata["posterior"]
+    return int(posterior.sizes["draw"]), int(posterior.attrs.get("tuning_steps", 1000))
 
 
 def _extended(

@@ -122,6 +122,21 @@ def test_a_fit_that_still_fails_names_the_parameter_and_what_to_try():
     assert "parameterization={'g': 'centered'}" in idata["posterior"].attrs["sampling_notes"]
 
 
+def test_the_advice_asks_for_longer_chains_than_the_run_had():
+    """A run of 4 x 400 draws (fewer than the default) is told 4,000 draws and 2,000 warm-up
+    steps; one whose chains already held 3,000 draws after 1,500 warm-up steps, twice those."""
+    runs = _Runs(_run(shift=8.0, ratio=1.0))
+    idata, _ = change_course(runs, {"g": ("noncentered",)}, [], 0.8, raise_target=True)
+    assert "(e.g. draws=4000, tune=2000)" in idata["posterior"].attrs["sampling_notes"]
+    long = _run(shift=8.0, ratio=1.0)
+    post = long["posterior"].to_dataset()
+    post = xr.concat([post] * 8, dim="draw", data_vars="all")  # 3,200 draws a chain
+    post.attrs.update(sampling_time=1.5, tuning_steps=1500)
+    long["posterior"] = xr.DataTree(post)
+    idata, _ = change_course(_Runs(long), {"g": ("noncentered",)}, [], 0.8, raise_target=True)
+    assert "(e.g. draws=6400, tune=3000)" in idata["posterior"].attrs["sampling_notes"]
+
+
 def test_trouble_finds_a_chain_apart_on_a_population_parameter():
     assert trouble(_run()).rhat == {}
     t = trouble(_run(shift=8.0, diverging=2))

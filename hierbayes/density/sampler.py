@@ -20,6 +20,7 @@ import xarray as xr
 
 from hierbayes.density.codes import M_LAP_Q
 from hierbayes.density.draws import posterior_dataset
+from hierbayes.density.first_scale import floor_gradients, standardised_effects
 from hierbayes.density.kernel import callbacks
 from hierbayes.density.laplace_check import complete_laplace
 from hierbayes.density.layout import Layout
@@ -59,8 +60,13 @@ def compile_density(layout: Layout) -> CompiledDensity:
 
     n = layout.n_dim
     logp_callback, expand_callback = callbacks()
-    # the population part at its penalised mode, jittered on its own scale (hierbayes.density.start)
-    initial_point = starting_points(layout).draw
+    # the population part at its penalised mode, jittered on its own scale (density.start); the
+    # non-centred effects nudged where nutpie's first mass matrix fits them (density.first_scale)
+    start = starting_points(layout)
+    standardised = standardised_effects(layout)
+
+    def initial_point(seed: int) -> np.ndarray:
+        return floor_gradients(layout, start.draw(seed), standardised)
 
     model = CompiledPyMCModel(
         dims={_RAW: (f"{_RAW}dim",)},
