@@ -179,8 +179,7 @@ def check_complete(part: pd.DataFrame, columns: list[str]) -> None:
         raise MissingValueError(
             f"Column '{name}' has {int(missing[name])} missing value(s) in a partition of the Dask "
             "data. hierbayes never drops rows silently: drop them first "
-            f"(ddf.dropna(subset=[{name!r}])) or impute them."
-            + na_level_hint(part[name])
+            f"(ddf.dropna(subset=[{name!r}])) or impute them." + na_level_hint(part[name])
         )
 
 

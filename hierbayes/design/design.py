@@ -305,7 +305,10 @@ def make_design(
         )
     if fam.needs_trials:  # lme4's proportions with weights= get the fix, not a count error
         check_binomial_proportions(
-            y, spec.fixed.response, trials=trials_name, weights=weights,
+            y,
+            spec.fixed.response,
+            trials=trials_name,
+            weights=weights,
             weight_values=None if weights is None else weight_values(data, weights),
         )
     fam.validate_response(y, trials_values, spec.fixed.response)
