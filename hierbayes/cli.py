@@ -168,7 +168,10 @@ def _run(args: argparse.Namespace) -> int:
         from hierbayes.density.cache import kernel_cached
 
         if not kernel_cached():
-            print("(The first fit on a machine compiles hierbayes's numba code once: about 30 s.)")
+            print(
+                "(The first fit on a machine compiles hierbayes's numba code once: about 5 minutes"
+                " on 2 cores.)"
+            )
     else:
         data, formula, level2 = _read_csv(args.data, "Data"), args.formula, _level2(args.level2)
         _check_option_columns(data, level2, args)
