@@ -20,7 +20,7 @@ import xarray as xr
 
 from hierbayes.density.codes import M_LAP_Q
 from hierbayes.density.draws import posterior_dataset
-from hierbayes.density.first_scale import floor_gradients, standardised_effects
+from hierbayes.density.first_scale import FlooredStart, standardised_effects
 from hierbayes.density.kernel import callbacks
 from hierbayes.density.laplace_check import complete_laplace
 from hierbayes.density.layout import Layout
@@ -62,11 +62,7 @@ def compile_density(layout: Layout) -> CompiledDensity:
     logp_callback, expand_callback = callbacks()
     # the population part at its penalised mode, jittered on its own scale (density.start); the
     # non-centred effects nudged where nutpie's first mass matrix fits them (density.first_scale)
-    start = starting_points(layout)
-    standardised = standardised_effects(layout)
-
-    def initial_point(seed: int) -> np.ndarray:
-        return floor_gradients(layout, start.draw(seed), standardised)
+    initial_point = FlooredStart(layout, starting_points(layout).draw, standardised_effects(layout))
 
     model = CompiledPyMCModel(
         dims={_RAW: (f"{_RAW}dim",)},

@@ -3,6 +3,7 @@ enormous variance (:mod:`hierbayes.density.first_scale`)."""
 
 from __future__ import annotations
 
+import pickle
 from pathlib import Path
 
 import numpy as np
@@ -160,3 +161,6 @@ def test_chains_start_from_floored_points(sleep_layout):
             compiled.nutpie_model.initial_point_func(seed),
             floor_gradients(sleep_layout, start.draw(seed), mask),
         )
+    # a plain object, not a closure: it pickles as the starting points alone did
+    again = pickle.loads(pickle.dumps(compiled.nutpie_model.initial_point_func))
+    np.testing.assert_array_equal(again(1), compiled.nutpie_model.initial_point_func(1))
