@@ -31,8 +31,11 @@ is sheared; the slope's SD about 0.001, so its effects have next to no gradient 
 floor changed which seeds fail: with default settings, seeds 3-14, R-hat over 1.01 at 2 of 12
 (1.019 and 1.125) with it and at none of 12 without. A larger move (each effect within a tenth
 of a conditional SD of its conditional mode to one SD from it) had left the probit version of
-that model stuck at a seed where it mixed without the move. Until the cause is known, those
-terms are left as they were.
+that model stuck at a seed where it mixed without the move. Those fits fail at some seeds
+either way: a chain that enters the funnel of the sheared coordinates near an intercept SD of 0
+at Loud = 0 stays there (README, "Slopes far from 0"), and which chain enters it depends on its
+start. Such terms are left as they were until their coordinates lose that funnel; the floor is
+then worth measuring on them again.
 """
 
 from __future__ import annotations
