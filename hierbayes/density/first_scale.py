@@ -86,6 +86,8 @@ def floor_gradients(layout: Layout, x: np.ndarray, mask: np.ndarray) -> np.ndarr
     by :data:`FLOOR` against its gradient, for at most :data:`ROUNDS` rounds (see the module
     docstring); the other coordinates unchanged. A move that would make the log-density or its
     gradient non-finite is not made, nor is any move from a start where they are not finite.
+    ``x`` or ``mask`` of another length than ``layout.n_dim`` is refused with a ``ValueError``
+    (the kernel reads ``n_dim`` values without checking).
 
     Examples
     --------
@@ -107,6 +109,12 @@ def floor_gradients(layout: Layout, x: np.ndarray, mask: np.ndarray) -> np.ndarr
     True
     """
     x = np.array(x, dtype=float)
+    mask = np.asarray(mask, dtype=bool)
+    if x.shape != (layout.n_dim,) or mask.shape != (layout.n_dim,):
+        raise ValueError(
+            f"floor_gradients needs a point and a mask of the model's {layout.n_dim} "
+            f"unconstrained coordinates; got shapes {x.shape} and {mask.shape}"
+        )
     if not mask.any():
         return x
     value, grad = layout.logp_grad(x)

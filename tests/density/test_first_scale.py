@@ -83,6 +83,17 @@ def test_a_start_whose_log_density_is_not_finite_is_returned_as_it_is(sleep_layo
     assert np.array_equal(moved, x, equal_nan=True)
 
 
+def test_a_point_or_mask_of_another_length_is_refused(sleep_layout):
+    x = _sleep_start(sleep_layout)
+    mask = standardised_effects(sleep_layout)
+    with pytest.raises(
+        ValueError, match=r"model's 22 unconstrained coordinates; got shapes \(21,\)"
+    ):
+        floor_gradients(sleep_layout, x[:-1], mask)
+    with pytest.raises(ValueError, match=r"got shapes \(22,\) and \(21,\)"):
+        floor_gradients(sleep_layout, x, mask[:-1])
+
+
 def test_only_non_centred_effects_are_standardised():
     """The mask holds the non-centred coefficients' runs of each term, not the centred ones,
     nor the population parameters."""
